@@ -1,0 +1,134 @@
+# pushpull -- build, test, install.
+#
+#   make            build build/libpushpull.a and build/pushpull
+#   make run        install missing Debian packages, build, start the chat
+#   make test       install missing packages, build, run every test
+#   make test SAN=1 the same under AddressSanitizer + UBSan (build/san/)
+#   make bench      the speed benchmark (bench/results.json)
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Sources are found by wildcard: engine/*.c and bots/*.c make the library,
+# cli/*.c the program, tests/unit/*.c one cmocka binary each, tests/tools/*.c
+# one helper program each (used by tests/*.sh).
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+SHAREDIR?= $(PREFIX)/share/pushpull
+MANDIR  ?= $(PREFIX)/share/man
+CC      ?= cc
+PKGS     = libpcre2-8 jansson libcurl readline sqlite3
+TESTPKGS = cmocka
+# pkg-config name -> Debian package
+DEB_libpcre2-8 = libpcre2-dev
+DEB_jansson    = libjansson-dev
+DEB_libcurl    = libcurl4-openssl-dev
+DEB_readline   = libreadline-dev
+DEB_sqlite3    = libsqlite3-dev
+DEB_cmocka     = libcmocka-dev
+DEBS = pkg-config gcc make python3 $(foreach p,$(PKGS) $(TESTPKGS),$(DEB_$(p)))
+
+ifeq ($(SAN),1)
+B        = build/san
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT      = -O1 -g
+else
+B        = build
+SANFLAGS =
+OPT      = -O2 -g
+endif
+
+HAVE_PKGS := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes)
+ifeq ($(HAVE_PKGS),yes)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+endif
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+CFLAGS  ?= $(OPT)
+CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
+           -Iengine -Ibots $(PKG_CFLAGS) $(SANFLAGS) \
+           -DPP_SHAREDIR='"$(SHAREDIR)"' -MMD -MP
+LDFLAGS += $(SANFLAGS)
+LDLIBS  += $(PKG_LIBS) -lutil -lpthread -lm
+
+LIB_SRC   = $(sort $(wildcard engine/*.c bots/*.c))
+CLI_SRC   = $(sort $(wildcard cli/*.c))
+UNIT_SRC  = $(sort $(wildcard tests/unit/*.c))
+TOOL_SRC  = $(sort $(wildcard tests/tools/*.c))
+BENCH_SRC = $(sort $(wildcard bench/*.c))
+LIB_OBJ   = $(LIB_SRC:%.c=$(B)/%.o)
+CLI_OBJ   = $(CLI_SRC:%.c=$(B)/%.o)
+UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
+TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(B)/tests/%)
+BENCH_BIN = $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+
+.PHONY: all check-deps deps run test tests bench install clean
+all: check-deps $(B)/pushpull
+
+check-deps:
+	@missing=""; for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "pushpull: missing libraries:$$missing" >&2; \
+	  echo "  install them with: make deps   (runs: apt-get install $(DEBS))" >&2; exit 1; fi
+
+# Install what is missing (Debian; as root, or with sudo when there is one).
+deps:
+	@need=""; for d in $(DEBS); do dpkg -s $$d >/dev/null 2>&1 || need="$$need $$d"; done; \
+	if [ -z "$$need" ]; then echo "deps: all installed"; exit 0; fi; \
+	sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	echo "deps: installing$$need"; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$need
+
+# make run / make test: install first when pkg-config cannot find something.
+ensure-deps:
+	@for p in $(PKGS) $(TESTPKGS); do pkg-config --exists $$p 2>/dev/null || { $(MAKE) --no-print-directory deps; break; }; done; \
+	for c in python3 cc; do command -v $$c >/dev/null || { $(MAKE) --no-print-directory deps; break; }; done
+
+run: ensure-deps
+	@$(MAKE) --no-print-directory all
+	$(B)/pushpull chat
+
+$(B)/libpushpull.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/pushpull: $(CLI_OBJ) $(B)/libpushpull.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libpushpull.a $(LDLIBS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/tests/unit/%: tests/unit/%.c $(B)/libpushpull.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libpushpull.a $(CMOCKA_LIBS) $(LDLIBS)
+
+$(B)/tests/%: tests/tools/%.c $(B)/libpushpull.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libpushpull.a $(LDLIBS)
+
+$(B)/bench/%: bench/%.c $(B)/libpushpull.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libpushpull.a $(LDLIBS)
+
+tests: all $(UNIT_BIN) $(TOOL_BIN)
+
+test: ensure-deps
+	@$(MAKE) --no-print-directory tests
+	@B=$(B) SAN=$(SAN) bash tests/run.sh
+
+bench: all $(BENCH_BIN)
+	@B=$(B) bash bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/rules $(DESTDIR)$(SHAREDIR)/responses $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(B)/pushpull $(DESTDIR)$(BINDIR)/pushpull
+	install -m 0644 rules/*.rules $(DESTDIR)$(SHAREDIR)/rules/
+	install -m 0644 responses/*.responses responses/*.tsv $(DESTDIR)$(SHAREDIR)/responses/
+	install -m 0644 docs/pushpull.1 $(DESTDIR)$(MANDIR)/man1/pushpull.1
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

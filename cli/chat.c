@@ -1,0 +1,153 @@
+/* chat.c -- `pushpull chat`: the terminal conversation.
+ *
+ * On a terminal: a readline REPL with a one-line disclaimer, tab
+ * completion of the commands, and a history file in
+ * $XDG_STATE_HOME/pushpull/history (mode 0600).  For privacy the history
+ * keeps only commands, unless --keep-transcripts asks for everything.
+ * Colour only on a terminal and only without NO_COLOR.  When stdin is not
+ * a terminal it reads lines and prints replies with no prompt or colour.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <limits.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <readline/readline.h>
+#include <readline/history.h>
+
+#include "cli.h"
+
+static const char *const command_words[] = {
+    "/help", "/why", "/reset", "/forget", "/reframe ", "/quit", NULL
+};
+
+static char *command_generator(const char *text, int state)
+{
+    static int i;   /* readline's generator protocol keeps its place here */
+    static size_t len;
+    if (!state) { i = 0; len = strlen(text); }
+    while (command_words[i]) {
+        const char *w = command_words[i++];
+        if (strncmp(w, text, len) == 0) return strdup(w);
+    }
+    return NULL;
+}
+
+static char **complete(const char *text, int start, int end)
+{
+    (void)end;
+    rl_attempted_completion_over = 1;
+    if (start == 0 && text[0] == '/') return rl_completion_matches(text, command_generator);
+    return NULL;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: pushpull chat [OPTIONS]\n\n"
+               "Talk with the coach.  Commands: /help /why /reset /forget /reframe TEXT /quit.\n\n"
+               "  --rules DIR          rule files (default: the source tree or the share dir)\n"
+               "  --responses DIR      response files\n"
+               "  --region R           crisis resources region (us, uk, au, ...; or PUSHPULL_REGION)\n"
+               "  --state PATH         state database (default $XDG_STATE_HOME/pushpull/state.db)\n"
+               "  --session NAME       conversation to resume (default: the last one)\n"
+               "  --new                start the conversation afresh\n"
+               "  --no-state           keep nothing on disk\n"
+               "  --keep-transcripts   store the text of each turn and the full input history\n\n"
+               "History: $XDG_STATE_HOME/pushpull/history (commands only, unless --keep-transcripts).\n"
+               "Exit status: 0 ok, 1 the rules could not be loaded, 2 usage error.\n");
+}
+
+static int state_dir(char *buf, size_t len)
+{
+    const char *x = getenv("XDG_STATE_HOME");
+    const char *home = getenv("HOME");
+    if (x && x[0] == '/') snprintf(buf, len, "%s/pushpull", x);
+    else if (home && home[0]) snprintf(buf, len, "%s/.local/state/pushpull", home);
+    else return -1;
+    /* mkdir -p, private */
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", buf);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') { *p = '\0'; mkdir(tmp, 0700); *p = '/'; }
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+static int batch(pp_cli_conv *cv)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, stdin)) >= 0) {
+        size_t len = (size_t)n;
+        if (len && line[len - 1] == '\n') len--;
+        pp_answer a;
+        pp_dialog_turn(&cv->dialog, line, len, &a);
+        printf("%s\n\n", a.text ? a.text : "");
+        fflush(stdout);
+        int quit = a.quit;
+        pp_answer_clear(&a);
+        if (quit) break;
+    }
+    free(line);
+    return 0;
+}
+
+static int repl(pp_cli_conv *cv, const pp_ruleset *rs, int keep_all)
+{
+    int colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+    const char *on = colour ? "\033[36m" : "", *off = colour ? "\033[0m" : "";
+    const char *prompt = colour ? "\001\033[1m\002you>\001\033[0m\002 " : "you> ";
+    char dir[PATH_MAX], hist[PATH_MAX + 16] = "";
+    if (state_dir(dir, sizeof dir) == 0) {
+        snprintf(hist, sizeof hist, "%s/history", dir);
+        read_history(hist);
+    }
+    rl_readline_name = "pushpull";
+    rl_attempted_completion_function = complete;
+    printf("pushpull %s: %s\nType /help for commands, /quit to leave.\n\n", PP_VERSION, pp_disclaimer(rs));
+    for (;;) {
+        char *line = readline(prompt);
+        if (!line) { printf("\n"); break; }
+        if (line[0] && (keep_all || line[0] == '/')) add_history(line);
+        pp_answer a;
+        pp_dialog_turn(&cv->dialog, line, strlen(line), &a);
+        printf("%s%s%s\n\n", on, a.text ? a.text : "", off);
+        fflush(stdout);
+        int quit = a.quit;
+        pp_answer_clear(&a);
+        free(line);
+        if (quit) break;
+    }
+    if (hist[0]) {
+        write_history(hist);
+        history_truncate_file(hist, 1000);
+        chmod(hist, 0600);
+    }
+    return 0;
+}
+
+int pp_cmd_chat(int argc, char **argv)
+{
+    pp_cli_common c = {0};
+    for (int i = 1; i < argc; i++) {
+        int r = pp_cli_common_opt(&c, argc, argv, &i);
+        if (r < 0) return 2;
+        if (r) continue;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
+        if (strcmp(argv[i], "--version") == 0) { printf("pushpull %s\n", PP_VERSION); return 0; }
+        fprintf(stderr, "pushpull chat: unknown option '%s'\n", argv[i]);
+        usage(stderr);
+        return 2;
+    }
+    pp_ruleset *rs = pp_cli_load_rules(&c);
+    if (!rs) return 1;
+    pp_cli_conv cv;
+    if (pp_cli_conv_open(&cv, &c, rs)) { pp_rules_free(rs); return 1; }
+    int rc = isatty(STDIN_FILENO) ? repl(&cv, rs, c.keep_transcripts) : batch(&cv);
+    pp_cli_conv_close(&cv);
+    pp_rules_free(rs);
+    return rc;
+}

@@ -1,0 +1,242 @@
+/* check.c -- `pushpull check`: is the content sound?
+ *
+ * Loads every rule and response file (printing every error as file:line),
+ * then for each rule runs its examples (each must match the rule) and
+ * counter-examples (none may), warns when an example is taken by another
+ * rule that outranks it (a shadowed rule), and when a pattern hits the
+ * PCRE2 limits on an example or on hostile input (a rule to rewrite).
+ * Then it scores the corpus (the .tsv files in tests/corpus: message, role,
+ * acceptable frameworks): role and framework accuracy per file, counts per
+ * framework, and how often each rule is hit.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <limits.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: pushpull check [OPTIONS]\n\n"
+               "Loads the rules and responses, runs every rule's examples and counter-examples,\n"
+               "reports shadowed rules and rules that hit the matching limits, and scores the corpus.\n\n"
+               "  --rules DIR, --responses DIR   what to check (default: the source tree or share dir)\n"
+               "  --corpus DIR         labelled messages (*.tsv; default tests/corpus in the source tree)\n"
+               "  --min-accuracy PCT   fail when role accuracy on any corpus file is below PCT\n"
+               "  --quiet              print only problems and the summary\n\n"
+               "Exit status: 0 all good, 1 an error or a failed example (or accuracy below the\n"
+               "minimum), 2 usage error.\n");
+}
+
+typedef struct corpus_score {
+    size_t total, role_ok, fw_ok;
+} corpus_score;
+
+static int fw_in(const char *fw, const char *list)
+{
+    if (!fw) return strcmp(list, "-") == 0 || list[0] == '\0';
+    size_t n = strlen(fw);
+    for (const char *p = list; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        while (len && p[len - 1] == ' ') len--;
+        while (len && *p == ' ') { p++; len--; }
+        if (len == n && strncmp(p, fw, n) == 0) return 1;
+        if (!comma) break;
+        p = comma + 1;
+    }
+    return 0;
+}
+
+static int score_file(const pp_ruleset *rs, const char *path, corpus_score *sc,
+                      size_t *hits, size_t *fw_counts, int quiet)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) { fprintf(stderr, "%s: cannot open\n", path); return -1; }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int lineno = 0;
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        if (n && line[n - 1] == '\n') line[--n] = '\0';
+        if (!line[0] || line[0] == '#') continue;
+        char *t1 = strchr(line, '\t');
+        char *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        if (!t1) { fprintf(stderr, "%s:%d: expected message<TAB>role<TAB>frameworks\n", path, lineno); continue; }
+        *t1 = '\0';
+        if (t2) *t2 = '\0';
+        const char *role = t1 + 1, *fws = t2 ? t2 + 1 : "-";
+        pp_match m;
+        if (pp_match_text(rs, line, strlen(line), &m)) continue;
+        pp_rule_info ri = {0};
+        const char *got_role = "none", *got_fw = NULL;
+        if (m.rule >= 0 && pp_rules_info(rs, (size_t)m.rule, &ri) == 0) {
+            got_role = pp_role_name(ri.role);
+            got_fw = ri.framework;
+            hits[m.rule]++;
+            for (int k = 0; pp_framework_ids[k]; k++)
+                if (strcmp(pp_framework_ids[k], got_fw) == 0) fw_counts[k]++;
+        }
+        sc->total++;
+        int rok = strcmp(role, got_role) == 0;
+        int fok = rok && (strcmp(role, "none") == 0 ? (got_fw == NULL || fw_in(got_fw, fws) || strcmp(fws, "-") == 0)
+                                                    : fw_in(got_fw, fws));
+        sc->role_ok += rok;
+        sc->fw_ok += fok;
+        if (!quiet && !rok)
+            printf("  miss %s:%d: want %s, got %s%s%s: %s\n", path, lineno, role, got_role,
+                   ri.id ? " by " : "", ri.id ? ri.id : "", line);
+    }
+    free(line);
+    fclose(f);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Inputs that make careless patterns backtrack. */
+static void hostile_inputs(const pp_ruleset *rs, size_t *limit_rules)
+{
+    char *buf = malloc(PP_MAX_INPUT + 1);
+    if (!buf) return;
+    const char *seeds[] = { "a", "he ", "my ", "I ", "why ", "  ", "x.", "'", NULL };
+    for (int s = 0; seeds[s]; s++) {
+        size_t sl = strlen(seeds[s]), n = 0;
+        while (n + sl <= PP_MAX_INPUT) { memcpy(buf + n, seeds[s], sl); n += sl; }
+        buf[n] = '\0';
+        for (size_t i = 0; i < pp_rules_count(rs); i++) {
+            int lim = 0;
+            pp_match_rule(rs, i, buf, n, &lim);
+            if (lim) limit_rules[i]++;
+        }
+    }
+    free(buf);
+}
+
+int pp_cmd_check(int argc, char **argv)
+{
+    pp_cli_common c = {0};
+    const char *corpus = NULL;
+    double min_acc = -1;
+    int quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        int r = pp_cli_common_opt(&c, argc, argv, &i);
+        if (r < 0) return 2;
+        if (r) continue;
+        if (strcmp(argv[i], "--corpus") == 0 && i + 1 < argc) corpus = argv[++i];
+        else if (strcmp(argv[i], "--min-accuracy") == 0 && i + 1 < argc) min_acc = atof(argv[++i]);
+        else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) quiet = 1;
+        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
+        else if (strcmp(argv[i], "--version") == 0) { printf("pushpull %s\n", PP_VERSION); return 0; }
+        else { fprintf(stderr, "pushpull check: unknown option '%s'\n", argv[i]); usage(stderr); return 2; }
+    }
+    pp_ruleset *rs = pp_cli_load_rules(&c);
+    if (!rs) return 1;
+    size_t nr = pp_rules_count(rs), failures = 0, warnings = 0, n_ex = 0;
+    size_t *hits = calloc(nr + 1, sizeof *hits), *limits = calloc(nr + 1, sizeof *limits);
+    size_t fw_counts[32] = {0};
+    for (size_t i = 0; i < nr; i++) {
+        pp_rule_info ri;
+        pp_rules_info(rs, i, &ri);
+        for (size_t k = 0; k < ri.n_examples; k++) {
+            const char *ex = ri.examples[k];
+            int lim = 0;
+            n_ex++;
+            if (!pp_match_rule(rs, i, ex, strlen(ex), &lim)) {
+                printf("%s:%d: FAIL rule %s does not match its example: %s\n", ri.file,
+                       ri.example_lines[k], ri.id, ex);
+                failures++;
+                continue;
+            }
+            if (lim) { printf("%s:%d: WARN rule %s hits the PCRE2 limit on: %s\n", ri.file, ri.example_lines[k], ri.id, ex); warnings++; }
+            pp_match m;
+            if (pp_match_text(rs, ex, strlen(ex), &m) == 0 && m.rule >= 0 && (size_t)m.rule != i) {
+                pp_rule_info w;
+                pp_rules_info(rs, (size_t)m.rule, &w);
+                /* rules that need a conversation (after:) can't win here */
+                printf("%s:%d: WARN example of %s is taken by %s (%s:%d, priority %d vs %d): %s\n",
+                       ri.file, ri.example_lines[k], ri.id, w.id, w.file, w.line, w.priority, ri.priority, ex);
+                warnings++;
+            }
+        }
+        for (size_t k = 0; k < ri.n_counter; k++) {
+            const char *ex = ri.counter[k];
+            n_ex++;
+            if (pp_match_rule(rs, i, ex, strlen(ex), NULL)) {
+                printf("%s:%d: FAIL rule %s matches its counter-example: %s\n", ri.file,
+                       ri.counter_lines[k], ri.id, ex);
+                failures++;
+            }
+        }
+    }
+    hostile_inputs(rs, limits);
+    for (size_t i = 0; i < nr; i++) {
+        if (!limits[i]) continue;
+        pp_rule_info ri;
+        pp_rules_info(rs, i, &ri);
+        printf("%s:%d: WARN rule %s hits the PCRE2 match limit on %zu hostile input%s: rewrite it "
+               "with bounded repetition\n", ri.file, ri.line, ri.id, limits[i], limits[i] == 1 ? "" : "s");
+        warnings++;
+    }
+    printf("rules: %zu, examples and counter-examples: %zu, failed: %zu, warnings: %zu\n",
+           nr, n_ex, failures, warnings);
+
+    /* the corpus */
+    char cbuf[PATH_MAX];
+    if (!corpus) {
+        char rbuf[PATH_MAX];
+        const char *rd = c.rules_dir ? c.rules_dir : pp_cli_default_dir("rules", rbuf, sizeof rbuf);
+        snprintf(cbuf, sizeof cbuf, "%s/../tests/corpus", rd);
+        corpus = cbuf;
+    }
+    DIR *d = opendir(corpus);
+    int below = 0;
+    if (d) {
+        char *files[64];
+        size_t nf = 0;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL && nf < 64) {
+            size_t l = strlen(e->d_name);
+            if (l > 4 && strcmp(e->d_name + l - 4, ".tsv") == 0) files[nf++] = strdup(e->d_name);
+        }
+        closedir(d);
+        qsort(files, nf, sizeof *files, cmp_str);
+        for (size_t f = 0; f < nf; f++) {
+            char path[PATH_MAX + 256];
+            snprintf(path, sizeof path, "%s/%s", corpus, files[f]);
+            corpus_score sc = {0};
+            if (score_file(rs, path, &sc, hits, fw_counts, quiet) == 0 && sc.total) {
+                double ra = 100.0 * (double)sc.role_ok / (double)sc.total;
+                double fa = 100.0 * (double)sc.fw_ok / (double)sc.total;
+                printf("corpus %s: %zu messages, role accuracy %.1f%% (%zu/%zu), framework accuracy %.1f%%\n",
+                       files[f], sc.total, ra, sc.role_ok, sc.total, fa);
+                if (min_acc >= 0 && ra < min_acc) {
+                    printf("corpus %s: role accuracy below the minimum %.1f%%\n", files[f], min_acc);
+                    below = 1;
+                }
+            }
+            free(files[f]);
+        }
+        if (!quiet) {
+            printf("hits per framework:");
+            for (int k = 0; pp_framework_ids[k]; k++)
+                if (fw_counts[k]) printf(" %s=%zu", pp_framework_ids[k], fw_counts[k]);
+            printf("\nhits per rule:\n");
+            for (size_t i = 0; i < nr; i++) {
+                pp_rule_info ri;
+                pp_rules_info(rs, i, &ri);
+                printf("  %5zu  %s\n", hits[i], ri.id);
+            }
+        }
+    } else if (min_acc >= 0) {
+        printf("corpus: no directory %s\n", corpus);
+        below = 1;
+    }
+    free(hits);
+    free(limits);
+    pp_rules_free(rs);
+    return failures || below ? 1 : 0;
+}

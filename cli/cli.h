@@ -1,0 +1,47 @@
+/* cli.h -- the subcommands of the pushpull program.  Each takes the argv
+ * that follows its name (argv[0] is the subcommand) and returns the exit
+ * status: 0 ok, 1 failure (a check failed, a fatal error), 2 usage error. */
+#ifndef PP_CLI_H
+#define PP_CLI_H
+
+#include "pushpull.h"
+
+int pp_cmd_chat(int argc, char **argv);
+int pp_cmd_reply(int argc, char **argv);
+int pp_cmd_reframe(int argc, char **argv);
+int pp_cmd_check(int argc, char **argv);
+int pp_cmd_telegram(int argc, char **argv);
+int pp_cmd_matrix(int argc, char **argv);
+
+/* Options every engine-using subcommand shares: --rules DIR, --responses
+ * DIR, --region R, --state PATH, --session NAME, --new, --no-state,
+ * --keep-transcripts.  pp_cli_common_opt() consumes argv[*i] (and its
+ * value) when it is one of them and returns 1; 0 when it is not; -1 with a
+ * message on stderr when its value is missing. */
+typedef struct pp_cli_common {
+    const char *rules_dir, *responses_dir, *region, *state_path, *session;
+    int fresh, no_state, keep_transcripts;
+} pp_cli_common;
+
+int pp_cli_common_opt(pp_cli_common *c, int argc, char **argv, int *i);
+/* Load the rule set named by c (defaults: the source tree when run from it,
+ * else the installed share dir); prints every error to stderr. */
+pp_ruleset *pp_cli_load_rules(const pp_cli_common *c);
+/* The default directory for "rules" or "responses". */
+const char *pp_cli_default_dir(const char *what, char *buf, size_t len);
+
+/* A CLI conversation: the store (unless --no-state or it cannot be
+ * opened, in which case it says so on stderr and runs in memory), the
+ * session key "cli:<name>" (--session, else the last one used, else
+ * "default"), and the session, resumed unless --new. */
+typedef struct pp_cli_conv {
+    pp_store *store;
+    pp_session *session;
+    char key[160];
+    pp_dialog dialog;
+} pp_cli_conv;
+
+int pp_cli_conv_open(pp_cli_conv *cv, const pp_cli_common *c, const pp_ruleset *rs);
+void pp_cli_conv_close(pp_cli_conv *cv);
+
+#endif

@@ -1,0 +1,144 @@
+/* common.c -- what the subcommands share: the common options, where the
+ * rules live, loading them with every error printed, and the state store.
+ *
+ * Rules and responses are looked up, in order: --rules/--responses; the
+ * source tree when the program runs from it (build/pushpull finds
+ * ../rules); the installed share directory (PP_SHAREDIR).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+#ifndef PP_SHAREDIR
+#define PP_SHAREDIR "/usr/local/share/pushpull"
+#endif
+
+int pp_cli_common_opt(pp_cli_common *c, int argc, char **argv, int *i)
+{
+    static const char *const with_value[] = {
+        "--rules", "--responses", "--region", "--state", "--session", NULL
+    };
+    const char *a = argv[*i];
+    for (int k = 0; with_value[k]; k++) {
+        size_t n = strlen(with_value[k]);
+        if (strncmp(a, with_value[k], n) != 0) continue;
+        const char *v = NULL;
+        if (a[n] == '=') v = a + n + 1;
+        else if (a[n] == '\0') {
+            if (*i + 1 >= argc) {
+                fprintf(stderr, "pushpull: %s needs a value\n", with_value[k]);
+                return -1;
+            }
+            v = argv[++*i];
+        } else continue;
+        switch (k) {
+        case 0: c->rules_dir = v; break;
+        case 1: c->responses_dir = v; break;
+        case 2: c->region = v; break;
+        case 3: c->state_path = v; break;
+        case 4: c->session = v; break;
+        }
+        return 1;
+    }
+    if (strcmp(a, "--new") == 0) { c->fresh = 1; return 1; }
+    if (strcmp(a, "--no-state") == 0) { c->no_state = 1; return 1; }
+    if (strcmp(a, "--keep-transcripts") == 0) { c->keep_transcripts = 1; return 1; }
+    return 0;
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *pp_cli_default_dir(const char *what, char *buf, size_t len)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = '\0';
+        /* build/pushpull, build/san/pushpull, build/tests/x, build/san/tests/x */
+        for (int up = 1; up <= 3; up++) {
+            char cand[PATH_MAX + 64];
+            char rel[16] = "";
+            for (int k = 0; k < up; k++) strcat(rel, "../");
+            snprintf(cand, sizeof cand, "%s/%s%s", exe, rel, what);
+            char probe[PATH_MAX + 80];
+            snprintf(probe, sizeof probe, "%s/%sengine/pushpull.h", exe, rel);
+            if (is_dir(cand) && access(probe, R_OK) == 0) {
+                char *real = realpath(cand, NULL);
+                snprintf(buf, len, "%s", real ? real : cand);
+                free(real);
+                return buf;
+            }
+        }
+    }
+    snprintf(buf, len, "%s/%s", PP_SHAREDIR, what);
+    return buf;
+}
+
+pp_ruleset *pp_cli_load_rules(const pp_cli_common *c)
+{
+    char rbuf[PATH_MAX], sbuf[PATH_MAX];
+    pp_load_options opt = {
+        c->rules_dir ? c->rules_dir : pp_cli_default_dir("rules", rbuf, sizeof rbuf),
+        c->responses_dir ? c->responses_dir : pp_cli_default_dir("responses", sbuf, sizeof sbuf),
+        c->region ? c->region : getenv("PUSHPULL_REGION"),
+    };
+    pp_errors errs;
+    pp_errors_init(&errs);
+    pp_ruleset *rs = pp_rules_load(&opt, &errs);
+    for (size_t i = 0; i < errs.count; i++) fprintf(stderr, "%s\n", errs.msg[i]);
+    if (!rs)
+        fprintf(stderr, "pushpull: %zu error%s in %s and %s\n", errs.count,
+                errs.count == 1 ? "" : "s", opt.rules_dir, opt.responses_dir);
+    pp_errors_clear(&errs);
+    return rs;
+}
+
+int pp_cli_conv_open(pp_cli_conv *cv, const pp_cli_common *c, const pp_ruleset *rs)
+{
+    char err[512] = "";
+    memset(cv, 0, sizeof *cv);
+    cv->session = pp_session_new();
+    if (!cv->session) return -1;
+    if (!c->no_state) {
+        cv->store = pp_store_open(c->state_path, err, sizeof err);
+        if (!cv->store)
+            fprintf(stderr, "pushpull: %s\npushpull: continuing without saving: this "
+                            "conversation lives in memory only\n", err);
+        else if (c->keep_transcripts)
+            pp_store_keep_transcripts(cv->store, 1);
+    }
+    char name[128] = "default";
+    if (c->session) snprintf(name, sizeof name, "%s", c->session);
+    else if (cv->store) pp_store_last_cli(cv->store, name, sizeof name);
+    snprintf(cv->key, sizeof cv->key, "cli:%s", name);
+    if (cv->store && !c->fresh) {
+        int rc = pp_store_load(cv->store, cv->key, cv->session, err, sizeof err);
+        if (rc < 0)
+            fprintf(stderr, "pushpull: could not resume %s (%s); starting a new conversation\n",
+                    cv->key, err);
+    }
+    cv->dialog.rules = rs;
+    cv->dialog.store = cv->store;
+    cv->dialog.key = cv->key;
+    cv->dialog.session = cv->session;
+    cv->dialog.keep_transcripts = c->keep_transcripts;
+    return 0;
+}
+
+void pp_cli_conv_close(pp_cli_conv *cv)
+{
+    pp_store_close(cv->store);
+    pp_session_free(cv->session);
+    memset(cv, 0, sizeof *cv);
+}

@@ -1,0 +1,188 @@
+/* dialog.c -- one turn as every front end sees it.
+ *
+ * The chat, `pushpull reply` and both bots hand each incoming line to
+ * pp_dialog_turn(): commands (/help /why /reset /forget /reframe /start
+ * /quit, also written !cmd or /cmd@botname as group chats do) are answered
+ * here; anything else goes through pp_reply_make().  When the dialog has a
+ * store, the session is saved after the turn in one transaction together
+ * with the bot's cursor, so a crash never separates the two.  Message text
+ * reaches the store only when transcripts were turned on.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ctype.h>
+
+#include "internal.h"
+
+typedef enum cmd {
+    CMD_NONE, CMD_HELP, CMD_WHY, CMD_RESET, CMD_FORGET, CMD_REFRAME,
+    CMD_START, CMD_QUIT, CMD_UNKNOWN
+} cmd;
+
+static const struct { const char *name; cmd c; } commands[] = {
+    {"help", CMD_HELP}, {"why", CMD_WHY}, {"reset", CMD_RESET},
+    {"forget", CMD_FORGET}, {"reframe", CMD_REFRAME}, {"start", CMD_START},
+    {"quit", CMD_QUIT}, {"exit", CMD_QUIT}, {NULL, CMD_NONE}
+};
+
+/* Recognise "/cmd", "!cmd", "/cmd@botname" followed by a space or the end;
+ * *args points after it. */
+static cmd parse_command(const char *t, size_t n, const char **args, char *name, size_t namesz)
+{
+    size_t i = 0;
+    while (i < n && (t[i] == ' ' || t[i] == '\t')) i++;
+    if (i >= n || (t[i] != '/' && t[i] != '!')) return CMD_NONE;
+    size_t w = ++i;
+    while (i < n && isalpha((unsigned char)t[i])) i++;
+    if (i == w) return CMD_NONE;
+    size_t wl = i - w;
+    if (i < n && t[i] == '@') while (i < n && t[i] != ' ') i++;
+    if (i < n && t[i] != ' ' && t[i] != '\t' && t[i] != '\n') return CMD_NONE;
+    while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n')) i++;
+    *args = t + i;
+    snprintf(name, namesz, "%.*s", (int)(wl < 32 ? wl : 32), t + w);
+    for (size_t k = 0; name[k]; k++) name[k] = (char)tolower((unsigned char)name[k]);
+    for (int k = 0; commands[k].name; k++)
+        if (strcmp(name, commands[k].name) == 0) return commands[k].c;
+    return CMD_UNKNOWN;
+}
+
+static void help_text(pp_buf *b, const pp_ruleset *rs)
+{
+    const pp_set *h = pp_rules_find_set(rs, "help");
+    if (h && h->n_variants) {
+        const char *t = h->variants[0].text;
+        const char *p = strstr(t, "{resources}");
+        if (p) {
+            pp_buf_add(b, t, (size_t)(p - t));
+            pp_buf_adds(b, rs->resources);
+            pp_buf_adds(b, p + strlen("{resources}"));
+            return;
+        }
+        pp_buf_adds(b, t);
+    } else {
+        pp_buf_adds(b, "Tell me what is happening between you and your partner, and I'll "
+                       "help you see the pattern. Commands: /why /reset /forget /reframe /quit.");
+    }
+    pp_buf_adds(b, "\n\nIf you are in danger or thinking about harming yourself, please reach out now:\n");
+    pp_buf_adds(b, rs->resources);
+}
+
+static void reframe_text(pp_buf *b, const char *args, size_t n)
+{
+    if (n == 0) {
+        pp_buf_adds(b, "Give me the sentence you're about to say, like: /reframe You never plan anything for us");
+        return;
+    }
+    pp_reframe_result r;
+    if (pp_reframe(args, n, &r) != 0) {
+        pp_buf_adds(b, "Sorry, I couldn't work on that sentence.");
+        return;
+    }
+    for (size_t i = 0; i < r.n_notes; i++) {
+        pp_buf_adds(b, r.notes[i]);
+        pp_buf_adds(b, "\n");
+    }
+    if (!r.already_gentle && r.rewrite && r.rewrite[0]) {
+        pp_buf_adds(b, r.template_only ? "You could fill in: " : "Try saying: ");
+        pp_buf_adds(b, r.rewrite);
+    }
+    while (b->len > 0 && b->s[b->len - 1] == '\n') b->s[--b->len] = '\0';
+    pp_reframe_clear(&r);
+}
+
+static int save(pp_dialog *d, const char *user, const char *bot, char *err, size_t errlen)
+{
+    if (!d->store) return 0;
+    int keep = d->keep_transcripts;
+    return pp_store_save(d->store, d->key, d->session, d->cursor_name, d->cursor_value,
+                         keep ? user : NULL, keep ? bot : NULL, err, errlen);
+}
+
+void pp_answer_clear(pp_answer *a)
+{
+    if (!a) return;
+    free(a->text);
+    if (a->had_reply) pp_reply_clear(&a->reply);
+    memset(a, 0, sizeof *a);
+}
+
+int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *args = NULL;
+    char name[40] = "";
+    size_t scan = len < 64 ? len : 64;
+    cmd c = bytes ? parse_command(bytes, scan, &args, name, sizeof name) : CMD_NONE;
+    pp_buf b = {0};
+    char err[256] = "";
+    int rc = 0;
+    if (c == CMD_NONE) {
+        rc = pp_reply_make(d->rules, d->session, bytes ? bytes : "", bytes ? len : 0, &out->reply);
+        if (rc) {
+            out->text = pp_strdup("Sorry, something went wrong on my side; please try again.");
+            return rc;
+        }
+        out->had_reply = 1;
+        pp_buf_adds(&b, out->reply.text);
+        if (save(d, out->reply.input, out->reply.text, err, sizeof err))
+            rc = PP_ESTORE;
+    } else {
+        out->command = 1;
+        size_t alen = (size_t)(bytes + len - args);
+        switch (c) {
+        case CMD_HELP: help_text(&b, d->rules); break;
+        case CMD_START:
+            pp_buf_adds(&b, d->rules->disclaimer);
+            pp_buf_adds(&b, "\n\n");
+            help_text(&b, d->rules);
+            d->session->disclaimed = 1;
+            break;
+        case CMD_WHY:
+            pp_buf_adds(&b, d->session->why[0] ? d->session->why
+                        : "There's nothing to explain yet: tell me what's going on first.");
+            break;
+        case CMD_RESET:
+            pp_session_reset(d->session);
+            pp_buf_adds(&b, "Okay, we're starting fresh. What would you like to talk about?");
+            break;
+        case CMD_FORGET: {
+            int ok = 1;
+            if (d->store && pp_store_forget(d->store, d->key, err, sizeof err)) ok = 0;
+            if (ok) {
+                pp_session *s = d->session;
+                pp_session_reset(s);
+                s->turns = 0;
+                s->disclaimed = 0;
+                out->forgot = 1;
+                pp_buf_adds(&b, d->store ? "Done: I've deleted everything I kept about this conversation."
+                                         : "Done: I kept nothing on disk, and I've cleared this conversation from memory.");
+                if (d->store && d->cursor_name)
+                    pp_store_set_cursor(d->store, d->cursor_name, d->cursor_value);
+            } else {
+                pp_buf_addf(&b, "I couldn't delete your data: %s", err);
+                rc = PP_ESTORE;
+            }
+            break;
+        }
+        case CMD_REFRAME: {
+            /* the text after the command, capped like any message */
+            size_t n = alen > PP_MAX_INPUT * 2 ? PP_MAX_INPUT * 2 : alen;
+            reframe_text(&b, args, n);
+            break;
+        }
+        case CMD_QUIT:
+            out->quit = 1;
+            pp_buf_adds(&b, "Take care of yourself. Come back any time.");
+            break;
+        default:
+            pp_buf_addf(&b, "I don't know the command %s. /help lists what I understand.", name);
+            break;
+        }
+        if (c != CMD_FORGET && save(d, NULL, NULL, err, sizeof err)) rc = PP_ESTORE;
+    }
+    out->text = pp_buf_take(&b);
+    if (!out->text) return PP_ENOMEM;
+    return rc;
+}

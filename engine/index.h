@@ -1,0 +1,48 @@
+/* index.h -- internal to the engine: the candidate index.
+ *
+ * Given a message, the index names the patterns that *may* match it, so the
+ * matcher runs the full PCRE2 match only on those.  A pattern the index does
+ * not report must be unable to match (no false negatives); reporting extra
+ * patterns only costs time.  The index is built once at load time and is
+ * read-only afterwards; per-call working memory lives in a scratch owned by
+ * the caller (one per session), so the index can be shared across threads.
+ */
+#ifndef PP_INDEX_H
+#define PP_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+typedef struct pp_index pp_index;
+typedef struct pp_index_scratch pp_index_scratch;
+
+pp_index *pp_index_new(void);
+void pp_index_free(pp_index *ix);
+
+/* Add pattern `id` (ids are 0, 1, 2, ... in order).  `source` is the
+ * pattern text with word classes expanded, `code` its compiled form
+ * (compiled caseless, UTF, UCP).  0 ok, negative on allocation failure. */
+int pp_index_add(pp_index *ix, uint32_t id, const char *source, const pcre2_code *code);
+
+/* Call once after the last add. */
+int pp_index_finish(pp_index *ix);
+
+/* Working memory for pp_index_candidates; one per thread or session. */
+pp_index_scratch *pp_index_scratch_new(const pp_index *ix);
+void pp_index_scratch_free(pp_index_scratch *sc);
+
+/* Write into out (room for every pattern) the ids of the patterns that may
+ * match text, in ascending order, and return how many. */
+size_t pp_index_candidates(const pp_index *ix, pp_index_scratch *sc,
+                           const char *text, size_t len, uint32_t *out);
+
+/* Number of patterns that are always candidates (no required literal). */
+size_t pp_index_always(const pp_index *ix);
+
+/* 1 when pattern id is always a candidate (its source gave no usable
+ * required word, or it was never added); for tests and `check`. */
+int pp_index_is_always(const pp_index *ix, uint32_t id);
+
+#endif

@@ -1,0 +1,157 @@
+/* internal.h -- the engine's private structures, shared by its modules.
+ *
+ * A pp_ruleset owns every compiled pattern, rule, response set and word
+ * class.  Patterns are numbered in *evaluation order*: crisis rules first,
+ * then the rest by falling priority, then file order.  The matcher walks the
+ * candidate patterns the index gives it in that order, so the first crisis
+ * hit wins outright and, for the rest, it can stop as soon as priority
+ * drops below the best match found.
+ */
+#ifndef PP_INTERNAL_H
+#define PP_INTERNAL_H
+
+#include <stdint.h>
+#include <stdarg.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "pushpull.h"
+#include "index.h"
+
+#define PP_ID_MAX 64          /* longest rule, set or framework id */
+
+typedef struct pp_pattern {
+    pcre2_code *code;
+    int rule;                 /* index into rs->rules */
+    int line;
+    char *src;                /* with word classes expanded */
+} pp_pattern;
+
+typedef struct pp_rule {
+    char *id, *file;
+    int line;
+    pp_role role;
+    char *framework;
+    char *reply_set;          /* never NULL after load */
+    int set;                  /* index into rs->sets */
+    int priority;
+    int flag_abuse;
+    int order;                /* position in evaluation order */
+    pcre2_code **unless;
+    size_t n_unless;
+    char **after;             /* set or framework ids; n_after == 0: always */
+    size_t n_after;
+    char **examples, **counter;
+    int *example_lines, *counter_lines;
+    size_t n_examples, n_counter;
+    size_t n_patterns;
+} pp_rule;
+
+typedef struct pp_variant {
+    char *text;
+    unsigned roles;           /* bit (1 << pp_role); 0 = any role */
+    int line;
+} pp_variant;
+
+typedef struct pp_set {
+    char *id, *article, *file;
+    int line;
+    pp_variant *variants;
+    size_t n_variants;
+} pp_set;
+
+typedef struct pp_define {
+    char *name, *value, *file;
+    int line;
+} pp_define;
+
+struct pp_ruleset {
+    pp_rule *rules;           /* in file order */
+    size_t n_rules;
+    pp_pattern *patterns;     /* in evaluation order */
+    size_t n_patterns;
+    pp_set *sets;             /* sorted by id */
+    size_t n_sets;
+    pp_define *defines;
+    size_t n_defines;
+    pcre2_code *partner_re;   /* the `partner` word class, if defined */
+    pcre2_code *pronoun_re[4];/* anchored: he, she, they, name */
+    pcre2_match_context *mctx;/* match and depth limits; read-only */
+    pp_index *index;
+    char *resources;          /* lines for the chosen region */
+    char *disclaimer;
+    uint32_t max_pairs;       /* largest ovector any pattern needs */
+    uint64_t uid;             /* tells sessions their scratch is stale */
+};
+
+/* Session: see session.c for the meaning of every field. */
+#define PP_SESSION_SETS 48
+typedef struct pp_used {
+    char set[PP_ID_MAX];
+    uint64_t mask;            /* variants used since the set last wrapped */
+} pp_used;
+
+enum { PP_PRONOUN_UNKNOWN = 0, PP_PRONOUN_HE, PP_PRONOUN_SHE, PP_PRONOUN_THEY };
+
+struct pp_session {
+    pp_role role;
+    char framework[PP_ID_MAX];
+    char set[PP_ID_MAX];
+    char rule[PP_ID_MAX];
+    char partner[64];         /* "your wife", "Sam"; "" = unknown */
+    int pronoun;
+    unsigned turns, misses, step;
+    int last_fallback;        /* variant index of the last fallback, -1 */
+    int safety_lock;
+    int disclaimed;
+    char why[1024];
+    pp_used used[PP_SESSION_SETS];
+    size_t n_used;
+    /* scratch, never saved */
+    uint64_t scratch_uid;
+    pp_index_scratch *scratch;
+    pcre2_match_data *md;
+    uint32_t *cand;
+    size_t cand_cap;
+};
+
+/* match.c */
+typedef struct pp_hit {
+    int pattern, rule;        /* -1 when none */
+    size_t start, end;
+    int limit_hit;
+    int runner_up[3];         /* other matching rules, for /why; -1 = none */
+} pp_hit;
+
+int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
+                 size_t len, const char *prev_set, const char *prev_fw,
+                 pp_hit *hit);
+int pp_match_unless(const pp_ruleset *rs, const pp_rule *r, const char *text,
+                    size_t len, pcre2_match_data *md, int *limit_hit);
+int pp_session_scratch(const pp_ruleset *rs, pp_session *s);
+
+/* rules.c */
+int pp_framework_locked(const char *framework);
+const pp_set *pp_rules_find_set(const pp_ruleset *rs, const char *id);
+int pp_set_find_index(const pp_ruleset *rs, const char *id);
+
+/* A growable string. */
+typedef struct pp_buf {
+    char *s;
+    size_t len, cap;
+    int oom;
+} pp_buf;
+void pp_buf_add(pp_buf *b, const char *s, size_t n);
+void pp_buf_adds(pp_buf *b, const char *s);
+void pp_buf_addf(pp_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+char *pp_buf_take(pp_buf *b);   /* caller frees; NULL on oom */
+
+char *pp_strdup(const char *s);
+char *pp_strndup(const char *s, size_t n);
+void pp_strlcpy(char *dst, const char *src, size_t size);
+
+#endif

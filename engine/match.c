@@ -1,0 +1,169 @@
+/* match.c -- find the rule a message is about.
+ *
+ * The candidate index (index.c) names the patterns that may match; only
+ * those run through PCRE2, under the rule set's match context (match, depth
+ * and heap limits, so no input can make a reply slow).  Patterns are stored
+ * in evaluation order -- crisis rules first, then falling priority -- so the
+ * walk over the candidates can stop early: the first crisis hit wins
+ * outright, and once a match is found, only patterns of the same priority
+ * can still beat it (by matching a longer span: the more specific rule).
+ * Exclusions (`unless:`) are tried only for a rule that matched.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int pp_session_scratch(const pp_ruleset *rs, pp_session *s)
+{
+    if (s->scratch_uid == rs->uid && s->md && s->scratch) return 0;
+    pp_index_scratch_free(s->scratch);
+    pcre2_match_data_free(s->md);
+    free(s->cand);
+    s->scratch = pp_index_scratch_new(rs->index);
+    s->md = pcre2_match_data_create(rs->max_pairs ? rs->max_pairs : 1, NULL);
+    s->cand_cap = rs->n_patterns ? rs->n_patterns : 1;
+    s->cand = malloc(s->cand_cap * sizeof *s->cand);
+    if (!s->scratch || !s->md || !s->cand) {
+        pp_index_scratch_free(s->scratch);
+        pcre2_match_data_free(s->md);
+        free(s->cand);
+        s->scratch = NULL;
+        s->md = NULL;
+        s->cand = NULL;
+        s->scratch_uid = 0;
+        return PP_ENOMEM;
+    }
+    s->scratch_uid = rs->uid;
+    return 0;
+}
+
+static int limit_error(int rc)
+{
+    return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+           rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT;
+}
+
+int pp_match_unless(const pp_ruleset *rs, const pp_rule *r, const char *text,
+                    size_t len, pcre2_match_data *md, int *limit_hit)
+{
+    for (size_t u = 0; u < r->n_unless; u++) {
+        int rc = pcre2_match(r->unless[u], (PCRE2_SPTR)text, len, 0,
+                             PCRE2_NO_UTF_CHECK, md, rs->mctx);
+        if (rc >= 0) return 1;
+        if (limit_error(rc)) {
+            /* an exclusion we could not decide: do not let the rule fire */
+            *limit_hit = 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int after_ok(const pp_rule *r, const char *prev_set, const char *prev_fw)
+{
+    if (r->n_after == 0) return 1;
+    for (size_t a = 0; a < r->n_after; a++) {
+        if (prev_set && strcmp(r->after[a], prev_set) == 0) return 1;
+        if (prev_fw && strcmp(r->after[a], prev_fw) == 0) return 1;
+    }
+    return 0;
+}
+
+int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
+                 size_t len, const char *prev_set, const char *prev_fw,
+                 pp_hit *hit)
+{
+    hit->pattern = hit->rule = -1;
+    hit->start = hit->end = 0;
+    hit->limit_hit = 0;
+    for (int i = 0; i < 3; i++) hit->runner_up[i] = -1;
+    int rc = pp_session_scratch(rs, s);
+    if (rc) return rc;
+    size_t n = pp_index_candidates(rs->index, s->scratch, text, len, s->cand);
+    int best_crisis = 0, best_prio = 0, n_runner = 0;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t id = s->cand[k];
+        const pp_pattern *p = &rs->patterns[id];
+        const pp_rule *r = &rs->rules[p->rule];
+        int crisis = r->role == PP_ROLE_CRISIS;
+        if (hit->rule >= 0) {
+            if (best_crisis) break;
+            if (r->priority < best_prio) break;
+            if (p->rule == hit->rule) continue;
+        }
+        if (!after_ok(r, prev_set, prev_fw)) continue;
+        rc = pcre2_match(p->code, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK,
+                         s->md, rs->mctx);
+        if (rc < 0) {
+            if (limit_error(rc)) hit->limit_hit = 1;
+            continue;
+        }
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+        size_t start = ov[0], end = ov[1];
+        if (pp_match_unless(rs, r, text, len, s->md, &hit->limit_hit)) continue;
+        if (hit->rule < 0 || end - start > hit->end - hit->start) {
+            if (hit->rule >= 0 && n_runner < 3) hit->runner_up[n_runner++] = hit->rule;
+            hit->rule = p->rule;
+            hit->pattern = (int)id;
+            hit->start = start;
+            hit->end = end;
+            best_crisis = crisis;
+            best_prio = r->priority;
+        } else if (n_runner < 3) {
+            int dup = 0;
+            for (int i = 0; i < n_runner; i++) dup |= hit->runner_up[i] == p->rule;
+            if (!dup) hit->runner_up[n_runner++] = p->rule;
+        }
+    }
+    return 0;
+}
+
+int pp_match_text(const pp_ruleset *rs, const char *bytes, size_t len, pp_match *out)
+{
+    const char *notice;
+    size_t n;
+    memset(out, 0, sizeof *out);
+    out->rule = -1;
+    char *text = pp_input_normalize(bytes, len, &n, &notice);
+    pp_session *s = pp_session_new();
+    if (!text || !s) { free(text); pp_session_free(s); return PP_ENOMEM; }
+    pp_hit hit;
+    int rc = pp_match_run(rs, s, text, n, NULL, NULL, &hit);
+    if (rc == 0) {
+        out->rule = hit.rule;
+        out->limit_hit = hit.limit_hit;
+        out->start = hit.start;
+        out->end = hit.end;
+        out->n_candidates = hit.rule >= 0;
+        for (int i = 0; i < 3; i++) out->n_candidates += hit.runner_up[i] >= 0;
+    }
+    free(text);
+    pp_session_free(s);
+    return rc;
+}
+
+int pp_match_rule(const pp_ruleset *rs, size_t i, const char *bytes, size_t len,
+                  int *limit_hit)
+{
+    const char *notice;
+    size_t n;
+    int found = 0, lim = 0;
+    if (i >= rs->n_rules) return 0;
+    char *text = pp_input_normalize(bytes, len, &n, &notice);
+    pcre2_match_data *md = pcre2_match_data_create(rs->max_pairs ? rs->max_pairs : 1, NULL);
+    if (text && md) {
+        const pp_rule *r = &rs->rules[i];
+        for (size_t k = 0; k < rs->n_patterns && !found; k++) {
+            if (rs->patterns[k].rule != (int)i) continue;
+            int rc = pcre2_match(rs->patterns[k].code, (PCRE2_SPTR)text, n, 0,
+                                 PCRE2_NO_UTF_CHECK, md, rs->mctx);
+            if (rc >= 0) found = !pp_match_unless(rs, r, text, n, md, &lim);
+            else if (limit_error(rc)) lim = 1;
+        }
+    }
+    if (limit_hit) *limit_hit = lim;
+    pcre2_match_data_free(md);
+    free(text);
+    return found;
+}

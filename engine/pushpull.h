@@ -1,0 +1,304 @@
+/* pushpull.h -- the one public header of libpushpull.
+ *
+ * pushpull is a rule-based relationship coach.  The library has five parts,
+ * each with its own prefix:
+ *
+ *   pp_rules_*    load rule and response files into an immutable rule set
+ *   pp_session_*  the state of one conversation (role, partner, framework...)
+ *   pp_reply()    one user message in, one coaching reply out
+ *   pp_reframe_*  turn a blaming complaint into a gentle start-up
+ *   pp_store_*    sessions on disk (SQLite), with bot cursors and /forget
+ *   pp_dialog_*   the shared front-end turn: commands (/why, /reset, ...)
+ *                 plus pp_reply(), used by chat, reply and both bots
+ *
+ * Ownership: every pointer a pp_*_new/_load/_open returns is freed by the
+ * matching pp_*_free/_close.  Strings inside result structs are owned by the
+ * struct and freed by its pp_*_clear function.  Functions that can fail
+ * return 0 on success and a negative PP_E* code on failure, with a message
+ * in the pp_errors or char buffer they were given.  The library never
+ * prints, never exits and never aborts on bad input.
+ *
+ * Threads: a pp_ruleset is immutable once loaded and may be shared by any
+ * number of threads.  A pp_session belongs to one thread at a time.
+ */
+#ifndef PUSHPULL_H
+#define PUSHPULL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PP_VERSION "0.1.0"
+
+/* Error codes. */
+#define PP_OK        0
+#define PP_EIO      -1    /* a file could not be read or written */
+#define PP_ESYNTAX  -2    /* a rule or response file has errors */
+#define PP_ENOMEM   -3
+#define PP_EINPUT   -4    /* the input was refused (see message) */
+#define PP_ESTORE   -5    /* the state database failed */
+#define PP_ECORRUPT -6    /* the state database is not one we can read */
+
+/* Limits.  Input longer than PP_MAX_INPUT bytes is cut (with a notice). */
+#define PP_MAX_INPUT      4096
+#define PP_MATCH_LIMIT    200000   /* pcre2 match limit per pattern */
+#define PP_DEPTH_LIMIT    2000     /* pcre2 depth limit per pattern */
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* A list of "file:line: message" strings, collected so that every error in a
+ * rules directory is reported at once. */
+typedef struct pp_errors {
+    char **msg;
+    size_t count, cap;
+} pp_errors;
+
+void pp_errors_init(pp_errors *e);
+void pp_errors_add(pp_errors *e, const char *file, int line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+void pp_errors_clear(pp_errors *e);
+
+/* ---- roles ------------------------------------------------------------- */
+
+typedef enum pp_role {
+    PP_ROLE_NONE = 0,
+    PP_ROLE_PURSUER,
+    PP_ROLE_WITHDRAWER,
+    PP_ROLE_CRISIS
+} pp_role;
+
+const char *pp_role_name(pp_role r);            /* "none", "pursuer", ... */
+int pp_role_parse(const char *s, pp_role *out); /* 0 ok, -1 unknown */
+
+/* The framework ids of frameworks.md; NULL-terminated. */
+extern const char *const pp_framework_ids[];
+int pp_framework_known(const char *id);
+
+/* ---- rule sets --------------------------------------------------------- */
+
+typedef struct pp_ruleset pp_ruleset;
+
+typedef struct pp_load_options {
+    const char *rules_dir;      /* every *.rules file in it */
+    const char *responses_dir;  /* every *.responses file, resources.tsv */
+    const char *region;         /* crisis resources region, NULL = default */
+} pp_load_options;
+
+/* Load and compile.  On any error returns NULL and fills errs with every
+ * problem found ("file:line: message"); a set with errors is never
+ * half-used.  Free with pp_rules_free(). */
+pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs);
+void pp_rules_free(pp_ruleset *rs);
+
+size_t pp_rules_count(const pp_ruleset *rs);
+
+/* Read-only view of one rule, for `pushpull check` and /why. */
+typedef struct pp_rule_info {
+    const char *id;
+    const char *file;
+    int line;
+    pp_role role;
+    const char *framework;
+    const char *reply_set;      /* response set used (default: framework) */
+    int priority;
+    size_t n_examples, n_counter;
+    const char *const *examples;
+    const char *const *counter;
+    const int *example_lines;   /* file line of each example */
+    const int *counter_lines;
+} pp_rule_info;
+
+int pp_rules_info(const pp_ruleset *rs, size_t i, pp_rule_info *out);
+
+/* The title of a response set's source article ("" when it has none). */
+const char *pp_rules_article(const pp_ruleset *rs, const char *set_id);
+
+/* ---- matching (no session; used by check, tests and the bench) --------- */
+
+typedef struct pp_match {
+    int rule;            /* index of the winning rule, -1 = none */
+    int limit_hit;       /* some pattern hit the pcre2 match/depth limit */
+    size_t start, end;   /* span of the winning match in the normalised text */
+    int n_candidates;    /* rules whose patterns matched (before priority) */
+} pp_match;
+
+/* Normalise bytes (see pp_input_normalize) and match them against every
+ * rule, crisis rules first, the way a reply would; rules with `after:` are
+ * skipped (they need a conversation).  0 or a negative error. */
+int pp_match_text(const pp_ruleset *rs, const char *bytes, size_t len, pp_match *out);
+
+/* Does rule i (any of its patterns, and none of its exclusions) match the
+ * normalised bytes?  1 yes, 0 no; *limit_hit is set when a pattern hit the
+ * PCRE2 limits. */
+int pp_match_rule(const pp_ruleset *rs, size_t i, const char *bytes, size_t len,
+                  int *limit_hit);
+
+/* ---- input ------------------------------------------------------------- */
+
+/* Clean arbitrary bytes into bounded, valid, normalised UTF-8: invalid
+ * sequences become U+FFFD, NUL and control characters become spaces, curly
+ * quotes become straight, emoji become spaces, runs of white space become
+ * one, and text past PP_MAX_INPUT bytes is cut on a character boundary.
+ * Returns a malloc'd string (caller frees) and sets *notice to a constant
+ * message when something was repaired or cut (else NULL). */
+char *pp_input_normalize(const char *bytes, size_t len, size_t *out_len,
+                         const char **notice);
+
+/* ELIZA-style reflection: "I feel ignored by my wife" -> "you feel ignored
+ * by your wife".  Returns a malloc'd string. */
+char *pp_reflect(const char *text, size_t len);
+
+/* ---- sessions ---------------------------------------------------------- */
+
+typedef struct pp_session pp_session;
+
+pp_session *pp_session_new(void);
+void pp_session_free(pp_session *s);
+/* /reset: forget the coaching state (role, framework, partner, safety
+ * lock, used variants), keep the turn counter. */
+void pp_session_reset(pp_session *s);
+
+/* Serialise to a JSON string (malloc'd) and back; for the store.  load
+ * returns 0, or PP_ECORRUPT with a message in err. */
+char *pp_session_save(const pp_session *s);
+int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen);
+
+/* Read-only accessors. */
+pp_role pp_session_role(const pp_session *s);
+const char *pp_session_framework(const pp_session *s);   /* NULL if none */
+unsigned pp_session_turns(const pp_session *s);
+int pp_session_safety_locked(const pp_session *s);
+
+/* ---- replies ----------------------------------------------------------- */
+
+typedef struct pp_reply {
+    char *text;          /* the reply to show; never NULL after success */
+    char *input;         /* the normalised input the rules saw */
+    const char *rule;    /* id of the rule that matched, NULL = none */
+    const char *framework;   /* NULL = none */
+    const char *set;         /* response set used */
+    const char *article;     /* source article title, NULL = none */
+    pp_role role;
+    int safety;          /* 1 when the reply is a crisis/safety reply */
+    const char *notice;  /* input repaired or cut, NULL = clean */
+    char *why;           /* multi-line explanation for /why */
+} pp_reply;
+
+/* One turn: updates the session.  Returns 0 or a negative error. */
+int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
+                  size_t len, pp_reply *out);
+void pp_reply_clear(pp_reply *r);
+
+/* The disclaimer shown with the first reply of every session. */
+const char *pp_disclaimer(const pp_ruleset *rs);
+/* Crisis resources for the ruleset's region, as plain text lines. */
+const char *pp_resources(const pp_ruleset *rs);
+
+/* ---- reframing --------------------------------------------------------- */
+
+#define PP_HORSEMAN_CRITICISM     0x1
+#define PP_HORSEMAN_CONTEMPT      0x2
+#define PP_HORSEMAN_DEFENSIVENESS 0x4
+#define PP_HORSEMAN_STONEWALLING  0x8
+
+typedef struct pp_reframe_result {
+    char *text;          /* the complaint as given (normalised) */
+    unsigned horsemen;   /* PP_HORSEMAN_* bits */
+    char *rewrite;       /* the gentle start-up, or a template with blanks */
+    char **notes;        /* one plain sentence per finding */
+    size_t n_notes;
+    int already_gentle;  /* 1: praised, not rewritten (rewrite = text) */
+    int template_only;   /* 1: too little to go on, rewrite is a template */
+} pp_reframe_result;
+
+/* Reframe one complaint.  0 or a negative error.  Needs no rule set: the
+ * word lists are compiled into a private, immutable table on first use
+ * (thread-safe) or passed through pp_reframe_load(). */
+int pp_reframe(const char *bytes, size_t len, pp_reframe_result *out);
+void pp_reframe_clear(pp_reframe_result *r);
+const char *pp_horseman_name(unsigned bit);  /* "criticism", ... */
+
+/* ---- the state store (SQLite) ------------------------------------------ */
+
+typedef struct pp_store pp_store;
+
+/* Open (creating with mode 0600, WAL, busy timeout, migrations) the state
+ * database at path.  NULL path = $XDG_STATE_HOME/pushpull/state.db.
+ * Returns NULL with a message in err on failure; never overwrites a file it
+ * cannot read. */
+pp_store *pp_store_open(const char *path, char *err, size_t errlen);
+void pp_store_close(pp_store *st);
+const char *pp_store_path(const pp_store *st);
+
+/* Load the session saved under key ("cli:default", "telegram:42", ...).
+ * Returns 1 when found (s filled), 0 when absent (s untouched), negative on
+ * error. */
+int pp_store_load(pp_store *st, const char *key, pp_session *s, char *err, size_t errlen);
+
+/* Save the session, and when cursor_name is not NULL also set that cursor
+ * (e.g. "telegram.offset", "matrix.next_batch"), in one transaction.
+ * When transcript_user/transcript_bot are not NULL (and transcripts are on)
+ * they are appended to the transcript in the same transaction. */
+int pp_store_save(pp_store *st, const char *key, const pp_session *s,
+                  const char *cursor_name, const char *cursor_value,
+                  const char *transcript_user, const char *transcript_bot,
+                  char *err, size_t errlen);
+
+/* Cursors alone (Telegram offset, Matrix next_batch, handled event ids). */
+int pp_store_get_cursor(pp_store *st, const char *name, char *buf, size_t buflen);
+int pp_store_set_cursor(pp_store *st, const char *name, const char *value);
+
+/* Mark an external event (Telegram update id, Matrix event id) as handled,
+ * returning 1 if it was already marked.  Old marks are pruned. */
+int pp_store_seen(pp_store *st, const char *channel, const char *event_id);
+/* The same, tying the mark to a session key so that pp_store_forget(key)
+ * deletes it too (key may be NULL). */
+int pp_store_seen_key(pp_store *st, const char *channel, const char *event_id,
+                      const char *key);
+
+void pp_store_keep_transcripts(pp_store *st, int on);
+/* Delete every row about key (session, transcript, seen marks for it). */
+int pp_store_forget(pp_store *st, const char *key, char *err, size_t errlen);
+/* The last CLI session name used, for resuming ("default" if none). */
+int pp_store_last_cli(pp_store *st, char *buf, size_t buflen);
+/* The message of the last failure of a call that takes no err buffer
+ * (get/set_cursor, seen, last_cli); owned by st. */
+const char *pp_store_error(const pp_store *st);
+/* Return values: pp_store_get_cursor gives 1 (found, copied into buf), 0
+ * (absent, buf = "") or negative (error; also when the value does not fit).
+ * pp_store_save also records key's name as the last CLI session when key
+ * starts with "cli:".  Keys, channels and event ids are limited to 1024
+ * bytes, cursor names to 256, cursor values to 8192. */
+
+/* ---- the dialog turn shared by every front end ------------------------- */
+
+typedef struct pp_dialog {
+    const pp_ruleset *rules;   /* may be swapped between turns (SIGHUP) */
+    pp_store *store;           /* NULL = in memory only */
+    const char *key;           /* "cli:default", "telegram:42", ... */
+    pp_session *session;       /* owned by the caller */
+    int keep_transcripts;      /* store the text of each turn (off by default) */
+    /* Bots: a cursor saved in the same transaction as the session change
+     * this turn causes (e.g. "telegram.offset" = "1235"); NULL = none. */
+    const char *cursor_name, *cursor_value;
+} pp_dialog;
+
+typedef struct pp_answer {
+    char *text;        /* what to send back (malloc'd) */
+    pp_reply reply;    /* filled when the turn went through pp_reply_make */
+    int had_reply;     /* 1 when .reply is valid */
+    int command;       /* 1 when the input was a command */
+    int quit;          /* /quit was asked */
+    int forgot;        /* /forget deleted the user's rows */
+} pp_answer;
+
+/* Handle one line: /help /why /reset /forget /reframe /start /quit (also as
+ * !cmd and /cmd@botname), or an ordinary message.  Saves the session to the
+ * store when there is one.  0 or a negative error (answer->text still says
+ * what went wrong in words a user can read). */
+int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out);
+void pp_answer_clear(pp_answer *a);
+
+#endif

@@ -1,0 +1,403 @@
+/* reply.c -- one user message in, one coaching reply out.
+ *
+ * The turn: normalise the bytes; match (crisis rules first); learn the
+ * partner from the rule's `partner` capture or, failing that, from the
+ * partner word class anywhere in the message; choose the response set
+ * (the rule's, `safety-support` when a safety-locked session would get a
+ * locked framework, `fallback` / `fallback-topics` when nothing matched);
+ * choose a variant the session has not seen (fitting its role); fill the
+ * placeholders; update the session.  Everything the reply says about the
+ * partner comes from the session (noun + pronoun), never a default "he".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ctype.h>
+#include <strings.h>
+
+#include "internal.h"
+
+#define SAID_MAX 160
+
+static const char *const BUILTIN_FALLBACK =
+    "Tell me a little more about what happens between you two.";
+
+/* ---- the partner ------------------------------------------------------- */
+
+static int is_bare_pronoun(const char *w)
+{
+    static const char *const p[] = { "he", "him", "she", "her", "they", "them", NULL };
+    for (int i = 0; p[i]; i++)
+        if (strcasecmp(w, p[i]) == 0) return 1;
+    return 0;
+}
+
+static int classify(const pp_ruleset *rs, const char *w, size_t n, pcre2_match_data *md)
+{
+    for (int i = 0; i < 4; i++) {
+        if (!rs->pronoun_re[i]) continue;
+        int rc = pcre2_match(rs->pronoun_re[i], (PCRE2_SPTR)w, n, 0, PCRE2_NO_UTF_CHECK, md, rs->mctx);
+        if (rc >= 0) return i == 3 ? PP_PRONOUN_THEY + 1 : i + 1;   /* 4 = a name */
+    }
+    return PP_PRONOUN_UNKNOWN;
+}
+
+/* Update the session's partner from the words the user used for them. */
+static void learn_partner(const pp_ruleset *rs, pp_session *s, const char *w, size_t n,
+                          pcre2_match_data *md)
+{
+    char word[48];
+    while (n > 0 && w[n - 1] == ' ') n--;
+    if (n == 0 || n >= sizeof word) return;
+    memcpy(word, w, n);
+    word[n] = '\0';
+    int kind = classify(rs, word, n, md);
+    if (kind == PP_PRONOUN_UNKNOWN) return;
+    if (is_bare_pronoun(word)) {
+        int p = kind == 4 ? PP_PRONOUN_THEY : kind;
+        if (p == PP_PRONOUN_THEY && s->pronoun != PP_PRONOUN_UNKNOWN) return;   /* "they" is vague */
+        if (s->pronoun != p) {
+            /* a name with unknown gender takes the pronoun; a noun of the
+             * other pronoun means someone else: forget the noun */
+            int named = s->partner[0] && strncmp(s->partner, "your ", 5) != 0;
+            if (!(named && s->pronoun == PP_PRONOUN_THEY)) s->partner[0] = '\0';
+            s->pronoun = p;
+        }
+        return;
+    }
+    if (kind == 4) {                    /* a first name */
+        pp_strlcpy(s->partner, word, sizeof s->partner);
+        s->pronoun = PP_PRONOUN_THEY;
+        return;
+    }
+    if (strncasecmp(word, "my ", 3) == 0) snprintf(s->partner, sizeof s->partner, "your %s", word + 3);
+    else if (strncasecmp(word, "the ", 4) == 0 || strncasecmp(word, "this ", 5) == 0)
+        snprintf(s->partner, sizeof s->partner, "%s", word);
+    else snprintf(s->partner, sizeof s->partner, "your %s", word);
+    s->pronoun = kind;
+}
+
+static void find_partner(const pp_ruleset *rs, pp_session *s, const pcre2_code *code,
+                         const char *text, size_t len)
+{
+    PCRE2_UCHAR *sub = NULL;
+    PCRE2_SIZE sublen = 0;
+    if (code && pcre2_substring_get_byname(s->md, (PCRE2_SPTR)"partner", &sub, &sublen) == 0) {
+        pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+        if (md) learn_partner(rs, s, (const char *)sub, sublen, md);
+        pcre2_match_data_free(md);
+        pcre2_substring_free(sub);
+        return;
+    }
+    if (!rs->partner_re) return;
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(rs->partner_re, NULL);
+    if (!md) return;
+    if (pcre2_match(rs->partner_re, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK, md, rs->mctx) >= 0) {
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        if (pcre2_substring_get_byname(md, (PCRE2_SPTR)"partner", &sub, &sublen) == 0) {
+            learn_partner(rs, s, (const char *)sub, sublen, md);
+            pcre2_substring_free(sub);
+        } else {
+            learn_partner(rs, s, text + ov[0], ov[1] - ov[0], md);
+        }
+    }
+    pcre2_match_data_free(md);
+}
+
+/* ---- placeholders ------------------------------------------------------ */
+
+typedef struct fill_ctx {
+    const pp_ruleset *rs;
+    const pp_session *s;
+    const pp_set *set;
+    const char *text;
+    size_t len;
+    size_t start, end;          /* the match span, or 0,0 */
+    pcre2_match_data *md;       /* the winning pattern's match, or NULL */
+} fill_ctx;
+
+static const char *pronoun_word(int p, const char *key)
+{
+    /* he, she, they */
+    static const struct { const char *key, *w[3]; } t[] = {
+        {"they", {"he", "she", "they"}}, {"them", {"him", "her", "them"}},
+        {"their", {"his", "her", "their"}}, {"theirs", {"his", "hers", "theirs"}},
+        {"theyre", {"he's", "she's", "they're"}}, {"theyve", {"he's", "she's", "they've"}},
+        {"theyll", {"he'll", "she'll", "they'll"}}, {"themself", {"himself", "herself", "themselves"}},
+        {"s", {"s", "s", ""}}, {"es", {"es", "es", ""}}, {"is", {"is", "is", "are"}},
+        {"isnt", {"isn't", "isn't", "aren't"}}, {"was", {"was", "was", "were"}},
+        {"wasnt", {"wasn't", "wasn't", "weren't"}}, {"has", {"has", "has", "have"}},
+        {"does", {"does", "does", "do"}}, {"doesnt", {"doesn't", "doesn't", "don't"}},
+        {NULL, {NULL, NULL, NULL}}
+    };
+    int k = p == PP_PRONOUN_HE ? 0 : p == PP_PRONOUN_SHE ? 1 : 2;
+    for (int i = 0; t[i].key; i++)
+        if (strcmp(t[i].key, key) == 0) return t[i].w[k];
+    return NULL;
+}
+
+static void add_said(pp_buf *b, const fill_ctx *c)
+{
+    size_t a = c->start, z = c->end;
+    if (c->end == 0) { a = 0; z = c->len; }
+    while (a > 0 && !strchr(".!?", c->text[a - 1])) a--;
+    while (z < c->len && !strchr(".!?", c->text[z])) z++;
+    while (a < z && c->text[a] == ' ') a++;
+    if (z - a > SAID_MAX) {
+        /* keep the part around the match, cut at spaces */
+        size_t from = c->start > a + SAID_MAX / 2 ? c->start - SAID_MAX / 2 : a;
+        while (from > a && c->text[from - 1] != ' ') from++;
+        size_t to = from + SAID_MAX < z ? from + SAID_MAX : z;
+        while (to > from && to < z && c->text[to] != ' ') to--;
+        if (to <= from) to = from + SAID_MAX < z ? from + SAID_MAX : z;
+        while (to > from && ((unsigned char)c->text[to] & 0xC0) == 0x80) to--;
+        a = from;
+        z = to;
+    }
+    while (z > a && strchr(" ,;:-", c->text[z - 1])) z--;
+    char *r = pp_reflect(c->text + a, z - a);
+    if (!r) return;
+    /* start lowercase unless it is "I" or a name: the reply frames it */
+    if (r[0] && isupper((unsigned char)r[0]) && !(r[0] == 'I' && (r[1] == ' ' || r[1] == '\'' || !r[1]))
+        && !(r[1] && isupper((unsigned char)r[1])))
+        r[0] = (char)tolower((unsigned char)r[0]);
+    pp_buf_adds(b, r);
+    free(r);
+}
+
+static void add_capture(pp_buf *b, const fill_ctx *c, const char *name)
+{
+    PCRE2_UCHAR *sub;
+    PCRE2_SIZE n;
+    if (!c->md || pcre2_substring_get_byname(c->md, (PCRE2_SPTR)name, &sub, &n) != 0) return;
+    char *r = pp_reflect((const char *)sub, n);
+    if (r) pp_buf_adds(b, r);
+    free(r);
+    pcre2_substring_free(sub);
+}
+
+static void fill(pp_buf *b, const char *t, const fill_ctx *c)
+{
+    const pp_session *s = c->s;
+    while (*t) {
+        const char *open = strchr(t, '{');
+        if (!open) { pp_buf_adds(b, t); break; }
+        pp_buf_add(b, t, (size_t)(open - t));
+        const char *close = strchr(open, '}');
+        if (!close || close - open > 40) { pp_buf_add(b, open, 1); t = open + 1; continue; }
+        char key[48];
+        size_t n = (size_t)(close - open - 1);
+        memcpy(key, open + 1, n);
+        key[n] = '\0';
+        int cap = isupper((unsigned char)key[0]);
+        char low[48];
+        for (size_t i = 0; i <= n; i++) low[i] = (char)tolower((unsigned char)key[i]);
+        size_t mark = b->len;
+        const char *w;
+        if (strcmp(low, "partner") == 0) pp_buf_adds(b, s->partner[0] ? s->partner : "your partner");
+        else if ((w = pronoun_word(s->pronoun, low)) != NULL) pp_buf_adds(b, w);
+        else if (strcmp(low, "said") == 0) add_said(b, c);
+        else if (strcmp(low, "resources") == 0) pp_buf_adds(b, c->rs->resources);
+        else if (strcmp(low, "article") == 0) pp_buf_adds(b, c->set && c->set->article ? c->set->article : "");
+        else add_capture(b, c, key);
+        if (cap && b->len > mark && !b->oom)
+            b->s[mark] = (char)toupper((unsigned char)b->s[mark]);
+        t = close + 1;
+    }
+}
+
+/* ---- choosing a variant ------------------------------------------------ */
+
+static pp_used *used_entry(pp_session *s, const char *set)
+{
+    for (size_t i = 0; i < s->n_used; i++)
+        if (strcmp(s->used[i].set, set) == 0) return &s->used[i];
+    if (s->n_used == PP_SESSION_SETS) {          /* forget the oldest */
+        memmove(&s->used[0], &s->used[1], (PP_SESSION_SETS - 1) * sizeof s->used[0]);
+        s->n_used--;
+    }
+    pp_used *u = &s->used[s->n_used++];
+    memset(u, 0, sizeof *u);
+    pp_strlcpy(u->set, set, sizeof u->set);
+    return u;
+}
+
+static int fits(const pp_variant *v, pp_role role)
+{
+    return v->roles == 0 || (v->roles & (1u << role));
+}
+
+/* Pick a variant of set for role that the session has not used since the
+ * set last wrapped; never the one used last. */
+static int pick_variant(pp_session *s, const pp_set *set, pp_role role, int last)
+{
+    size_t n = set->n_variants < 64 ? set->n_variants : 64;
+    int any_fit = 0;
+    for (size_t i = 0; i < n; i++) any_fit |= fits(&set->variants[i], role);
+    if (!any_fit) role = PP_ROLE_NONE;
+    pp_used *u = used_entry(s, set->id);
+    for (int pass = 0; pass < 2; pass++) {
+        size_t off = s->turns % (n ? n : 1);
+        for (size_t k = 0; k < n; k++) {
+            size_t i = (off + k) % n;
+            const pp_variant *v = &set->variants[i];
+            if (!(any_fit ? fits(v, role) : 1)) continue;
+            if (u->mask & (1ull << i)) continue;
+            if ((int)i == last && n > 1) continue;
+            u->mask |= 1ull << i;
+            return (int)i;
+        }
+        u->mask = 0;   /* all used: start a new round */
+    }
+    return n ? 0 : -1;
+}
+
+/* ---- the turn ---------------------------------------------------------- */
+
+static void why_text(pp_buf *w, const pp_ruleset *rs, const pp_hit *hit, const char *text,
+                     const pp_set *set, int locked)
+{
+    if (hit->rule < 0) {
+        pp_buf_adds(w, "No rule matched your last message, so I answered with a reflective question");
+        if (set) pp_buf_addf(w, " (set %s)", set->id);
+        pp_buf_adds(w, ".");
+        if (hit->limit_hit) pp_buf_adds(w, "\nA rule hit its matching limit on this message and was skipped.");
+        return;
+    }
+    const pp_rule *r = &rs->rules[hit->rule];
+    const pp_set *rset = r->set >= 0 ? &rs->sets[r->set] : NULL;
+    size_t span = hit->end - hit->start;
+    if (span > 120) span = 120;
+    pp_buf_addf(w, "Rule %s (%s:%d) matched \"%.*s\".\n", r->id, r->file, r->line,
+                (int)span, text + hit->start);
+    pp_buf_addf(w, "Role: %s. Framework: %s. Priority: %d.", pp_role_name(r->role),
+                r->framework, r->priority);
+    if (rset && rset->article && rset->article[0])
+        pp_buf_addf(w, "\nSource article: \"%s\".", rset->article);
+    if (r->role == PP_ROLE_CRISIS)
+        pp_buf_adds(w, "\nSafety rules are checked before every other rule and always win.");
+    int first = 1;
+    for (int i = 0; i < 3; i++) {
+        if (hit->runner_up[i] < 0) continue;
+        const pp_rule *o = &rs->rules[hit->runner_up[i]];
+        pp_buf_addf(w, "%s%s (%s, priority %d)", first ? "\nIt was chosen over: " : "; ",
+                    o->id, o->framework, o->priority);
+        first = 0;
+    }
+    if (!first) pp_buf_adds(w, " -- a higher priority or a longer, more specific match wins.");
+    if (locked)
+        pp_buf_addf(w, "\nBecause you told me about abuse or control earlier, I don't coach with %s "
+                    "in this conversation; I answered from %s instead (/reset ends this).",
+                    r->framework, set ? set->id : "safety-support");
+}
+
+void pp_reply_clear(pp_reply *r)
+{
+    if (!r) return;
+    free(r->text);
+    free(r->input);
+    free(r->why);
+    memset(r, 0, sizeof *r);
+}
+
+int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
+                  size_t len, pp_reply *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t n;
+    const char *notice;
+    char *text = pp_input_normalize(bytes, len, &n, &notice);
+    if (!text) return PP_ENOMEM;
+    pp_hit hit;
+    int rc = pp_match_run(rs, s, text, n, s->set[0] ? s->set : NULL,
+                          s->framework[0] ? s->framework : NULL, &hit);
+    if (rc) { free(text); return rc; }
+
+    const pp_rule *r = hit.rule >= 0 ? &rs->rules[hit.rule] : NULL;
+    const pcre2_code *code = NULL;
+    if (r) {
+        /* run the winner again so its captures are in s->md */
+        code = rs->patterns[hit.pattern].code;
+        if (pcre2_match(code, (PCRE2_SPTR)text, n, 0, PCRE2_NO_UTF_CHECK, s->md, rs->mctx) < 0)
+            code = NULL;
+    }
+    find_partner(rs, s, code, text, n);
+
+    const pp_set *set = NULL;
+    int locked = 0, safety = 0;
+    pp_role role = s->role;
+    const char *framework = NULL;
+    if (r) {
+        if (r->flag_abuse) s->safety_lock = 1;
+        role = r->role == PP_ROLE_NONE ? s->role : r->role;
+        framework = r->framework;
+        set = r->set >= 0 ? &rs->sets[r->set] : NULL;
+        if (r->role == PP_ROLE_CRISIS) safety = 1;
+        else if (s->safety_lock && pp_framework_locked(r->framework)) {
+            const pp_set *sup = pp_rules_find_set(rs, "safety-support");
+            if (!sup) sup = pp_rules_find_set(rs, "safety");
+            if (sup) { set = sup; locked = 1; safety = 1; framework = "safety"; }
+        }
+        s->misses = 0;
+    } else if (n > 0) {
+        s->misses++;
+        if (s->misses >= 2 && pp_rules_find_set(rs, "fallback-topics")) {
+            set = pp_rules_find_set(rs, "fallback-topics");
+            s->misses = 0;
+        } else {
+            set = pp_rules_find_set(rs, "fallback");
+        }
+    }
+
+    pp_buf b = {0};
+    if (!s->disclaimed) {
+        pp_buf_adds(&b, rs->disclaimer);
+        pp_buf_adds(&b, "\n\n");
+        s->disclaimed = 1;
+    }
+    if (notice) { pp_buf_adds(&b, notice); pp_buf_adds(&b, " "); }
+    if (n == 0) {
+        pp_buf_adds(&b, "I didn't catch any words there. What's on your mind?");
+    } else if (set && set->n_variants) {
+        int is_fallback = !r;
+        int last = is_fallback ? s->last_fallback : -1;
+        int vi = pick_variant(s, set, role, last);
+        if (is_fallback) s->last_fallback = vi;
+        fill_ctx c = { rs, s, set, text, n, r ? hit.start : 0, r ? hit.end : 0, code ? s->md : NULL };
+        if (vi >= 0) fill(&b, set->variants[vi].text, &c);
+    } else {
+        pp_buf_adds(&b, BUILTIN_FALLBACK);
+    }
+
+    pp_buf w = {0};
+    why_text(&w, rs, &hit, text, set, locked);
+
+    /* the session moves on */
+    s->turns++;
+    if (r) {
+        if (r->role == PP_ROLE_PURSUER || r->role == PP_ROLE_WITHDRAWER) s->role = r->role;
+        if (!locked && r->role != PP_ROLE_CRISIS) {
+            if (strcmp(s->framework, r->framework) == 0) s->step++;
+            else s->step = 0;
+            pp_strlcpy(s->framework, r->framework, sizeof s->framework);
+        }
+        pp_strlcpy(s->rule, r->id, sizeof s->rule);
+    } else {
+        s->rule[0] = '\0';
+    }
+    pp_strlcpy(s->set, set ? set->id : "", sizeof s->set);
+
+    out->text = pp_buf_take(&b);
+    out->why = pp_buf_take(&w);
+    if (out->why) pp_strlcpy(s->why, out->why, sizeof s->why);
+    out->input = text;
+    out->rule = r ? r->id : NULL;
+    out->framework = framework;
+    out->set = set ? set->id : NULL;
+    out->article = set && set->article && set->article[0] ? set->article : NULL;
+    out->role = r ? r->role : PP_ROLE_NONE;
+    out->safety = safety;
+    out->notice = notice;
+    if (!out->text || !out->why) { pp_reply_clear(out); return PP_ENOMEM; }
+    return 0;
+}

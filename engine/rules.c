@@ -1,0 +1,889 @@
+/* rules.c -- load rule files and response files into an immutable rule set.
+ *
+ * Loading runs in passes so that every error in a directory is reported at
+ * once, as "file:line: message":
+ *   1. read every *.rules file: word classes (`define`) and rules;
+ *   2. read every *.responses file: response sets and their variants;
+ *   3. expand {word classes} in patterns (cycles and unknown names are
+ *      errors), compile each pattern once with UTF|UCP|CASELESS|DUPNAMES and
+ *      JIT it;
+ *   4. check references: frameworks, reply sets, `after:` ids, and that every
+ *      placeholder of a set is built in or a named capture of every rule
+ *      that answers with it;
+ *   5. order patterns for evaluation (crisis first, then by priority) and
+ *      build the candidate index.
+ * A set with any error is freed and NULL returned: never half-used.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ctype.h>
+#include <strings.h>
+#include <dirent.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define MAX_FILE_BYTES (8u << 20)
+#define MAX_EXPANDED   (64u << 10)
+#define MAX_DEPTH      16
+
+static const char *const builtin_placeholders[] = {
+    "partner", "they", "them", "their", "theirs", "theyre", "theyve", "theyll",
+    "themself", "s", "es", "is", "isnt", "was", "wasnt", "has", "does",
+    "doesnt", "said", "resources", "article", NULL
+};
+
+static const char *const locked_frameworks[] = {
+    "distance-dance", "look-at-ourselves", "dont-build-a-case",
+    "intimacy-defense", "identify-patterns", NULL
+};
+
+int pp_framework_locked(const char *fw)
+{
+    if (!fw) return 0;
+    for (int i = 0; locked_frameworks[i]; i++)
+        if (strcmp(fw, locked_frameworks[i]) == 0) return 1;
+    return 0;
+}
+
+/* ---- reading files ----------------------------------------------------- */
+
+static char *read_file(const char *path, size_t *len, pp_errors *errs)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) { pp_errors_add(errs, path, 0, "cannot open"); return NULL; }
+    pp_buf b = {0};
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (b.len + n > MAX_FILE_BYTES) {
+            pp_errors_add(errs, path, 0, "file larger than %u bytes", MAX_FILE_BYTES);
+            fclose(f);
+            free(b.s);
+            return NULL;
+        }
+        pp_buf_add(&b, chunk, n);
+    }
+    fclose(f);
+    if (b.oom) { free(b.s); pp_errors_add(errs, path, 0, "out of memory"); return NULL; }
+    *len = b.len;
+    return b.s ? b.s : pp_strdup("");
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a > b && strcmp(s + a - b, suffix) == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted list of dir/NAME for files ending in suffix.  Caller frees. */
+static char **list_dir(const char *dir, const char *suffix, size_t *n, pp_errors *errs)
+{
+    DIR *d = opendir(dir);
+    *n = 0;
+    if (!d) { pp_errors_add(errs, dir, 0, "cannot open directory"); return NULL; }
+    char **names = NULL;
+    size_t cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || !ends_with(e->d_name, suffix)) continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **p = realloc(names, cap * sizeof *p);
+            if (!p) break;
+            names = p;
+        }
+        size_t len = strlen(dir) + strlen(e->d_name) + 2;
+        char *path = malloc(len);
+        if (!path) break;
+        snprintf(path, len, "%s/%s", dir, e->d_name);
+        names[(*n)++] = path;
+    }
+    closedir(d);
+    if (*n) qsort(names, *n, sizeof *names, cmp_str);
+    return names;
+}
+
+static void free_list(char **l, size_t n)
+{
+    for (size_t i = 0; i < n; i++) free(l[i]);
+    free(l);
+}
+
+/* Iterate the lines of buf in place: returns the next line (NUL-ended,
+ * trailing \r and spaces removed) or NULL at the end. */
+static char *next_line(char **cursor, int *lineno)
+{
+    char *p = *cursor;
+    if (!p || !*p) return NULL;
+    char *nl = strchr(p, '\n');
+    if (nl) { *nl = '\0'; *cursor = nl + 1; }
+    else *cursor = p + strlen(p);
+    size_t n = strlen(p);
+    while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' ' || p[n - 1] == '\t')) p[--n] = '\0';
+    (*lineno)++;
+    return p;
+}
+
+static char *skip_space(char *p)
+{
+    while (*p == ' ' || *p == '\t') p++;
+    return p;
+}
+
+static int valid_id(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (!(islower(c) || isdigit(c) || c == '.' || c == '_' || c == '-')) return 0;
+    }
+    return n > 0 && n < PP_ID_MAX;
+}
+
+/* ---- growable arrays --------------------------------------------------- */
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap * 2 : 8;
+    while (nc < need) nc *= 2;
+    void *p = realloc(*arr, nc * elem);
+    if (!p) return -1;
+    memset((char *)p + *cap * elem, 0, (nc - *cap) * elem);
+    *arr = p;
+    *cap = nc;
+    return 0;
+}
+
+static int push_str(char ***arr, int **lines, size_t *n, const char *s, int line)
+{
+    char **a = realloc(*arr, (*n + 1) * sizeof **arr);
+    if (!a) return -1;
+    *arr = a;
+    if (lines) {
+        int *l = realloc(*lines, (*n + 1) * sizeof **lines);
+        if (!l) return -1;
+        *lines = l;
+        l[*n] = line;
+    }
+    a[*n] = pp_strdup(s);
+    if (!a[*n]) return -1;
+    (*n)++;
+    return 0;
+}
+
+/* ---- the loader's working state ---------------------------------------- */
+
+typedef struct raw_pattern {
+    char *src;        /* as written */
+    int rule, line, is_unless;
+} raw_pattern;
+
+typedef struct loader {
+    pp_ruleset *rs;
+    pp_errors *errs;
+    size_t rules_cap, sets_cap, defines_cap;
+    raw_pattern *raw;
+    size_t n_raw, raw_cap;
+    int *set_of_rule_pending;
+} loader;
+
+static int add_raw(loader *L, const char *src, int rule, int line, int is_unless)
+{
+    if (grow((void **)&L->raw, &L->raw_cap, L->n_raw + 1, sizeof *L->raw)) return -1;
+    raw_pattern *r = &L->raw[L->n_raw++];
+    r->src = pp_strdup(src);
+    r->rule = rule;
+    r->line = line;
+    r->is_unless = is_unless;
+    return r->src ? 0 : -1;
+}
+
+static int find_define(const pp_ruleset *rs, const char *name, size_t len)
+{
+    for (size_t i = 0; i < rs->n_defines; i++)
+        if (strlen(rs->defines[i].name) == len && memcmp(rs->defines[i].name, name, len) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int find_rule(const pp_ruleset *rs, const char *id)
+{
+    for (size_t i = 0; i < rs->n_rules; i++)
+        if (strcmp(rs->rules[i].id, id) == 0) return (int)i;
+    return -1;
+}
+
+/* ---- pass 1: rule files ------------------------------------------------ */
+
+static void check_rule_complete(loader *L, int r)
+{
+    if (r < 0) return;
+    pp_rule *rule = &L->rs->rules[r];
+    if (!rule->framework)
+        pp_errors_add(L->errs, rule->file, rule->line, "rule %s has no framework:", rule->id);
+    if (rule->role == (pp_role)-1)
+        pp_errors_add(L->errs, rule->file, rule->line, "rule %s has no role:", rule->id);
+    if (rule->n_patterns == 0)
+        pp_errors_add(L->errs, rule->file, rule->line, "rule %s has no match: pattern", rule->id);
+}
+
+static void parse_rules_file(loader *L, const char *path)
+{
+    size_t len;
+    char *buf = read_file(path, &len, L->errs);
+    if (!buf) return;
+    pp_ruleset *rs = L->rs;
+    char *cur = buf, *line;
+    int lineno = 0, r = -1;
+    if (memchr(buf, '\0', len)) {
+        pp_errors_add(L->errs, path, 0, "file contains a NUL byte");
+        free(buf);
+        return;
+    }
+    while ((line = next_line(&cur, &lineno)) != NULL) {
+        char *p = skip_space(line);
+        if (*p == '\0' || *p == '#') continue;
+        if (strncmp(p, "define", 6) == 0 && (p[6] == ' ' || p[6] == '\t')) {
+            check_rule_complete(L, r);
+            r = -1;
+            char *name = skip_space(p + 6);
+            char *eq = strchr(name, '=');
+            if (!eq) { pp_errors_add(L->errs, path, lineno, "define needs: define NAME = PATTERN"); continue; }
+            char *end = eq;
+            while (end > name && (end[-1] == ' ' || end[-1] == '\t')) end--;
+            *end = '\0';
+            char *value = skip_space(eq + 1);
+            int ok = *name != '\0';
+            for (char *q = name; *q; q++)
+                if (!(islower((unsigned char)*q) || isdigit((unsigned char)*q) || *q == '_')) ok = 0;
+            if (!ok) { pp_errors_add(L->errs, path, lineno, "bad word class name '%s' (use a-z, 0-9, _)", name); continue; }
+            if (!*value) { pp_errors_add(L->errs, path, lineno, "word class %s is empty", name); continue; }
+            int old = find_define(rs, name, strlen(name));
+            if (old >= 0) {
+                pp_errors_add(L->errs, path, lineno, "word class %s already defined at %s:%d",
+                              name, rs->defines[old].file, rs->defines[old].line);
+                continue;
+            }
+            if (grow((void **)&rs->defines, &L->defines_cap, rs->n_defines + 1, sizeof *rs->defines)) break;
+            pp_define *d = &rs->defines[rs->n_defines++];
+            d->name = pp_strdup(name);
+            d->value = pp_strdup(value);
+            d->file = pp_strdup(path);
+            d->line = lineno;
+            continue;
+        }
+        if (strncmp(p, "rule", 4) == 0 && (p[4] == ' ' || p[4] == '\t')) {
+            check_rule_complete(L, r);
+            char *id = skip_space(p + 4);
+            if (!valid_id(id)) {
+                pp_errors_add(L->errs, path, lineno, "bad rule id '%s' (use a-z, 0-9, . _ -)", id);
+                r = -1;
+                continue;
+            }
+            int old = find_rule(rs, id);
+            if (old >= 0)
+                pp_errors_add(L->errs, path, lineno, "duplicate rule id %s (first at %s:%d)",
+                              id, rs->rules[old].file, rs->rules[old].line);
+            if (grow((void **)&rs->rules, &L->rules_cap, rs->n_rules + 1, sizeof *rs->rules)) break;
+            r = (int)rs->n_rules++;
+            pp_rule *rule = &rs->rules[r];
+            rule->id = pp_strdup(id);
+            rule->file = pp_strdup(path);
+            rule->line = lineno;
+            rule->role = (pp_role)-1;
+            rule->set = -1;
+            continue;
+        }
+        char *colon = strchr(p, ':');
+        if (!colon) {
+            pp_errors_add(L->errs, path, lineno, "expected 'rule ID', 'define NAME = ...' or 'key: value'");
+            continue;
+        }
+        *colon = '\0';
+        char *key = p, *value = skip_space(colon + 1);
+        if (r < 0) {
+            pp_errors_add(L->errs, path, lineno, "'%s:' outside a rule", key);
+            continue;
+        }
+        pp_rule *rule = &rs->rules[r];
+        if (strcmp(key, "role") == 0) {
+            if (pp_role_parse(value, &rule->role))
+                pp_errors_add(L->errs, path, lineno, "unknown role '%s' (pursuer, withdrawer, crisis, none)", value);
+        } else if (strcmp(key, "framework") == 0) {
+            if (!pp_framework_known(value))
+                pp_errors_add(L->errs, path, lineno, "unknown framework '%s' (see frameworks.md)", value);
+            free(rule->framework);
+            rule->framework = pp_strdup(value);
+        } else if (strcmp(key, "priority") == 0) {
+            char *end;
+            long v = strtol(value, &end, 10);
+            if (*value == '\0' || *end != '\0' || v < -1000000 || v > 1000000)
+                pp_errors_add(L->errs, path, lineno, "priority must be a whole number, not '%s'", value);
+            else rule->priority = (int)v;
+        } else if (strcmp(key, "match") == 0 || strcmp(key, "unless") == 0) {
+            if (!*value) { pp_errors_add(L->errs, path, lineno, "empty pattern"); continue; }
+            int is_unless = key[0] == 'u';
+            add_raw(L, value, r, lineno, is_unless);
+            if (!is_unless) rule->n_patterns++;
+        } else if (strcmp(key, "example") == 0) {
+            push_str(&rule->examples, &rule->example_lines, &rule->n_examples, value, lineno);
+        } else if (strcmp(key, "not") == 0) {
+            push_str(&rule->counter, &rule->counter_lines, &rule->n_counter, value, lineno);
+        } else if (strcmp(key, "reply") == 0) {
+            if (!valid_id(value)) pp_errors_add(L->errs, path, lineno, "bad reply set id '%s'", value);
+            free(rule->reply_set);
+            rule->reply_set = pp_strdup(value);
+        } else if (strcmp(key, "after") == 0) {
+            char *tok, *save = NULL;
+            for (tok = strtok_r(value, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save))
+                push_str(&rule->after, NULL, &rule->n_after, tok, lineno);
+            if (rule->n_after == 0) pp_errors_add(L->errs, path, lineno, "after: needs set or framework ids");
+        } else if (strcmp(key, "flag") == 0) {
+            if (strcmp(value, "abuse") == 0) rule->flag_abuse = 1;
+            else pp_errors_add(L->errs, path, lineno, "unknown flag '%s' (abuse)", value);
+        } else {
+            pp_errors_add(L->errs, path, lineno, "unknown key '%s' (role, framework, priority, match, unless, example, not, reply, after, flag)", key);
+        }
+    }
+    check_rule_complete(L, r);
+    free(buf);
+}
+
+/* ---- pass 2: response files -------------------------------------------- */
+
+static void finish_variant(loader *L, pp_set *set, pp_buf *text, const char *path)
+{
+    if (!set || !set->n_variants) return;
+    pp_variant *v = &set->variants[set->n_variants - 1];
+    if (v->text) return;
+    /* trim trailing paragraph breaks / spaces */
+    while (text->len > 0 && (text->s[text->len - 1] == ' ' || text->s[text->len - 1] == '\n'))
+        text->s[--text->len] = '\0';
+    if (text->len == 0) {
+        pp_errors_add(L->errs, path, v->line, "variant in set %s has no text (indent its lines)", set->id);
+        v->text = pp_strdup("");
+        free(text->s);
+        memset(text, 0, sizeof *text);
+        return;
+    }
+    v->text = pp_buf_take(text);
+}
+
+static void parse_responses_file(loader *L, const char *path)
+{
+    size_t len;
+    char *buf = read_file(path, &len, L->errs);
+    if (!buf) return;
+    pp_ruleset *rs = L->rs;
+    if (memchr(buf, '\0', len)) {
+        pp_errors_add(L->errs, path, 0, "file contains a NUL byte");
+        free(buf);
+        return;
+    }
+    char *cur = buf, *line;
+    int lineno = 0;
+    pp_set *set = NULL;
+    int in_variant = 0;
+    pp_buf text = {0};
+    while ((line = next_line(&cur, &lineno)) != NULL) {
+        int indented = line[0] == ' ' || line[0] == '\t';
+        char *p = skip_space(line);
+        if (*p == '#' && !(in_variant && indented)) continue;
+        if (*p == '\0') continue;
+        if (in_variant && indented) {
+            if (strcmp(p, "|") == 0) {
+                while (text.len > 0 && text.s[text.len - 1] == ' ') text.s[--text.len] = '\0';
+                pp_buf_adds(&text, "\n\n");
+            } else {
+                if (text.len > 0 && text.s[text.len - 1] != '\n') pp_buf_adds(&text, " ");
+                pp_buf_adds(&text, p);
+            }
+            continue;
+        }
+        if (in_variant) { finish_variant(L, set, &text, path); in_variant = 0; }
+        if (strncmp(p, "set", 3) == 0 && (p[3] == ' ' || p[3] == '\t')) {
+            char *id = skip_space(p + 3);
+            set = NULL;
+            if (!valid_id(id)) { pp_errors_add(L->errs, path, lineno, "bad set id '%s'", id); continue; }
+            for (size_t i = 0; i < rs->n_sets; i++)
+                if (strcmp(rs->sets[i].id, id) == 0) {
+                    pp_errors_add(L->errs, path, lineno, "duplicate set %s (first at %s:%d)",
+                                  id, rs->sets[i].file, rs->sets[i].line);
+                }
+            if (grow((void **)&rs->sets, &L->sets_cap, rs->n_sets + 1, sizeof *rs->sets)) break;
+            set = &rs->sets[rs->n_sets++];
+            set->id = pp_strdup(id);
+            set->file = pp_strdup(path);
+            set->line = lineno;
+            continue;
+        }
+        if (!set) {
+            pp_errors_add(L->errs, path, lineno, "expected 'set ID' first");
+            continue;
+        }
+        if (strncmp(p, "variant", 7) == 0 && (p[7] == '\0' || p[7] == ' ' || p[7] == '\t')) {
+            pp_variant *v = realloc(set->variants, (set->n_variants + 1) * sizeof *v);
+            if (!v) break;
+            set->variants = v;
+            v = &set->variants[set->n_variants++];
+            memset(v, 0, sizeof *v);
+            v->line = lineno;
+            char *save = NULL;
+            for (char *tok = strtok_r(p + 7, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+                pp_role role;
+                if (pp_role_parse(tok, &role))
+                    pp_errors_add(L->errs, path, lineno, "unknown role '%s' after variant", tok);
+                else v->roles |= 1u << role;
+            }
+            in_variant = 1;
+            continue;
+        }
+        char *colon = strchr(p, ':');
+        if (colon) {
+            *colon = '\0';
+            char *value = skip_space(colon + 1);
+            if (strcmp(p, "article") == 0) {
+                free(set->article);
+                set->article = pp_strdup(value);
+                continue;
+            }
+            pp_errors_add(L->errs, path, lineno, "unknown key '%s' (article)", p);
+            continue;
+        }
+        pp_errors_add(L->errs, path, lineno, "expected 'set ID', 'variant [roles]', 'article: ...' or indented text");
+    }
+    if (in_variant) finish_variant(L, set, &text, path);
+    free(text.s);
+    free(buf);
+}
+
+/* ---- pass 3: word classes and compiling -------------------------------- */
+
+static int expand(loader *L, const char *src, pp_buf *out, int depth,
+                  const char *file, int line)
+{
+    if (depth > MAX_DEPTH) {
+        pp_errors_add(L->errs, file, line, "word classes nest too deep (a cycle?)");
+        return -1;
+    }
+    for (const char *p = src; *p;) {
+        if (*p == '\\' && p[1]) { pp_buf_add(out, p, 2); p += 2; continue; }
+        if (*p == '{' && (islower((unsigned char)p[1]) || p[1] == '_')) {
+            const char *q = p + 1;
+            while (islower((unsigned char)*q) || isdigit((unsigned char)*q) || *q == '_') q++;
+            if (*q == '}') {
+                int d = find_define(L->rs, p + 1, (size_t)(q - p - 1));
+                if (d < 0) {
+                    pp_errors_add(L->errs, file, line, "unknown word class {%.*s}", (int)(q - p - 1), p + 1);
+                    return -1;
+                }
+                pp_buf_adds(out, "(?:");
+                if (expand(L, L->rs->defines[d].value, out, depth + 1,
+                           L->rs->defines[d].file, L->rs->defines[d].line))
+                    return -1;
+                pp_buf_adds(out, ")");
+                p = q + 1;
+                continue;
+            }
+        }
+        pp_buf_add(out, p, 1);
+        p++;
+    }
+    if (out->len > MAX_EXPANDED) {
+        pp_errors_add(L->errs, file, line, "pattern longer than %u bytes after expanding word classes", MAX_EXPANDED);
+        return -1;
+    }
+    return 0;
+}
+
+static pcre2_code *compile(loader *L, const char *src, const char *file, int line,
+                           int anchored, char **expanded_out)
+{
+    pp_buf b = {0};
+    if (anchored) pp_buf_adds(&b, "^(?:");
+    if (expand(L, src, &b, 0, file, line)) { free(b.s); return NULL; }
+    if (anchored) pp_buf_adds(&b, ")$");
+    if (b.oom) { free(b.s); return NULL; }
+    int err;
+    PCRE2_SIZE off;
+    pcre2_code *code = pcre2_compile((PCRE2_SPTR)b.s, b.len,
+                                     PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_DUPNAMES
+                                     | PCRE2_NO_UTF_CHECK, &err, &off, NULL);
+    if (!code) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(err, msg, sizeof msg);
+        pp_errors_add(L->errs, file, line, "bad pattern: %s at offset %zu", (char *)msg, (size_t)off);
+        free(b.s);
+        return NULL;
+    }
+    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);   /* slower fallback when JIT is absent */
+    uint32_t pairs = 0;
+    pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &pairs);
+    if (pairs + 1 > L->rs->max_pairs) L->rs->max_pairs = pairs + 1;
+    if (expanded_out) *expanded_out = pp_buf_take(&b);
+    else free(b.s);
+    return code;
+}
+
+/* Does code have a capture group called name? */
+static int has_group(const pcre2_code *code, const char *name)
+{
+    return pcre2_substring_number_from_name(code, (PCRE2_SPTR)name) >= 0;
+}
+
+/* ---- pass 4: references ------------------------------------------------ */
+
+static int cmp_set(const void *a, const void *b)
+{
+    return strcmp(((const pp_set *)a)->id, ((const pp_set *)b)->id);
+}
+
+int pp_set_find_index(const pp_ruleset *rs, const char *id)
+{
+    size_t lo = 0, hi = rs->n_sets;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(id, rs->sets[mid].id);
+        if (c == 0) return (int)mid;
+        if (c < 0) hi = mid; else lo = mid + 1;
+    }
+    return -1;
+}
+
+const pp_set *pp_rules_find_set(const pp_ruleset *rs, const char *id)
+{
+    int i = id ? pp_set_find_index(rs, id) : -1;
+    return i < 0 ? NULL : &rs->sets[i];
+}
+
+static int is_builtin(const char *name, size_t len)
+{
+    char low[32];
+    if (len == 0 || len >= sizeof low) return 0;
+    for (size_t i = 0; i < len; i++) low[i] = (char)tolower((unsigned char)name[i]);
+    low[len] = '\0';
+    for (int i = 0; builtin_placeholders[i]; i++)
+        if (strcmp(low, builtin_placeholders[i]) == 0) return 1;
+    return 0;
+}
+
+static void check_placeholders(loader *L, const pp_set *set)
+{
+    pp_ruleset *rs = L->rs;
+    for (size_t v = 0; v < set->n_variants; v++) {
+        const char *t = set->variants[v].text;
+        for (const char *p = t ? strchr(t, '{') : NULL; p; p = strchr(p + 1, '{')) {
+            const char *q = p + 1;
+            while (isalnum((unsigned char)*q) || *q == '_') q++;
+            if (*q != '}' || q == p + 1) {
+                pp_errors_add(L->errs, set->file, set->variants[v].line,
+                              "set %s: '{' without a placeholder name and '}'", set->id);
+                break;
+            }
+            size_t n = (size_t)(q - p - 1);
+            if (is_builtin(p + 1, n)) continue;
+            char name[64];
+            if (n >= sizeof name) n = sizeof name - 1;
+            memcpy(name, p + 1, n);
+            name[n] = '\0';
+            int users = 0, missing = 0;
+            for (size_t k = 0; k < rs->n_patterns; k++) {
+                pp_rule *rule = &rs->rules[rs->patterns[k].rule];
+                if (!rule->reply_set || strcmp(rule->reply_set, set->id)) continue;
+                users++;
+                if (!has_group(rs->patterns[k].code, name)) missing++;
+            }
+            if (users == 0 || missing)
+                pp_errors_add(L->errs, set->file, set->variants[v].line,
+                              "set %s: placeholder {%s} is not built in and not a named capture of %s",
+                              set->id, name, users ? "every rule that answers with it" : "any rule (none answers with it)");
+        }
+    }
+}
+
+/* ---- pass 5: evaluation order ------------------------------------------ */
+
+static int cmp_eval(const pp_ruleset *rs, const pp_pattern *x, const pp_pattern *y)
+{
+    const pp_rule *rx = &rs->rules[x->rule], *ry = &rs->rules[y->rule];
+    int cx = rx->role == PP_ROLE_CRISIS, cy = ry->role == PP_ROLE_CRISIS;
+    if (cx != cy) return cy - cx;
+    if (rx->priority != ry->priority) return rx->priority > ry->priority ? -1 : 1;
+    if (x->rule != y->rule) return x->rule < y->rule ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* A stable merge sort; qsort has no context argument in C11 and the loader
+ * keeps no globals. */
+static void order_patterns(pp_ruleset *rs)
+{
+    size_t n = rs->n_patterns;
+    pp_pattern *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    if (!tmp) return;
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                tmp[k++] = cmp_eval(rs, &rs->patterns[j], &rs->patterns[i]) < 0
+                           ? rs->patterns[j++] : rs->patterns[i++];
+            while (i < mid) tmp[k++] = rs->patterns[i++];
+            while (j < hi) tmp[k++] = rs->patterns[j++];
+        }
+        memcpy(rs->patterns, tmp, n * sizeof *tmp);
+    }
+    free(tmp);
+}
+
+/* ---- resources --------------------------------------------------------- */
+
+static void load_resources(loader *L, const char *dir, const char *region)
+{
+    size_t len;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/resources.tsv", dir);
+    FILE *probe = fopen(path, "rb");
+    if (!probe) return;   /* optional: built-in default text is used */
+    fclose(probe);
+    char *buf = read_file(path, &len, L->errs);
+    if (!buf) return;
+    pp_buf want = {0}, def = {0};
+    char *cur = buf, *line;
+    int lineno = 0;
+    while ((line = next_line(&cur, &lineno)) != NULL) {
+        if (!*line || *line == '#') continue;
+        char *tab = strchr(line, '\t');
+        if (!tab) { pp_errors_add(L->errs, path, lineno, "expected region<TAB>text"); continue; }
+        *tab = '\0';
+        const char *text = skip_space(tab + 1);
+        if (region && strcasecmp(line, region) == 0) { pp_buf_adds(&want, text); pp_buf_adds(&want, "\n"); }
+        if (strcmp(line, "default") == 0) { pp_buf_adds(&def, text); pp_buf_adds(&def, "\n"); }
+    }
+    if (def.len == 0) pp_errors_add(L->errs, path, 0, "no 'default' region");
+    if (want.len) { L->rs->resources = pp_buf_take(&want); free(def.s); }
+    else { L->rs->resources = pp_buf_take(&def); free(want.s); }
+    if (L->rs->resources) {
+        size_t n = strlen(L->rs->resources);
+        if (n && L->rs->resources[n - 1] == '\n') L->rs->resources[n - 1] = '\0';
+    }
+    free(buf);
+}
+
+/* ---- the whole load ---------------------------------------------------- */
+
+static void compile_all(loader *L)
+{
+    pp_ruleset *rs = L->rs;
+    size_t n = 0;
+    for (size_t i = 0; i < L->n_raw; i++) n += !L->raw[i].is_unless;
+    rs->patterns = calloc(n ? n : 1, sizeof *rs->patterns);
+    if (!rs->patterns) return;
+    for (size_t i = 0; i < L->n_raw; i++) {
+        raw_pattern *rp = &L->raw[i];
+        pp_rule *rule = &rs->rules[rp->rule];
+        char *expanded = NULL;
+        pcre2_code *code = compile(L, rp->src, rule->file, rp->line, 0,
+                                   rp->is_unless ? NULL : &expanded);
+        if (!code) continue;
+        if (rp->is_unless) {
+            pcre2_code **u = realloc(rule->unless, (rule->n_unless + 1) * sizeof *u);
+            if (!u) { pcre2_code_free(code); continue; }
+            rule->unless = u;
+            u[rule->n_unless++] = code;
+        } else {
+            pp_pattern *p = &rs->patterns[rs->n_patterns++];
+            p->code = code;
+            p->rule = rp->rule;
+            p->line = rp->line;
+            p->src = expanded;
+        }
+    }
+}
+
+static void check_references(loader *L)
+{
+    pp_ruleset *rs = L->rs;
+    qsort(rs->sets, rs->n_sets, sizeof *rs->sets, cmp_set);
+    for (size_t i = 0; i + 1 < rs->n_sets; i++)
+        if (strcmp(rs->sets[i].id, rs->sets[i + 1].id) == 0) {
+            /* already reported while parsing */
+        }
+    for (size_t i = 0; i < rs->n_sets; i++) {
+        if (rs->sets[i].n_variants == 0)
+            pp_errors_add(L->errs, rs->sets[i].file, rs->sets[i].line, "set %s has no variant", rs->sets[i].id);
+    }
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        pp_rule *r = &rs->rules[i];
+        if (!r->reply_set && r->framework) r->reply_set = pp_strdup(r->framework);
+        if (!r->reply_set) continue;
+        r->set = pp_set_find_index(rs, r->reply_set);
+        if (r->set < 0 && r->role != PP_ROLE_CRISIS)
+            pp_errors_add(L->errs, r->file, r->line, "rule %s: no response set '%s' in the responses", r->id, r->reply_set);
+        if (r->set < 0 && r->role == PP_ROLE_CRISIS) {
+            r->set = pp_set_find_index(rs, "safety");
+            if (r->set < 0)
+                pp_errors_add(L->errs, r->file, r->line, "rule %s: crisis rules need a '%s' or 'safety' set", r->id, r->reply_set);
+        }
+        for (size_t a = 0; a < r->n_after; a++)
+            if (pp_set_find_index(rs, r->after[a]) < 0 && !pp_framework_known(r->after[a]))
+                pp_errors_add(L->errs, r->file, r->line, "rule %s: after: '%s' is neither a set nor a framework", r->id, r->after[a]);
+        if (r->role == PP_ROLE_CRISIS && r->framework && strcmp(r->framework, "safety") != 0)
+            pp_errors_add(L->errs, r->file, r->line, "rule %s: crisis rules use framework safety", r->id);
+    }
+    for (size_t i = 0; i < rs->n_sets; i++) check_placeholders(L, &rs->sets[i]);
+}
+
+static void compile_partner(loader *L)
+{
+    static const char *const names[4] = { "partner_he", "partner_she", "partner_they", "partner_name" };
+    pp_ruleset *rs = L->rs;
+    if (find_define(rs, "partner", 7) >= 0)
+        rs->partner_re = compile(L, "{partner}", "(word class partner)", 0, 0, NULL);
+    for (int i = 0; i < 4; i++) {
+        int d = find_define(rs, names[i], strlen(names[i]));
+        if (d < 0) continue;
+        char src[32];
+        snprintf(src, sizeof src, "{%s}", names[i]);
+        rs->pronoun_re[i] = compile(L, src, rs->defines[d].file, rs->defines[d].line, 1, NULL);
+    }
+}
+
+void pp_rules_free(pp_ruleset *rs)
+{
+    if (!rs) return;
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        pp_rule *r = &rs->rules[i];
+        free(r->id); free(r->file); free(r->framework); free(r->reply_set);
+        for (size_t k = 0; k < r->n_unless; k++) pcre2_code_free(r->unless[k]);
+        free(r->unless);
+        for (size_t k = 0; k < r->n_after; k++) free(r->after[k]);
+        free(r->after);
+        for (size_t k = 0; k < r->n_examples; k++) free(r->examples[k]);
+        for (size_t k = 0; k < r->n_counter; k++) free(r->counter[k]);
+        free(r->examples); free(r->counter); free(r->example_lines); free(r->counter_lines);
+    }
+    free(rs->rules);
+    for (size_t i = 0; i < rs->n_patterns; i++) {
+        pcre2_code_free(rs->patterns[i].code);
+        free(rs->patterns[i].src);
+    }
+    free(rs->patterns);
+    for (size_t i = 0; i < rs->n_sets; i++) {
+        pp_set *s = &rs->sets[i];
+        for (size_t k = 0; k < s->n_variants; k++) free(s->variants[k].text);
+        free(s->variants); free(s->id); free(s->article); free(s->file);
+    }
+    free(rs->sets);
+    for (size_t i = 0; i < rs->n_defines; i++) {
+        free(rs->defines[i].name); free(rs->defines[i].value); free(rs->defines[i].file);
+    }
+    free(rs->defines);
+    pcre2_code_free(rs->partner_re);
+    for (int i = 0; i < 4; i++) pcre2_code_free(rs->pronoun_re[i]);
+    pcre2_match_context_free(rs->mctx);
+    pp_index_free(rs->index);
+    free(rs->resources);
+    free(rs->disclaimer);
+    free(rs);
+}
+
+pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
+{
+    loader L;
+    memset(&L, 0, sizeof L);
+    L.errs = errs;
+    size_t before = errs->count;
+    pp_ruleset *rs = calloc(1, sizeof *rs);
+    if (!rs) { pp_errors_add(errs, NULL, 0, "out of memory"); return NULL; }
+    L.rs = rs;
+    const char *rdir = opt && opt->rules_dir ? opt->rules_dir : "rules";
+    const char *sdir = opt && opt->responses_dir ? opt->responses_dir : "responses";
+
+    size_t nf;
+    char **files = list_dir(rdir, ".rules", &nf, errs);
+    if (files && nf == 0) pp_errors_add(errs, rdir, 0, "no *.rules files");
+    for (size_t i = 0; i < nf; i++) parse_rules_file(&L, files[i]);
+    free_list(files, nf);
+    files = list_dir(sdir, ".responses", &nf, errs);
+    for (size_t i = 0; i < nf; i++) parse_responses_file(&L, files[i]);
+    free_list(files, nf);
+
+    compile_all(&L);
+    compile_partner(&L);
+    check_references(&L);
+    load_resources(&L, sdir, opt ? opt->region : NULL);
+    order_patterns(rs);
+    for (size_t i = 0; i < rs->n_rules; i++) rs->rules[i].order = -1;
+    for (size_t i = 0; i < rs->n_patterns; i++) {
+        pp_rule *r = &rs->rules[rs->patterns[i].rule];
+        if (r->order < 0) r->order = (int)i;
+    }
+    rs->mctx = pcre2_match_context_create(NULL);
+    rs->index = pp_index_new();
+    if (!rs->mctx || !rs->index) pp_errors_add(errs, NULL, 0, "out of memory");
+    else {
+        pcre2_set_match_limit(rs->mctx, PP_MATCH_LIMIT);
+        pcre2_set_depth_limit(rs->mctx, PP_DEPTH_LIMIT);
+        pcre2_set_heap_limit(rs->mctx, 20000);   /* KiB */
+        for (size_t i = 0; i < rs->n_patterns; i++)
+            if (pp_index_add(rs->index, (uint32_t)i, rs->patterns[i].src, rs->patterns[i].code))
+                pp_errors_add(errs, NULL, 0, "out of memory building the index");
+        pp_index_finish(rs->index);
+    }
+    if (!rs->resources)
+        rs->resources = pp_strdup("If you are in danger now, call your local emergency number. "
+                                  "To find a crisis line in your country: https://findahelpline.com");
+    const pp_set *disc = pp_rules_find_set(rs, "disclaimer");
+    rs->disclaimer = pp_strdup(disc && disc->n_variants ? disc->variants[0].text
+                               : "I'm a coach, not a therapist or an emergency service.");
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    rs->uid = ((uint64_t)(uintptr_t)rs << 16) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32);
+
+    for (size_t i = 0; i < L.n_raw; i++) free(L.raw[i].src);
+    free(L.raw);
+    if (errs->count > before) { pp_rules_free(rs); return NULL; }
+    return rs;
+}
+
+/* ---- read-only views --------------------------------------------------- */
+
+size_t pp_rules_count(const pp_ruleset *rs) { return rs ? rs->n_rules : 0; }
+
+int pp_rules_info(const pp_ruleset *rs, size_t i, pp_rule_info *out)
+{
+    if (!rs || i >= rs->n_rules) return PP_EINPUT;
+    const pp_rule *r = &rs->rules[i];
+    out->id = r->id;
+    out->file = r->file;
+    out->line = r->line;
+    out->role = r->role;
+    out->framework = r->framework;
+    out->reply_set = r->reply_set;
+    out->priority = r->priority;
+    out->n_examples = r->n_examples;
+    out->n_counter = r->n_counter;
+    out->examples = (const char *const *)r->examples;
+    out->counter = (const char *const *)r->counter;
+    out->example_lines = r->example_lines;
+    out->counter_lines = r->counter_lines;
+    return 0;
+}
+
+const char *pp_rules_article(const pp_ruleset *rs, const char *set_id)
+{
+    const pp_set *s = pp_rules_find_set(rs, set_id);
+    return s && s->article ? s->article : "";
+}
+
+const char *pp_disclaimer(const pp_ruleset *rs) { return rs->disclaimer; }
+const char *pp_resources(const pp_ruleset *rs) { return rs->resources; }

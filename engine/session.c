@@ -1,0 +1,173 @@
+/* session.c -- the state of one conversation.
+ *
+ * A session is a fixed-size struct: no field grows with the conversation,
+ * so a flood of messages cannot grow its memory.  It remembers the role
+ * seen so far, the partner as the user named them and their pronouns, the
+ * framework and response set of the last reply (so the next turn can
+ * continue it), which variants of each set were used (so none repeats
+ * before all have been seen; the table keeps the most recent
+ * PP_SESSION_SETS sets), the safety lock, and the /why text of the last
+ * reply.  It is saved as a small JSON object (jansson) for the store.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "internal.h"
+
+pp_session *pp_session_new(void)
+{
+    pp_session *s = calloc(1, sizeof *s);
+    if (s) s->last_fallback = -1;
+    return s;
+}
+
+void pp_session_free(pp_session *s)
+{
+    if (!s) return;
+    pp_index_scratch_free(s->scratch);
+    pcre2_match_data_free(s->md);
+    free(s->cand);
+    free(s);
+}
+
+void pp_session_reset(pp_session *s)
+{
+    unsigned turns = s->turns;
+    int disclaimed = s->disclaimed;
+    pp_index_scratch *sc = s->scratch;
+    pcre2_match_data *md = s->md;
+    uint32_t *cand = s->cand;
+    size_t cap = s->cand_cap;
+    uint64_t uid = s->scratch_uid;
+    memset(s, 0, sizeof *s);
+    s->turns = turns;
+    s->disclaimed = disclaimed;
+    s->last_fallback = -1;
+    s->scratch = sc;
+    s->md = md;
+    s->cand = cand;
+    s->cand_cap = cap;
+    s->scratch_uid = uid;
+}
+
+pp_role pp_session_role(const pp_session *s) { return s->role; }
+const char *pp_session_framework(const pp_session *s) { return s->framework[0] ? s->framework : NULL; }
+unsigned pp_session_turns(const pp_session *s) { return s->turns; }
+int pp_session_safety_locked(const pp_session *s) { return s->safety_lock; }
+
+char *pp_session_save(const pp_session *s)
+{
+    json_t *o = json_object(), *used = json_array();
+    if (!o || !used) { json_decref(o); json_decref(used); return NULL; }
+    json_object_set_new(o, "v", json_integer(1));
+    json_object_set_new(o, "role", json_string(pp_role_name(s->role)));
+    json_object_set_new(o, "framework", json_string(s->framework));
+    json_object_set_new(o, "set", json_string(s->set));
+    json_object_set_new(o, "rule", json_string(s->rule));
+    json_object_set_new(o, "partner", json_string(s->partner));
+    json_object_set_new(o, "pronoun", json_integer(s->pronoun));
+    json_object_set_new(o, "turns", json_integer(s->turns));
+    json_object_set_new(o, "misses", json_integer(s->misses));
+    json_object_set_new(o, "step", json_integer(s->step));
+    json_object_set_new(o, "last_fallback", json_integer(s->last_fallback));
+    json_object_set_new(o, "safety_lock", json_boolean(s->safety_lock));
+    json_object_set_new(o, "disclaimed", json_boolean(s->disclaimed));
+    json_object_set_new(o, "why", json_string(s->why));
+    for (size_t i = 0; i < s->n_used; i++) {
+        json_t *u = json_pack("{s:s, s:I}", "set", s->used[i].set, "mask", (json_int_t)s->used[i].mask);
+        if (u) json_array_append_new(used, u);
+    }
+    json_object_set_new(o, "used", used);
+    char *out = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return out;
+}
+
+static int get_str(json_t *o, const char *key, char *dst, size_t size)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v) { dst[0] = '\0'; return 0; }
+    if (!json_is_string(v)) return -1;
+    pp_strlcpy(dst, json_string_value(v), size);
+    return 0;
+}
+
+static int get_int(json_t *o, const char *key, long long lo, long long hi, long long *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v) { *out = 0; return 0; }
+    if (json_is_boolean(v)) { *out = json_is_true(v); return 0; }
+    if (!json_is_integer(v)) return -1;
+    long long x = json_integer_value(v);
+    if (x < lo || x > hi) return -1;
+    *out = x;
+    return 0;
+}
+
+int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *o = json ? json_loads(json, JSON_REJECT_DUPLICATES, &je) : NULL;
+    if (!o || !json_is_object(o)) {
+        if (err) snprintf(err, errlen, "session record is not a JSON object%s%s",
+                          o ? "" : ": ", o ? "" : (json ? je.text : "(null)"));
+        json_decref(o);
+        return PP_ECORRUPT;
+    }
+    pp_session tmp;
+    memset(&tmp, 0, sizeof tmp);
+    char role[32];
+    long long v[8];
+    int bad = get_str(o, "role", role, sizeof role)
+            | get_str(o, "framework", tmp.framework, sizeof tmp.framework)
+            | get_str(o, "set", tmp.set, sizeof tmp.set)
+            | get_str(o, "rule", tmp.rule, sizeof tmp.rule)
+            | get_str(o, "partner", tmp.partner, sizeof tmp.partner)
+            | get_str(o, "why", tmp.why, sizeof tmp.why)
+            | get_int(o, "pronoun", 0, 3, &v[0])
+            | get_int(o, "turns", 0, 0xFFFFFFFFLL, &v[1])
+            | get_int(o, "misses", 0, 1000000, &v[2])
+            | get_int(o, "step", 0, 1000000, &v[3])
+            | get_int(o, "last_fallback", -1, 63, &v[4])
+            | get_int(o, "safety_lock", 0, 1, &v[5])
+            | get_int(o, "disclaimed", 0, 1, &v[6]);
+    pp_role r = PP_ROLE_NONE;
+    if (!bad && role[0] && pp_role_parse(role, &r)) bad = 1;
+    json_t *used = json_object_get(o, "used");
+    if (used && !json_is_array(used)) bad = 1;
+    if (!bad && used) {
+        size_t i;
+        json_t *u;
+        json_array_foreach(used, i, u) {
+            if (tmp.n_used >= PP_SESSION_SETS) break;
+            json_t *set = json_object_get(u, "set"), *mask = json_object_get(u, "mask");
+            if (!json_is_string(set) || !json_is_integer(mask)) { bad = 1; break; }
+            pp_used *e = &tmp.used[tmp.n_used++];
+            pp_strlcpy(e->set, json_string_value(set), sizeof e->set);
+            e->mask = (uint64_t)json_integer_value(mask);
+        }
+    }
+    json_decref(o);
+    if (bad) {
+        if (err) snprintf(err, errlen, "session record has a field of the wrong type or range");
+        return PP_ECORRUPT;
+    }
+    /* keep the scratch: it belongs to the process, not the conversation */
+    tmp.scratch = s->scratch;
+    tmp.md = s->md;
+    tmp.cand = s->cand;
+    tmp.cand_cap = s->cand_cap;
+    tmp.scratch_uid = s->scratch_uid;
+    tmp.role = r;
+    tmp.pronoun = (int)v[0];
+    tmp.turns = (unsigned)v[1];
+    tmp.misses = (unsigned)v[2];
+    tmp.step = (unsigned)v[3];
+    tmp.last_fallback = json ? (int)v[4] : -1;
+    tmp.safety_lock = (int)v[5];
+    tmp.disclaimed = (int)v[6];
+    *s = tmp;
+    return 0;
+}
