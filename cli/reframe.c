@@ -1,0 +1,192 @@
+/* reframe.c -- `pushpull reframe`: rewrite complaints as gentle start-ups.
+ *
+ * A thin front end over pp_reframe(): the complaint comes from the
+ * arguments (joined with spaces), or one per line from stdin when there are
+ * none.  Plain output names what was found, one sentence each on why it
+ * backfires, then "Try saying:" and the rewrite; --json prints one compact
+ * JSON object per complaint (jansson).  Stdin lines are read into a bounded
+ * buffer; the rest of an over-long line is skipped (the library would cut
+ * it anyway).
+ */
+#include "cli.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LINE_MAX_BYTES (PP_MAX_INPUT * 2)
+
+static const char USAGE[] =
+    "usage: pushpull reframe [--json] [COMPLAINT...]\n"
+    "\n"
+    "Turn a blaming complaint into a gentle start-up: an I-statement with a\n"
+    "feeling, the situation without blame, a need and a doable request.\n"
+    "With no COMPLAINT, reads one complaint per line from standard input.\n"
+    "\n"
+    "  --json     one JSON object per complaint: text, horsemen, rewrite,\n"
+    "             notes, gentle, template\n"
+    "  --help     this text\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure, 2 usage error.\n";
+
+static int print_json(const pp_reframe_result *r)
+{
+    json_t *o = json_object(), *h = json_array(), *n = json_array();
+    int bad = !o || !h || !n;
+    for (unsigned bit = 1; !bad && bit <= PP_HORSEMAN_STONEWALLING; bit <<= 1)
+        if (r->horsemen & bit)
+            bad |= json_array_append_new(h, json_string(pp_horseman_name(bit)));
+    for (size_t i = 0; !bad && i < r->n_notes; i++)
+        bad |= json_array_append_new(n, json_string(r->notes[i]));
+    if (!bad) {
+        bad |= json_object_set_new(o, "text", json_string(r->text));
+        bad |= json_object_set(o, "horsemen", h);
+        bad |= json_object_set_new(o, "rewrite", json_string(r->rewrite));
+        bad |= json_object_set(o, "notes", n);
+        bad |= json_object_set_new(o, "gentle", json_boolean(r->already_gentle));
+        bad |= json_object_set_new(o, "template", json_boolean(r->template_only));
+    }
+    char *s = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(h);
+    json_decref(n);
+    json_decref(o);
+    if (!s)
+        return -1;
+    int rc = printf("%s\n", s) < 0 ? -1 : 0;
+    free(s);
+    return rc;
+}
+
+static void print_plain(const pp_reframe_result *r)
+{
+    if (r->horsemen) {
+        printf("Found:");
+        const char *sep = " ";
+        for (unsigned bit = 1; bit <= PP_HORSEMAN_STONEWALLING; bit <<= 1)
+            if (r->horsemen & bit) {
+                printf("%s%s", sep, pp_horseman_name(bit));
+                sep = ", ";
+            }
+        printf("\n");
+    } else if (!r->already_gentle) {
+        printf("Found: no blame\n");
+    }
+    for (size_t i = 0; i < r->n_notes; i++)
+        printf("- %s\n", r->notes[i]);
+    if (r->already_gentle)
+        printf("Keep saying:\n  %s\n", r->rewrite);
+    else
+        printf("Try saying:\n  %s\n", r->rewrite);
+}
+
+static int one(const char *text, size_t len, int json, int *first)
+{
+    pp_reframe_result r;
+    int rc = pp_reframe(text, len, &r);
+    if (rc) {
+        fprintf(stderr, "pushpull reframe: could not reframe (error %d)\n", rc);
+        return 1;
+    }
+    if (json) {
+        rc = print_json(&r) ? 1 : 0;
+        if (rc)
+            fprintf(stderr, "pushpull reframe: could not write JSON\n");
+    } else {
+        if (!*first)
+            printf("\n");
+        print_plain(&r);
+    }
+    *first = 0;
+    pp_reframe_clear(&r);
+    return rc;
+}
+
+/* One line of stdin into buf (at most cap-1 bytes kept); 0 at EOF. */
+static int read_line(char *buf, size_t cap, size_t *len)
+{
+    int c, any = 0;
+    size_t n = 0;
+    while ((c = getchar()) != EOF) {
+        any = 1;
+        if (c == '\n')
+            break;
+        if (n + 1 < cap)
+            buf[n++] = (char)c;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return any;
+}
+
+int pp_cmd_reframe(int argc, char **argv)
+{
+    int json = 0, i = 1;
+    for (; i < argc; i++) {
+        if (!strcmp(argv[i], "--json"))
+            json = 1;
+        else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(USAGE, stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--version")) {
+            printf("pushpull %s\n", PP_VERSION);
+            return 0;
+        } else if (!strcmp(argv[i], "--")) {
+            i++;
+            break;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "pushpull reframe: unknown option '%.40s'\n%s", argv[i], USAGE);
+            return 2;
+        } else
+            break;
+    }
+    int first = 1;
+    if (i < argc) {
+        /* The rest of the arguments are one complaint. */
+        size_t total = 0;
+        for (int k = i; k < argc; k++)
+            total += strlen(argv[k]) + 1;
+        char *text = malloc(total + 1);
+        if (!text) {
+            fprintf(stderr, "pushpull reframe: out of memory\n");
+            return 1;
+        }
+        size_t n = 0;
+        for (int k = i; k < argc; k++) {
+            size_t l = strlen(argv[k]);
+            if (n)
+                text[n++] = ' ';
+            memcpy(text + n, argv[k], l);
+            n += l;
+        }
+        text[n] = '\0';
+        int rc = one(text, n, json, &first);
+        free(text);
+        return rc;
+    }
+    char *buf = malloc(LINE_MAX_BYTES);
+    if (!buf) {
+        fprintf(stderr, "pushpull reframe: out of memory\n");
+        return 1;
+    }
+    size_t len;
+    int rc = 0;
+    while (read_line(buf, LINE_MAX_BYTES, &len)) {
+        size_t k = 0;
+        while (k < len && (buf[k] == ' ' || buf[k] == '\t' || buf[k] == '\r'))
+            k++;
+        if (k == len)
+            continue;   /* blank line */
+        if (one(buf, len, json, &first)) {
+            rc = 1;
+            break;
+        }
+    }
+    if (ferror(stdin)) {
+        fprintf(stderr, "pushpull reframe: could not read standard input\n");
+        rc = 1;
+    }
+    free(buf);
+    fflush(stdout);
+    return rc;
+}

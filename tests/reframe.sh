@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# reframe.sh -- `pushpull reframe` end to end: arguments, stdin, --json,
+# --help, exit statuses, hostile bytes.  The library's behaviour is covered
+# by tests/unit/test_reframe.c; this checks the program around it.
+set -eu
+P=$PUSHPULL
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# --help: exit 0, usage on stdout
+out=$("$P" reframe --help) || fail "--help exit status $?"
+grep -q "usage: pushpull reframe" <<<"$out" || fail "--help text"
+
+# unknown option: exit 2
+set +e; "$P" reframe --bogus >/dev/null 2>"$TMPDIR/err"; rc=$?; set -e
+[ "$rc" -eq 2 ] || fail "unknown option exit $rc"
+grep -q "unknown option" "$TMPDIR/err" || fail "unknown option message"
+
+# plain output from the arguments
+out=$("$P" reframe You never plan anything for us)
+grep -qx "Found: criticism" <<<"$out" || fail "plain: Found line: $out"
+grep -q "^- Criticism: " <<<"$out" || fail "plain: criticism note"
+grep -qx "Try saying:" <<<"$out" || fail "plain: Try saying"
+grep -qx "  I feel lonely when we don't have time set aside for just the two of us. I need time with you. Could we keep Thursday evenings just for us?" <<<"$out" \
+    || fail "plain: rewrite: $out"
+
+# already gentle: praised, kept
+out=$("$P" reframe "I feel lonely when we don't talk in the evenings. Could we have dinner together on Friday?")
+grep -q "already a gentle start-up" <<<"$out" || fail "gentle praise"
+grep -qx "Keep saying:" <<<"$out" || fail "gentle: Keep saying"
+
+# stdin, one complaint per line, blank lines skipped, hostile bytes, --json
+printf 'You always leave your dishes in the sink\n\n   \nFine.\nhello\n\xff\xfe you\x00 never \x01 listen\n' \
+    | "$P" reframe --json >"$TMPDIR/out.jsonl" || fail "--json stdin exit $?"
+python3 - "$TMPDIR/out.jsonl" <<'PY' || exit 1
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert len(rows) == 4, len(rows)
+for r in rows:
+    assert list(r) == ["text", "horsemen", "rewrite", "notes", "gentle", "template"], list(r)
+    assert isinstance(r["notes"], list) and all(isinstance(n, str) for n in r["notes"]) and r["notes"]
+    assert isinstance(r["gentle"], bool) and isinstance(r["template"], bool)
+a, b, c, d = rows
+assert a["horsemen"] == ["criticism"], a
+assert a["rewrite"] == ("I feel overwhelmed when the dishes are left to me. I need us to share the work "
+                        "at home. Could we agree on who takes care of the dishes on which days?"), a
+assert b["horsemen"] == ["stonewalling"] and b["rewrite"].endswith("in twenty minutes?"), b
+assert c["template"] is True and c["horsemen"] == [], c
+assert c["rewrite"] == "I feel ___ when ___. I need ___. Would you be willing to ___?", c
+assert d["horsemen"] == ["criticism"] and "\ufffd" in d["text"], d
+assert "you never" not in d["rewrite"].lower(), d
+print("json ok")
+PY
+
+# empty stdin: nothing printed, exit 0
+out=$("$P" reframe --json </dev/null) || fail "empty stdin exit"
+[ -z "$out" ] || fail "empty stdin printed: $out"
+
+# a very long line is read bounded and still answered
+python3 -c 'import sys; sys.stdout.write("you never help " * 20000 + "\n")' \
+    | "$P" reframe --json >"$TMPDIR/long.jsonl" || fail "long line exit"
+[ "$(wc -l <"$TMPDIR/long.jsonl")" -eq 1 ] || fail "long line: one object"
+echo "reframe.sh ok"
