@@ -89,6 +89,7 @@ struct pp_ruleset {
 typedef struct pp_used {
     char set[PP_ID_MAX];
     uint64_t mask;            /* variants used since the set last wrapped */
+    int last;                 /* the variant used last (never twice in a row) */
 } pp_used;
 
 enum { PP_PRONOUN_UNKNOWN = 0, PP_PRONOUN_HE, PP_PRONOUN_SHE, PP_PRONOUN_THEY };
@@ -101,7 +102,6 @@ struct pp_session {
     char partner[64];         /* "your wife", "Sam"; "" = unknown */
     int pronoun;
     unsigned turns, misses, step;
-    int last_fallback;        /* variant index of the last fallback, -1 */
     int safety_lock;
     int disclaimed;
     char why[1024];

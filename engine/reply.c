@@ -218,6 +218,7 @@ static pp_used *used_entry(pp_session *s, const char *set)
     }
     pp_used *u = &s->used[s->n_used++];
     memset(u, 0, sizeof *u);
+    u->last = -1;
     pp_strlcpy(u->set, set, sizeof u->set);
     return u;
 }
@@ -229,7 +230,7 @@ static int fits(const pp_variant *v, pp_role role)
 
 /* Pick a variant of set for role that the session has not used since the
  * set last wrapped; never the one used last. */
-static int pick_variant(pp_session *s, const pp_set *set, pp_role role, int last)
+static int pick_variant(pp_session *s, const pp_set *set, pp_role role)
 {
     size_t n = set->n_variants < 64 ? set->n_variants : 64;
     int any_fit = 0;
@@ -243,8 +244,9 @@ static int pick_variant(pp_session *s, const pp_set *set, pp_role role, int last
             const pp_variant *v = &set->variants[i];
             if (!(any_fit ? fits(v, role) : 1)) continue;
             if (u->mask & (1ull << i)) continue;
-            if ((int)i == last && n > 1) continue;
+            if ((int)i == u->last && n > 1) continue;
             u->mask |= 1ull << i;
+            u->last = (int)i;
             return (int)i;
         }
         u->mask = 0;   /* all used: start a new round */
@@ -359,10 +361,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     if (n == 0) {
         pp_buf_adds(&b, "I didn't catch any words there. What's on your mind?");
     } else if (set && set->n_variants) {
-        int is_fallback = !r;
-        int last = is_fallback ? s->last_fallback : -1;
-        int vi = pick_variant(s, set, role, last);
-        if (is_fallback) s->last_fallback = vi;
+        int vi = pick_variant(s, set, role);
         fill_ctx c = { rs, s, set, text, n, r ? hit.start : 0, r ? hit.end : 0, code ? s->md : NULL };
         if (vi >= 0) fill(&b, set->variants[vi].text, &c);
     } else {

@@ -315,8 +315,10 @@ static void parse_rules_file(loader *L, const char *path)
         }
         pp_rule *rule = &rs->rules[r];
         if (strcmp(key, "role") == 0) {
-            if (pp_role_parse(value, &rule->role))
+            if (pp_role_parse(value, &rule->role)) {
                 pp_errors_add(L->errs, path, lineno, "unknown role '%s' (pursuer, withdrawer, crisis, none)", value);
+                rule->role = PP_ROLE_NONE;   /* reported once, not again as missing */
+            }
         } else if (strcmp(key, "framework") == 0) {
             if (!pp_framework_known(value))
                 pp_errors_add(L->errs, path, lineno, "unknown framework '%s' (see frameworks.md)", value);

@@ -19,7 +19,6 @@
 pp_session *pp_session_new(void)
 {
     pp_session *s = calloc(1, sizeof *s);
-    if (s) s->last_fallback = -1;
     return s;
 }
 
@@ -44,7 +43,6 @@ void pp_session_reset(pp_session *s)
     memset(s, 0, sizeof *s);
     s->turns = turns;
     s->disclaimed = disclaimed;
-    s->last_fallback = -1;
     s->scratch = sc;
     s->md = md;
     s->cand = cand;
@@ -71,12 +69,12 @@ char *pp_session_save(const pp_session *s)
     json_object_set_new(o, "turns", json_integer(s->turns));
     json_object_set_new(o, "misses", json_integer(s->misses));
     json_object_set_new(o, "step", json_integer(s->step));
-    json_object_set_new(o, "last_fallback", json_integer(s->last_fallback));
     json_object_set_new(o, "safety_lock", json_boolean(s->safety_lock));
     json_object_set_new(o, "disclaimed", json_boolean(s->disclaimed));
     json_object_set_new(o, "why", json_string(s->why));
     for (size_t i = 0; i < s->n_used; i++) {
-        json_t *u = json_pack("{s:s, s:I}", "set", s->used[i].set, "mask", (json_int_t)s->used[i].mask);
+        json_t *u = json_pack("{s:s, s:I, s:i}", "set", s->used[i].set, "mask",
+                              (json_int_t)s->used[i].mask, "last", s->used[i].last);
         if (u) json_array_append_new(used, u);
     }
     json_object_set_new(o, "used", used);
@@ -130,7 +128,6 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
             | get_int(o, "turns", 0, 0xFFFFFFFFLL, &v[1])
             | get_int(o, "misses", 0, 1000000, &v[2])
             | get_int(o, "step", 0, 1000000, &v[3])
-            | get_int(o, "last_fallback", -1, 63, &v[4])
             | get_int(o, "safety_lock", 0, 1, &v[5])
             | get_int(o, "disclaimed", 0, 1, &v[6]);
     pp_role r = PP_ROLE_NONE;
@@ -143,10 +140,13 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
         json_array_foreach(used, i, u) {
             if (tmp.n_used >= PP_SESSION_SETS) break;
             json_t *set = json_object_get(u, "set"), *mask = json_object_get(u, "mask");
-            if (!json_is_string(set) || !json_is_integer(mask)) { bad = 1; break; }
+            json_t *last = json_object_get(u, "last");
+            if (!json_is_string(set) || !json_is_integer(mask) || (last && !json_is_integer(last))) { bad = 1; break; }
             pp_used *e = &tmp.used[tmp.n_used++];
             pp_strlcpy(e->set, json_string_value(set), sizeof e->set);
             e->mask = (uint64_t)json_integer_value(mask);
+            e->last = last ? (int)json_integer_value(last) : -1;
+            if (e->last < -1 || e->last > 63) { bad = 1; break; }
         }
     }
     json_decref(o);
@@ -165,7 +165,6 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
     tmp.turns = (unsigned)v[1];
     tmp.misses = (unsigned)v[2];
     tmp.step = (unsigned)v[3];
-    tmp.last_fallback = json ? (int)v[4] : -1;
     tmp.safety_lock = (int)v[5];
     tmp.disclaimed = (int)v[6];
     *s = tmp;

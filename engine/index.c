@@ -1,0 +1,1007 @@
+/* index.c -- the candidate index: which patterns can possibly match a text.
+ *
+ * Cost per message must not grow with the number of rules, so at load time
+ * every pattern's expanded source is parsed (conservatively) into a small
+ * tree, and from the tree we compute a requirement in disjunctive normal
+ * form: "the text contains word A and word B, or word C".  A "word" is a key
+ * on the text's *tokens*: maximal runs of ASCII letters and digits (plus the
+ * two non-ASCII letters that fold to ASCII ones under Unicode caseless
+ * matching, KELVIN SIGN -> k and LATIN SMALL LONG S -> s), lowercased.  A
+ * literal run in a pattern gives an EXACT key when the pattern guarantees a
+ * token boundary on both sides of it (\b, ^, $, white space, punctuation),
+ * a PREFIX key when only on the left ("pull" in pull(?:s|ed)?), a SUFFIX key
+ * when only on the right, and nothing otherwise.  For each alternative of
+ * the requirement we keep only its rarest key (fewest patterns use it), and
+ * the index is a hash table from key to the ascending list of pattern ids.
+ *
+ * At match time the text is tokenised once; each token is looked up as an
+ * exact key, and as prefix/suffix keys only at the lengths some key has
+ * (bit masks), with incremental hashing.  Hits are deduplicated with a
+ * generation stamp per pattern in the caller's scratch, the patterns with no
+ * usable requirement (the "always" list) are added, and the ids are sorted.
+ *
+ * Safety over cleverness: anything the parser does not fully understand
+ * (non-ASCII pattern characters, classes, escapes like \x, \p, backrefs) is
+ * treated as "some unknown text", which never adds a requirement and never
+ * proves a boundary; syntax it cannot follow at all ((?x), \Q, verbs,
+ * conditionals, recursion) puts the whole pattern on the always list.  A
+ * requirement may only ever be weakened, never invented: no false negatives.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include "index.h"
+
+#define IX_WORD_MAX   48      /* longest key; longer literals are cut */
+#define IX_DEPTH_MAX  32      /* group nesting we follow */
+#define IX_ALTS       128     /* alternatives in a requirement */
+#define IX_KEYS       4       /* keys kept per alternative */
+
+enum { K_EXACT = 0, K_PREFIX = 1, K_SUFFIX = 2 };
+
+/* ---- the key table ----------------------------------------------------- */
+
+typedef struct ix_key {
+    uint32_t off;             /* into ix->chars; suffix keys stored reversed */
+    uint32_t hash;
+    uint16_t len;
+    uint8_t kind;
+    uint32_t df;              /* patterns whose requirement names the key */
+    uint32_t post, npost;     /* into ix->post, after finish */
+} ix_key;
+
+struct pp_index {
+    uint32_t n;               /* patterns (max id + 1) */
+    ix_key *keys;
+    size_t nkeys, capkeys;
+    uint32_t *slots;          /* open addressing: key index + 1, 0 = empty */
+    size_t nslots;            /* power of two */
+    char *chars;
+    size_t nchars, capchars;
+    /* requirements before finish: per pattern, offset into req or UINT32_MAX
+     * for "always"; req holds [nalts, (nk, key...)...] */
+    uint32_t *req_at;
+    uint8_t *added;
+    size_t capn;
+    uint32_t *req;
+    size_t nreq, capreq;
+    /* after finish */
+    uint32_t *post;
+    uint32_t *always;
+    size_t nalways;
+    uint64_t prefix_lens, suffix_lens;   /* bit l: some key of length l */
+    int has_exact;
+    int finished;
+};
+
+struct pp_index_scratch {
+    uint32_t *stamp;
+    uint32_t n;
+    uint32_t gen;
+};
+
+static uint32_t hash_step(uint32_t h, unsigned char c)
+{
+    return (h ^ c) * 16777619u;
+}
+
+static uint32_t hash_final(uint32_t h, int kind)
+{
+    h ^= (uint32_t)(kind + 1) * 0x9e3779b9u;
+    h ^= h >> 16; h *= 0x85ebca6bu; h ^= h >> 13; h *= 0xc2b2ae35u; h ^= h >> 16;
+    return h;
+}
+
+#define HASH_INIT 2166136261u
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 16;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2 / elem) return -1;
+        nc *= 2;
+    }
+    void *q = realloc(*p, nc * elem);
+    if (!q) return -1;
+    *p = q;
+    *cap = nc;
+    return 0;
+}
+
+static long key_find(const pp_index *ix, const char *w, size_t len, int kind, uint32_t h)
+{
+    if (!ix->nslots) return -1;
+    size_t mask = ix->nslots - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        uint32_t s = ix->slots[i];
+        if (!s) return -1;
+        const ix_key *k = &ix->keys[s - 1];
+        if (k->hash == h && k->kind == kind && k->len == len &&
+            memcmp(ix->chars + k->off, w, len) == 0)
+            return (long)(s - 1);
+    }
+}
+
+static int rehash(pp_index *ix, size_t nslots)
+{
+    uint32_t *slots = calloc(nslots, sizeof *slots);
+    if (!slots) return -1;
+    for (size_t k = 0; k < ix->nkeys; k++) {
+        size_t i = ix->keys[k].hash & (nslots - 1);
+        while (slots[i]) i = (i + 1) & (nslots - 1);
+        slots[i] = (uint32_t)k + 1;
+    }
+    free(ix->slots);
+    ix->slots = slots;
+    ix->nslots = nslots;
+    return 0;
+}
+
+/* Intern key (w, kind); w is already in storage order.  Index or -1. */
+static long key_intern(pp_index *ix, const char *w, size_t len, int kind)
+{
+    uint32_t h = HASH_INIT;
+    for (size_t i = 0; i < len; i++) h = hash_step(h, (unsigned char)w[i]);
+    h = hash_final(h, kind);
+    long at = key_find(ix, w, len, kind, h);
+    if (at >= 0) return at;
+    if ((ix->nkeys + 1) * 2 > ix->nslots && rehash(ix, ix->nslots ? ix->nslots * 2 : 64))
+        return -1;
+    if (grow((void **)&ix->keys, &ix->capkeys, ix->nkeys + 1, sizeof *ix->keys) ||
+        grow((void **)&ix->chars, &ix->capchars, ix->nchars + len, 1))
+        return -1;
+    memcpy(ix->chars + ix->nchars, w, len);
+    ix_key *k = &ix->keys[ix->nkeys];
+    memset(k, 0, sizeof *k);
+    k->off = (uint32_t)ix->nchars;
+    k->len = (uint16_t)len;
+    k->kind = (uint8_t)kind;
+    k->hash = h;
+    ix->nchars += len;
+    size_t i = h & (ix->nslots - 1);
+    while (ix->slots[i]) i = (i + 1) & (ix->nslots - 1);
+    ix->slots[i] = (uint32_t)ix->nkeys + 1;
+    return (long)ix->nkeys++;
+}
+
+/* ---- the pattern tree -------------------------------------------------- */
+
+enum {
+    N_LIT,      /* one ASCII letter or digit (lowercased) */
+    N_SEP,      /* consumes 1+ characters, every one a token separator */
+    N_ANY,      /* consumes something unknown (maybe nothing) */
+    N_BOUND,    /* zero-width, proves a token boundary: \b ^ $ \A \z \Z */
+    N_ZW,       /* zero-width, proves nothing: lookarounds, \B, (?i) ... */
+    N_GROUP,    /* alternatives: children are N_SEQ */
+    N_SEQ,      /* concatenation */
+    N_REPEAT    /* child {min,max} */
+};
+
+/* Edge facts: does a match of the node guarantee a separator (or the end
+ * of the text) right at its start / end?  PASS: either yes, or the node
+ * matched nothing and the neighbour decides. */
+enum { E_NO = 0, E_YES = 1, E_PASS = 2 };
+
+typedef struct ix_node {
+    uint8_t kind, ch, starts, ends;
+    int min, max;
+    int child, last, next;    /* first child, last child, next sibling */
+} ix_node;
+
+typedef struct ix_parser {
+    const char *p, *end;
+    ix_node *nodes;
+    int n, cap;
+    int ucp;
+    int bail;                 /* syntax we do not follow: always-run */
+} ix_parser;
+
+static int node_new(ix_parser *ps, int kind)
+{
+    if (ps->n >= ps->cap) { ps->bail = 1; return -1; }
+    ix_node *nd = &ps->nodes[ps->n];
+    memset(nd, 0, sizeof *nd);
+    nd->kind = (uint8_t)kind;
+    nd->child = nd->last = nd->next = -1;
+    nd->min = nd->max = 1;
+    switch (kind) {
+    case N_SEP: case N_BOUND: nd->starts = nd->ends = E_YES; break;
+    case N_ZW: nd->starts = nd->ends = E_PASS; break;
+    default: nd->starts = nd->ends = E_NO; break;
+    }
+    return ps->n++;
+}
+
+static void node_append(ix_parser *ps, int parent, int child)
+{
+    ix_node *p = &ps->nodes[parent];
+    if (p->last < 0) p->child = child;
+    else ps->nodes[p->last].next = child;
+    p->last = child;
+}
+
+static int is_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+static int is_hex(unsigned char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Skip "{...}" starting at *p (which is '{'); 0 ok, -1 unterminated. */
+static int skip_braces(ix_parser *ps)
+{
+    const char *q = memchr(ps->p, '}', (size_t)(ps->end - ps->p));
+    if (!q) return -1;
+    ps->p = q + 1;
+    return 0;
+}
+
+/* After a backslash (ps->p at the escaped char): classify the escape and
+ * step over it.  Returns a node kind, or -1 to bail.  in_class: \b is a
+ * backspace there, and assertions are not allowed. */
+static int parse_escape(ix_parser *ps, int in_class)
+{
+    if (ps->p >= ps->end) return -1;
+    unsigned char c = (unsigned char)*ps->p++;
+    switch (c) {
+    case 'b': return in_class ? N_SEP : (ps->ucp ? N_BOUND : N_ZW);
+    case 'A': case 'z': case 'Z': return in_class ? -1 : N_BOUND;
+    case 'B': case 'G': case 'K': return in_class ? -1 : N_ZW;
+    case 's': case 'h': case 'v': case 'R':
+    case 'n': case 't': case 'r': case 'f': case 'e': case 'a':
+        return N_SEP;
+    case 'W': return ps->ucp ? N_SEP : N_ANY;
+    case 'w': case 'd': case 'D': case 'S': case 'H': case 'V': case 'X': case 'C':
+        return N_ANY;
+    case 'N':
+        if (ps->p < ps->end && *ps->p == '{' && skip_braces(ps)) return -1;
+        return N_ANY;
+    case 'p': case 'P':
+        if (ps->p >= ps->end) return -1;
+        if (*ps->p == '{') { if (skip_braces(ps)) return -1; }
+        else ps->p++;
+        return N_ANY;
+    case 'x':
+        if (ps->p < ps->end && *ps->p == '{') { if (skip_braces(ps)) return -1; }
+        else for (int i = 0; i < 2 && ps->p < ps->end && is_hex((unsigned char)*ps->p); i++) ps->p++;
+        return N_ANY;
+    case 'o':
+        if (ps->p >= ps->end || *ps->p != '{' || skip_braces(ps)) return -1;
+        return N_ANY;
+    case 'c':
+        if (ps->p >= ps->end) return -1;
+        ps->p++;
+        return N_ANY;
+    case 'g': case 'k':
+        if (in_class || ps->p >= ps->end) return -1;
+        if (*ps->p == '{') { if (skip_braces(ps)) return -1; return N_ANY; }
+        if (c == 'k' && (*ps->p == '<' || *ps->p == '\'')) {
+            char close = *ps->p == '<' ? '>' : '\'';
+            const char *q = memchr(ps->p + 1, close, (size_t)(ps->end - ps->p - 1));
+            if (!q) return -1;
+            ps->p = q + 1;
+            return N_ANY;
+        }
+        if (c == 'g' && (*ps->p == '<' || *ps->p == '\'')) return -1;  /* subroutine call */
+        if (*ps->p == '+' || *ps->p == '-') ps->p++;
+        while (ps->p < ps->end && is_digit((unsigned char)*ps->p)) ps->p++;
+        return N_ANY;
+    case 'Q': case 'E': return -1;
+    default:
+        if (is_digit(c)) {      /* backreference or octal */
+            while (ps->p < ps->end && is_digit((unsigned char)*ps->p)) ps->p++;
+            return N_ANY;
+        }
+        if (c >= 0x80) {        /* escaped non-ASCII character */
+            while (ps->p < ps->end && ((unsigned char)*ps->p & 0xC0) == 0x80) ps->p++;
+            return N_ANY;
+        }
+        if (is_alnum(c) || c == '_') return -1;   /* some escape we do not know */
+        return N_SEP;           /* escaped ASCII punctuation or space */
+    }
+}
+
+/* A character class, ps->p just after '['.  N_SEP when it can only match
+ * token separators, else N_ANY; -1 to bail. */
+static int parse_class(ix_parser *ps)
+{
+    int sep = 1, members = 0;
+    if (ps->p < ps->end && *ps->p == '^') { sep = 0; ps->p++; }
+    int first = 1;
+    while (ps->p < ps->end) {
+        unsigned char c = (unsigned char)*ps->p;
+        if (c == ']' && !first) { ps->p++; return sep && members ? N_SEP : N_ANY; }
+        first = 0;
+        if (c == '[' && ps->p + 1 < ps->end &&
+            (ps->p[1] == ':' || ps->p[1] == '.' || ps->p[1] == '=')) {
+            char kind = ps->p[1];
+            const char *q = ps->p + 2;
+            while (q + 1 < ps->end && !(q[0] == kind && q[1] == ']')) q++;
+            if (q + 1 >= ps->end) return -1;
+            ps->p = q + 2;
+            sep = 0; members++;
+            continue;
+        }
+        if (c == '\\') {
+            ps->p++;
+            int k = parse_escape(ps, 1);
+            if (k < 0) return -1;
+            if (k != N_SEP) sep = 0;
+        } else {
+            ps->p++;
+            if (c >= 0x80 || is_alnum(c)) sep = 0;
+        }
+        members++;
+        /* A '-' between two members is a range: not understood. */
+        if (ps->p + 1 < ps->end && *ps->p == '-' && ps->p[1] != ']') {
+            sep = 0;
+            ps->p++;
+            if (*ps->p == '\\') {
+                ps->p++;
+                if (parse_escape(ps, 1) < 0) return -1;
+            } else if (*ps->p == '[') {
+                return -1;
+            } else {
+                ps->p++;
+            }
+        }
+    }
+    return -1;
+}
+
+static int parse_alts(ix_parser *ps, int depth);
+
+/* Parse "(?flags)" / "(?flags:" after "(?"; ps->p at the first flag.
+ * Returns 1 for a flag setting (no group), 2 for a group, -1 to bail. */
+static int parse_flags(ix_parser *ps)
+{
+    while (ps->p < ps->end) {
+        char c = *ps->p++;
+        if (c == ')') return 1;
+        if (c == ':') return 2;
+        if (c == 'x') return -1;    /* extended: white space and # change meaning */
+        if (!strchr("imnsJU-^", c)) return -1;
+    }
+    return -1;
+}
+
+/* One atom (without quantifier).  Returns a node, or -1 (bail set), or -2
+ * at '|' / ')' / end (nothing consumed). */
+static int parse_atom(ix_parser *ps, int depth)
+{
+    if (ps->p >= ps->end) return -2;
+    unsigned char c = (unsigned char)*ps->p;
+    if (c == '|' || c == ')') return -2;
+    ps->p++;
+    int k;
+    switch (c) {
+    case '\\':
+        k = parse_escape(ps, 0);
+        if (k < 0) { ps->bail = 1; return -1; }
+        return node_new(ps, k);
+    case '.': return node_new(ps, N_ANY);
+    case '^': case '$': return node_new(ps, N_BOUND);
+    case '[':
+        k = parse_class(ps);
+        if (k < 0) { ps->bail = 1; return -1; }
+        return node_new(ps, k);
+    case '*': case '+': case '?': case '{':
+        ps->bail = 1;           /* quantifier with nothing before it, or a literal '{' */
+        return -1;
+    case '(': {
+        if (depth >= IX_DEPTH_MAX) { ps->bail = 1; return -1; }
+        int zero_width = 0;
+        if (ps->p < ps->end && *ps->p == '*') { ps->bail = 1; return -1; }
+        if (ps->p < ps->end && *ps->p == '?') {
+            ps->p++;
+            if (ps->p >= ps->end) { ps->bail = 1; return -1; }
+            char t = *ps->p;
+            if (t == ':' || t == '>' || t == '|') ps->p++;
+            else if (t == '=' || t == '!') { ps->p++; zero_width = 1; }
+            else if (t == '<' && ps->p + 1 < ps->end && (ps->p[1] == '=' || ps->p[1] == '!')) {
+                ps->p += 2; zero_width = 1;
+            } else if (t == '<' || t == '\'' || (t == 'P' && ps->p + 1 < ps->end && ps->p[1] == '<')) {
+                char close = t == '\'' ? '\'' : '>';
+                const char *q = ps->p + 1;
+                while (q < ps->end && *q != close) {
+                    if (!is_alnum((unsigned char)*q) && *q != '_' && *q != '<') { ps->bail = 1; return -1; }
+                    q++;
+                }
+                if (q >= ps->end) { ps->bail = 1; return -1; }
+                ps->p = q + 1;
+            } else if (t == 'P' && ps->p + 1 < ps->end && ps->p[1] == '=') {
+                const char *q = memchr(ps->p, ')', (size_t)(ps->end - ps->p));
+                if (!q) { ps->bail = 1; return -1; }
+                ps->p = q + 1;
+                return node_new(ps, N_ANY);          /* (?P=name) backreference */
+            } else if (t == '#') {
+                const char *q = memchr(ps->p, ')', (size_t)(ps->end - ps->p));
+                if (!q) { ps->bail = 1; return -1; }
+                ps->p = q + 1;
+                return node_new(ps, N_ZW);
+            } else if (strchr("imnsJU-^", t)) {
+                int f = parse_flags(ps);
+                if (f < 0) { ps->bail = 1; return -1; }
+                if (f == 1) return node_new(ps, N_ZW);
+            } else {
+                ps->bail = 1;     /* conditionals, recursion, callouts ... */
+                return -1;
+            }
+        }
+        int g = parse_alts(ps, depth + 1);
+        if (g < 0) return -1;
+        if (ps->p >= ps->end || *ps->p != ')') { ps->bail = 1; return -1; }
+        ps->p++;
+        if (zero_width) ps->nodes[g].kind = N_ZW,
+                        ps->nodes[g].starts = ps->nodes[g].ends = E_PASS;
+        return g;
+    }
+    default:
+        if (c >= 0x80) {
+            while (ps->p < ps->end && ((unsigned char)*ps->p & 0xC0) == 0x80) ps->p++;
+            return node_new(ps, N_ANY);
+        }
+        if (is_alnum(c)) {
+            int n = node_new(ps, N_LIT);
+            if (n >= 0) ps->nodes[n].ch = (uint8_t)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            return n;
+        }
+        return node_new(ps, N_SEP);
+    }
+}
+
+/* A quantifier at ps->p?  Fills min/max and steps over it (with a trailing
+ * lazy/possessive mark).  0: none, 1: yes, -1: bail. */
+static int parse_quant(ix_parser *ps, int *min, int *max)
+{
+    if (ps->p >= ps->end) return 0;
+    char c = *ps->p;
+    if (c == '?') { *min = 0; *max = 1; }
+    else if (c == '*') { *min = 0; *max = INT_MAX; }
+    else if (c == '+') { *min = 1; *max = INT_MAX; }
+    else if (c == '{') {
+        const char *q = ps->p + 1;
+        long a = 0, b;
+        if (q >= ps->end || !is_digit((unsigned char)*q)) return -1;
+        while (q < ps->end && is_digit((unsigned char)*q)) { if (a < 100000) a = a * 10 + (*q - '0'); q++; }
+        if (q < ps->end && *q == '}') b = a;
+        else if (q < ps->end && *q == ',') {
+            q++;
+            if (q < ps->end && *q == '}') b = INT_MAX;
+            else {
+                b = 0;
+                if (q >= ps->end || !is_digit((unsigned char)*q)) return -1;
+                while (q < ps->end && is_digit((unsigned char)*q)) { if (b < 100000) b = b * 10 + (*q - '0'); q++; }
+                if (q >= ps->end || *q != '}') return -1;
+            }
+        } else return -1;
+        ps->p = q;              /* at '}' */
+        *min = (int)a; *max = (int)b;
+    } else return 0;
+    ps->p++;
+    if (ps->p < ps->end && (*ps->p == '?' || *ps->p == '+')) ps->p++;
+    return 1;
+}
+
+static int fold_seq_starts(const ix_parser *ps, int seq)
+{
+    for (int i = ps->nodes[seq].child; i >= 0; i = ps->nodes[i].next) {
+        int e = ps->nodes[i].starts;
+        if (e != E_PASS) return e;
+    }
+    return E_PASS;
+}
+
+/* ends needs the items right to left; sequences are short, walk them. */
+static int fold_seq_ends(const ix_parser *ps, int seq)
+{
+    int r = E_PASS;
+    for (int i = ps->nodes[seq].child; i >= 0; i = ps->nodes[i].next) {
+        int e = ps->nodes[i].ends;
+        if (e != E_PASS) r = e;
+    }
+    return r;
+}
+
+static int combine(int a, int b)
+{
+    if (a == E_NO || b == E_NO) return E_NO;
+    if (a == E_YES && b == E_YES) return E_YES;
+    return E_PASS;
+}
+
+static int parse_seq(ix_parser *ps, int depth)
+{
+    int seq = node_new(ps, N_SEQ);
+    if (seq < 0) return -1;
+    for (;;) {
+        int a = parse_atom(ps, depth);
+        if (a == -2) break;
+        if (a < 0) return -1;
+        int min, max, q;
+        while ((q = parse_quant(ps, &min, &max)) == 1) {
+            int r = node_new(ps, N_REPEAT);
+            if (r < 0) return -1;
+            ix_node *rn = &ps->nodes[r];
+            rn->child = rn->last = a;
+            rn->min = min; rn->max = max;
+            int s = ps->nodes[a].starts, e = ps->nodes[a].ends;
+            if (max == 0) s = e = E_PASS;
+            else if (min == 0) { s = s == E_NO ? E_NO : E_PASS; e = e == E_NO ? E_NO : E_PASS; }
+            rn->starts = (uint8_t)s; rn->ends = (uint8_t)e;
+            a = r;
+        }
+        if (q < 0) { ps->bail = 1; return -1; }
+        node_append(ps, seq, a);
+    }
+    ps->nodes[seq].starts = (uint8_t)fold_seq_starts(ps, seq);
+    ps->nodes[seq].ends = (uint8_t)fold_seq_ends(ps, seq);
+    return seq;
+}
+
+static int parse_alts(ix_parser *ps, int depth)
+{
+    int g = node_new(ps, N_GROUP);
+    if (g < 0) return -1;
+    int s = E_YES, e = E_YES, first = 1;
+    for (;;) {
+        int seq = parse_seq(ps, depth);
+        if (seq < 0) return -1;
+        node_append(ps, g, seq);
+        if (first) { s = ps->nodes[seq].starts; e = ps->nodes[seq].ends; first = 0; }
+        else { s = combine(s, ps->nodes[seq].starts); e = combine(e, ps->nodes[seq].ends); }
+        if (ps->p < ps->end && *ps->p == '|') { ps->p++; continue; }
+        break;
+    }
+    ps->nodes[g].starts = (uint8_t)s;
+    ps->nodes[g].ends = (uint8_t)e;
+    return g;
+}
+
+/* ---- requirements (DNF over keys) -------------------------------------- */
+
+typedef struct ix_dnf {
+    int n;                    /* alternatives; an empty one means "true" */
+    uint8_t nk[IX_ALTS];
+    uint32_t k[IX_ALTS][IX_KEYS];
+} ix_dnf;
+
+static void dnf_true(ix_dnf *d) { d->n = 1; d->nk[0] = 0; }
+
+static void alt_add(ix_dnf *d, int a, uint32_t key)
+{
+    for (int i = 0; i < d->nk[a]; i++) if (d->k[a][i] == key) return;
+    if (d->nk[a] < IX_KEYS) d->k[a][d->nk[a]++] = key;   /* dropping one only weakens */
+}
+
+/* d = d AND e.  When the product would be too big, drop the factor with
+ * more alternatives (replacing it by "true" only weakens). */
+static void dnf_and(ix_dnf *d, const ix_dnf *e)
+{
+    if (e->n == 1 && e->nk[0] == 0) return;
+    if (d->n == 1 && d->nk[0] == 0) { *d = *e; return; }
+    if (d->n * e->n > IX_ALTS) {
+        if (e->n < d->n) *d = *e;
+        return;
+    }
+    ix_dnf r;
+    r.n = 0;
+    for (int i = 0; i < d->n; i++)
+        for (int j = 0; j < e->n; j++) {
+            int a = r.n++;
+            r.nk[a] = 0;
+            for (int x = 0; x < d->nk[i]; x++) alt_add(&r, a, d->k[i][x]);
+            for (int x = 0; x < e->nk[j]; x++) alt_add(&r, a, e->k[j][x]);
+        }
+    *d = r;
+}
+
+/* d = d OR e; too many alternatives collapse to "true". */
+static void dnf_or(ix_dnf *d, const ix_dnf *e)
+{
+    if (d->n + e->n > IX_ALTS) { dnf_true(d); return; }
+    for (int j = 0; j < e->n; j++) {
+        int a = d->n++;
+        d->nk[a] = e->nk[j];
+        memcpy(d->k[a], e->k[j], sizeof d->k[a][0] * e->nk[j]);
+    }
+}
+
+typedef struct ix_an {
+    pp_index *ix;
+    const ix_parser *ps;
+    int oom;
+} ix_an;
+
+static void req_node(ix_an *an, int node, int L, int R, ix_dnf *out);
+
+/* The key for a literal run of runlen characters with boundary facts L
+ * (left) and R (right).  w holds the run, or for a long run its first
+ * IX_WORD_MAX characters (its last ones when only R holds). */
+static void run_key(ix_an *an, const char *w, size_t wlen, size_t runlen,
+                    int L, int R, ix_dnf *out)
+{
+    char buf[IX_WORD_MAX];
+    int kind;
+    if (L && R && runlen <= IX_WORD_MAX) kind = K_EXACT;
+    else if (L) kind = K_PREFIX;
+    else if (R) kind = K_SUFFIX;
+    else return;
+    if (kind == K_SUFFIX) for (size_t i = 0; i < wlen; i++) buf[i] = w[wlen - 1 - i];
+    else memcpy(buf, w, wlen);
+    long k = key_intern(an->ix, buf, wlen, kind);
+    if (k < 0) { an->oom = 1; return; }
+    for (int a = 0; a < out->n; a++) alt_add(out, a, (uint32_t)k);
+}
+
+/* Does a separator (or the end) follow, from item i on, else R? */
+static int right_ctx(const ix_node *nodes, int i, int R)
+{
+    for (; i >= 0; i = nodes[i].next)
+        if (nodes[i].starts != E_PASS) return nodes[i].starts == E_YES;
+    return R;
+}
+
+static void req_seq(ix_an *an, int seq, int L, int R, ix_dnf *out)
+{
+    const ix_node *nodes = an->ps->nodes;
+    int lc = L;               /* a separator (or the start) precedes item i */
+    dnf_true(out);
+    for (int i = nodes[seq].child; i >= 0;) {
+        const ix_node *nd = &nodes[i];
+        if (nd->kind == N_LIT) {
+            int j = i;
+            size_t runlen = 0;
+            while (j >= 0 && nodes[j].kind == N_LIT) { runlen++; j = nodes[j].next; }
+            int rc = right_ctx(nodes, j, R);
+            size_t skip = runlen > IX_WORD_MAX && !lc && rc ? runlen - IX_WORD_MAX : 0;
+            char w[IX_WORD_MAX];
+            size_t wl = 0, pos = 0;
+            for (int x = i; x != j; x = nodes[x].next, pos++)
+                if (pos >= skip && wl < IX_WORD_MAX) w[wl++] = (char)nodes[x].ch;
+            run_key(an, w, wl, runlen, lc, rc, out);
+            lc = 0;
+            i = j;
+            continue;
+        }
+        if (nd->kind == N_GROUP || nd->kind == N_REPEAT) {
+            ix_dnf *sub = malloc(sizeof *sub);
+            if (!sub) { an->oom = 1; return; }
+            req_node(an, i, lc, right_ctx(nodes, nd->next, R), sub);
+            dnf_and(out, sub);
+            free(sub);
+        }
+        if (nd->ends != E_PASS) lc = nd->ends == E_YES;
+        i = nd->next;
+    }
+}
+
+static void req_node(ix_an *an, int node, int L, int R, ix_dnf *out)
+{
+    const ix_node *nd = &an->ps->nodes[node];
+    if (nd->kind == N_SEQ) { req_seq(an, node, L, R, out); return; }
+    if (nd->kind == N_GROUP) {
+        int first = 1;
+        ix_dnf *sub = malloc(sizeof *sub);
+        if (!sub) { an->oom = 1; dnf_true(out); return; }
+        for (int c = nd->child; c >= 0; c = an->ps->nodes[c].next) {
+            req_node(an, c, L, R, first ? out : sub);
+            if (!first) dnf_or(out, sub);
+            first = 0;
+        }
+        free(sub);
+        if (first) dnf_true(out);
+        return;
+    }
+    if (nd->kind == N_REPEAT && nd->min >= 1) {
+        const ix_node *ch = &an->ps->nodes[nd->child];
+        int rc = R && (nd->max == 1 || ch->starts != E_NO);
+        if (ch->kind == N_LIT) {       /* x{2,}: a run of its own */
+            dnf_true(out);
+            char w = (char)ch->ch;
+            if (nd->max == 1) run_key(an, &w, 1, 1, L, rc, out);
+            return;
+        }
+        req_node(an, nd->child, L, rc, out);
+        return;
+    }
+    dnf_true(out);
+}
+
+/* ---- the public API ---------------------------------------------------- */
+
+pp_index *pp_index_new(void)
+{
+    return calloc(1, sizeof(pp_index));
+}
+
+void pp_index_free(pp_index *ix)
+{
+    if (!ix) return;
+    free(ix->keys); free(ix->slots); free(ix->chars);
+    free(ix->req_at); free(ix->added); free(ix->req);
+    free(ix->post); free(ix->always);
+    free(ix);
+}
+
+static int req_push(pp_index *ix, uint32_t v)
+{
+    if (grow((void **)&ix->req, &ix->capreq, ix->nreq + 1, sizeof *ix->req)) return -1;
+    ix->req[ix->nreq++] = v;
+    return 0;
+}
+
+int pp_index_add(pp_index *ix, uint32_t id, const char *source, const pcre2_code *code)
+{
+    if (!ix || ix->finished || id == UINT32_MAX) return -1;
+    if (id >= ix->capn) {
+        size_t oc = ix->capn, nc = ix->capn;
+        if (grow((void **)&ix->req_at, &nc, (size_t)id + 1, sizeof *ix->req_at)) return -1;
+        nc = oc;
+        if (grow((void **)&ix->added, &nc, (size_t)id + 1, 1)) return -1;
+        memset(ix->added + oc, 0, nc - oc);
+        ix->capn = nc;
+    }
+    if (id + 1 > ix->n) ix->n = id + 1;
+    ix->added[id] = 1;
+    ix->req_at[id] = UINT32_MAX;              /* always, unless shown otherwise */
+    if (!source) return 0;
+
+    int ucp = 1;
+    if (code) {
+        uint32_t opts = 0;
+        if (pcre2_pattern_info(code, PCRE2_INFO_ALLOPTIONS, &opts) != 0) return 0;
+        if (opts & (PCRE2_EXTENDED | PCRE2_EXTENDED_MORE | PCRE2_LITERAL |
+                    PCRE2_ALLOW_EMPTY_CLASS | PCRE2_ALT_BSUX))
+            return 0;
+        ucp = (opts & PCRE2_UCP) != 0;
+        uint32_t xo = 0;
+        if (pcre2_pattern_info(code, PCRE2_INFO_EXTRAOPTIONS, &xo) != 0) return 0;
+        if (xo & (PCRE2_EXTRA_ALT_BSUX | PCRE2_EXTRA_ALLOW_LOOKAROUND_BSK)) return 0;
+    }
+
+    size_t len = strlen(source);
+    if (len > (size_t)INT_MAX / 4) return 0;
+    ix_parser ps = { source, source + len, NULL, 0, (int)(len * 2 + 16), ucp, 0 };
+    ps.nodes = malloc(sizeof *ps.nodes * (size_t)ps.cap);
+    if (!ps.nodes) return -1;
+    int root = parse_alts(&ps, 0);
+    if (root < 0 || ps.bail || ps.p != ps.end) { free(ps.nodes); return 0; }
+
+    ix_an an = { ix, &ps, 0 };
+    ix_dnf *d = malloc(sizeof *d);
+    if (!d) { free(ps.nodes); return -1; }
+    req_node(&an, root, 0, 0, d);
+    free(ps.nodes);
+    if (an.oom) { free(d); return -1; }
+    for (int a = 0; a < d->n; a++)
+        if (d->nk[a] == 0) { free(d); return 0; }   /* some way to match with no key */
+
+    size_t at = ix->nreq;
+    int rc = req_push(ix, (uint32_t)d->n);
+    for (int a = 0; !rc && a < d->n; a++) {
+        rc = req_push(ix, d->nk[a]);
+        for (int x = 0; !rc && x < d->nk[a]; x++) rc = req_push(ix, d->k[a][x]);
+    }
+    if (rc) { free(d); return -1; }
+    /* document frequency: once per pattern per key */
+    for (int a = 0; a < d->n; a++)
+        for (int x = 0; x < d->nk[a]; x++) {
+            uint32_t k = d->k[a][x];
+            int seen = 0;
+            for (int b = 0; b < a && !seen; b++)
+                for (int y = 0; y < d->nk[b]; y++) if (d->k[b][y] == k) { seen = 1; break; }
+            if (!seen) ix->keys[k].df++;
+        }
+    free(d);
+    ix->req_at[id] = (uint32_t)at;
+    return 0;
+}
+
+/* The rarest key of the alternative at req[at] (nk, keys...). */
+static uint32_t rarest(const pp_index *ix, size_t at)
+{
+    uint32_t nk = ix->req[at], best = ix->req[at + 1];
+    for (uint32_t x = 1; x < nk; x++) {
+        uint32_t k = ix->req[at + 1 + x];
+        if (ix->keys[k].df < ix->keys[best].df ||
+            (ix->keys[k].df == ix->keys[best].df && ix->keys[k].len > ix->keys[best].len))
+            best = k;
+    }
+    return best;
+}
+
+int pp_index_finish(pp_index *ix)
+{
+    if (!ix) return -1;
+    if (ix->finished) return 0;
+    size_t total = 0;
+    for (size_t k = 0; k < ix->nkeys; k++) { ix->keys[k].npost = 0; }
+    /* pass 1: count */
+    ix->nalways = 0;
+    for (uint32_t id = 0; id < ix->n; id++) {
+        if (!ix->added[id] || ix->req_at[id] == UINT32_MAX) { ix->nalways++; continue; }
+        size_t at = ix->req_at[id];
+        uint32_t nalts = ix->req[at++];
+        for (uint32_t a = 0; a < nalts; a++) {
+            ix->keys[rarest(ix, at)].npost++;
+            total++;
+            at += 1 + ix->req[at];
+        }
+    }
+    ix->post = malloc(sizeof *ix->post * (total ? total : 1));
+    ix->always = malloc(sizeof *ix->always * (ix->nalways ? ix->nalways : 1));
+    if (!ix->post || !ix->always) return -1;
+    size_t off = 0;
+    for (size_t k = 0; k < ix->nkeys; k++) {
+        ix->keys[k].post = (uint32_t)off;
+        off += ix->keys[k].npost;
+        ix->keys[k].npost = 0;
+    }
+    /* pass 2: fill, ids ascending, no repeats */
+    size_t na = 0;
+    for (uint32_t id = 0; id < ix->n; id++) {
+        if (!ix->added[id] || ix->req_at[id] == UINT32_MAX) { ix->always[na++] = id; continue; }
+        size_t at = ix->req_at[id];
+        uint32_t nalts = ix->req[at++];
+        for (uint32_t a = 0; a < nalts; a++) {
+            ix_key *k = &ix->keys[rarest(ix, at)];
+            if (!k->npost || ix->post[k->post + k->npost - 1] != id)
+                ix->post[k->post + k->npost++] = id;
+            at += 1 + ix->req[at];
+        }
+    }
+    for (size_t k = 0; k < ix->nkeys; k++) {
+        const ix_key *key = &ix->keys[k];
+        if (!key->npost) continue;
+        if (key->kind == K_EXACT) ix->has_exact = 1;
+        else if (key->kind == K_PREFIX) ix->prefix_lens |= (uint64_t)1 << key->len;
+        else ix->suffix_lens |= (uint64_t)1 << key->len;
+    }
+    free(ix->req); ix->req = NULL; ix->nreq = ix->capreq = 0;
+    ix->finished = 1;
+    return 0;
+}
+
+pp_index_scratch *pp_index_scratch_new(const pp_index *ix)
+{
+    pp_index_scratch *sc = calloc(1, sizeof *sc);
+    if (!sc) return NULL;
+    sc->n = ix ? ix->n : 0;
+    sc->stamp = calloc(sc->n ? sc->n : 1, sizeof *sc->stamp);
+    if (!sc->stamp) { free(sc); return NULL; }
+    return sc;
+}
+
+void pp_index_scratch_free(pp_index_scratch *sc)
+{
+    if (!sc) return;
+    free(sc->stamp);
+    free(sc);
+}
+
+static size_t take(const pp_index *ix, pp_index_scratch *sc, long k, uint32_t *out, size_t n)
+{
+    if (k < 0) return n;
+    const ix_key *key = &ix->keys[k];
+    for (uint32_t i = 0; i < key->npost; i++) {
+        uint32_t id = ix->post[key->post + i];
+        if (sc->stamp[id] != sc->gen) { sc->stamp[id] = sc->gen; out[n++] = id; }
+    }
+    return n;
+}
+
+/* One token (mapped, lowercased): look it up as every kind of key. */
+static size_t lookup_token(const pp_index *ix, pp_index_scratch *sc, const char *head,
+                           size_t hlen, const char *tail_rev, size_t tlen,
+                           size_t toklen, uint32_t *out, size_t n)
+{
+    uint32_t h = HASH_INIT;
+    for (size_t l = 1; l <= hlen; l++) {
+        h = hash_step(h, (unsigned char)head[l - 1]);
+        if (ix->prefix_lens >> l & 1) {
+            uint32_t hk = hash_final(h, K_PREFIX);
+            n = take(ix, sc, key_find(ix, head, l, K_PREFIX, hk), out, n);
+        }
+    }
+    if (ix->has_exact && toklen <= IX_WORD_MAX)
+        n = take(ix, sc, key_find(ix, head, hlen, K_EXACT, hash_final(h, K_EXACT)), out, n);
+    if (ix->suffix_lens) {
+        h = HASH_INIT;
+        for (size_t l = 1; l <= tlen; l++) {
+            h = hash_step(h, (unsigned char)tail_rev[l - 1]);
+            if (ix->suffix_lens >> l & 1)
+                n = take(ix, sc, key_find(ix, tail_rev, l, K_SUFFIX, hash_final(h, K_SUFFIX)), out, n);
+        }
+    }
+    return n;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+size_t pp_index_candidates(const pp_index *ix, pp_index_scratch *sc,
+                           const char *text, size_t len, uint32_t *out)
+{
+    if (!ix || !sc || !ix->finished || sc->n < ix->n) {
+        /* unusable: everything is a candidate */
+        for (uint32_t i = 0; ix && i < ix->n; i++) out[i] = i;
+        return ix ? ix->n : 0;
+    }
+    if (++sc->gen == 0) {
+        memset(sc->stamp, 0, sizeof *sc->stamp * sc->n);
+        sc->gen = 1;
+    }
+    size_t n = 0;
+    const unsigned char *t = (const unsigned char *)text;
+    char head[IX_WORD_MAX], ring[IX_WORD_MAX], tail[IX_WORD_MAX];
+    size_t toklen = 0;
+    for (size_t i = 0; text && i <= len; i++) {
+        int c = -1;           /* the mapped word character at i, or -1 */
+        size_t step = 1;
+        if (i < len) {
+            unsigned char b = t[i];
+            if (b < 0x80) {
+                if (is_alnum(b)) c = b >= 'A' && b <= 'Z' ? b + 32 : b;
+            } else if (b == 0xE2 && i + 2 < len && t[i + 1] == 0x84 && t[i + 2] == 0xAA) {
+                c = 'k'; step = 3;                  /* U+212A KELVIN SIGN */
+            } else if (b == 0xC5 && i + 1 < len && t[i + 1] == 0xBF) {
+                c = 's'; step = 2;                  /* U+017F LATIN SMALL LETTER LONG S */
+            }
+        }
+        if (c >= 0) {
+            if (toklen < IX_WORD_MAX) head[toklen] = (char)c;
+            ring[toklen % IX_WORD_MAX] = (char)c;
+            toklen++;
+            i += step - 1;
+            continue;
+        }
+        if (toklen) {
+            size_t hlen = toklen < IX_WORD_MAX ? toklen : IX_WORD_MAX;
+            for (size_t x = 0; x < hlen; x++)       /* last hlen chars, reversed */
+                tail[x] = ring[(toklen - 1 - x) % IX_WORD_MAX];
+            n = lookup_token(ix, sc, head, hlen, tail, hlen, toklen, out, n);
+            toklen = 0;
+        }
+    }
+    for (size_t a = 0; a < ix->nalways; a++) {
+        uint32_t id = ix->always[a];
+        if (sc->stamp[id] != sc->gen) { sc->stamp[id] = sc->gen; out[n++] = id; }
+    }
+    if (n <= 24) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t v = out[i];
+            size_t j = i;
+            while (j && out[j - 1] > v) { out[j] = out[j - 1]; j--; }
+            out[j] = v;
+        }
+    } else {
+        qsort(out, n, sizeof *out, cmp_u32);
+    }
+    return n;
+}
+
+size_t pp_index_always(const pp_index *ix)
+{
+    if (!ix) return 0;
+    if (ix->finished) return ix->nalways;
+    size_t n = 0;
+    for (uint32_t id = 0; id < ix->n; id++)
+        if (!ix->added[id] || ix->req_at[id] == UINT32_MAX) n++;
+    return n;
+}
+
+int pp_index_is_always(const pp_index *ix, uint32_t id)
+{
+    if (!ix || id >= ix->n) return 1;
+    return !ix->added[id] || ix->req_at[id] == UINT32_MAX;
+}

@@ -1,0 +1,415 @@
+/* test_engine.c -- unit tests for the engine: loader errors, matcher,
+ * responder, sessions, input normalisation and the dialog commands.
+ * Fixtures: tests/fixtures/basic (a small valid set) and
+ * tests/fixtures/broken (one fault per rule, with known line numbers). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "pushpull.h"
+
+static char rules_dir[4096], responses_dir[4096], broken_rules[4096], broken_responses[4096];
+
+static void paths(void)
+{
+    const char *src = getenv("SRC") ? getenv("SRC") : ".";
+    snprintf(rules_dir, sizeof rules_dir, "%s/tests/fixtures/basic/rules", src);
+    snprintf(responses_dir, sizeof responses_dir, "%s/tests/fixtures/basic/responses", src);
+    snprintf(broken_rules, sizeof broken_rules, "%s/tests/fixtures/broken/rules", src);
+    snprintf(broken_responses, sizeof broken_responses, "%s/tests/fixtures/broken/responses", src);
+}
+
+static int setup(void **state)
+{
+    pp_load_options o = { rules_dir, responses_dir, NULL };
+    pp_errors e;
+    pp_errors_init(&e);
+    pp_ruleset *rs = pp_rules_load(&o, &e);
+    for (size_t i = 0; i < e.count; i++) fprintf(stderr, "%s\n", e.msg[i]);
+    pp_errors_clear(&e);
+    if (!rs) return -1;
+    *state = rs;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    pp_rules_free(*state);
+    return 0;
+}
+
+static int has_error(const pp_errors *e, const char *file_line, const char *words)
+{
+    for (size_t i = 0; i < e->count; i++)
+        if (strstr(e->msg[i], file_line) && strstr(e->msg[i], words)) return 1;
+    return 0;
+}
+
+/* ---- loader ------------------------------------------------------------ */
+
+static void test_loader_reports_every_error(void **state)
+{
+    (void)state;
+    pp_load_options o = { broken_rules, broken_responses, NULL };
+    pp_errors e;
+    pp_errors_init(&e);
+    pp_ruleset *rs = pp_rules_load(&o, &e);
+    assert_null(rs);
+    assert_true(has_error(&e, "a.rules:7:", "bad pattern"));
+    assert_true(has_error(&e, "a.rules:11:", "unknown key 'colour'"));
+    assert_true(has_error(&e, "a.rules:13:", "duplicate rule id broken.key"));
+    assert_true(has_error(&e, "a.rules:19:", "unknown framework"));
+    assert_true(has_error(&e, "a.rules:22:", "unknown role 'chaser'"));
+    assert_true(has_error(&e, "a.rules:28:", "unknown word class {nosuchclass}"));
+    assert_true(has_error(&e, "a.rules:32:", "priority must be a whole number"));
+    assert_true(has_error(&e, "a.responses:7:", "placeholder {nocapture}"));
+    assert_int_equal(e.count, 9);
+    pp_errors_clear(&e);
+}
+
+static void test_loader_missing_dir(void **state)
+{
+    (void)state;
+    pp_load_options o = { "/nonexistent/rules", "/nonexistent/responses", NULL };
+    pp_errors e;
+    pp_errors_init(&e);
+    assert_null(pp_rules_load(&o, &e));
+    assert_true(has_error(&e, "/nonexistent/rules", "cannot open directory"));
+    pp_errors_clear(&e);
+}
+
+static void test_loader_region(void **state)
+{
+    (void)state;
+    pp_load_options o = { rules_dir, responses_dir, "uk" };
+    pp_errors e;
+    pp_errors_init(&e);
+    pp_ruleset *rs = pp_rules_load(&o, &e);
+    assert_non_null(rs);
+    assert_non_null(strstr(pp_resources(rs), "116 123"));
+    pp_rules_free(rs);
+    o.region = "atlantis";      /* unknown: the default */
+    rs = pp_rules_load(&o, &e);
+    assert_non_null(rs);
+    assert_non_null(strstr(pp_resources(rs), "emergency"));
+    pp_rules_free(rs);
+    pp_errors_clear(&e);
+}
+
+/* ---- matcher ----------------------------------------------------------- */
+
+static const char *winner(const pp_ruleset *rs, const char *text)
+{
+    pp_match m;
+    assert_int_equal(pp_match_text(rs, text, strlen(text), &m), 0);
+    if (m.rule < 0) return "none";
+    pp_rule_info ri;
+    pp_rules_info(rs, (size_t)m.rule, &ri);
+    return ri.id;
+}
+
+static void test_match_priority_and_exclusion(void **state)
+{
+    pp_ruleset *rs = *state;
+    assert_string_equal(winner(rs, "he pulls away when we get close"), "test.pulls-away");
+    /* the more specific, higher-priority rule wins */
+    assert_string_equal(winner(rs, "he pulls away since his ex cheated"), "test.pulls-away-ex");
+    /* exclusions */
+    assert_string_equal(winner(rs, "he doesn't pull away anymore"), "none");
+    assert_string_equal(winner(rs, "he doesn’t pull away anymore"), "none");   /* curly */
+    /* crisis outranks any priority, even its own low one */
+    assert_string_equal(winner(rs, "he pulls away and he hit me since his ex"), "test.hit");
+    /* `after:` rules need a conversation */
+    assert_string_equal(winner(rs, "yes"), "none");
+    /* caseless, Unicode-aware */
+    assert_string_equal(winner(rs, "MY WIFE PULLS AWAY"), "test.pulls-away");
+}
+
+static void test_match_limits(void **state)
+{
+    (void)state;
+    /* a rule set with a catastrophic pattern: the limit stops it */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/pp-limit-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    char path[4200];
+    snprintf(path, sizeof path, "%s/x.rules", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("rule bad.backtrack\n role: none\n framework: five-dimensions\n match: ^(a+)+$\n", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/x.responses", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("set five-dimensions\n article: x\nvariant\n  ok\n", f);
+    fclose(f);
+    pp_load_options o = { dir, dir, NULL };
+    pp_errors e;
+    pp_errors_init(&e);
+    pp_ruleset *rs = pp_rules_load(&o, &e);
+    assert_non_null(rs);
+    char text[4000];
+    memset(text, 'a', sizeof text - 2);
+    text[sizeof text - 2] = 'b';
+    text[sizeof text - 1] = '\0';
+    pp_match m;
+    assert_int_equal(pp_match_text(rs, text, strlen(text), &m), 0);
+    assert_int_equal(m.rule, -1);
+    assert_int_equal(m.limit_hit, 1);
+    pp_rules_free(rs);
+    pp_errors_clear(&e);
+    snprintf(path, sizeof path, "%s/x.rules", dir); remove(path);
+    snprintf(path, sizeof path, "%s/x.responses", dir); remove(path);
+    remove(dir);
+}
+
+/* ---- responder --------------------------------------------------------- */
+
+static char *say(const pp_ruleset *rs, pp_session *s, const char *text, pp_reply *r)
+{
+    assert_int_equal(pp_reply_make(rs, s, text, strlen(text), r), 0);
+    return r->text;
+}
+
+static void test_reply_pronouns(void **state)
+{
+    pp_ruleset *rs = *state;
+    pp_session *s = pp_session_new();
+    pp_reply r;
+    char *t = say(rs, s, "My wife pulls away every time we get close", &r);
+    assert_non_null(strstr(t, "DISCLAIMER"));                /* first reply only */
+    assert_non_null(strstr(t, "your wife pulls away, she is"));
+    assert_non_null(strstr(t, "Your wife"));                 /* {Partner} */
+    assert_null(strstr(t, " he "));
+    assert_string_equal(r.framework, "distance-dance");
+    assert_int_equal(r.role, PP_ROLE_PURSUER);
+    assert_string_equal(r.article, "The Intimacy-Distance Dance");
+    pp_reply_clear(&r);
+    t = say(rs, s, "Sam pulled away again", &r);
+    assert_null(strstr(t, "DISCLAIMER"));
+    assert_true(strstr(t, "Sam pulls away, they are") || strstr(t, "They don't"));
+    pp_reply_clear(&r);
+    pp_session_free(s);
+
+    s = pp_session_new();                                     /* no partner word: not "he" */
+    t = say(rs, s, "I need space", &r);
+    pp_reply_clear(&r);
+    t = say(rs, s, "yes", &r);                                /* no after-match: fallback */
+    assert_null(strstr(t, " he "));
+    pp_reply_clear(&r);
+    pp_session_free(s);
+}
+
+static void test_reply_no_repeat_and_roles(void **state)
+{
+    pp_ruleset *rs = *state;
+    pp_session *s = pp_session_new();
+    pp_reply r;
+    int a1 = 0, a2 = 0;
+    for (int i = 0; i < 4; i++) {
+        char *t = say(rs, s, "he pulls away", &r);
+        assert_null(strstr(t, "W1"));                         /* withdrawer-only variant */
+        if (strstr(t, "A1")) a1++;
+        if (strstr(t, "A2")) a2++;
+        if (i == 1) assert_int_equal(a1 + a2 == 2 && a1 == 1, 1);   /* both seen before any repeat */
+        pp_reply_clear(&r);
+    }
+    assert_int_equal(a1, 2);
+    assert_int_equal(a2, 2);
+    /* fallbacks never repeat twice in a row */
+    char last[64] = "";
+    for (int i = 0; i < 6; i++) {
+        char *t = say(rs, s, "the weather is nice", &r);
+        if (strstr(t, "TOPICS")) { pp_reply_clear(&r); continue; }
+        assert_string_not_equal(t, last);
+        snprintf(last, sizeof last, "%s", t);
+        pp_reply_clear(&r);
+    }
+    pp_session_free(s);
+}
+
+static void test_reply_captures_and_reflection(void **state)
+{
+    pp_ruleset *rs = *state;
+    pp_session *s = pp_session_new();
+    pp_reply r;
+    char *t = say(rs, s, "Honestly I need time alone", &r);
+    assert_non_null(strstr(t, "You need time alone."));
+    pp_reply_clear(&r);
+    char *x = pp_reflect("I feel ignored by my wife", 25);
+    assert_string_equal(x, "you feel ignored by your wife");
+    free(x);
+    x = pp_reflect("I'm tired and I was sad", 23);
+    assert_string_equal(x, "you're tired and you were sad");
+    free(x);
+    pp_session_free(s);
+}
+
+static void test_safety_lock(void **state)
+{
+    pp_ruleset *rs = *state;
+    pp_session *s = pp_session_new();
+    pp_reply r;
+    say(rs, s, "he pulls away", &r);
+    assert_string_equal(r.framework, "distance-dance");
+    pp_reply_clear(&r);
+    say(rs, s, "he hit me", &r);
+    assert_int_equal(r.safety, 1);
+    assert_int_equal(r.role, PP_ROLE_CRISIS);
+    assert_non_null(strstr(r.text, "emergency"));
+    pp_reply_clear(&r);
+    assert_true(pp_session_safety_locked(s));
+    say(rs, s, "he pulls away again", &r);
+    assert_string_equal(r.framework, "safety");
+    assert_non_null(strstr(r.text, "SUPPORT"));
+    pp_reply_clear(&r);
+    pp_session_reset(s);
+    say(rs, s, "he pulls away again", &r);
+    assert_string_equal(r.framework, "distance-dance");
+    pp_reply_clear(&r);
+    pp_session_free(s);
+}
+
+static void test_followup_after(void **state)
+{
+    pp_ruleset *rs = *state;
+    pp_session *s = pp_session_new();
+    pp_reply r;
+    say(rs, s, "she pulls away", &r);
+    pp_reply_clear(&r);
+    char *t = say(rs, s, "yes", &r);
+    assert_string_equal(r.rule, "test.followup-yes");
+    assert_non_null(strstr(t, "her space"));
+    pp_reply_clear(&r);
+    pp_session_free(s);
+}
+
+/* ---- sessions ---------------------------------------------------------- */
+
+static void test_session_roundtrip(void **state)
+{
+    pp_ruleset *rs = *state;
+    pp_session *s = pp_session_new(), *t = pp_session_new();
+    pp_reply r;
+    say(rs, s, "my husband pulled away", &r);
+    pp_reply_clear(&r);
+    char *json = pp_session_save(s);
+    assert_non_null(json);
+    char err[128];
+    assert_int_equal(pp_session_load(t, json, err, sizeof err), 0);
+    assert_int_equal(pp_session_turns(t), 1);
+    assert_int_equal(pp_session_role(t), PP_ROLE_PURSUER);
+    assert_string_equal(pp_session_framework(t), "distance-dance");
+    char *t_text = say(rs, t, "he pulled away", &r);
+    assert_null(strstr(t_text, "DISCLAIMER"));                /* already given */
+    assert_non_null(strstr(t_text, "He") ? t_text : strstr(t_text, "your husband"));
+    pp_reply_clear(&r);
+    free(json);
+    assert_int_equal(pp_session_load(t, "{not json", err, sizeof err), PP_ECORRUPT);
+    assert_int_equal(pp_session_load(t, "{\"turns\":\"x\"}", err, sizeof err), PP_ECORRUPT);
+    assert_int_equal(pp_session_load(t, "[1,2]", err, sizeof err), PP_ECORRUPT);
+    pp_session_reset(s);
+    assert_int_equal(pp_session_turns(s), 1);
+    assert_null(pp_session_framework(s));
+    pp_session_free(s);
+    pp_session_free(t);
+}
+
+/* ---- input ------------------------------------------------------------- */
+
+static void test_normalize(void **state)
+{
+    (void)state;
+    size_t n;
+    const char *notice;
+    char *t = pp_input_normalize("he  doesn\xE2\x80\x99t\ttext \xF0\x9F\x98\xA2 back", 29, &n, &notice);
+    assert_string_equal(t, "he doesn't text back");
+    assert_null(notice);
+    free(t);
+    t = pp_input_normalize("bad \xC3\x28 byte", 11, &n, &notice);
+    assert_non_null(notice);
+    assert_non_null(strstr(t, "\xEF\xBF\xBD"));              /* U+FFFD */
+    free(t);
+    t = pp_input_normalize("nul\0byte", 8, &n, &notice);
+    assert_string_equal(t, "nul byte");
+    free(t);
+    size_t big = 1u << 20;
+    char *line = malloc(big);
+    memset(line, 'x', big);
+    for (size_t i = 5; i < big; i += 6) line[i] = ' ';
+    t = pp_input_normalize(line, big, &n, &notice);
+    assert_true(n <= PP_MAX_INPUT);
+    assert_non_null(notice);
+    free(t);
+    free(line);
+    /* overlong and surrogate encodings are invalid */
+    t = pp_input_normalize("\xC0\xAF\xED\xA0\x80", 5, &n, &notice);
+    assert_non_null(notice);
+    free(t);
+}
+
+/* ---- dialog ------------------------------------------------------------ */
+
+static void test_dialog_commands(void **state)
+{
+    pp_ruleset *rs = *state;
+    pp_session *s = pp_session_new();
+    pp_dialog d = { rs, NULL, "test:1", s, 0, NULL, NULL };
+    pp_answer a;
+    assert_int_equal(pp_dialog_turn(&d, "/why", 4, &a), 0);
+    assert_non_null(strstr(a.text, "nothing to explain"));
+    pp_answer_clear(&a);
+    pp_dialog_turn(&d, "he pulls away", 13, &a);
+    assert_int_equal(a.had_reply, 1);
+    pp_answer_clear(&a);
+    pp_dialog_turn(&d, "/why@pushpull_bot", 17, &a);
+    assert_int_equal(a.command, 1);
+    assert_non_null(strstr(a.text, "test.pulls-away"));
+    assert_non_null(strstr(a.text, "test.rules:"));
+    assert_non_null(strstr(a.text, "The Intimacy-Distance Dance"));
+    pp_answer_clear(&a);
+    pp_dialog_turn(&d, "!help", 5, &a);
+    assert_non_null(strstr(a.text, "HELP"));
+    assert_non_null(strstr(a.text, "emergency"));
+    pp_answer_clear(&a);
+    pp_dialog_turn(&d, "/reset", 6, &a);
+    assert_null(pp_session_framework(s));
+    pp_answer_clear(&a);
+    pp_dialog_turn(&d, "/frobnicate", 11, &a);
+    assert_non_null(strstr(a.text, "/help"));
+    pp_answer_clear(&a);
+    pp_dialog_turn(&d, "/forget", 7, &a);
+    assert_int_equal(a.forgot, 1);
+    assert_int_equal(pp_session_turns(s), 0);
+    pp_answer_clear(&a);
+    pp_dialog_turn(&d, "/quit", 5, &a);
+    assert_int_equal(a.quit, 1);
+    pp_answer_clear(&a);
+    pp_session_free(s);
+}
+
+int main(void)
+{
+    paths();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_loader_reports_every_error),
+        cmocka_unit_test(test_loader_missing_dir),
+        cmocka_unit_test(test_loader_region),
+        cmocka_unit_test(test_match_limits),
+        cmocka_unit_test(test_normalize),
+        cmocka_unit_test_setup_teardown(test_match_priority_and_exclusion, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_pronouns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_no_repeat_and_roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_captures_and_reflection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_safety_lock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_followup_after, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dialog_commands, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
