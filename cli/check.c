@@ -153,10 +153,11 @@ int pp_cmd_check(int argc, char **argv)
             }
             if (lim) { printf("%s:%d: WARN rule %s hits the PCRE2 limit on: %s\n", ri.file, ri.example_lines[k], ri.id, ex); warnings++; }
             pp_match m;
-            if (pp_match_text(rs, ex, strlen(ex), &m) == 0 && m.rule >= 0 && (size_t)m.rule != i) {
+            /* rules that need a conversation (after:) can't win here */
+            if (!ri.contextual && pp_match_text(rs, ex, strlen(ex), &m) == 0 && m.rule >= 0
+                && (size_t)m.rule != i) {
                 pp_rule_info w;
                 pp_rules_info(rs, (size_t)m.rule, &w);
-                /* rules that need a conversation (after:) can't win here */
                 printf("%s:%d: WARN example of %s is taken by %s (%s:%d, priority %d vs %d): %s\n",
                        ri.file, ri.example_lines[k], ri.id, w.id, w.file, w.line, w.priority, ri.priority, ex);
                 warnings++;

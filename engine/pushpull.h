@@ -103,6 +103,7 @@ typedef struct pp_rule_info {
     const char *framework;
     const char *reply_set;      /* response set used (default: framework) */
     int priority;
+    int contextual;             /* has `after:`: only fires in a conversation */
     size_t n_examples, n_counter;
     const char *const *examples;
     const char *const *counter;

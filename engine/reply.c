@@ -233,25 +233,30 @@ static int fits(const pp_variant *v, pp_role role)
 static int pick_variant(pp_session *s, const pp_set *set, pp_role role)
 {
     size_t n = set->n_variants < 64 ? set->n_variants : 64;
-    int any_fit = 0;
-    for (size_t i = 0; i < n; i++) any_fit |= fits(&set->variants[i], role);
-    if (!any_fit) role = PP_ROLE_NONE;
+    uint64_t fit = 0;
+    int n_fit = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fits(&set->variants[i], role)) { fit |= 1ull << i; n_fit++; }
+    if (n_fit == 0) {                 /* none for this role: any will do */
+        fit = n == 64 ? ~0ull : (1ull << n) - 1;
+        n_fit = (int)n;
+    }
+    if (n == 0) return -1;
     pp_used *u = used_entry(s, set->id);
     for (int pass = 0; pass < 2; pass++) {
-        size_t off = s->turns % (n ? n : 1);
+        size_t off = s->turns % n;
         for (size_t k = 0; k < n; k++) {
             size_t i = (off + k) % n;
-            const pp_variant *v = &set->variants[i];
-            if (!(any_fit ? fits(v, role) : 1)) continue;
-            if (u->mask & (1ull << i)) continue;
-            if ((int)i == u->last && n > 1) continue;
-            u->mask |= 1ull << i;
+            uint64_t bit = 1ull << i;
+            if (!(fit & bit) || (u->mask & bit)) continue;
+            if ((int)i == u->last && n_fit > 1) continue;
+            u->mask |= bit;
             u->last = (int)i;
             return (int)i;
         }
-        u->mask = 0;   /* all used: start a new round */
+        u->mask &= ~fit;   /* every fitting variant used: a new round */
     }
-    return n ? 0 : -1;
+    return -1;   /* not reached: a round always has a fitting variant */
 }
 
 /* ---- the turn ---------------------------------------------------------- */

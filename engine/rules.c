@@ -872,6 +872,7 @@ int pp_rules_info(const pp_ruleset *rs, size_t i, pp_rule_info *out)
     out->framework = r->framework;
     out->reply_set = r->reply_set;
     out->priority = r->priority;
+    out->contextual = r->n_after > 0;
     out->n_examples = r->n_examples;
     out->n_counter = r->n_counter;
     out->examples = (const char *const *)r->examples;

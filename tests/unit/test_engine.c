@@ -233,6 +233,24 @@ static void test_reply_no_repeat_and_roles(void **state)
     pp_session_free(s);
 }
 
+/* A set with one variant for the session's role, visited twice: the same
+ * variant again, never one written for the other role. */
+static void test_reply_single_fitting_variant(void **state)
+{
+    pp_ruleset *rs = *state;
+    pp_session *s = pp_session_new();
+    pp_reply r;
+    say(rs, s, "I need space", &r);
+    assert_int_equal(pp_session_role(s), PP_ROLE_WITHDRAWER);
+    pp_reply_clear(&r);
+    for (int i = 0; i < 3; i++) {
+        char *t = say(rs, s, "why do people pull away?", &r);
+        assert_non_null(strstr(t, "W1"));
+        pp_reply_clear(&r);
+    }
+    pp_session_free(s);
+}
+
 static void test_reply_captures_and_reflection(void **state)
 {
     pp_ruleset *rs = *state;
@@ -406,6 +424,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reply_pronouns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_no_repeat_and_roles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_captures_and_reflection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_single_fitting_variant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_safety_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_followup_after, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_roundtrip, setup, teardown),
