@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# corpus.sh -- role accuracy on the labelled corpus must stay >= 95%.
+#
+# Feeds every message of tests/corpus/{train,holdout}.tsv through the real
+# program (`pushpull reply --json`, one session, with /reset between messages
+# so that no message sees another's context) and scores the chosen role and
+# framework against the labels.  Also validates the corpus itself, checks
+# that the scorer rejects a deliberately mislabelled copy (so this test can
+# fail), and cross-checks with `pushpull check --min-accuracy 95`.
+set -eu
+: "${PUSHPULL:?}" "${SRC:?}" "${TMPDIR:?}"
+MIN=95
+CORPUS=$SRC/tests/corpus
+
+score() {   # score TSV: prints "file role% framework%", exit 1 when role% < MIN
+    python3 - "$1" "$PUSHPULL" "$MIN" "$SRC" <<'PY'
+import json, subprocess, sys
+path, prog, minimum, src = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+rows = []
+for n, line in enumerate(open(path, encoding="utf-8"), 1):
+    line = line.rstrip("\n")
+    if not line:
+        continue
+    msg, role, fws = line.split("\t")
+    rows.append((n, msg, role, fws))
+feed = "".join(f"{msg}\n/reset\n" for _, msg, _, _ in rows)
+out = subprocess.run([prog, "reply", "--json", "--no-state",
+                      "--rules", f"{src}/rules", "--responses", f"{src}/responses"],
+                     input=feed, capture_output=True, text=True, check=True).stdout
+replies = [json.loads(l) for l in out.splitlines() if l.strip()]
+replies = [r for r in replies if not r.get("command")]
+if len(replies) != len(rows):
+    sys.exit(f"{path}: {len(rows)} messages but {len(replies)} replies")
+ok = fok = 0
+for (n, msg, role, fws), r in zip(rows, replies):
+    got = r.get("role") or "none"
+    fw = r.get("framework") or "-"
+    if got == role:
+        ok += 1
+    else:
+        print(f"  miss {path}:{n}: want {role}, got {got} ({r.get('rule')}): {msg}")
+    if fw in fws.split(",") or (fws == "-" and got == "none"):
+        fok += 1
+n = len(rows)
+print(f"{path.rsplit('/', 1)[-1]}: {n} messages, role {100*ok/n:.1f}%, framework {100*fok/n:.1f}%")
+sys.exit(0 if 100 * ok / n >= minimum else 1)
+PY
+}
+
+# 1. The corpus is well formed and as large and varied as promised.
+python3 - "$CORPUS" <<'PY'
+import sys, glob
+roles = {"pursuer", "withdrawer", "none", "crisis"}
+fw_ok = {"distance-dance", "intimacy-defense", "dont-build-a-case", "look-at-ourselves",
+         "identify-patterns", "past-hurt", "overwhelmed-by-feelings", "fear-of-incompetence",
+         "avoidant-attachment", "intimacy-threat", "five-dimensions", "micro-vulnerability",
+         "trauma-bond", "dependency-paradox", "sexual-fears", "reframe", "safety"}
+total = nones = 0; seen = set(); bad = []
+for path in sorted(glob.glob(sys.argv[1] + "/*.tsv")):
+    for n, line in enumerate(open(path, encoding="utf-8"), 1):
+        f = line.rstrip("\n").split("\t")
+        where = f"{path}:{n}"
+        if len(f) != 3: bad.append(f"{where}: want 3 tab-separated fields"); continue
+        msg, role, fws = f
+        if role not in roles or role == "crisis": bad.append(f"{where}: bad role {role!r}")
+        if fws != "-" and not set(fws.split(",")) <= fw_ok: bad.append(f"{where}: unknown framework in {fws!r}")
+        if msg.lower() in seen: bad.append(f"{where}: duplicate message")
+        seen.add(msg.lower()); total += 1; nones += role == "none"
+if total < 420: bad.append(f"only {total} messages (want 420+)")
+if nones < 60: bad.append(f"only {nones} role-none messages (want 60+)")
+for b in bad: print(b)
+print(f"corpus: {total} messages, {nones} none")
+sys.exit(1 if bad else 0)
+PY
+
+# 2. The scorer can fail: a copy with every role rotated must score far below.
+awk -F'\t' 'BEGIN{OFS="\t"; nx["pursuer"]="withdrawer"; nx["withdrawer"]="none"; nx["none"]="pursuer"}
+            {$2=nx[$2]; print}' "$CORPUS/train.tsv" > "$TMPDIR/rotated.tsv"
+if score "$TMPDIR/rotated.tsv" > "$TMPDIR/rotated.out"; then
+    echo "FAIL: the scorer accepted a mislabelled corpus"; tail -n 3 "$TMPDIR/rotated.out"; exit 1
+fi
+
+# 3. The real thing: both splits at >= MIN% role accuracy.
+status=0
+score "$CORPUS/train.tsv" || status=1
+score "$CORPUS/holdout.tsv" || status=1
+
+# 4. Cross-check with the engine's own scorer (pp_match_text, no context).
+"$PUSHPULL" check --quiet --corpus "$CORPUS" --min-accuracy "$MIN" \
+    --rules "$SRC/rules" --responses "$SRC/responses" > "$TMPDIR/check.out" 2>&1 || {
+    echo "FAIL: pushpull check --min-accuracy $MIN"; tail -n 20 "$TMPDIR/check.out"; status=1; }
+exit $status
