@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# safety.sh -- crisis detection and crisis replies (issue 4).
+#
+# 1. safetytest on the four sets in tests/safety/: every crisis message (the
+#    tuning set and the holdout) must get a safety reply, at most 2% of the
+#    near-misses may, and every safety reply and variant must carry the
+#    resources and no coaching.
+# 2. The response file defines every safety set, each with 3+ variants that
+#    all use {resources}.
+# 3. The program: `reply --json` marks a crisis as safety, regions pick their
+#    own lines (us, uk, au), unknown regions fall back to default.
+# 4. The safety conversations (lock at turn 3, /reset unlocks).
+set -eu
+: "${SRC:?}" "${PUSHPULL:?}" "${TESTBIN:?}" "${TMPDIR:?}"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$TESTBIN/safetytest" --rules "$SRC/rules" --responses "$SRC/responses" \
+    "$SRC/tests/safety/crisis.txt" "$SRC/tests/safety/crisis-holdout.txt" \
+    "$SRC/tests/safety/near-miss.txt" "$SRC/tests/safety/near-miss-holdout.txt"
+
+# Each set has at least 3 variants, and every variant uses {resources}.
+for set in safety safety.selfharm safety.violence safety.control \
+           safety.harming-partner safety.child safety-support; do
+    awk -v want="$set" '
+        /^set / { cur = $2; if (cur == want) found = 1; next }
+        cur != want { next }
+        /^variant/ { if (open && !res) bad++; n++; open = 1; res = 0; next }
+        /\{resources\}/ { res = 1 }
+        END {
+            if (open && !res) bad++
+            if (!found) { print "missing set " want; exit 1 }
+            if (n < 3) { print "set " want " has " n " variants, want 3+"; exit 1 }
+            if (bad) { print "set " want ": " bad " variant(s) without {resources}"; exit 1 }
+        }' "$SRC/responses/safety.responses" || fail "responses/safety.responses"
+done
+
+# Every region named in the brief has lines.
+for r in default us uk ie ca au nz de fr in; do
+    n=$(awk -F'\t' -v r="$r" '$1 == r' "$SRC/responses/resources.tsv" | wc -l)
+    [ "$n" -ge 2 ] || fail "resources.tsv: region $r has $n lines"
+done
+
+out=$(printf 'he hit me last night\n' | "$PUSHPULL" reply --json --no-state)
+python3 - "$out" <<'PY' || fail "reply --json: $out"
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["safety"] is True and d["role"] == "crisis" and d["framework"] == "safety", d
+assert "findahelpline.com" in d["reply"], d["reply"]
+PY
+
+check_region() {  # region, expected text
+    local got
+    got=$(printf 'i want to kill myself\n' | PUSHPULL_REGION="$1" "$PUSHPULL" reply --no-state)
+    case "$got" in *"$2"*) ;; *) fail "region $1: reply lacks '$2': $got";; esac
+}
+check_region us "988"
+check_region us "1-800-799-7233"
+check_region uk "116 123"
+check_region uk "0808 2000 247"
+check_region au "13 11 14"
+check_region au "1800 737 732"
+check_region xx "findahelpline.com"
+got=$(printf 'my wife slapped me\n' | "$PUSHPULL" reply --no-state --region ca)
+case "$got" in *"988"*) ;; *) fail "--region ca: $got";; esac
+
+# A near-miss through the program stays coaching.
+out=$(printf 'my boss is murdering me with deadlines\n' | "$PUSHPULL" reply --json --no-state)
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["safety"] is False, d' "$out" \
+    || fail "near-miss flagged: $out"
+
+"$TESTBIN/convtest" --rules "$SRC/rules" --responses "$SRC/responses" \
+    "$SRC"/tests/conversations/safety-*.conv
+echo "safety: ok"
