@@ -264,6 +264,12 @@ static int pick_variant(pp_session *s, const pp_set *set, pp_role role)
 static void why_text(pp_buf *w, const pp_ruleset *rs, const pp_hit *hit, const char *text,
                      const pp_set *set, int locked)
 {
+    if (hit->rule < 0 && locked) {
+        pp_buf_adds(w, "No rule matched your last message. Because you told me about abuse or control "
+                       "earlier, I keep pointing to safety and support in this conversation "
+                       "(/reset ends this).");
+        return;
+    }
     if (hit->rule < 0) {
         pp_buf_adds(w, "No rule matched your last message, so I answered with a reflective question");
         if (set) pp_buf_addf(w, " (set %s)", set->id);
@@ -346,6 +352,12 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
             if (sup) { set = sup; locked = 1; safety = 1; framework = "safety"; }
         }
         s->misses = 0;
+    } else if (n > 0 && s->safety_lock && pp_rules_find_set(rs, "safety-support")) {
+        /* a locked session keeps pointing to safety and support */
+        set = pp_rules_find_set(rs, "safety-support");
+        locked = 1;
+        safety = 1;
+        framework = "safety";
     } else if (n > 0) {
         s->misses++;
         if (s->misses >= 2 && pp_rules_find_set(rs, "fallback-topics")) {

@@ -286,6 +286,10 @@ static void test_safety_lock(void **state)
     assert_string_equal(r.framework, "safety");
     assert_non_null(strstr(r.text, "SUPPORT"));
     pp_reply_clear(&r);
+    say(rs, s, "should I give him space?", &r);            /* no rule: still support */
+    assert_non_null(strstr(r.text, "SUPPORT"));
+    assert_int_equal(r.safety, 1);
+    pp_reply_clear(&r);
     pp_session_reset(s);
     say(rs, s, "he pulls away again", &r);
     assert_string_equal(r.framework, "distance-dance");
