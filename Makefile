@@ -26,6 +26,8 @@ DEB_readline   = libreadline-dev
 DEB_sqlite3    = libsqlite3-dev
 DEB_cmocka     = libcmocka-dev
 DEBS = pkg-config gcc make python3 $(foreach p,$(PKGS) $(TESTPKGS),$(DEB_$(p)))
+# for make test only: the fuzz smoke (clang + libFuzzer) and the leak check
+TESTDEBS = clang libclang-rt-14-dev valgrind
 
 ifeq ($(SAN),1)
 B        = build/san
@@ -63,7 +65,7 @@ UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
 TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(B)/tests/%)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-.PHONY: all check-deps deps run test tests bench install clean
+.PHONY: all check-deps deps test-deps run test tests bench install clean fuzz
 all: check-deps $(B)/pushpull
 
 check-deps:
@@ -73,19 +75,20 @@ check-deps:
 	  echo "  install them with: make deps   (runs: apt-get install $(DEBS))" >&2; exit 1; fi
 
 # Install what is missing (Debian; as root, or with sudo when there is one).
-deps:
-	@need=""; for d in $(DEBS); do dpkg -s $$d >/dev/null 2>&1 || need="$$need $$d"; done; \
+# `make deps` installs what the program needs; `make test-deps` adds the tools
+# the tests use.  Elsewhere than Debian it only says what to install.
+deps: DEPS_WANT = $(DEBS)
+test-deps: DEPS_WANT = $(DEBS) $(TESTDEBS)
+deps test-deps:
+	@if ! command -v dpkg >/dev/null 2>&1; then \
+	  echo "deps: not a Debian system; install: $(DEPS_WANT)"; exit 0; fi; \
+	need=""; for d in $(DEPS_WANT); do dpkg -s $$d >/dev/null 2>&1 || need="$$need $$d"; done; \
 	if [ -z "$$need" ]; then echo "deps: all installed"; exit 0; fi; \
 	sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	echo "deps: installing$$need"; \
 	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$need
 
-# make run / make test: install first when pkg-config cannot find something.
-ensure-deps:
-	@for p in $(PKGS) $(TESTPKGS); do pkg-config --exists $$p 2>/dev/null || { $(MAKE) --no-print-directory deps; break; }; done; \
-	for c in python3 cc; do command -v $$c >/dev/null || { $(MAKE) --no-print-directory deps; break; }; done
-
-run: ensure-deps
+run: deps
 	@$(MAKE) --no-print-directory all
 	$(B)/pushpull chat
 
@@ -95,6 +98,12 @@ $(B)/libpushpull.a: $(LIB_OBJ)
 
 $(B)/pushpull: $(CLI_OBJ) $(B)/libpushpull.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libpushpull.a $(LDLIBS)
+
+# The share dir is compiled in: rebuild common.o when it changes.
+$(B)/sharedir.stamp: FORCE
+	@mkdir -p $(B); echo '$(SHAREDIR)' | cmp -s - $@ || echo '$(SHAREDIR)' > $@
+$(B)/cli/common.o: $(B)/sharedir.stamp
+FORCE:
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -114,7 +123,7 @@ $(B)/bench/%: bench/%.c $(B)/libpushpull.a
 
 tests: all $(UNIT_BIN) $(TOOL_BIN)
 
-test: ensure-deps
+test: test-deps
 	@$(MAKE) --no-print-directory tests
 	@B=$(B) SAN=$(SAN) bash tests/run.sh
 
@@ -126,9 +135,12 @@ install: all
 	install -m 0755 $(B)/pushpull $(DESTDIR)$(BINDIR)/pushpull
 	install -m 0644 rules/*.rules $(DESTDIR)$(SHAREDIR)/rules/
 	install -m 0644 responses/*.responses responses/*.tsv $(DESTDIR)$(SHAREDIR)/responses/
+	install -d $(DESTDIR)$(PREFIX)/share/doc/pushpull
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/pushpull/
 	install -m 0644 docs/pushpull.1 $(DESTDIR)$(MANDIR)/man1/pushpull.1
 
 clean:
 	rm -rf build
 
+-include $(wildcard mk/*.mk)
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -95,6 +95,38 @@ static int batch(pp_cli_conv *cv)
     return 0;
 }
 
+/* Print text wrapped at word boundaries to the terminal's width. */
+static void print_wrapped(const char *text, const char *on, const char *off)
+{
+    int cols = 0;
+    rl_get_screen_size(NULL, &cols);
+    size_t width = cols > 20 ? (size_t)cols - 1 : 79;
+    if (width > 100) width = 100;
+    fputs(on, stdout);
+    for (const char *line = text; *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        size_t col = 0;
+        for (size_t i = 0; i < len;) {
+            size_t j = i;
+            while (j < len && line[j] != ' ') j++;
+            size_t wl = j - i, chars = 0;
+            for (size_t k = i; k < j; k++) chars += ((unsigned char)line[k] & 0xC0) != 0x80;
+            if (col > 0 && col + 1 + chars > width) { fputc('\n', stdout); col = 0; }
+            else if (col > 0) { fputc(' ', stdout); col++; }
+            fwrite(line + i, 1, wl, stdout);
+            col += chars;
+            i = j;
+            while (i < len && line[i] == ' ') i++;
+        }
+        fputc('\n', stdout);
+        if (!nl) break;
+        line = nl + 1;
+    }
+    fputs(off, stdout);
+    fputc('\n', stdout);
+}
+
 static int repl(pp_cli_conv *cv, const pp_ruleset *rs, int keep_all)
 {
     int colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
@@ -107,14 +139,16 @@ static int repl(pp_cli_conv *cv, const pp_ruleset *rs, int keep_all)
     }
     rl_readline_name = "pushpull";
     rl_attempted_completion_function = complete;
-    printf("pushpull %s: %s\nType /help for commands, /quit to leave.\n\n", PP_VERSION, pp_disclaimer(rs));
+    printf("pushpull %s: a relationship coach, not a therapist.\n"
+           "Type /help for commands and for help in a crisis, /quit to leave.\n\n", PP_VERSION);
+    (void)rs;
     for (;;) {
         char *line = readline(prompt);
         if (!line) { printf("\n"); break; }
         if (line[0] && (keep_all || line[0] == '/')) add_history(line);
         pp_answer a;
         pp_dialog_turn(&cv->dialog, line, strlen(line), &a);
-        printf("%s%s%s\n\n", on, a.text ? a.text : "", off);
+        print_wrapped(a.text ? a.text : "", on, off);
         fflush(stdout);
         int quit = a.quit;
         pp_answer_clear(&a);

@@ -281,7 +281,14 @@ static void why_text(pp_buf *w, const pp_ruleset *rs, const pp_hit *hit, const c
     const pp_set *rset = r->set >= 0 ? &rs->sets[r->set] : NULL;
     size_t span = hit->end - hit->start;
     if (span > 120) span = 120;
-    pp_buf_addf(w, "Rule %s (%s:%d) matched \"%.*s\".\n", r->id, r->file, r->line,
+    /* name the file as rules/x.rules, wherever the directory is */
+    const char *file = r->file, *slash = strrchr(file, '/');
+    if (slash) {
+        const char *p = slash;
+        while (p > file && p[-1] != '/') p--;
+        file = p;
+    }
+    pp_buf_addf(w, "Rule %s (%s:%d) matched \"%.*s\".\n", r->id, file, r->line,
                 (int)span, text + hit->start);
     pp_buf_addf(w, "Role: %s. Framework: %s. Priority: %d.", pp_role_name(r->role),
                 r->framework, r->priority);
