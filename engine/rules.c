@@ -214,12 +214,6 @@ static int find_define(const pp_ruleset *rs, const char *name, size_t len)
     return -1;
 }
 
-static int find_rule(const pp_ruleset *rs, const char *id)
-{
-    for (size_t i = 0; i < rs->n_rules; i++)
-        if (strcmp(rs->rules[i].id, id) == 0) return (int)i;
-    return -1;
-}
 
 /* ---- pass 1: rule files ------------------------------------------------ */
 
@@ -288,10 +282,6 @@ static void parse_rules_file(loader *L, const char *path)
                 r = -1;
                 continue;
             }
-            int old = find_rule(rs, id);
-            if (old >= 0)
-                pp_errors_add(L->errs, path, lineno, "duplicate rule id %s (first at %s:%d)",
-                              id, rs->rules[old].file, rs->rules[old].line);
             if (grow((void **)&rs->rules, &L->rules_cap, rs->n_rules + 1, sizeof *rs->rules)) break;
             r = (int)rs->n_rules++;
             pp_rule *rule = &rs->rules[r];
@@ -415,11 +405,6 @@ static void parse_responses_file(loader *L, const char *path)
             char *id = skip_space(p + 3);
             set = NULL;
             if (!valid_id(id)) { pp_errors_add(L->errs, path, lineno, "bad set id '%s'", id); continue; }
-            for (size_t i = 0; i < rs->n_sets; i++)
-                if (strcmp(rs->sets[i].id, id) == 0) {
-                    pp_errors_add(L->errs, path, lineno, "duplicate set %s (first at %s:%d)",
-                                  id, rs->sets[i].file, rs->sets[i].line);
-                }
             if (grow((void **)&rs->sets, &L->sets_cap, rs->n_sets + 1, sizeof *rs->sets)) break;
             set = &rs->sets[rs->n_sets++];
             set->id = pp_strdup(id);
@@ -465,6 +450,32 @@ static void parse_responses_file(loader *L, const char *path)
     if (in_variant) finish_variant(L, set, &text, path);
     free(text.s);
     free(buf);
+}
+
+/* Duplicate ids, found by sorting (linear scans would be quadratic in the
+ * number of rules).  Sorts an array of indices; the rules keep file order. */
+static int cmp_rule_ptr(const void *a, const void *b)
+{
+    const pp_rule *x = *(pp_rule *const *)a, *y = *(pp_rule *const *)b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x < y ? -1 : x > y);
+}
+
+static void check_duplicate_rules(loader *L)
+{
+    pp_ruleset *rs = L->rs;
+    pp_rule **v = malloc((rs->n_rules ? rs->n_rules : 1) * sizeof *v);
+    if (!v) return;
+    for (size_t i = 0; i < rs->n_rules; i++) v[i] = &rs->rules[i];
+    qsort(v, rs->n_rules, sizeof *v, cmp_rule_ptr);
+    for (size_t i = 1; i < rs->n_rules; i++)
+        if (strcmp(v[i]->id, v[i - 1]->id) == 0) {
+            size_t first = i - 1;
+            while (first > 0 && strcmp(v[first - 1]->id, v[i]->id) == 0) first--;
+            pp_errors_add(L->errs, v[i]->file, v[i]->line, "duplicate rule id %s (first at %s:%d)",
+                          v[i]->id, v[first]->file, v[first]->line);
+        }
+    free(v);
 }
 
 /* ---- pass 3: word classes and compiling -------------------------------- */
@@ -715,10 +726,10 @@ static void check_references(loader *L)
 {
     pp_ruleset *rs = L->rs;
     qsort(rs->sets, rs->n_sets, sizeof *rs->sets, cmp_set);
-    for (size_t i = 0; i + 1 < rs->n_sets; i++)
-        if (strcmp(rs->sets[i].id, rs->sets[i + 1].id) == 0) {
-            /* already reported while parsing */
-        }
+    for (size_t i = 1; i < rs->n_sets; i++)
+        if (strcmp(rs->sets[i].id, rs->sets[i - 1].id) == 0)
+            pp_errors_add(L->errs, rs->sets[i].file, rs->sets[i].line, "duplicate set %s (also at %s:%d)",
+                          rs->sets[i].id, rs->sets[i - 1].file, rs->sets[i - 1].line);
     for (size_t i = 0; i < rs->n_sets; i++) {
         if (rs->sets[i].n_variants == 0)
             pp_errors_add(L->errs, rs->sets[i].file, rs->sets[i].line, "set %s has no variant", rs->sets[i].id);
@@ -819,6 +830,7 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     for (size_t i = 0; i < nf; i++) parse_responses_file(&L, files[i]);
     free_list(files, nf);
 
+    check_duplicate_rules(&L);
     compile_all(&L);
     compile_partner(&L);
     check_references(&L);
