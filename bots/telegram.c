@@ -1,0 +1,1183 @@
+/* telegram.c -- `pushpull telegram`: the coach as a Telegram bot, by long
+ * polling the Bot API with libcurl (bots/net.h) and jansson.
+ *
+ * Threads: the main thread long-polls getUpdates and queues each update on
+ * its chat; a pool of workers (each with its own reused curl handle, so
+ * keep-alive) takes the oldest ready chat, runs the dialog turn and sends
+ * the reply; one thread waits for signals (SIGHUP reloads the rules,
+ * SIGTERM/SIGINT stop).  A chat is handled by one worker at a time, so its
+ * order is kept, while a slow send to one chat never holds up another.
+ * Token buckets (1/s per chat, 30/s overall, 20/min per group) are checked
+ * before every sendMessage; a 429 blocks the chat for retry_after.
+ *
+ * Nothing is lost and nothing repeated across a crash: an update counts as
+ * handled only after its reply went out, and then the session and the
+ * offset cursor are saved in ONE pp_store_save transaction.  Telegram is
+ * never told an update is confirmed (offset past it) before that, so the
+ * poll offset is the lowest unhandled update_id; updates above it that are
+ * handled already are listed in the cursor itself ("NEXT +ID +ID") and
+ * skipped when Telegram delivers them again.  A kill between the send and
+ * the save repeats at most that one reply per chat.
+ *
+ * The token is only ever in the URL, and URLs are never logged; errors come
+ * from net.c with the token redacted.  Message text is logged only with
+ * --log-text.
+ */
+#include "telegram.h"
+#include "net.h"
+#include "pushpull.h"
+#include "../cli/cli.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define TG_DEFAULT_API   "https://api.telegram.org"
+#define TG_WINDOW        100      /* getUpdates limit: updates in flight */
+#define TG_MAX_TOKEN     256
+#define TG_MAX_PARTS     64
+#define TG_NONTEXT_REPLY "I can only read text. Write to me in words and I will answer."
+
+/* ---- pure helpers (telegram.h) ------------------------------------------ */
+
+static size_t utf8_seq(const unsigned char *p, size_t left, unsigned *units)
+{
+    unsigned char c = p[0];
+    size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
+             : (c & 0xf8) == 0xf0 ? 4 : 1;
+    if (n > left) n = 1;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80) { n = 1; break; }
+    *units = n == 4 ? 2 : 1;
+    return n;
+}
+
+size_t pp_tg_utf16_len(const char *text, size_t len)
+{
+    size_t units = 0, i = 0;
+    while (i < len) {
+        unsigned u;
+        i += utf8_seq((const unsigned char *)text + i, len - i, &u);
+        units += u;
+    }
+    return units;
+}
+
+size_t pp_tg_split(const char *text, size_t len, size_t max_units,
+                   size_t *starts, size_t *lens, size_t max_parts)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    size_t n = 0, i = 0;
+    if (max_units < 2) return 0;
+    while (i < len) {
+        while (i < len && (p[i] == ' ' || p[i] == '\n')) i++;   /* no blank part starts */
+        if (i >= len) break;
+        size_t start = i, units = 0, cut_ws = 0;
+        while (i < len) {
+            unsigned u;
+            size_t k = utf8_seq(p + i, len - i, &u);
+            if (units + u > max_units) break;
+            units += u;
+            if ((p[i] == ' ' || p[i] == '\n') && units > max_units / 2) cut_ws = i;
+            i += k;
+        }
+        size_t end = i;
+        if (i < len && cut_ws > start) end = cut_ws;    /* cut at white space */
+        if (n >= max_parts) return 0;
+        size_t e = end;
+        while (e > start && (p[e - 1] == ' ' || p[e - 1] == '\n')) e--;
+        if (e > start) {
+            starts[n] = start;
+            lens[n] = e - start;
+            n++;
+        }
+        i = end;
+    }
+    return n;
+}
+
+int pp_tg_cursor_parse(const char *s, int64_t *next, int64_t *done,
+                       size_t max_done, size_t *n_done)
+{
+    char *end;
+    *n_done = 0;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || errno || v < 0) return -1;
+    *next = v;
+    for (s = end; *s; ) {
+        while (*s == ' ') s++;
+        if (!*s) break;
+        if (*s != '+') return -1;
+        s++;
+        errno = 0;
+        long long d = strtoll(s, &end, 10);
+        if (end == s || errno || d < v) return -1;
+        if (*n_done < max_done) done[(*n_done)++] = d;
+        s = end;
+    }
+    return 0;
+}
+
+/* ---- the bot ------------------------------------------------------------ */
+
+typedef struct tg_item {
+    int64_t update_id, message_id;
+    char *text;                 /* NULL: a message that is not text */
+    uint64_t queued_ms;
+    struct tg_item *next;
+} tg_item;
+
+typedef struct tg_chat {
+    int64_t id;
+    int group;
+    int busy;
+    pp_session *session;        /* NULL until first used */
+    tg_item *head, *tail;
+    pp_net_bucket rate, group_rate;
+    uint64_t last_used;
+    char key[40];               /* "telegram:<id>" */
+    struct tg_chat *hnext;
+} tg_chat;
+
+#define TG_HASH 1024
+
+typedef struct tg_bot {
+    /* configuration */
+    pp_cli_common common;
+    char token[TG_MAX_TOKEN];
+    const char *api;
+    int log_text, n_workers, poll_timeout;
+    long backoff_cap_ms;
+    size_t max_chats;
+    char username[128];
+    int64_t bot_id;
+    uint64_t start_ms;
+    /* shared state, guarded by mu */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    tg_chat *hash[TG_HASH];
+    size_t n_chats;
+    pp_net_bucket global;
+    int64_t *open;               /* fetched, not handled: sorted */
+    size_t n_open;
+    int64_t *done;               /* handled, above the lowest open: sorted */
+    size_t n_done;
+    int64_t next_new;            /* one past the highest update_id seen */
+    size_t cap_ids;
+    volatile int stop;           /* read by curl progress callbacks */
+    int fatal;                   /* exit status when stopping on an error */
+    /* the store (SQLite handle): guarded by store_mu, taken before mu */
+    pthread_mutex_t store_mu;
+    pp_store *store;
+    /* the rule set: read by turns, swapped by SIGHUP */
+    pthread_rwlock_t rules_lock;
+    pp_ruleset *rules;
+} tg_bot;
+
+/* -- update id bookkeeping (mu held) -- */
+
+static int ids_has(const int64_t *a, size_t n, int64_t v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (a[mid] < v) lo = mid + 1; else hi = mid;
+    }
+    return lo < n && a[lo] == v;
+}
+
+static void ids_add(int64_t *a, size_t *n, int64_t v)
+{
+    size_t i = *n;
+    while (i > 0 && a[i - 1] > v) { a[i] = a[i - 1]; i--; }
+    a[i] = v;
+    (*n)++;
+}
+
+static void ids_del(int64_t *a, size_t *n, int64_t v)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (a[i] == v) {
+            memmove(a + i, a + i + 1, (*n - i - 1) * sizeof *a);
+            (*n)--;
+            return;
+        }
+}
+
+/* The offset to poll with and confirm: the lowest open update. */
+static int64_t low_mark(const tg_bot *b)
+{
+    return b->n_open ? b->open[0] : b->next_new;
+}
+
+static void cursor_value(tg_bot *b, char *buf, size_t len)
+{
+    int64_t low = low_mark(b);
+    /* drop handled ids below the low mark: the offset covers them */
+    size_t k = 0;
+    for (size_t i = 0; i < b->n_done; i++)
+        if (b->done[i] >= low) b->done[k++] = b->done[i];
+    b->n_done = k;
+    int o = snprintf(buf, len, "%lld", (long long)low);
+    for (size_t i = 0; i < b->n_done && o > 0 && (size_t)o < len - 24; i++)
+        o += snprintf(buf + o, len - (size_t)o, " +%lld", (long long)b->done[i]);
+}
+
+/* -- chats (mu held) -- */
+
+static tg_chat *chat_find(tg_bot *b, int64_t id)
+{
+    for (tg_chat *c = b->hash[(uint64_t)id % TG_HASH]; c; c = c->hnext)
+        if (c->id == id) return c;
+    return NULL;
+}
+
+static void chat_free(tg_chat *c)
+{
+    while (c->head) {
+        tg_item *it = c->head;
+        c->head = it->next;
+        free(it->text);
+        free(it);
+    }
+    pp_session_free(c->session);
+    free(c);
+}
+
+/* Drop the least recently used idle chat (its session is in the store). */
+static void chat_evict(tg_bot *b)
+{
+    tg_chat **victim = NULL;
+    for (size_t h = 0; h < TG_HASH; h++)
+        for (tg_chat **pc = &b->hash[h]; *pc; pc = &(*pc)->hnext)
+            if (!(*pc)->busy && !(*pc)->head &&
+                (!victim || (*pc)->last_used < (*victim)->last_used))
+                victim = pc;
+    if (!victim) return;
+    tg_chat *c = *victim;
+    *victim = c->hnext;
+    chat_free(c);
+    b->n_chats--;
+}
+
+static tg_chat *chat_get(tg_bot *b, int64_t id, int group)
+{
+    tg_chat *c = chat_find(b, id);
+    if (c) return c;
+    if (b->n_chats >= b->max_chats) chat_evict(b);
+    c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->id = id;
+    c->group = group;
+    uint64_t now = pp_net_now_ms();
+    /* a margin under Telegram's limits, so clock jitter never breaks them */
+    pp_net_bucket_init(&c->rate, 1, 1.1, 1, now);
+    pp_net_bucket_init(&c->group_rate, 18, 60, 1, now);
+    /* Just after a start, a previous instance may have sent to this chat
+     * a moment ago: wait out one interval before the first message. */
+    if (now < b->start_ms + 1100) pp_net_bucket_block(&c->rate, now, (long)(b->start_ms + 1100 - now));
+    c->last_used = now;
+    snprintf(c->key, sizeof c->key, "telegram:%lld", (long long)id);
+    c->hnext = b->hash[(uint64_t)id % TG_HASH];
+    b->hash[(uint64_t)id % TG_HASH] = c;
+    b->n_chats++;
+    return c;
+}
+
+static long chat_wait_ms(tg_bot *b, tg_chat *c, uint64_t now)
+{
+    long w = pp_net_bucket_wait_ms(&c->rate, now);
+    long g = pp_net_bucket_wait_ms(&b->global, now);
+    if (g > w) w = g;
+    if (c->group) {
+        long gr = pp_net_bucket_wait_ms(&c->group_rate, now);
+        if (gr > w) w = gr;
+    }
+    return w;
+}
+
+static void chat_take(tg_bot *b, tg_chat *c, uint64_t now)
+{
+    pp_net_bucket_take(&c->rate, now);
+    pp_net_bucket_take(&b->global, now);
+    if (c->group) pp_net_bucket_take(&c->group_rate, now);
+}
+
+/* Sleep up to ms, waking early on stop (mu held). */
+static void wait_locked(tg_bot *b, long ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+    pthread_cond_timedwait(&b->cv, &b->mu, &ts);
+}
+
+static void sleep_ms(tg_bot *b, long ms)
+{
+    pthread_mutex_lock(&b->mu);
+    uint64_t until = pp_net_now_ms() + (uint64_t)ms;
+    while (!b->stop) {
+        uint64_t now = pp_net_now_ms();
+        if (now >= until) break;
+        wait_locked(b, (long)(until - now));
+    }
+    pthread_mutex_unlock(&b->mu);
+}
+
+static void stop_with(tg_bot *b, int status)
+{
+    pthread_mutex_lock(&b->mu);
+    if (status && !b->fatal) b->fatal = status;
+    b->stop = 1;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* -- Bot API calls -- */
+
+typedef struct tg_result {
+    int status;          /* 0 ok; otherwise a PP_NET_E* or the HTTP status */
+    json_t *result;      /* the "result" of an ok answer (owned) */
+    long retry_after;    /* from parameters.retry_after, -1 none */
+    char desc[160];      /* Telegram's description or our error */
+} tg_result;
+
+static void api_call(tg_bot *b, pp_net *net, const char *method, json_t *params,
+                     long timeout_ms, tg_result *r)
+{
+    char url[512 + TG_MAX_TOKEN];
+    memset(r, 0, sizeof *r);
+    r->retry_after = -1;
+    snprintf(url, sizeof url, "%s/bot%s/%s", b->api, b->token, method);
+    char *body = json_dumps(params, JSON_COMPACT);
+    if (!body) {
+        r->status = PP_NET_EOTHER;
+        snprintf(r->desc, sizeof r->desc, "out of memory");
+        return;
+    }
+    pp_net_response resp;
+    char err[256];
+    int st = pp_net_request(net, "POST", url, NULL, body, strlen(body), timeout_ms,
+                            &resp, err, sizeof err);
+    free(body);
+    memset(url, 0, sizeof url);
+    if (st != 0) {
+        r->status = st;
+        snprintf(r->desc, sizeof r->desc, "%.150s", err);
+        pp_net_response_clear(&resp);
+        return;
+    }
+    json_error_t jerr;
+    json_t *root = json_loadb(resp.body, resp.len, 0, &jerr);
+    r->retry_after = resp.retry_after;
+    if (!root || !json_is_object(root)) {
+        r->status = resp.status == 200 ? PP_NET_EOTHER : (int)resp.status;
+        snprintf(r->desc, sizeof r->desc, "HTTP %ld with a body that is not JSON", resp.status);
+        json_decref(root);
+        pp_net_response_clear(&resp);
+        return;
+    }
+    long http_status = resp.status;
+    pp_net_response_clear(&resp);
+    json_t *ok = json_object_get(root, "ok");
+    const char *d = json_string_value(json_object_get(root, "description"));
+    if (d) {
+        snprintf(r->desc, sizeof r->desc, "%s", d);
+        pp_net_redact(r->desc, b->token);
+    }
+    json_t *ra = json_object_get(json_object_get(root, "parameters"), "retry_after");
+    if (json_is_integer(ra) && json_integer_value(ra) >= 0 && json_integer_value(ra) < 86400)
+        r->retry_after = (long)json_integer_value(ra);
+    if (json_is_true(ok)) {
+        r->status = 0;
+        r->result = json_incref(json_object_get(root, "result"));
+    } else {
+        json_t *code = json_object_get(root, "error_code");
+        r->status = json_is_integer(code) ? (int)json_integer_value(code) : (int)http_status;
+        if (r->status == 0) r->status = PP_NET_EOTHER;
+        if (!d) snprintf(r->desc, sizeof r->desc, "request refused");
+    }
+    json_decref(root);
+}
+
+static void result_clear(tg_result *r)
+{
+    json_decref(r->result);
+    r->result = NULL;
+}
+
+/* Errors that no retry will fix: stop the bot. */
+static int fatal_status(int status)
+{
+    return status == 401 || status == 404 || status == 409;
+}
+
+static void log_fatal(const tg_result *r, const char *method)
+{
+    char q[200];
+    if (r->status == 401 || r->status == 404)
+        pp_net_log("error", "token_refused", "method=%s status=%d msg=%s", method, r->status,
+                   pp_net_quote("Telegram refused the bot token (check TELEGRAM_BOT_TOKEN or --token-file)", q, sizeof q));
+    else
+        pp_net_log("error", "conflict", "method=%s status=%d msg=%s", method, r->status,
+                   pp_net_quote("another getUpdates is running for this bot (a second instance, or a webhook): stop it first", q, sizeof q));
+}
+
+/* -- sending -- */
+
+/* Send one part, waiting for the buckets; retries 429, 5xx and network
+ * errors.  0 sent, 1 refused for good (logged), -1 gave up because of stop. */
+static int send_part(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, int64_t update_id,
+                     int64_t reply_to, const char *text, size_t len, int have_token)
+{
+    unsigned attempt = 0;
+    for (;;) {
+        if (!have_token) {
+            pthread_mutex_lock(&b->mu);
+            for (;;) {
+                uint64_t now = pp_net_now_ms();
+                long w = chat_wait_ms(b, c, now);
+                if (w == 0) { chat_take(b, c, now); break; }
+                if (b->stop && attempt > 0) { pthread_mutex_unlock(&b->mu); return -1; }
+                wait_locked(b, w);
+            }
+            pthread_mutex_unlock(&b->mu);
+        }
+        have_token = 0;
+        json_t *p = json_object();
+        json_object_set_new(p, "chat_id", json_integer(c->id));
+        json_object_set_new(p, "text", json_stringn(text, len));
+        if (reply_to > 0)
+            json_object_set_new(p, "reply_parameters",
+                                json_pack("{s:I,s:b}", "message_id", (json_int_t)reply_to,
+                                          "allow_sending_without_reply", 1));
+        tg_result r;
+        uint64_t t0 = pp_net_now_ms();
+        api_call(b, net, "sendMessage", p, 0, &r);
+        json_decref(p);
+        long ms = (long)(pp_net_now_ms() - t0);
+        if (r.status == 0) {
+            /* The server may have taken the message at any moment until it
+             * answered: count the chat's interval from the answer. */
+            pthread_mutex_lock(&b->mu);
+            pp_net_bucket_block(&c->rate, pp_net_now_ms(), 1100);
+            pthread_mutex_unlock(&b->mu);
+            result_clear(&r);
+            return 0;
+        }
+        if (r.status == 429) {
+            long ra = r.retry_after >= 0 ? r.retry_after : 1;
+            pthread_mutex_lock(&b->mu);
+            pp_net_bucket_block(&c->rate, pp_net_now_ms(), ra * 1000 + 50);
+            pthread_mutex_unlock(&b->mu);
+            pp_net_log("warn", "rate_limited", "chat=%lld update=%lld retry_after=%ld latency_ms=%ld",
+                       (long long)c->id, (long long)update_id, ra, ms);
+            if (b->stop) return -1;
+            continue;
+        }
+        if (r.status == 401) {
+            log_fatal(&r, "sendMessage");
+            stop_with(b, 1);
+            return -1;
+        }
+        char q[200];
+        if (r.status >= 400 && r.status < 500) {
+            pp_net_log("error", "send_refused", "chat=%lld update=%lld status=%d latency_ms=%ld msg=%s",
+                       (long long)c->id, (long long)update_id, r.status, ms,
+                       pp_net_quote(r.desc, q, sizeof q));
+            return 1;
+        }
+        long wait = pp_net_backoff_ms(attempt, 500, b->backoff_cap_ms, rng);
+        pp_net_log("warn", "send_retry", "chat=%lld update=%lld status=%d attempt=%u backoff_ms=%ld latency_ms=%ld msg=%s",
+                   (long long)c->id, (long long)update_id, r.status, attempt + 1, wait, ms,
+                   pp_net_quote(r.desc, q, sizeof q));
+        attempt++;
+        if (b->stop || attempt >= 12) return b->stop ? -1 : 1;
+        sleep_ms(b, wait);
+        if (b->stop) return -1;
+    }
+}
+
+/* Save the cursor (and the session, when s is not NULL) in one transaction. */
+static void persist(tg_bot *b, tg_chat *c, int64_t update_id, int handled, const pp_session *s,
+                    const char *user_text, const char *bot_text)
+{
+    char cur[4096], err[256];
+    pthread_mutex_lock(&b->store_mu);
+    pthread_mutex_lock(&b->mu);
+    if (handled) {
+        ids_del(b->open, &b->n_open, update_id);
+        ids_add(b->done, &b->n_done, update_id);
+    }
+    cursor_value(b, cur, sizeof cur);
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    int st = 0;
+    if (b->store) {
+        if (s)
+            st = pp_store_save(b->store, c->key, s, "telegram.offset", cur,
+                               b->common.keep_transcripts ? user_text : NULL,
+                               b->common.keep_transcripts ? bot_text : NULL, err, sizeof err);
+        else
+            st = pp_store_set_cursor(b->store, "telegram.offset", cur);
+    }
+    pthread_mutex_unlock(&b->store_mu);
+    if (st != 0) {
+        char q[300];
+        pp_net_log("error", "store_failed", "chat=%lld update=%lld msg=%s",
+                   c ? (long long)c->id : 0LL, (long long)update_id,
+                   pp_net_quote(s ? err : "could not save the offset", q, sizeof q));
+    }
+}
+
+/* One update of one chat: the dialog turn, the reply, the save.  Returns 0
+ * handled, -1 left unhandled (stopping; Telegram will deliver it again). */
+static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_item *it)
+{
+    char err[256];
+    if (!c->session) {
+        c->session = pp_session_new();
+        if (!c->session) return -1;
+        if (b->store) {
+            pthread_mutex_lock(&b->store_mu);
+            int st = pp_store_load(b->store, c->key, c->session, err, sizeof err);
+            pthread_mutex_unlock(&b->store_mu);
+            if (st < 0) {
+                char q[300];
+                pp_net_log("error", "session_unreadable", "chat=%lld msg=%s", (long long)c->id,
+                           pp_net_quote(err, q, sizeof q));
+            }
+        }
+    }
+    pp_answer ans;
+    memset(&ans, 0, sizeof ans);
+    const char *reply = TG_NONTEXT_REPLY;
+    int turned = 0;
+    pp_session *before = NULL;
+    if (it->text) {
+        /* Keep a copy: if the reply cannot be sent, the turn is undone. */
+        char *saved = pp_session_save(c->session);
+        before = pp_session_new();
+        if (saved && before) pp_session_load(before, saved, err, sizeof err);
+        free(saved);
+        int is_forget = strncasecmp(it->text, "/forget", 7) == 0 || strncasecmp(it->text, "!forget", 7) == 0;
+        pthread_rwlock_rdlock(&b->rules_lock);
+        /* The store is given only for /forget: every other turn is saved by
+         * persist() after the reply went out, with the offset cursor. */
+        pp_dialog d = { .rules = b->rules, .store = is_forget ? b->store : NULL,
+                        .key = c->key, .session = c->session,
+                        .keep_transcripts = b->common.keep_transcripts };
+        if (is_forget) pthread_mutex_lock(&b->store_mu);
+        pp_dialog_turn(&d, it->text, strlen(it->text), &ans);
+        if (is_forget) pthread_mutex_unlock(&b->store_mu);
+        pthread_rwlock_unlock(&b->rules_lock);
+        reply = ans.text;
+        turned = 1;
+    }
+    size_t len = reply ? strlen(reply) : 0;
+    size_t starts[TG_MAX_PARTS], lens[TG_MAX_PARTS];
+    size_t parts = len ? pp_tg_split(reply, len, PP_TG_MAX_UNITS, starts, lens, TG_MAX_PARTS) : 0;
+    int gave_up = 0;
+    uint64_t t0 = pp_net_now_ms();
+    for (size_t i = 0; i < parts; i++) {
+        int st = send_part(b, net, rng, c, it->update_id, i == 0 ? it->message_id : 0,
+                           reply + starts[i], lens[i], i == 0);
+        if (st < 0) { gave_up = 1; break; }
+    }
+    if (gave_up) {
+        /* Stopping before the reply went out: restore the session so the
+         * update is answered afresh after a restart. */
+        if (before) { pp_session_free(c->session); c->session = before; before = NULL; }
+        if (turned) pp_answer_clear(&ans);
+        return -1;
+    }
+    if (before) pp_session_free(before);
+    long latency = (long)(pp_net_now_ms() - it->queued_ms);
+    if (b->log_text) {
+        char q1[600], q2[600];
+        pp_net_log("info", "reply", "chat=%lld update=%lld parts=%zu send_ms=%ld latency_ms=%ld text=%s reply=%s",
+                   (long long)c->id, (long long)it->update_id, parts, (long)(pp_net_now_ms() - t0), latency,
+                   pp_net_quote(it->text ? it->text : "", q1, sizeof q1), pp_net_quote(reply ? reply : "", q2, sizeof q2));
+    } else {
+        pp_net_log("info", "reply", "chat=%lld update=%lld parts=%zu send_ms=%ld latency_ms=%ld%s",
+                   (long long)c->id, (long long)it->update_id, parts, (long)(pp_net_now_ms() - t0), latency,
+                   it->text ? (ans.command ? " kind=command" : " kind=text") : " kind=nontext");
+    }
+    if (turned && ans.forgot) {
+        pp_session_free(c->session);
+        c->session = pp_session_new();
+        persist(b, c, it->update_id, 1, NULL, NULL, NULL);
+    } else if (turned) {
+        persist(b, c, it->update_id, 1, c->session, it->text, reply);
+    } else {
+        persist(b, c, it->update_id, 1, NULL, NULL, NULL);
+    }
+    if (turned) pp_answer_clear(&ans);
+    return 0;
+}
+
+static void *worker_main(void *arg)
+{
+    tg_bot *b = arg;
+    char err[256];
+    pp_net *net = pp_net_new(NULL, err, sizeof err);
+    uint64_t rng;
+    pp_net_rng_seed(&rng, (uint64_t)(uintptr_t)&rng ^ pp_net_now_ms());
+    if (!net) {
+        pp_net_log("error", "worker_failed", "msg=\"no HTTP handle\"");
+        stop_with(b, 1);
+        return NULL;
+    }
+    pp_net_set_secret(net, b->token);
+    pthread_mutex_lock(&b->mu);
+    while (!b->stop) {
+        /* The ready chat holding the oldest update: per-chat order is kept
+         * by the queue, fairness across chats by the update ids. */
+        uint64_t now = pp_net_now_ms();
+        tg_chat *best = NULL;
+        long min_wait = 1000;
+        for (size_t h = 0; h < TG_HASH; h++)
+            for (tg_chat *c = b->hash[h]; c; c = c->hnext) {
+                if (c->busy || !c->head) continue;
+                long w = chat_wait_ms(b, c, now);
+                if (w == 0) {
+                    if (!best || c->head->update_id < best->head->update_id) best = c;
+                } else if (w < min_wait) {
+                    min_wait = w;
+                }
+            }
+        if (!best) {
+            wait_locked(b, min_wait);
+            continue;
+        }
+        chat_take(b, best, now);
+        tg_item *it = best->head;
+        best->head = it->next;
+        if (!best->head) best->tail = NULL;
+        best->busy = 1;
+        pthread_mutex_unlock(&b->mu);
+        int st = handle_item(b, net, &rng, best, it);
+        pthread_mutex_lock(&b->mu);
+        if (st < 0) {           /* put it back: still open, never confirmed */
+            it->next = best->head;
+            best->head = it;
+            if (!best->tail) best->tail = it;
+        } else {
+            free(it->text);
+            free(it);
+        }
+        best->busy = 0;
+        best->last_used = pp_net_now_ms();
+        pthread_cond_broadcast(&b->cv);
+    }
+    pthread_mutex_unlock(&b->mu);
+    pp_net_free(net);
+    return NULL;
+}
+
+/* -- reading updates -- */
+
+/* Does the text address this bot (groups)?  Also strips "@botname" from
+ * the text in place. */
+static int addressed(tg_bot *b, char *text, int *other_bot_command)
+{
+    size_t ulen = strlen(b->username);
+    int hit = 0;
+    *other_bot_command = 0;
+    if (text[0] == '/') {
+        char *at = text + strcspn(text, " @");
+        if (*at == '@') {
+            char *name = at + 1;
+            size_t nlen = strcspn(name, " ");
+            if (nlen == ulen && ulen && strncasecmp(name, b->username, ulen) == 0) hit = 1;
+            else *other_bot_command = 1;
+        } else {
+            hit = 1;            /* a bare /command in a group: answered */
+        }
+    }
+    if (!ulen) return hit;
+    for (char *p = text; (p = strchr(p, '@')) != NULL; ) {
+        if (strncasecmp(p + 1, b->username, ulen) == 0) {
+            char after = p[1 + ulen];
+            if (!(after == '_' || (after >= '0' && after <= '9') ||
+                  (after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z'))) {
+                memmove(p, p + 1 + ulen, strlen(p + 1 + ulen) + 1);
+                hit = 1;
+                continue;
+            }
+        }
+        p++;
+    }
+    return hit;
+}
+
+/* Queue one update.  Returns 1 when it was queued for a reply, 0 when it
+ * needs none (mu held). */
+static int take_update(tg_bot *b, json_t *u, int64_t uid)
+{
+    json_t *m = json_object_get(u, "message");
+    const char *kind = "other";
+    if (!json_is_object(m)) {
+        if (json_object_get(u, "edited_message")) kind = "edited";
+        pp_net_log("info", "update_ignored", "update=%lld kind=%s", (long long)uid, kind);
+        return 0;
+    }
+    json_t *chat = json_object_get(m, "chat");
+    json_t *cid = json_object_get(chat, "id");
+    const char *type = json_string_value(json_object_get(chat, "type"));
+    json_t *mid = json_object_get(m, "message_id");
+    if (!json_is_integer(cid) || !type || !json_is_integer(mid)) {
+        pp_net_log("warn", "update_malformed", "update=%lld", (long long)uid);
+        return 0;
+    }
+    int64_t chat_id = json_integer_value(cid);
+    int group = strcmp(type, "group") == 0 || strcmp(type, "supergroup") == 0;
+    if (!group && strcmp(type, "private") != 0) {
+        pp_net_log("info", "update_ignored", "chat=%lld update=%lld kind=%s", (long long)chat_id, (long long)uid, "channel");
+        return 0;
+    }
+    json_t *from = json_object_get(m, "from");
+    if (json_is_true(json_object_get(from, "is_bot"))) {
+        pp_net_log("info", "update_ignored", "chat=%lld update=%lld kind=bot", (long long)chat_id, (long long)uid);
+        return 0;
+    }
+    const char *text = json_string_value(json_object_get(m, "text"));
+    char *copy = NULL;
+    if (text) {
+        size_t tl = strlen(text);
+        if (tl > 4 * PP_MAX_INPUT) tl = 4 * PP_MAX_INPUT;    /* the engine cuts further */
+        copy = strndup(text, tl);
+        if (!copy) return 0;
+    }
+    if (group) {
+        json_t *rto = json_object_get(json_object_get(json_object_get(m, "reply_to_message"), "from"), "id");
+        int to_us = json_is_integer(rto) && json_integer_value(rto) == b->bot_id;
+        int other = 0;
+        int hit = copy ? addressed(b, copy, &other) : 0;
+        if (other || (!hit && !to_us)) {
+            pp_net_log("info", "update_ignored", "chat=%lld update=%lld kind=group_not_addressed",
+                       (long long)chat_id, (long long)uid);
+            free(copy);
+            return 0;
+        }
+    } else if (copy && copy[0] == '/') {
+        int other = 0;
+        addressed(b, copy, &other);
+    }
+    tg_chat *c = chat_get(b, chat_id, group);
+    tg_item *it = calloc(1, sizeof *it);
+    if (!c || !it) {
+        free(copy);
+        free(it);
+        return 0;
+    }
+    it->update_id = uid;
+    it->message_id = json_integer_value(mid);
+    it->text = copy;
+    it->queued_ms = pp_net_now_ms();
+    if (c->tail) c->tail->next = it; else c->head = it;
+    c->tail = it;
+    pp_net_log("info", "update", "chat=%lld update=%lld kind=%s", (long long)chat_id, (long long)uid,
+               copy ? "text" : "nontext");
+    return 1;
+}
+
+/* Handle a getUpdates result.  Returns how many updates were new. */
+static size_t take_updates(tg_bot *b, json_t *arr)
+{
+    size_t fresh = 0;
+    int64_t ignored[TG_WINDOW];
+    size_t n_ignored = 0;
+    pthread_mutex_lock(&b->mu);
+    size_t i;
+    json_t *u;
+    json_array_foreach(arr, i, u) {
+        json_t *jid = json_object_get(u, "update_id");
+        if (!json_is_integer(jid)) continue;
+        int64_t uid = json_integer_value(jid);
+        if (uid < low_mark(b)) continue;                     /* handled, confirmed */
+        if (ids_has(b->open, b->n_open, uid)) continue;      /* in hand (a duplicate) */
+        if (ids_has(b->done, b->n_done, uid)) {              /* handled before a restart */
+            if (uid >= b->next_new) b->next_new = uid + 1;
+            continue;
+        }
+        if (b->n_open + b->n_done + 1 >= b->cap_ids) break;           /* window full */
+        if (uid >= b->next_new) b->next_new = uid + 1;
+        ids_add(b->open, &b->n_open, uid);
+        fresh++;
+        if (!take_update(b, u, uid) && n_ignored < TG_WINDOW) ignored[n_ignored++] = uid;
+    }
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    for (size_t k = 0; k < n_ignored; k++)
+        persist(b, NULL, ignored[k], 1, NULL, NULL, NULL);
+    return fresh;
+}
+
+/* -- signals -- */
+
+static void *signal_main(void *arg)
+{
+    tg_bot *b = arg;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    struct timespec tick = { 0, 200 * 1000000L };
+    while (!b->stop) {
+        int sig = sigtimedwait(&set, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT) {
+            pp_net_log("info", "stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+            stop_with(b, 0);
+        } else if (sig == SIGHUP) {
+            uint64_t t0 = pp_net_now_ms();
+            pp_ruleset *rs = pp_cli_load_rules(&b->common);   /* prints each error */
+            if (!rs) {
+                pp_net_log("error", "reload_failed", "msg=\"kept the rules already loaded\"");
+                continue;
+            }
+            pthread_rwlock_wrlock(&b->rules_lock);
+            pp_ruleset *old = b->rules;
+            b->rules = rs;
+            pthread_rwlock_unlock(&b->rules_lock);
+            pp_rules_free(old);
+            pp_net_log("info", "reloaded", "rules=%zu latency_ms=%ld", pp_rules_count(rs),
+                       (long)(pp_net_now_ms() - t0));
+        }
+    }
+    return NULL;
+}
+
+/* -- startup -- */
+
+static int read_token(tg_bot *b, const char *file)
+{
+    const char *src = NULL;
+    char buf[TG_MAX_TOKEN + 2];
+    if (file) {
+        FILE *f = fopen(file, "r");
+        if (!f) {
+            pp_net_log("error", "token_missing", "msg=\"cannot read the --token-file\" errno=%d", errno);
+            return -1;
+        }
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        buf[strcspn(buf, "\r\n")] = '\0';
+        src = buf;
+    } else {
+        src = getenv("TELEGRAM_BOT_TOKEN");
+    }
+    if (!src || !*src) {
+        pp_net_log("error", "token_missing", "msg=\"set TELEGRAM_BOT_TOKEN or give --token-file\"");
+        return -1;
+    }
+    size_t len = strlen(src);
+    if (len >= sizeof b->token || strspn(src, "0123456789abcdefghijklmnopqrstuvwxyz"
+                                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ:_-") != len) {
+        pp_net_log("error", "token_invalid", "msg=\"the token is not in the form Telegram gives (digits:letters)\"");
+        memset(buf, 0, sizeof buf);
+        return -1;
+    }
+    memcpy(b->token, src, len + 1);
+    memset(buf, 0, sizeof buf);
+    return 0;
+}
+
+/* A call that must succeed before polling starts: retried on transient
+ * errors.  0 ok (r filled), else the exit status. */
+static int startup_call(tg_bot *b, pp_net *net, uint64_t *rng, const char *method,
+                        json_t *params, tg_result *r)
+{
+    for (unsigned attempt = 0; ; attempt++) {
+        api_call(b, net, method, params, 0, r);
+        if (r->status == 0) return 0;
+        if (fatal_status(r->status)) { log_fatal(r, method); return 1; }
+        char q[200];
+        long wait = r->status == 429 && r->retry_after >= 0 ? r->retry_after * 1000
+                  : pp_net_backoff_ms(attempt, 500, b->backoff_cap_ms, rng);
+        pp_net_log("warn", "api_retry", "method=%s status=%d backoff_ms=%ld msg=%s", method, r->status,
+                   wait, pp_net_quote(r->desc, q, sizeof q));
+        result_clear(r);
+        sleep_ms(b, wait);
+        if (b->stop) return b->fatal;
+    }
+}
+
+static int usage(void)
+{
+    fprintf(stderr,
+        "usage: pushpull telegram [--token-file FILE] [--api-url URL] [--log-text]\n"
+        "                         [--workers N] [--max-backoff SECONDS] [--max-chats N]\n"
+        "                         [--poll-timeout SECONDS] [--rules DIR] [--responses DIR]\n"
+        "                         [--region R] [--state PATH] [--keep-transcripts]\n"
+        "The token comes from TELEGRAM_BOT_TOKEN or --token-file.\n");
+    return 2;
+}
+
+static long num_arg(const char *s, long lo, long hi)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    return (*s && !*end && v >= lo && v <= hi) ? v : -1;
+}
+
+static void bot_free(tg_bot *b)
+{
+    for (size_t h = 0; h < TG_HASH; h++)
+        while (b->hash[h]) {
+            tg_chat *c = b->hash[h];
+            b->hash[h] = c->hnext;
+            chat_free(c);
+        }
+    free(b->open);
+    free(b->done);
+    if (b->store) pp_store_close(b->store);
+    pp_rules_free(b->rules);
+    pthread_mutex_destroy(&b->mu);
+    pthread_mutex_destroy(&b->store_mu);
+    pthread_cond_destroy(&b->cv);
+    pthread_rwlock_destroy(&b->rules_lock);
+    memset(b->token, 0, sizeof b->token);
+    free(b);
+}
+
+static int run(tg_bot *b);
+
+int pp_cmd_telegram(int argc, char **argv)
+{
+    tg_bot *b = calloc(1, sizeof *b);
+    if (!b) return 1;
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_mutex_init(&b->store_mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
+    pthread_rwlock_init(&b->rules_lock, NULL);
+    b->api = TG_DEFAULT_API;
+    b->n_workers = 8;
+    b->poll_timeout = 50;
+    b->backoff_cap_ms = 60000;
+    b->max_chats = 1024;
+    const char *token_file = NULL;
+    int status = 2;
+    for (int i = 1; i < argc; i++) {
+        int r = pp_cli_common_opt(&b->common, argc, argv, &i);
+        if (r < 0) goto out;
+        if (r > 0) continue;
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long n;
+        if (strcmp(a, "--log-text") == 0) { b->log_text = 1; continue; }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { usage(); status = 0; goto out; }
+        if (strcmp(a, "--version") == 0) { printf("pushpull %s\n", PP_VERSION); status = 0; goto out; }
+        if (!v) { fprintf(stderr, "pushpull telegram: %s needs a value (or is unknown)\n", a); usage(); goto out; }
+        if (strcmp(a, "--token-file") == 0) token_file = v;
+        else if (strcmp(a, "--api-url") == 0) b->api = v;
+        else if (strcmp(a, "--workers") == 0 && (n = num_arg(v, 1, 64)) > 0) b->n_workers = (int)n;
+        else if (strcmp(a, "--max-backoff") == 0 && (n = num_arg(v, 1, 3600)) > 0) b->backoff_cap_ms = n * 1000;
+        else if (strcmp(a, "--max-chats") == 0 && (n = num_arg(v, 1, 1000000)) > 0) b->max_chats = (size_t)n;
+        else if (strcmp(a, "--poll-timeout") == 0 && (n = num_arg(v, 0, 50)) >= 0) b->poll_timeout = (int)n;
+        else { fprintf(stderr, "pushpull telegram: bad option or value: %s\n", a); usage(); goto out; }
+        i++;
+    }
+    if (strncmp(b->api, "http://", 7) != 0 && strncmp(b->api, "https://", 8) != 0) {
+        fprintf(stderr, "pushpull telegram: --api-url must start with http:// or https://\n");
+        goto out;
+    }
+    status = 1;
+    if (read_token(b, token_file) != 0) goto out;
+    status = run(b);
+out:
+    bot_free(b);
+    return status;
+}
+
+static int run(tg_bot *b)
+{
+    char err[256];
+    int status = 1;
+    size_t api_len = strlen(b->api);
+    while (api_len > 0 && b->api[api_len - 1] == '/') api_len--;
+    char api[512];
+    if (api_len >= sizeof api) {
+        pp_net_log("error", "bad_option", "msg=\"--api-url is too long\"");
+        return 2;
+    }
+    memcpy(api, b->api, api_len);
+    api[api_len] = '\0';
+    b->api = api;
+
+    b->rules = pp_cli_load_rules(&b->common);
+    if (!b->rules) {
+        pp_net_log("error", "rules_failed", "msg=\"the rules did not load (errors above)\"");
+        return 1;
+    }
+    if (!b->common.no_state) {
+        b->store = pp_store_open(b->common.state_path, err, sizeof err);
+        if (!b->store) {
+            char q[300];
+            pp_net_log("error", "store_failed", "msg=%s", pp_net_quote(err, q, sizeof q));
+            return 1;
+        }
+        pp_store_keep_transcripts(b->store, b->common.keep_transcripts);
+    }
+    b->cap_ids = 4 * TG_WINDOW + 8;
+    b->open = calloc(b->cap_ids, sizeof *b->open);
+    b->done = calloc(b->cap_ids, sizeof *b->done);
+    if (!b->open || !b->done) return 1;
+    if (b->store) {
+        char cur[4096];
+        if (pp_store_get_cursor(b->store, "telegram.offset", cur, sizeof cur) > 0 && cur[0]) {
+            int64_t next;
+            size_t nd;
+            if (pp_tg_cursor_parse(cur, &next, b->done, b->cap_ids / 2, &nd) == 0) {
+                /* polling restarts at next; the handled ids above it are
+                 * skipped when Telegram delivers them again */
+                b->next_new = next;
+                b->n_done = nd;
+            } else {
+                pp_net_log("warn", "cursor_unreadable", "msg=\"starting from Telegram's own offset\"");
+            }
+        }
+    }
+    uint64_t now = pp_net_now_ms();
+    pp_net_bucket_init(&b->global, 27, 1, 1, now);
+    b->start_ms = now;
+    pp_net_bucket_block(&b->global, now, 1000);   /* see chat_get() */
+
+    if (pp_net_global_init() != 0) return 1;
+    sigset_t set, old;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    pp_net_opts po = { .timeout_ms = 30000, .low_speed_secs = 30 };
+    pp_net *net = pp_net_new(&po, err, sizeof err);
+    uint64_t rng;
+    pp_net_rng_seed(&rng, pp_net_now_ms() ^ (uint64_t)(uintptr_t)b);
+    pthread_t sig_thread, *workers = NULL;
+    int n_started = 0, sig_started = 0;
+    if (!net) goto done;
+    pp_net_set_secret(net, b->token);
+    pp_net_set_cancel(net, &b->stop);
+    if (pthread_create(&sig_thread, NULL, signal_main, b) == 0) sig_started = 1;
+
+    tg_result r;
+    json_t *p = json_object();
+    status = startup_call(b, net, &rng, "getMe", p, &r);
+    json_decref(p);
+    if (status != 0 || b->stop) goto done;
+    const char *uname = json_string_value(json_object_get(r.result, "username"));
+    json_t *bid = json_object_get(r.result, "id");
+    snprintf(b->username, sizeof b->username, "%s", uname ? uname : "");
+    b->bot_id = json_is_integer(bid) ? json_integer_value(bid) : 0;
+    result_clear(&r);
+    p = json_pack("{s:[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]}", "commands",
+                  "command", "start", "description", "Start, or see how this works",
+                  "command", "help", "description", "What I can do",
+                  "command", "reframe", "description", "Turn a complaint into a gentle start-up",
+                  "command", "why", "description", "Why I answered the way I did",
+                  "command", "reset", "description", "Start the coaching over",
+                  "command", "forget", "description", "Delete everything stored about this chat");
+    status = startup_call(b, net, &rng, "setMyCommands", p, &r);
+    json_decref(p);
+    if (status != 0 || b->stop) goto done;
+    result_clear(&r);
+    {
+        char q[200];
+        pp_net_log("info", "started", "bot=%s workers=%d offset=%lld", pp_net_quote(b->username, q, sizeof q),
+                   b->n_workers, (long long)low_mark(b));
+    }
+
+    workers = calloc((size_t)b->n_workers, sizeof *workers);
+    if (!workers) goto done;
+    for (; n_started < b->n_workers; n_started++)
+        if (pthread_create(&workers[n_started], NULL, worker_main, b) != 0) break;
+    if (n_started == 0) goto done;
+
+    unsigned attempt = 0;
+    while (!b->stop) {
+        pthread_mutex_lock(&b->mu);
+        int64_t offset = low_mark(b);
+        int busy = b->n_open > 0;
+        pthread_mutex_unlock(&b->mu);
+        json_t *gp = json_pack("{s:I,s:i,s:i,s:[s,s]}", "offset", (json_int_t)offset, "limit", TG_WINDOW,
+                               "timeout", busy ? 0 : b->poll_timeout, "allowed_updates", "message", "edited_message");
+        uint64_t t0 = pp_net_now_ms();
+        api_call(b, net, "getUpdates", gp, (long)(busy ? 0 : b->poll_timeout) * 1000 + 15000, &r);
+        json_decref(gp);
+        long ms = (long)(pp_net_now_ms() - t0);
+        if (b->stop) { result_clear(&r); break; }
+        if (r.status != 0) {
+            if (fatal_status(r.status)) {
+                log_fatal(&r, "getUpdates");
+                stop_with(b, 1);
+                break;
+            }
+            char q[200];
+            long wait = r.status == 429 && r.retry_after >= 0 ? r.retry_after * 1000
+                      : pp_net_backoff_ms(attempt, 500, b->backoff_cap_ms, &rng);
+            pp_net_log("warn", "poll_error", "status=%d attempt=%u backoff_ms=%ld latency_ms=%ld msg=%s",
+                       r.status, attempt + 1, wait, ms, pp_net_quote(r.desc, q, sizeof q));
+            attempt++;
+            result_clear(&r);
+            sleep_ms(b, wait);
+            continue;
+        }
+        if (attempt) pp_net_log("info", "poll_recovered", "attempts=%u", attempt);
+        attempt = 0;
+        size_t fresh = json_is_array(r.result) ? take_updates(b, r.result) : 0;
+        result_clear(&r);
+        if (fresh == 0) {
+            /* Everything delivered is known: wait until the window moves. */
+            pthread_mutex_lock(&b->mu);
+            if (b->n_open > 0 && !b->stop) {
+                int64_t low = low_mark(b);
+                uint64_t until = pp_net_now_ms() + 2000;
+                while (!b->stop && low_mark(b) == low && pp_net_now_ms() < until)
+                    wait_locked(b, (long)(until - pp_net_now_ms()));
+            }
+            pthread_mutex_unlock(&b->mu);
+        }
+    }
+    status = 0;
+
+done:
+    stop_with(b, 0);
+    for (int i = 0; i < n_started; i++) pthread_join(workers[i], NULL);
+    free(workers);
+    if (sig_started) pthread_join(sig_thread, NULL);
+    if (b->fatal) status = b->fatal;
+    if (net && b->username[0]) {
+        /* Confirm what was handled: the cursor is saved, and Telegram is
+         * told with one last getUpdates that does not wait. */
+        persist(b, NULL, 0, 0, NULL, NULL, NULL);
+        pthread_mutex_lock(&b->mu);
+        int64_t offset = low_mark(b);
+        pthread_mutex_unlock(&b->mu);
+        if (!b->fatal && offset > 0) {
+            pp_net_set_cancel(net, NULL);
+            json_t *gp = json_pack("{s:I,s:i,s:i}", "offset", (json_int_t)offset, "limit", 1, "timeout", 0);
+            api_call(b, net, "getUpdates", gp, 10000, &r);
+            json_decref(gp);
+            pp_net_log(r.status == 0 ? "info" : "warn", "offset_confirmed", "offset=%lld status=%d",
+                       (long long)offset, r.status);
+            result_clear(&r);
+        }
+        pp_net_log("info", "stopped", "status=%d", status);
+    }
+    pp_net_free(net);
+    pp_net_global_cleanup();
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return status;
+}
