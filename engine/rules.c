@@ -71,6 +71,28 @@ static char *read_file(const char *path, size_t *len, pp_errors *errs)
     return b.s ? b.s : pp_strdup("");
 }
 
+/* 0 when buf is valid UTF-8, else the 1-based line of the first bad byte.
+ * Rule and response files are text a coach edits; a stray Latin-1 byte is
+ * reported, never passed on to PCRE2 or into a reply. */
+static int bad_utf8_line(const char *buf, size_t len)
+{
+    int line = 1;
+    const unsigned char *p = (const unsigned char *)buf;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = p[i];
+        size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+                 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (n == 0 || i + n > len) return line;
+        for (size_t k = 1; k < n; k++)
+            if ((p[i + k] & 0xC0) != 0x80) return line;
+        if (n == 3 && ((c == 0xE0 && p[i + 1] < 0xA0) || (c == 0xED && p[i + 1] >= 0xA0))) return line;
+        if (n == 4 && ((c == 0xF0 && p[i + 1] < 0x90) || (c == 0xF4 && p[i + 1] >= 0x90))) return line;
+        if (c == '\n') line++;
+        i += n;
+    }
+    return 0;
+}
+
 static int ends_with(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);
@@ -242,6 +264,12 @@ static void parse_rules_file(loader *L, const char *path)
         free(buf);
         return;
     }
+    int bad = bad_utf8_line(buf, len);
+    if (bad) {
+        pp_errors_add(L->errs, path, bad, "not valid UTF-8 (save the file as UTF-8)");
+        free(buf);
+        return;
+    }
     while ((line = next_line(&cur, &lineno)) != NULL) {
         char *p = skip_space(line);
         if (*p == '\0' || *p == '#') continue;
@@ -380,6 +408,12 @@ static void parse_responses_file(loader *L, const char *path)
         free(buf);
         return;
     }
+    int bad = bad_utf8_line(buf, len);
+    if (bad) {
+        pp_errors_add(L->errs, path, bad, "not valid UTF-8 (save the file as UTF-8)");
+        free(buf);
+        return;
+    }
     char *cur = buf, *line;
     int lineno = 0;
     pp_set *set = NULL;
@@ -467,7 +501,7 @@ static void check_duplicate_rules(loader *L)
     pp_rule **v = malloc((rs->n_rules ? rs->n_rules : 1) * sizeof *v);
     if (!v) return;
     for (size_t i = 0; i < rs->n_rules; i++) v[i] = &rs->rules[i];
-    qsort(v, rs->n_rules, sizeof *v, cmp_rule_ptr);
+    if (rs->n_rules > 1) qsort(v, rs->n_rules, sizeof *v, cmp_rule_ptr);
     for (size_t i = 1; i < rs->n_rules; i++)
         if (strcmp(v[i]->id, v[i - 1]->id) == 0) {
             size_t first = i - 1;
@@ -528,8 +562,8 @@ static pcre2_code *compile(loader *L, const char *src, const char *file, int lin
     int err;
     PCRE2_SIZE off;
     pcre2_code *code = pcre2_compile((PCRE2_SPTR)b.s, b.len,
-                                     PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_DUPNAMES
-                                     | PCRE2_NO_UTF_CHECK, &err, &off, NULL);
+                                     PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_DUPNAMES,
+                                     &err, &off, NULL);
     if (!code) {
         PCRE2_UCHAR msg[256];
         pcre2_get_error_message(err, msg, sizeof msg);
@@ -725,7 +759,7 @@ static void compile_all(loader *L)
 static void check_references(loader *L)
 {
     pp_ruleset *rs = L->rs;
-    qsort(rs->sets, rs->n_sets, sizeof *rs->sets, cmp_set);
+    if (rs->n_sets > 1) qsort(rs->sets, rs->n_sets, sizeof *rs->sets, cmp_set);
     for (size_t i = 1; i < rs->n_sets; i++)
         if (strcmp(rs->sets[i].id, rs->sets[i - 1].id) == 0)
             pp_errors_add(L->errs, rs->sets[i].file, rs->sets[i].line, "duplicate set %s (also at %s:%d)",
