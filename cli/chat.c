@@ -46,15 +46,9 @@ static char **complete(const char *text, int start, int end)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: pushpull chat [OPTIONS]\n\n"
-               "Talk with the coach.  Commands: /help /why /reset /forget /reframe TEXT /quit.\n\n"
-               "  --rules DIR          rule files (default: the source tree or the share dir)\n"
-               "  --responses DIR      response files\n"
-               "  --region R           crisis resources region (us, uk, au, ...; or PUSHPULL_REGION)\n"
-               "  --state PATH         state database (default $XDG_STATE_HOME/pushpull/state.db)\n"
-               "  --session NAME       conversation to resume (default: the last one)\n"
-               "  --new                start the conversation afresh\n"
-               "  --no-state           keep nothing on disk\n"
-               "  --keep-transcripts   store the text of each turn and the full input history\n\n"
+               "Talk with the coach.  Commands: /help /why /reset /forget /reframe TEXT /quit.\n\n");
+    pp_cli_common_usage(f);
+    fprintf(f, "  --keep-transcripts   store the text of each turn and the full input history\n\n"
                "History: $XDG_STATE_HOME/pushpull/history (commands only, unless --keep-transcripts).\n"
                "Exit status: 0 ok, 1 the rules could not be loaded, 2 usage error.\n");
 }

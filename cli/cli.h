@@ -4,6 +4,7 @@
 #ifndef PP_CLI_H
 #define PP_CLI_H
 
+#include <stdio.h>
 #include "pushpull.h"
 
 int pp_cmd_chat(int argc, char **argv);
@@ -24,6 +25,8 @@ typedef struct pp_cli_common {
 } pp_cli_common;
 
 int pp_cli_common_opt(pp_cli_common *c, int argc, char **argv, int *i);
+/* Describe the common options (all but --keep-transcripts) for --help. */
+void pp_cli_common_usage(FILE *f);
 /* Load the rule set named by c (defaults: the source tree when run from it,
  * else the installed share dir); prints every error to stderr. */
 pp_ruleset *pp_cli_load_rules(const pp_cli_common *c);

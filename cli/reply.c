@@ -19,17 +19,10 @@ static void usage(FILE *f)
     fprintf(f, "usage: pushpull reply [--json] [OPTIONS] < messages\n\n"
                "Reads one message per line and writes one reply per line, in one session.\n\n"
                "  --json               one JSON object per line: text, rule, role, framework,\n"
-               "                       safety, reply (and set, article, notice, command)\n"
-               "  --rules DIR          rule files (default: the source tree or %s)\n"
-               "  --responses DIR      response files\n"
-               "  --region R           crisis resources region (us, uk, au, ...; or PUSHPULL_REGION)\n"
-               "  --state PATH         state database (default $XDG_STATE_HOME/pushpull/state.db)\n"
-               "  --session NAME       conversation to resume (default: the last one)\n"
-               "  --new                start the conversation afresh\n"
-               "  --no-state           keep nothing on disk\n"
-               "  --keep-transcripts   also store the text of each turn (off by default)\n\n"
-               "Exit status: 0 ok, 1 the rules could not be loaded, 2 usage error.\n",
-            "the installed share dir");
+               "                       safety, reply (and set, article, notice, command)\n");
+    pp_cli_common_usage(f);
+    fprintf(f, "  --keep-transcripts   also store the text of each turn (off by default)\n\n"
+               "Exit status: 0 ok, 1 the rules could not be loaded, 2 usage error.\n");
 }
 
 static void flatten(char *s)

@@ -93,6 +93,21 @@ static int bad_utf8_line(const char *buf, size_t len)
     return 0;
 }
 
+/* A rule or response file: readable, no NUL bytes, valid UTF-8. */
+static char *read_text(const char *path, pp_errors *errs)
+{
+    size_t len;
+    char *buf = read_file(path, &len, errs);
+    if (!buf) return NULL;
+    int bad;
+    if (memchr(buf, '\0', len)) pp_errors_add(errs, path, 0, "file contains a NUL byte");
+    else if ((bad = bad_utf8_line(buf, len)) != 0)
+        pp_errors_add(errs, path, bad, "not valid UTF-8 (save the file as UTF-8)");
+    else return buf;
+    free(buf);
+    return NULL;
+}
+
 static int ends_with(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);
@@ -253,23 +268,11 @@ static void check_rule_complete(loader *L, int r)
 
 static void parse_rules_file(loader *L, const char *path)
 {
-    size_t len;
-    char *buf = read_file(path, &len, L->errs);
+    char *buf = read_text(path, L->errs);
     if (!buf) return;
     pp_ruleset *rs = L->rs;
     char *cur = buf, *line;
     int lineno = 0, r = -1;
-    if (memchr(buf, '\0', len)) {
-        pp_errors_add(L->errs, path, 0, "file contains a NUL byte");
-        free(buf);
-        return;
-    }
-    int bad = bad_utf8_line(buf, len);
-    if (bad) {
-        pp_errors_add(L->errs, path, bad, "not valid UTF-8 (save the file as UTF-8)");
-        free(buf);
-        return;
-    }
     while ((line = next_line(&cur, &lineno)) != NULL) {
         char *p = skip_space(line);
         if (*p == '\0' || *p == '#') continue;
@@ -399,21 +402,9 @@ static void finish_variant(loader *L, pp_set *set, pp_buf *text, const char *pat
 
 static void parse_responses_file(loader *L, const char *path)
 {
-    size_t len;
-    char *buf = read_file(path, &len, L->errs);
+    char *buf = read_text(path, L->errs);
     if (!buf) return;
     pp_ruleset *rs = L->rs;
-    if (memchr(buf, '\0', len)) {
-        pp_errors_add(L->errs, path, 0, "file contains a NUL byte");
-        free(buf);
-        return;
-    }
-    int bad = bad_utf8_line(buf, len);
-    if (bad) {
-        pp_errors_add(L->errs, path, bad, "not valid UTF-8 (save the file as UTF-8)");
-        free(buf);
-        return;
-    }
     char *cur = buf, *line;
     int lineno = 0;
     pp_set *set = NULL;
