@@ -53,7 +53,8 @@ r4=$(echo "she pulls away" | $P reply --json --rules "$fx/rules" --responses "$f
 echo "$r4" | grep -q DISCLAIMER || fail "after /forget the session should be new"
 
 # no state file: still answers, says so
-out=$(echo "he pulls away" | $P reply --rules "$fx/rules" --responses "$fx/responses" --state /nonexistent/dir/state.db 2>"$TMPDIR/err")
+: >"$TMPDIR/plainfile"   # a file where a directory should be: the store cannot open
+out=$(echo "he pulls away" | $P reply --rules "$fx/rules" --responses "$fx/responses" --state "$TMPDIR/plainfile/state.db" 2>"$TMPDIR/err")
 [ -n "$out" ] || fail "no reply without a state file"
 grep -q "memory only" "$TMPDIR/err" || fail "no notice about running in memory"
 echo "cli ok"

@@ -1,0 +1,1105 @@
+/* matrix.c -- `pushpull matrix`: the coach as a Matrix bot (client-server
+ * API v3 over libcurl + jansson, through bots/net.h).
+ *
+ * One thread, one loop: /sync long poll (inline filter: room messages,
+ * membership and encryption state; invites always come), then every event
+ * of the batch in order.  Each room is a conversation "matrix:<room_id>"
+ * driven through pp_dialog_turn(); replies are m.notice events sent with
+ * PUT .../send/m.room.message/<txnId>, where txnId = "pp." + FNV-1a-64 of
+ * the event answered, so a retried or repeated send is stored once by the
+ * server.
+ *
+ * Crash safety, the one trick that matters: an event is handled as
+ *   1. cursor "matrix.pending" = event id    (survives a crash)
+ *   2. pp_store_seen("matrix", event id)     (1 = handled before: skip,
+ *                                              unless it is the pending one)
+ *   3. reply, send (idempotent txnId)
+ *   4. pp_store_save(session + cursor) in one transaction: the cursor is
+ *      "matrix.next_batch" for the batch's last event, else "matrix.pending"
+ *      cleared.
+ * So a SIGKILL anywhere redoes at most the one pending event, whose resend
+ * the server folds into the first by txnId: nothing lost, nothing doubled.
+ *
+ * Errors: 429 M_LIMIT_EXCEEDED waits for Retry-After or retry_after_ms;
+ * network errors and 5xx back off with full jitter; 401 M_UNKNOWN_TOKEN
+ * stops with exit status 1.  The access token only ever goes into the
+ * Authorization header; URLs and tokens are never logged.  The only
+ * mutable globals are the signal flags (a handler can reach nothing else).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "pushpull.h"
+#include "../cli/cli.h"
+#include "net.h"
+
+#define MX_API            "/_matrix/client/v3"
+#define MX_MAX_URL        16384
+#define MX_MAX_ID         255      /* room, event and user ids (spec) */
+#define MX_MAX_TOKEN      4096
+#define MX_MAX_ALLOW      64
+#define MX_MAX_CHUNK      16000    /* bytes of one m.notice body */
+#define MX_BACKOFF_BASE   250
+#define MX_BACKOFF_CAP    30000
+#define MX_RETRY_CAP_MS   600000   /* never wait longer than this on a 429 */
+
+/* Results of an API call. */
+#define MX_OK      0
+#define MX_FAIL   -1    /* the server refused (4xx other than 401/429) */
+#define MX_FATAL  -2    /* the token was refused: stop */
+#define MX_CANCEL -3    /* a signal asked us to stop */
+
+static volatile sig_atomic_t mx_wake;   /* any signal: cut the long poll */
+static volatile sig_atomic_t mx_stop;   /* SIGTERM / SIGINT */
+static volatile sig_atomic_t mx_hup;    /* SIGHUP: reload rules */
+
+static void mx_on_signal(int sig)
+{
+    if (sig == SIGHUP) mx_hup = 1;
+    else mx_stop = 1;
+    mx_wake = 1;
+}
+
+typedef struct mx_room {
+    char *id;
+    pp_session *session;     /* loaded from the store on first use */
+    int members;             /* joined members, -1 unknown */
+    int encrypted;
+    int e2e_told;
+} mx_room;
+
+typedef struct mx_bot {
+    char base[1024];          /* homeserver URL, no trailing slash */
+    char *token;
+    char auth[MX_MAX_TOKEN + 32];
+    char user_id[MX_MAX_ID + 1], localpart[MX_MAX_ID + 1], displayname[MX_MAX_ID + 1];
+    const char *allow[MX_MAX_ALLOW];
+    size_t n_allow;
+    long sync_timeout_ms;
+    int timeline_limit;
+    int log_text;
+    pp_cli_common common;
+    pp_ruleset *rules;
+    pp_store *store;
+    pp_net *sync_net, *api_net;
+    uint64_t rng;
+    pp_net_bucket sends;
+    mx_room *rooms;
+    size_t n_rooms, cap_rooms;
+    char since[2048];
+    char pending[MX_MAX_ID + 1];   /* the event a previous run left in flight */
+    unsigned long answered, skipped;
+} mx_bot;
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static uint64_t mx_fnv(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* Matrix ids from the wire: bounded, printable, no spaces. */
+static int mx_id_ok(const char *s)
+{
+    if (!s || !*s) return 0;
+    size_t n = 0;
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+        if (n >= MX_MAX_ID || c <= 0x20 || c == 0x7f) return 0;
+    }
+    return 1;
+}
+
+/* Percent-encode everything but the unreserved characters. */
+static int mx_escape(const char *s, char *out, size_t outlen)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            if (o + 1 >= outlen) return -1;
+            out[o++] = (char)c;
+        } else {
+            if (o + 3 >= outlen) return -1;
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+static const char *mx_q(const char *s, char *buf, size_t len)
+{
+    return pp_net_quote(s ? s : "", buf, len);
+}
+
+/* Sleep ms milliseconds in short slices; 1 when a stop was asked. */
+static int mx_sleep(long ms)
+{
+    while (ms > 0 && !mx_stop) {
+        long step = ms > 100 ? 100 : ms;
+        struct timespec ts = { step / 1000, (step % 1000) * 1000000L };
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+    return mx_stop ? 1 : 0;
+}
+
+static const char *mx_json_str(json_t *obj, const char *key)
+{
+    json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* ---- one API call, with the retry policy ---------------------------------- */
+
+/* method path (already escaped, starting with "/"), optional query and JSON
+ * body.  Retries 429 (after the server's hint), 5xx and network errors
+ * (backoff with jitter) while retry is set; returns MX_OK with *out the
+ * parsed body (caller decrefs), or MX_FAIL / MX_FATAL / MX_CANCEL, with
+ * errcode (when the server gave one) in errc. */
+static int mx_call(mx_bot *b, pp_net *net, const char *method, const char *path,
+                   const char *query, json_t *body, long timeout_ms, int retry,
+                   json_t **out, char *errc, size_t errclen)
+{
+    char url[MX_MAX_URL], err[256], q1[64];
+    const char *headers[] = { b->auth, NULL };
+    char *payload = NULL;
+    unsigned attempt = 0;
+    int ret = MX_FAIL;
+    if (out) *out = NULL;
+    if (errc && errclen) errc[0] = '\0';
+    if (snprintf(url, sizeof url, "%s%s%s%s%s", b->base, MX_API, path,
+                 query ? "?" : "", query ? query : "") >= (int)sizeof url) return MX_FAIL;
+    if (body) {
+        payload = json_dumps(body, JSON_COMPACT);
+        if (!payload) return MX_FAIL;
+    }
+    const char *what = path[0] == '/' ? path + 1 : path;
+    char ep[32];
+    size_t k = 0;
+    while (what[k] && what[k] != '/' && k + 1 < sizeof ep) { ep[k] = what[k]; k++; }
+    ep[k] = '\0';
+    if (strcmp(ep, "rooms") == 0) {   /* name the room call by its verb */
+        const char *s = strchr(what + 6, '/');
+        if (s) {
+            k = 0;
+            s++;
+            while (s[k] && s[k] != '/' && k + 1 < sizeof ep) { ep[k] = s[k]; k++; }
+            ep[k] = '\0';
+        }
+    }
+    for (;;) {
+        pp_net_response r;
+        long wait = -1;
+        int rc = pp_net_request(net, method, url, headers, payload,
+                                payload ? strlen(payload) : 0, timeout_ms, &r, err, sizeof err);
+        if (rc == PP_NET_ECANCEL) {
+            pp_net_response_clear(&r);
+            ret = MX_CANCEL;
+            break;
+        }
+        if (rc == PP_NET_ETOOBIG) {
+            pp_net_response_clear(&r);
+            pp_net_log("error", "http", "call=%s error=%s", ep, mx_q(err, q1, sizeof q1));
+            if (errc) snprintf(errc, errclen, "TOO_BIG");
+            ret = MX_FAIL;
+            break;
+        }
+        if (rc != 0) {
+            pp_net_log("warn", "http", "call=%s attempt=%u error=%s", ep, attempt + 1,
+                       mx_q(err, q1, sizeof q1));
+            wait = pp_net_backoff_ms(attempt, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng);
+        } else {
+            json_error_t je;
+            json_t *j = r.len ? json_loadb(r.body, r.len, JSON_ALLOW_NUL, &je) : NULL;
+            const char *ec = mx_json_str(j, "errcode");
+            if (errc && ec) snprintf(errc, errclen, "%s", ec);
+            if (r.status >= 200 && r.status < 300) {
+                if (!json_is_object(j)) {
+                    json_decref(j);
+                    pp_net_log("warn", "http", "call=%s status=%ld error=\"not a JSON object\"",
+                               ep, r.status);
+                    wait = pp_net_backoff_ms(attempt, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng);
+                } else {
+                    if (out) *out = j; else json_decref(j);
+                    pp_net_response_clear(&r);
+                    ret = MX_OK;
+                    break;
+                }
+            } else if (r.status == 401 || (ec && strcmp(ec, "M_UNKNOWN_TOKEN") == 0)) {
+                json_decref(j);
+                pp_net_response_clear(&r);
+                ret = MX_FATAL;
+                break;
+            } else if (r.status == 429 || (ec && strcmp(ec, "M_LIMIT_EXCEEDED") == 0)) {
+                json_t *ms = json_is_object(j) ? json_object_get(j, "retry_after_ms") : NULL;
+                if (r.retry_after >= 0) wait = r.retry_after * 1000;
+                else if (json_is_integer(ms) && json_integer_value(ms) >= 0)
+                    wait = json_integer_value(ms) > MX_RETRY_CAP_MS ? MX_RETRY_CAP_MS
+                         : (long)json_integer_value(ms);
+                else wait = pp_net_backoff_ms(attempt, 1000, MX_BACKOFF_CAP, &b->rng) + 1000;
+                if (wait > MX_RETRY_CAP_MS) wait = MX_RETRY_CAP_MS;
+                pp_net_log("warn", "rate_limited", "call=%s retry_ms=%ld", ep, wait);
+                json_decref(j);
+                attempt = 0;
+            } else if (r.status >= 500 || r.status == 0) {
+                pp_net_log("warn", "http", "call=%s status=%ld attempt=%u", ep, r.status, attempt + 1);
+                json_decref(j);
+                wait = pp_net_backoff_ms(attempt, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng);
+            } else {
+                pp_net_log("error", "http", "call=%s status=%ld errcode=%s", ep, r.status,
+                           mx_q(ec, q1, sizeof q1));
+                json_decref(j);
+                pp_net_response_clear(&r);
+                ret = MX_FAIL;
+                break;
+            }
+        }
+        pp_net_response_clear(&r);
+        if (!retry) { ret = MX_FAIL; break; }
+        if (wait >= 0 && mx_sleep(wait)) { ret = MX_CANCEL; break; }
+        if (attempt < 30) attempt++;
+    }
+    free(payload);
+    return ret;
+}
+
+static int mx_fatal_token(void)
+{
+    fprintf(stderr, "pushpull matrix: the homeserver refused the access token "
+            "(M_UNKNOWN_TOKEN: expired, logged out or wrong).  Log in again with "
+            "`pushpull matrix login` and restart.\n");
+    pp_net_log("error", "token_refused", "action=stop");
+    return 1;
+}
+
+/* ---- rooms ---------------------------------------------------------------- */
+
+static mx_room *mx_room_get(mx_bot *b, const char *id, int create)
+{
+    for (size_t i = 0; i < b->n_rooms; i++)
+        if (strcmp(b->rooms[i].id, id) == 0) return &b->rooms[i];
+    if (!create) return NULL;
+    if (b->n_rooms == b->cap_rooms) {
+        size_t nc = b->cap_rooms ? b->cap_rooms * 2 : 16;
+        mx_room *nr = realloc(b->rooms, nc * sizeof *nr);
+        if (!nr) return NULL;
+        b->rooms = nr;
+        b->cap_rooms = nc;
+    }
+    mx_room *r = &b->rooms[b->n_rooms];
+    memset(r, 0, sizeof *r);
+    r->id = strdup(id);
+    if (!r->id) return NULL;
+    r->members = -1;
+    b->n_rooms++;
+    return r;
+}
+
+static void mx_room_drop(mx_bot *b, const char *id)
+{
+    for (size_t i = 0; i < b->n_rooms; i++) {
+        if (strcmp(b->rooms[i].id, id) != 0) continue;
+        free(b->rooms[i].id);
+        pp_session_free(b->rooms[i].session);
+        b->rooms[i] = b->rooms[--b->n_rooms];
+        return;
+    }
+}
+
+static void mx_room_path(const char *room_id, const char *verb, char *path, size_t len)
+{
+    char esc[3 * MX_MAX_ID + 1];
+    if (mx_escape(room_id, esc, sizeof esc)) esc[0] = '\0';
+    snprintf(path, len, "/rooms/%s/%s", esc, verb);
+}
+
+/* Joined member count, asking the server when we do not know it. */
+static int mx_room_members(mx_bot *b, mx_room *r)
+{
+    if (r->members >= 0) return r->members;
+    char path[1024], errc[64];
+    json_t *j = NULL;
+    mx_room_path(r->id, "joined_members", path, sizeof path);
+    int rc = mx_call(b, b->api_net, "GET", path, NULL, NULL, 0, 1, &j, errc, sizeof errc);
+    if (rc == MX_OK) {
+        json_t *joined = json_object_get(j, "joined");
+        if (json_is_object(joined)) r->members = (int)json_object_size(joined);
+    }
+    json_decref(j);
+    if (rc == MX_FATAL || rc == MX_CANCEL) return rc;
+    return r->members;
+}
+
+static int mx_leave(mx_bot *b, const char *room_id, const char *why)
+{
+    char path[1024], q[300];
+    json_t *body = json_object();
+    mx_room_path(room_id, "leave", path, sizeof path);
+    int rc = mx_call(b, b->api_net, "POST", path, NULL, body, 0, 1, NULL, NULL, 0);
+    json_decref(body);
+    pp_net_log(rc == MX_OK ? "info" : "warn", "leave", "room=%s reason=%s status=%d",
+               mx_q(room_id, q, sizeof q), why, rc);
+    mx_room_drop(b, room_id);
+    return rc;
+}
+
+/* ---- sending ---------------------------------------------------------------- */
+
+/* Send text as m.notice (cut in chunks on UTF-8 boundaries).  txn_base is
+ * derived from what the notice answers, so a resend is idempotent. */
+static int mx_send_notice(mx_bot *b, const char *room_id, const char *txn_base,
+                          const char *text, const char *reply_to, const char *mention)
+{
+    size_t len = strlen(text), off = 0;
+    unsigned part = 0;
+    int rc = MX_OK;
+    char rq[300];
+    do {
+        size_t n = len - off;
+        if (n > MX_MAX_CHUNK) {
+            n = MX_MAX_CHUNK;
+            while (n > 0 && ((unsigned char)text[off + n] & 0xC0) == 0x80) n--;
+        }
+        for (;;) {   /* our own token bucket, before the server's limits */
+            long w = pp_net_bucket_wait_ms(&b->sends, pp_net_now_ms());
+            if (w <= 0) break;
+            if (mx_sleep(w)) return MX_CANCEL;
+        }
+        pp_net_bucket_take(&b->sends, pp_net_now_ms());
+        char txn[128], etxn[400], path[1400], esc[3 * MX_MAX_ID + 1];
+        if (part == 0) snprintf(txn, sizeof txn, "%s", txn_base);
+        else snprintf(txn, sizeof txn, "%s.%u", txn_base, part);
+        if (mx_escape(txn, etxn, sizeof etxn) || mx_escape(room_id, esc, sizeof esc)) return MX_FAIL;
+        snprintf(path, sizeof path, "/rooms/%s/send/m.room.message/%s", esc, etxn);
+        json_t *c = json_pack("{s:s, s:s%}", "msgtype", "m.notice", "body", text + off, n);
+        if (!c) return MX_FAIL;
+        if (reply_to)
+            json_object_set_new(c, "m.relates_to",
+                                json_pack("{s:{s:s}}", "m.in_reply_to", "event_id", reply_to));
+        if (mention)
+            json_object_set_new(c, "m.mentions", json_pack("{s:[s]}", "user_ids", mention));
+        json_t *resp = NULL;
+        rc = mx_call(b, b->api_net, "PUT", path, NULL, c, 0, 1, &resp, NULL, 0);
+        json_decref(c);
+        if (rc == MX_OK && !mx_json_str(resp, "event_id"))
+            pp_net_log("warn", "send", "room=%s error=\"no event_id in answer\"",
+                       mx_q(room_id, rq, sizeof rq));
+        json_decref(resp);
+        if (rc != MX_OK) return rc;
+        off += n;
+        part++;
+    } while (off < len);
+    return rc;
+}
+
+/* ---- one message event ---------------------------------------------------- */
+
+static pp_session *mx_room_session(mx_bot *b, mx_room *r, const char *key)
+{
+    if (r->session) return r->session;
+    r->session = pp_session_new();
+    if (!r->session) return NULL;
+    char err[256], q[300];
+    int rc = pp_store_load(b->store, key, r->session, err, sizeof err);
+    if (rc < 0)
+        pp_net_log("warn", "session_load", "room=%s error=%s action=fresh",
+                   mx_q(r->id, q, sizeof q), mx_q(err, q, sizeof q));
+    return r->session;
+}
+
+/* The body with a leading mention of the bot ("Coach: ...", "@coach:x ...")
+ * taken off, so "Coach: !reframe ..." is still a command.  Returns the
+ * offset into body. */
+static size_t mx_strip_mention(const mx_bot *b, const char *body, size_t len)
+{
+    const char *names[3] = { b->user_id, b->displayname, b->localpart };
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(names[i]);
+        if (n == 0 || n > len || strncasecmp(body, names[i], n) != 0) continue;
+        size_t o = n;
+        if (o < len && (body[o] == ':' || body[o] == ',')) o++;
+        if (o < len && body[o] != ' ') continue;   /* a longer word */
+        while (o < len && body[o] == ' ') o++;
+        return o;
+    }
+    return 0;
+}
+
+static int mx_contains_ci(const char *hay, size_t hlen, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n < 2 || n > hlen) return 0;
+    for (size_t i = 0; i + n <= hlen; i++)
+        if (strncasecmp(hay + i, needle, n) == 0) return 1;
+    return 0;
+}
+
+static int mx_mentioned(const mx_bot *b, json_t *content, const char *body, size_t len)
+{
+    json_t *m = json_object_get(content, "m.mentions");
+    json_t *ids = json_is_object(m) ? json_object_get(m, "user_ids") : NULL;
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v)
+        if (json_is_string(v) && strcmp(json_string_value(v), b->user_id) == 0) return 1;
+    return mx_contains_ci(body, len, b->user_id) || mx_contains_ci(body, len, b->displayname) ||
+           mx_contains_ci(body, len, b->localpart);
+}
+
+/* Handle one message addressed to us.  last: it is the batch's last event
+ * to handle, so the session save also carries next_batch. */
+static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const char *sender,
+                             const char *body, size_t len, int group, int text_ok,
+                             int last, const char *next_batch)
+{
+    char key[MX_MAX_ID + 16], txn[64], err[256], qr[300], qe[300];
+    snprintf(key, sizeof key, "matrix:%s", r->id);
+    snprintf(txn, sizeof txn, "pp.%016llx", (unsigned long long)mx_fnv(event_id));
+    uint64_t t0 = pp_net_now_ms();
+
+    if (pp_store_set_cursor(b->store, "matrix.pending", event_id) != 0) {
+        pp_net_log("error", "store", "room=%s event_id=%s error=\"cannot mark pending\"",
+                   mx_q(r->id, qr, sizeof qr), mx_q(event_id, qe, sizeof qe));
+        return MX_FAIL;
+    }
+    int seen = pp_store_seen(b->store, "matrix", event_id);
+    if (seen == 1 && strcmp(event_id, b->pending) != 0) {
+        b->skipped++;
+        pp_net_log("info", "skip", "room=%s event_id=%s reason=already_handled",
+                   mx_q(r->id, qr, sizeof qr), mx_q(event_id, qe, sizeof qe));
+        return MX_OK;
+    }
+    pp_session *s = mx_room_session(b, r, key);
+    if (!s) return MX_FAIL;
+
+    pp_answer a;
+    memset(&a, 0, sizeof a);
+    const char *text;
+    int trc = 0;
+    if (text_ok) {
+        /* No store in the dialog: the session is saved below, after the
+         * send, with the cursor (see the top of the file). */
+        pp_dialog d = { .rules = b->rules, .store = NULL, .key = key, .session = s };
+        trc = pp_dialog_turn(&d, body, len, &a);
+        text = a.text ? a.text : "Sorry, something went wrong on my side.";
+        if (a.forgot) {   /* delete before saying so; idempotent on a redo */
+            if (pp_store_forget(b->store, key, err, sizeof err) == 0) {
+                text = "Done: I've deleted everything I kept about this conversation.";
+            } else {
+                text = "I couldn't delete what I kept about this conversation; please try again.";
+                pp_net_log("error", "forget", "room=%s error=%s",
+                           mx_q(r->id, qr, sizeof qr), mx_q(err, qe, sizeof qe));
+            }
+        }
+    } else {
+        text = "I can only read text messages. Tell me in words what is going on.";
+    }
+    int rc = mx_send_notice(b, r->id, txn, text, group ? event_id : NULL, group ? sender : NULL);
+    if (rc == MX_FATAL || rc == MX_CANCEL) {
+        pp_answer_clear(&a);
+        return rc;
+    }
+    int src;
+    err[0] = '\0';
+    if (a.forgot) {
+        /* /forget: the rows are gone; only the cursor is saved. */
+        src = pp_store_set_cursor(b->store, last ? "matrix.next_batch" : "matrix.pending",
+                                  last ? next_batch : "");
+    } else {
+        int keep = b->common.keep_transcripts && text_ok;
+        const char *user = a.had_reply && a.reply.input ? a.reply.input : body;
+        src = pp_store_save(b->store, key, s, last ? "matrix.next_batch" : "matrix.pending",
+                            last ? next_batch : "", keep ? user : NULL, keep ? text : NULL,
+                            err, sizeof err);
+    }
+    if (src) pp_net_log("error", "store", "room=%s event_id=%s error=%s",
+                        mx_q(r->id, qr, sizeof qr), mx_q(event_id, qe, sizeof qe),
+                        mx_q(err, qe, sizeof qe));
+    if (last && !src) pp_store_set_cursor(b->store, "matrix.pending", "");
+    b->answered++;
+    char tq[600] = "";
+    if (b->log_text) {
+        char t1[256];
+        snprintf(tq, sizeof tq, " text=%s", mx_q(body, t1, sizeof t1));
+    }
+    pp_net_log(trc == 0 && rc == MX_OK ? "info" : "warn", "reply",
+               "room=%s event_id=%s rule=%s send=%s latency_ms=%llu%s",
+               mx_q(r->id, qr, sizeof qr), mx_q(event_id, qe, sizeof qe),
+               a.had_reply && a.reply.rule ? a.reply.rule : "-",
+               rc == MX_OK ? "ok" : "refused",
+               (unsigned long long)(pp_net_now_ms() - t0), tq);
+    pp_answer_clear(&a);
+    return MX_OK;
+}
+
+/* ---- invites ---------------------------------------------------------------- */
+
+static int mx_allowed(const mx_bot *b, const char *user)
+{
+    if (b->n_allow == 0) return 1;
+    for (size_t i = 0; i < b->n_allow; i++)
+        if (fnmatch(b->allow[i], user, 0) == 0) return 1;
+    return 0;
+}
+
+static int mx_handle_invite(mx_bot *b, const char *room_id, json_t *room)
+{
+    json_t *evs = json_object_get(json_object_get(room, "invite_state"), "events");
+    const char *inviter = NULL;
+    size_t i;
+    json_t *ev;
+    char qr[300], qu[300];
+    json_array_foreach(evs, i, ev) {
+        const char *t = mx_json_str(ev, "type"), *sk = mx_json_str(ev, "state_key");
+        const char *mem = mx_json_str(json_object_get(ev, "content"), "membership");
+        if (t && sk && mem && strcmp(t, "m.room.member") == 0 &&
+            strcmp(sk, b->user_id) == 0 && strcmp(mem, "invite") == 0)
+            inviter = mx_json_str(ev, "sender");
+    }
+    if (!inviter || !mx_id_ok(inviter) || !mx_allowed(b, inviter)) {
+        pp_net_log("info", "invite", "room=%s inviter=%s action=decline",
+                   mx_q(room_id, qr, sizeof qr), mx_q(inviter, qu, sizeof qu));
+        return mx_leave(b, room_id, "not_allowed");
+    }
+    char path[1024];
+    json_t *body = json_object();
+    mx_room_path(room_id, "join", path, sizeof path);
+    int rc = mx_call(b, b->api_net, "POST", path, NULL, body, 0, 1, NULL, NULL, 0);
+    json_decref(body);
+    pp_net_log(rc == MX_OK ? "info" : "warn", "invite", "room=%s inviter=%s action=join status=%d",
+               mx_q(room_id, qr, sizeof qr), mx_q(inviter, qu, sizeof qu), rc);
+    if (rc == MX_OK) {
+        mx_room *r = mx_room_get(b, room_id, 1);
+        if (r) r->members = -1;
+    }
+    return rc == MX_FATAL || rc == MX_CANCEL ? rc : MX_OK;
+}
+
+/* ---- encrypted rooms ---------------------------------------------------------- */
+
+static int mx_tell_encrypted(mx_bot *b, mx_room *r)
+{
+    if (r->e2e_told) return MX_OK;
+    char name[64], txn[64], v[8], q[300];
+    uint64_t h = mx_fnv(r->id);
+    snprintf(name, sizeof name, "matrix.e2e.%016llx", (unsigned long long)h);
+    snprintf(txn, sizeof txn, "pp.e2e.%016llx", (unsigned long long)h);
+    if (pp_store_get_cursor(b->store, name, v, sizeof v) == 1) {
+        r->e2e_told = 1;
+        return MX_OK;
+    }
+    int rc = mx_send_notice(b, r->id, txn,
+        "This room is end-to-end encrypted, and I cannot read encrypted messages yet, "
+        "so I will not see what you write here. If you want to talk, invite me to a "
+        "room without encryption.", NULL, NULL);
+    if (rc == MX_FATAL || rc == MX_CANCEL) return rc;
+    pp_store_set_cursor(b->store, name, "1");
+    r->e2e_told = 1;
+    pp_net_log("info", "encrypted_room", "room=%s action=told", mx_q(r->id, q, sizeof q));
+    return MX_OK;
+}
+
+/* ---- one sync batch ------------------------------------------------------------ */
+
+typedef struct mx_item {
+    char room_id[MX_MAX_ID + 1];
+    json_t *ev;
+    int group;
+    int text_ok;
+} mx_item;
+
+/* Handle the joined-room part of a batch: bookkeeping first, then the list
+ * of messages to answer (so the last one can carry next_batch). */
+static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
+{
+    const char *next_batch = mx_json_str(sync, "next_batch");
+    char qr[300];
+    if (!next_batch || strlen(next_batch) >= sizeof b->since) return MX_FAIL;
+    json_t *rooms = json_object_get(sync, "rooms");
+    const char *rid;
+    json_t *room;
+    int rc;
+
+    json_object_foreach(json_object_get(rooms, "invite"), rid, room) {
+        if (!mx_id_ok(rid)) continue;
+        rc = mx_handle_invite(b, rid, room);
+        if (rc == MX_FATAL || rc == MX_CANCEL) return rc;
+    }
+    json_object_foreach(json_object_get(rooms, "leave"), rid, room) {
+        if (!mx_id_ok(rid)) continue;
+        pp_net_log("info", "left", "room=%s", mx_q(rid, qr, sizeof qr));
+        mx_room_drop(b, rid);
+    }
+
+    mx_item *items = NULL;
+    size_t n_items = 0, cap_items = 0;
+    rc = MX_OK;
+    json_object_foreach(json_object_get(rooms, "join"), rid, room) {
+        if (!mx_id_ok(rid)) continue;
+        mx_room *r = mx_room_get(b, rid, 1);
+        if (!r) { rc = MX_FAIL; break; }
+        int member_change = 0;
+        json_t *summary = json_object_get(room, "summary");
+        json_t *cnt = json_object_get(summary, "m.joined_member_count");
+        json_t *state = json_object_get(json_object_get(room, "state"), "events");
+        json_t *tl = json_object_get(json_object_get(room, "timeline"), "events");
+        size_t i;
+        json_t *ev;
+        json_array_foreach(state, i, ev) {
+            const char *t = mx_json_str(ev, "type");
+            if (t && strcmp(t, "m.room.encryption") == 0) r->encrypted = 1;
+            if (t && strcmp(t, "m.room.member") == 0) member_change = 1;
+        }
+        /* Messages sent before our own join in this timeline predate us. */
+        size_t from = 0;
+        json_array_foreach(tl, i, ev) {
+            const char *t = mx_json_str(ev, "type"), *sk = mx_json_str(ev, "state_key");
+            if (!t) continue;
+            if (strcmp(t, "m.room.member") == 0) {
+                member_change = 1;
+                const char *mem = mx_json_str(json_object_get(ev, "content"), "membership");
+                if (sk && mem && strcmp(sk, b->user_id) == 0 && strcmp(mem, "join") == 0)
+                    from = i + 1;
+            }
+            if (strcmp(t, "m.room.encryption") == 0) r->encrypted = 1;
+        }
+        if (member_change) r->members = -1;
+        if (json_is_integer(cnt)) r->members = (int)json_integer_value(cnt);
+        json_array_foreach(tl, i, ev) {
+            if (i < from || first_run) continue;
+            const char *t = mx_json_str(ev, "type"), *sender = mx_json_str(ev, "sender");
+            const char *eid = mx_json_str(ev, "event_id");
+            if (!t || !sender || !mx_id_ok(eid) || strcmp(sender, b->user_id) == 0) continue;
+            if (strcmp(t, "m.room.encrypted") == 0) { r->encrypted = 1; continue; }
+            if (strcmp(t, "m.room.message") != 0) continue;
+            json_t *content = json_object_get(ev, "content");
+            const char *mt = mx_json_str(content, "msgtype");
+            json_t *bj = json_object_get(content, "body");
+            if (!mt || strcmp(mt, "m.notice") == 0) continue;          /* other bots */
+            json_t *rel = json_object_get(content, "m.relates_to");
+            const char *rt = mx_json_str(rel, "rel_type");
+            if (rt && strcmp(rt, "m.replace") == 0) continue;          /* edits */
+            int text_ok = (strcmp(mt, "m.text") == 0 || strcmp(mt, "m.emote") == 0) &&
+                          json_is_string(bj);
+            int members = mx_room_members(b, r);
+            if (members == MX_FATAL || members == MX_CANCEL) { rc = members; break; }
+            int group = members < 0 || members > 2;
+            if (group) {
+                const char *body = json_is_string(bj) ? json_string_value(bj) : "";
+                size_t blen = json_is_string(bj) ? json_string_length(bj) : 0;
+                if (!text_ok || !mx_mentioned(b, content, body, blen)) continue;
+            }
+            if (n_items == cap_items) {
+                size_t nc = cap_items ? cap_items * 2 : 16;
+                mx_item *ni = realloc(items, nc * sizeof *ni);
+                if (!ni) { rc = MX_FAIL; break; }
+                items = ni;
+                cap_items = nc;
+            }
+            mx_item *it = &items[n_items++];
+            snprintf(it->room_id, sizeof it->room_id, "%s", rid);
+            it->ev = ev;
+            it->group = group;
+            it->text_ok = text_ok;
+        }
+        if (rc != MX_OK) break;
+        if (r->encrypted && !first_run) {
+            rc = mx_tell_encrypted(b, r);
+            if (rc == MX_FATAL || rc == MX_CANCEL) break;
+            rc = MX_OK;
+        }
+        if (member_change) {
+            int m = mx_room_members(b, r);
+            if (m == MX_FATAL || m == MX_CANCEL) { rc = m; break; }
+            if (m == 1) {   /* only us */
+                rc = mx_leave(b, rid, "alone");
+                if (rc == MX_FATAL || rc == MX_CANCEL) break;
+                rc = MX_OK;
+            }
+        }
+    }
+
+    int cursor_saved = 0;
+    for (size_t k = 0; rc == MX_OK && k < n_items; k++) {
+        if (mx_stop) { rc = MX_CANCEL; break; }
+        mx_room *r = mx_room_get(b, items[k].room_id, 1);
+        if (!r) { rc = MX_FAIL; break; }
+        json_t *ev = items[k].ev;
+        json_t *content = json_object_get(ev, "content");
+        json_t *bj = json_object_get(content, "body");
+        const char *body = json_is_string(bj) ? json_string_value(bj) : "";
+        size_t blen = json_is_string(bj) ? json_string_length(bj) : 0;
+        size_t off = items[k].group ? mx_strip_mention(b, body, blen) : 0;
+        int last = k + 1 == n_items;
+        rc = mx_handle_message(b, r, mx_json_str(ev, "event_id"), mx_json_str(ev, "sender"),
+                               body + off, blen - off, items[k].group, items[k].text_ok,
+                               last, next_batch);
+        if (rc == MX_FAIL) rc = MX_OK;   /* logged; go on with the rest */
+        if (last && rc == MX_OK) cursor_saved = 1;
+    }
+    free(items);
+    if (rc != MX_OK) return rc;
+    if (!cursor_saved && pp_store_set_cursor(b->store, "matrix.next_batch", next_batch) != 0)
+        pp_net_log("error", "store", "error=\"cannot save next_batch\"");
+    snprintf(b->since, sizeof b->since, "%s", next_batch);
+    b->pending[0] = '\0';
+    return MX_OK;
+}
+
+/* ---- the loop --------------------------------------------------------------- */
+
+static int mx_reload(mx_bot *b)
+{
+    pp_ruleset *rs = pp_cli_load_rules(&b->common);   /* prints every error */
+    if (!rs) {
+        pp_net_log("error", "reload", "status=failed action=keep_old_rules");
+        return -1;
+    }
+    pp_rules_free(b->rules);
+    b->rules = rs;
+    pp_net_log("info", "reload", "status=ok rules=%zu", pp_rules_count(rs));
+    return 0;
+}
+
+static int mx_run(mx_bot *b)
+{
+    json_t *j = NULL;
+    char errc[64], q[300];
+    int rc = mx_call(b, b->api_net, "GET", "/account/whoami", NULL, NULL, 0, 1, &j, errc, sizeof errc);
+    if (rc == MX_FATAL) return mx_fatal_token();
+    if (rc == MX_CANCEL) return 0;
+    const char *uid = mx_json_str(j, "user_id");
+    if (rc != MX_OK || !mx_id_ok(uid) || uid[0] != '@' || !strchr(uid, ':')) {
+        json_decref(j);
+        fprintf(stderr, "pushpull matrix: account/whoami failed (%s); is --homeserver right?\n",
+                errc[0] ? errc : "no user id");
+        return 1;
+    }
+    snprintf(b->user_id, sizeof b->user_id, "%s", uid);
+    json_decref(j);
+    const char *colon = strchr(b->user_id, ':');
+    snprintf(b->localpart, sizeof b->localpart, "%.*s", (int)(colon - b->user_id - 1), b->user_id + 1);
+    {
+        char path[1024], esc[3 * MX_MAX_ID + 1];
+        mx_escape(b->user_id, esc, sizeof esc);
+        snprintf(path, sizeof path, "/profile/%s", esc);
+        if (mx_call(b, b->api_net, "GET", path, NULL, NULL, 0, 0, &j, NULL, 0) == MX_OK) {
+            const char *dn = mx_json_str(j, "displayname");
+            if (dn && strlen(dn) < sizeof b->displayname)
+                snprintf(b->displayname, sizeof b->displayname, "%s", dn);
+        }
+        json_decref(j);
+        j = NULL;
+    }
+    int have = pp_store_get_cursor(b->store, "matrix.next_batch", b->since, sizeof b->since);
+    if (have != 1) b->since[0] = '\0';
+    if (pp_store_get_cursor(b->store, "matrix.pending", b->pending, sizeof b->pending) != 1)
+        b->pending[0] = '\0';
+    pp_net_log("info", "start", "user=%s resume=%s allow=%zu",
+               mx_q(b->user_id, q, sizeof q), b->since[0] ? "yes" : "no", b->n_allow);
+
+    int status = 0;
+    while (!mx_stop) {
+        if (mx_hup) { mx_hup = 0; mx_reload(b); }
+        mx_wake = 0;
+        if (mx_stop) break;
+        if (mx_hup) continue;
+        int first_run = b->since[0] == '\0';
+        char filter[512], efilter[1600], esince[3 * sizeof b->since], query[8192];
+        snprintf(filter, sizeof filter,
+                 "{\"room\":{\"timeline\":{\"types\":[\"m.room.message\",\"m.room.encrypted\","
+                 "\"m.room.member\",\"m.room.encryption\"],\"limit\":%d},"
+                 "\"state\":{\"types\":[\"m.room.member\",\"m.room.encryption\"]},"
+                 "\"ephemeral\":{\"types\":[]},\"account_data\":{\"types\":[]}},"
+                 "\"presence\":{\"types\":[]},\"account_data\":{\"types\":[]}}",
+                 b->timeline_limit);
+        if (mx_escape(filter, efilter, sizeof efilter) ||
+            mx_escape(b->since, esince, sizeof esince)) { status = 1; break; }
+        long tmo = first_run ? 0 : b->sync_timeout_ms;
+        snprintf(query, sizeof query, "timeout=%ld&filter=%s%s%s", tmo, efilter,
+                 first_run ? "" : "&since=", first_run ? "" : esince);
+        rc = mx_call(b, b->sync_net, "GET", "/sync", query, NULL, tmo + 15000, 1, &j, errc, sizeof errc);
+        if (rc == MX_FATAL) { status = mx_fatal_token(); break; }
+        if (rc == MX_CANCEL) continue;     /* a signal: the loop head decides */
+        if (rc != MX_OK) {
+            if (strcmp(errc, "TOO_BIG") == 0 && b->timeline_limit > 1) b->timeline_limit /= 2;
+            if (!first_run && (strcmp(errc, "M_UNKNOWN_POS") == 0 ||
+                               strcmp(errc, "M_INVALID_PARAM") == 0)) {
+                /* The server forgot our position: start over (the handled
+                 * event marks keep old messages from being answered). */
+                pp_net_log("warn", "sync", "error=%s action=restart_from_scratch", errc);
+                b->since[0] = '\0';
+            }
+            if (mx_sleep(pp_net_backoff_ms(3, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng))) break;
+            continue;
+        }
+        rc = mx_handle_batch(b, j, first_run);
+        json_decref(j);
+        j = NULL;
+        if (rc == MX_FATAL) { status = mx_fatal_token(); break; }
+        if (rc == MX_FAIL) {
+            pp_net_log("warn", "sync", "error=\"malformed batch\"");
+            if (mx_sleep(pp_net_backoff_ms(3, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng))) break;
+        }
+            }
+    pp_net_log("info", "stop", "answered=%lu skipped=%lu status=%d", b->answered, b->skipped, status);
+    return status;
+}
+
+/* ---- options, token, login ------------------------------------------------------ */
+
+static void mx_usage(FILE *f)
+{
+    fprintf(f,
+        "usage: pushpull matrix --homeserver URL [--token-file FILE] [--allow GLOB]...\n"
+        "                       [--sync-timeout MS] [--log-text] [common options]\n"
+        "       pushpull matrix login --homeserver URL --user USER --password-file FILE\n"
+        "                             --token-file OUT\n"
+        "The access token comes from MATRIX_ACCESS_TOKEN or --token-file.\n"
+        "--allow '@*:example.org' joins only invites from matching users (default: all).\n"
+        "Common options: --rules DIR --responses DIR --region R --state PATH\n"
+        "                --keep-transcripts.  See docs/matrix.md.\n");
+}
+
+/* Read the first line of a small file into a malloc'd string. */
+static char *mx_read_secret(const char *path, const char *what)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "pushpull matrix: cannot open %s file %s: %s\n", what, path, strerror(errno));
+        return NULL;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && (sb.st_mode & 077))
+        fprintf(stderr, "pushpull matrix: warning: %s file %s is readable by others "
+                "(chmod 600 it)\n", what, path);
+    char buf[MX_MAX_TOKEN + 2];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n < 0) {
+        fprintf(stderr, "pushpull matrix: cannot read %s file %s\n", what, path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if ((size_t)n >= sizeof buf - 1 && strlen(buf) >= MX_MAX_TOKEN) {
+        fprintf(stderr, "pushpull matrix: %s file %s is too long\n", what, path);
+        return NULL;
+    }
+    return strdup(buf);
+}
+
+static int mx_token_ok(const char *t)
+{
+    if (!t || !*t || strlen(t) > MX_MAX_TOKEN) return 0;
+    for (; *t; t++)
+        if ((unsigned char)*t <= 0x20 || (unsigned char)*t >= 0x7f) return 0;
+    return 1;
+}
+
+static int mx_set_homeserver(mx_bot *b, const char *url)
+{
+    size_t n = strlen(url);
+    if ((strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
+        n >= sizeof b->base - 1) {
+        fprintf(stderr, "pushpull matrix: --homeserver must be an http:// or https:// URL\n");
+        return -1;
+    }
+    while (n > 0 && url[n - 1] == '/') n--;
+    snprintf(b->base, sizeof b->base, "%.*s", (int)n, url);
+    for (const char *p = b->base; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == '?' || *p == '#') {
+            fprintf(stderr, "pushpull matrix: --homeserver has characters a base URL cannot have\n");
+            return -1;
+        }
+    return 0;
+}
+
+static int mx_login(int argc, char **argv)
+{
+    const char *hs = NULL, *user = NULL, *pwfile = NULL, *out = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dst = strcmp(a, "--homeserver") == 0 ? &hs : strcmp(a, "--user") == 0 ? &user
+                         : strcmp(a, "--password-file") == 0 ? &pwfile
+                         : strcmp(a, "--token-file") == 0 ? &out : NULL;
+        if (!dst || i + 1 >= argc) { mx_usage(stderr); return 2; }
+        *dst = argv[++i];
+    }
+    if (!hs || !user || !pwfile || !out) { mx_usage(stderr); return 2; }
+    mx_bot *b = calloc(1, sizeof *b);
+    if (!b) return 1;
+    int status = 1;
+    char err[256], *pw = NULL;
+    json_t *j = NULL, *req = NULL;
+    if (mx_set_homeserver(b, hs)) { status = 2; goto done; }
+    if (!(pw = mx_read_secret(pwfile, "password"))) goto done;
+    if (pp_net_global_init() != 0) goto done;
+    b->api_net = pp_net_new(NULL, err, sizeof err);
+    if (!b->api_net) { fprintf(stderr, "pushpull matrix: %s\n", err); goto done_net; }
+    pp_net_set_secret(b->api_net, pw);
+    pp_net_rng_seed(&b->rng, (uint64_t)time(NULL) ^ (uint64_t)getpid());
+    snprintf(b->auth, sizeof b->auth, "X-Pushpull: login");
+    req = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s}", "type", "m.login.password",
+                    "identifier", "type", "m.id.user", "user", user, "password", pw,
+                    "initial_device_display_name", "pushpull bot");
+    char errc[64];
+    int rc = req ? mx_call(b, b->api_net, "POST", "/login", NULL, req, 0, 1, &j, errc, sizeof errc)
+                 : MX_FAIL;
+    const char *tok = mx_json_str(j, "access_token"), *uid = mx_json_str(j, "user_id");
+    if (rc != MX_OK || !mx_token_ok(tok)) {
+        fprintf(stderr, "pushpull matrix: login failed (%s)\n", errc[0] ? errc : "no access token");
+        goto done_net;
+    }
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp%ld", out, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "pushpull matrix: cannot create %s: %s\n", tmp, strerror(errno));
+        goto done_net;
+    }
+    size_t tl = strlen(tok);
+    int ok = fchmod(fd, 0600) == 0 && write(fd, tok, tl) == (ssize_t)tl &&
+             write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, out) != 0) {
+        fprintf(stderr, "pushpull matrix: cannot write %s: %s\n", out, strerror(errno));
+        unlink(tmp);
+        goto done_net;
+    }
+    printf("logged in as %s; the access token is in %s (mode 0600)\n", uid ? uid : user, out);
+    status = 0;
+done_net:
+    pp_net_free(b->api_net);
+    pp_net_global_cleanup();
+done:
+    json_decref(j);
+    json_decref(req);
+    if (pw) { memset(pw, 0, strlen(pw)); free(pw); }
+    free(b);
+    return status;
+}
+
+int pp_cmd_matrix(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "login") == 0) return mx_login(argc - 1, argv + 1);
+    mx_bot *b = calloc(1, sizeof *b);
+    if (!b) return 1;
+    b->sync_timeout_ms = 30000;
+    b->timeline_limit = 50;
+    const char *hs = NULL, *token_file = NULL;
+    int status = 2;
+    for (int i = 1; i < argc; i++) {
+        int c = pp_cli_common_opt(&b->common, argc, argv, &i);
+        if (c < 0) goto out;
+        if (c > 0) continue;
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { mx_usage(stdout); status = 0; goto out; }
+        if (strcmp(a, "--version") == 0) { printf("pushpull %s\n", PP_VERSION); status = 0; goto out; }
+        if (strcmp(a, "--log-text") == 0) { b->log_text = 1; continue; }
+        if (i + 1 >= argc) { mx_usage(stderr); goto out; }
+        if (strcmp(a, "--homeserver") == 0) hs = argv[++i];
+        else if (strcmp(a, "--token-file") == 0) token_file = argv[++i];
+        else if (strcmp(a, "--allow") == 0) {
+            if (b->n_allow == MX_MAX_ALLOW) {
+                fprintf(stderr, "pushpull matrix: at most %d --allow patterns\n", MX_MAX_ALLOW);
+                goto out;
+            }
+            b->allow[b->n_allow++] = argv[++i];
+        } else if (strcmp(a, "--sync-timeout") == 0) {
+            char *end;
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 0 || v > 300000) {
+                fprintf(stderr, "pushpull matrix: --sync-timeout wants 0..300000 ms\n");
+                goto out;
+            }
+            b->sync_timeout_ms = v;
+        } else { mx_usage(stderr); goto out; }
+    }
+    if (!hs) { fprintf(stderr, "pushpull matrix: --homeserver URL is required\n"); goto out; }
+    if (mx_set_homeserver(b, hs)) goto out;
+    if (b->common.no_state) {
+        fprintf(stderr, "pushpull matrix: the bot needs its state file (no --no-state)\n");
+        goto out;
+    }
+    status = 1;
+    if (token_file) b->token = mx_read_secret(token_file, "token");
+    else if (getenv("MATRIX_ACCESS_TOKEN")) b->token = strdup(getenv("MATRIX_ACCESS_TOKEN"));
+    else {
+        fprintf(stderr, "pushpull matrix: no access token: set MATRIX_ACCESS_TOKEN or use "
+                "--token-file (see `pushpull matrix login`)\n");
+        status = 2;
+        goto out;
+    }
+    if (!mx_token_ok(b->token)) {
+        fprintf(stderr, "pushpull matrix: the access token is empty or has characters a token cannot have\n");
+        goto out;
+    }
+    snprintf(b->auth, sizeof b->auth, "Authorization: Bearer %s", b->token);
+
+    char err[512];
+    b->rules = pp_cli_load_rules(&b->common);
+    if (!b->rules) goto out;
+    b->store = pp_store_open(b->common.state_path, err, sizeof err);
+    if (!b->store) { fprintf(stderr, "pushpull matrix: %s\n", err); goto out; }
+    pp_store_keep_transcripts(b->store, b->common.keep_transcripts);
+    if (pp_net_global_init() != 0) { fprintf(stderr, "pushpull matrix: curl init failed\n"); goto out; }
+    pp_net_opts so = { 0 };
+    so.timeout_ms = 30000;
+    b->sync_net = pp_net_new(&so, err, sizeof err);
+    b->api_net = b->sync_net ? pp_net_new(&so, err, sizeof err) : NULL;
+    if (!b->api_net) { fprintf(stderr, "pushpull matrix: %s\n", err); goto out_net; }
+    pp_net_set_secret(b->sync_net, b->token);
+    pp_net_set_secret(b->api_net, b->token);
+    pp_net_set_cancel(b->sync_net, &mx_wake);
+    pp_net_rng_seed(&b->rng, (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16));
+    pp_net_bucket_init(&b->sends, 5, 1, 10, pp_net_now_ms());
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = mx_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    status = mx_run(b);
+out_net:
+    pp_net_free(b->sync_net);
+    pp_net_free(b->api_net);
+    pp_net_global_cleanup();
+out:
+    for (size_t i = 0; i < b->n_rooms; i++) {
+        free(b->rooms[i].id);
+        pp_session_free(b->rooms[i].session);
+    }
+    free(b->rooms);
+    pp_store_close(b->store);
+    pp_rules_free(b->rules);
+    if (b->token) { memset(b->token, 0, strlen(b->token)); free(b->token); }
+    memset(b->auth, 0, sizeof b->auth);
+    free(b);
+    return status;
+}
