@@ -404,12 +404,24 @@ pp_store *pp_store_open(const char *path, char *err, size_t errlen)
 
     /* WAL (readers never block the writer), durable against a process
      * crash with synchronous=NORMAL; deleted rows are zeroed (/forget). */
-    sqlite3_stmt *stmt;
-    if (prepare(st, &stmt, "PRAGMA journal_mode = WAL", err, errlen)) goto fail;
-    rc = sqlite3_step(stmt);
-    const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(stmt, 0) : NULL;
-    int wal = mode && strcmp((const char *)mode, "wal") == 0;
-    sqlite3_finalize(stmt);
+    /* The mode is kept in the file: most opens find WAL already on.  A
+     * switch needs an exclusive lock that SQLite does not wait for with the
+     * busy handler, so when another process is writing, retry for up to the
+     * busy timeout. */
+    int wal = 0;
+    for (int attempt = 0; !wal && attempt * 50 <= STORE_BUSY_MS; attempt++) {
+        sqlite3_stmt *stmt;
+        if (attempt) sqlite3_sleep(50);
+        if (prepare(st, &stmt, attempt ? "PRAGMA journal_mode = WAL" : "PRAGMA journal_mode",
+                    err, errlen))
+            goto fail;
+        rc = sqlite3_step(stmt);
+        const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(stmt, 0) : NULL;
+        wal = mode && strcmp((const char *)mode, "wal") == 0;
+        sqlite3_finalize(stmt);
+        if (!wal && rc != SQLITE_ROW && (rc & 0xFF) != SQLITE_BUSY && (rc & 0xFF) != SQLITE_LOCKED)
+            break;
+    }
     if (!wal) {
         fail_db(st, err, errlen, "cannot switch to WAL mode");
         goto fail;
