@@ -7,8 +7,8 @@
 #   make bench      the speed benchmark (bench/results.json)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
-# Sources are found by wildcard: engine/*.c and bots/*.c make the library,
-# cli/*.c the program, tests/unit/*.c one cmocka binary each, tests/tools/*.c
+# Sources are found by wildcard: engine/*.c, bots/*.c and cli/common.c make
+# the library, the rest of cli/*.c the program, tests/unit/*.c one cmocka binary each, tests/tools/*.c
 # one helper program each (used by tests/*.sh).
 
 PREFIX  ?= /usr/local
@@ -54,8 +54,9 @@ CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -W
 LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(PKG_LIBS) -lutil -lpthread -lm
 
-LIB_SRC   = $(sort $(wildcard engine/*.c bots/*.c))
-CLI_SRC   = $(sort $(wildcard cli/*.c))
+# cli/common.c (the shared options) is in the library: the bots use it too.
+LIB_SRC   = $(sort $(wildcard engine/*.c bots/*.c)) cli/common.c
+CLI_SRC   = $(filter-out cli/common.c,$(sort $(wildcard cli/*.c)))
 UNIT_SRC  = $(sort $(wildcard tests/unit/*.c))
 TOOL_SRC  = $(sort $(wildcard tests/tools/*.c))
 BENCH_SRC = $(sort $(wildcard bench/*.c))
@@ -92,9 +93,9 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(B)/pushpull chat
 
-$(B)/libpushpull.a: $(LIB_OBJ)
+$(B)/libpushpull.a: $(LIB_OBJ) Makefile
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(AR) rcs $@ $(LIB_OBJ)
 
 $(B)/pushpull: $(CLI_OBJ) $(B)/libpushpull.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libpushpull.a $(LDLIBS)

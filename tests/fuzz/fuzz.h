@@ -123,4 +123,27 @@ static inline char *fz_read_file(const char *path, size_t *len)
     return buf;
 }
 
+/* Save s, load it into a new session, save again: both texts must be equal
+ * and the session's state the same.  Returns the loaded copy (caller frees). */
+static inline pp_session *fz_session_roundtrip(const pp_session *s)
+{
+    char *j1 = pp_session_save(s);
+    FUZZ_CHECK(j1 != NULL);
+    pp_session *t = pp_session_new();
+    FUZZ_CHECK(t != NULL);
+    char err[256];
+    int rc = pp_session_load(t, j1, err, sizeof err);
+    if (rc != 0) fprintf(stderr, "saved session does not load: %s\n%s\n", err, j1);
+    FUZZ_CHECK(rc == 0);
+    char *j2 = pp_session_save(t);
+    FUZZ_CHECK(j2 != NULL);
+    if (strcmp(j1, j2) != 0) fprintf(stderr, "round trip differs:\n%s\n%s\n", j1, j2);
+    FUZZ_CHECK(strcmp(j1, j2) == 0);
+    FUZZ_CHECK(pp_session_turns(t) == pp_session_turns(s));
+    FUZZ_CHECK(pp_session_role(t) == pp_session_role(s));
+    free(j1);
+    free(j2);
+    return t;
+}
+
 #endif

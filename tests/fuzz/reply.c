@@ -14,27 +14,6 @@
 
 #define FZ_REPLY_MAX_TURNS 64
 
-static pp_session *fz_reply_roundtrip(pp_session *s)
-{
-    char *j1 = pp_session_save(s);
-    FUZZ_CHECK(j1 != NULL);
-    pp_session *t = pp_session_new();
-    FUZZ_CHECK(t != NULL);
-    char err[256];
-    int rc = pp_session_load(t, j1, err, sizeof err);
-    if (rc != 0) fprintf(stderr, "saved session does not load: %s\n%s\n", err, j1);
-    FUZZ_CHECK(rc == 0);
-    char *j2 = pp_session_save(t);
-    FUZZ_CHECK(j2 != NULL);
-    if (strcmp(j1, j2) != 0) fprintf(stderr, "round trip differs:\n%s\n%s\n", j1, j2);
-    FUZZ_CHECK(strcmp(j1, j2) == 0);
-    FUZZ_CHECK(pp_session_turns(t) == pp_session_turns(s));
-    FUZZ_CHECK(pp_session_role(t) == pp_session_role(s));
-    free(j1);
-    free(j2);
-    pp_session_free(s);
-    return t;
-}
 
 FUZZ_ENTRY(reply)
 {
@@ -63,7 +42,9 @@ FUZZ_ENTRY(reply)
         pp_answer_clear(&a);
         turns++;
         if (turns % 3 == 0) {
-            s = fz_reply_roundtrip(s);
+            pp_session *t = fz_session_roundtrip(s);
+            pp_session_free(s);
+            s = t;
             d.session = s;
         }
         if (!nl) break;

@@ -21,22 +21,6 @@
 
 #include <dirent.h>
 
-/* telegram.o (pulled in for pp_tg_split) also holds pp_cmd_telegram(),
- * which uses the CLI's option helpers from cli/common.c, linked into the
- * program, not the library.  Never called here: they only satisfy the
- * linker and abort loudly if ever reached. */
-#include "../../cli/cli.h"
-int pp_cli_common_opt(pp_cli_common *c, int argc, char **argv, int *i)
-{
-    (void)c; (void)argc; (void)argv; (void)i;
-    abort();
-}
-pp_ruleset *pp_cli_load_rules(const pp_cli_common *c)
-{
-    (void)c;
-    abort();
-}
-
 typedef int (*fz_entry)(const uint8_t *, size_t);
 
 static const struct { const char *name; fz_entry one; } replay_targets[] = {

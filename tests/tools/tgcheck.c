@@ -9,22 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* telegram.o also holds pp_cmd_telegram(), which uses the CLI's option
- * helpers (cli/common.c, linked into the program, not the library).  This
- * checker never runs the command; these only satisfy the linker and fail
- * loudly if ever called. */
-#include "../../cli/cli.h"
-int pp_cli_common_opt(pp_cli_common *c, int argc, char **argv, int *i)
-{
-    (void)c; (void)argc; (void)argv; (void)i;
-    abort();
-}
-pp_ruleset *pp_cli_load_rules(const pp_cli_common *c)
-{
-    (void)c;
-    abort();
-}
-
 static int failures;
 
 #define CHECK(cond, ...) do { if (!(cond)) { failures++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
