@@ -58,27 +58,6 @@ static int print_json(const pp_reframe_result *r)
     return rc;
 }
 
-static void print_plain(const pp_reframe_result *r)
-{
-    if (r->horsemen) {
-        printf("Found:");
-        const char *sep = " ";
-        for (unsigned bit = 1; bit <= PP_HORSEMAN_STONEWALLING; bit <<= 1)
-            if (r->horsemen & bit) {
-                printf("%s%s", sep, pp_horseman_name(bit));
-                sep = ", ";
-            }
-        printf("\n");
-    } else if (!r->already_gentle) {
-        printf("Found: no blame\n");
-    }
-    for (size_t i = 0; i < r->n_notes; i++)
-        printf("- %s\n", r->notes[i]);
-    if (r->already_gentle)
-        printf("Keep saying:\n  %s\n", r->rewrite);
-    else
-        printf("Try saying:\n  %s\n", r->rewrite);
-}
 
 static int one(const char *text, size_t len, int json, int *first)
 {
@@ -95,7 +74,9 @@ static int one(const char *text, size_t len, int json, int *first)
     } else {
         if (!*first)
             printf("\n");
-        print_plain(&r);
+        char *text = pp_reframe_format(&r);
+        if (text) puts(text);
+        free(text);
     }
     *first = 0;
     pp_reframe_clear(&r);

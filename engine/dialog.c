@@ -80,15 +80,10 @@ static void reframe_text(pp_buf *b, const char *args, size_t n)
         pp_buf_adds(b, "Sorry, I couldn't work on that sentence.");
         return;
     }
-    for (size_t i = 0; i < r.n_notes; i++) {
-        pp_buf_adds(b, r.notes[i]);
-        pp_buf_adds(b, "\n");
-    }
-    if (!r.already_gentle && r.rewrite && r.rewrite[0]) {
-        pp_buf_adds(b, r.template_only ? "You could fill in: " : "Try saying: ");
-        pp_buf_adds(b, r.rewrite);
-    }
-    while (b->len > 0 && b->s[b->len - 1] == '\n') b->s[--b->len] = '\0';
+    char *text = pp_reframe_format(&r);
+    if (text) pp_buf_adds(b, text);
+    else b->oom = 1;
+    free(text);
     pp_reframe_clear(&r);
 }
 

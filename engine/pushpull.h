@@ -220,6 +220,10 @@ typedef struct pp_reframe_result {
 int pp_reframe(const char *bytes, size_t len, pp_reframe_result *out);
 void pp_reframe_clear(pp_reframe_result *r);
 const char *pp_horseman_name(unsigned bit);  /* "criticism", ... */
+/* The result as text for people: what was found, one line per note, then
+ * the rewrite ("Try saying:") or the praise ("Keep saying:").  malloc'd;
+ * NULL when out of memory.  Used by `pushpull reframe` and /reframe. */
+char *pp_reframe_format(const pp_reframe_result *r);
 
 /* ---- the state store (SQLite) ------------------------------------------ */
 

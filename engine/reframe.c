@@ -17,6 +17,7 @@
  */
 #include "pushpull.h"
 #include "reframe_words.h"
+#include "internal.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -210,6 +211,27 @@ const char *pp_horseman_name(unsigned bit)
     case PP_HORSEMAN_STONEWALLING: return "stonewalling";
     default: return "";
     }
+}
+
+char *pp_reframe_format(const pp_reframe_result *r)
+{
+    pp_buf b = {0};
+    if (r->horsemen) {
+        pp_buf_adds(&b, "Found:");
+        const char *sep = " ";
+        for (unsigned bit = 1; bit <= PP_HORSEMAN_STONEWALLING; bit <<= 1)
+            if (r->horsemen & bit) {
+                pp_buf_addf(&b, "%s%s", sep, pp_horseman_name(bit));
+                sep = ", ";
+            }
+        pp_buf_adds(&b, "\n");
+    } else if (!r->already_gentle) {
+        pp_buf_adds(&b, "Found: no blame\n");
+    }
+    for (size_t i = 0; i < r->n_notes; i++) pp_buf_addf(&b, "- %s\n", r->notes[i]);
+    pp_buf_addf(&b, "%s\n  %s", r->already_gentle ? "Keep saying:" : "Try saying:",
+                r->rewrite ? r->rewrite : "");
+    return pp_buf_take(&b);
 }
 
 void pp_reframe_clear(pp_reframe_result *r)

@@ -402,6 +402,11 @@ static void test_dialog_commands(void **state)
     pp_dialog_turn(&d, "/reset", 6, &a);
     assert_null(pp_session_framework(s));
     pp_answer_clear(&a);
+    const char *rf = "/reframe You never plan anything for us";
+    pp_dialog_turn(&d, rf, strlen(rf), &a);                  /* same layout as `pushpull reframe` */
+    assert_non_null(strstr(a.text, "Found: criticism\n"));
+    assert_non_null(strstr(a.text, "Try saying:\n  I feel"));
+    pp_answer_clear(&a);
     pp_dialog_turn(&d, "/frobnicate", 11, &a);
     assert_non_null(strstr(a.text, "/help"));
     pp_answer_clear(&a);
