@@ -94,6 +94,16 @@ typedef struct pp_used {
 
 enum { PP_PRONOUN_UNKNOWN = 0, PP_PRONOUN_HE, PP_PRONOUN_SHE, PP_PRONOUN_THEY };
 
+/* A session's working memory for matching: made for one rule set (uid)
+ * and rebuilt when the set changes (SIGHUP).  Belongs to the process, not
+ * the conversation: reset and load keep it. */
+typedef struct pp_work {
+    uint64_t uid;
+    pp_index_scratch *index;
+    pcre2_match_data *md;
+    uint32_t *cand;           /* room for every pattern of the set */
+} pp_work;
+
 struct pp_session {
     pp_role role;
     char framework[PP_ID_MAX];
@@ -107,12 +117,7 @@ struct pp_session {
     char why[1024];
     pp_used used[PP_SESSION_SETS];
     size_t n_used;
-    /* scratch, never saved */
-    uint64_t scratch_uid;
-    pp_index_scratch *scratch;
-    pcre2_match_data *md;
-    uint32_t *cand;
-    size_t cand_cap;
+    pp_work work;             /* working memory, never saved */
 };
 
 /* match.c */

@@ -16,25 +16,22 @@
 
 int pp_session_scratch(const pp_ruleset *rs, pp_session *s)
 {
-    if (s->scratch_uid == rs->uid && s->md && s->scratch) return 0;
-    pp_index_scratch_free(s->scratch);
-    pcre2_match_data_free(s->md);
-    free(s->cand);
-    s->scratch = pp_index_scratch_new(rs->index);
-    s->md = pcre2_match_data_create(rs->max_pairs ? rs->max_pairs : 1, NULL);
-    s->cand_cap = rs->n_patterns ? rs->n_patterns : 1;
-    s->cand = malloc(s->cand_cap * sizeof *s->cand);
-    if (!s->scratch || !s->md || !s->cand) {
-        pp_index_scratch_free(s->scratch);
-        pcre2_match_data_free(s->md);
-        free(s->cand);
-        s->scratch = NULL;
-        s->md = NULL;
-        s->cand = NULL;
-        s->scratch_uid = 0;
+    pp_work *w = &s->work;
+    if (w->uid == rs->uid && w->md && w->index) return 0;
+    pp_index_scratch_free(w->index);
+    pcre2_match_data_free(w->md);
+    free(w->cand);
+    w->index = pp_index_scratch_new(rs->index);
+    w->md = pcre2_match_data_create(rs->max_pairs ? rs->max_pairs : 1, NULL);
+    w->cand = malloc((rs->n_patterns ? rs->n_patterns : 1) * sizeof *w->cand);
+    if (!w->index || !w->md || !w->cand) {
+        pp_index_scratch_free(w->index);
+        pcre2_match_data_free(w->md);
+        free(w->cand);
+        memset(w, 0, sizeof *w);
         return PP_ENOMEM;
     }
-    s->scratch_uid = rs->uid;
+    w->uid = rs->uid;
     return 0;
 }
 
@@ -80,10 +77,10 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
     for (int i = 0; i < 3; i++) hit->runner_up[i] = -1;
     int rc = pp_session_scratch(rs, s);
     if (rc) return rc;
-    size_t n = pp_index_candidates(rs->index, s->scratch, text, len, s->cand);
+    size_t n = pp_index_candidates(rs->index, s->work.index, text, len, s->work.cand);
     int best_crisis = 0, best_prio = 0, n_runner = 0;
     for (size_t k = 0; k < n; k++) {
-        uint32_t id = s->cand[k];
+        uint32_t id = s->work.cand[k];
         const pp_pattern *p = &rs->patterns[id];
         const pp_rule *r = &rs->rules[p->rule];
         int crisis = r->role == PP_ROLE_CRISIS;
@@ -94,14 +91,14 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
         }
         if (!after_ok(r, prev_set, prev_fw)) continue;
         rc = pcre2_match(p->code, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK,
-                         s->md, rs->mctx);
+                         s->work.md, rs->mctx);
         if (rc < 0) {
             if (limit_error(rc)) hit->limit_hit = 1;
             continue;
         }
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->work.md);
         size_t start = ov[0], end = ov[1];
-        if (pp_match_unless(rs, r, text, len, s->md, &hit->limit_hit)) continue;
+        if (pp_match_unless(rs, r, text, len, s->work.md, &hit->limit_hit)) continue;
         if (hit->rule < 0 || end - start > hit->end - hit->start) {
             if (hit->rule >= 0 && n_runner < 3) hit->runner_up[n_runner++] = hit->rule;
             hit->rule = p->rule;

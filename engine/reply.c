@@ -82,7 +82,7 @@ static void find_partner(const pp_ruleset *rs, pp_session *s, const pcre2_code *
 {
     PCRE2_UCHAR *sub = NULL;
     PCRE2_SIZE sublen = 0;
-    if (code && pcre2_substring_get_byname(s->md, (PCRE2_SPTR)"partner", &sub, &sublen) == 0) {
+    if (code && pcre2_substring_get_byname(s->work.md, (PCRE2_SPTR)"partner", &sub, &sublen) == 0) {
         pcre2_match_data *md = pcre2_match_data_create(1, NULL);
         if (md) learn_partner(rs, s, (const char *)sub, sublen, md);
         pcre2_match_data_free(md);
@@ -336,9 +336,9 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     const pp_rule *r = hit.rule >= 0 ? &rs->rules[hit.rule] : NULL;
     const pcre2_code *code = NULL;
     if (r) {
-        /* run the winner again so its captures are in s->md */
+        /* run the winner again so its captures are in s->work.md */
         code = rs->patterns[hit.pattern].code;
-        if (pcre2_match(code, (PCRE2_SPTR)text, n, 0, PCRE2_NO_UTF_CHECK, s->md, rs->mctx) < 0)
+        if (pcre2_match(code, (PCRE2_SPTR)text, n, 0, PCRE2_NO_UTF_CHECK, s->work.md, rs->mctx) < 0)
             code = NULL;
     }
     find_partner(rs, s, code, text, n);
@@ -386,7 +386,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         pp_buf_adds(&b, "I didn't catch any words there. What's on your mind?");
     } else if (set && set->n_variants) {
         int vi = pick_variant(s, set, role);
-        fill_ctx c = { rs, s, set, text, n, r ? hit.start : 0, r ? hit.end : 0, code ? s->md : NULL };
+        fill_ctx c = { rs, s, set, text, n, r ? hit.start : 0, r ? hit.end : 0, code ? s->work.md : NULL };
         if (vi >= 0) fill(&b, set->variants[vi].text, &c);
     } else {
         pp_buf_adds(&b, BUILTIN_FALLBACK);

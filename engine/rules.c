@@ -229,7 +229,6 @@ typedef struct loader {
     size_t rules_cap, sets_cap, defines_cap;
     raw_pattern *raw;
     size_t n_raw, raw_cap;
-    int *set_of_rule_pending;
 } loader;
 
 static int add_raw(loader *L, const char *src, int rule, int line, int is_unless)

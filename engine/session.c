@@ -25,9 +25,9 @@ pp_session *pp_session_new(void)
 void pp_session_free(pp_session *s)
 {
     if (!s) return;
-    pp_index_scratch_free(s->scratch);
-    pcre2_match_data_free(s->md);
-    free(s->cand);
+    pp_index_scratch_free(s->work.index);
+    pcre2_match_data_free(s->work.md);
+    free(s->work.cand);
     free(s);
 }
 
@@ -35,19 +35,11 @@ void pp_session_reset(pp_session *s)
 {
     unsigned turns = s->turns;
     int disclaimed = s->disclaimed;
-    pp_index_scratch *sc = s->scratch;
-    pcre2_match_data *md = s->md;
-    uint32_t *cand = s->cand;
-    size_t cap = s->cand_cap;
-    uint64_t uid = s->scratch_uid;
+    pp_work work = s->work;
     memset(s, 0, sizeof *s);
     s->turns = turns;
     s->disclaimed = disclaimed;
-    s->scratch = sc;
-    s->md = md;
-    s->cand = cand;
-    s->cand_cap = cap;
-    s->scratch_uid = uid;
+    s->work = work;
 }
 
 pp_role pp_session_role(const pp_session *s) { return s->role; }
@@ -155,11 +147,7 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
         return PP_ECORRUPT;
     }
     /* keep the scratch: it belongs to the process, not the conversation */
-    tmp.scratch = s->scratch;
-    tmp.md = s->md;
-    tmp.cand = s->cand;
-    tmp.cand_cap = s->cand_cap;
-    tmp.scratch_uid = s->scratch_uid;
+    tmp.work = s->work;
     tmp.role = r;
     tmp.pronoun = (int)v[0];
     tmp.turns = (unsigned)v[1];
