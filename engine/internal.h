@@ -100,7 +100,8 @@ enum { PP_PRONOUN_UNKNOWN = 0, PP_PRONOUN_HE, PP_PRONOUN_SHE, PP_PRONOUN_THEY };
 typedef struct pp_work {
     uint64_t uid;
     pp_index_scratch *index;
-    pcre2_match_data *md;
+    pcre2_match_data *md;     /* the winning pattern's captures */
+    pcre2_match_data *aux;    /* partner words, while md is still needed */
     uint32_t *cand;           /* room for every pattern of the set */
 } pp_work;
 

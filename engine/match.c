@@ -20,13 +20,16 @@ int pp_session_scratch(const pp_ruleset *rs, pp_session *s)
     if (w->uid == rs->uid && w->md && w->index) return 0;
     pp_index_scratch_free(w->index);
     pcre2_match_data_free(w->md);
+    pcre2_match_data_free(w->aux);
     free(w->cand);
     w->index = pp_index_scratch_new(rs->index);
     w->md = pcre2_match_data_create(rs->max_pairs ? rs->max_pairs : 1, NULL);
+    w->aux = pcre2_match_data_create(rs->max_pairs ? rs->max_pairs : 1, NULL);
     w->cand = malloc((rs->n_patterns ? rs->n_patterns : 1) * sizeof *w->cand);
-    if (!w->index || !w->md || !w->cand) {
+    if (!w->index || !w->md || !w->aux || !w->cand) {
         pp_index_scratch_free(w->index);
         pcre2_match_data_free(w->md);
+        pcre2_match_data_free(w->aux);
         free(w->cand);
         memset(w, 0, sizeof *w);
         return PP_ENOMEM;

@@ -83,15 +83,12 @@ static void find_partner(const pp_ruleset *rs, pp_session *s, const pcre2_code *
     PCRE2_UCHAR *sub = NULL;
     PCRE2_SIZE sublen = 0;
     if (code && pcre2_substring_get_byname(s->work.md, (PCRE2_SPTR)"partner", &sub, &sublen) == 0) {
-        pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-        if (md) learn_partner(rs, s, (const char *)sub, sublen, md);
-        pcre2_match_data_free(md);
+        learn_partner(rs, s, (const char *)sub, sublen, s->work.aux);
         pcre2_substring_free(sub);
         return;
     }
     if (!rs->partner_re) return;
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(rs->partner_re, NULL);
-    if (!md) return;
+    pcre2_match_data *md = s->work.aux;   /* sized for every pattern of the set */
     if (pcre2_match(rs->partner_re, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK, md, rs->mctx) >= 0) {
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         if (pcre2_substring_get_byname(md, (PCRE2_SPTR)"partner", &sub, &sublen) == 0) {
@@ -101,7 +98,6 @@ static void find_partner(const pp_ruleset *rs, pp_session *s, const pcre2_code *
             learn_partner(rs, s, text + ov[0], ov[1] - ov[0], md);
         }
     }
-    pcre2_match_data_free(md);
 }
 
 /* ---- placeholders ------------------------------------------------------ */

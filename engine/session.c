@@ -27,6 +27,7 @@ void pp_session_free(pp_session *s)
     if (!s) return;
     pp_index_scratch_free(s->work.index);
     pcre2_match_data_free(s->work.md);
+    pcre2_match_data_free(s->work.aux);
     free(s->work.cand);
     free(s);
 }
