@@ -17,8 +17,8 @@
  * At match time the text is tokenised once; each token is looked up as an
  * exact key, and as prefix/suffix keys only at the lengths some key has
  * (bit masks), with incremental hashing.  Hits are deduplicated with a
- * generation stamp per pattern in the caller's scratch, the patterns with no
- * usable requirement (the "always" list) are added, and the ids are sorted.
+ * bit per pattern in the caller's scratch, the patterns with no usable
+ * requirement (the "always" list) are added, and the ids are put in order.
  *
  * Safety over cleverness: anything the parser does not fully understand
  * (non-ASCII pattern characters, classes, escapes like \x, \p, backrefs) is
@@ -47,14 +47,17 @@ typedef struct ix_key {
     uint16_t len;
     uint8_t kind;
     uint32_t df;              /* patterns whose requirement names the key */
-    uint32_t post, npost;     /* into ix->post, after finish */
+    uint32_t post, npost;     /* into ix->post after finish; when npost is
+                                 1, post is the pattern id itself */
 } ix_key;
 
 struct pp_index {
     uint32_t n;               /* patterns (max id + 1) */
     ix_key *keys;
     size_t nkeys, capkeys;
-    uint32_t *slots;          /* open addressing: key index + 1, 0 = empty */
+    uint64_t *slots;          /* open addressing: hash << 32 | key index + 1;
+                                 0 = empty.  A probe only reads the key
+                                 when the whole hash agrees. */
     size_t nslots;            /* power of two */
     char *chars;
     size_t nchars, capchars;
@@ -75,9 +78,8 @@ struct pp_index {
 };
 
 struct pp_index_scratch {
-    uint32_t *stamp;
+    uint64_t *seen;           /* bit per pattern: already a candidate */
     uint32_t n;
-    uint32_t gen;
 };
 
 static uint32_t hash_step(uint32_t h, unsigned char c)
@@ -109,28 +111,35 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-static long key_find(const pp_index *ix, const char *w, size_t len, int kind, uint32_t h)
+/* The key (w, kind) with hash h, or -1.  Building the index compares the
+ * text (verify); a lookup trusts the hash, kind and length, which saves
+ * reading the key's characters: a collision only adds candidates, and
+ * PCRE2 has the last word on every one. */
+static long key_find(const pp_index *ix, const char *w, size_t len, int kind, uint32_t h,
+                     int verify)
 {
     if (!ix->nslots) return -1;
     size_t mask = ix->nslots - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-        uint32_t s = ix->slots[i];
+        uint64_t s = ix->slots[i];
         if (!s) return -1;
-        const ix_key *k = &ix->keys[s - 1];
-        if (k->hash == h && k->kind == kind && k->len == len &&
-            memcmp(ix->chars + k->off, w, len) == 0)
-            return (long)(s - 1);
+        if ((uint32_t)(s >> 32) != h) continue;
+        uint32_t at = (uint32_t)s - 1;
+        const ix_key *k = &ix->keys[at];
+        if (k->kind == kind && k->len == len &&
+            (!verify || memcmp(ix->chars + k->off, w, len) == 0))
+            return (long)at;
     }
 }
 
 static int rehash(pp_index *ix, size_t nslots)
 {
-    uint32_t *slots = calloc(nslots, sizeof *slots);
+    uint64_t *slots = calloc(nslots, sizeof *slots);
     if (!slots) return -1;
     for (size_t k = 0; k < ix->nkeys; k++) {
         size_t i = ix->keys[k].hash & (nslots - 1);
         while (slots[i]) i = (i + 1) & (nslots - 1);
-        slots[i] = (uint32_t)k + 1;
+        slots[i] = (uint64_t)ix->keys[k].hash << 32 | ((uint32_t)k + 1);
     }
     free(ix->slots);
     ix->slots = slots;
@@ -144,7 +153,7 @@ static long key_intern(pp_index *ix, const char *w, size_t len, int kind)
     uint32_t h = HASH_INIT;
     for (size_t i = 0; i < len; i++) h = hash_step(h, (unsigned char)w[i]);
     h = hash_final(h, kind);
-    long at = key_find(ix, w, len, kind, h);
+    long at = key_find(ix, w, len, kind, h, 1);
     if (at >= 0) return at;
     if ((ix->nkeys + 1) * 2 > ix->nslots && rehash(ix, ix->nslots ? ix->nslots * 2 : 64))
         return -1;
@@ -161,7 +170,7 @@ static long key_intern(pp_index *ix, const char *w, size_t len, int kind)
     ix->nchars += len;
     size_t i = h & (ix->nslots - 1);
     while (ix->slots[i]) i = (i + 1) & (ix->nslots - 1);
-    ix->slots[i] = (uint32_t)ix->nkeys + 1;
+    ix->slots[i] = (uint64_t)h << 32 | ((uint32_t)ix->nkeys + 1);
     return (long)ix->nkeys++;
 }
 
@@ -580,14 +589,31 @@ static void alt_add(ix_dnf *d, int a, uint32_t key)
     if (d->nk[a] < IX_KEYS) d->k[a][d->nk[a]++] = key;   /* dropping one only weakens */
 }
 
-/* d = d AND e.  When the product would be too big, drop the factor with
- * more alternatives (replacing it by "true" only weakens). */
-static void dnf_and(ix_dnf *d, const ix_dnf *e)
+/* How selective a requirement is likely to be: the length of the longest
+ * key of its weakest alternative.  Short words ("he", "my", "i") are in
+ * most messages; long ones ("isolates", "password") are rare. */
+static unsigned dnf_strength(const pp_index *ix, const ix_dnf *d)
+{
+    unsigned weakest = ~0u;
+    for (int a = 0; a < d->n; a++) {
+        unsigned best = 0;
+        for (int i = 0; i < d->nk[a]; i++)
+            if (ix->keys[d->k[a][i]].len > best) best = ix->keys[d->k[a][i]].len;
+        if (best < weakest) weakest = best;
+    }
+    return weakest;
+}
+
+/* d = d AND e.  When the product would be too big, drop one factor
+ * (replacing it by "true" only weakens): keep the likelier selective one,
+ * then the one with fewer alternatives. */
+static void dnf_and(const pp_index *ix, ix_dnf *d, const ix_dnf *e)
 {
     if (e->n == 1 && e->nk[0] == 0) return;
     if (d->n == 1 && d->nk[0] == 0) { *d = *e; return; }
     if (d->n * e->n > IX_ALTS) {
-        if (e->n < d->n) *d = *e;
+        unsigned sd = dnf_strength(ix, d), se = dnf_strength(ix, e);
+        if (se > sd || (se == sd && e->n < d->n)) *d = *e;
         return;
     }
     ix_dnf r;
@@ -674,7 +700,7 @@ static void req_seq(ix_an *an, int seq, int L, int R, ix_dnf *out)
             ix_dnf *sub = malloc(sizeof *sub);
             if (!sub) { an->oom = 1; return; }
             req_node(an, i, lc, right_ctx(nodes, nd->next, R), sub);
-            dnf_and(out, sub);
+            dnf_and(an->ix, out, sub);
             free(sub);
         }
         if (nd->ends != E_PASS) lc = nd->ends == E_YES;
@@ -858,8 +884,9 @@ int pp_index_finish(pp_index *ix)
         }
     }
     for (size_t k = 0; k < ix->nkeys; k++) {
-        const ix_key *key = &ix->keys[k];
+        ix_key *key = &ix->keys[k];
         if (!key->npost) continue;
+        if (key->npost == 1) key->post = ix->post[key->post];   /* the id itself */
         if (key->kind == K_EXACT) ix->has_exact = 1;
         else if (key->kind == K_PREFIX) ix->prefix_lens |= (uint64_t)1 << key->len;
         else ix->suffix_lens |= (uint64_t)1 << key->len;
@@ -874,15 +901,15 @@ pp_index_scratch *pp_index_scratch_new(const pp_index *ix)
     pp_index_scratch *sc = calloc(1, sizeof *sc);
     if (!sc) return NULL;
     sc->n = ix ? ix->n : 0;
-    sc->stamp = calloc(sc->n ? sc->n : 1, sizeof *sc->stamp);
-    if (!sc->stamp) { free(sc); return NULL; }
+    sc->seen = calloc(sc->n / 64 + 1, sizeof *sc->seen);
+    if (!sc->seen) { free(sc); return NULL; }
     return sc;
 }
 
 void pp_index_scratch_free(pp_index_scratch *sc)
 {
     if (!sc) return;
-    free(sc->stamp);
+    free(sc->seen);
     free(sc);
 }
 
@@ -890,9 +917,11 @@ static size_t take(const pp_index *ix, pp_index_scratch *sc, long k, uint32_t *o
 {
     if (k < 0) return n;
     const ix_key *key = &ix->keys[k];
+    const uint32_t *ids = key->npost == 1 ? &key->post : ix->post + key->post;
     for (uint32_t i = 0; i < key->npost; i++) {
-        uint32_t id = ix->post[key->post + i];
-        if (sc->stamp[id] != sc->gen) { sc->stamp[id] = sc->gen; out[n++] = id; }
+        uint32_t id = ids[i];
+        uint64_t bit = 1ull << (id & 63);
+        if (!(sc->seen[id >> 6] & bit)) { sc->seen[id >> 6] |= bit; out[n++] = id; }
     }
     return n;
 }
@@ -907,26 +936,20 @@ static size_t lookup_token(const pp_index *ix, pp_index_scratch *sc, const char 
         h = hash_step(h, (unsigned char)head[l - 1]);
         if (ix->prefix_lens >> l & 1) {
             uint32_t hk = hash_final(h, K_PREFIX);
-            n = take(ix, sc, key_find(ix, head, l, K_PREFIX, hk), out, n);
+            n = take(ix, sc, key_find(ix, head, l, K_PREFIX, hk, 0), out, n);
         }
     }
     if (ix->has_exact && toklen <= IX_WORD_MAX)
-        n = take(ix, sc, key_find(ix, head, hlen, K_EXACT, hash_final(h, K_EXACT)), out, n);
+        n = take(ix, sc, key_find(ix, head, hlen, K_EXACT, hash_final(h, K_EXACT), 0), out, n);
     if (ix->suffix_lens) {
         h = HASH_INIT;
         for (size_t l = 1; l <= tlen; l++) {
             h = hash_step(h, (unsigned char)tail_rev[l - 1]);
             if (ix->suffix_lens >> l & 1)
-                n = take(ix, sc, key_find(ix, tail_rev, l, K_SUFFIX, hash_final(h, K_SUFFIX)), out, n);
+                n = take(ix, sc, key_find(ix, tail_rev, l, K_SUFFIX, hash_final(h, K_SUFFIX), 0), out, n);
         }
     }
     return n;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
 }
 
 size_t pp_index_candidates(const pp_index *ix, pp_index_scratch *sc,
@@ -936,10 +959,6 @@ size_t pp_index_candidates(const pp_index *ix, pp_index_scratch *sc,
         /* unusable: everything is a candidate */
         for (uint32_t i = 0; ix && i < ix->n; i++) out[i] = i;
         return ix ? ix->n : 0;
-    }
-    if (++sc->gen == 0) {
-        memset(sc->stamp, 0, sizeof *sc->stamp * sc->n);
-        sc->gen = 1;
     }
     size_t n = 0;
     const unsigned char *t = (const unsigned char *)text;
@@ -975,17 +994,27 @@ size_t pp_index_candidates(const pp_index *ix, pp_index_scratch *sc,
     }
     for (size_t a = 0; a < ix->nalways; a++) {
         uint32_t id = ix->always[a];
-        if (sc->stamp[id] != sc->gen) { sc->stamp[id] = sc->gen; out[n++] = id; }
+        uint64_t bit = 1ull << (id & 63);
+        if (!(sc->seen[id >> 6] & bit)) { sc->seen[id >> 6] |= bit; out[n++] = id; }
     }
-    if (n <= 24) {
+    /* Evaluation order, and the seen bits cleared for the next text: few
+     * candidates are sorted in place; many are read off the bit set in
+     * order, which is cheaper than sorting them. */
+    if (n <= 32) {
         for (size_t i = 1; i < n; i++) {
             uint32_t v = out[i];
             size_t j = i;
             while (j && out[j - 1] > v) { out[j] = out[j - 1]; j--; }
             out[j] = v;
         }
+        for (size_t i = 0; i < n; i++) sc->seen[out[i] >> 6] = 0;
     } else {
-        qsort(out, n, sizeof *out, cmp_u32);
+        n = 0;
+        for (uint32_t w = 0; w <= ix->n / 64; w++) {
+            for (uint64_t bits = sc->seen[w]; bits; bits &= bits - 1)
+                out[n++] = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            sc->seen[w] = 0;
+        }
     }
     return n;
 }

@@ -20,15 +20,24 @@
 
 #define PP_ID_MAX 64          /* longest rule, set or framework id */
 
+/* The matcher's loop reads only pp_pattern, never the (larger, colder)
+ * pp_rule, until a pattern has matched: so what it decides on -- priority,
+ * crisis, whether `after:` applies -- is copied here at load. */
 typedef struct pp_pattern {
     pcre2_code *code;
     int rule;                 /* index into rs->rules */
+    int priority;             /* the rule's */
+    unsigned char crisis;     /* the rule's role is crisis */
+    unsigned char has_after;  /* the rule has `after:` conditions */
     int line;
     char *src;                /* with word classes expanded */
 } pp_pattern;
 
 typedef struct pp_rule {
-    char *id, *file;
+    char id[PP_ID_MAX];       /* in the struct: a reply reads it, and the
+                                 rule, together */
+    char *file;
+    const char *shown_file;   /* file as rules/x.rules, for /why */
     int line;
     pp_role role;
     char *framework;
@@ -54,10 +63,13 @@ typedef struct pp_variant {
 } pp_variant;
 
 typedef struct pp_set {
-    char *id, *article, *file;
+    uint32_t hash;            /* of id: sessions find their entry by it */
+    char id[PP_ID_MAX];       /* in the struct, next to hash (as for rules) */
+    char *article, *file;
     int line;
     pp_variant *variants;
     size_t n_variants;
+    uint64_t fit[4];          /* per pp_role: the first 64 variants that fit */
 } pp_set;
 
 typedef struct pp_define {
@@ -80,6 +92,7 @@ struct pp_ruleset {
     pp_index *index;
     char *resources;          /* lines for the chosen region */
     char *disclaimer;
+    int set_fallback, set_topics, set_support;   /* sets the turn may need; -1 = none */
     uint32_t max_pairs;       /* largest ovector any pattern needs */
     uint64_t uid;             /* tells sessions their scratch is stale */
 };
@@ -88,6 +101,7 @@ struct pp_ruleset {
 #define PP_SESSION_SETS 48
 typedef struct pp_used {
     char set[PP_ID_MAX];
+    uint32_t hash;            /* pp_set_hash(set) */
     uint64_t mask;            /* variants used since the set last wrapped */
     int last;                 /* the variant used last (never twice in a row) */
 } pp_used;
@@ -101,7 +115,8 @@ typedef struct pp_work {
     uint64_t uid;
     pp_index_scratch *index;
     pcre2_match_data *md;     /* the winning pattern's captures */
-    pcre2_match_data *aux;    /* partner words, while md is still needed */
+    pcre2_match_data *trial;  /* a candidate's; swapped with md when it wins */
+    pcre2_match_data *aux;    /* exclusions, then partner words */
     uint32_t *cand;           /* room for every pattern of the set */
 } pp_work;
 
@@ -118,6 +133,7 @@ struct pp_session {
     char why[1024];
     pp_used used[PP_SESSION_SETS];
     size_t n_used;
+    size_t used_oldest;       /* once the table is full: the entry to forget next */
     pp_work work;             /* working memory, never saved */
 };
 
@@ -135,11 +151,13 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
 int pp_match_unless(const pp_ruleset *rs, const pp_rule *r, const char *text,
                     size_t len, pcre2_match_data *md, int *limit_hit);
 int pp_session_scratch(const pp_ruleset *rs, pp_session *s);
+void pp_work_free(pp_work *w);
 
 /* rules.c */
 int pp_framework_locked(const char *framework);
 const pp_set *pp_rules_find_set(const pp_ruleset *rs, const char *id);
 int pp_set_find_index(const pp_ruleset *rs, const char *id);
+uint32_t pp_set_hash(const char *id);
 
 /* A growable string. */
 typedef struct pp_buf {

@@ -7,7 +7,11 @@
  * walk over the candidates can stop early: the first crisis hit wins
  * outright, and once a match is found, only patterns of the same priority
  * can still beat it (by matching a longer span: the more specific rule).
- * Exclusions (`unless:`) are tried only for a rule that matched.
+ * Exclusions (`unless:`) are tried only for a rule that matched.  The loop
+ * reads only the pattern array until a pattern matches (what it decides on
+ * is copied there at load); each candidate is matched into a spare match
+ * data that is swapped in when it wins, so the reply has the winner's
+ * captures without matching it again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,24 +22,29 @@ int pp_session_scratch(const pp_ruleset *rs, pp_session *s)
 {
     pp_work *w = &s->work;
     if (w->uid == rs->uid && w->md && w->index) return 0;
-    pp_index_scratch_free(w->index);
-    pcre2_match_data_free(w->md);
-    pcre2_match_data_free(w->aux);
-    free(w->cand);
+    pp_work_free(w);
+    uint32_t pairs = rs->max_pairs ? rs->max_pairs : 1;
     w->index = pp_index_scratch_new(rs->index);
-    w->md = pcre2_match_data_create(rs->max_pairs ? rs->max_pairs : 1, NULL);
-    w->aux = pcre2_match_data_create(rs->max_pairs ? rs->max_pairs : 1, NULL);
+    w->md = pcre2_match_data_create(pairs, NULL);
+    w->trial = pcre2_match_data_create(pairs, NULL);
+    w->aux = pcre2_match_data_create(pairs, NULL);
     w->cand = malloc((rs->n_patterns ? rs->n_patterns : 1) * sizeof *w->cand);
-    if (!w->index || !w->md || !w->aux || !w->cand) {
-        pp_index_scratch_free(w->index);
-        pcre2_match_data_free(w->md);
-        pcre2_match_data_free(w->aux);
-        free(w->cand);
-        memset(w, 0, sizeof *w);
+    if (!w->index || !w->md || !w->trial || !w->aux || !w->cand) {
+        pp_work_free(w);
         return PP_ENOMEM;
     }
     w->uid = rs->uid;
     return 0;
+}
+
+void pp_work_free(pp_work *w)
+{
+    pp_index_scratch_free(w->index);
+    pcre2_match_data_free(w->md);
+    pcre2_match_data_free(w->trial);
+    pcre2_match_data_free(w->aux);
+    free(w->cand);
+    memset(w, 0, sizeof *w);
 }
 
 static int limit_error(int rc)
@@ -80,36 +89,39 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
     for (int i = 0; i < 3; i++) hit->runner_up[i] = -1;
     int rc = pp_session_scratch(rs, s);
     if (rc) return rc;
-    size_t n = pp_index_candidates(rs->index, s->work.index, text, len, s->work.cand);
+    pp_work *w = &s->work;
+    size_t n = pp_index_candidates(rs->index, w->index, text, len, w->cand);
     int best_crisis = 0, best_prio = 0, n_runner = 0;
     for (size_t k = 0; k < n; k++) {
-        uint32_t id = s->work.cand[k];
+        uint32_t id = w->cand[k];
         const pp_pattern *p = &rs->patterns[id];
-        const pp_rule *r = &rs->rules[p->rule];
-        int crisis = r->role == PP_ROLE_CRISIS;
         if (hit->rule >= 0) {
             if (best_crisis) break;
-            if (r->priority < best_prio) break;
+            if (p->priority < best_prio) break;
             if (p->rule == hit->rule) continue;
         }
-        if (!after_ok(r, prev_set, prev_fw)) continue;
+        const pp_rule *r = &rs->rules[p->rule];
+        if (p->has_after && !after_ok(r, prev_set, prev_fw)) continue;
         rc = pcre2_match(p->code, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK,
-                         s->work.md, rs->mctx);
+                         w->trial, rs->mctx);
         if (rc < 0) {
             if (limit_error(rc)) hit->limit_hit = 1;
             continue;
         }
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->work.md);
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(w->trial);
         size_t start = ov[0], end = ov[1];
-        if (pp_match_unless(rs, r, text, len, s->work.md, &hit->limit_hit)) continue;
+        if (r->n_unless && pp_match_unless(rs, r, text, len, w->aux, &hit->limit_hit)) continue;
         if (hit->rule < 0 || end - start > hit->end - hit->start) {
             if (hit->rule >= 0 && n_runner < 3) hit->runner_up[n_runner++] = hit->rule;
             hit->rule = p->rule;
             hit->pattern = (int)id;
             hit->start = start;
             hit->end = end;
-            best_crisis = crisis;
-            best_prio = r->priority;
+            best_crisis = p->crisis;
+            best_prio = p->priority;
+            pcre2_match_data *won = w->trial;   /* keep the winner's captures */
+            w->trial = w->md;
+            w->md = won;
         } else if (n_runner < 3) {
             int dup = 0;
             for (int i = 0; i < n_runner; i++) dup |= hit->runner_up[i] == p->rule;

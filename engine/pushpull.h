@@ -184,7 +184,6 @@ typedef struct pp_reply {
     pp_role role;
     int safety;          /* 1 when the reply is a crisis/safety reply */
     const char *notice;  /* input repaired or cut, NULL = clean */
-    char *why;           /* multi-line explanation for /why */
 } pp_reply;
 
 /* One turn: updates the session.  Returns 0 or a negative error. */

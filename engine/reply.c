@@ -204,24 +204,23 @@ static void fill(pp_buf *b, const char *t, const fill_ctx *c)
 
 /* ---- choosing a variant ------------------------------------------------ */
 
-static pp_used *used_entry(pp_session *s, const char *set)
+static pp_used *used_entry(pp_session *s, const pp_set *set)
 {
     for (size_t i = 0; i < s->n_used; i++)
-        if (strcmp(s->used[i].set, set) == 0) return &s->used[i];
-    if (s->n_used == PP_SESSION_SETS) {          /* forget the oldest */
-        memmove(&s->used[0], &s->used[1], (PP_SESSION_SETS - 1) * sizeof s->used[0]);
-        s->n_used--;
+        if (s->used[i].hash == set->hash && strcmp(s->used[i].set, set->id) == 0)
+            return &s->used[i];
+    pp_used *u;
+    if (s->n_used < PP_SESSION_SETS) {
+        u = &s->used[s->n_used++];
+    } else {                                   /* forget the oldest */
+        u = &s->used[s->used_oldest];
+        s->used_oldest = (s->used_oldest + 1) % PP_SESSION_SETS;
     }
-    pp_used *u = &s->used[s->n_used++];
     memset(u, 0, sizeof *u);
     u->last = -1;
-    pp_strlcpy(u->set, set, sizeof u->set);
+    u->hash = set->hash;
+    pp_strlcpy(u->set, set->id, sizeof u->set);
     return u;
-}
-
-static int fits(const pp_variant *v, pp_role role)
-{
-    return v->roles == 0 || (v->roles & (1u << role));
 }
 
 /* Pick a variant of set for role that the session has not used since the
@@ -229,16 +228,12 @@ static int fits(const pp_variant *v, pp_role role)
 static int pick_variant(pp_session *s, const pp_set *set, pp_role role)
 {
     size_t n = set->n_variants < 64 ? set->n_variants : 64;
-    uint64_t fit = 0;
-    int n_fit = 0;
-    for (size_t i = 0; i < n; i++)
-        if (fits(&set->variants[i], role)) { fit |= 1ull << i; n_fit++; }
-    if (n_fit == 0) {                 /* none for this role: any will do */
-        fit = n == 64 ? ~0ull : (1ull << n) - 1;
-        n_fit = (int)n;
-    }
     if (n == 0) return -1;
-    pp_used *u = used_entry(s, set->id);
+    uint64_t fit = set->fit[role];
+    if (fit == 0)                     /* none for this role: any will do */
+        fit = n == 64 ? ~0ull : (1ull << n) - 1;
+    int n_fit = __builtin_popcountll(fit);
+    pp_used *u = used_entry(s, set);
     for (int pass = 0; pass < 2; pass++) {
         size_t off = s->turns % n;
         for (size_t k = 0; k < n; k++) {
@@ -257,54 +252,89 @@ static int pick_variant(pp_session *s, const pp_set *set, pp_role role)
 
 /* ---- the turn ---------------------------------------------------------- */
 
-static void why_text(pp_buf *w, const pp_ruleset *rs, const pp_hit *hit, const char *text,
+/* The /why text goes straight into the session (s->why, bounded; cut only
+ * between UTF-8 sequences), without printf: it is written on every reply
+ * and read rarely. */
+typedef struct why_buf {
+    char *s;
+    size_t len, cap;
+} why_buf;
+
+static void why_add(why_buf *w, const char *t, size_t n)
+{
+    if (w->len + n >= w->cap) {
+        n = w->cap - 1 - w->len;
+        while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80) n--;
+    }
+    memcpy(w->s + w->len, t, n);
+    w->len += n;
+    w->s[w->len] = '\0';
+}
+
+static void why_adds(why_buf *w, const char *t) { why_add(w, t, strlen(t)); }
+
+static void why_addi(why_buf *w, int v)
+{
+    char num[16], *p = num + sizeof num;
+    unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+    do *--p = (char)('0' + u % 10); while (u /= 10);
+    if (v < 0) *--p = '-';
+    why_add(w, p, (size_t)(num + sizeof num - p));
+}
+
+static void why_text(pp_session *s, const pp_ruleset *rs, const pp_hit *hit, const char *text,
                      const pp_set *set, int locked)
 {
+    why_buf b = { s->why, 0, sizeof s->why }, *w = &b;
+    s->why[0] = '\0';
     if (hit->rule < 0 && locked) {
-        pp_buf_adds(w, "No rule matched your last message. Because you told me about abuse or control "
-                       "earlier, I keep pointing to safety and support in this conversation "
-                       "(/reset ends this).");
+        why_adds(w, "No rule matched your last message. Because you told me about abuse or control "
+                    "earlier, I keep pointing to safety and support in this conversation "
+                    "(/reset ends this).");
         return;
     }
     if (hit->rule < 0) {
-        pp_buf_adds(w, "No rule matched your last message, so I answered with a reflective question");
-        if (set) pp_buf_addf(w, " (set %s)", set->id);
-        pp_buf_adds(w, ".");
-        if (hit->limit_hit) pp_buf_adds(w, "\nA rule hit its matching limit on this message and was skipped.");
+        why_adds(w, "No rule matched your last message, so I answered with a reflective question");
+        if (set) { why_adds(w, " (set "); why_adds(w, set->id); why_adds(w, ")"); }
+        why_adds(w, ".");
+        if (hit->limit_hit) why_adds(w, "\nA rule hit its matching limit on this message and was skipped.");
         return;
     }
     const pp_rule *r = &rs->rules[hit->rule];
     const pp_set *rset = r->set >= 0 ? &rs->sets[r->set] : NULL;
     size_t span = hit->end - hit->start;
-    if (span > 120) span = 120;
-    /* name the file as rules/x.rules, wherever the directory is */
-    const char *file = r->file, *slash = strrchr(file, '/');
-    if (slash) {
-        const char *p = slash;
-        while (p > file && p[-1] != '/') p--;
-        file = p;
+    if (span > 120) {
+        span = 120;
+        while (span > 0 && ((unsigned char)text[hit->start + span] & 0xC0) == 0x80) span--;
     }
-    pp_buf_addf(w, "Rule %s (%s:%d) matched \"%.*s\".\n", r->id, file, r->line,
-                (int)span, text + hit->start);
-    pp_buf_addf(w, "Role: %s. Framework: %s. Priority: %d.", pp_role_name(r->role),
-                r->framework, r->priority);
-    if (rset && rset->article && rset->article[0])
-        pp_buf_addf(w, "\nSource article: \"%s\".", rset->article);
+    why_adds(w, "Rule "); why_adds(w, r->id);
+    why_adds(w, " ("); why_adds(w, r->shown_file); why_adds(w, ":"); why_addi(w, r->line);
+    why_adds(w, ") matched \""); why_add(w, text + hit->start, span); why_adds(w, "\".\n");
+    why_adds(w, "Role: "); why_adds(w, pp_role_name(r->role));
+    why_adds(w, ". Framework: "); why_adds(w, r->framework);
+    why_adds(w, ". Priority: "); why_addi(w, r->priority); why_adds(w, ".");
+    if (rset && rset->article && rset->article[0]) {
+        why_adds(w, "\nSource article: \""); why_adds(w, rset->article); why_adds(w, "\".");
+    }
     if (r->role == PP_ROLE_CRISIS)
-        pp_buf_adds(w, "\nSafety rules are checked before every other rule and always win.");
+        why_adds(w, "\nSafety rules are checked before every other rule and always win.");
     int first = 1;
     for (int i = 0; i < 3; i++) {
         if (hit->runner_up[i] < 0) continue;
         const pp_rule *o = &rs->rules[hit->runner_up[i]];
-        pp_buf_addf(w, "%s%s (%s, priority %d)", first ? "\nIt was chosen over: " : "; ",
-                    o->id, o->framework, o->priority);
+        why_adds(w, first ? "\nIt was chosen over: " : "; ");
+        why_adds(w, o->id); why_adds(w, " ("); why_adds(w, o->framework);
+        why_adds(w, ", priority "); why_addi(w, o->priority); why_adds(w, ")");
         first = 0;
     }
-    if (!first) pp_buf_adds(w, " -- a higher priority or a longer, more specific match wins.");
-    if (locked)
-        pp_buf_addf(w, "\nBecause you told me about abuse or control earlier, I don't coach with %s "
-                    "in this conversation; I answered from %s instead (/reset ends this).",
-                    r->framework, set ? set->id : "safety-support");
+    if (!first) why_adds(w, " -- a higher priority or a longer, more specific match wins.");
+    if (locked) {
+        why_adds(w, "\nBecause you told me about abuse or control earlier, I don't coach with ");
+        why_adds(w, r->framework);
+        why_adds(w, " in this conversation; I answered from ");
+        why_adds(w, set ? set->id : "safety-support");
+        why_adds(w, " instead (/reset ends this).");
+    }
 }
 
 void pp_reply_clear(pp_reply *r)
@@ -312,7 +342,6 @@ void pp_reply_clear(pp_reply *r)
     if (!r) return;
     free(r->text);
     free(r->input);
-    free(r->why);
     memset(r, 0, sizeof *r);
 }
 
@@ -330,16 +359,12 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     if (rc) { free(text); return rc; }
 
     const pp_rule *r = hit.rule >= 0 ? &rs->rules[hit.rule] : NULL;
-    const pcre2_code *code = NULL;
-    if (r) {
-        /* run the winner again so its captures are in s->work.md */
-        code = rs->patterns[hit.pattern].code;
-        if (pcre2_match(code, (PCRE2_SPTR)text, n, 0, PCRE2_NO_UTF_CHECK, s->work.md, rs->mctx) < 0)
-            code = NULL;
-    }
+    /* the winner's captures are in s->work.md */
+    const pcre2_code *code = r ? rs->patterns[hit.pattern].code : NULL;
     find_partner(rs, s, code, text, n);
 
     const pp_set *set = NULL;
+    const pp_set *support = rs->set_support >= 0 ? &rs->sets[rs->set_support] : NULL;
     int locked = 0, safety = 0;
     pp_role role = s->role;
     const char *framework = NULL;
@@ -349,25 +374,24 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         framework = r->framework;
         set = r->set >= 0 ? &rs->sets[r->set] : NULL;
         if (r->role == PP_ROLE_CRISIS) safety = 1;
-        else if (s->safety_lock && pp_framework_locked(r->framework)) {
-            const pp_set *sup = pp_rules_find_set(rs, "safety-support");
-            if (!sup) sup = pp_rules_find_set(rs, "safety");
-            if (sup) { set = sup; locked = 1; safety = 1; framework = "safety"; }
+        else if (s->safety_lock && support && pp_framework_locked(r->framework)) {
+            set = support;
+            locked = safety = 1;
+            framework = "safety";
         }
         s->misses = 0;
-    } else if (n > 0 && s->safety_lock && pp_rules_find_set(rs, "safety-support")) {
+    } else if (n > 0 && s->safety_lock && support) {
         /* a locked session keeps pointing to safety and support */
-        set = pp_rules_find_set(rs, "safety-support");
-        locked = 1;
-        safety = 1;
+        set = support;
+        locked = safety = 1;
         framework = "safety";
     } else if (n > 0) {
         s->misses++;
-        if (s->misses >= 2 && pp_rules_find_set(rs, "fallback-topics")) {
-            set = pp_rules_find_set(rs, "fallback-topics");
+        if (s->misses >= 2 && rs->set_topics >= 0) {
+            set = &rs->sets[rs->set_topics];
             s->misses = 0;
-        } else {
-            set = pp_rules_find_set(rs, "fallback");
+        } else if (rs->set_fallback >= 0) {
+            set = &rs->sets[rs->set_fallback];
         }
     }
 
@@ -388,8 +412,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         pp_buf_adds(&b, BUILTIN_FALLBACK);
     }
 
-    pp_buf w = {0};
-    why_text(&w, rs, &hit, text, set, locked);
+    why_text(s, rs, &hit, text, set, locked);
 
     /* the session moves on */
     s->turns++;
@@ -407,8 +430,6 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     pp_strlcpy(s->set, set ? set->id : "", sizeof s->set);
 
     out->text = pp_buf_take(&b);
-    out->why = pp_buf_take(&w);
-    if (out->why) pp_strlcpy(s->why, out->why, sizeof s->why);
     out->input = text;
     out->rule = r ? r->id : NULL;
     out->framework = framework;
@@ -417,6 +438,6 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     out->role = r ? r->role : PP_ROLE_NONE;
     out->safety = safety;
     out->notice = notice;
-    if (!out->text || !out->why) { pp_reply_clear(out); return PP_ENOMEM; }
+    if (!out->text) { pp_reply_clear(out); return PP_ENOMEM; }
     return 0;
 }

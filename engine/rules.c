@@ -186,6 +186,17 @@ static int valid_id(const char *s)
 
 /* ---- growable arrays --------------------------------------------------- */
 
+/* A rule file named as rules/x.rules (its directory and name), wherever
+ * the rules directory is. */
+static const char *shown_file(const char *file)
+{
+    if (!file) return "";
+    const char *p = strrchr(file, '/');
+    if (!p) return file;
+    while (p > file && p[-1] != '/') p--;
+    return p;
+}
+
 static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return 0;
@@ -315,8 +326,9 @@ static void parse_rules_file(loader *L, const char *path)
             if (grow((void **)&rs->rules, &L->rules_cap, rs->n_rules + 1, sizeof *rs->rules)) break;
             r = (int)rs->n_rules++;
             pp_rule *rule = &rs->rules[r];
-            rule->id = pp_strdup(id);
+            pp_strlcpy(rule->id, id, sizeof rule->id);
             rule->file = pp_strdup(path);
+            rule->shown_file = shown_file(rule->file);
             rule->line = lineno;
             rule->role = (pp_role)-1;
             rule->set = -1;
@@ -431,7 +443,7 @@ static void parse_responses_file(loader *L, const char *path)
             if (!valid_id(id)) { pp_errors_add(L->errs, path, lineno, "bad set id '%s'", id); continue; }
             if (grow((void **)&rs->sets, &L->sets_cap, rs->n_sets + 1, sizeof *rs->sets)) break;
             set = &rs->sets[rs->n_sets++];
-            set->id = pp_strdup(id);
+            pp_strlcpy(set->id, id, sizeof set->id);
             set->file = pp_strdup(path);
             set->line = lineno;
             continue;
@@ -541,6 +553,8 @@ static int expand(loader *L, const char *src, pp_buf *out, int depth,
     return 0;
 }
 
+#define PP_JIT_MIN_SIZE 320   /* bytes of compiled pattern */
+
 static pcre2_code *compile(loader *L, const char *src, const char *file, int line,
                            int anchored, char **expanded_out)
 {
@@ -561,7 +575,15 @@ static pcre2_code *compile(loader *L, const char *src, const char *file, int lin
         free(b.s);
         return NULL;
     }
-    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);   /* slower fallback when JIT is absent */
+    /* JIT only where it pays: a small pattern runs as fast in the
+     * interpreter, whose bytecode sits next to the pattern, while JIT code
+     * lives on its own executable pages -- with thousands of rules each
+     * reply then pays cache and TLB misses, plus ~8 us a pattern to
+     * compile (docs/architecture.md has the figures). */
+    size_t size = 0;
+    pcre2_pattern_info(code, PCRE2_INFO_SIZE, &size);
+    if (size >= PP_JIT_MIN_SIZE)
+        pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);   /* the interpreter when JIT is absent */
     uint32_t pairs = 0;
     pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &pairs);
     if (pairs + 1 > L->rs->max_pairs) L->rs->max_pairs = pairs + 1;
@@ -779,6 +801,37 @@ static void check_references(loader *L)
     for (size_t i = 0; i < rs->n_sets; i++) check_placeholders(L, &rs->sets[i]);
 }
 
+uint32_t pp_set_hash(const char *id)
+{
+    uint32_t h = 2166136261u;
+    for (; *id; id++) h = (h ^ (unsigned char)*id) * 16777619u;
+    return h;
+}
+
+/* What a turn needs from the sets, worked out once: each set's hash and,
+ * per role, which variants fit it; and where the sets the turn falls back
+ * on are. */
+static void prepare_sets(pp_ruleset *rs)
+{
+    for (size_t i = 0; i < rs->n_sets; i++) {
+        pp_set *set = &rs->sets[i];
+        set->hash = pp_set_hash(set->id);
+        size_t n = set->n_variants < 64 ? set->n_variants : 64;
+        for (int role = 0; role < 4; role++) {
+            uint64_t fit = 0;
+            for (size_t v = 0; v < n; v++) {
+                unsigned roles = set->variants[v].roles;
+                if (roles == 0 || (roles & (1u << role))) fit |= 1ull << v;
+            }
+            set->fit[role] = fit;
+        }
+    }
+    rs->set_fallback = pp_set_find_index(rs, "fallback");
+    rs->set_topics = pp_set_find_index(rs, "fallback-topics");
+    rs->set_support = pp_set_find_index(rs, "safety-support");
+    if (rs->set_support < 0) rs->set_support = pp_set_find_index(rs, "safety");
+}
+
 static void compile_partner(loader *L)
 {
     static const char *const names[4] = { "partner_he", "partner_she", "partner_they", "partner_name" };
@@ -799,7 +852,7 @@ void pp_rules_free(pp_ruleset *rs)
     if (!rs) return;
     for (size_t i = 0; i < rs->n_rules; i++) {
         pp_rule *r = &rs->rules[i];
-        free(r->id); free(r->file); free(r->framework); free(r->reply_set);
+        free(r->file); free(r->framework); free(r->reply_set);
         for (size_t k = 0; k < r->n_unless; k++) pcre2_code_free(r->unless[k]);
         free(r->unless);
         for (size_t k = 0; k < r->n_after; k++) free(r->after[k]);
@@ -817,7 +870,7 @@ void pp_rules_free(pp_ruleset *rs)
     for (size_t i = 0; i < rs->n_sets; i++) {
         pp_set *s = &rs->sets[i];
         for (size_t k = 0; k < s->n_variants; k++) free(s->variants[k].text);
-        free(s->variants); free(s->id); free(s->article); free(s->file);
+        free(s->variants); free(s->article); free(s->file);
     }
     free(rs->sets);
     for (size_t i = 0; i < rs->n_defines; i++) {
@@ -862,9 +915,14 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     order_patterns(rs);
     for (size_t i = 0; i < rs->n_rules; i++) rs->rules[i].order = -1;
     for (size_t i = 0; i < rs->n_patterns; i++) {
-        pp_rule *r = &rs->rules[rs->patterns[i].rule];
+        pp_pattern *p = &rs->patterns[i];
+        pp_rule *r = &rs->rules[p->rule];
         if (r->order < 0) r->order = (int)i;
+        p->priority = r->priority;
+        p->crisis = r->role == PP_ROLE_CRISIS;
+        p->has_after = r->n_after > 0;
     }
+    prepare_sets(rs);
     rs->mctx = pcre2_match_context_create(NULL);
     rs->index = pp_index_new();
     if (!rs->mctx || !rs->index) pp_errors_add(errs, NULL, 0, "out of memory");

@@ -25,10 +25,7 @@ pp_session *pp_session_new(void)
 void pp_session_free(pp_session *s)
 {
     if (!s) return;
-    pp_index_scratch_free(s->work.index);
-    pcre2_match_data_free(s->work.md);
-    pcre2_match_data_free(s->work.aux);
-    free(s->work.cand);
+    pp_work_free(&s->work);
     free(s);
 }
 
@@ -65,9 +62,10 @@ char *pp_session_save(const pp_session *s)
     json_object_set_new(o, "safety_lock", json_boolean(s->safety_lock));
     json_object_set_new(o, "disclaimed", json_boolean(s->disclaimed));
     json_object_set_new(o, "why", json_string(s->why));
-    for (size_t i = 0; i < s->n_used; i++) {
-        json_t *u = json_pack("{s:s, s:I, s:i}", "set", s->used[i].set, "mask",
-                              (json_int_t)s->used[i].mask, "last", s->used[i].last);
+    for (size_t k = 0; k < s->n_used; k++) {      /* oldest first */
+        const pp_used *e = &s->used[(s->used_oldest + k) % s->n_used];
+        json_t *u = json_pack("{s:s, s:I, s:i}", "set", e->set, "mask",
+                              (json_int_t)e->mask, "last", e->last);
         if (u) json_array_append_new(used, u);
     }
     json_object_set_new(o, "used", used);
@@ -137,6 +135,7 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
             if (!json_is_string(set) || !json_is_integer(mask) || (last && !json_is_integer(last))) { bad = 1; break; }
             pp_used *e = &tmp.used[tmp.n_used++];
             pp_strlcpy(e->set, json_string_value(set), sizeof e->set);
+            e->hash = pp_set_hash(e->set);
             e->mask = (uint64_t)json_integer_value(mask);
             e->last = last ? (int)json_integer_value(last) : -1;
             if (e->last < -1 || e->last > 63) { bad = 1; break; }

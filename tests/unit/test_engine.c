@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/stat.h>
 
 #include "pushpull.h"
 
@@ -342,6 +343,80 @@ static void test_session_roundtrip(void **state)
     pp_session_free(t);
 }
 
+/* The table of used variants keeps the PP_SESSION_SETS (48) most recent
+ * sets: with 50 sets seen, the two oldest are forgotten; saving writes
+ * them oldest first, and a loaded session goes on forgetting in that
+ * order.  A remembered set still never repeats a variant. */
+static void test_session_used_table(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/pp-used-XXXXXX", path[4096];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/rules", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/responses", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/rules/r.rules", dir);
+    FILE *rf = fopen(path, "w");
+    snprintf(path, sizeof path, "%s/responses/r.responses", dir);
+    FILE *sf = fopen(path, "w");
+    assert_true(rf && sf);
+    fprintf(sf, "set fallback\nvariant\n  F\n\nset disclaimer\nvariant\n  D\n\n");
+    for (int i = 0; i < 51; i++) {
+        fprintf(rf, "rule t.%d\n  role: none\n  framework: five-dimensions\n  reply: t.%d\n  match: ^word%d$\n\n", i, i, i);
+        fprintf(sf, "set t.%d\nvariant\n  A%d\nvariant\n  B%d\n\n", i, i, i);
+    }
+    fclose(rf);
+    fclose(sf);
+    char rdir[4096], sdir[4096];
+    snprintf(rdir, sizeof rdir, "%s/rules", dir);
+    snprintf(sdir, sizeof sdir, "%s/responses", dir);
+    pp_load_options o = { rdir, sdir, NULL };
+    pp_errors e;
+    pp_errors_init(&e);
+    pp_ruleset *rs = pp_rules_load(&o, &e);
+    for (size_t i = 0; i < e.count; i++) fprintf(stderr, "%s\n", e.msg[i]);
+    pp_errors_clear(&e);
+    assert_non_null(rs);
+
+    pp_session *s = pp_session_new(), *t = pp_session_new();
+    pp_reply r;
+    char msg[32], first[32] = "";
+    for (int i = 0; i < 50; i++) {
+        snprintf(msg, sizeof msg, "word%d", i);
+        assert_int_equal(pp_reply_make(rs, s, msg, strlen(msg), &r), 0);
+        if (i == 10) snprintf(first, sizeof first, "%s", r.text);
+        pp_reply_clear(&r);
+    }
+    assert_int_equal(pp_reply_make(rs, s, "word10", 6, &r), 0);   /* remembered */
+    assert_string_not_equal(r.text, first);
+    pp_reply_clear(&r);
+    char *json = pp_session_save(s);
+    assert_non_null(json);
+    const char *u = strstr(json, "\"used\"");
+    assert_non_null(u);
+    assert_non_null(strstr(u, "\"t.2\""));
+    assert_null(strstr(u, "\"t.1\""));                   /* the two oldest are gone */
+    assert_null(strstr(u, "\"t.0\""));
+    assert_true(strstr(u, "\"t.2\"") < strstr(u, "\"t.49\""));   /* oldest first */
+    char err[128];
+    assert_int_equal(pp_session_load(t, json, err, sizeof err), 0);
+    free(json);
+    assert_int_equal(pp_reply_make(rs, t, "word50", 6, &r), 0);
+    pp_reply_clear(&r);
+    json = pp_session_save(t);
+    u = strstr(json, "\"used\"");
+    assert_null(strstr(u, "\"t.2\""));                   /* forgotten next, after the load */
+    assert_non_null(strstr(u, "\"t.3\""));
+    assert_non_null(strstr(u, "\"t.50\""));
+    free(json);
+    pp_session_free(s);
+    pp_session_free(t);
+    pp_rules_free(rs);
+    snprintf(path, sizeof path, "rm -rf '%s'", dir);
+    assert_int_equal(system(path), 0);
+}
+
 /* ---- input ------------------------------------------------------------- */
 
 static void test_normalize(void **state)
@@ -429,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_loader_region),
         cmocka_unit_test(test_match_limits),
         cmocka_unit_test(test_normalize),
+        cmocka_unit_test(test_session_used_table),
         cmocka_unit_test_setup_teardown(test_match_priority_and_exclusion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_pronouns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_no_repeat_and_roles, setup, teardown),
