@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # fuzz.sh -- the CI smoke of the libFuzzer targets (tests/fuzz/*.c): build
 # them with clang under ASan+UBSan (`make fuzz-build`, mk/fuzz.mk) and run
-# each for FUZZ_SMOKE_SECONDS (10) from its seeds, with a fixed seed and a
+# each for FUZZ_SMOKE_SECONDS (30) from its seeds, with a fixed seed and a
 # scratch corpus in $TMPDIR.  Any crash, leak, UBSan report, broken
 # invariant or input slower than 10 s fails.  The long runs are
 # `make fuzz FUZZ_SECONDS=600`.  Only in the plain pass (the targets carry
 # their own sanitizers); clang and libFuzzer are required on Debian
 # (`make test-deps`: clang, libclang-rt-14-dev) and skipped elsewhere.
 set -u
-secs=${FUZZ_SMOKE_SECONDS:-10}
+secs=${FUZZ_SMOKE_SECONDS:-30}
 if [ "${SAN:-}" = 1 ]; then
     echo "fuzz: skipped in the SAN pass (the fuzz targets carry ASan+UBSan themselves)"
     exit 0
