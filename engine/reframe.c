@@ -264,8 +264,7 @@ static int build(pp_reframe_result *r, const char *text, size_t len)
     const char *note = NULL;
 
     if (r->horsemen == 0 && run(table.istatement, text, len, NULL) && run(table.request, text, len, NULL)) {
-        r->already_gentle = 1;
-        put(&b, "%s", text);
+        r->already_gentle = 1;        /* the rewrite is the text, however long */
         note = pp_reframe_note_gentle;
     } else if (r->horsemen & PP_HORSEMAN_STONEWALLING) {
         put(&b, "I feel flooded right now. I need a short break to calm down. Could we come back to ");
@@ -305,7 +304,7 @@ static int build(pp_reframe_result *r, const char *text, size_t len)
     /* Sentence case for the first letter of a rewrite built from phrases. */
     if (!r->already_gentle && b.s[0] >= 'a' && b.s[0] <= 'z')
         b.s[0] = (char)(b.s[0] - 'a' + 'A');
-    r->rewrite = strdup(b.s);
+    r->rewrite = strdup(r->already_gentle ? text : b.s);
     return r->rewrite ? 0 : PP_ENOMEM;
 }
 
