@@ -3,7 +3,9 @@
  *
  * One thread, one loop: /sync long poll (inline filter: room messages,
  * membership and encryption state; invites always come), then every event
- * of the batch in order.  Each room is a conversation "matrix:<room_id>"
+ * of the batch in order.  A batch is first read by a pure function
+ * (pp_mx_parse_sync, matrix.h: what each event is, who invited us, whether
+ * a message names the bot), then acted on with the HTTP calls.  Each room is a conversation "matrix:<room_id>"
  * driven through pp_dialog_turn(); replies are m.notice events sent with
  * PUT .../send/m.room.message/<txnId>, where txnId = "pp." + FNV-1a-64 of
  * the event answered, so a retried or repeated send is stored once by the
@@ -42,11 +44,11 @@
 
 #include "pushpull.h"
 #include "../cli/cli.h"
+#include "matrix.h"
 #include "net.h"
 
 #define MX_API            "/_matrix/client/v3"
 #define MX_MAX_URL        16384
-#define MX_MAX_ID         255      /* room, event and user ids (spec) */
 #define MX_MAX_TOKEN      4096
 #define MX_MAX_ALLOW      64
 #define MX_MAX_CHUNK      16000    /* bytes of one m.notice body */
@@ -83,7 +85,7 @@ typedef struct mx_bot {
     char base[1024];          /* homeserver URL, no trailing slash */
     char *token;
     char auth[MX_MAX_TOKEN + 32];
-    char user_id[MX_MAX_ID + 1], localpart[MX_MAX_ID + 1], displayname[MX_MAX_ID + 1];
+    char user_id[PP_MX_MAX_ID + 1], localpart[PP_MX_MAX_ID + 1], displayname[PP_MX_MAX_ID + 1];
     const char *allow[MX_MAX_ALLOW];
     size_t n_allow;
     long sync_timeout_ms;
@@ -97,8 +99,8 @@ typedef struct mx_bot {
     pp_net_bucket sends;
     mx_room *rooms;
     size_t n_rooms, cap_rooms;
-    char since[2048];
-    char pending[MX_MAX_ID + 1];   /* the event a previous run left in flight */
+    char since[PP_MX_MAX_BATCH + 1];
+    char pending[PP_MX_MAX_ID + 1];   /* the event a previous run left in flight */
     unsigned long answered, skipped;
 } mx_bot;
 
@@ -121,7 +123,7 @@ static int mx_id_ok(const char *s)
     size_t n = 0;
     for (; s[n]; n++) {
         unsigned char c = (unsigned char)s[n];
-        if (n >= MX_MAX_ID || c <= 0x20 || c == 0x7f) return 0;
+        if (n >= PP_MX_MAX_ID || c <= 0x20 || c == 0x7f) return 0;
     }
     return 1;
 }
@@ -168,6 +170,190 @@ static const char *mx_json_str(json_t *obj, const char *key)
 {
     json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
     return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* ---- reading a sync answer (matrix.h): pure, no I/O ------------------------ */
+
+static int mx_allowed(const pp_mx_me *me, const char *user)
+{
+    if (me->n_allow == 0) return 1;
+    for (size_t i = 0; i < me->n_allow; i++)
+        if (fnmatch(me->allow[i], user, 0) == 0) return 1;
+    return 0;
+}
+
+/* The body with a leading mention of the bot ("Coach: ...", "@coach:x ...")
+ * taken off, so "Coach: !reframe ..." is still a command.  Returns the
+ * offset into body. */
+static size_t mx_strip_mention(const pp_mx_me *me, const char *body, size_t len)
+{
+    const char *names[3] = { me->user_id, me->displayname, me->localpart };
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(names[i]);
+        if (n == 0 || n > len || strncasecmp(body, names[i], n) != 0) continue;
+        size_t o = n;
+        if (o < len && (body[o] == ':' || body[o] == ',')) o++;
+        if (o < len && body[o] != ' ') continue;   /* a longer word */
+        while (o < len && body[o] == ' ') o++;
+        return o;
+    }
+    return 0;
+}
+
+static int mx_contains_ci(const char *hay, size_t hlen, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n < 2 || n > hlen) return 0;
+    for (size_t i = 0; i + n <= hlen; i++)
+        if (strncasecmp(hay + i, needle, n) == 0) return 1;
+    return 0;
+}
+
+static int mx_mentioned(const pp_mx_me *me, json_t *content, const char *body, size_t len)
+{
+    json_t *m = json_object_get(content, "m.mentions");
+    json_t *ids = json_is_object(m) ? json_object_get(m, "user_ids") : NULL;
+    size_t i;
+    json_t *v;
+    json_array_foreach(ids, i, v)
+        if (json_is_string(v) && strcmp(json_string_value(v), me->user_id) == 0) return 1;
+    return mx_contains_ci(body, len, me->user_id) || mx_contains_ci(body, len, me->displayname) ||
+           mx_contains_ci(body, len, me->localpart);
+}
+
+static void mx_invite_read(const pp_mx_me *me, const char *room_id, json_t *room, pp_mx_invite *inv)
+{
+    json_t *evs = json_object_get(json_object_get(room, "invite_state"), "events");
+    size_t i;
+    json_t *ev;
+    inv->room_id = room_id;
+    inv->inviter = NULL;
+    json_array_foreach(evs, i, ev) {
+        const char *t = mx_json_str(ev, "type"), *sk = mx_json_str(ev, "state_key");
+        const char *mem = mx_json_str(json_object_get(ev, "content"), "membership");
+        if (t && sk && mem && strcmp(t, "m.room.member") == 0 &&
+            strcmp(sk, me->user_id) == 0 && strcmp(mem, "invite") == 0)
+            inv->inviter = mx_json_str(ev, "sender");
+    }
+    inv->allowed = inv->inviter && mx_id_ok(inv->inviter) && mx_allowed(me, inv->inviter);
+}
+
+static pp_mx_kind mx_event_read(const pp_mx_me *me, json_t *ev, int before_join, pp_mx_event *e)
+{
+    const char *t = mx_json_str(ev, "type");
+    e->event_id = mx_json_str(ev, "event_id");
+    e->sender = mx_json_str(ev, "sender");
+    e->body = "";
+    if (before_join) return PP_MX_BEFORE_JOIN;
+    if (!t || !e->sender || !mx_id_ok(e->event_id)) return PP_MX_MALFORMED;
+    if (strcmp(e->sender, me->user_id) == 0) return PP_MX_OWN;
+    if (strcmp(t, "m.room.encrypted") == 0) return PP_MX_ENCRYPTED;
+    if (strcmp(t, "m.room.message") != 0) return PP_MX_OTHER;
+    json_t *content = json_object_get(ev, "content");
+    const char *mt = mx_json_str(content, "msgtype");
+    if (!mt) return PP_MX_MALFORMED;
+    if (strcmp(mt, "m.notice") == 0) return PP_MX_NOTICE;           /* other bots */
+    const char *rt = mx_json_str(json_object_get(content, "m.relates_to"), "rel_type");
+    if (rt && strcmp(rt, "m.replace") == 0) return PP_MX_EDIT;
+    json_t *bj = json_object_get(content, "body");
+    if (json_is_string(bj)) {
+        e->body = json_string_value(bj);
+        e->body_len = json_string_length(bj);
+    }
+    e->mentioned = mx_mentioned(me, content, e->body, e->body_len);
+    e->strip = mx_strip_mention(me, e->body, e->body_len);
+    return (strcmp(mt, "m.text") == 0 || strcmp(mt, "m.emote") == 0) && json_is_string(bj)
+           ? PP_MX_TEXT : PP_MX_NONTEXT;
+}
+
+static int mx_room_read(const pp_mx_me *me, const char *room_id, json_t *room, pp_mx_room *r)
+{
+    json_t *cnt = json_object_get(json_object_get(room, "summary"), "m.joined_member_count");
+    json_t *state = json_object_get(json_object_get(room, "state"), "events");
+    json_t *tl = json_object_get(json_object_get(room, "timeline"), "events");
+    size_t i;
+    json_t *ev;
+    r->id = room_id;
+    if (json_is_integer(cnt)) {
+        r->has_count = 1;
+        r->count = (int)json_integer_value(cnt);
+    }
+    json_array_foreach(state, i, ev) {
+        const char *t = mx_json_str(ev, "type");
+        if (t && strcmp(t, "m.room.encryption") == 0) r->encrypted = 1;
+        if (t && strcmp(t, "m.room.member") == 0) r->member_change = 1;
+    }
+    /* Messages sent before our own join in this timeline predate us. */
+    size_t from = 0;
+    json_array_foreach(tl, i, ev) {
+        const char *t = mx_json_str(ev, "type"), *sk = mx_json_str(ev, "state_key");
+        if (!t) continue;
+        if (strcmp(t, "m.room.member") == 0) {
+            r->member_change = 1;
+            const char *mem = mx_json_str(json_object_get(ev, "content"), "membership");
+            if (sk && mem && strcmp(sk, me->user_id) == 0 && strcmp(mem, "join") == 0)
+                from = i + 1;
+        }
+        if (strcmp(t, "m.room.encryption") == 0) r->encrypted = 1;
+    }
+    r->events = calloc(json_array_size(tl) + 1, sizeof *r->events);
+    if (!r->events) return -1;
+    json_array_foreach(tl, i, ev)
+        r->events[i].kind = mx_event_read(me, ev, i < from, &r->events[i]);
+    r->n_events = json_array_size(tl);
+    return 0;
+}
+
+/* The bot's half of pp_mx_parse_sync: mx_call has parsed the body already.
+ * Takes a reference to sync. */
+static int mx_sync_read(const pp_mx_me *me, json_t *sync, pp_mx_sync *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *next_batch = mx_json_str(sync, "next_batch");
+    if (!next_batch || strlen(next_batch) > PP_MX_MAX_BATCH) return -1;
+    out->root = json_incref(sync);
+    out->next_batch = next_batch;
+    json_t *rooms = json_object_get(sync, "rooms");
+    json_t *inv = json_object_get(rooms, "invite"), *lv = json_object_get(rooms, "leave");
+    json_t *jn = json_object_get(rooms, "join");
+    out->invites = calloc(json_object_size(inv) + 1, sizeof *out->invites);
+    out->leaves = calloc(json_object_size(lv) + 1, sizeof *out->leaves);
+    out->rooms = calloc(json_object_size(jn) + 1, sizeof *out->rooms);
+    if (!out->invites || !out->leaves || !out->rooms) goto fail;
+    const char *rid;
+    json_t *room;
+    json_object_foreach(inv, rid, room)
+        if (mx_id_ok(rid)) mx_invite_read(me, rid, room, &out->invites[out->n_invites++]);
+    json_object_foreach(lv, rid, room)
+        if (mx_id_ok(rid)) out->leaves[out->n_leaves++] = rid;
+    json_object_foreach(jn, rid, room) {
+        if (!mx_id_ok(rid)) continue;
+        if (mx_room_read(me, rid, room, &out->rooms[out->n_rooms++]) != 0) goto fail;
+    }
+    return 0;
+fail:
+    pp_mx_sync_free(out);
+    return -1;
+}
+
+int pp_mx_parse_sync(const char *body, size_t len, const pp_mx_me *me, pp_mx_sync *out)
+{
+    json_error_t je;
+    json_t *j = json_loadb(body, len, JSON_ALLOW_NUL, &je);    /* as mx_call reads it */
+    int rc = json_is_object(j) ? mx_sync_read(me, j, out) : -1;
+    if (rc != 0) memset(out, 0, sizeof *out);
+    json_decref(j);
+    return rc;
+}
+
+void pp_mx_sync_free(pp_mx_sync *s)
+{
+    for (size_t i = 0; s->rooms && i < s->n_rooms; i++) free(s->rooms[i].events);
+    free(s->rooms);
+    free(s->invites);
+    free(s->leaves);
+    json_decref(s->root);
+    memset(s, 0, sizeof *s);
 }
 
 /* ---- one API call, with the retry policy ---------------------------------- */
@@ -329,7 +515,7 @@ static void mx_room_drop(mx_bot *b, const char *id)
 
 static void mx_room_path(const char *room_id, const char *verb, char *path, size_t len)
 {
-    char esc[3 * MX_MAX_ID + 1];
+    char esc[3 * PP_MX_MAX_ID + 1];
     if (mx_escape(room_id, esc, sizeof esc)) esc[0] = '\0';
     snprintf(path, len, "/rooms/%s/%s", esc, verb);
 }
@@ -387,7 +573,7 @@ static int mx_send_notice(mx_bot *b, const char *room_id, const char *txn_base,
             if (mx_sleep(w)) return MX_CANCEL;
         }
         pp_net_bucket_take(&b->sends, pp_net_now_ms());
-        char txn[128], etxn[400], path[1400], esc[3 * MX_MAX_ID + 1];
+        char txn[128], etxn[400], path[1400], esc[3 * PP_MX_MAX_ID + 1];
         if (part == 0) snprintf(txn, sizeof txn, "%s", txn_base);
         else snprintf(txn, sizeof txn, "%s.%u", txn_base, part);
         if (mx_escape(txn, etxn, sizeof etxn) || mx_escape(room_id, esc, sizeof esc)) return MX_FAIL;
@@ -428,52 +614,13 @@ static pp_session *mx_room_session(mx_bot *b, mx_room *r, const char *key)
     return r->session;
 }
 
-/* The body with a leading mention of the bot ("Coach: ...", "@coach:x ...")
- * taken off, so "Coach: !reframe ..." is still a command.  Returns the
- * offset into body. */
-static size_t mx_strip_mention(const mx_bot *b, const char *body, size_t len)
-{
-    const char *names[3] = { b->user_id, b->displayname, b->localpart };
-    for (int i = 0; i < 3; i++) {
-        size_t n = strlen(names[i]);
-        if (n == 0 || n > len || strncasecmp(body, names[i], n) != 0) continue;
-        size_t o = n;
-        if (o < len && (body[o] == ':' || body[o] == ',')) o++;
-        if (o < len && body[o] != ' ') continue;   /* a longer word */
-        while (o < len && body[o] == ' ') o++;
-        return o;
-    }
-    return 0;
-}
-
-static int mx_contains_ci(const char *hay, size_t hlen, const char *needle)
-{
-    size_t n = strlen(needle);
-    if (n < 2 || n > hlen) return 0;
-    for (size_t i = 0; i + n <= hlen; i++)
-        if (strncasecmp(hay + i, needle, n) == 0) return 1;
-    return 0;
-}
-
-static int mx_mentioned(const mx_bot *b, json_t *content, const char *body, size_t len)
-{
-    json_t *m = json_object_get(content, "m.mentions");
-    json_t *ids = json_is_object(m) ? json_object_get(m, "user_ids") : NULL;
-    size_t i;
-    json_t *v;
-    json_array_foreach(ids, i, v)
-        if (json_is_string(v) && strcmp(json_string_value(v), b->user_id) == 0) return 1;
-    return mx_contains_ci(body, len, b->user_id) || mx_contains_ci(body, len, b->displayname) ||
-           mx_contains_ci(body, len, b->localpart);
-}
-
 /* Handle one message addressed to us.  last: it is the batch's last event
  * to handle, so the session save also carries next_batch. */
 static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const char *sender,
                              const char *body, size_t len, int group, int text_ok,
                              int last, const char *next_batch)
 {
-    char key[MX_MAX_ID + 16], txn[64], err[256], qr[300], qe[300];
+    char key[PP_MX_MAX_ID + 16], txn[64], err[256], qr[300], qe[300];
     snprintf(key, sizeof key, "matrix:%s", r->id);
     snprintf(txn, sizeof txn, "pp.%016llx", (unsigned long long)mx_fnv(event_id));
     uint64_t t0 = pp_net_now_ms();
@@ -555,42 +702,23 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
 
 /* ---- invites ---------------------------------------------------------------- */
 
-static int mx_allowed(const mx_bot *b, const char *user)
+static int mx_handle_invite(mx_bot *b, const pp_mx_invite *inv)
 {
-    if (b->n_allow == 0) return 1;
-    for (size_t i = 0; i < b->n_allow; i++)
-        if (fnmatch(b->allow[i], user, 0) == 0) return 1;
-    return 0;
-}
-
-static int mx_handle_invite(mx_bot *b, const char *room_id, json_t *room)
-{
-    json_t *evs = json_object_get(json_object_get(room, "invite_state"), "events");
-    const char *inviter = NULL;
-    size_t i;
-    json_t *ev;
     char qr[300], qu[300];
-    json_array_foreach(evs, i, ev) {
-        const char *t = mx_json_str(ev, "type"), *sk = mx_json_str(ev, "state_key");
-        const char *mem = mx_json_str(json_object_get(ev, "content"), "membership");
-        if (t && sk && mem && strcmp(t, "m.room.member") == 0 &&
-            strcmp(sk, b->user_id) == 0 && strcmp(mem, "invite") == 0)
-            inviter = mx_json_str(ev, "sender");
-    }
-    if (!inviter || !mx_id_ok(inviter) || !mx_allowed(b, inviter)) {
+    if (!inv->allowed) {
         pp_net_log("info", "invite", "room=%s inviter=%s action=decline",
-                   mx_q(room_id, qr, sizeof qr), mx_q(inviter, qu, sizeof qu));
-        return mx_leave(b, room_id, "not_allowed");
+                   mx_q(inv->room_id, qr, sizeof qr), mx_q(inv->inviter, qu, sizeof qu));
+        return mx_leave(b, inv->room_id, "not_allowed");
     }
     char path[1024];
     json_t *body = json_object();
-    mx_room_path(room_id, "join", path, sizeof path);
+    mx_room_path(inv->room_id, "join", path, sizeof path);
     int rc = mx_call(b, b->api_net, "POST", path, NULL, body, 0, 1, NULL, NULL, 0);
     json_decref(body);
     pp_net_log(rc == MX_OK ? "info" : "warn", "invite", "room=%s inviter=%s action=join status=%d",
-               mx_q(room_id, qr, sizeof qr), mx_q(inviter, qu, sizeof qu), rc);
+               mx_q(inv->room_id, qr, sizeof qr), mx_q(inv->inviter, qu, sizeof qu), rc);
     if (rc == MX_OK) {
-        mx_room *r = mx_room_get(b, room_id, 1);
+        mx_room *r = mx_room_get(b, inv->room_id, 1);
         if (r) r->members = -1;
     }
     return rc == MX_FATAL || rc == MX_CANCEL ? rc : MX_OK;
@@ -623,93 +751,49 @@ static int mx_tell_encrypted(mx_bot *b, mx_room *r)
 /* ---- one sync batch ------------------------------------------------------------ */
 
 typedef struct mx_item {
-    char room_id[MX_MAX_ID + 1];
-    json_t *ev;
+    const pp_mx_room *room;
+    const pp_mx_event *ev;
     int group;
-    int text_ok;
 } mx_item;
 
-/* Handle the joined-room part of a batch: bookkeeping first, then the list
- * of messages to answer (so the last one can carry next_batch). */
+/* Act on a batch read by mx_sync_read: invites, leaves, then the joined
+ * rooms' bookkeeping and the list of messages to answer (so the last one
+ * can carry next_batch). */
 static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
 {
-    const char *next_batch = mx_json_str(sync, "next_batch");
-    char qr[300];
-    if (!next_batch || strlen(next_batch) >= sizeof b->since) return MX_FAIL;
-    json_t *rooms = json_object_get(sync, "rooms");
-    const char *rid;
-    json_t *room;
-    int rc;
-
-    json_object_foreach(json_object_get(rooms, "invite"), rid, room) {
-        if (!mx_id_ok(rid)) continue;
-        rc = mx_handle_invite(b, rid, room);
-        if (rc == MX_FATAL || rc == MX_CANCEL) return rc;
-    }
-    json_object_foreach(json_object_get(rooms, "leave"), rid, room) {
-        if (!mx_id_ok(rid)) continue;
-        pp_net_log("info", "left", "room=%s", mx_q(rid, qr, sizeof qr));
-        mx_room_drop(b, rid);
-    }
-
+    pp_mx_me me = { b->user_id, b->localpart, b->displayname, b->allow, b->n_allow };
+    pp_mx_sync s;
     mx_item *items = NULL;
     size_t n_items = 0, cap_items = 0;
+    char qr[300];
+    if (mx_sync_read(&me, sync, &s) != 0) return MX_FAIL;
+    int rc;
+
+    for (size_t k = 0; k < s.n_invites; k++) {
+        rc = mx_handle_invite(b, &s.invites[k]);
+        if (rc == MX_FATAL || rc == MX_CANCEL) goto out;
+    }
+    for (size_t k = 0; k < s.n_leaves; k++) {
+        pp_net_log("info", "left", "room=%s", mx_q(s.leaves[k], qr, sizeof qr));
+        mx_room_drop(b, s.leaves[k]);
+    }
+
     rc = MX_OK;
-    json_object_foreach(json_object_get(rooms, "join"), rid, room) {
-        if (!mx_id_ok(rid)) continue;
-        mx_room *r = mx_room_get(b, rid, 1);
+    for (size_t k = 0; k < s.n_rooms; k++) {
+        const pp_mx_room *pr = &s.rooms[k];
+        mx_room *r = mx_room_get(b, pr->id, 1);
         if (!r) { rc = MX_FAIL; break; }
-        int member_change = 0;
-        json_t *summary = json_object_get(room, "summary");
-        json_t *cnt = json_object_get(summary, "m.joined_member_count");
-        json_t *state = json_object_get(json_object_get(room, "state"), "events");
-        json_t *tl = json_object_get(json_object_get(room, "timeline"), "events");
-        size_t i;
-        json_t *ev;
-        json_array_foreach(state, i, ev) {
-            const char *t = mx_json_str(ev, "type");
-            if (t && strcmp(t, "m.room.encryption") == 0) r->encrypted = 1;
-            if (t && strcmp(t, "m.room.member") == 0) member_change = 1;
-        }
-        /* Messages sent before our own join in this timeline predate us. */
-        size_t from = 0;
-        json_array_foreach(tl, i, ev) {
-            const char *t = mx_json_str(ev, "type"), *sk = mx_json_str(ev, "state_key");
-            if (!t) continue;
-            if (strcmp(t, "m.room.member") == 0) {
-                member_change = 1;
-                const char *mem = mx_json_str(json_object_get(ev, "content"), "membership");
-                if (sk && mem && strcmp(sk, b->user_id) == 0 && strcmp(mem, "join") == 0)
-                    from = i + 1;
-            }
-            if (strcmp(t, "m.room.encryption") == 0) r->encrypted = 1;
-        }
-        if (member_change) r->members = -1;
-        if (json_is_integer(cnt)) r->members = (int)json_integer_value(cnt);
-        json_array_foreach(tl, i, ev) {
-            if (i < from || first_run) continue;
-            const char *t = mx_json_str(ev, "type"), *sender = mx_json_str(ev, "sender");
-            const char *eid = mx_json_str(ev, "event_id");
-            if (!t || !sender || !mx_id_ok(eid) || strcmp(sender, b->user_id) == 0) continue;
-            if (strcmp(t, "m.room.encrypted") == 0) { r->encrypted = 1; continue; }
-            if (strcmp(t, "m.room.message") != 0) continue;
-            json_t *content = json_object_get(ev, "content");
-            const char *mt = mx_json_str(content, "msgtype");
-            json_t *bj = json_object_get(content, "body");
-            if (!mt || strcmp(mt, "m.notice") == 0) continue;          /* other bots */
-            json_t *rel = json_object_get(content, "m.relates_to");
-            const char *rt = mx_json_str(rel, "rel_type");
-            if (rt && strcmp(rt, "m.replace") == 0) continue;          /* edits */
-            int text_ok = (strcmp(mt, "m.text") == 0 || strcmp(mt, "m.emote") == 0) &&
-                          json_is_string(bj);
+        if (pr->encrypted) r->encrypted = 1;
+        if (pr->member_change) r->members = -1;
+        if (pr->has_count) r->members = pr->count;
+        for (size_t i = 0; i < pr->n_events && !first_run; i++) {
+            const pp_mx_event *e = &pr->events[i];
+            if (e->kind == PP_MX_ENCRYPTED) { r->encrypted = 1; continue; }
+            if (e->kind != PP_MX_TEXT && e->kind != PP_MX_NONTEXT) continue;
             int members = mx_room_members(b, r);
             if (members == MX_FATAL || members == MX_CANCEL) { rc = members; break; }
             int group = members < 0 || members > 2;
-            if (group) {
-                const char *body = json_is_string(bj) ? json_string_value(bj) : "";
-                size_t blen = json_is_string(bj) ? json_string_length(bj) : 0;
-                if (!text_ok || !mx_mentioned(b, content, body, blen)) continue;
-            }
+            if (group && (e->kind != PP_MX_TEXT || !e->mentioned)) continue;
             if (n_items == cap_items) {
                 size_t nc = cap_items ? cap_items * 2 : 16;
                 mx_item *ni = realloc(items, nc * sizeof *ni);
@@ -717,11 +801,7 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
                 items = ni;
                 cap_items = nc;
             }
-            mx_item *it = &items[n_items++];
-            snprintf(it->room_id, sizeof it->room_id, "%s", rid);
-            it->ev = ev;
-            it->group = group;
-            it->text_ok = text_ok;
+            items[n_items++] = (mx_item){ pr, e, group };
         }
         if (rc != MX_OK) break;
         if (r->encrypted && !first_run) {
@@ -729,11 +809,11 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
             if (rc == MX_FATAL || rc == MX_CANCEL) break;
             rc = MX_OK;
         }
-        if (member_change) {
+        if (pr->member_change) {
             int m = mx_room_members(b, r);
             if (m == MX_FATAL || m == MX_CANCEL) { rc = m; break; }
             if (m == 1) {   /* only us */
-                rc = mx_leave(b, rid, "alone");
+                rc = mx_leave(b, pr->id, "alone");
                 if (rc == MX_FATAL || rc == MX_CANCEL) break;
                 rc = MX_OK;
             }
@@ -743,28 +823,25 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
     int cursor_saved = 0;
     for (size_t k = 0; rc == MX_OK && k < n_items; k++) {
         if (mx_stop) { rc = MX_CANCEL; break; }
-        mx_room *r = mx_room_get(b, items[k].room_id, 1);
+        mx_room *r = mx_room_get(b, items[k].room->id, 1);
         if (!r) { rc = MX_FAIL; break; }
-        json_t *ev = items[k].ev;
-        json_t *content = json_object_get(ev, "content");
-        json_t *bj = json_object_get(content, "body");
-        const char *body = json_is_string(bj) ? json_string_value(bj) : "";
-        size_t blen = json_is_string(bj) ? json_string_length(bj) : 0;
-        size_t off = items[k].group ? mx_strip_mention(b, body, blen) : 0;
+        const pp_mx_event *e = items[k].ev;
+        size_t off = items[k].group ? e->strip : 0;
         int last = k + 1 == n_items;
-        rc = mx_handle_message(b, r, mx_json_str(ev, "event_id"), mx_json_str(ev, "sender"),
-                               body + off, blen - off, items[k].group, items[k].text_ok,
-                               last, next_batch);
+        rc = mx_handle_message(b, r, e->event_id, e->sender, e->body + off, e->body_len - off,
+                               items[k].group, e->kind == PP_MX_TEXT, last, s.next_batch);
         if (rc == MX_FAIL) rc = MX_OK;   /* logged; go on with the rest */
         if (last && rc == MX_OK) cursor_saved = 1;
     }
-    free(items);
-    if (rc != MX_OK) return rc;
-    if (!cursor_saved && pp_store_set_cursor(b->store, "matrix.next_batch", next_batch) != 0)
+    if (rc != MX_OK) goto out;
+    if (!cursor_saved && pp_store_set_cursor(b->store, "matrix.next_batch", s.next_batch) != 0)
         pp_net_log("error", "store", "error=\"cannot save next_batch\"");
-    snprintf(b->since, sizeof b->since, "%s", next_batch);
+    snprintf(b->since, sizeof b->since, "%s", s.next_batch);
     b->pending[0] = '\0';
-    return MX_OK;
+out:
+    free(items);
+    pp_mx_sync_free(&s);
+    return rc;
 }
 
 /* ---- the loop --------------------------------------------------------------- */
@@ -801,7 +878,7 @@ static int mx_run(mx_bot *b)
     const char *colon = strchr(b->user_id, ':');
     snprintf(b->localpart, sizeof b->localpart, "%.*s", (int)(colon - b->user_id - 1), b->user_id + 1);
     {
-        char path[1024], esc[3 * MX_MAX_ID + 1];
+        char path[1024], esc[3 * PP_MX_MAX_ID + 1];
         mx_escape(b->user_id, esc, sizeof esc);
         snprintf(path, sizeof path, "/profile/%s", esc);
         if (mx_call(b, b->api_net, "GET", path, NULL, NULL, 0, 0, &j, NULL, 0) == MX_OK) {
@@ -862,7 +939,7 @@ static int mx_run(mx_bot *b)
             pp_net_log("warn", "sync", "error=\"malformed batch\"");
             if (mx_sleep(pp_net_backoff_ms(3, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng))) break;
         }
-            }
+    }
     pp_net_log("info", "stop", "answered=%lu skipped=%lu status=%d", b->answered, b->skipped, status);
     return status;
 }

@@ -8,7 +8,10 @@
  * SIGTERM/SIGINT stop).  A chat is handled by one worker at a time, so its
  * order is kept, while a slow send to one chat never holds up another.
  * Token buckets (1/s per chat, 30/s overall, 20/min per group) are checked
- * before every sendMessage; a 429 blocks the chat for retry_after.
+ * before every sendMessage; a 429 blocks the chat for retry_after.  What
+ * an update is (text, edit, a group message for another bot...) is decided
+ * by a pure reader first (pp_tg_parse_updates, telegram.h), so the tests
+ * and the fuzz target drive the very code the bot runs.
  *
  * Nothing is lost and nothing repeated across a crash: an update counts as
  * handled only after its reply went out, and then the session and the
@@ -123,6 +126,147 @@ int pp_tg_cursor_parse(const char *s, int64_t *next, int64_t *done,
         s = end;
     }
     return 0;
+}
+
+/* Does the text address this bot (groups)?  Also strips "@username" from
+ * the text in place. */
+static int addressed(const char *username, char *text, int *other_bot_command)
+{
+    size_t ulen = strlen(username);
+    int hit = 0;
+    *other_bot_command = 0;
+    if (text[0] == '/') {
+        char *at = text + strcspn(text, " @");
+        if (*at == '@') {
+            char *name = at + 1;
+            size_t nlen = strcspn(name, " ");
+            if (nlen == ulen && ulen && strncasecmp(name, username, ulen) == 0) hit = 1;
+            else *other_bot_command = 1;
+        } else {
+            hit = 1;            /* a bare /command in a group: answered */
+        }
+    }
+    if (!ulen) return hit;
+    for (char *p = text; (p = strchr(p, '@')) != NULL; ) {
+        if (strncasecmp(p + 1, username, ulen) == 0) {
+            char after = p[1 + ulen];
+            if (!(after == '_' || (after >= '0' && after <= '9') ||
+                  (after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z'))) {
+                memmove(p, p + 1 + ulen, strlen(p + 1 + ulen) + 1);
+                hit = 1;
+                continue;
+            }
+        }
+        p++;
+    }
+    return hit;
+}
+
+/* One update (with an integer update_id) into *out.  0, or -1 when out of
+ * memory (nothing to free then). */
+static int update_read(json_t *u, const pp_tg_me *me, pp_tg_update *out)
+{
+    memset(out, 0, sizeof *out);
+    out->update_id = json_integer_value(json_object_get(u, "update_id"));
+    json_t *m = json_object_get(u, "message");
+    if (!json_is_object(m)) {
+        out->kind = json_object_get(u, "edited_message") ? PP_TG_EDITED : PP_TG_OTHER;
+        return 0;
+    }
+    json_t *chat = json_object_get(m, "chat");
+    json_t *cid = json_object_get(chat, "id");
+    const char *type = json_string_value(json_object_get(chat, "type"));
+    json_t *mid = json_object_get(m, "message_id");
+    if (!json_is_integer(cid) || !type || !json_is_integer(mid)) {
+        out->kind = PP_TG_MALFORMED;
+        return 0;
+    }
+    out->chat_id = json_integer_value(cid);
+    out->message_id = json_integer_value(mid);
+    out->group = strcmp(type, "group") == 0 || strcmp(type, "supergroup") == 0;
+    if (!out->group && strcmp(type, "private") != 0) {
+        out->kind = PP_TG_CHANNEL;
+        return 0;
+    }
+    if (json_is_true(json_object_get(json_object_get(m, "from"), "is_bot"))) {
+        out->kind = PP_TG_BOT;
+        return 0;
+    }
+    const char *text = json_string_value(json_object_get(m, "text"));
+    char *copy = NULL;
+    if (text) {
+        size_t tl = strlen(text);
+        if (tl > 4 * PP_MAX_INPUT) tl = 4 * PP_MAX_INPUT;    /* the engine cuts further */
+        copy = strndup(text, tl);
+        if (!copy) return -1;
+    }
+    int other = 0;
+    if (out->group) {
+        json_t *rto = json_object_get(json_object_get(json_object_get(m, "reply_to_message"), "from"), "id");
+        int to_us = json_is_integer(rto) && json_integer_value(rto) == me->id;
+        int hit = copy ? addressed(me->username, copy, &other) : 0;
+        if (other || (!hit && !to_us)) {
+            free(copy);
+            out->kind = PP_TG_NOT_ADDRESSED;
+            return 0;
+        }
+    } else if (copy && copy[0] == '/') {
+        addressed(me->username, copy, &other);
+    }
+    out->kind = copy ? PP_TG_TEXT : PP_TG_NONTEXT;
+    out->text = copy;
+    return 0;
+}
+
+/* A getUpdates result array into updates; the bot's half of
+ * pp_tg_parse_updates (api_call has parsed the answer already). */
+static int updates_read(json_t *result, const pp_tg_me *me, pp_tg_update **out, size_t *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    pp_tg_update *ups = calloc(json_array_size(result) + 1, sizeof *ups);
+    if (!ups) return -1;
+    size_t n = 0, i;
+    json_t *u;
+    json_array_foreach(result, i, u) {
+        if (!json_is_integer(json_object_get(u, "update_id"))) continue;
+        if (update_read(u, me, &ups[n]) != 0) {
+            pp_tg_updates_free(ups, n);
+            return -1;
+        }
+        n++;
+    }
+    *out = ups;
+    *n_out = n;
+    return 0;
+}
+
+int pp_tg_parse_updates(const char *body, size_t len, const pp_tg_me *me,
+                        pp_tg_update **out, size_t *n_out)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, 0, &jerr);     /* as api_call reads it */
+    json_t *result = json_object_get(root, "result");
+    int st = -1;
+    *out = NULL;
+    *n_out = 0;
+    if (json_is_true(json_object_get(root, "ok")) && json_is_array(result))
+        st = updates_read(result, me, out, n_out);
+    json_decref(root);
+    return st;
+}
+
+void pp_tg_updates_free(pp_tg_update *ups, size_t n)
+{
+    for (size_t i = 0; ups && i < n; i++) free(ups[i].text);
+    free(ups);
+}
+
+const char *pp_tg_kind_name(pp_tg_kind kind)
+{
+    static const char *const names[] = { "text", "nontext", "edited", "other", "malformed",
+                                         "channel", "bot", "group_not_addressed" };
+    return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "unknown";
 }
 
 /* ---- the bot ------------------------------------------------------------ */
@@ -686,124 +830,55 @@ static void *worker_main(void *arg)
 
 /* -- reading updates -- */
 
-/* Does the text address this bot (groups)?  Also strips "@botname" from
- * the text in place. */
-static int addressed(tg_bot *b, char *text, int *other_bot_command)
+/* Queue one update (mu held), taking its text.  Returns 1 when it was
+ * queued for a reply, 0 when it needs none. */
+static int take_update(tg_bot *b, pp_tg_update *up)
 {
-    size_t ulen = strlen(b->username);
-    int hit = 0;
-    *other_bot_command = 0;
-    if (text[0] == '/') {
-        char *at = text + strcspn(text, " @");
-        if (*at == '@') {
-            char *name = at + 1;
-            size_t nlen = strcspn(name, " ");
-            if (nlen == ulen && ulen && strncasecmp(name, b->username, ulen) == 0) hit = 1;
-            else *other_bot_command = 1;
-        } else {
-            hit = 1;            /* a bare /command in a group: answered */
-        }
-    }
-    if (!ulen) return hit;
-    for (char *p = text; (p = strchr(p, '@')) != NULL; ) {
-        if (strncasecmp(p + 1, b->username, ulen) == 0) {
-            char after = p[1 + ulen];
-            if (!(after == '_' || (after >= '0' && after <= '9') ||
-                  (after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z'))) {
-                memmove(p, p + 1 + ulen, strlen(p + 1 + ulen) + 1);
-                hit = 1;
-                continue;
-            }
-        }
-        p++;
-    }
-    return hit;
-}
-
-/* Queue one update.  Returns 1 when it was queued for a reply, 0 when it
- * needs none (mu held). */
-static int take_update(tg_bot *b, json_t *u, int64_t uid)
-{
-    json_t *m = json_object_get(u, "message");
-    const char *kind = "other";
-    if (!json_is_object(m)) {
-        if (json_object_get(u, "edited_message")) kind = "edited";
-        pp_net_log("info", "update_ignored", "update=%lld kind=%s", (long long)uid, kind);
+    long long uid = up->update_id, chat_id = up->chat_id;
+    const char *kind = pp_tg_kind_name(up->kind);
+    if (up->kind == PP_TG_EDITED || up->kind == PP_TG_OTHER) {
+        pp_net_log("info", "update_ignored", "update=%lld kind=%s", uid, kind);
         return 0;
     }
-    json_t *chat = json_object_get(m, "chat");
-    json_t *cid = json_object_get(chat, "id");
-    const char *type = json_string_value(json_object_get(chat, "type"));
-    json_t *mid = json_object_get(m, "message_id");
-    if (!json_is_integer(cid) || !type || !json_is_integer(mid)) {
-        pp_net_log("warn", "update_malformed", "update=%lld", (long long)uid);
+    if (up->kind == PP_TG_MALFORMED) {
+        pp_net_log("warn", "update_malformed", "update=%lld", uid);
         return 0;
     }
-    int64_t chat_id = json_integer_value(cid);
-    int group = strcmp(type, "group") == 0 || strcmp(type, "supergroup") == 0;
-    if (!group && strcmp(type, "private") != 0) {
-        pp_net_log("info", "update_ignored", "chat=%lld update=%lld kind=%s", (long long)chat_id, (long long)uid, "channel");
+    if (up->kind != PP_TG_TEXT && up->kind != PP_TG_NONTEXT) {
+        pp_net_log("info", "update_ignored", "chat=%lld update=%lld kind=%s", chat_id, uid, kind);
         return 0;
     }
-    json_t *from = json_object_get(m, "from");
-    if (json_is_true(json_object_get(from, "is_bot"))) {
-        pp_net_log("info", "update_ignored", "chat=%lld update=%lld kind=bot", (long long)chat_id, (long long)uid);
-        return 0;
-    }
-    const char *text = json_string_value(json_object_get(m, "text"));
-    char *copy = NULL;
-    if (text) {
-        size_t tl = strlen(text);
-        if (tl > 4 * PP_MAX_INPUT) tl = 4 * PP_MAX_INPUT;    /* the engine cuts further */
-        copy = strndup(text, tl);
-        if (!copy) return 0;
-    }
-    if (group) {
-        json_t *rto = json_object_get(json_object_get(json_object_get(m, "reply_to_message"), "from"), "id");
-        int to_us = json_is_integer(rto) && json_integer_value(rto) == b->bot_id;
-        int other = 0;
-        int hit = copy ? addressed(b, copy, &other) : 0;
-        if (other || (!hit && !to_us)) {
-            pp_net_log("info", "update_ignored", "chat=%lld update=%lld kind=group_not_addressed",
-                       (long long)chat_id, (long long)uid);
-            free(copy);
-            return 0;
-        }
-    } else if (copy && copy[0] == '/') {
-        int other = 0;
-        addressed(b, copy, &other);
-    }
-    tg_chat *c = chat_get(b, chat_id, group);
+    tg_chat *c = chat_get(b, up->chat_id, up->group);
     tg_item *it = calloc(1, sizeof *it);
     if (!c || !it) {
-        free(copy);
         free(it);
         return 0;
     }
-    it->update_id = uid;
-    it->message_id = json_integer_value(mid);
-    it->text = copy;
+    it->update_id = up->update_id;
+    it->message_id = up->message_id;
+    it->text = up->text;
+    up->text = NULL;
     it->queued_ms = pp_net_now_ms();
     if (c->tail) c->tail->next = it; else c->head = it;
     c->tail = it;
-    pp_net_log("info", "update", "chat=%lld update=%lld kind=%s", (long long)chat_id, (long long)uid,
-               copy ? "text" : "nontext");
+    pp_net_log("info", "update", "chat=%lld update=%lld kind=%s", chat_id, uid, kind);
     return 1;
 }
 
-/* Handle a getUpdates result.  Returns how many updates were new. */
+/* Handle a getUpdates result: read it (pure), then queue what is new.
+ * Returns how many updates were new. */
 static size_t take_updates(tg_bot *b, json_t *arr)
 {
+    pp_tg_me me = { b->username, b->bot_id };
+    pp_tg_update *ups;
+    size_t n_ups;
+    if (updates_read(arr, &me, &ups, &n_ups) != 0) return 0;   /* delivered again */
     size_t fresh = 0;
     int64_t ignored[TG_WINDOW];
     size_t n_ignored = 0;
     pthread_mutex_lock(&b->mu);
-    size_t i;
-    json_t *u;
-    json_array_foreach(arr, i, u) {
-        json_t *jid = json_object_get(u, "update_id");
-        if (!json_is_integer(jid)) continue;
-        int64_t uid = json_integer_value(jid);
+    for (size_t k = 0; k < n_ups; k++) {
+        int64_t uid = ups[k].update_id;
         if (uid < low_mark(b)) continue;                     /* handled, confirmed */
         if (ids_has(b->open, b->n_open, uid)) continue;      /* in hand (a duplicate) */
         if (ids_has(b->done, b->n_done, uid)) {              /* handled before a restart */
@@ -814,10 +889,11 @@ static size_t take_updates(tg_bot *b, json_t *arr)
         if (uid >= b->next_new) b->next_new = uid + 1;
         ids_add(b->open, &b->n_open, uid);
         fresh++;
-        if (!take_update(b, u, uid) && n_ignored < TG_WINDOW) ignored[n_ignored++] = uid;
+        if (!take_update(b, &ups[k]) && n_ignored < TG_WINDOW) ignored[n_ignored++] = uid;
     }
     pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->mu);
+    pp_tg_updates_free(ups, n_ups);
     for (size_t k = 0; k < n_ignored; k++)
         persist(b, NULL, ignored[k], 1, NULL, NULL, NULL);
     return fresh;

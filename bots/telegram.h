@@ -1,5 +1,6 @@
 /* telegram.h -- the Telegram bot (`pushpull telegram`), and the pure helpers
- * it is built from, exposed so tests/tools/tgcheck.c can exercise them.
+ * it is built from, exposed so tests/tools/tgcheck.c and the fuzz target
+ * tests/fuzz/telegram.c can exercise them.
  *
  * The bot itself is pp_cmd_telegram() (declared in cli/cli.h); see
  * bots/telegram.c for its design and docs/deploy.md for operators.
@@ -31,5 +32,50 @@ size_t pp_tg_split(const char *text, size_t len, size_t max_units,
  * ids stored (at most max_done). */
 int pp_tg_cursor_parse(const char *s, int64_t *next, int64_t *done,
                        size_t max_done, size_t *n_done);
+
+/* ---- reading getUpdates ---- */
+
+/* Who the bot is (getMe): what a group message must name to be answered. */
+typedef struct pp_tg_me {
+    const char *username;       /* without the '@'; "" when unknown */
+    int64_t id;                 /* the bot's user id; 0 when unknown */
+} pp_tg_me;
+
+/* What an update is, so what the bot does with it: TEXT and NONTEXT are
+ * answered ("I can only read text" for the second), the rest only logged. */
+typedef enum pp_tg_kind {
+    PP_TG_TEXT,                 /* a message with text, addressed to the bot */
+    PP_TG_NONTEXT,              /* a message without text (sticker, photo) */
+    PP_TG_EDITED,               /* an edited_message */
+    PP_TG_OTHER,                /* no message at all */
+    PP_TG_MALFORMED,            /* no integer chat id or message_id, no chat type */
+    PP_TG_CHANNEL,              /* a chat neither private nor a group */
+    PP_TG_BOT,                  /* sent by a bot */
+    PP_TG_NOT_ADDRESSED         /* a group message for someone else */
+} pp_tg_kind;
+
+typedef struct pp_tg_update {
+    int64_t update_id;
+    pp_tg_kind kind;
+    int64_t chat_id, message_id;    /* set for all but EDITED, OTHER, MALFORMED */
+    int group;                      /* a group or supergroup (same) */
+    /* PP_TG_TEXT only, else NULL: owned, NUL-terminated, at most
+     * 4 * PP_MAX_INPUT bytes (the engine cuts further).  "@username" is
+     * taken out in groups and from private /commands ("/help@bot"). */
+    char *text;
+} pp_tg_update;
+
+/* Read a getUpdates answer as Telegram sends it ({"ok":true,"result":[..]})
+ * into *out, one entry per element with an integer update_id, in order
+ * (others are left out: there is nothing to confirm).  Pure: no I/O, no
+ * logging.  Returns 0 (free *out with pp_tg_updates_free), or -1 with
+ * *out NULL when the body is not such an answer or memory ran out. */
+int pp_tg_parse_updates(const char *body, size_t len, const pp_tg_me *me,
+                        pp_tg_update **out, size_t *n_out);
+
+void pp_tg_updates_free(pp_tg_update *ups, size_t n);
+
+/* The kind as the bot's log lines name it ("text", "group_not_addressed"). */
+const char *pp_tg_kind_name(pp_tg_kind kind);
 
 #endif

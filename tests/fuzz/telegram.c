@@ -1,27 +1,35 @@
-/* telegram.c -- fuzz target: what the Telegram bot does with a getUpdates
- * response, through the functions bots/telegram.h exposes.
+/* telegram.c -- fuzz target: the Telegram bot's reading of a getUpdates
+ * answer, pp_tg_parse_updates (bots/telegram.h), which is the code the bot
+ * runs on every poll, and what the bot then does with each text.
  *
- * The bot's own update parser (take_update/take_updates) is static in
- * bots/telegram.c and tied to the bot's threads and store, so it cannot be
- * called from here; until a pure pp_tg_parse_updates() is exposed this
- * target covers the narrowest non-static pieces on hostile input:
  *   - the first line of the input as an offset cursor (pp_tg_cursor_parse);
- *   - the input as a getUpdates body (jansson): every message.text goes
- *     through pp_dialog_turn (one session per chat id seen, shipped rules),
- *     and both the text and the reply are split for sendMessage with
- *     pp_tg_split at 4096 units and at a small size taken from the input;
- *   - when the input is not JSON, the raw bytes are split instead.
- * Invariants checked: cursor ids are never below NEXT; split parts are in
- * order, inside the text, never blank, never over the unit limit, and only
- * spaces/newlines are dropped between them.
+ *   - the input as a getUpdates body, read as the bot "pushpull_test_bot"
+ *     (id 777, the fake server's): every update is checked against the
+ *     JSON read again with jansson, and every TEXT goes through
+ *     pp_dialog_turn (one session per chat id, shipped rules); the text and
+ *     the reply are split for sendMessage with pp_tg_split at 4096 units
+ *     and at a small size taken from the input;
+ *   - when the input is not such a body, the raw bytes are split instead.
+ * Invariants: cursor ids are never below NEXT.  Updates: one per element
+ * with an integer update_id, same ids, same order; chat, message id and
+ * group flag as in the JSON; text only for TEXT, private chats always
+ * answered, NOT_ADDRESSED only in groups, a group TEXT addressed (a mention
+ * taken out, a /command, or a reply to the bot); the text is the message
+ * text capped at 4 * PP_MAX_INPUT bytes, whole in a private non-command,
+ * else with whole "@pushpull_test_bot" mentions taken out and none left.
+ * Split parts are in order, inside the text, never blank, never over the
+ * unit limit, and only spaces/newlines are dropped between them.
  */
 #include "fuzz.h"
 #include "telegram.h"
 
 #include <jansson.h>
+#include <strings.h>
 
 #define FZ_TG_MAX_TEXTS 16
 #define FZ_TG_MAX_CHATS 4
+#define FZ_TG_NAME      "pushpull_test_bot"
+#define FZ_TG_ID        777
 
 static void fz_tg_split_check(const char *text, size_t len, size_t max_units)
 {
@@ -60,42 +68,116 @@ static void fz_tg_cursor(const uint8_t *data, size_t size)
     }
 }
 
+/* Is there a whole "@name" mention (not followed by a word character)? */
+static int fz_tg_has_mention(const char *text)
+{
+    size_t n = strlen(FZ_TG_NAME);
+    for (const char *p = text; (p = strchr(p, '@')) != NULL; p++) {
+        char after = strncasecmp(p + 1, FZ_TG_NAME, n) == 0 ? p[1 + n] : 'x';
+        if (!(after == '_' || (after >= '0' && after <= '9') || (after >= 'a' && after <= 'z') ||
+              (after >= 'A' && after <= 'Z')))
+            return 1;
+    }
+    return 0;
+}
+
+/* The parsed text against the message text: at most the cap, the text in
+ * order with only whole mentions taken out, or all of it. */
+static void fz_tg_text_check(const pp_tg_update *up, const char *orig, int stripped)
+{
+    size_t cap = strlen(orig), len = strlen(up->text);
+    if (cap > 4 * PP_MAX_INPUT) cap = 4 * PP_MAX_INPUT;
+    FUZZ_CHECK(len <= cap);
+    if (!stripped) {
+        FUZZ_CHECK(len == cap && memcmp(up->text, orig, cap) == 0);
+        return;
+    }
+    FUZZ_CHECK((cap - len) % (1 + strlen(FZ_TG_NAME)) == 0);
+    size_t k = 0;                      /* up->text is a subsequence of orig */
+    for (size_t i = 0; i < cap && k < len; i++)
+        if (orig[i] == up->text[k]) k++;
+    FUZZ_CHECK(k == len);
+    FUZZ_CHECK(!fz_tg_has_mention(up->text));
+}
+
+/* One parsed update against its JSON element u. */
+static void fz_tg_update_check(const pp_tg_update *up, json_t *u)
+{
+    FUZZ_CHECK(up->update_id == json_integer_value(json_object_get(u, "update_id")));
+    FUZZ_CHECK(strcmp(pp_tg_kind_name(up->kind), "unknown") != 0);
+    FUZZ_CHECK((up->text != NULL) == (up->kind == PP_TG_TEXT));
+    json_t *m = json_object_get(u, "message");
+    if (!json_is_object(m)) {
+        FUZZ_CHECK(up->kind == (json_object_get(u, "edited_message") ? PP_TG_EDITED : PP_TG_OTHER));
+        return;
+    }
+    FUZZ_CHECK(up->kind != PP_TG_EDITED && up->kind != PP_TG_OTHER);
+    if (up->kind == PP_TG_MALFORMED) return;
+    json_t *chat = json_object_get(m, "chat");
+    const char *type = json_string_value(json_object_get(chat, "type"));
+    FUZZ_CHECK(type != NULL);
+    FUZZ_CHECK(up->chat_id == json_integer_value(json_object_get(chat, "id")));
+    FUZZ_CHECK(up->message_id == json_integer_value(json_object_get(m, "message_id")));
+    FUZZ_CHECK(up->group == (strcmp(type, "group") == 0 || strcmp(type, "supergroup") == 0));
+    FUZZ_CHECK((up->kind == PP_TG_CHANNEL) == (!up->group && strcmp(type, "private") != 0));
+    if (up->kind == PP_TG_CHANNEL || up->kind == PP_TG_BOT) return;
+    FUZZ_CHECK(!json_is_true(json_object_get(json_object_get(m, "from"), "is_bot")));
+    const char *orig = json_string_value(json_object_get(m, "text"));
+    json_t *rto = json_object_get(json_object_get(json_object_get(m, "reply_to_message"), "from"), "id");
+    int to_us = json_is_integer(rto) && json_integer_value(rto) == FZ_TG_ID;
+    if (!up->group) FUZZ_CHECK(up->kind == (orig ? PP_TG_TEXT : PP_TG_NONTEXT));
+    if (up->kind == PP_TG_NONTEXT) FUZZ_CHECK(!orig && (!up->group || to_us));
+    if (up->kind != PP_TG_TEXT) return;
+    FUZZ_CHECK(orig != NULL);
+    fz_tg_text_check(up, orig, up->group || orig[0] == '/');
+    size_t cap = strlen(orig) > 4 * PP_MAX_INPUT ? 4 * PP_MAX_INPUT : strlen(orig);
+    if (up->group) FUZZ_CHECK(strlen(up->text) < cap || up->text[0] == '/' || to_us);
+}
+
 FUZZ_ENTRY(telegram)
 {
     fz_tg_cursor(data, size);
     size_t small = size ? 2 + data[size - 1] % 64 : 2;
 
+    const pp_tg_me me = { FZ_TG_NAME, FZ_TG_ID };
+    pp_tg_update *ups;
+    size_t n_ups;
+    if (pp_tg_parse_updates((const char *)data, size, &me, &ups, &n_ups) != 0) {
+        FUZZ_CHECK(ups == NULL && n_ups == 0);
+        fz_tg_split_check((const char *)data, size, PP_TG_MAX_UNITS);
+        fz_tg_split_check((const char *)data, size, small);
+        return 0;
+    }
     json_error_t je;
     json_t *root = json_loadb((const char *)data, size, 0, &je);
     json_t *result = json_object_get(root, "result");
-    if (!json_is_array(result)) {
-        fz_tg_split_check((const char *)data, size, PP_TG_MAX_UNITS);
-        fz_tg_split_check((const char *)data, size, small);
-        json_decref(root);
-        return 0;
+    FUZZ_CHECK(json_is_true(json_object_get(root, "ok")) && json_is_array(result));
+    size_t k = 0, i;
+    json_t *u;
+    json_array_foreach(result, i, u) {
+        if (!json_is_integer(json_object_get(u, "update_id"))) continue;
+        FUZZ_CHECK(k < n_ups);
+        fz_tg_update_check(&ups[k++], u);
     }
+    FUZZ_CHECK(k == n_ups);
+    json_decref(root);
+
     const pp_ruleset *rs = fz_shipped_rules();
     int64_t chat_ids[FZ_TG_MAX_CHATS];
     pp_session *sessions[FZ_TG_MAX_CHATS];
-    size_t n_chats = 0, n_texts = 0, i;
-    json_t *u;
-    json_array_foreach(result, i, u) {
-        if (n_texts >= FZ_TG_MAX_TEXTS) break;
-        json_t *m = json_object_get(u, "message");
-        json_t *cid = json_object_get(json_object_get(m, "chat"), "id");
-        json_t *jt = json_object_get(m, "text");
-        if (!json_is_string(jt)) continue;
+    size_t n_chats = 0, n_texts = 0;
+    for (k = 0; k < n_ups && n_texts < FZ_TG_MAX_TEXTS; k++) {
+        if (ups[k].kind != PP_TG_TEXT) continue;
         n_texts++;
-        const char *text = json_string_value(jt);
-        size_t len = json_string_length(jt);
+        const char *text = ups[k].text;
+        size_t len = strlen(text);
         fz_tg_split_check(text, len, small);
-        int64_t id = json_is_integer(cid) ? json_integer_value(cid) : 0;
         size_t c = 0;
-        while (c < n_chats && chat_ids[c] != id) c++;
+        while (c < n_chats && chat_ids[c] != ups[k].chat_id) c++;
         if (c == n_chats) {
             if (n_chats == FZ_TG_MAX_CHATS) c = 0;
             else {
-                chat_ids[n_chats] = id;
+                chat_ids[n_chats] = ups[k].chat_id;
                 sessions[n_chats] = pp_session_new();
                 FUZZ_CHECK(sessions[n_chats] != NULL);
                 n_chats++;
@@ -110,12 +192,13 @@ FUZZ_ENTRY(telegram)
         memset(&a, 0, sizeof a);
         if (pp_dialog_turn(&d, text, len, &a) == 0) {
             FUZZ_CHECK(a.text != NULL);
+            FUZZ_CHECK(!a.had_reply || !a.reply.input || strlen(a.reply.input) <= PP_MAX_INPUT);
             fz_tg_split_check(a.text, strlen(a.text), PP_TG_MAX_UNITS);
             fz_tg_split_check(a.text, strlen(a.text), small);
         }
         pp_answer_clear(&a);
     }
     for (size_t c = 0; c < n_chats; c++) pp_session_free(sessions[c]);
-    json_decref(root);
+    pp_tg_updates_free(ups, n_ups);
     return 0;
 }

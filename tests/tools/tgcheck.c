@@ -1,8 +1,9 @@
 /* tgcheck.c -- checks of the Telegram bot's pure parts (message splitting
- * by UTF-16 units, the offset cursor) and of bots/net.c (redaction, backoff,
- * token buckets), run by tests/telegram_units.sh.  Prints one line per
- * failed check and exits 1 if any failed. */
+ * by UTF-16 units, the offset cursor, reading getUpdates) and of bots/net.c
+ * (redaction, backoff, token buckets), run by tests/telegram_units.sh.
+ * Prints one line per failed check and exits 1 if any failed. */
 #include "net.h"
+#include "pushpull.h"
 #include "telegram.h"
 
 #include <stdio.h>
@@ -118,6 +119,153 @@ static void test_cursor(void)
     CHECK(pp_tg_cursor_parse("10 12", &next, done, 8, &nd) != 0, "missing +");
 }
 
+/* ---- reading getUpdates ---- */
+
+static const pp_tg_me tg_me = { "PushpullBot", 777 };
+
+/* JSON written with ' for ", so the cases stay readable. */
+static char *tg_json(const char *fmt, const char *inner)
+{
+    size_t n = strlen(fmt) + strlen(inner) + 1;
+    char *s = malloc(n);
+    if (!s) exit(2);
+    snprintf(s, n, fmt, inner);
+    for (char *p = s; *p; p++) if (*p == '\'') *p = '"';
+    return s;
+}
+
+/* One update (its fields after update_id 1), read with tg_me.  A failed
+ * parse comes back with update_id -1. */
+static pp_tg_update tg_one(const pp_tg_me *me, const char *fields)
+{
+    char *body = tg_json("{'ok':true,'result':[{'update_id':1,%s}]}", fields);
+    pp_tg_update *ups, u = { .update_id = -1 };
+    size_t n;
+    if (pp_tg_parse_updates(body, strlen(body), me, &ups, &n) == 0 && n == 1) {
+        u = ups[0];
+        ups[0].text = NULL;
+    }
+    pp_tg_updates_free(ups, n);
+    free(body);
+    return u;
+}
+
+/* A message from a person in a chat: "'chat':{...},'text':..." */
+#define TG_GROUP   "'message':{'message_id':9,'from':{'id':5,'is_bot':false},'chat':{'id':-300,'type':'group'},"
+#define TG_PRIVATE "'message':{'message_id':9,'from':{'id':5,'is_bot':false},'chat':{'id':101,'type':'private'},"
+
+static void tg_expect(const char *name, pp_tg_update u, pp_tg_kind kind, const char *text)
+{
+    CHECK(u.update_id == 1, "%s: not read", name);
+    CHECK(u.kind == kind, "%s: kind %s, want %s", name, pp_tg_kind_name(u.kind), pp_tg_kind_name(kind));
+    if (text)
+        CHECK(u.text && strcmp(u.text, text) == 0, "%s: text [%s], want [%s]", name, u.text ? u.text : "(null)", text);
+    else
+        CHECK(u.text == NULL, "%s: text [%s] for a kind without text", name, u.text);
+    free(u.text);
+}
+
+static void test_updates(void)
+{
+    /* groups: answered only when addressed, "@PushpullBot" taken out */
+    pp_tg_update u = tg_one(&tg_me, TG_GROUP "'text':'@PushpullBot he pulls away'}");
+    CHECK(u.group && u.chat_id == -300 && u.message_id == 9, "group message: chat, id, group");
+    tg_expect("group mention", u, PP_TG_TEXT, " he pulls away");
+    tg_expect("mention in the middle", tg_one(&tg_me, TG_GROUP "'text':'hey @pushpullbot, help'}"),
+              PP_TG_TEXT, "hey , help");
+    tg_expect("two mentions", tg_one(&tg_me, TG_GROUP "'text':'@PushpullBot and @PushpullBot'}"),
+              PP_TG_TEXT, " and ");
+    tg_expect("a longer name is not a mention", tg_one(&tg_me, TG_GROUP "'text':'ask @PushpullBot_2 x'}"),
+              PP_TG_NOT_ADDRESSED, NULL);
+    tg_expect("group, not for us", tg_one(&tg_me, TG_GROUP "'text':'nobody is talking to the bot'}"),
+              PP_TG_NOT_ADDRESSED, NULL);
+    tg_expect("command for another bot", tg_one(&tg_me, TG_GROUP "'text':'/help@OtherBot'}"),
+              PP_TG_NOT_ADDRESSED, NULL);
+    tg_expect("command for another bot, mentioning us", tg_one(&tg_me, TG_GROUP "'text':'/help@OtherBot @PushpullBot'}"),
+              PP_TG_NOT_ADDRESSED, NULL);
+    tg_expect("command for us", tg_one(&tg_me, TG_GROUP "'text':'/reset@pushpullBOT'}"), PP_TG_TEXT, "/reset");
+    tg_expect("bare command", tg_one(&tg_me, TG_GROUP "'text':'/help'}"), PP_TG_TEXT, "/help");
+    tg_expect("reply to the bot", tg_one(&tg_me, TG_GROUP "'text':'yes, exactly',"
+              "'reply_to_message':{'message_id':3,'from':{'id':777,'is_bot':true}}}"), PP_TG_TEXT, "yes, exactly");
+    tg_expect("reply to someone else", tg_one(&tg_me, TG_GROUP "'text':'yes, exactly',"
+              "'reply_to_message':{'message_id':3,'from':{'id':5,'is_bot':false}}}"), PP_TG_NOT_ADDRESSED, NULL);
+    tg_expect("sticker replying to the bot", tg_one(&tg_me, TG_GROUP "'sticker':{'file_id':'x'},"
+              "'reply_to_message':{'message_id':3,'from':{'id':777}}}"), PP_TG_NONTEXT, NULL);
+    tg_expect("sticker in a group", tg_one(&tg_me, TG_GROUP "'sticker':{'file_id':'x'}}"), PP_TG_NOT_ADDRESSED, NULL);
+    u = tg_one(&tg_me, "'message':{'message_id':2,'chat':{'id':-9200,'type':'supergroup'},"
+               "'text':'/help@PushpullBot'}");
+    CHECK(u.group, "a supergroup is a group");
+    tg_expect("supergroup command", u, PP_TG_TEXT, "/help");
+    const pp_tg_me anon = { "", 777 };     /* getMe without a username */
+    tg_expect("no username: mention", tg_one(&anon, TG_GROUP "'text':'@PushpullBot hi'}"), PP_TG_NOT_ADDRESSED, NULL);
+    tg_expect("no username: bare command", tg_one(&anon, TG_GROUP "'text':'/help'}"), PP_TG_TEXT, "/help");
+
+    /* private chats: every message; "@name" only taken from a /command */
+    u = tg_one(&tg_me, TG_PRIVATE "'text':'I text him @PushpullBot'}");
+    CHECK(!u.group && u.chat_id == 101, "private chat");
+    tg_expect("private text kept whole", u, PP_TG_TEXT, "I text him @PushpullBot");
+    tg_expect("private command", tg_one(&tg_me, TG_PRIVATE "'text':'/start@PushpullBot'}"), PP_TG_TEXT, "/start");
+    tg_expect("private command for another bot", tg_one(&tg_me, TG_PRIVATE "'text':'/start@OtherBot'}"),
+              PP_TG_TEXT, "/start@OtherBot");
+    tg_expect("private sticker", tg_one(&tg_me, TG_PRIVATE "'sticker':{'file_id':'x','emoji':'ok'}}"),
+              PP_TG_NONTEXT, NULL);
+
+    /* ignored, each for its reason */
+    tg_expect("edited", tg_one(&tg_me, "'edited_message':{'message_id':7,'chat':{'id':202,'type':'private'},"
+              "'text':'edited text'}"), PP_TG_EDITED, NULL);
+    tg_expect("channel post", tg_one(&tg_me, "'channel_post':{'message_id':1,'chat':{'id':-100,'type':'channel'},"
+              "'text':'news'}"), PP_TG_OTHER, NULL);
+    u = tg_one(&tg_me, "'message':{'message_id':1,'chat':{'id':-100,'type':'channel'},'text':'news'}");
+    CHECK(u.chat_id == -100, "a channel keeps its chat id");
+    tg_expect("message in a channel", u, PP_TG_CHANNEL, NULL);
+    tg_expect("from a bot", tg_one(&tg_me, "'message':{'message_id':1,'from':{'id':9,'is_bot':true},"
+              "'chat':{'id':101,'type':'private'},'text':'beep'}"), PP_TG_BOT, NULL);
+    tg_expect("chat id not a number", tg_one(&tg_me, "'message':{'message_id':1,'chat':{'id':'101','type':'private'},"
+              "'text':'hi'}"), PP_TG_MALFORMED, NULL);
+    tg_expect("no chat type", tg_one(&tg_me, "'message':{'message_id':1,'chat':{'id':101},'text':'hi'}"),
+              PP_TG_MALFORMED, NULL);
+    tg_expect("no message_id", tg_one(&tg_me, "'message':{'chat':{'id':101,'type':'private'},'text':'hi'}"),
+              PP_TG_MALFORMED, NULL);
+    tg_expect("message not an object", tg_one(&tg_me, "'message':'hi'"), PP_TG_OTHER, NULL);
+    CHECK(strcmp(pp_tg_kind_name(PP_TG_NOT_ADDRESSED), "group_not_addressed") == 0 &&
+          strcmp(pp_tg_kind_name(PP_TG_EDITED), "edited") == 0, "kind names as the log has them");
+
+    /* a long text is capped (the engine cuts further) */
+    char *big = repeat("x", 5 * PP_MAX_INPUT);
+    char *fields = tg_json(TG_PRIVATE "'text':'%s'}", big);
+    u = tg_one(&tg_me, fields);
+    CHECK(u.text && strlen(u.text) == 4 * PP_MAX_INPUT, "long text capped at %d bytes", 4 * PP_MAX_INPUT);
+    free(u.text);
+    free(fields);
+    free(big);
+
+    /* the whole answer: order, update ids, elements without an id left out */
+    char *body = tg_json("%s", "{'ok':true,'result':[{'update_id':1013," TG_PRIVATE "'text':'a'}},"
+                         "{'message':{}},{'update_id':'1014'},{'update_id':1012,'edited_message':{}},"
+                         "{'update_id':1015," TG_GROUP "'text':'b'}}]}");
+    pp_tg_update *ups;
+    size_t n;
+    CHECK(pp_tg_parse_updates(body, strlen(body), &tg_me, &ups, &n) == 0 && n == 3 &&
+          ups[0].update_id == 1013 && ups[1].update_id == 1012 && ups[2].update_id == 1015 &&
+          ups[0].kind == PP_TG_TEXT && ups[1].kind == PP_TG_EDITED && ups[2].kind == PP_TG_NOT_ADDRESSED,
+          "a getUpdates answer: 3 updates in order");
+    pp_tg_updates_free(ups, n);
+    free(body);
+    const char *bad[] = { "", "[]", "{'ok':false,'result':[]}", "{'ok':true}", "{'ok':true,'result':{}}",
+                          "{'ok':true,'result':[{'update_id':1,'message':{'text':'a\\u0000b'}}]}", "{'ok':true,'res" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        body = tg_json("%s", bad[i]);
+        ups = (pp_tg_update *)1;
+        CHECK(pp_tg_parse_updates(body, strlen(body), &tg_me, &ups, &n) == -1 && ups == NULL && n == 0,
+              "not a getUpdates answer: %s", body);
+        free(body);
+    }
+    body = tg_json("%s", "{'ok':true,'result':[]}");
+    CHECK(pp_tg_parse_updates(body, strlen(body), &tg_me, &ups, &n) == 0 && n == 0, "no updates");
+    pp_tg_updates_free(ups, n);
+    free(body);
+}
+
 static void test_net(void)
 {
     char s[128] = "refused /bot123:SECRET/getMe and 123:SECRET again";
@@ -164,6 +312,7 @@ int main(void)
 {
     test_split();
     test_cursor();
+    test_updates();
     test_net();
     if (failures) { printf("%d checks failed\n", failures); return 1; }
     printf("tgcheck: all checks passed\n");

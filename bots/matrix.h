@@ -1,0 +1,90 @@
+/* matrix.h -- the pure part of the Matrix bot (`pushpull matrix`): a /sync
+ * answer read into what the bot acts on, with no I/O, exposed so
+ * tests/tools/mxcheck.c and the fuzz target tests/fuzz/matrix.c drive the
+ * code the bot runs.
+ *
+ * The bot itself is pp_cmd_matrix() (declared in cli/cli.h); see
+ * bots/matrix.c for its design and docs/matrix.md for operators.
+ */
+#ifndef PP_MATRIX_H
+#define PP_MATRIX_H
+
+#include <stddef.h>
+
+#define PP_MX_MAX_ID    255    /* room, event and user ids (spec) */
+#define PP_MX_MAX_BATCH 2047   /* bytes of a next_batch token the bot keeps */
+
+/* Who the bot is (whoami, profile, --allow). */
+typedef struct pp_mx_me {
+    const char *user_id;            /* "@coach:example.org" */
+    const char *localpart;          /* "coach" */
+    const char *displayname;        /* "" when it has none */
+    const char *const *allow;       /* inviter globs (fnmatch); none: anyone */
+    size_t n_allow;
+} pp_mx_me;
+
+/* What a timeline event is.  Only TEXT and NONTEXT are answered: NONTEXT
+ * with "I can only read text" in direct rooms, TEXT in direct rooms and,
+ * in rooms with more members, when it mentions the bot. */
+typedef enum pp_mx_kind {
+    PP_MX_TEXT,                 /* m.text or m.emote with a string body */
+    PP_MX_NONTEXT,              /* another msgtype (image, file...) */
+    PP_MX_NOTICE,               /* m.notice: other bots */
+    PP_MX_EDIT,                 /* m.replace */
+    PP_MX_ENCRYPTED,            /* m.room.encrypted: the room is encrypted */
+    PP_MX_OWN,                  /* sent by the bot */
+    PP_MX_BEFORE_JOIN,          /* before the bot's own join in this timeline */
+    PP_MX_MALFORMED,            /* no type or sender, a bad event id, no msgtype */
+    PP_MX_OTHER                 /* not a message (membership, encryption state) */
+} pp_mx_kind;
+
+/* Strings point into the parsed body (pp_mx_sync.root). */
+typedef struct pp_mx_event {
+    pp_mx_kind kind;
+    const char *event_id, *sender;  /* NULL when absent */
+    /* TEXT and NONTEXT only; otherwise "", 0, 0, 0: */
+    const char *body;               /* content.body, "" when not a string; may hold NULs */
+    size_t body_len;
+    size_t strip;                   /* bytes of a leading mention ("Coach: "): in a
+                                     * group the coach reads body + strip */
+    int mentioned;                  /* m.mentions has the bot, or the body names
+                                     * its user id, display name or localpart */
+} pp_mx_event;
+
+typedef struct pp_mx_room {         /* one of rooms.join */
+    const char *id;
+    int has_count, count;           /* summary.m.joined_member_count */
+    int member_change;              /* a membership event: the count is stale */
+    int encrypted;                  /* an m.room.encryption event */
+    pp_mx_event *events;            /* timeline.events, all, in order */
+    size_t n_events;
+} pp_mx_room;
+
+typedef struct pp_mx_invite {       /* one of rooms.invite */
+    const char *room_id;
+    const char *inviter;            /* sender of the bot's invite; NULL none */
+    int allowed;                    /* a valid id the allow-list takes: join */
+} pp_mx_invite;
+
+typedef struct pp_mx_sync {
+    const char *next_batch;         /* at most PP_MX_MAX_BATCH bytes */
+    pp_mx_invite *invites;
+    size_t n_invites;
+    const char **leaves;            /* room ids of rooms.leave */
+    size_t n_leaves;
+    pp_mx_room *rooms;
+    size_t n_rooms;
+    struct json_t *root;            /* the parsed body: owned */
+} pp_mx_sync;
+
+/* Read a /sync answer body into *out, in the order the bot acts on it.
+ * Ids from the wire must be bounded (PP_MX_MAX_ID) and printable: rooms
+ * with a bad id are left out, events with a bad event id are MALFORMED.
+ * Pure: no I/O, no logging.  Returns 0 (free with
+ * pp_mx_sync_free), or -1 with nothing to free when the body is not a JSON
+ * object with a next_batch string, or memory ran out. */
+int pp_mx_parse_sync(const char *body, size_t len, const pp_mx_me *me, pp_mx_sync *out);
+
+void pp_mx_sync_free(pp_mx_sync *s);
+
+#endif
