@@ -25,14 +25,21 @@ static void paths(void)
     snprintf(broken_responses, sizeof broken_responses, "%s/tests/fixtures/broken/responses", src);
 }
 
-static int setup(void **state)
+/* Load a rule set, printing any error. */
+static pp_ruleset *load_dirs(const char *rules, const char *responses)
 {
-    pp_load_options o = { rules_dir, responses_dir, NULL };
+    pp_load_options o = { rules, responses, NULL };
     pp_errors e;
     pp_errors_init(&e);
     pp_ruleset *rs = pp_rules_load(&o, &e);
     for (size_t i = 0; i < e.count; i++) fprintf(stderr, "%s\n", e.msg[i]);
     pp_errors_clear(&e);
+    return rs;
+}
+
+static int setup(void **state)
+{
+    pp_ruleset *rs = load_dirs(rules_dir, responses_dir);
     if (!rs) return -1;
     *state = rs;
     return 0;
@@ -371,12 +378,7 @@ static void test_session_used_table(void **state)
     char rdir[4096], sdir[4096];
     snprintf(rdir, sizeof rdir, "%s/rules", dir);
     snprintf(sdir, sizeof sdir, "%s/responses", dir);
-    pp_load_options o = { rdir, sdir, NULL };
-    pp_errors e;
-    pp_errors_init(&e);
-    pp_ruleset *rs = pp_rules_load(&o, &e);
-    for (size_t i = 0; i < e.count; i++) fprintf(stderr, "%s\n", e.msg[i]);
-    pp_errors_clear(&e);
+    pp_ruleset *rs = load_dirs(rdir, sdir);
     assert_non_null(rs);
 
     pp_session *s = pp_session_new(), *t = pp_session_new();
