@@ -68,11 +68,11 @@ static void fz_mx_log_check(const char *s, const char *secret)
     free(copy);
 }
 
-/* An id as the bot takes it from the wire: 1..254 printable bytes. */
+/* An id as the bot takes it from the wire: 1..255 printable bytes. */
 static int fz_mx_id(const char *s)
 {
     size_t n = s ? strlen(s) : 0;
-    if (n == 0 || n >= PP_MX_MAX_ID) return 0;
+    if (n == 0 || n > PP_MX_MAX_ID) return 0;      /* the spec allows 255 bytes */
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f) return 0;
     return 1;
