@@ -56,15 +56,17 @@ char *pp_strndup(const char *s, size_t n)
 
 char *pp_strdup(const char *s) { return s ? pp_strndup(s, strlen(s)) : NULL; }
 
+size_t pp_utf8_cut(const char *s, size_t n)
+{
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
+    return n;
+}
+
 void pp_strlcpy(char *dst, const char *src, size_t size)
 {
     size_t n = strlen(src);
     if (size == 0) return;
-    if (n >= size) {
-        n = size - 1;
-        /* never cut a UTF-8 sequence in half */
-        while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80) n--;
-    }
+    if (n >= size) n = pp_utf8_cut(src, size - 1);   /* never half a character */
     memcpy(dst, src, n);
     dst[n] = '\0';
 }

@@ -69,7 +69,7 @@ typedef struct pp_set {
     int line;
     pp_variant *variants;
     size_t n_variants;
-    uint64_t fit[4];          /* per pp_role: the first 64 variants that fit */
+    uint64_t fit[PP_ROLE_CRISIS + 1];   /* per pp_role: the first 64 variants that fit */
 } pp_set;
 
 typedef struct pp_define {
@@ -177,5 +177,8 @@ char *pp_buf_take(pp_buf *b);   /* caller frees; NULL on oom */
 char *pp_strdup(const char *s);
 char *pp_strndup(const char *s, size_t n);
 void pp_strlcpy(char *dst, const char *src, size_t size);
+/* n moved back, if need be, so that s[0..n) does not end inside a UTF-8
+ * sequence (s[n] is not a continuation byte).  s[n] must be readable. */
+size_t pp_utf8_cut(const char *s, size_t n);
 
 #endif

@@ -146,7 +146,7 @@ static void add_said(pp_buf *b, const fill_ctx *c)
         size_t to = from + SAID_MAX < z ? from + SAID_MAX : z;
         while (to > from && to < z && c->text[to] != ' ') to--;
         if (to <= from) to = from + SAID_MAX < z ? from + SAID_MAX : z;
-        while (to > from && ((unsigned char)c->text[to] & 0xC0) == 0x80) to--;
+        to = from + pp_utf8_cut(c->text + from, to - from);
         a = from;
         z = to;
     }
@@ -262,10 +262,7 @@ typedef struct why_buf {
 
 static void why_add(why_buf *w, const char *t, size_t n)
 {
-    if (w->len + n >= w->cap) {
-        n = w->cap - 1 - w->len;
-        while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80) n--;
-    }
+    if (w->len + n >= w->cap) n = pp_utf8_cut(t, w->cap - 1 - w->len);
     memcpy(w->s + w->len, t, n);
     w->len += n;
     w->s[w->len] = '\0';
@@ -303,10 +300,7 @@ static void why_text(pp_session *s, const pp_ruleset *rs, const pp_hit *hit, con
     const pp_rule *r = &rs->rules[hit->rule];
     const pp_set *rset = r->set >= 0 ? &rs->sets[r->set] : NULL;
     size_t span = hit->end - hit->start;
-    if (span > 120) {
-        span = 120;
-        while (span > 0 && ((unsigned char)text[hit->start + span] & 0xC0) == 0x80) span--;
-    }
+    if (span > 120) span = pp_utf8_cut(text + hit->start, 120);
     why_adds(w, "Rule "); why_adds(w, r->id);
     why_adds(w, " ("); why_adds(w, r->shown_file); why_adds(w, ":"); why_addi(w, r->line);
     why_adds(w, ") matched \""); why_add(w, text + hit->start, span); why_adds(w, "\".\n");

@@ -817,7 +817,7 @@ static void prepare_sets(pp_ruleset *rs)
         pp_set *set = &rs->sets[i];
         set->hash = pp_set_hash(set->id);
         size_t n = set->n_variants < 64 ? set->n_variants : 64;
-        for (int role = 0; role < 4; role++) {
+        for (int role = 0; role <= PP_ROLE_CRISIS; role++) {
             uint64_t fit = 0;
             for (size_t v = 0; v < n; v++) {
                 unsigned roles = set->variants[v].roles;
