@@ -114,6 +114,16 @@ typedef struct figures {
     size_t always;
 } figures;
 
+/* Replies per second and p50/p99 from the n latencies of the fastest pass
+ * (seconds; sorted in place) and their sum. */
+static void latency_figures(figures *f, double *lat, size_t n, double total)
+{
+    qsort(lat, n, sizeof *lat, cmp_double);
+    f->replies_per_s = total > 0 ? (double)n / total : 0;
+    f->p50_us = n ? lat[n / 2] * 1e6 : 0;
+    f->p99_us = n ? lat[(size_t)((double)(n - 1) * 0.99)] * 1e6 : 0;
+}
+
 static void report(const figures *f, const char *json_path)
 {
     printf("%-14s %7zu %8zu %8zu %12.0f %8.2f %8.2f %9.1f %9ld\n", f->workload, f->rules,
@@ -335,10 +345,7 @@ static int run_tsv(const char *tsv_path, const char *msg_path, const char *work,
     free(codes);
     pcre2_match_data_free(md);
 
-    qsort(lat, msgs.n, sizeof *lat, cmp_double);
-    f.replies_per_s = total > 0 ? (double)msgs.n / total : 0;
-    f.p50_us = msgs.n ? lat[msgs.n / 2] * 1e6 : 0;
-    f.p99_us = msgs.n ? lat[(size_t)((double)(msgs.n - 1) * 0.99)] * 1e6 : 0;
+    latency_figures(&f, lat, msgs.n, total);
     report(&f, json);
 
     for (size_t k = 0; k < msgs.n; k++) free(input[k]);
@@ -410,10 +417,7 @@ static int run_corpus(const char *rules, const char *responses, char **corpus, i
     }
     free(plat);
     f.peak_rss_kb = peak_rss_kb();
-    qsort(lat, msgs.n, sizeof *lat, cmp_double);
-    f.replies_per_s = total > 0 ? (double)msgs.n / total : 0;
-    f.p50_us = msgs.n ? lat[msgs.n / 2] * 1e6 : 0;
-    f.p99_us = msgs.n ? lat[(size_t)((double)(msgs.n - 1) * 0.99)] * 1e6 : 0;
+    latency_figures(&f, lat, msgs.n, total);
     report(&f, json);
     free(lat);
     free(label);
