@@ -2,23 +2,34 @@
  *
  * Cost per message must not grow with the number of rules, so at load time
  * every pattern's expanded source is parsed (conservatively) into a small
- * tree, and from the tree we compute a requirement in disjunctive normal
- * form: "the text contains word A and word B, or word C".  A "word" is a key
+ * tree, and from the tree we compute a requirement in conjunctive normal
+ * form: "the text contains word A or word B, and word C".  A "word" is a key
  * on the text's *tokens*: maximal runs of ASCII letters and digits (plus the
  * two non-ASCII letters that fold to ASCII ones under Unicode caseless
  * matching, KELVIN SIGN -> k and LATIN SMALL LONG S -> s), lowercased.  A
  * literal run in a pattern gives an EXACT key when the pattern guarantees a
  * token boundary on both sides of it (\b, ^, $, white space, punctuation),
  * a PREFIX key when only on the left ("pull" in pull(?:s|ed)?), a SUFFIX key
- * when only on the right, and nothing otherwise.  For each alternative of
- * the requirement we keep only its rarest key (fewest patterns use it), and
- * the index is a hash table from key to the ascending list of pattern ids.
+ * when only on the right, and nothing otherwise.  A sequence ANDs its
+ * parts' clauses; an alternation (A1 and A2) or (B1 and B2) becomes the
+ * clauses (Ai or Bj).  Both keep at most IX_CLAUSES clauses of at most
+ * IX_CLAUSE_MAX keys, dropping the likeliest-true ones (short words are in
+ * most messages), which only weakens the requirement.
+ *
+ * The index is a hash table from key to the ascending list of pattern ids:
+ * each pattern is posted under the keys of ONE clause, the one least
+ * likely to be in a message, and its other clauses are checked at match
+ * time ("verification"): a crisis pattern posted under its verbs ("hit",
+ * "slap*", ...) is dropped for "a bit late" because it also needs "me".
  *
  * At match time the text is tokenised once; each token is looked up as an
  * exact key, and as prefix/suffix keys only at the lengths some key has
- * (bit masks), with incremental hashing.  Hits are deduplicated with a
- * bit per pattern in the caller's scratch, the patterns with no usable
- * requirement (the "always" list) are added, and the ids are put in order.
+ * (bit masks), with incremental hashing.  A key found is marked present (a
+ * bit per key in the caller's scratch) and its patterns become candidates,
+ * deduplicated with a bit per pattern; after the last token each candidate
+ * must have a present key in every other clause, the patterns with no
+ * usable requirement (the "always" list) are added, and the ids are put in
+ * order.
  *
  * Safety over cleverness: anything the parser does not fully understand
  * (non-ASCII pattern characters, classes, escapes like \x, \p, backrefs) is
@@ -28,14 +39,15 @@
  * requirement may only ever be weakened, never invented: no false negatives.
  */
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "index.h"
 
 #define IX_WORD_MAX   48      /* longest key; longer literals are cut */
 #define IX_DEPTH_MAX  32      /* group nesting we follow */
-#define IX_ALTS       128     /* alternatives in a requirement */
-#define IX_KEYS       4       /* keys kept per alternative */
+#define IX_CLAUSES    8       /* clauses kept in a requirement */
+#define IX_CLAUSE_MAX 128     /* keys in one clause ("any of these words") */
 
 enum { K_EXACT = 0, K_PREFIX = 1, K_SUFFIX = 2 };
 
@@ -49,7 +61,11 @@ typedef struct ix_key {
     uint32_t df;              /* patterns whose requirement names the key */
     uint32_t post, npost;     /* into ix->post after finish; when npost is
                                  1, post is the pattern id itself */
+    uint32_t ver;             /* when npost is 1: that pattern's clauses to
+                                 verify (offset into ix->ver, or NO_VER) */
 } ix_key;
+
+#define NO_VER UINT32_MAX
 
 struct pp_index {
     uint32_t n;               /* patterns (max id + 1) */
@@ -59,17 +75,27 @@ struct pp_index {
                                  0 = empty.  A probe only reads the key
                                  when the whole hash agrees. */
     size_t nslots;            /* power of two */
+    uint64_t *filter;         /* after finish: bit (hash >> filter_shift)
+                                 set for every key that matters; most
+                                 lookups stop here, in a few KiB */
+    int filter_shift;
     char *chars;
     size_t nchars, capchars;
     /* requirements before finish: per pattern, offset into req or UINT32_MAX
-     * for "always"; req holds [nalts, (nk, key...)...] */
+     * for "always"; req holds [nclauses, (nk, key...)...] */
     uint32_t *req_at;
     uint8_t *added;
     size_t capn;
     uint32_t *req;
     size_t nreq, capreq;
-    /* after finish */
-    uint32_t *post;
+    /* after finish: a posting is a pattern id and the offset in ver of the
+     * clauses left to verify, or NO_VER */
+    uint32_t *post;           /* pairs (id, ver) */
+    uint32_t *ver;            /* [nclauses, clause id...] */
+    uint32_t *cl;             /* the clauses: [nk, key...] each */
+    uint32_t *cl_at;          /* clause id -> offset in cl */
+    uint32_t ncl;
+    size_t ncl_words;
     uint32_t *always;
     size_t nalways;
     uint64_t prefix_lens, suffix_lens;   /* bit l: some key of length l */
@@ -79,7 +105,12 @@ struct pp_index {
 
 struct pp_index_scratch {
     uint64_t *seen;           /* bit per pattern: already a candidate */
-    uint32_t n;
+    uint32_t *ver;            /* per candidate slot: clauses to verify */
+    uint64_t *present;        /* bit per key: some token is that key */
+    uint32_t *found;          /* the keys marked present, to clear them */
+    uint32_t *memo;           /* per clause: gen << 1 | holds, this text */
+    uint32_t gen;
+    uint32_t n, nkeys, ncl;
 };
 
 static uint32_t hash_step(uint32_t h, unsigned char c)
@@ -119,6 +150,8 @@ static long key_find(const pp_index *ix, const char *w, size_t len, int kind, ui
                      int verify)
 {
     if (!ix->nslots) return -1;
+    if (!verify && ix->filter && !(ix->filter[h >> ix->filter_shift >> 6] >> (h >> ix->filter_shift & 63) & 1))
+        return -1;
     size_t mask = ix->nslots - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         uint64_t s = ix->slots[i];
@@ -154,6 +187,10 @@ static long key_intern(pp_index *ix, const char *w, size_t len, int kind)
     for (size_t i = 0; i < len; i++) h = hash_step(h, (unsigned char)w[i]);
     h = hash_final(h, kind);
     long at = key_find(ix, w, len, kind, h, 1);
+    if (at >= 0) return at;
+    /* Another key with the same hash, kind and length: a lookup cannot tell
+     * them apart, so they share one key -- which only adds candidates. */
+    at = key_find(ix, w, len, kind, h, 0);
     if (at >= 0) return at;
     if ((ix->nkeys + 1) * 2 > ix->nslots && rehash(ix, ix->nslots ? ix->nslots * 2 : 64))
         return -1;
@@ -573,70 +610,103 @@ static int parse_alts(ix_parser *ps, int depth)
     return g;
 }
 
-/* ---- requirements (DNF over keys) -------------------------------------- */
+/* ---- requirements (CNF over keys) -------------------------------------- */
 
-typedef struct ix_dnf {
-    int n;                    /* alternatives; an empty one means "true" */
-    uint8_t nk[IX_ALTS];
-    uint32_t k[IX_ALTS][IX_KEYS];
-} ix_dnf;
+typedef struct ix_clause {
+    int n;
+    uint32_t k[IX_CLAUSE_MAX];    /* ascending, no repeats */
+} ix_clause;
 
-static void dnf_true(ix_dnf *d) { d->n = 1; d->nk[0] = 0; }
+typedef struct ix_cnf {
+    int n;                        /* clauses; none means "true" */
+    ix_clause c[IX_CLAUSES];
+} ix_cnf;
 
-static void alt_add(ix_dnf *d, int a, uint32_t key)
+/* How likely a key is to be in a message, roughly, before any text is
+ * seen: short words ("he", "my", "me") are in most messages, long ones
+ * ("isolates") in few, and a prefix or suffix key covers more words than
+ * an exact one. */
+static unsigned key_weight(const ix_key *k)
 {
-    for (int i = 0; i < d->nk[a]; i++) if (d->k[a][i] == key) return;
-    if (d->nk[a] < IX_KEYS) d->k[a][d->nk[a]++] = key;   /* dropping one only weakens */
+    static const unsigned by_len[] = { 256, 128, 64, 24, 10, 5, 3 };
+    unsigned w = by_len[k->len < 6 ? k->len : 6];
+    return k->kind == K_EXACT ? w : 2 * w;
 }
 
-/* How selective a requirement is likely to be: the length of the longest
- * key of its weakest alternative.  Short words ("he", "my", "i") are in
- * most messages; long ones ("isolates", "password") are rare. */
-static unsigned dnf_strength(const pp_index *ix, const ix_dnf *d)
+static unsigned clause_weight(const pp_index *ix, const ix_clause *c)
 {
-    unsigned weakest = ~0u;
-    for (int a = 0; a < d->n; a++) {
-        unsigned best = 0;
-        for (int i = 0; i < d->nk[a]; i++)
-            if (ix->keys[d->k[a][i]].len > best) best = ix->keys[d->k[a][i]].len;
-        if (best < weakest) weakest = best;
-    }
-    return weakest;
+    unsigned w = 0;
+    for (int i = 0; i < c->n; i++) w += key_weight(&ix->keys[c->k[i]]);
+    return w;
 }
 
-/* d = d AND e.  When the product would be too big, drop one factor
- * (replacing it by "true" only weakens): keep the likelier selective one,
- * then the one with fewer alternatives. */
-static void dnf_and(const pp_index *ix, ix_dnf *d, const ix_dnf *e)
+/* Is every key of a also in b? */
+static int clause_subset(const ix_clause *a, const ix_clause *b)
 {
-    if (e->n == 1 && e->nk[0] == 0) return;
-    if (d->n == 1 && d->nk[0] == 0) { *d = *e; return; }
-    if (d->n * e->n > IX_ALTS) {
-        unsigned sd = dnf_strength(ix, d), se = dnf_strength(ix, e);
-        if (se > sd || (se == sd && e->n < d->n)) *d = *e;
-        return;
+    int j = 0;
+    for (int i = 0; i < a->n; i++) {
+        while (j < b->n && b->k[j] < a->k[i]) j++;
+        if (j == b->n || b->k[j] != a->k[i]) return 0;
     }
-    ix_dnf r;
-    r.n = 0;
+    return 1;
+}
+
+/* out = a OR b; -1 when that is more keys than a clause holds. */
+static int clause_union(ix_clause *out, const ix_clause *a, const ix_clause *b)
+{
+    int i = 0, j = 0, n = 0;
+    while (i < a->n || j < b->n) {
+        uint32_t k;
+        if (j == b->n || (i < a->n && a->k[i] < b->k[j])) k = a->k[i++];
+        else if (i == a->n || b->k[j] < a->k[i]) k = b->k[j++];
+        else { k = a->k[i++]; j++; }
+        if (n == IX_CLAUSE_MAX) return -1;
+        out->k[n++] = k;
+    }
+    out->n = n;
+    return 0;
+}
+
+/* d = d AND c.  A clause implied by another is not kept; when d is full,
+ * the likeliest-true clause goes (dropping one only weakens). */
+static void cnf_add(const pp_index *ix, ix_cnf *d, const ix_clause *c)
+{
     for (int i = 0; i < d->n; i++)
-        for (int j = 0; j < e->n; j++) {
-            int a = r.n++;
-            r.nk[a] = 0;
-            for (int x = 0; x < d->nk[i]; x++) alt_add(&r, a, d->k[i][x]);
-            for (int x = 0; x < e->nk[j]; x++) alt_add(&r, a, e->k[j][x]);
+        if (clause_subset(&d->c[i], c)) return;
+    int m = 0;
+    for (int i = 0; i < d->n; i++)
+        if (!clause_subset(c, &d->c[i])) {
+            if (m != i) d->c[m] = d->c[i];
+            m++;
         }
-    *d = r;
+    d->n = m;
+    if (d->n < IX_CLAUSES) { d->c[d->n++] = *c; return; }
+    int worst = 0;
+    unsigned ww = clause_weight(ix, &d->c[0]);
+    for (int i = 1; i < d->n; i++) {
+        unsigned w = clause_weight(ix, &d->c[i]);
+        if (w > ww) { ww = w; worst = i; }
+    }
+    if (clause_weight(ix, c) < ww) d->c[worst] = *c;
 }
 
-/* d = d OR e; too many alternatives collapse to "true". */
-static void dnf_or(ix_dnf *d, const ix_dnf *e)
+static void cnf_and(const pp_index *ix, ix_cnf *d, const ix_cnf *e)
 {
-    if (d->n + e->n > IX_ALTS) { dnf_true(d); return; }
-    for (int j = 0; j < e->n; j++) {
-        int a = d->n++;
-        d->nk[a] = e->nk[j];
-        memcpy(d->k[a], e->k[j], sizeof d->k[a][0] * e->nk[j]);
-    }
+    for (int j = 0; j < e->n; j++) cnf_add(ix, d, &e->c[j]);
+}
+
+/* d = d OR e: (D1 and D2) or (E1 and E2) implies every (Di or Ej); tmp is
+ * working room.  Unions too big to keep are left out (weaker). */
+static void cnf_or(const pp_index *ix, ix_cnf *d, const ix_cnf *e, ix_cnf *tmp)
+{
+    if (d->n == 0) return;
+    if (e->n == 0) { d->n = 0; return; }
+    ix_clause u;
+    tmp->n = 0;
+    for (int i = 0; i < d->n; i++)
+        for (int j = 0; j < e->n; j++)
+            if (clause_union(&u, &d->c[i], &e->c[j]) == 0) cnf_add(ix, tmp, &u);
+    memcpy(d, tmp, offsetof(ix_cnf, c) + sizeof tmp->c[0] * (size_t)tmp->n);
 }
 
 typedef struct ix_an {
@@ -645,13 +715,13 @@ typedef struct ix_an {
     int oom;
 } ix_an;
 
-static void req_node(ix_an *an, int node, int L, int R, ix_dnf *out);
+static void req_node(ix_an *an, int node, int L, int R, ix_cnf *out);
 
 /* The key for a literal run of runlen characters with boundary facts L
- * (left) and R (right).  w holds the run, or for a long run its first
- * IX_WORD_MAX characters (its last ones when only R holds). */
+ * (left) and R (right), ANDed into out.  w holds the run, or for a long
+ * run its first IX_WORD_MAX characters (its last ones when only R holds). */
 static void run_key(ix_an *an, const char *w, size_t wlen, size_t runlen,
-                    int L, int R, ix_dnf *out)
+                    int L, int R, ix_cnf *out)
 {
     char buf[IX_WORD_MAX];
     int kind;
@@ -663,7 +733,10 @@ static void run_key(ix_an *an, const char *w, size_t wlen, size_t runlen,
     else memcpy(buf, w, wlen);
     long k = key_intern(an->ix, buf, wlen, kind);
     if (k < 0) { an->oom = 1; return; }
-    for (int a = 0; a < out->n; a++) alt_add(out, a, (uint32_t)k);
+    ix_clause c;
+    c.n = 1;
+    c.k[0] = (uint32_t)k;
+    cnf_add(an->ix, out, &c);
 }
 
 /* Does a separator (or the end) follow, from item i on, else R? */
@@ -674,11 +747,11 @@ static int right_ctx(const ix_node *nodes, int i, int R)
     return R;
 }
 
-static void req_seq(ix_an *an, int seq, int L, int R, ix_dnf *out)
+static void req_seq(ix_an *an, int seq, int L, int R, ix_cnf *out)
 {
     const ix_node *nodes = an->ps->nodes;
     int lc = L;               /* a separator (or the start) precedes item i */
-    dnf_true(out);
+    out->n = 0;
     for (int i = nodes[seq].child; i >= 0;) {
         const ix_node *nd = &nodes[i];
         if (nd->kind == N_LIT) {
@@ -697,10 +770,10 @@ static void req_seq(ix_an *an, int seq, int L, int R, ix_dnf *out)
             continue;
         }
         if (nd->kind == N_GROUP || nd->kind == N_REPEAT) {
-            ix_dnf *sub = malloc(sizeof *sub);
+            ix_cnf *sub = malloc(sizeof *sub);
             if (!sub) { an->oom = 1; return; }
             req_node(an, i, lc, right_ctx(nodes, nd->next, R), sub);
-            dnf_and(an->ix, out, sub);
+            cnf_and(an->ix, out, sub);
             free(sub);
         }
         if (nd->ends != E_PASS) lc = nd->ends == E_YES;
@@ -708,28 +781,28 @@ static void req_seq(ix_an *an, int seq, int L, int R, ix_dnf *out)
     }
 }
 
-static void req_node(ix_an *an, int node, int L, int R, ix_dnf *out)
+static void req_node(ix_an *an, int node, int L, int R, ix_cnf *out)
 {
     const ix_node *nd = &an->ps->nodes[node];
+    out->n = 0;
     if (nd->kind == N_SEQ) { req_seq(an, node, L, R, out); return; }
     if (nd->kind == N_GROUP) {
         int first = 1;
-        ix_dnf *sub = malloc(sizeof *sub);
-        if (!sub) { an->oom = 1; dnf_true(out); return; }
+        ix_cnf *sub = malloc(2 * sizeof *sub);
+        if (!sub) { an->oom = 1; return; }
         for (int c = nd->child; c >= 0; c = an->ps->nodes[c].next) {
             req_node(an, c, L, R, first ? out : sub);
-            if (!first) dnf_or(out, sub);
+            if (!first) cnf_or(an->ix, out, sub, sub + 1);
             first = 0;
+            if (out->n == 0) break;            /* true or anything: true */
         }
         free(sub);
-        if (first) dnf_true(out);
         return;
     }
     if (nd->kind == N_REPEAT && nd->min >= 1) {
         const ix_node *ch = &an->ps->nodes[nd->child];
         int rc = R && (nd->max == 1 || ch->starts != E_NO);
         if (ch->kind == N_LIT) {       /* x{2,}: a run of its own */
-            dnf_true(out);
             char w = (char)ch->ch;
             if (nd->max == 1) run_key(an, &w, 1, 1, L, rc, out);
             return;
@@ -737,7 +810,6 @@ static void req_node(ix_an *an, int node, int L, int R, ix_dnf *out)
         req_node(an, nd->child, L, rc, out);
         return;
     }
-    dnf_true(out);
 }
 
 /* ---- the public API ---------------------------------------------------- */
@@ -750,9 +822,9 @@ pp_index *pp_index_new(void)
 void pp_index_free(pp_index *ix)
 {
     if (!ix) return;
-    free(ix->keys); free(ix->slots); free(ix->chars);
+    free(ix->keys); free(ix->slots); free(ix->chars); free(ix->filter);
     free(ix->req_at); free(ix->added); free(ix->req);
-    free(ix->post); free(ix->always);
+    free(ix->post); free(ix->ver); free(ix->cl); free(ix->cl_at); free(ix->always);
     free(ix);
 }
 
@@ -801,28 +873,27 @@ int pp_index_add(pp_index *ix, uint32_t id, const char *source, const pcre2_code
     if (root < 0 || ps.bail || ps.p != ps.end) { free(ps.nodes); return 0; }
 
     ix_an an = { ix, &ps, 0 };
-    ix_dnf *d = malloc(sizeof *d);
+    ix_cnf *d = malloc(sizeof *d);
     if (!d) { free(ps.nodes); return -1; }
     req_node(&an, root, 0, 0, d);
     free(ps.nodes);
     if (an.oom) { free(d); return -1; }
-    for (int a = 0; a < d->n; a++)
-        if (d->nk[a] == 0) { free(d); return 0; }   /* some way to match with no key */
+    if (d->n == 0) { free(d); return 0; }        /* some way to match with no key */
 
     size_t at = ix->nreq;
     int rc = req_push(ix, (uint32_t)d->n);
-    for (int a = 0; !rc && a < d->n; a++) {
-        rc = req_push(ix, d->nk[a]);
-        for (int x = 0; !rc && x < d->nk[a]; x++) rc = req_push(ix, d->k[a][x]);
+    for (int c = 0; !rc && c < d->n; c++) {
+        rc = req_push(ix, (uint32_t)d->c[c].n);
+        for (int x = 0; !rc && x < d->c[c].n; x++) rc = req_push(ix, d->c[c].k[x]);
     }
     if (rc) { free(d); return -1; }
     /* document frequency: once per pattern per key */
-    for (int a = 0; a < d->n; a++)
-        for (int x = 0; x < d->nk[a]; x++) {
-            uint32_t k = d->k[a][x];
+    for (int c = 0; c < d->n; c++)
+        for (int x = 0; x < d->c[c].n; x++) {
+            uint32_t k = d->c[c].k[x];
             int seen = 0;
-            for (int b = 0; b < a && !seen; b++)
-                for (int y = 0; y < d->nk[b]; y++) if (d->k[b][y] == k) { seen = 1; break; }
+            for (int b = 0; b < c && !seen; b++)
+                for (int y = 0; y < d->c[b].n; y++) if (d->c[b].k[y] == k) { seen = 1; break; }
             if (!seen) ix->keys[k].df++;
         }
     free(d);
@@ -830,63 +901,163 @@ int pp_index_add(pp_index *ix, uint32_t id, const char *source, const pcre2_code
     return 0;
 }
 
-/* The rarest key of the alternative at req[at] (nk, keys...). */
-static uint32_t rarest(const pp_index *ix, size_t at)
+/* The clause of the requirement at req[at] to post the pattern under: the
+ * one least likely to be in a message.  A key's weight guesses how common
+ * the word is in text; its document frequency (how many patterns name it)
+ * says how many candidates it brings when it is: "hello" in 2,500
+ * patterns is a poor key even where it is rare in messages. */
+static uint32_t post_clause(const pp_index *ix, size_t at)
 {
-    uint32_t nk = ix->req[at], best = ix->req[at + 1];
-    for (uint32_t x = 1; x < nk; x++) {
-        uint32_t k = ix->req[at + 1 + x];
-        if (ix->keys[k].df < ix->keys[best].df ||
-            (ix->keys[k].df == ix->keys[best].df && ix->keys[k].len > ix->keys[best].len))
-            best = k;
+    uint32_t nc = ix->req[at++], best = 0;
+    double best_cost = 0;
+    for (uint32_t c = 0; c < nc; c++) {
+        uint32_t nk = ix->req[at];
+        double cost = 0;
+        for (uint32_t x = 0; x < nk; x++) {
+            const ix_key *k = &ix->keys[ix->req[at + 1 + x]];
+            cost += (double)key_weight(k) * k->df;
+        }
+        if (c == 0 || cost < best_cost) { best = c; best_cost = cost; }
+        at += 1 + nk;
     }
     return best;
+}
+
+/* Clauses are stored once (a word class is a clause in many patterns) so
+ * a message tests each at most once.  The table maps a clause's words to
+ * its id while the index is built. */
+typedef struct cl_table {
+    uint32_t *slot;           /* clause id + 1; 0 empty */
+    size_t nslots;
+    uint32_t *w;              /* weight of each clause */
+} cl_table;
+
+static uint32_t cl_hash(const uint32_t *c)
+{
+    uint32_t h = HASH_INIT;
+    for (uint32_t i = 0; i <= c[0]; i++) h = (h ^ c[i]) * 16777619u;
+    return h ^ h >> 15;
+}
+
+/* The id of clause c ([nk, key...], keys ascending), added if new (the
+ * caller made room in ix->cl, ix->cl_at and the table). */
+static uint32_t cl_intern(pp_index *ix, cl_table *t, const uint32_t *c)
+{
+    size_t mask = t->nslots - 1, i = cl_hash(c) & mask, len = 1 + (size_t)c[0];
+    for (; t->slot[i]; i = (i + 1) & mask) {
+        uint32_t id = t->slot[i] - 1;
+        if (memcmp(ix->cl + ix->cl_at[id], c, len * sizeof *c) == 0) return id;
+    }
+    uint32_t id = ix->ncl++;
+    ix->cl_at[id] = (uint32_t)ix->ncl_words;
+    memcpy(ix->cl + ix->ncl_words, c, len * sizeof *c);
+    ix->ncl_words += len;
+    t->w[id] = 0;
+    for (uint32_t x = 1; x <= c[0]; x++) t->w[id] += key_weight(&ix->keys[c[x]]);
+    t->slot[i] = id + 1;
+    return id;
 }
 
 int pp_index_finish(pp_index *ix)
 {
     if (!ix) return -1;
     if (ix->finished) return 0;
-    size_t total = 0;
-    for (size_t k = 0; k < ix->nkeys; k++) { ix->keys[k].npost = 0; }
-    /* pass 1: count */
+    size_t total = 0, nver = 0, nclauses = 0, clwords = 0;
+    for (size_t k = 0; k < ix->nkeys; k++) ix->keys[k].npost = 0;
+    /* pass 1: count postings, and the room the verified clauses take */
     ix->nalways = 0;
     for (uint32_t id = 0; id < ix->n; id++) {
         if (!ix->added[id] || ix->req_at[id] == UINT32_MAX) { ix->nalways++; continue; }
         size_t at = ix->req_at[id];
-        uint32_t nalts = ix->req[at++];
-        for (uint32_t a = 0; a < nalts; a++) {
-            ix->keys[rarest(ix, at)].npost++;
-            total++;
-            at += 1 + ix->req[at];
+        uint32_t nc = ix->req[at], pick = post_clause(ix, at);
+        int verify = nc > 1;
+        at++;
+        if (verify) nver += nc;
+        for (uint32_t c = 0; c < nc; c++) {
+            uint32_t nk = ix->req[at];
+            if (c == pick) {
+                for (uint32_t x = 0; x < nk; x++) ix->keys[ix->req[at + 1 + x]].npost++;
+                total += nk;
+            } else if (verify) {
+                nclauses++;
+                clwords += 1 + nk;
+            }
+            at += 1 + nk;
         }
     }
-    ix->post = malloc(sizeof *ix->post * (total ? total : 1));
+    cl_table t = { NULL, 16, NULL };
+    while (t.nslots < 2 * nclauses) t.nslots *= 2;
+    t.slot = calloc(t.nslots, sizeof *t.slot);
+    t.w = malloc(sizeof *t.w * (nclauses ? nclauses : 1));
+    ix->post = malloc(2 * sizeof *ix->post * (total ? total : 1));
+    ix->ver = malloc(sizeof *ix->ver * (nver ? nver : 1));
+    ix->cl = malloc(sizeof *ix->cl * (clwords ? clwords : 1));
+    ix->cl_at = malloc(sizeof *ix->cl_at * (nclauses ? nclauses : 1));
     ix->always = malloc(sizeof *ix->always * (ix->nalways ? ix->nalways : 1));
-    if (!ix->post || !ix->always) return -1;
+    if (!t.slot || !t.w || !ix->post || !ix->ver || !ix->cl || !ix->cl_at || !ix->always) {
+        free(t.slot); free(t.w);
+        return -1;
+    }
     size_t off = 0;
     for (size_t k = 0; k < ix->nkeys; k++) {
         ix->keys[k].post = (uint32_t)off;
         off += ix->keys[k].npost;
         ix->keys[k].npost = 0;
     }
-    /* pass 2: fill, ids ascending, no repeats */
-    size_t na = 0;
+    /* pass 2: fill, ids ascending (each clause's keys are distinct) */
+    size_t na = 0, nv = 0;
     for (uint32_t id = 0; id < ix->n; id++) {
         if (!ix->added[id] || ix->req_at[id] == UINT32_MAX) { ix->always[na++] = id; continue; }
         size_t at = ix->req_at[id];
-        uint32_t nalts = ix->req[at++];
-        for (uint32_t a = 0; a < nalts; a++) {
-            ix_key *k = &ix->keys[rarest(ix, at)];
-            if (!k->npost || ix->post[k->post + k->npost - 1] != id)
-                ix->post[k->post + k->npost++] = id;
-            at += 1 + ix->req[at];
+        uint32_t nc = ix->req[at], pick = post_clause(ix, at);
+        int verify = nc > 1;
+        at++;
+        uint32_t ver = NO_VER;
+        if (verify) {
+            ver = (uint32_t)nv;
+            ix->ver[nv++] = nc - 1;
+        }
+        size_t pick_at = 0;
+        for (uint32_t c = 0; c < nc; c++) {
+            uint32_t nk = ix->req[at];
+            if (c == pick) {
+                pick_at = at;
+            } else if (verify) {
+                /* clauses in the order likeliest to fail first: lightest */
+                uint32_t cid = cl_intern(ix, &t, ix->req + at);
+                size_t j = nv++;
+                while (j > ver + 1 && t.w[ix->ver[j - 1]] > t.w[cid]) { ix->ver[j] = ix->ver[j - 1]; j--; }
+                ix->ver[j] = cid;
+            }
+            at += 1 + nk;
+        }
+        for (uint32_t x = 0; x < ix->req[pick_at]; x++) {
+            ix_key *k = &ix->keys[ix->req[pick_at + 1 + x]];
+            uint32_t *e = ix->post + 2 * ((size_t)k->post + k->npost++);
+            e[0] = id;
+            e[1] = ver;
         }
     }
+    free(t.slot);
+    free(t.w);
+    /* keys with one posting hold it; every key some requirement names is
+     * looked up (the others can never matter) */
+    size_t fbits = 1024;
+    int shift = 32 - 10;
+    while (fbits < 16 * ix->nkeys && shift > 6) fbits *= 2, shift--;
+    ix->filter = calloc(fbits / 64, sizeof *ix->filter);
+    if (!ix->filter) return -1;
+    ix->filter_shift = shift;
     for (size_t k = 0; k < ix->nkeys; k++) {
         ix_key *key = &ix->keys[k];
-        if (!key->npost) continue;
-        if (key->npost == 1) key->post = ix->post[key->post];   /* the id itself */
+        if (key->npost == 1) {
+            const uint32_t *e = ix->post + 2 * (size_t)key->post;
+            key->post = e[0];
+            key->ver = e[1];
+        }
+        if (!key->df) continue;
+        uint32_t f = key->hash >> shift;
+        ix->filter[f >> 6] |= 1ull << (f & 63);
         if (key->kind == K_EXACT) ix->has_exact = 1;
         else if (key->kind == K_PREFIX) ix->prefix_lens |= (uint64_t)1 << key->len;
         else ix->suffix_lens |= (uint64_t)1 << key->len;
@@ -901,8 +1072,17 @@ pp_index_scratch *pp_index_scratch_new(const pp_index *ix)
     pp_index_scratch *sc = calloc(1, sizeof *sc);
     if (!sc) return NULL;
     sc->n = ix ? ix->n : 0;
+    sc->nkeys = ix ? (uint32_t)ix->nkeys : 0;
+    sc->ncl = ix ? ix->ncl : 0;
+    sc->memo = calloc(sc->ncl ? sc->ncl : 1, sizeof *sc->memo);
     sc->seen = calloc(sc->n / 64 + 1, sizeof *sc->seen);
-    if (!sc->seen) { free(sc); return NULL; }
+    sc->ver = malloc(sizeof *sc->ver * (sc->n ? sc->n : 1));
+    sc->present = calloc(sc->nkeys / 64 + 1, sizeof *sc->present);
+    sc->found = malloc(sizeof *sc->found * (sc->nkeys ? sc->nkeys : 1));
+    if (!sc->seen || !sc->ver || !sc->present || !sc->found || !sc->memo) {
+        pp_index_scratch_free(sc);
+        return NULL;
+    }
     return sc;
 }
 
@@ -910,43 +1090,81 @@ void pp_index_scratch_free(pp_index_scratch *sc)
 {
     if (!sc) return;
     free(sc->seen);
+    free(sc->ver);
+    free(sc->present);
+    free(sc->found);
+    free(sc->memo);
     free(sc);
 }
 
-static size_t take(const pp_index *ix, pp_index_scratch *sc, long k, uint32_t *out, size_t n)
+/* Key k (or -1) is in the text: mark it present, and its patterns
+ * candidates, with the clauses each still has to pass. */
+static size_t take(const pp_index *ix, pp_index_scratch *sc, long k, uint32_t *out, size_t n,
+                   uint32_t *nfound)
 {
     if (k < 0) return n;
+    uint64_t kbit = 1ull << (k & 63);
+    if (sc->present[k >> 6] & kbit) return n;   /* its patterns are in already */
+    sc->present[k >> 6] |= kbit;
+    sc->found[(*nfound)++] = (uint32_t)k;
     const ix_key *key = &ix->keys[k];
-    const uint32_t *ids = key->npost == 1 ? &key->post : ix->post + key->post;
-    for (uint32_t i = 0; i < key->npost; i++) {
-        uint32_t id = ids[i];
+    if (key->npost == 1) {
+        uint32_t id = key->post;
         uint64_t bit = 1ull << (id & 63);
-        if (!(sc->seen[id >> 6] & bit)) { sc->seen[id >> 6] |= bit; out[n++] = id; }
+        if (!(sc->seen[id >> 6] & bit)) { sc->seen[id >> 6] |= bit; sc->ver[n] = key->ver; out[n++] = id; }
+        return n;
+    }
+    const uint32_t *e = ix->post + 2 * (size_t)key->post;
+    for (uint32_t i = 0; i < key->npost; i++, e += 2) {
+        uint32_t id = e[0];
+        uint64_t bit = 1ull << (id & 63);
+        if (!(sc->seen[id >> 6] & bit)) { sc->seen[id >> 6] |= bit; sc->ver[n] = e[1]; out[n++] = id; }
     }
     return n;
+}
+
+/* Does every clause listed at ix->ver[at] have a key present in the
+ * text?  Each clause is read at most once per text (sc->memo). */
+static int verified(const pp_index *ix, pp_index_scratch *sc, uint32_t at)
+{
+    const uint32_t *v = ix->ver + at;
+    uint32_t nc = *v++;
+    for (uint32_t c = 0; c < nc; c++) {
+        uint32_t cid = v[c], m = sc->memo[cid];
+        if (m >> 1 == sc->gen) {
+            if (!(m & 1)) return 0;
+            continue;
+        }
+        const uint32_t *k = ix->cl + ix->cl_at[cid];
+        uint32_t nk = *k++, x = 0;
+        while (x < nk && !(sc->present[k[x] >> 6] >> (k[x] & 63) & 1)) x++;
+        sc->memo[cid] = sc->gen << 1 | (x < nk);
+        if (x == nk) return 0;
+    }
+    return 1;
 }
 
 /* One token (mapped, lowercased): look it up as every kind of key. */
 static size_t lookup_token(const pp_index *ix, pp_index_scratch *sc, const char *head,
                            size_t hlen, const char *tail_rev, size_t tlen,
-                           size_t toklen, uint32_t *out, size_t n)
+                           size_t toklen, uint32_t *out, size_t n, uint32_t *nfound)
 {
     uint32_t h = HASH_INIT;
     for (size_t l = 1; l <= hlen; l++) {
         h = hash_step(h, (unsigned char)head[l - 1]);
         if (ix->prefix_lens >> l & 1) {
             uint32_t hk = hash_final(h, K_PREFIX);
-            n = take(ix, sc, key_find(ix, head, l, K_PREFIX, hk, 0), out, n);
+            n = take(ix, sc, key_find(ix, head, l, K_PREFIX, hk, 0), out, n, nfound);
         }
     }
     if (ix->has_exact && toklen <= IX_WORD_MAX)
-        n = take(ix, sc, key_find(ix, head, hlen, K_EXACT, hash_final(h, K_EXACT), 0), out, n);
+        n = take(ix, sc, key_find(ix, head, hlen, K_EXACT, hash_final(h, K_EXACT), 0), out, n, nfound);
     if (ix->suffix_lens) {
         h = HASH_INIT;
         for (size_t l = 1; l <= tlen; l++) {
             h = hash_step(h, (unsigned char)tail_rev[l - 1]);
             if (ix->suffix_lens >> l & 1)
-                n = take(ix, sc, key_find(ix, tail_rev, l, K_SUFFIX, hash_final(h, K_SUFFIX), 0), out, n);
+                n = take(ix, sc, key_find(ix, tail_rev, l, K_SUFFIX, hash_final(h, K_SUFFIX), 0), out, n, nfound);
         }
     }
     return n;
@@ -955,12 +1173,13 @@ static size_t lookup_token(const pp_index *ix, pp_index_scratch *sc, const char 
 size_t pp_index_candidates(const pp_index *ix, pp_index_scratch *sc,
                            const char *text, size_t len, uint32_t *out)
 {
-    if (!ix || !sc || !ix->finished || sc->n < ix->n) {
+    if (!ix || !sc || !ix->finished || sc->n < ix->n || sc->nkeys < ix->nkeys || sc->ncl < ix->ncl) {
         /* unusable: everything is a candidate */
         for (uint32_t i = 0; ix && i < ix->n; i++) out[i] = i;
         return ix ? ix->n : 0;
     }
     size_t n = 0;
+    uint32_t nfound = 0;
     const unsigned char *t = (const unsigned char *)text;
     char head[IX_WORD_MAX], ring[IX_WORD_MAX], tail[IX_WORD_MAX];
     size_t toklen = 0;
@@ -988,10 +1207,26 @@ size_t pp_index_candidates(const pp_index *ix, pp_index_scratch *sc,
             size_t hlen = toklen < IX_WORD_MAX ? toklen : IX_WORD_MAX;
             for (size_t x = 0; x < hlen; x++)       /* last hlen chars, reversed */
                 tail[x] = ring[(toklen - 1 - x) % IX_WORD_MAX];
-            n = lookup_token(ix, sc, head, hlen, tail, hlen, toklen, out, n);
+            n = lookup_token(ix, sc, head, hlen, tail, hlen, toklen, out, n, &nfound);
             toklen = 0;
         }
     }
+    /* every clause but the one posted under must hold too */
+    if (++sc->gen >= 1u << 31) {
+        memset(sc->memo, 0, sizeof *sc->memo * (sc->ncl ? sc->ncl : 1));
+        sc->gen = 1;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t id = out[i];
+        if (sc->ver[i] != NO_VER && !verified(ix, sc, sc->ver[i])) {
+            sc->seen[id >> 6] &= ~(1ull << (id & 63));
+            continue;
+        }
+        out[m++] = id;
+    }
+    n = m;
+    for (uint32_t f = 0; f < nfound; f++) sc->present[sc->found[f] >> 6] = 0;
     for (size_t a = 0; a < ix->nalways; a++) {
         uint32_t id = ix->always[a];
         uint64_t bit = 1ull << (id & 63);

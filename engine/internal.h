@@ -49,6 +49,8 @@ typedef struct pp_rule {
     pcre2_code **unless;
     size_t n_unless;
     char **after;             /* set or framework ids; n_after == 0: always */
+    uint32_t *after_hash;     /* pp_set_hash() of each, so a turn compares
+                                 a number before a string */
     size_t n_after;
     char **examples, **counter;
     int *example_lines, *counter_lines;

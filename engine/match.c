@@ -69,12 +69,16 @@ int pp_match_unless(const pp_ruleset *rs, const pp_rule *r, const char *text,
     return 0;
 }
 
-static int after_ok(const pp_rule *r, const char *prev_set, const char *prev_fw)
+/* Does the previous turn (its set and framework, hashed with
+ * pp_set_hash) satisfy one of the rule's `after:` ids? */
+static int after_ok(const pp_rule *r, const char *prev_set, uint32_t hs,
+                    const char *prev_fw, uint32_t hf)
 {
     if (r->n_after == 0) return 1;
     for (size_t a = 0; a < r->n_after; a++) {
-        if (prev_set && strcmp(r->after[a], prev_set) == 0) return 1;
-        if (prev_fw && strcmp(r->after[a], prev_fw) == 0) return 1;
+        uint32_t h = r->after_hash[a];
+        if (prev_set && h == hs && strcmp(r->after[a], prev_set) == 0) return 1;
+        if (prev_fw && h == hf && strcmp(r->after[a], prev_fw) == 0) return 1;
     }
     return 0;
 }
@@ -92,6 +96,8 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
     pp_work *w = &s->work;
     size_t n = pp_index_candidates(rs->index, w->index, text, len, w->cand);
     int best_crisis = 0, best_prio = 0, n_runner = 0;
+    uint32_t hs = 0, hf = 0;  /* hashes of prev_set, prev_fw: when first needed */
+    int hashed = 0;
     for (size_t k = 0; k < n; k++) {
         uint32_t id = w->cand[k];
         const pp_pattern *p = &rs->patterns[id];
@@ -101,7 +107,14 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
             if (p->rule == hit->rule) continue;
         }
         const pp_rule *r = &rs->rules[p->rule];
-        if (p->has_after && !after_ok(r, prev_set, prev_fw)) continue;
+        if (p->has_after) {
+            if (!hashed) {
+                hs = prev_set ? pp_set_hash(prev_set) : 0;
+                hf = prev_fw ? pp_set_hash(prev_fw) : 0;
+                hashed = 1;
+            }
+            if (!after_ok(r, prev_set, hs, prev_fw, hf)) continue;
+        }
         rc = pcre2_match(p->code, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK,
                          w->trial, rs->mctx);
         if (rc < 0) {

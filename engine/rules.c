@@ -857,6 +857,7 @@ void pp_rules_free(pp_ruleset *rs)
         free(r->unless);
         for (size_t k = 0; k < r->n_after; k++) free(r->after[k]);
         free(r->after);
+        free(r->after_hash);
         for (size_t k = 0; k < r->n_examples; k++) free(r->examples[k]);
         for (size_t k = 0; k < r->n_counter; k++) free(r->counter[k]);
         free(r->examples); free(r->counter); free(r->example_lines); free(r->counter_lines);
@@ -913,7 +914,14 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     check_references(&L);
     load_resources(&L, sdir, opt ? opt->region : NULL);
     order_patterns(rs);
-    for (size_t i = 0; i < rs->n_rules; i++) rs->rules[i].order = -1;
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        pp_rule *r = &rs->rules[i];
+        r->order = -1;
+        if (!r->n_after) continue;
+        r->after_hash = malloc(sizeof *r->after_hash * r->n_after);
+        if (!r->after_hash) { pp_errors_add(errs, NULL, 0, "out of memory"); break; }
+        for (size_t a = 0; a < r->n_after; a++) r->after_hash[a] = pp_set_hash(r->after[a]);
+    }
     for (size_t i = 0; i < rs->n_patterns; i++) {
         pp_pattern *p = &rs->patterns[i];
         pp_rule *r = &rs->rules[p->rule];

@@ -450,7 +450,72 @@ static void test_hostile_text(void **state)
     teardown_fixture(&f);
 }
 
-/* The scratch's generation stamps survive wrap-around and many calls. */
+/* Every clause of a requirement counts: a pattern posted under one word
+ * is dropped when the text lacks another word it needs, and alternatives
+ * whose combinations multiply past any limit keep a requirement. */
+static void test_clauses(void **state)
+{
+    (void)state;
+    static const char *const pats[] = {
+        "\\bhits\\s+(?:\\w+\\s+)?me\\b",                                  /* 0: hits AND me */
+        "(?:\\bpunch\\w*|\\bkick\\w*|\\bsmash\\w*)\\s+(?:a\\s+hole|holes|through)\\s+"
+        "(?:the\\s+)?(?:wall|door|window)|(?:\\bpunch\\w*|\\bhit\\w*|\\bsmash\\w*)\\s+"
+        "(?:the\\s+)?(?:wall|door|window)\\s+(?:right\\s+)?(?:next\\s+to|by|beside|near|"
+        "inches\\s+from)\\s+(?:my|me)",                                     /* 1: 135 combinations */
+        "\\bone\\b.*\\btwo\\b",                                             /* 2 */
+        "(?:he|she|my\\s+(?:wife|husband|partner))\\s+(?:\\w+\\s+){0,3}?(?:ignores|ignored)\\s+me\\b",
+    };
+    fixture f;
+    build(&f, pats, 4);
+    assert_int_equal(pp_index_always(f.ix), 0);
+    static const struct { const char *text; int want[4]; } cases[] = {
+        { "she hits the ball", { 0, 0, 0, 0 } },
+        { "she hits me", { 1, 0, 0, 0 } },
+        { "a bit late for me, he said", { 0, 0, 0, 0 } },
+        { "the door is by my bed", { 0, 0, 0, 0 } },
+        { "he punched the wall right next to me", { 0, 1, 0, 0 } },
+        { "he kicked through the door", { 0, 1, 0, 0 } },
+        { "one and two", { 0, 0, 1, 0 } },
+        { "two", { 0, 0, 0, 0 } },
+        { "one", { 0, 0, 0, 0 } },
+        { "she ignored the bill", { 0, 0, 0, 0 } },
+        { "my wife always ignores me", { 0, 0, 0, 1 } },
+        { "my dog ignores me", { 0, 0, 0, 0 } },
+    };
+    for (int round = 0; round < 3; round++)          /* the scratch starts clean each time */
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            size_t hits = check_no_false_negative(&f, cases[c].text);
+            size_t k = cands(&f, cases[c].text), want = 0;
+            for (uint32_t i = 0; i < 4; i++) {
+                want += (size_t)cases[c].want[i];
+                if (has(&f, k, i) != cases[c].want[i])
+                    fail_msg("\"%s\": pattern %u %s a candidate", cases[c].text, i,
+                             cases[c].want[i] ? "is not" : "is");
+            }
+            assert_int_equal(hits, want);             /* the expectations are real matches */
+        }
+    teardown_fixture(&f);
+}
+
+/* "lsexqzd" and "ztxtxde" have the same key hash, kind and length (found
+ * by a birthday search over the index's hash): a lookup cannot tell them
+ * apart, so they must share one key -- the later word's patterns must not
+ * be lost behind the earlier one's. */
+static void test_hash_collision(void **state)
+{
+    (void)state;
+    static const char *const pats[] = { "\\blsexqzd\\b", "\\bztxtxde\\b", "\\bother\\b" };
+    fixture f;
+    build(&f, pats, 3);
+    assert_int_equal(check_no_false_negative(&f, "oh ztxtxde"), 1);
+    assert_int_equal(check_no_false_negative(&f, "LSEXQZD"), 1);
+    size_t k = cands(&f, "ztxtxde");
+    assert_true(has(&f, k, 1));
+    assert_false(has(&f, k, 2));
+    teardown_fixture(&f);
+}
+
+/* The scratch (candidate and present-key bits) is clean after every call. */
 static void test_many_calls(void **state)
 {
     (void)state;
@@ -472,6 +537,8 @@ int main(void)
         cmocka_unit_test(test_synth_scale),
         cmocka_unit_test(test_random_mix),
         cmocka_unit_test(test_hostile_text),
+        cmocka_unit_test(test_clauses),
+        cmocka_unit_test(test_hash_collision),
         cmocka_unit_test(test_many_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
