@@ -17,7 +17,7 @@
  *       "he he he", every rule's examples repeated to 4 KiB) through fresh
  *       sessions; prints the slowest replies and any pattern limit hits.
  *
- * --passes P (default 3) repeats the timed run over all messages, each in a
+ * --passes P (default 10) repeats the timed run over all messages, each in a
  * fresh session: replies per second come from the fastest pass, p50/p99 from
  * each message's best latency over the passes (the machine may be shared).
  * Every pass is checked.  The corpus run does the same.
@@ -540,7 +540,7 @@ int main(int argc, char **argv)
     const char *tsv = NULL, *messages = NULL, *work = NULL, *name = NULL, *json = NULL;
     const char *rules = NULL, *responses = NULL;
     char **corpus = calloc((size_t)argc + 1, sizeof *corpus);
-    int n_corpus = 0, patho = 0, passes = 3;
+    int n_corpus = 0, patho = 0, passes = 10;
     if (!corpus) return 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -44,7 +44,9 @@
 #include <string.h>
 #include "index.h"
 
-#define IX_WORD_MAX   48      /* longest key; longer literals are cut */
+#define IX_WORD_MAX   48      /* longest key; longer literals are cut (<= 64:
+                                 the tokeniser keeps a 64-byte ring) */
+_Static_assert(IX_WORD_MAX <= 64, "the tokeniser ring holds 64 bytes");
 #define IX_DEPTH_MAX  32      /* group nesting we follow */
 #define IX_CLAUSES    8       /* clauses kept in a requirement */
 #define IX_CLAUSE_MAX 128     /* keys in one clause ("any of these words") */
@@ -1181,7 +1183,7 @@ size_t pp_index_candidates(const pp_index *ix, pp_index_scratch *sc,
     size_t n = 0;
     uint32_t nfound = 0;
     const unsigned char *t = (const unsigned char *)text;
-    char head[IX_WORD_MAX], ring[IX_WORD_MAX], tail[IX_WORD_MAX];
+    char head[IX_WORD_MAX], ring[64], tail[IX_WORD_MAX];   /* ring: the last 64 */
     size_t toklen = 0;
     for (size_t i = 0; text && i <= len; i++) {
         int c = -1;           /* the mapped word character at i, or -1 */
@@ -1198,15 +1200,16 @@ size_t pp_index_candidates(const pp_index *ix, pp_index_scratch *sc,
         }
         if (c >= 0) {
             if (toklen < IX_WORD_MAX) head[toklen] = (char)c;
-            ring[toklen % IX_WORD_MAX] = (char)c;
+            ring[toklen & 63] = (char)c;
             toklen++;
             i += step - 1;
             continue;
         }
         if (toklen) {
             size_t hlen = toklen < IX_WORD_MAX ? toklen : IX_WORD_MAX;
-            for (size_t x = 0; x < hlen; x++)       /* last hlen chars, reversed */
-                tail[x] = ring[(toklen - 1 - x) % IX_WORD_MAX];
+            if (ix->suffix_lens)
+                for (size_t x = 0; x < hlen; x++)   /* last hlen chars, reversed */
+                    tail[x] = ring[(toklen - 1 - x) & 63];
             n = lookup_token(ix, sc, head, hlen, tail, hlen, toklen, out, n, &nfound);
             toklen = 0;
         }

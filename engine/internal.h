@@ -40,7 +40,8 @@ typedef struct pp_rule {
     const char *shown_file;   /* file as rules/x.rules, for /why */
     int line;
     pp_role role;
-    char *framework;
+    const char *framework;    /* an entry of pp_framework_ids: shared, so
+                                 a reply reads a line that is warm */
     char *reply_set;          /* never NULL after load */
     int set;                  /* index into rs->sets */
     int priority;
@@ -65,13 +66,14 @@ typedef struct pp_variant {
 } pp_variant;
 
 typedef struct pp_set {
+    /* what a reply reads first, together in the first 64 bytes */
     uint32_t hash;            /* of id: sessions find their entry by it */
-    char id[PP_ID_MAX];       /* in the struct, next to hash (as for rules) */
-    char *article, *file;
-    int line;
     pp_variant *variants;
     size_t n_variants;
     uint64_t fit[PP_ROLE_CRISIS + 1];   /* per pp_role: the first 64 variants that fit */
+    char id[PP_ID_MAX];       /* in the struct: the session copies it */
+    char *article, *file;
+    int line;
 } pp_set;
 
 typedef struct pp_define {

@@ -111,6 +111,13 @@ char *pp_input_normalize(const char *bytes, size_t len, size_t *out_len,
     if (!out) return NULL;
     if (!in) len = 0;
     for (size_t i = 0; i < len;) {
+        unsigned char c = in[i];
+        if (c > 0x20 && c < 0x7F && c != 0x60 && o < PP_MAX_INPUT) {
+            out[o++] = (char)c;     /* printable ASCII but the backtick: itself */
+            space = 0;
+            i++;
+            continue;
+        }
         uint32_t cp;
         size_t n = utf8_decode(in + i, len - i, &cp);
         char enc[4];

@@ -229,6 +229,7 @@ static int pick_variant(pp_session *s, const pp_set *set, pp_role role)
 {
     size_t n = set->n_variants < 64 ? set->n_variants : 64;
     if (n == 0) return -1;
+    if (n == 1) return 0;             /* no choice, nothing to remember */
     uint64_t fit = set->fit[role];
     if (fit == 0)                     /* none for this role: any will do */
         fit = n == 64 ? ~0ull : (1ull << n) - 1;

@@ -264,6 +264,10 @@ static int find_define(const pp_ruleset *rs, const char *name, size_t len)
 
 /* ---- pass 1: rule files ------------------------------------------------ */
 
+/* A rule's framework when its `framework:` line named none we know (the
+ * error is reported there; this keeps "has no framework" quiet). */
+static const char unknown_framework[] = "?";
+
 static void check_rule_complete(loader *L, int r)
 {
     if (r < 0) return;
@@ -352,10 +356,11 @@ static void parse_rules_file(loader *L, const char *path)
                 rule->role = PP_ROLE_NONE;   /* reported once, not again as missing */
             }
         } else if (strcmp(key, "framework") == 0) {
-            if (!pp_framework_known(value))
+            rule->framework = unknown_framework;
+            for (int i = 0; pp_framework_ids[i]; i++)
+                if (strcmp(value, pp_framework_ids[i]) == 0) rule->framework = pp_framework_ids[i];
+            if (rule->framework == unknown_framework)
                 pp_errors_add(L->errs, path, lineno, "unknown framework '%s' (see frameworks.md)", value);
-            free(rule->framework);
-            rule->framework = pp_strdup(value);
         } else if (strcmp(key, "priority") == 0) {
             char *end;
             long v = strtol(value, &end, 10);
@@ -782,7 +787,8 @@ static void check_references(loader *L)
     }
     for (size_t i = 0; i < rs->n_rules; i++) {
         pp_rule *r = &rs->rules[i];
-        if (!r->reply_set && r->framework) r->reply_set = pp_strdup(r->framework);
+        if (!r->reply_set && r->framework && r->framework != unknown_framework)
+            r->reply_set = pp_strdup(r->framework);
         if (!r->reply_set) continue;
         r->set = pp_set_find_index(rs, r->reply_set);
         if (r->set < 0 && r->role != PP_ROLE_CRISIS)
@@ -795,7 +801,8 @@ static void check_references(loader *L)
         for (size_t a = 0; a < r->n_after; a++)
             if (pp_set_find_index(rs, r->after[a]) < 0 && !pp_framework_known(r->after[a]))
                 pp_errors_add(L->errs, r->file, r->line, "rule %s: after: '%s' is neither a set nor a framework", r->id, r->after[a]);
-        if (r->role == PP_ROLE_CRISIS && r->framework && strcmp(r->framework, "safety") != 0)
+        if (r->role == PP_ROLE_CRISIS && r->framework && r->framework != unknown_framework &&
+            strcmp(r->framework, "safety") != 0)
             pp_errors_add(L->errs, r->file, r->line, "rule %s: crisis rules use framework safety", r->id);
     }
     for (size_t i = 0; i < rs->n_sets; i++) check_placeholders(L, &rs->sets[i]);
@@ -852,7 +859,7 @@ void pp_rules_free(pp_ruleset *rs)
     if (!rs) return;
     for (size_t i = 0; i < rs->n_rules; i++) {
         pp_rule *r = &rs->rules[i];
-        free(r->file); free(r->framework); free(r->reply_set);
+        free(r->file); free(r->reply_set);
         for (size_t k = 0; k < r->n_unless; k++) pcre2_code_free(r->unless[k]);
         free(r->unless);
         for (size_t k = 0; k < r->n_after; k++) free(r->after[k]);

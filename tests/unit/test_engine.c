@@ -76,7 +76,8 @@ static void test_loader_reports_every_error(void **state)
     assert_true(has_error(&e, "a.rules:28:", "unknown word class {nosuchclass}"));
     assert_true(has_error(&e, "a.rules:32:", "priority must be a whole number"));
     assert_true(has_error(&e, "a.responses:7:", "placeholder {nocapture}"));
-    assert_int_equal(e.count, 9);
+    assert_int_equal(e.count, 8);     /* each problem once: no echo of the bad framework
+                                         as a missing response set */
     pp_errors_clear(&e);
 }
 
