@@ -34,6 +34,7 @@ FUZZ_BIN       = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 # bigger inputs only where they mean something (whole rule files)
 FUZZ_MAXLEN_rules = 262144
 FUZZ_MAXLEN_reply = 8192
+FUZZ_MAXLEN_index = 131072
 FUZZ_MAXLEN       = 16384
 
 .PHONY: fuzz fuzz-build
@@ -56,7 +57,7 @@ fuzz: fuzz-build
 	@mkdir -p $(FUZZ_DIR)/crashes; failed=""; \
 	for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(FUZZ_DIR)/corpus/$$t; \
-	  maxlen=$(FUZZ_MAXLEN); case $$t in rules) maxlen=$(FUZZ_MAXLEN_rules);; reply) maxlen=$(FUZZ_MAXLEN_reply);; esac; \
+	  maxlen=$(FUZZ_MAXLEN); case $$t in rules) maxlen=$(FUZZ_MAXLEN_rules);; reply) maxlen=$(FUZZ_MAXLEN_reply);; index) maxlen=$(FUZZ_MAXLEN_index);; esac; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
 	  if ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
 	     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 PP_SRC=$(CURDIR) \

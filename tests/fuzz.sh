@@ -30,7 +30,7 @@ status=0
 for src in "$SRC"/tests/fuzz/*.c; do
     t=$(basename "$src" .c)
     mkdir -p "$TMPDIR/corpus/$t" "$TMPDIR/crashes"
-    maxlen=16384; [ "$t" = rules ] && maxlen=262144; [ "$t" = reply ] && maxlen=8192
+    maxlen=16384; [ "$t" = rules ] && maxlen=262144; [ "$t" = reply ] && maxlen=8192; [ "$t" = index ] && maxlen=131072
     if ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
        UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 PP_SRC=$SRC \
        "$SRC/build/fuzz/$t" -seed=1 -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \

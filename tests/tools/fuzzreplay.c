@@ -18,6 +18,7 @@
 #include "../fuzz/session.c"
 #include "../fuzz/telegram.c"
 #include "../fuzz/matrix.c"
+#include "../fuzz/index.c"
 
 #include <dirent.h>
 
@@ -27,6 +28,7 @@ static const struct { const char *name; fz_entry one; } replay_targets[] = {
     { "rules", fz_rules_one },       { "reply", fz_reply_one },
     { "reframe", fz_reframe_one },   { "session", fz_session_one },
     { "telegram", fz_telegram_one }, { "matrix", fz_matrix_one },
+    { "index", fz_index_one },
 };
 
 static int replay_file(fz_entry one, const char *path, size_t *count)
