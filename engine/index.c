@@ -69,6 +69,16 @@ typedef struct ix_key {
 
 #define NO_VER UINT32_MAX
 
+/* After finish, what a lookup needs of a key, in the hash table itself: a
+ * probe reads one entry, not a slot and then the key. */
+typedef struct ix_entry {
+    uint32_t hash;            /* as ix_key */
+    uint32_t key;             /* index into ix->keys + 1; 0 = empty */
+    uint32_t post, npost, ver;/* as ix_key */
+    uint16_t len;
+    uint8_t kind;
+} ix_entry;
+
 struct pp_index {
     uint32_t n;               /* patterns (max id + 1) */
     ix_key *keys;
@@ -77,6 +87,9 @@ struct pp_index {
                                  0 = empty.  A probe only reads the key
                                  when the whole hash agrees. */
     size_t nslots;            /* power of two */
+    ix_entry *ent;            /* after finish: the keys that matter, open
+                                 addressing (the build's slots are freed) */
+    size_t nent;              /* power of two */
     uint64_t *filter;         /* after finish: bit (hash >> filter_shift)
                                  set for every key that matters; most
                                  lookups stop here, in a few KiB */
@@ -144,16 +157,13 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-/* The key (w, kind) with hash h, or -1.  Building the index compares the
- * text (verify); a lookup trusts the hash, kind and length, which saves
- * reading the key's characters: a collision only adds candidates, and
- * PCRE2 has the last word on every one. */
+/* While building: the key (w, kind) with hash h, or -1.  verify compares
+ * the text; without it, any key of that hash, kind and length (see
+ * key_intern). */
 static long key_find(const pp_index *ix, const char *w, size_t len, int kind, uint32_t h,
                      int verify)
 {
     if (!ix->nslots) return -1;
-    if (!verify && ix->filter && !(ix->filter[h >> ix->filter_shift >> 6] >> (h >> ix->filter_shift & 63) & 1))
-        return -1;
     size_t mask = ix->nslots - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         uint64_t s = ix->slots[i];
@@ -824,7 +834,7 @@ pp_index *pp_index_new(void)
 void pp_index_free(pp_index *ix)
 {
     if (!ix) return;
-    free(ix->keys); free(ix->slots); free(ix->chars); free(ix->filter);
+    free(ix->keys); free(ix->slots); free(ix->chars); free(ix->filter); free(ix->ent);
     free(ix->req_at); free(ix->added); free(ix->req);
     free(ix->post); free(ix->ver); free(ix->cl); free(ix->cl_at); free(ix->always);
     free(ix);
@@ -1048,7 +1058,10 @@ int pp_index_finish(pp_index *ix)
     int shift = 32 - 10;
     while (fbits < 16 * ix->nkeys && shift > 6) fbits *= 2, shift--;
     ix->filter = calloc(fbits / 64, sizeof *ix->filter);
-    if (!ix->filter) return -1;
+    ix->nent = 16;
+    while (ix->nent < 2 * ix->nkeys) ix->nent *= 2;
+    ix->ent = calloc(ix->nent, sizeof *ix->ent);
+    if (!ix->filter || !ix->ent) return -1;
     ix->filter_shift = shift;
     for (size_t k = 0; k < ix->nkeys; k++) {
         ix_key *key = &ix->keys[k];
@@ -1060,11 +1073,16 @@ int pp_index_finish(pp_index *ix)
         if (!key->df) continue;
         uint32_t f = key->hash >> shift;
         ix->filter[f >> 6] |= 1ull << (f & 63);
+        size_t e = key->hash & (ix->nent - 1);
+        while (ix->ent[e].key) e = (e + 1) & (ix->nent - 1);
+        ix->ent[e] = (ix_entry){ key->hash, (uint32_t)k + 1, key->post, key->npost, key->ver,
+                                 key->len, key->kind };
         if (key->kind == K_EXACT) ix->has_exact = 1;
         else if (key->kind == K_PREFIX) ix->prefix_lens |= (uint64_t)1 << key->len;
         else ix->suffix_lens |= (uint64_t)1 << key->len;
     }
     free(ix->req); ix->req = NULL; ix->nreq = ix->capreq = 0;
+    free(ix->slots); ix->slots = NULL; ix->nslots = 0;
     ix->finished = 1;
     return 0;
 }
@@ -1101,15 +1119,15 @@ void pp_index_scratch_free(pp_index_scratch *sc)
 
 /* Key k (or -1) is in the text: mark it present, and its patterns
  * candidates, with the clauses each still has to pass. */
-static size_t take(const pp_index *ix, pp_index_scratch *sc, long k, uint32_t *out, size_t n,
-                   uint32_t *nfound)
+static size_t take(const pp_index *ix, pp_index_scratch *sc, const ix_entry *key,
+                   uint32_t *out, size_t n, uint32_t *nfound)
 {
-    if (k < 0) return n;
+    if (!key) return n;
+    uint32_t k = key->key - 1;
     uint64_t kbit = 1ull << (k & 63);
     if (sc->present[k >> 6] & kbit) return n;   /* its patterns are in already */
     sc->present[k >> 6] |= kbit;
-    sc->found[(*nfound)++] = (uint32_t)k;
-    const ix_key *key = &ix->keys[k];
+    sc->found[(*nfound)++] = k;
     if (key->npost == 1) {
         uint32_t id = key->post;
         uint64_t bit = 1ull << (id & 63);
@@ -1146,6 +1164,22 @@ static int verified(const pp_index *ix, pp_index_scratch *sc, uint32_t at)
     return 1;
 }
 
+/* At match time: the key of hash h, kind and length len, or NULL.  The
+ * filter answers most misses; a hit trusts hash, kind and length without
+ * reading characters (keys that agree in all three were merged when the
+ * index was built, so this can only add candidates). */
+static const ix_entry *ent_find(const pp_index *ix, size_t len, int kind, uint32_t h)
+{
+    if (!(ix->filter[h >> ix->filter_shift >> 6] >> (h >> ix->filter_shift & 63) & 1))
+        return NULL;
+    size_t mask = ix->nent - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const ix_entry *e = &ix->ent[i];
+        if (!e->key) return NULL;
+        if (e->hash == h && e->kind == kind && e->len == len) return e;
+    }
+}
+
 /* One token (mapped, lowercased): look it up as every kind of key. */
 static size_t lookup_token(const pp_index *ix, pp_index_scratch *sc, const char *head,
                            size_t hlen, const char *tail_rev, size_t tlen,
@@ -1156,17 +1190,17 @@ static size_t lookup_token(const pp_index *ix, pp_index_scratch *sc, const char 
         h = hash_step(h, (unsigned char)head[l - 1]);
         if (ix->prefix_lens >> l & 1) {
             uint32_t hk = hash_final(h, K_PREFIX);
-            n = take(ix, sc, key_find(ix, head, l, K_PREFIX, hk, 0), out, n, nfound);
+            n = take(ix, sc, ent_find(ix, l, K_PREFIX, hk), out, n, nfound);
         }
     }
     if (ix->has_exact && toklen <= IX_WORD_MAX)
-        n = take(ix, sc, key_find(ix, head, hlen, K_EXACT, hash_final(h, K_EXACT), 0), out, n, nfound);
+        n = take(ix, sc, ent_find(ix, hlen, K_EXACT, hash_final(h, K_EXACT)), out, n, nfound);
     if (ix->suffix_lens) {
         h = HASH_INIT;
         for (size_t l = 1; l <= tlen; l++) {
             h = hash_step(h, (unsigned char)tail_rev[l - 1]);
             if (ix->suffix_lens >> l & 1)
-                n = take(ix, sc, key_find(ix, tail_rev, l, K_SUFFIX, hash_final(h, K_SUFFIX), 0), out, n, nfound);
+                n = take(ix, sc, ent_find(ix, l, K_SUFFIX, hash_final(h, K_SUFFIX)), out, n, nfound);
         }
     }
     return n;
