@@ -145,3 +145,6 @@ clean:
 
 -include $(wildcard mk/*.mk)
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+# the programs built straight from one .c (tests, tools, bench) depend on
+# what they include too: fuzzreplay includes every tests/fuzz/*.c
+-include $(UNIT_BIN:=.d) $(TOOL_BIN:=.d) $(BENCH_BIN:=.d)

@@ -10,6 +10,7 @@
 #ifndef PP_INTERNAL_H
 #define PP_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -33,31 +34,36 @@ typedef struct pp_pattern {
     char *src;                /* with word classes expanded */
 } pp_pattern;
 
+/* A rule is four whole cache lines and the rule array starts on a line
+ * (rules.c aligns it once loaded): a reply reads line 0 (the id) and line 1
+ * (what it decides with) and nothing else of the rule. */
 typedef struct pp_rule {
-    char id[PP_ID_MAX];       /* in the struct: a reply reads it, and the
-                                 rule, together */
-    char *file;
-    const char *shown_file;   /* file as rules/x.rules, for /why */
+    char id[PP_ID_MAX];       /* line 0: the session copies it, /why shows it */
+    const char *shown_file;   /* line 1: file as rules/x.rules, for /why */
     int line;
     pp_role role;
     const char *framework;    /* an entry of pp_framework_ids: shared, so
                                  a reply reads a line that is warm */
-    char *reply_set;          /* never NULL after load */
     int set;                  /* index into rs->sets */
     int priority;
     int flag_abuse;
     int order;                /* position in evaluation order */
     pcre2_code **unless;
     size_t n_unless;
-    char **after;             /* set or framework ids; n_after == 0: always */
-    uint32_t *after_hash;     /* pp_set_hash() of each, so a turn compares
-                                 a number before a string */
     size_t n_after;
+    uint32_t *after_hash;     /* line 2 on: pp_set_hash() of each after id,
+                                 so a turn compares a number before a string */
+    char **after;             /* set or framework ids; n_after == 0: always */
+    char *file;
+    char *reply_set;          /* never NULL after load */
     char **examples, **counter;
     int *example_lines, *counter_lines;
     size_t n_examples, n_counter;
     size_t n_patterns;
+    char pad_[40];            /* to a whole number of cache lines */
 } pp_rule;
+_Static_assert(sizeof(pp_rule) % 64 == 0, "pp_rule: adjust pad_ to whole cache lines");
+_Static_assert(offsetof(pp_rule, n_after) + sizeof(size_t) <= 128, "pp_rule: the reply fields must fit line 1");
 
 typedef struct pp_variant {
     char *text;
@@ -65,16 +71,21 @@ typedef struct pp_variant {
     int line;
 } pp_variant;
 
+/* Three whole cache lines, the array aligned like the rules': a reply reads
+ * line 0 (what it picks with) and line 1 (the id it records). */
 typedef struct pp_set {
-    /* what a reply reads first, together in the first 64 bytes */
     uint32_t hash;            /* of id: sessions find their entry by it */
     pp_variant *variants;
     size_t n_variants;
+    char *article;
     uint64_t fit[PP_ROLE_CRISIS + 1];   /* per pp_role: the first 64 variants that fit */
-    char id[PP_ID_MAX];       /* in the struct: the session copies it */
-    char *article, *file;
+    char id[PP_ID_MAX];       /* line 1: the session copies it */
+    char *file;
     int line;
+    char pad_[52];            /* to a whole number of cache lines */
 } pp_set;
+_Static_assert(sizeof(pp_set) % 64 == 0, "pp_set: adjust pad_ to whole cache lines");
+_Static_assert(offsetof(pp_set, id) == 64, "pp_set: the reply fields must fill line 0");
 
 typedef struct pp_define {
     char *name, *value, *file;

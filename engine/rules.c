@@ -818,8 +818,22 @@ uint32_t pp_set_hash(const char *id)
 /* What a turn needs from the sets, worked out once: each set's hash and,
  * per role, which variants fit it; and where the sets the turn falls back
  * on are. */
+/* Move an array of n elements (each a whole number of cache lines, see
+ * internal.h) to memory that starts on a cache line, so that no element
+ * straddles one more line than it needs.  On failure it stays put. */
+static void *align_lines(void *p, size_t n, size_t elem)
+{
+    void *q;
+    if (!p || !n || posix_memalign(&q, 64, n * elem)) return p;
+    memcpy(q, p, n * elem);
+    free(p);
+    return q;
+}
+
 static void prepare_sets(pp_ruleset *rs)
 {
+    rs->rules = align_lines(rs->rules, rs->n_rules, sizeof *rs->rules);
+    rs->sets = align_lines(rs->sets, rs->n_sets, sizeof *rs->sets);
     for (size_t i = 0; i < rs->n_sets; i++) {
         pp_set *set = &rs->sets[i];
         set->hash = pp_set_hash(set->id);

@@ -42,7 +42,7 @@ fuzz-build: check-deps $(FUZZ_BIN)
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer-no-link -c -o $@ $<
 
 $(FUZZ_DIR)/libpushpull-fuzz.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
@@ -50,8 +50,11 @@ $(FUZZ_DIR)/libpushpull-fuzz.a: $(FUZZ_LIB_OBJ)
 
 $(FUZZ_DIR)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_DIR)/libpushpull-fuzz.a
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer -o $@ $< \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -Werror -fsanitize=fuzzer -o $@ $< \
 	    $(FUZZ_DIR)/libpushpull-fuzz.a $(PKG_LIBS) -lutil -lpthread -lm
+
+# header changes (internal.h's structs) rebuild the clang objects too
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:=.d)
 
 fuzz: fuzz-build
 	@mkdir -p $(FUZZ_DIR)/crashes; failed=""; \
