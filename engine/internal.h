@@ -27,6 +27,7 @@
 typedef struct pp_pattern {
     pcre2_code *code;
     int rule;                 /* index into rs->rules */
+    int set;                  /* the rule's response set, -1 = none */
     int priority;             /* the rule's */
     unsigned char crisis;     /* the rule's role is crisis */
     unsigned char has_after;  /* the rule has `after:` conditions */

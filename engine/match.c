@@ -12,6 +12,12 @@
  * is copied there at load); each candidate is matched into a spare match
  * data that is swapped in when it wins, so the reply has the winner's
  * captures without matching it again.
+ *
+ * With thousands of rules, what a reply reads of a pattern, its rule and
+ * its set is cold, and each piece is only found through the one before it
+ * (index -> pattern -> code, rule -> set -> text).  So the lines are asked
+ * for together, before PCRE2 starts, and arrive while it runs instead of
+ * one after the other.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +89,11 @@ static int after_ok(const pp_rule *r, const char *prev_set, uint32_t hs,
     return 0;
 }
 
+static void prefetch_lines(const void *p, int lines)
+{
+    for (int i = 0; i < lines; i++) __builtin_prefetch((const char *)p + 64 * i);
+}
+
 int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
                  size_t len, const char *prev_set, const char *prev_fw,
                  pp_hit *hit)
@@ -95,6 +106,7 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
     if (rc) return rc;
     pp_work *w = &s->work;
     size_t n = pp_index_candidates(rs->index, w->index, text, len, w->cand);
+    for (size_t k = 0; k < n && k < 4; k++) prefetch_lines(&rs->patterns[w->cand[k]], 1);
     int best_crisis = 0, best_prio = 0, n_runner = 0;
     uint32_t hs = 0, hf = 0;  /* hashes of prev_set, prev_fw: when first needed */
     int hashed = 0;
@@ -115,6 +127,9 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
             }
             if (!after_ok(r, prev_set, hs, prev_fw, hf)) continue;
         }
+        prefetch_lines(p->code, 5);      /* the header and the start of the bytecode */
+        prefetch_lines(r, 2);            /* what a reply reads: see internal.h */
+        if (p->set >= 0) prefetch_lines(&rs->sets[p->set], 2);
         rc = pcre2_match(p->code, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK,
                          w->trial, rs->mctx);
         if (rc < 0) {

@@ -948,6 +948,7 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
         pp_rule *r = &rs->rules[p->rule];
         if (r->order < 0) r->order = (int)i;
         p->priority = r->priority;
+        p->set = r->set;
         p->crisis = r->role == PP_ROLE_CRISIS;
         p->has_after = r->n_after > 0;
     }
