@@ -1131,7 +1131,12 @@ static size_t take(const pp_index *ix, pp_index_scratch *sc, const ix_entry *key
     if (key->npost == 1) {
         uint32_t id = key->post;
         uint64_t bit = 1ull << (id & 63);
-        if (!(sc->seen[id >> 6] & bit)) { sc->seen[id >> 6] |= bit; sc->ver[n] = key->ver; out[n++] = id; }
+        if (!(sc->seen[id >> 6] & bit)) {
+            sc->seen[id >> 6] |= bit;
+            sc->ver[n] = key->ver;
+            out[n++] = id;
+            if (key->ver != NO_VER) __builtin_prefetch(ix->ver + key->ver);   /* read after the last token */
+        }
         return n;
     }
     const uint32_t *e = ix->post + 2 * (size_t)key->post;
