@@ -140,9 +140,15 @@ const char *const pp_framework_ids[] = {
     "dependency-paradox", "sexual-fears", "reframe", "safety", NULL
 };
 
-int pp_framework_known(const char *id)
+/* The entry of pp_framework_ids equal to id, or NULL. */
+const char *pp_framework_find(const char *id)
 {
     for (int i = 0; pp_framework_ids[i]; i++)
-        if (strcmp(id, pp_framework_ids[i]) == 0) return 1;
-    return 0;
+        if (strcmp(id, pp_framework_ids[i]) == 0) return pp_framework_ids[i];
+    return NULL;
+}
+
+int pp_framework_known(const char *id)
+{
+    return pp_framework_find(id) != NULL;
 }

@@ -61,10 +61,7 @@ typedef struct ix_key {
     uint16_t len;
     uint8_t kind;
     uint32_t df;              /* patterns whose requirement names the key */
-    uint32_t post, npost;     /* into ix->post after finish; when npost is
-                                 1, post is the pattern id itself */
-    uint32_t ver;             /* when npost is 1: that pattern's clauses to
-                                 verify (offset into ix->ver, or NO_VER) */
+    uint32_t post, npost;     /* into ix->post (pairs) after finish */
 } ix_key;
 
 #define NO_VER UINT32_MAX
@@ -74,7 +71,10 @@ typedef struct ix_key {
 typedef struct ix_entry {
     uint32_t hash;            /* as ix_key */
     uint32_t key;             /* index into ix->keys + 1; 0 = empty */
-    uint32_t post, npost, ver;/* as ix_key */
+    uint32_t post, npost;     /* as ix_key, but when npost is 1, post is the
+                                 pattern id itself and ver its clauses to
+                                 verify (offset into ix->ver, or NO_VER) */
+    uint32_t ver;
     uint16_t len;
     uint8_t kind;
 } ix_entry;
@@ -1064,18 +1064,19 @@ int pp_index_finish(pp_index *ix)
     if (!ix->filter || !ix->ent) return -1;
     ix->filter_shift = shift;
     for (size_t k = 0; k < ix->nkeys; k++) {
-        ix_key *key = &ix->keys[k];
+        const ix_key *key = &ix->keys[k];
+        if (!key->df) continue;
+        uint32_t post = key->post, ver = NO_VER;
         if (key->npost == 1) {
             const uint32_t *e = ix->post + 2 * (size_t)key->post;
-            key->post = e[0];
-            key->ver = e[1];
+            post = e[0];
+            ver = e[1];
         }
-        if (!key->df) continue;
         uint32_t f = key->hash >> shift;
         ix->filter[f >> 6] |= 1ull << (f & 63);
         size_t e = key->hash & (ix->nent - 1);
         while (ix->ent[e].key) e = (e + 1) & (ix->nent - 1);
-        ix->ent[e] = (ix_entry){ key->hash, (uint32_t)k + 1, key->post, key->npost, key->ver,
+        ix->ent[e] = (ix_entry){ key->hash, (uint32_t)k + 1, post, key->npost, ver,
                                  key->len, key->kind };
         if (key->kind == K_EXACT) ix->has_exact = 1;
         else if (key->kind == K_PREFIX) ix->prefix_lens |= (uint64_t)1 << key->len;

@@ -171,6 +171,7 @@ void pp_work_free(pp_work *w);
 
 /* rules.c */
 int pp_framework_locked(const char *framework);
+const char *pp_framework_find(const char *id);   /* the pp_framework_ids entry, or NULL */
 const pp_set *pp_rules_find_set(const pp_ruleset *rs, const char *id);
 int pp_set_find_index(const pp_ruleset *rs, const char *id);
 uint32_t pp_set_hash(const char *id);

@@ -356,11 +356,11 @@ static void parse_rules_file(loader *L, const char *path)
                 rule->role = PP_ROLE_NONE;   /* reported once, not again as missing */
             }
         } else if (strcmp(key, "framework") == 0) {
-            rule->framework = unknown_framework;
-            for (int i = 0; pp_framework_ids[i]; i++)
-                if (strcmp(value, pp_framework_ids[i]) == 0) rule->framework = pp_framework_ids[i];
-            if (rule->framework == unknown_framework)
+            rule->framework = pp_framework_find(value);
+            if (!rule->framework) {
+                rule->framework = unknown_framework;
                 pp_errors_add(L->errs, path, lineno, "unknown framework '%s' (see frameworks.md)", value);
+            }
         } else if (strcmp(key, "priority") == 0) {
             char *end;
             long v = strtol(value, &end, 10);
@@ -815,9 +815,6 @@ uint32_t pp_set_hash(const char *id)
     return h;
 }
 
-/* What a turn needs from the sets, worked out once: each set's hash and,
- * per role, which variants fit it; and where the sets the turn falls back
- * on are. */
 /* Move an array of n elements (each a whole number of cache lines, see
  * internal.h) to memory that starts on a cache line, so that no element
  * straddles one more line than it needs.  On failure it stays put. */
@@ -830,6 +827,9 @@ static void *align_lines(void *p, size_t n, size_t elem)
     return q;
 }
 
+/* What a turn needs from the rules and sets, worked out once: both arrays
+ * on cache lines, each set's hash and, per role, which variants fit it;
+ * and where the sets the turn falls back on are. */
 static void prepare_sets(pp_ruleset *rs)
 {
     rs->rules = align_lines(rs->rules, rs->n_rules, sizeof *rs->rules);
