@@ -113,6 +113,8 @@ struct pp_index {
     size_t ncl_words;
     uint32_t *always;
     size_t nalways;
+    const char *rec_base;     /* pp_index_prefetch_records(), or NULL */
+    size_t rec_stride;
     uint64_t prefix_lens, suffix_lens;   /* bit l: some key of length l */
     int has_exact;
     int finished;
@@ -1118,6 +1120,12 @@ void pp_index_scratch_free(pp_index_scratch *sc)
     free(sc);
 }
 
+void pp_index_prefetch_records(pp_index *ix, const void *base, size_t stride)
+{
+    ix->rec_base = base;
+    ix->rec_stride = stride;
+}
+
 /* Key k (or -1) is in the text: mark it present, and its patterns
  * candidates, with the clauses each still has to pass. */
 static size_t take(const pp_index *ix, pp_index_scratch *sc, const ix_entry *key,
@@ -1137,6 +1145,7 @@ static size_t take(const pp_index *ix, pp_index_scratch *sc, const ix_entry *key
             sc->ver[n] = key->ver;
             out[n++] = id;
             if (key->ver != NO_VER) __builtin_prefetch(ix->ver + key->ver);   /* read after the last token */
+            if (ix->rec_base) __builtin_prefetch(ix->rec_base + (size_t)id * ix->rec_stride);
         }
         return n;
     }

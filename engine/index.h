@@ -29,6 +29,12 @@ int pp_index_add(pp_index *ix, uint32_t id, const char *source, const pcre2_code
 /* Call once after the last add. */
 int pp_index_finish(pp_index *ix);
 
+/* Optional: the caller keeps a record per pattern, stride bytes apart from
+ * base (pattern id 0).  A lookup that makes a pattern a candidate asks for
+ * that record's cache line at once, so it is on its way while the index
+ * still verifies and sorts.  Only an address is computed, never read. */
+void pp_index_prefetch_records(pp_index *ix, const void *base, size_t stride);
+
 /* Working memory for pp_index_candidates; one per thread or session. */
 pp_index_scratch *pp_index_scratch_new(const pp_index *ix);
 void pp_index_scratch_free(pp_index_scratch *sc);

@@ -21,6 +21,12 @@
 
 #define PP_ID_MAX 64          /* longest rule, set or framework id */
 
+typedef struct pp_variant {
+    char *text;
+    unsigned roles;           /* bit (1 << pp_role); 0 = any role */
+    int line;
+} pp_variant;
+
 /* The matcher's loop reads only pp_pattern, never the (larger, colder)
  * pp_rule, until a pattern has matched: so what it decides on -- priority,
  * crisis, whether `after:` applies -- is copied here at load. */
@@ -33,6 +39,7 @@ typedef struct pp_pattern {
     unsigned char has_after;  /* the rule has `after:` conditions */
     int line;
     char *src;                /* with word classes expanded */
+    const pp_variant *variants;   /* the set's, so a match can ask for them early */
 } pp_pattern;
 
 /* A rule is four whole cache lines and the rule array starts on a line
@@ -55,7 +62,7 @@ typedef struct pp_rule {
     uint32_t *after_hash;     /* line 2 on: pp_set_hash() of each after id,
                                  so a turn compares a number before a string */
     char **after;             /* set or framework ids; n_after == 0: always */
-    char *file;
+    const char *file;         /* rs->paths */
     char *reply_set;          /* never NULL after load */
     char **examples, **counter;
     int *example_lines, *counter_lines;
@@ -66,12 +73,6 @@ typedef struct pp_rule {
 _Static_assert(sizeof(pp_rule) % 64 == 0, "pp_rule: adjust pad_ to whole cache lines");
 _Static_assert(offsetof(pp_rule, n_after) + sizeof(size_t) <= 128, "pp_rule: the reply fields must fit line 1");
 
-typedef struct pp_variant {
-    char *text;
-    unsigned roles;           /* bit (1 << pp_role); 0 = any role */
-    int line;
-} pp_variant;
-
 /* Three whole cache lines, the array aligned like the rules': a reply reads
  * line 0 (what it picks with) and line 1 (the id it records). */
 typedef struct pp_set {
@@ -81,7 +82,7 @@ typedef struct pp_set {
     char *article;
     uint64_t fit[PP_ROLE_CRISIS + 1];   /* per pp_role: the first 64 variants that fit */
     char id[PP_ID_MAX];       /* line 1: the session copies it */
-    char *file;
+    const char *file;         /* rs->paths */
     int line;
     char pad_[52];            /* to a whole number of cache lines */
 } pp_set;
@@ -89,7 +90,8 @@ _Static_assert(sizeof(pp_set) % 64 == 0, "pp_set: adjust pad_ to whole cache lin
 _Static_assert(offsetof(pp_set, id) == 64, "pp_set: the reply fields must fill line 0");
 
 typedef struct pp_define {
-    char *name, *value, *file;
+    char *name, *value;
+    const char *file;         /* rs->paths */
     int line;
 } pp_define;
 
@@ -100,8 +102,12 @@ struct pp_ruleset {
     size_t n_patterns;
     pp_set *sets;             /* sorted by id */
     size_t n_sets;
+    char *variant_arena;      /* every set's variants and texts (rules.c
+                                 pack_variants); NULL: each set owns its own */
     pp_define *defines;
     size_t n_defines;
+    char **paths;             /* each file read, once: what ->file points to */
+    size_t n_paths;
     pcre2_code *partner_re;   /* the `partner` word class, if defined */
     pcre2_code *pronoun_re[4];/* anchored: he, she, they, name */
     pcre2_match_context *mctx;/* match and depth limits; read-only */

@@ -130,6 +130,7 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
         prefetch_lines(p->code, 5);      /* the header and the start of the bytecode */
         prefetch_lines(r, 2);            /* what a reply reads: see internal.h */
         if (p->set >= 0) prefetch_lines(&rs->sets[p->set], 2);
+        if (p->variants) prefetch_lines(p->variants, 1);
         rc = pcre2_match(p->code, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK,
                          w->trial, rs->mctx);
         if (rc < 0) {

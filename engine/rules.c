@@ -237,7 +237,7 @@ typedef struct raw_pattern {
 typedef struct loader {
     pp_ruleset *rs;
     pp_errors *errs;
-    size_t rules_cap, sets_cap, defines_cap;
+    size_t rules_cap, sets_cap, defines_cap, paths_cap;
     raw_pattern *raw;
     size_t n_raw, raw_cap;
 } loader;
@@ -280,8 +280,25 @@ static void check_rule_complete(loader *L, int r)
         pp_errors_add(L->errs, rule->file, rule->line, "rule %s has no match: pattern", rule->id);
 }
 
-static void parse_rules_file(loader *L, const char *path)
+/* The rule set's own copy of a file's path, one per file: rules, sets and
+ * word classes point to it (a reply's /why text reads it, and ten thousand
+ * rules in one file need not carry ten thousand copies).  NULL: no memory. */
+static const char *keep_path(loader *L, const char *path)
 {
+    pp_ruleset *rs = L->rs;
+    char *copy = pp_strdup(path);
+    if (!copy || grow((void **)&rs->paths, &L->paths_cap, rs->n_paths + 1, sizeof *rs->paths)) {
+        free(copy);
+        pp_errors_add(L->errs, path, 0, "out of memory");
+        return NULL;
+    }
+    return rs->paths[rs->n_paths++] = copy;
+}
+
+static void parse_rules_file(loader *L, const char *file)
+{
+    const char *path = keep_path(L, file);
+    if (!path) return;
     char *buf = read_text(path, L->errs);
     if (!buf) return;
     pp_ruleset *rs = L->rs;
@@ -315,7 +332,7 @@ static void parse_rules_file(loader *L, const char *path)
             pp_define *d = &rs->defines[rs->n_defines++];
             d->name = pp_strdup(name);
             d->value = pp_strdup(value);
-            d->file = pp_strdup(path);
+            d->file = path;
             d->line = lineno;
             continue;
         }
@@ -331,7 +348,7 @@ static void parse_rules_file(loader *L, const char *path)
             r = (int)rs->n_rules++;
             pp_rule *rule = &rs->rules[r];
             pp_strlcpy(rule->id, id, sizeof rule->id);
-            rule->file = pp_strdup(path);
+            rule->file = path;
             rule->shown_file = shown_file(rule->file);
             rule->line = lineno;
             rule->role = (pp_role)-1;
@@ -416,8 +433,10 @@ static void finish_variant(loader *L, pp_set *set, pp_buf *text, const char *pat
     v->text = pp_buf_take(text);
 }
 
-static void parse_responses_file(loader *L, const char *path)
+static void parse_responses_file(loader *L, const char *file)
 {
+    const char *path = keep_path(L, file);
+    if (!path) return;
     char *buf = read_text(path, L->errs);
     if (!buf) return;
     pp_ruleset *rs = L->rs;
@@ -449,7 +468,7 @@ static void parse_responses_file(loader *L, const char *path)
             if (grow((void **)&rs->sets, &L->sets_cap, rs->n_sets + 1, sizeof *rs->sets)) break;
             set = &rs->sets[rs->n_sets++];
             pp_strlcpy(set->id, id, sizeof set->id);
-            set->file = pp_strdup(path);
+            set->file = path;
             set->line = lineno;
             continue;
         }
@@ -827,6 +846,58 @@ static void *align_lines(void *p, size_t n, size_t elem)
     return q;
 }
 
+/* Where the next block of n bytes goes in the variant arena: after off,
+ * aligned for pp_variant, and on a fresh line when it would otherwise
+ * cross one it fits in. */
+static size_t block_at(size_t off, size_t n)
+{
+    off = (off + _Alignof(pp_variant) - 1) & ~(size_t)(_Alignof(pp_variant) - 1);
+    if (n <= 64 && off / 64 != (off + n - 1) / 64) off = (off + 63) & ~(size_t)63;
+    return off;
+}
+
+static size_t block_size(const pp_set *set)
+{
+    size_t n = set->n_variants * sizeof *set->variants;
+    for (size_t v = 0; v < set->n_variants; v++)
+        if (set->variants[v].text) n += strlen(set->variants[v].text) + 1;
+    return n;
+}
+
+/* Each set's variants and their texts, moved next to each other into one
+ * arena (rs->variant_arena) in set order: a reply that picks a variant reads
+ * one block, usually one cache line, instead of an array and then a string
+ * somewhere else.  On failure (no memory) the sets keep their own blocks. */
+static void pack_variants(pp_ruleset *rs)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < rs->n_sets; i++)
+        total = block_at(total, block_size(&rs->sets[i])) + block_size(&rs->sets[i]);
+    char *arena;
+    if (total == 0 || posix_memalign((void **)&arena, 64, total)) return;
+    size_t off = 0;
+    for (size_t i = 0; i < rs->n_sets; i++) {
+        pp_set *set = &rs->sets[i];
+        size_t n = block_size(set);
+        off = block_at(off, n);
+        pp_variant *vs = (pp_variant *)(void *)(arena + off);
+        char *t = (char *)(vs + set->n_variants);
+        for (size_t v = 0; v < set->n_variants; v++) {
+            vs[v] = set->variants[v];
+            if (!set->variants[v].text) continue;
+            size_t len = strlen(set->variants[v].text) + 1;
+            memcpy(t, set->variants[v].text, len);
+            vs[v].text = t;
+            t += len;
+            free(set->variants[v].text);
+        }
+        free(set->variants);
+        set->variants = set->n_variants ? vs : NULL;
+        off += n;
+    }
+    rs->variant_arena = arena;
+}
+
 /* What a turn needs from the rules and sets, worked out once: both arrays
  * on cache lines, each set's hash and, per role, which variants fit it;
  * and where the sets the turn falls back on are. */
@@ -847,6 +918,7 @@ static void prepare_sets(pp_ruleset *rs)
             set->fit[role] = fit;
         }
     }
+    pack_variants(rs);
     rs->set_fallback = pp_set_find_index(rs, "fallback");
     rs->set_topics = pp_set_find_index(rs, "fallback-topics");
     rs->set_support = pp_set_find_index(rs, "safety-support");
@@ -873,7 +945,7 @@ void pp_rules_free(pp_ruleset *rs)
     if (!rs) return;
     for (size_t i = 0; i < rs->n_rules; i++) {
         pp_rule *r = &rs->rules[i];
-        free(r->file); free(r->reply_set);
+        free(r->reply_set);
         for (size_t k = 0; k < r->n_unless; k++) pcre2_code_free(r->unless[k]);
         free(r->unless);
         for (size_t k = 0; k < r->n_after; k++) free(r->after[k]);
@@ -891,14 +963,20 @@ void pp_rules_free(pp_ruleset *rs)
     free(rs->patterns);
     for (size_t i = 0; i < rs->n_sets; i++) {
         pp_set *s = &rs->sets[i];
-        for (size_t k = 0; k < s->n_variants; k++) free(s->variants[k].text);
-        free(s->variants); free(s->article); free(s->file);
+        if (!rs->variant_arena) {
+            for (size_t k = 0; k < s->n_variants; k++) free(s->variants[k].text);
+            free(s->variants);
+        }
+        free(s->article);
     }
     free(rs->sets);
+    free(rs->variant_arena);
     for (size_t i = 0; i < rs->n_defines; i++) {
-        free(rs->defines[i].name); free(rs->defines[i].value); free(rs->defines[i].file);
+        free(rs->defines[i].name); free(rs->defines[i].value);
     }
     free(rs->defines);
+    for (size_t i = 0; i < rs->n_paths; i++) free(rs->paths[i]);
+    free(rs->paths);
     pcre2_code_free(rs->partner_re);
     for (int i = 0; i < 4; i++) pcre2_code_free(rs->pronoun_re[i]);
     pcre2_match_context_free(rs->mctx);
@@ -953,6 +1031,10 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
         p->has_after = r->n_after > 0;
     }
     prepare_sets(rs);
+    for (size_t i = 0; i < rs->n_patterns; i++) {
+        pp_pattern *p = &rs->patterns[i];
+        p->variants = p->set >= 0 ? rs->sets[p->set].variants : NULL;
+    }
     rs->mctx = pcre2_match_context_create(NULL);
     rs->index = pp_index_new();
     if (!rs->mctx || !rs->index) pp_errors_add(errs, NULL, 0, "out of memory");
@@ -964,6 +1046,7 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
             if (pp_index_add(rs->index, (uint32_t)i, rs->patterns[i].src, rs->patterns[i].code))
                 pp_errors_add(errs, NULL, 0, "out of memory building the index");
         pp_index_finish(rs->index);
+        pp_index_prefetch_records(rs->index, rs->patterns, sizeof *rs->patterns);
     }
     if (!rs->resources)
         rs->resources = pp_strdup("If you are in danger now, call your local emergency number. "
