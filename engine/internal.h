@@ -95,6 +95,16 @@ typedef struct pp_define {
     int line;
 } pp_define;
 
+/* PCRE2 allocates compiled patterns through this (rules.c): small ones end
+ * up in slots of PP_SLOT bytes, one per pattern id, so the index can ask for
+ * a candidate's code by address before the pattern record is read. */
+#define PP_SLOT 256
+typedef struct pp_slab {
+    char *base;               /* n_patterns slots, or NULL */
+    size_t size;
+    char *next;               /* the slot the next allocation takes, or NULL: malloc */
+} pp_slab;
+
 struct pp_ruleset {
     pp_rule *rules;           /* in file order */
     size_t n_rules;
@@ -112,6 +122,7 @@ struct pp_ruleset {
     pcre2_code *pronoun_re[4];/* anchored: he, she, they, name */
     pcre2_match_context *mctx;/* match and depth limits; read-only */
     pp_index *index;
+    pp_slab slab;             /* the memory_data of PCRE2's allocator: stays put */
     char *resources;          /* lines for the chosen region */
     char *disclaimer;
     int set_fallback, set_topics, set_support;   /* sets the turn may need; -1 = none */
