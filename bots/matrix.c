@@ -200,12 +200,26 @@ static size_t mx_strip_mention(const pp_mx_me *me, const char *body, size_t len)
     return 0;
 }
 
-static int mx_contains_ci(const char *hay, size_t hlen, const char *needle)
+/* A letter, digit or underscore, or a byte of a non-ASCII character (so
+ * "Coaché" does not count as "Coach" either). */
+static int mx_word_byte(unsigned char c)
+{
+    return isalnum(c) || c == '_' || c >= 0x80;
+}
+
+/* Does hay name needle (any case) as a whole word?  "Coach," and "@coach"
+ * do; "coaching" does not, or every message about coaching in a group room
+ * would wake the bot. */
+static int mx_names(const char *hay, size_t hlen, const char *needle)
 {
     size_t n = strlen(needle);
     if (n < 2 || n > hlen) return 0;
-    for (size_t i = 0; i + n <= hlen; i++)
-        if (strncasecmp(hay + i, needle, n) == 0) return 1;
+    for (size_t i = 0; i + n <= hlen; i++) {
+        if (strncasecmp(hay + i, needle, n) != 0) continue;
+        if (i > 0 && mx_word_byte((unsigned char)hay[i - 1]) && mx_word_byte((unsigned char)needle[0])) continue;
+        if (i + n < hlen && mx_word_byte((unsigned char)hay[i + n]) && mx_word_byte((unsigned char)needle[n - 1])) continue;
+        return 1;
+    }
     return 0;
 }
 
@@ -217,8 +231,8 @@ static int mx_mentioned(const pp_mx_me *me, json_t *content, const char *body, s
     json_t *v;
     json_array_foreach(ids, i, v)
         if (json_is_string(v) && strcmp(json_string_value(v), me->user_id) == 0) return 1;
-    return mx_contains_ci(body, len, me->user_id) || mx_contains_ci(body, len, me->displayname) ||
-           mx_contains_ci(body, len, me->localpart);
+    return mx_names(body, len, me->user_id) || mx_names(body, len, me->displayname) ||
+           mx_names(body, len, me->localpart);
 }
 
 static void mx_invite_read(const pp_mx_me *me, const char *room_id, json_t *room, pp_mx_invite *inv)

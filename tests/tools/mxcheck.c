@@ -178,7 +178,16 @@ static void test_events(void)
     CHECK(e.mentioned && e.strip == 0, "a mention inside the text: mentioned, nothing taken off");
     pp_mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'Coaching is: not this'}", &s);
-    CHECK(e.strip == 0, "a longer word is not a leading mention");
+    CHECK(e.strip == 0 && !e.mentioned, "a longer word is not a mention");
+    pp_mx_sync_free(&s);
+    e = one("{'msgtype':'m.text','body':'she was coaching the team, then coaches2 and my_coach'}", &s);
+    CHECK(!e.mentioned, "the name inside other words is not a mention");
+    pp_mx_sync_free(&s);
+    e = one("{'msgtype':'m.text','body':'is there a coach\u00e9 here'}", &s);
+    CHECK(!e.mentioned, "a name followed by a non-ASCII letter is another word");
+    pp_mx_sync_free(&s);
+    e = one("{'msgtype':'m.text','body':'thanks, coach!'}", &s);
+    CHECK(e.mentioned && e.strip == 0, "the name as a word at the end: mentioned");
     pp_mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'my partner pulls away'}", &s);
     CHECK(e.kind == PP_MX_TEXT && !e.mentioned && e.strip == 0, "no mention");
