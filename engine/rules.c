@@ -872,8 +872,10 @@ static size_t block_size(const pp_set *set)
 static void pack_variants(pp_ruleset *rs)
 {
     size_t total = 0;
-    for (size_t i = 0; i < rs->n_sets; i++)
-        total = block_at(total, block_size(&rs->sets[i])) + block_size(&rs->sets[i]);
+    for (size_t i = 0; i < rs->n_sets; i++) {
+        size_t n = block_size(&rs->sets[i]);
+        total = block_at(total, n) + n;
+    }
     char *arena;
     if (total == 0 || posix_memalign((void **)&arena, 64, total)) return;
     size_t off = 0;
@@ -920,19 +922,24 @@ static void slab_free(void *p, void *data)
     free(p);
 }
 
+/* Does a compiled pattern fit a slot: small, and run by the interpreter
+ * (a copy would lose JIT code)? */
+static int fits_slot(const pcre2_code *code)
+{
+    size_t size = 0, jit = 0;
+    pcre2_pattern_info(code, PCRE2_INFO_SIZE, &size);
+    pcre2_pattern_info(code, PCRE2_INFO_JITSIZE, &jit);
+    return size <= PP_SLOT && jit == 0;
+}
+
 /* Once patterns have their final ids: copy each compiled pattern that fits
- * (and runs in the interpreter) into slot id, so its header and bytecode
- * sit at an address the index can compute from the id alone.  A pattern
- * that does not fit, or a failed copy, stays where it is. */
+ * into slot id, so its header and bytecode sit at an address the index can
+ * compute from the id alone.  A pattern that does not fit, or a failed
+ * copy, stays where it is. */
 static void place_codes(pp_ruleset *rs)
 {
     size_t fit = 0;
-    for (size_t i = 0; i < rs->n_patterns; i++) {
-        size_t size = 0, jit = 0;
-        pcre2_pattern_info(rs->patterns[i].code, PCRE2_INFO_SIZE, &size);
-        pcre2_pattern_info(rs->patterns[i].code, PCRE2_INFO_JITSIZE, &jit);
-        fit += size <= PP_SLOT && jit == 0;
-    }
+    for (size_t i = 0; i < rs->n_patterns; i++) fit += fits_slot(rs->patterns[i].code);
     if (fit == 0 || posix_memalign((void **)&rs->slab.base, 64, rs->n_patterns * PP_SLOT)) {
         rs->slab.base = NULL;
         return;
@@ -940,10 +947,7 @@ static void place_codes(pp_ruleset *rs)
     rs->slab.size = rs->n_patterns * PP_SLOT;
     for (size_t i = 0; i < rs->n_patterns; i++) {
         pp_pattern *p = &rs->patterns[i];
-        size_t size = 0, jit = 0;
-        pcre2_pattern_info(p->code, PCRE2_INFO_SIZE, &size);
-        pcre2_pattern_info(p->code, PCRE2_INFO_JITSIZE, &jit);
-        if (size > PP_SLOT || jit) continue;
+        if (!fits_slot(p->code)) continue;
         rs->slab.next = rs->slab.base + i * PP_SLOT;
         pcre2_code *copy = pcre2_code_copy(p->code);
         rs->slab.next = NULL;
