@@ -6,7 +6,11 @@
  * writing into a buffer that never exceeds PP_MAX_INPUT bytes, so a 1 MiB
  * line costs one bounded scan and a 4 KiB allocation.  What phones type
  * (curly apostrophes, non-breaking spaces, emoji, zero-width joiners) is
- * folded into plain ASCII punctuation and spaces.  Case is kept: matching
+ * folded into plain ASCII punctuation and spaces.  Format characters that
+ * only steer display are dropped: the direction marks, embeddings,
+ * overrides and isolates (U+200E/F, U+061C, U+202A-E, U+2066-9) would
+ * otherwise hide words from the rules ("want to<RLM> die") and reorder the
+ * text around them when a reply quotes it back.  Case is kept: matching
  * is caseless (PCRE2 does the Unicode case folding) and names stay visible.
  */
 #include <stdlib.h>
@@ -83,9 +87,12 @@ static const char *fold(uint32_t cp)
         return " ";
     case 0x200B: case 0x200C: case 0x200D: case 0x2060: case 0xFEFF:
     case 0x00AD:
+    case 0x200E: case 0x200F: case 0x061C:                 /* LRM, RLM, ALM */
         return "";
     default: break;
     }
+    if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
+        return "";                                          /* embeddings, isolates */
     if (cp >= 0x2000 && cp <= 0x200A) return " ";
     if (cp >= 0xFE00 && cp <= 0xFE0F) return "";           /* variation selectors */
     if (cp >= 0x1F3FB && cp <= 0x1F3FF) return "";         /* skin tones */
