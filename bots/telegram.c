@@ -713,15 +713,18 @@ static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_ite
         before = pp_session_new();
         if (saved && before) pp_session_load(before, saved, err, sizeof err);
         free(saved);
-        int is_forget = strncasecmp(it->text, "/forget", 7) == 0 || strncasecmp(it->text, "!forget", 7) == 0;
+        /* The store is given only for /forget, in any spelling the dialog
+         * reads (" /forget" once a group mention is taken out, "!forget",
+         * "/forget@bot"): every other turn is saved by persist() after the
+         * reply went out, with the offset cursor. */
+        size_t tl = strlen(it->text);
+        int is_forget = pp_dialog_command(it->text, tl) == PP_CMD_FORGET;
         pthread_rwlock_rdlock(&b->rules_lock);
-        /* The store is given only for /forget: every other turn is saved by
-         * persist() after the reply went out, with the offset cursor. */
         pp_dialog d = { .rules = b->rules, .store = is_forget ? b->store : NULL,
                         .key = c->key, .session = c->session,
                         .keep_transcripts = b->common.keep_transcripts };
         if (is_forget) pthread_mutex_lock(&b->store_mu);
-        pp_dialog_turn(&d, it->text, strlen(it->text), &ans);
+        pp_dialog_turn(&d, it->text, tl, &ans);
         if (is_forget) pthread_mutex_unlock(&b->store_mu);
         pthread_rwlock_unlock(&b->rules_lock);
         reply = ans.text;

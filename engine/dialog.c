@@ -3,10 +3,13 @@
  * The chat, `pushpull reply` and both bots hand each incoming line to
  * pp_dialog_turn(): commands (/help /why /reset /forget /reframe /start
  * /quit, also written !cmd or /cmd@botname as group chats do) are answered
- * here; anything else goes through pp_reply_make().  When the dialog has a
- * store, the session is saved after the turn in one transaction together
- * with the bot's cursor, so a crash never separates the two.  Message text
- * reaches the store only when transcripts were turned on.
+ * here; anything else goes through pp_reply_make().  This parser is the one
+ * every front end uses: one that must know the command before the turn
+ * asks pp_dialog_command(), which reads a line as the turn does.  When the
+ * dialog has a store, the session is saved after the turn in one
+ * transaction together with the bot's cursor, so a crash never separates
+ * the two.  Message text reaches the store only when transcripts were
+ * turned on.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +18,17 @@
 
 #include "internal.h"
 
-typedef enum cmd {
-    CMD_NONE, CMD_HELP, CMD_WHY, CMD_RESET, CMD_FORGET, CMD_REFRAME,
-    CMD_START, CMD_QUIT, CMD_UNKNOWN
-} cmd;
+/* The commands are public (pushpull.h: pp_command); short names here. */
+typedef pp_command cmd;
+#define CMD_NONE    PP_CMD_NONE
+#define CMD_HELP    PP_CMD_HELP
+#define CMD_WHY     PP_CMD_WHY
+#define CMD_RESET   PP_CMD_RESET
+#define CMD_FORGET  PP_CMD_FORGET
+#define CMD_REFRAME PP_CMD_REFRAME
+#define CMD_START   PP_CMD_START
+#define CMD_QUIT    PP_CMD_QUIT
+#define CMD_UNKNOWN PP_CMD_UNKNOWN
 
 static const struct { const char *name; cmd c; } commands[] = {
     {"help", CMD_HELP}, {"why", CMD_WHY}, {"reset", CMD_RESET},
@@ -46,6 +56,20 @@ static cmd parse_command(const char *t, size_t n, const char **args, char *name,
     for (int k = 0; commands[k].name; k++)
         if (strcmp(name, commands[k].name) == 0) return commands[k].c;
     return CMD_UNKNOWN;
+}
+
+/* The command a whole line is: only its first 64 bytes are read. */
+static cmd command_of(const char *bytes, size_t len, const char **args, char *name, size_t namesz)
+{
+    size_t scan = len < 64 ? len : 64;
+    return bytes ? parse_command(bytes, scan, args, name, namesz) : CMD_NONE;
+}
+
+pp_command pp_dialog_command(const char *bytes, size_t len)
+{
+    const char *args;
+    char name[40];
+    return command_of(bytes, len, &args, name, sizeof name);
 }
 
 static void help_text(pp_buf *b, const pp_ruleset *rs)
@@ -108,8 +132,7 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
     memset(out, 0, sizeof *out);
     const char *args = NULL;
     char name[40] = "";
-    size_t scan = len < 64 ? len : 64;
-    cmd c = bytes ? parse_command(bytes, scan, &args, name, sizeof name) : CMD_NONE;
+    cmd c = command_of(bytes, len, &args, name, sizeof name);
     pp_buf b = {0};
     char err[256] = "";
     int rc = 0;

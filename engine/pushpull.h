@@ -305,4 +305,19 @@ typedef struct pp_answer {
 int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out);
 void pp_answer_clear(pp_answer *a);
 
+/* The commands pp_dialog_turn answers. */
+typedef enum pp_command {
+    PP_CMD_NONE,        /* not a command: an ordinary message */
+    PP_CMD_HELP, PP_CMD_WHY, PP_CMD_RESET, PP_CMD_FORGET, PP_CMD_REFRAME,
+    PP_CMD_START, PP_CMD_QUIT,
+    PP_CMD_UNKNOWN      /* "/word" the dialog does not know */
+} pp_command;
+
+/* Which command a line is, read exactly as pp_dialog_turn reads it (the one
+ * command parser: a front end that must know before the turn -- e.g. to
+ * give the dialog its store for /forget -- asks this, never its own
+ * matching): "/cmd", "!cmd" or "/cmd@botname" after optional spaces, in any
+ * case, then white space or the end.  Pure; bytes may be NULL. */
+pp_command pp_dialog_command(const char *bytes, size_t len);
+
 #endif
