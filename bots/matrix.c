@@ -964,10 +964,14 @@ static void mx_usage(FILE *f)
 {
     fprintf(f,
         "usage: pushpull matrix --homeserver URL [--token-file FILE] [--allow GLOB]...\n"
-        "                       [--sync-timeout MS] [--log-text] [common options]\n"
+        "                       [--sync-timeout MS] [--log-text] [--allow-insecure-http]\n"
+        "                       [common options]\n"
         "       pushpull matrix login --homeserver URL --user USER --password-file FILE\n"
-        "                             --token-file OUT\n"
+        "                             --token-file OUT [--allow-insecure-http]\n"
         "The access token comes from MATRIX_ACCESS_TOKEN or --token-file.\n"
+        "--homeserver may be http:// only to this machine (127.0.0.1, ::1, localhost)\n"
+        "unless --allow-insecure-http is given: the token (and the login password)\n"
+        "would cross the network in clear.\n"
         "--allow '@*:example.org' joins only invites from matching users (default: all).\n"
         "Common options: --rules DIR --responses DIR --region R --state PATH\n"
         "                --keep-transcripts.  See docs/matrix.md.\n");
@@ -1009,29 +1013,30 @@ static int mx_token_ok(const char *t)
     return 1;
 }
 
-static int mx_set_homeserver(mx_bot *b, const char *url)
+static int mx_set_homeserver(mx_bot *b, const char *url, int insecure_http)
 {
+    char err[256];
     size_t n = strlen(url);
-    if ((strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
-        n >= sizeof b->base - 1) {
-        fprintf(stderr, "pushpull matrix: --homeserver must be an http:// or https:// URL\n");
+    if (pp_net_base_url_check(url, insecure_http, err, sizeof err) != 0) {
+        fprintf(stderr, "pushpull matrix: --homeserver %s\n", err);
+        return -1;
+    }
+    if (n >= sizeof b->base - 1) {
+        fprintf(stderr, "pushpull matrix: --homeserver is too long\n");
         return -1;
     }
     while (n > 0 && url[n - 1] == '/') n--;
     snprintf(b->base, sizeof b->base, "%.*s", (int)n, url);
-    for (const char *p = b->base; *p; p++)
-        if ((unsigned char)*p <= 0x20 || *p == '?' || *p == '#') {
-            fprintf(stderr, "pushpull matrix: --homeserver has characters a base URL cannot have\n");
-            return -1;
-        }
     return 0;
 }
 
 static int mx_login(int argc, char **argv)
 {
     const char *hs = NULL, *user = NULL, *pwfile = NULL, *out = NULL;
+    int insecure_http = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (strcmp(a, "--allow-insecure-http") == 0) { insecure_http = 1; continue; }
         const char **dst = strcmp(a, "--homeserver") == 0 ? &hs : strcmp(a, "--user") == 0 ? &user
                          : strcmp(a, "--password-file") == 0 ? &pwfile
                          : strcmp(a, "--token-file") == 0 ? &out : NULL;
@@ -1044,7 +1049,7 @@ static int mx_login(int argc, char **argv)
     int status = 1;
     char err[256], *pw = NULL;
     json_t *j = NULL, *req = NULL;
-    if (mx_set_homeserver(b, hs)) { status = 2; goto done; }
+    if (mx_set_homeserver(b, hs, insecure_http)) { status = 2; goto done; }
     if (!(pw = mx_read_secret(pwfile, "password"))) goto done;
     if (pp_net_global_init() != 0) goto done;
     b->api_net = pp_net_new(NULL, err, sizeof err);
@@ -1100,7 +1105,7 @@ int pp_cmd_matrix(int argc, char **argv)
     b->sync_timeout_ms = 30000;
     b->timeline_limit = 50;
     const char *hs = NULL, *token_file = NULL;
-    int status = 2;
+    int status = 2, insecure_http = 0;
     for (int i = 1; i < argc; i++) {
         int c = pp_cli_common_opt(&b->common, argc, argv, &i);
         if (c < 0) goto out;
@@ -1109,6 +1114,7 @@ int pp_cmd_matrix(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { mx_usage(stdout); status = 0; goto out; }
         if (strcmp(a, "--version") == 0) { printf("pushpull %s\n", PP_VERSION); status = 0; goto out; }
         if (strcmp(a, "--log-text") == 0) { b->log_text = 1; continue; }
+        if (strcmp(a, "--allow-insecure-http") == 0) { insecure_http = 1; continue; }
         if (i + 1 >= argc) { mx_usage(stderr); goto out; }
         if (strcmp(a, "--homeserver") == 0) hs = argv[++i];
         else if (strcmp(a, "--token-file") == 0) token_file = argv[++i];
@@ -1129,7 +1135,7 @@ int pp_cmd_matrix(int argc, char **argv)
         } else { mx_usage(stderr); goto out; }
     }
     if (!hs) { fprintf(stderr, "pushpull matrix: --homeserver URL is required\n"); goto out; }
-    if (mx_set_homeserver(b, hs)) goto out;
+    if (mx_set_homeserver(b, hs, insecure_http)) goto out;
     if (b->common.no_state) {
         fprintf(stderr, "pushpull matrix: the bot needs its state file (no --no-state)\n");
         goto out;

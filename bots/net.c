@@ -10,7 +10,9 @@
 #include "net.h"
 #include "pushpull.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,6 +264,78 @@ oom:
 oom_nohl:
     set_err(err, errlen, NULL, "out of memory");
     return PP_NET_EOTHER;
+}
+
+/* ---- base URLs ---------------------------------------------------------- */
+
+/* Is host[0..len) this machine: 127.0.0.0/8 in dotted decimal, ::1 (in any
+ * spelling inet_pton reads), or exactly "localhost"? */
+static int host_is_loopback(const char *host, size_t len, int ipv6)
+{
+    char h[64];
+    if (len >= sizeof h) return 0;
+    memcpy(h, host, len);
+    h[len] = '\0';
+    if (ipv6) {
+        struct in6_addr a6;
+        return inet_pton(AF_INET6, h, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+    }
+    if (strcmp(h, "localhost") == 0) return 1;
+    struct in_addr a4;     /* inet_pton takes only the four-part dotted form */
+    return inet_pton(AF_INET, h, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+int pp_net_base_url_check(const char *url, int allow_insecure_http, char *err, size_t errlen)
+{
+    int tls = strncmp(url, "https://", 8) == 0;
+    if (!tls && strncmp(url, "http://", 7) != 0) {
+        set_err(err, errlen, NULL, "must start with http:// or https://");
+        return -1;
+    }
+    const char *host = url + (tls ? 8 : 7), *p = host;
+    int ipv6 = *p == '[';
+    if (ipv6) {
+        p = strchr(host, ']');
+        if (!p || strspn(host + 1, "0123456789abcdefABCDEF:.") != (size_t)(p - host - 1)) {
+            set_err(err, errlen, NULL, "has a malformed [IPv6] host");
+            return -1;
+        }
+        p++;
+    } else {
+        p += strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._");
+    }
+    size_t host_len = (size_t)(p - host);
+    if (host_len == 0 || (ipv6 && host_len < 3)) {
+        set_err(err, errlen, NULL, "has no host name");
+        return -1;
+    }
+    if (*p == ':') {
+        const char *port = ++p;
+        long v = 0;
+        while (*p >= '0' && *p <= '9' && p - port < 6) v = v * 10 + (*p++ - '0');
+        if (p == port || v < 1 || v > 65535 || (*p >= '0' && *p <= '9')) {
+            set_err(err, errlen, NULL, "has a port that is not 1..65535");
+            return -1;
+        }
+    }
+    if (*p && *p != '/') {
+        set_err(err, errlen, NULL, "has a character a host name cannot have (user names, "
+                "spaces, non-ASCII: give the host as ASCII letters, digits, '-' and '.')");
+        return -1;
+    }
+    for (; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '?' || *p == '#') {
+            set_err(err, errlen, NULL, "has a character a base URL cannot have (space, "
+                    "control, non-ASCII, '?' or '#')");
+            return -1;
+        }
+    if (!tls && !allow_insecure_http && !host_is_loopback(host + ipv6, host_len - 2 * ipv6, ipv6)) {
+        set_err(err, errlen, NULL, "is http:// to another machine: the token would cross the "
+                "network in clear.  Use https://, or give --allow-insecure-http if that "
+                "network is yours");
+        return -1;
+    }
+    return 0;
 }
 
 size_t pp_net_redact(char *s, const char *secret)

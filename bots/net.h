@@ -1,7 +1,8 @@
 /* net.h -- plumbing shared by the chat bots (Telegram, Matrix).
  *
  * Four small things every long-running bot needs:
- *   pp_net_*        an HTTP client over libcurl.  One pp_net owns one CURL
+ *   pp_net_*        an HTTP client over libcurl, and the check of the base
+ *                   URL it is pointed at (pp_net_base_url_check).  One pp_net owns one CURL
  *                   easy handle that is reused for every request, so the
  *                   connection stays alive between calls (keep-alive).  A
  *                   pp_net belongs to one thread at a time: give each
@@ -81,6 +82,17 @@ int pp_net_request(pp_net *n, const char *method, const char *url,
                    const char *const *headers, const char *body,
                    size_t body_len, long timeout_ms, pp_net_response *out,
                    char *err, size_t errlen);
+
+/* Check a base URL from the command line (--api-url, --homeserver) before
+ * any request: "http://" or "https://", a host of ASCII letters, digits,
+ * '-', '.' and '_' (or an IPv6 address in brackets), an optional port
+ * 1..65535, then an optional path without spaces, control bytes, '?' or
+ * '#'.  Plain http:// is refused unless the host is this machine
+ * (127.0.0.0/8, ::1 or the name "localhost") or allow_insecure_http is
+ * set: the bots' tokens must not cross a network in clear.  Pure, no
+ * I/O.  0 ok, else -1 with a message for the user in err (it names
+ * --allow-insecure-http when that is what would let the URL through). */
+int pp_net_base_url_check(const char *url, int allow_insecure_http, char *err, size_t errlen);
 
 /* Replace every occurrence of secret in s (NUL-terminated) by "***", in
  * place.  Returns the number of replacements.  NULL or "" secret: none. */

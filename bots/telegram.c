@@ -652,7 +652,7 @@ static int send_part(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, int64_t 
 }
 
 /* Save the cursor (and the session, when s is not NULL) in one transaction. */
-static void persist(tg_bot *b, tg_chat *c, int64_t update_id, int handled, const pp_session *s,
+static void persist(tg_bot *b, tg_chat *c, int64_t update_id, int handled, pp_session *s,
                     const char *user_text, const char *bot_text)
 {
     char cur[4096], err[256];
@@ -1000,7 +1000,10 @@ static int usage(void)
         "                         [--workers N] [--max-backoff SECONDS] [--max-chats N]\n"
         "                         [--poll-timeout SECONDS] [--rules DIR] [--responses DIR]\n"
         "                         [--region R] [--state PATH] [--keep-transcripts]\n"
-        "The token comes from TELEGRAM_BOT_TOKEN or --token-file.\n");
+        "                         [--allow-insecure-http]\n"
+        "The token comes from TELEGRAM_BOT_TOKEN or --token-file.  --api-url may be\n"
+        "http:// only to this machine (127.0.0.1, ::1, localhost) unless\n"
+        "--allow-insecure-http is given: the token is in every request's URL.\n");
     return 2;
 }
 
@@ -1047,7 +1050,7 @@ int pp_cmd_telegram(int argc, char **argv)
     b->backoff_cap_ms = 60000;
     b->max_chats = 1024;
     const char *token_file = NULL;
-    int status = 2;
+    int status = 2, insecure_http = 0;
     for (int i = 1; i < argc; i++) {
         int r = pp_cli_common_opt(&b->common, argc, argv, &i);
         if (r < 0) goto out;
@@ -1056,6 +1059,7 @@ int pp_cmd_telegram(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         long n;
         if (strcmp(a, "--log-text") == 0) { b->log_text = 1; continue; }
+        if (strcmp(a, "--allow-insecure-http") == 0) { insecure_http = 1; continue; }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { usage(); status = 0; goto out; }
         if (strcmp(a, "--version") == 0) { printf("pushpull %s\n", PP_VERSION); status = 0; goto out; }
         if (!v) { fprintf(stderr, "pushpull telegram: %s needs a value (or is unknown)\n", a); usage(); goto out; }
@@ -1068,8 +1072,9 @@ int pp_cmd_telegram(int argc, char **argv)
         else { fprintf(stderr, "pushpull telegram: bad option or value: %s\n", a); usage(); goto out; }
         i++;
     }
-    if (strncmp(b->api, "http://", 7) != 0 && strncmp(b->api, "https://", 8) != 0) {
-        fprintf(stderr, "pushpull telegram: --api-url must start with http:// or https://\n");
+    char err[256];
+    if (pp_net_base_url_check(b->api, insecure_http, err, sizeof err) != 0) {
+        fprintf(stderr, "pushpull telegram: --api-url %s\n", err);
         goto out;
     }
     status = 1;

@@ -1,6 +1,7 @@
 /* tgcheck.c -- checks of the Telegram bot's pure parts (message splitting
  * by UTF-16 units, the offset cursor, reading getUpdates) and of bots/net.c
- * (redaction, backoff, token buckets), run by tests/telegram_units.sh.
+ * (redaction, backoff, token buckets, base URLs), run by
+ * tests/telegram_units.sh.
  * Prints one line per failed check and exits 1 if any failed. */
 #include "net.h"
 #include "pushpull.h"
@@ -308,12 +309,48 @@ static void test_net(void)
     CHECK(sent <= 20 && sent >= 19, "20/min bucket sent %d in a minute", sent);
 }
 
+/* Base URLs: what --api-url and --homeserver take (pp_net_base_url_check). */
+static void test_base_url(void)
+{
+    static const char *const ok[] = {
+        "https://api.telegram.org", "https://matrix.example.org/", "https://h:8448/base/path",
+        "http://127.0.0.1:8081", "http://127.45.6.7", "http://localhost:9/x", "http://[::1]:80",
+        "http://[0:0:0:0:0:0:0:1]/", "https://[2001:db8::5]:443", NULL };
+    static const char *const insecure[] = {       /* http:// to another machine */
+        "http://192.0.2.2:8081", "http://api.telegram.org", "http://localhost.example.org",
+        "http://LOCALHOST", "http://127.1", "http://128.0.0.1", "http://[2001:db8::5]",
+        "http://[::ffff:192.0.2.2]", "http://2130706433", NULL };
+    static const char *const bad[] = {            /* malformed: never retried */
+        "http://a b", "http://a:99999", "http://a:0", "http://a:", "http://a:8080x",
+        "http://a:0000000080", "ftp://a", "https://", "http:///x", "http://user:pw@a",
+        "http://a/b c", "http://a/b?x", "http://a#f", "http://[::1", "http://[x]/",
+        "http://[]", "http://caf\xc3\xa9.example", "http://a/\x7f", "api.telegram.org", "", NULL };
+    char err[256];
+    for (size_t i = 0; ok[i]; i++)
+        CHECK(pp_net_base_url_check(ok[i], 0, err, sizeof err) == 0, "refused %s: %s", ok[i], err);
+    for (size_t i = 0; insecure[i]; i++) {
+        err[0] = '\0';
+        CHECK(pp_net_base_url_check(insecure[i], 0, err, sizeof err) != 0, "took %s", insecure[i]);
+        CHECK(strstr(err, "--allow-insecure-http") != NULL, "%s: the message does not name the flag: %s",
+              insecure[i], err);
+        CHECK(pp_net_base_url_check(insecure[i], 1, err, sizeof err) == 0,
+              "refused %s with --allow-insecure-http: %s", insecure[i], err);
+    }
+    for (size_t i = 0; bad[i]; i++) {
+        err[0] = '\0';
+        CHECK(pp_net_base_url_check(bad[i], 1, err, sizeof err) != 0 && err[0], "took %s", bad[i]);
+        CHECK(strstr(err, "--allow-insecure-http") == NULL, "%s: malformed, yet the flag is offered: %s",
+              bad[i], err);
+    }
+}
+
 int main(void)
 {
     test_split();
     test_cursor();
     test_updates();
     test_net();
+    test_base_url();
     if (failures) { printf("%d checks failed\n", failures); return 1; }
     printf("tgcheck: all checks passed\n");
     return 0;
