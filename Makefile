@@ -16,7 +16,7 @@ BINDIR  ?= $(PREFIX)/bin
 SHAREDIR?= $(PREFIX)/share/pushpull
 MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
-PKGS     = libpcre2-8 jansson libcurl readline sqlite3
+PKGS     = libpcre2-8 jansson libcurl readline sqlite3 hunspell libutf8proc
 TESTPKGS = cmocka
 # pkg-config name -> Debian package
 DEB_libpcre2-8 = libpcre2-dev
@@ -24,8 +24,13 @@ DEB_jansson    = libjansson-dev
 DEB_libcurl    = libcurl4-openssl-dev
 DEB_readline   = libreadline-dev
 DEB_sqlite3    = libsqlite3-dev
+DEB_hunspell   = libhunspell-dev
+DEB_libutf8proc = libutf8proc-dev
 DEB_cmocka     = libcmocka-dev
-DEBS = pkg-config gcc make python3 $(foreach p,$(PKGS) $(TESTPKGS),$(DEB_$(p)))
+# the language layer: the Snowball stemmer (no .pc file) and the data it
+# reads at run time, hunspell's en_US dictionary and WordNet's exceptions
+LANGDEBS = libstemmer-dev hunspell-en-us wordnet-base
+DEBS = pkg-config gcc make python3 $(foreach p,$(PKGS) $(TESTPKGS),$(DEB_$(p))) $(LANGDEBS)
 # for make test only: the fuzz smoke (clang + libFuzzer) and the leak check
 TESTDEBS = clang libclang-rt-14-dev valgrind
 
@@ -52,7 +57,7 @@ CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -W
            -Iengine -Ibots $(PKG_CFLAGS) $(SANFLAGS) \
            -DPP_SHAREDIR='"$(SHAREDIR)"' -MMD -MP
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += $(PKG_LIBS) -lutil -lpthread -lm
+LDLIBS  += $(PKG_LIBS) -lstemmer -lutil -lpthread -lm
 
 # cli/common.c (the shared options) is in the library: the bots use it too.
 LIB_SRC   = $(sort $(wildcard engine/*.c bots/*.c)) cli/common.c
@@ -71,6 +76,7 @@ all: check-deps $(B)/pushpull
 
 check-deps:
 	@missing=""; for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
+	echo '#include <libstemmer.h>' | $(CC) -E -x c - >/dev/null 2>&1 || missing="$$missing libstemmer"; \
 	if [ -n "$$missing" ]; then \
 	  echo "pushpull: missing libraries:$$missing" >&2; \
 	  echo "  install them with: make deps   (runs: apt-get install $(DEBS))" >&2; exit 1; fi
@@ -134,7 +140,7 @@ bench: all $(BENCH_BIN)
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/rules $(DESTDIR)$(SHAREDIR)/responses $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/pushpull $(DESTDIR)$(BINDIR)/pushpull
-	install -m 0644 rules/*.rules $(DESTDIR)$(SHAREDIR)/rules/
+	install -m 0644 rules/*.rules rules/*.lexicon $(DESTDIR)$(SHAREDIR)/rules/
 	install -m 0644 responses/*.responses responses/*.tsv $(DESTDIR)$(SHAREDIR)/responses/
 	install -d $(DESTDIR)$(PREFIX)/share/doc/pushpull
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/pushpull/

@@ -1,0 +1,1151 @@
+/* lang.c -- the language layer: words, spelling, lemmas, concepts, clauses.
+ *
+ * What a rule needs to know about a message is not its bytes but what it
+ * says: "he pulled away", "hes pulling away", "he pulls awya" are one act by
+ * one person.  This module turns a message into that, in the order
+ * ChatScript uses:
+ *
+ *  1. fold: NFKC (utf8proc) and every format character (category Cf)
+ *     dropped, so full-width, mathematical and direction-marked text reads
+ *     as plain words;
+ *  2. words: runs of letters, digits and inner apostrophes; hyphens split
+ *     ("long-distance" is two words); sentence ends (. ! ? ; newline) and
+ *     clause marks (, :) are remembered between words;
+ *  3. substitutes from the data ("bf" -> "boyfriend", "dont" -> "do not"),
+ *     then "n't" and "'s" taken apart generically;
+ *  4. spelling: a word is corrected only when it is not a dictionary word
+ *     (hunspell), is not capitalised (a name), and is within one or two
+ *     edits of a word the rules use (a deletion index over that
+ *     vocabulary, SymSpell's idea) -- so corrections go toward what the
+ *     rules can use, cost a few dozen lookups, and never call hunspell's
+ *     slow suggest;
+ *  5. lemmas: irregular forms from WordNet's exception lists (verb.exc,
+ *     noun.exc: "went" -> "go", "froze" -> "freeze"), then the Snowball
+ *     English stemmer ("pulling", "pulled", "pulls" -> "pull");
+ *  6. concepts: named word classes from the data, each member a word or
+ *     phrase matched on lemmas, so a member matches in any inflection;
+ *  7. clauses: sentences split at clause marks and at conjunctions that
+ *     start a new subject ("he wants room | and I get scared"); each
+ *     clause gets a subject (user, partner, both, other, none) from the
+ *     person concepts of the data, a negation flag and a question flag.
+ *
+ * The result is rendered as one line per clause, which rules compile to
+ * PCRE2 against:  "@p ~withdraw : he pull away | @u ~fear : and i get scare".
+ *
+ * The lexicon is built while the rules load and is read-only afterwards.
+ * hunspell and the stemmer keep state of their own, so calls into them
+ * hold one mutex; words the data knows are looked up in the lexicon's own
+ * tables first and never reach them.
+ */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hunspell/hunspell.h>
+#include <libstemmer.h>
+#include <utf8proc.h>
+
+#include "lang.h"
+
+#define PPL_MAX_WORD     64      /* longer words are kept but not looked up */
+#define PPL_MAX_WORDS    2048    /* words analysed per message */
+#define PPL_MAX_MEMBER   8       /* words in one concept member */
+#define PPL_SUBJECT_SPAN 6       /* a subject is found among a clause's first words */
+#define PPL_NEG_SPAN     5       /* a negator reaches this many words on */
+
+/* ---- a string map ------------------------------------------------------ */
+
+typedef struct strmap {
+    char **keys;
+    void **vals;
+    size_t cap, count;
+} strmap;
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) { h ^= (unsigned char)s[i]; h *= 1099511628211ull; }
+    return h;
+}
+
+static void **map_slot(const strmap *m, const char *key, size_t n, int *found)
+{
+    *found = 0;
+    if (!m->cap) return NULL;
+    size_t i = (size_t)hash_bytes(key, n) & (m->cap - 1);
+    while (m->keys[i]) {
+        if (strlen(m->keys[i]) == n && memcmp(m->keys[i], key, n) == 0) { *found = 1; break; }
+        i = (i + 1) & (m->cap - 1);
+    }
+    return &m->vals[i];
+}
+
+static void *map_getn(const strmap *m, const char *key, size_t n)
+{
+    int found;
+    void **v = map_slot(m, key, n, &found);
+    return found ? *v : NULL;
+}
+
+static void *map_get(const strmap *m, const char *key) { return map_getn(m, key, strlen(key)); }
+
+static int map_grow(strmap *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 64;
+    strmap g = { calloc(cap, sizeof(char *)), calloc(cap, sizeof(void *)), cap, 0 };
+    if (!g.keys || !g.vals) { free(g.keys); free(g.vals); return -1; }
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->keys[i]) continue;
+        int found;
+        void **v = map_slot(&g, m->keys[i], strlen(m->keys[i]), &found);
+        size_t at = (size_t)(v - g.vals);
+        g.keys[at] = m->keys[i];
+        g.vals[at] = m->vals[i];
+        g.count++;
+    }
+    free(m->keys);
+    free(m->vals);
+    *m = g;
+    return 0;
+}
+
+/* Set key (copied) to val; an existing key keeps its first value unless
+ * replace.  Returns the stored value, NULL when out of memory. */
+static void *map_put(strmap *m, const char *key, void *val, int replace)
+{
+    if ((m->count + 1) * 2 > m->cap && map_grow(m)) return NULL;
+    int found;
+    size_t n = strlen(key);
+    void **v = map_slot(m, key, n, &found);
+    if (found) {
+        if (replace) *v = val;
+        return *v;
+    }
+    size_t at = (size_t)(v - m->vals);
+    if (!(m->keys[at] = strdup(key))) return NULL;
+    m->vals[at] = val;
+    m->count++;
+    return val;
+}
+
+static void map_free(strmap *m, int free_vals)
+{
+    for (size_t i = 0; i < m->cap; i++) {
+        free(m->keys[i]);
+        if (free_vals) free(m->vals[i]);
+    }
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- the lexicon ------------------------------------------------------- */
+
+typedef struct member {
+    uint32_t concept;
+    uint32_t n;                  /* words */
+    char *lemmas[PPL_MAX_MEMBER];
+    struct member *next;         /* same first lemma */
+} member;
+
+typedef struct del_entry {
+    uint64_t hash;               /* of a deletion variant */
+    uint32_t word;               /* index into vocab_words */
+} del_entry;
+
+struct ppl_lexicon {
+    Hunhandle *hun;
+    struct sb_stemmer *stemmer;
+    pthread_mutex_t mu;          /* hun and stemmer */
+    strmap vocab;                /* word -> (void *)1 */
+    char **vocab_words;
+    size_t n_vocab, cap_vocab;
+    strmap subst;                /* word -> replacement (malloc'd) */
+    strmap irregular;            /* form -> base (malloc'd) */
+    strmap lemmas;               /* known word -> its lemma (malloc'd) */
+    strmap concepts;             /* name -> (void *)(index + 1) */
+    char **concept_names;
+    size_t n_concepts, cap_concepts;
+    strmap first;                /* first lemma of a member -> member list */
+    member **members;
+    size_t n_members, cap_members;
+    del_entry *dels;
+    size_t n_dels;
+    long c_user, c_partner, c_both, c_other, c_negator, c_split, c_report;
+    size_t n_irregular;
+    char status[160];
+};
+
+static int push(void *arrp, size_t *n, size_t *cap, size_t size)
+{
+    void **arr = arrp;
+    if (*n < *cap) return 0;
+    size_t nc = *cap ? *cap * 2 : 16;
+    void *p = realloc(*arr, nc * size);
+    if (!p) return -1;
+    *arr = p;
+    *cap = nc;
+    return 0;
+}
+
+static void load_exceptions(ppl_lexicon *lx, const char *dir, const char *file)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+        char form[128], base[128];
+        if (sscanf(line, "%127s %127s", form, base) != 2) continue;
+        if (strchr(form, '_') || strchr(base, '_')) continue;     /* phrases */
+        char *b = strdup(base);
+        if (!b) break;
+        if (map_put(&lx->irregular, form, b, 0) != b) free(b);    /* first sense wins */
+        else lx->n_irregular++;
+    }
+    fclose(f);
+}
+
+ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
+{
+    ppl_lexicon *lx = calloc(1, sizeof *lx);
+    if (!lx) return NULL;
+    pthread_mutex_init(&lx->mu, NULL);
+    lx->c_user = lx->c_partner = lx->c_both = lx->c_other = -1;
+    lx->c_negator = lx->c_split = lx->c_report = -1;
+    char aff[1024], dic[1024];
+    const char *dd = dict_dir ? dict_dir : "/usr/share/hunspell";
+    snprintf(aff, sizeof aff, "%s/en_US.aff", dd);
+    snprintf(dic, sizeof dic, "%s/en_US.dic", dd);
+    FILE *probe = fopen(dic, "r");
+    if (probe) {
+        fclose(probe);
+        lx->hun = Hunspell_create(aff, dic);
+    }
+    lx->stemmer = sb_stemmer_new("english", NULL);
+    load_exceptions(lx, wordnet_dir ? wordnet_dir : "/usr/share/wordnet", "verb.exc");
+    load_exceptions(lx, wordnet_dir ? wordnet_dir : "/usr/share/wordnet", "noun.exc");
+    snprintf(lx->status, sizeof lx->status, "spelling: %s; stemmer: %s; irregular forms: %zu",
+             lx->hun ? "hunspell en_US" : "off (no dictionary)",
+             lx->stemmer ? "snowball english" : "off", lx->n_irregular);
+    return lx;
+}
+
+void ppl_lexicon_free(ppl_lexicon *lx)
+{
+    if (!lx) return;
+    if (lx->hun) Hunspell_destroy(lx->hun);
+    if (lx->stemmer) sb_stemmer_delete(lx->stemmer);
+    pthread_mutex_destroy(&lx->mu);
+    map_free(&lx->vocab, 0);
+    free(lx->vocab_words);       /* point into vocab's keys */
+    map_free(&lx->subst, 1);
+    map_free(&lx->irregular, 1);
+    map_free(&lx->lemmas, 1);
+    map_free(&lx->concepts, 0);
+    for (size_t i = 0; i < lx->n_concepts; i++) free(lx->concept_names[i]);
+    free(lx->concept_names);
+    map_free(&lx->first, 0);
+    for (size_t i = 0; i < lx->n_members; i++) {
+        for (uint32_t k = 0; k < lx->members[i]->n; k++) free(lx->members[i]->lemmas[k]);
+        free(lx->members[i]);
+    }
+    free(lx->members);
+    free(lx->dels);
+    free(lx);
+}
+
+const char *ppl_status(const ppl_lexicon *lx) { return lx ? lx->status : "no lexicon"; }
+
+/* ---- words ------------------------------------------------------------- */
+
+static int is_letter(int32_t cp)
+{
+    if (cp < 128) return isalnum(cp);
+    utf8proc_category_t c = utf8proc_category(cp);
+    return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO) ||
+           c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_ND;
+}
+
+/* Lowercase UTF-8 word w[0..n) into out (at most size-1 bytes). */
+static size_t lower_word(const char *w, size_t n, char *out, size_t size)
+{
+    size_t o = 0, i = 0;
+    while (i < n) {
+        int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)w + i, (utf8proc_ssize_t)(n - i), &cp);
+        if (k <= 0) { k = 1; cp = 0xFFFD; }
+        i += (size_t)k;
+        if (cp == 0x2019) cp = '\'';
+        utf8proc_uint8_t enc[4];
+        utf8proc_ssize_t e = utf8proc_encode_char(utf8proc_tolower(cp), enc);
+        if (o + (size_t)e >= size) break;
+        memcpy(out + o, enc, (size_t)e);
+        o += (size_t)e;
+    }
+    out[o] = '\0';
+    return o;
+}
+
+static int ascii_word(const char *w)
+{
+    for (; *w; w++) if (!islower((unsigned char)*w)) return 0;
+    return 1;
+}
+
+/* The lemma of a lowercase word, computed (no cache).  buf >= PPL_MAX_WORD. */
+static const char *compute_lemma(ppl_lexicon *lx, const char *w, char *buf, size_t size)
+{
+    const char *base = map_get(&lx->irregular, w);
+    if (!base) base = w;
+    if (!lx->stemmer || strlen(base) >= PPL_MAX_WORD) {
+        snprintf(buf, size, "%s", base);
+        return buf;
+    }
+    pthread_mutex_lock(&lx->mu);
+    const sb_symbol *s = sb_stemmer_stem(lx->stemmer, (const sb_symbol *)base, (int)strlen(base));
+    int n = s ? sb_stemmer_length(lx->stemmer) : 0;
+    if (s && n > 0 && (size_t)n < size) { memcpy(buf, s, (size_t)n); buf[n] = '\0'; }
+    else snprintf(buf, size, "%s", base);
+    pthread_mutex_unlock(&lx->mu);
+    return buf;
+}
+
+const char *ppl_lemma(const ppl_lexicon *lx, const char *word, char *buf, size_t size)
+{
+    const char *known = map_get(&lx->lemmas, word);
+    if (known) { snprintf(buf, size, "%s", known); return buf; }
+    return compute_lemma((ppl_lexicon *)lx, word, buf, size);
+}
+
+/* Remember the lemma of a word the data uses. */
+static const char *learn_lemma(ppl_lexicon *lx, const char *w)
+{
+    const char *known = map_get(&lx->lemmas, w);
+    if (known) return known;
+    char buf[PPL_MAX_WORD * 2];
+    char *l = strdup(compute_lemma(lx, w, buf, sizeof buf));
+    if (!l) return NULL;
+    if (map_put(&lx->lemmas, w, l, 0) != l) { free(l); return NULL; }
+    return l;
+}
+
+int ppl_vocab_add(ppl_lexicon *lx, const char *word)
+{
+    char w[PPL_MAX_WORD];
+    lower_word(word, strlen(word), w, sizeof w);
+    if (!w[0] || map_get(&lx->vocab, w)) return 0;
+    if (!map_put(&lx->vocab, w, (void *)1, 0)) return -1;
+    if (push(&lx->vocab_words, &lx->n_vocab, &lx->cap_vocab, sizeof(char *))) return -1;
+    /* the map owns the key; keep a pointer to its copy */
+    int found;
+    void **v = map_slot(&lx->vocab, w, strlen(w), &found);
+    lx->vocab_words[lx->n_vocab++] = lx->vocab.keys[v - lx->vocab.vals];
+    return learn_lemma(lx, w) ? 0 : -1;
+}
+
+int ppl_subst_add(ppl_lexicon *lx, const char *from, const char *to)
+{
+    char f[PPL_MAX_WORD];
+    lower_word(from, strlen(from), f, sizeof f);
+    char *t = strdup(to);
+    if (!f[0] || !t) { free(t); return -1; }
+    if (map_put(&lx->subst, f, t, 0) != t) free(t);
+    /* a misspelt "dosent" is corrected toward "doesnt", then substituted */
+    if (!strchr(f, '\'') && ppl_vocab_add(lx, f)) return -1;
+    /* what a substitute produces is vocabulary too */
+    char *copy = strdup(to), *save = NULL;
+    if (!copy) return -1;
+    for (char *p = strtok_r(copy, " ", &save); p; p = strtok_r(NULL, " ", &save))
+        if (ppl_vocab_add(lx, p)) { free(copy); return -1; }
+    free(copy);
+    return 0;
+}
+
+static long concept_index(ppl_lexicon *lx, const char *name, int create)
+{
+    void *v = map_get(&lx->concepts, name);
+    if (v) return (long)(uintptr_t)v - 1;
+    if (!create) return -1;
+    if (push(&lx->concept_names, &lx->n_concepts, &lx->cap_concepts, sizeof(char *))) return -1;
+    char *copy = strdup(name);
+    if (!copy) return -1;
+    if (!map_put(&lx->concepts, name, (void *)(uintptr_t)(lx->n_concepts + 1), 0)) { free(copy); return -1; }
+    lx->concept_names[lx->n_concepts] = copy;
+    long k = (long)lx->n_concepts++;
+    if (!strcmp(name, "subject_user")) lx->c_user = k;
+    else if (!strcmp(name, "subject_partner")) lx->c_partner = k;
+    else if (!strcmp(name, "subject_both")) lx->c_both = k;
+    else if (!strcmp(name, "subject_other")) lx->c_other = k;
+    else if (!strcmp(name, "negator")) lx->c_negator = k;
+    else if (!strcmp(name, "clause_start")) lx->c_split = k;
+    else if (!strcmp(name, "report")) lx->c_report = k;
+    return k;
+}
+
+long ppl_concept_find(const ppl_lexicon *lx, const char *name)
+{
+    void *v = map_get(&lx->concepts, name);
+    return v ? (long)(uintptr_t)v - 1 : -1;
+}
+
+const char *ppl_concept_name(const ppl_lexicon *lx, uint32_t k)
+{
+    return k < lx->n_concepts ? lx->concept_names[k] : "";
+}
+
+size_t ppl_concept_count(const ppl_lexicon *lx) { return lx->n_concepts; }
+
+/* ---- the words of a text (used for messages and for concept members) --- */
+
+typedef struct raw_word {
+    uint32_t off, len;
+    uint8_t sentence_start;      /* . ! ? ; or a line break before it */
+    uint8_t clause_mark;         /* , or : before it */
+    uint8_t capital;             /* First letter upper, some lower after */
+    uint8_t asks;                /* its sentence ends with ? */
+} raw_word;
+
+/* Split text into words.  Returns the count (at most max). */
+static size_t split_words(const char *t, size_t n, raw_word *out, size_t max)
+{
+    size_t count = 0, i = 0, sentence_first = 0;
+    int sent = 1, mark = 0;
+    while (i < n && count < max) {
+        int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)t + i, (utf8proc_ssize_t)(n - i), &cp);
+        if (k <= 0) { i++; continue; }
+        if (!is_letter(cp)) {
+            if (cp == '.' || cp == '!' || cp == ';' || cp == '\n' || cp == 0x2026) sent = 1;
+            else if (cp == '?') {
+                for (size_t w = sentence_first; w < count; w++) out[w].asks = 1;
+                sent = 1;
+            } else if (cp == ',' || cp == ':' || cp == '(' || cp == ')') mark = 1;
+            i += (size_t)k;
+            continue;
+        }
+        size_t start = i;
+        int upper_first = cp < 128 ? isupper(cp) : utf8proc_category(cp) == UTF8PROC_CATEGORY_LU;
+        int lower_after = 0;
+        i += (size_t)k;
+        while (i < n) {
+            k = utf8proc_iterate((const utf8proc_uint8_t *)t + i, (utf8proc_ssize_t)(n - i), &cp);
+            if (k <= 0) break;
+            if (is_letter(cp)) {
+                if (cp < 128 ? islower(cp) : utf8proc_category(cp) == UTF8PROC_CATEGORY_LL) lower_after = 1;
+                i += (size_t)k;
+                continue;
+            }
+            /* an apostrophe between letters stays inside the word */
+            if ((cp == '\'' || cp == 0x2019) && i + (size_t)k < n) {
+                int32_t nx;
+                utf8proc_ssize_t k2 = utf8proc_iterate((const utf8proc_uint8_t *)t + i + k,
+                                                       (utf8proc_ssize_t)(n - i - (size_t)k), &nx);
+                if (k2 > 0 && is_letter(nx)) { i += (size_t)k; continue; }
+            }
+            break;
+        }
+        if (sent) sentence_first = count;
+        out[count] = (raw_word){ (uint32_t)start, (uint32_t)(i - start), (uint8_t)sent, (uint8_t)mark,
+                                 (uint8_t)(upper_first && lower_after), 0 };
+        count++;
+        sent = mark = 0;
+    }
+    return count;
+}
+
+/* ---- spelling ---------------------------------------------------------- */
+
+static int hun_spell(ppl_lexicon *lx, const char *w)
+{
+    pthread_mutex_lock(&lx->mu);
+    int ok = Hunspell_spell(lx->hun, w);
+    pthread_mutex_unlock(&lx->mu);
+    return ok;
+}
+
+static int is_dictionary_word(ppl_lexicon *lx, const char *w)
+{
+    if (map_get(&lx->vocab, w)) return 1;
+    if (!lx->hun) return 1;          /* no dictionary: never correct */
+    return hun_spell(lx, w);
+}
+
+/* Optimal string alignment distance, capped: returns cap + 1 when more. */
+static int edit_distance(const char *a, const char *b, int cap)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > PPL_MAX_WORD || lb > PPL_MAX_WORD) return cap + 1;
+    if ((la > lb ? la - lb : lb - la) > (size_t)cap) return cap + 1;
+    int d[PPL_MAX_WORD + 1][PPL_MAX_WORD + 1];
+    for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int row_min = cap + 1;
+        for (size_t j = 1; j <= lb; j++) {
+            int cost = a[i - 1] != b[j - 1];
+            int v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+            if (v < row_min) row_min = v;
+        }
+        if (row_min > cap) return cap + 1;
+    }
+    return d[la][lb];
+}
+
+static int max_edits(size_t len) { return len < 4 ? 0 : len < 7 ? 1 : 2; }
+
+/* Call f for every deletion variant of w with at most edits deletions. */
+typedef int (*del_fn)(void *ctx, const char *v, size_t n);
+static int each_deletion(const char *w, int edits, del_fn f, void *ctx)
+{
+    size_t n = strlen(w);
+    char v[PPL_MAX_WORD];
+    if (n >= PPL_MAX_WORD) return 0;
+    if (f(ctx, w, n)) return -1;
+    for (size_t i = 0; i < n && edits >= 1; i++) {
+        memcpy(v, w, i);
+        memcpy(v + i, w + i + 1, n - i - 1);
+        if (f(ctx, v, n - 1)) return -1;
+        for (size_t j = i; j + 1 < n && edits >= 2; j++) {
+            char v2[PPL_MAX_WORD];
+            memcpy(v2, v, j);
+            memcpy(v2 + j, v + j + 1, n - 2 - j);
+            if (f(ctx, v2, n - 2)) return -1;
+        }
+    }
+    return 0;
+}
+
+typedef struct add_ctx { ppl_lexicon *lx; uint32_t word; size_t cap; } add_ctx;
+
+static int add_del(void *p, const char *v, size_t n)
+{
+    add_ctx *c = p;
+    if (push(&c->lx->dels, &c->lx->n_dels, &c->cap, sizeof(del_entry))) return -1;
+    c->lx->dels[c->lx->n_dels++] = (del_entry){ hash_bytes(v, n), c->word };
+    return 0;
+}
+
+static int del_cmp(const void *a, const void *b)
+{
+    const del_entry *x = a, *y = b;
+    if (x->hash != y->hash) return x->hash < y->hash ? -1 : 1;
+    return x->word < y->word ? -1 : x->word > y->word;
+}
+
+typedef struct find_ctx {
+    const ppl_lexicon *lx;
+    const char *word;
+    int cap;
+    const char *best;
+    int best_d;
+} find_ctx;
+
+static int find_del(void *p, const char *v, size_t n)
+{
+    find_ctx *c = p;
+    uint64_t h = hash_bytes(v, n);
+    size_t lo = 0, hi = c->lx->n_dels;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c->lx->dels[mid].hash < h) lo = mid + 1; else hi = mid;
+    }
+    for (size_t i = lo; i < c->lx->n_dels && c->lx->dels[i].hash == h; i++) {
+        const char *cand = c->lx->vocab_words[c->lx->dels[i].word];
+        int d = edit_distance(c->word, cand, c->cap);
+        if (d > c->cap) continue;
+        /* closest first; on a tie the same first letter, then a-z */
+        if (!c->best || d < c->best_d ||
+            (d == c->best_d && (cand[0] == c->word[0]) > (c->best[0] == c->word[0])) ||
+            (d == c->best_d && (cand[0] == c->word[0]) == (c->best[0] == c->word[0]) &&
+             strcmp(cand, c->best) < 0)) {
+            c->best = cand;
+            c->best_d = d;
+        }
+    }
+    return 0;
+}
+
+static const char *correct(const ppl_lexicon *lx, const char *w)
+{
+    int cap = max_edits(strlen(w));
+    if (!cap || !lx->n_dels || !ascii_word(w)) return NULL;
+    find_ctx c = { lx, w, cap, NULL, cap + 1 };
+    each_deletion(w, cap, find_del, &c);
+    return c.best;
+}
+
+int ppl_lexicon_seal(ppl_lexicon *lx)
+{
+    add_ctx c = { lx, 0, 0 };
+    free(lx->dels);
+    lx->dels = NULL;
+    lx->n_dels = 0;
+    for (size_t i = 0; i < lx->n_vocab; i++) {
+        const char *w = lx->vocab_words[i];
+        if (!ascii_word(w)) continue;
+        c.word = (uint32_t)i;
+        if (each_deletion(w, max_edits(strlen(w)), add_del, &c)) return -1;
+    }
+    qsort(lx->dels, lx->n_dels, sizeof *lx->dels, del_cmp);
+    size_t len = strlen(lx->status);
+    snprintf(lx->status + len, sizeof lx->status - len, "; vocabulary: %zu words; concepts: %zu",
+             lx->n_vocab, lx->n_concepts);
+    return 0;
+}
+
+/* ---- normalising one word ---------------------------------------------- */
+
+/* A lowercase word's contraction taken apart: "we've" -> "we have",
+ * "doesn't" -> "does not"; "'s" is dropped (possessive), since the
+ * substitutes already name the pronouns' "he's".  0 when w has none. */
+static int split_contraction(const char *w, char *out, size_t size)
+{
+    static const struct { const char *suffix, *becomes; } tails[] = {
+        {"n't", " not"}, {"'ve", " have"}, {"'ll", " will"}, {"'re", " are"},
+        {"'m", " am"}, {"'d", " would"}, {"'s", ""}, {NULL, NULL}
+    };
+    size_t len = strlen(w);
+    for (int k = 0; tails[k].suffix; k++) {
+        size_t sl = strlen(tails[k].suffix);
+        if (len <= sl || strcmp(w + len - sl, tails[k].suffix) != 0) continue;
+        snprintf(out, size, "%.*s%s", (int)(len - sl), w, tails[k].becomes);
+        return 1;
+    }
+    return 0;
+}
+
+/* The words a typed word stands for, lowercase, space-separated, into out:
+ * substitutes first, then contractions taken apart, apostrophes dropped,
+ * then spelling.  *flags gets PPL_WORD_CORRECTED / PPL_WORD_NAME for a
+ * word of a message (pos != NULL); concept members pass pos = NULL and
+ * are never corrected. */
+static void expand_word(const ppl_lexicon *lx, const char *typed, size_t n,
+                        const raw_word *pos, uint8_t *flags, char *out, size_t size)
+{
+    ppl_lexicon *mx = (ppl_lexicon *)lx;    /* hunspell: behind the mutex */
+    char w[PPL_MAX_WORD * 2], tmp[PPL_MAX_WORD * 2];
+    lower_word(typed, n, w, sizeof w);
+    const char *s = map_get(&lx->subst, w);
+    if (s) { snprintf(out, size, "%s", s); return; }
+    if (split_contraction(w, tmp, sizeof tmp)) {
+        char *sp = strchr(tmp, ' ');
+        if (sp) *sp = '\0';
+        const char *head = map_get(&lx->subst, tmp);
+        if (sp) snprintf(out, size, "%s %s", head ? head : tmp, sp + 1);
+        else snprintf(out, size, "%s", head ? head : tmp);
+        return;
+    }
+    size_t o = 0;
+    for (const char *p = w; *p && o + 1 < size; p++)
+        if (*p != '\'') out[o++] = *p;
+    out[o] = '\0';
+    if ((s = map_get(&lx->subst, out))) { snprintf(out, size, "%s", s); return; }
+    if (!pos || map_get(&lx->vocab, out) || strlen(out) >= PPL_MAX_WORD) return;
+    int dict = is_dictionary_word(mx, out);
+    const char *fix = NULL;
+    if (pos->capital) {
+        /* A name is never corrected: a capitalised word mid-sentence, or
+         * at the start one that hunspell knows only capitalised ("Sam"). */
+        char typed_case[PPL_MAX_WORD * 2];
+        snprintf(typed_case, sizeof typed_case, "%.*s", (int)n, typed);
+        int proper = !dict && lx->hun && hun_spell(mx, typed_case);
+        if (!pos->sentence_start || proper || (!dict && !(fix = correct(lx, out)))) {
+            *flags |= PPL_WORD_NAME;
+            return;
+        }
+    } else if (!dict) {
+        fix = correct(lx, out);
+    }
+    if (!fix) return;
+    *flags |= PPL_WORD_CORRECTED;
+    if ((s = map_get(&lx->subst, fix))) snprintf(out, size, "%s", s);
+    else snprintf(out, size, "%s", fix);
+}
+
+/* ---- concept members --------------------------------------------------- */
+
+int ppl_concept_add(ppl_lexicon *lx, const char *concept, const char *phrase)
+{
+    long k = concept_index(lx, concept, 1);
+    if (k < 0) return -1;
+    raw_word rw[PPL_MAX_MEMBER + 1];
+    size_t nw = split_words(phrase, strlen(phrase), rw, PPL_MAX_MEMBER + 1);
+    member *m = calloc(1, sizeof *m);
+    if (!m) return -1;
+    m->concept = (uint32_t)k;
+    for (size_t i = 0; i < nw; i++) {
+        char exp[PPL_MAX_WORD * 4], *save = NULL;
+        expand_word(lx, phrase + rw[i].off, rw[i].len, NULL, NULL, exp, sizeof exp);
+        for (char *p = strtok_r(exp, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
+            if (m->n >= PPL_MAX_MEMBER || ppl_vocab_add(lx, p)) goto fail;
+            const char *l = learn_lemma(lx, p);
+            if (!l || !(m->lemmas[m->n] = strdup(l))) goto fail;
+            m->n++;
+        }
+    }
+    if (!m->n) goto fail;
+    if (push(&lx->members, &lx->n_members, &lx->cap_members, sizeof(member *))) goto fail;
+    lx->members[lx->n_members++] = m;
+    m->next = map_get(&lx->first, m->lemmas[0]);
+    if (!map_put(&lx->first, m->lemmas[0], m, 1)) { lx->n_members--; goto fail; }
+    return 0;
+fail:
+    for (uint32_t i = 0; i < m->n; i++) free(m->lemmas[i]);
+    free(m);
+    return -1;
+}
+
+/* ---- folding ----------------------------------------------------------- */
+
+char *ppl_fold(const char *text, size_t len, size_t *out_len)
+{
+    utf8proc_uint8_t *nf = NULL;
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)text, (utf8proc_ssize_t)len, &nf,
+                                      UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT);
+    if (n < 0) return NULL;
+    /* drop format characters in place: the text only shrinks */
+    utf8proc_ssize_t r = 0, w = 0;
+    while (r < n) {
+        int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate(nf + r, n - r, &cp);
+        if (k <= 0) { r++; continue; }
+        if (utf8proc_category(cp) != UTF8PROC_CATEGORY_CF) {
+            memmove(nf + w, nf + r, (size_t)k);
+            w += k;
+        }
+        r += k;
+    }
+    nf[w] = '\0';
+    if (out_len) *out_len = (size_t)w;
+    return (char *)nf;
+}
+
+/* ---- analysis ---------------------------------------------------------- */
+
+typedef struct strstore { char *s; size_t len, cap; int oom; } strstore;
+
+static size_t store_add(strstore *st, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    if (st->len + n > st->cap) {
+        size_t cap = st->cap ? st->cap : 1024;
+        while (cap < st->len + n) cap *= 2;
+        char *p = realloc(st->s, cap);
+        if (!p) { st->oom = 1; return 0; }
+        st->s = p;
+        st->cap = cap;
+    }
+    memcpy(st->s + st->len, s, n);
+    st->len += n;
+    return st->len - n;
+}
+
+static void str_add(strstore *st, const char *s)   /* append, no NUL kept */
+{
+    if (st->len && st->s[st->len - 1] == '\0') st->len--;
+    store_add(st, s);
+}
+
+/* Is word i (lemma) the start of a member of concept k?  Returns its
+ * length in words, 0 if not. */
+static uint32_t member_at(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i,
+                          long k, uint32_t clause)
+{
+    uint32_t best = 0;
+    for (const member *m = map_get(&lx->first, w[i].lemma); m; m = m->next) {
+        if (k >= 0 && m->concept != (uint32_t)k) continue;
+        if (m->n <= best || i + m->n > n) continue;
+        uint32_t j = 1;
+        while (j < m->n && w[i + j].clause == clause && strcmp(w[i + j].lemma, m->lemmas[j]) == 0) j++;
+        if (j == m->n) best = m->n;
+    }
+    return best;
+}
+
+static int is_person(const ppl_lexicon *lx, long k)
+{
+    return k >= 0 && (k == lx->c_user || k == lx->c_partner || k == lx->c_both || k == lx->c_other);
+}
+
+/* The concepts that drive the layer itself are not shown in the render. */
+static int is_mechanism(const ppl_lexicon *lx, long k)
+{
+    return is_person(lx, k) || k == lx->c_negator || k == lx->c_split || k == lx->c_report ||
+           (k >= 0 && strcmp(lx->concept_names[k], "question_start") == 0);
+}
+
+/* The person concept word i starts, and its length; -1 none. */
+static long person_at(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i, uint32_t *len)
+{
+    long ks[4] = { lx->c_both, lx->c_user, lx->c_partner, lx->c_other };
+    uint32_t best = 0;
+    long which = -1;
+    for (int q = 0; q < 4; q++) {
+        if (ks[q] < 0) continue;
+        uint32_t l = member_at(lx, w, n, i, ks[q], w[i].clause);
+        if (l > best) { best = l; which = ks[q]; }
+    }
+    if (which < 0 && (w[i].flags & PPL_WORD_NAME) && lx->c_partner >= 0) { best = 1; which = lx->c_partner; }
+    *len = best;
+    return which;
+}
+
+static ppl_subject subject_of(const ppl_lexicon *lx, long k)
+{
+    if (k == lx->c_user) return PPL_SUBJ_USER;
+    if (k == lx->c_partner) return PPL_SUBJ_PARTNER;
+    if (k == lx->c_both) return PPL_SUBJ_BOTH;
+    if (k == lx->c_other) return PPL_SUBJ_OTHER;
+    return PPL_SUBJ_NONE;
+}
+
+const char *ppl_subject_mark(ppl_subject s)
+{
+    static const char *const marks[] = { "@x", "@u", "@p", "@w", "@o" };
+    return (unsigned)s < 5 ? marks[s] : "@x";
+}
+
+/* Clause boundaries: a mark, a sentence start, or a conjunction (concept
+ * clause_start) that is followed within two words by a person -- or a
+ * report verb ("i think", "he says") followed by a person. */
+static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw_word *rw,
+                         uint16_t *sentence_of)
+{
+    uint16_t clause = 0, sentence = 0;
+    for (size_t i = 0; i < n; i++) {
+        int cut = 0;
+        if (i > 0 && rw[i].sentence_start) { sentence++; cut = 1; }
+        else if (i > 0 && rw[i].clause_mark) cut = 1;
+        else if (i > 0) {
+            w[i].clause = clause;        /* provisional, for the look-ahead */
+            uint32_t len = 0;
+            size_t cs = i;
+            while (cs > 0 && w[cs - 1].clause == clause) cs--;
+            uint32_t sl = 0;
+            int only_person = person_at(lx, w, n, cs, &sl) >= 0 && cs + sl == i;
+            if (only_person && !strcmp(w[i].norm, "and")) {
+                /* "my husband and I ...": one compound subject */
+            } else if (lx->c_split >= 0 && (len = member_at(lx, w, n, i, lx->c_split, clause)) > 0) {
+                for (size_t j = i + len; j < n && j <= i + len + 1; j++) {
+                    uint32_t pl;
+                    if (person_at(lx, w, n, j, &pl) >= 0) { cut = 1; break; }
+                }
+            } else if (lx->c_report >= 0 && member_at(lx, w, n, i - 1, lx->c_report, clause)) {
+                uint32_t pl;
+                size_t j = i;
+                if (j < n && (!strcmp(w[j].lemma, "that") || !strcmp(w[j].lemma, "like"))) j++;
+                if (j < n && person_at(lx, w, n, j, &pl) >= 0) cut = 1;
+            }
+        }
+        if (cut) clause++;
+        w[i].clause = clause;
+        sentence_of[i] = sentence;
+    }
+}
+
+int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysis *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t flen = 0;
+    out->text = ppl_fold(text, len, &flen);
+    if (!out->text) {     /* not valid UTF-8: analyse it as it is */
+        out->text = malloc(len + 1);
+        if (!out->text) return -1;
+        memcpy(out->text, text, len);
+        out->text[len] = '\0';
+        flen = len;
+    }
+    out->text_len = flen;
+    raw_word *rw = malloc(PPL_MAX_WORDS * sizeof *rw);
+    if (!rw) goto oom;
+    size_t nraw = split_words(out->text, flen, rw, PPL_MAX_WORDS);
+
+    /* expand each typed word into one or more words */
+    size_t cap = nraw + 16, n = 0;
+    ppl_word *w = calloc(cap, sizeof *w);
+    raw_word *wr = calloc(cap, sizeof *wr);          /* the raw word each came from */
+    size_t *norm_at = calloc(cap, sizeof *norm_at), *lemma_at = calloc(cap, sizeof *lemma_at);
+    strstore st = {0};
+    if (!w || !wr || !norm_at || !lemma_at) { free(w); free(wr); free(norm_at); free(lemma_at); goto oom_rw; }
+    for (size_t r = 0; r < nraw; r++) {
+        char exp[PPL_MAX_WORD * 4], *save = NULL;
+        uint8_t flags = 0;
+        expand_word(lx, out->text + rw[r].off, rw[r].len, &rw[r], &flags, exp, sizeof exp);
+        int first = 1;
+        for (char *p = strtok_r(exp, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
+            if (n == cap) {
+                size_t nc = cap * 2;
+                ppl_word *w2 = realloc(w, nc * sizeof *w);
+                if (w2) w = w2;
+                raw_word *r2 = w2 ? realloc(wr, nc * sizeof *wr) : NULL;
+                if (r2) wr = r2;
+                size_t *a2 = r2 ? realloc(norm_at, nc * sizeof *norm_at) : NULL;
+                if (a2) norm_at = a2;
+                size_t *b2 = a2 ? realloc(lemma_at, nc * sizeof *lemma_at) : NULL;
+                if (b2) lemma_at = b2;
+                if (!b2) { st.oom = 1; break; }
+                cap = nc;
+            }
+            memset(&w[n], 0, sizeof w[n]);
+            w[n].off = rw[r].off;
+            w[n].len = rw[r].len;
+            wr[n] = rw[r];
+            if (!first) wr[n].sentence_start = wr[n].clause_mark = 0;
+            const char *norm = p;
+            w[n].flags = flags;
+            char lb[PPL_MAX_WORD * 2];
+            norm_at[n] = store_add(&st, norm);
+            lemma_at[n] = store_add(&st, ppl_lemma(lx, norm, lb, sizeof lb));
+            n++;
+            first = 0;
+        }
+    }
+    free(rw);
+    rw = NULL;
+    if (st.oom) goto oom_words;
+    out->store_ = st.s;
+    for (size_t i = 0; i < n; i++) {
+        w[i].norm = st.s + norm_at[i];
+        w[i].lemma = st.s + lemma_at[i];
+    }
+    free(norm_at);
+    free(lemma_at);
+    norm_at = lemma_at = NULL;
+    out->words = w;
+    out->n_words = n;
+
+    /* clauses */
+    uint16_t *sentence_of = calloc(n + 1, sizeof *sentence_of);
+    if (!sentence_of) { free(wr); goto oom; }
+    mark_clauses(lx, w, n, wr, sentence_of);
+    size_t nc = n ? (size_t)w[n - 1].clause + 1 : 0;
+    out->clauses = calloc(nc + 1, sizeof *out->clauses);
+    if (!out->clauses) { free(sentence_of); free(wr); goto oom; }
+    out->n_clauses = nc;
+    for (size_t i = 0; i < n; i++) {
+        ppl_clause *c = &out->clauses[w[i].clause];
+        if (!c->count) { c->first = (uint32_t)i; c->sentence = sentence_of[i]; }
+        c->count++;
+        if (wr[i].asks) c->question = 1;
+    }
+    out->n_sentences = n ? (size_t)sentence_of[n - 1] + 1 : 0;
+    free(sentence_of);
+    /* a sentence that opens with an auxiliary or a wh-word asks, too */
+    for (size_t c = 0; c < nc; c++) {
+        ppl_clause *cl = &out->clauses[c];
+        if (!cl->count || !wr[cl->first].sentence_start) continue;
+        if (lx->c_split < 0) continue;
+        long q = ppl_concept_find(lx, "question_start");
+        if (q >= 0 && member_at(lx, w, n, cl->first, q, (uint32_t)c))
+            for (size_t d = c; d < nc && out->clauses[d].sentence == cl->sentence; d++)
+                out->clauses[d].question = 1;
+    }
+    free(wr);
+    wr = NULL;
+
+    /* concepts, negation, subjects */
+    size_t hcap = 16;
+    out->hits = malloc(hcap * sizeof *out->hits);
+    if (!out->hits) goto oom;
+    for (size_t i = 0; i < n; i++) {
+        for (const member *m = map_get(&lx->first, w[i].lemma); m; m = m->next) {
+            if (i + m->n > n) continue;
+            uint32_t j = 1;
+            while (j < m->n && w[i + j].clause == w[i].clause && strcmp(w[i + j].lemma, m->lemmas[j]) == 0) j++;
+            if (j < m->n) continue;
+            if ((long)m->concept == lx->c_negator) {
+                w[i].flags |= PPL_WORD_NEGATOR;
+                out->clauses[w[i].clause].negated = 1;
+                for (size_t k = i + m->n; k < n && k <= i + m->n + PPL_NEG_SPAN && w[k].clause == w[i].clause; k++)
+                    w[k].flags |= PPL_WORD_NEGATED;
+            }
+            if (out->n_hits == hcap) {
+                ppl_hit *h2 = realloc(out->hits, hcap * 2 * sizeof *h2);
+                if (!h2) goto oom;
+                out->hits = h2;
+                hcap *= 2;
+            }
+            out->hits[out->n_hits++] = (ppl_hit){ m->concept, (uint32_t)i, m->n, 0 };
+        }
+    }
+    for (size_t h = 0; h < out->n_hits; h++)
+        out->hits[h].negated = (w[out->hits[h].first].flags & PPL_WORD_NEGATED) != 0;
+    for (size_t c = 0; c < nc; c++) {
+        ppl_clause *cl = &out->clauses[c];
+        size_t end = cl->first + cl->count;
+        for (size_t i = cl->first; i < end && i < cl->first + PPL_SUBJECT_SPAN; i++) {
+            uint32_t pl;
+            long k = person_at(lx, w, n, i, &pl);
+            if (k < 0) continue;
+            ppl_subject s = subject_of(lx, k);
+            /* "my husband and I", "me and him": two people joined by and */
+            size_t j = i + pl;
+            if (j + 1 < end && !strcmp(w[j].norm, "and")) {
+                uint32_t pl2;
+                long k2 = person_at(lx, w, n, j + 1, &pl2);
+                ppl_subject s2 = k2 >= 0 ? subject_of(lx, k2) : PPL_SUBJ_NONE;
+                if ((s == PPL_SUBJ_USER && s2 == PPL_SUBJ_PARTNER) ||
+                    (s == PPL_SUBJ_PARTNER && s2 == PPL_SUBJ_USER))
+                    s = PPL_SUBJ_BOTH;
+            }
+            cl->subject = s;
+            break;
+        }
+    }
+
+    /* render */
+    strstore r = {0};
+    for (size_t c = 0; c < nc; c++) {
+        const ppl_clause *cl = &out->clauses[c];
+        if (c) str_add(&r, " | ");
+        str_add(&r, ppl_subject_mark(cl->subject));
+        if (cl->question) str_add(&r, " @q");
+        for (size_t h = 0; h < out->n_hits; h++) {
+            const ppl_hit *hi = &out->hits[h];
+            if (w[hi->first].clause != c || is_mechanism(lx, hi->concept)) continue;
+            size_t seen = 0;
+            while (seen < h && !(out->hits[seen].concept == hi->concept &&
+                                 out->hits[seen].negated == hi->negated &&
+                                 w[out->hits[seen].first].clause == c)) seen++;
+            if (seen < h) continue;
+            str_add(&r, hi->negated ? " ~not_" : " ~");
+            str_add(&r, lx->concept_names[hi->concept]);
+        }
+        str_add(&r, " :");
+        for (size_t i = cl->first; i < cl->first + cl->count; i++) {
+            str_add(&r, " ");
+            str_add(&r, w[i].lemma);
+        }
+    }
+    if (r.oom) { free(r.s); goto oom; }
+    if (!r.s) store_add(&r, "");
+    out->rendered = r.s;
+    out->rendered_len = strlen(r.s);
+    return 0;
+
+oom_words:
+    free(st.s);
+    free(w);
+    free(wr);
+    free(norm_at);
+    free(lemma_at);
+oom_rw:
+    free(rw);
+oom:
+    ppl_analysis_clear(out);
+    return -1;
+}
+
+void ppl_analysis_clear(ppl_analysis *a)
+{
+    if (!a) return;
+    free(a->text);
+    free(a->words);
+    free(a->clauses);
+    free(a->hits);
+    free(a->rendered);
+    free(a->store_);
+    memset(a, 0, sizeof *a);
+}
+
+int ppl_clause_has(const ppl_analysis *a, size_t c, uint32_t concept)
+{
+    for (size_t h = 0; h < a->n_hits; h++)
+        if (a->hits[h].concept == concept && !a->hits[h].negated && a->words[a->hits[h].first].clause == c)
+            return 1;
+    return 0;
+}
+
+/* ---- the lexicon file -------------------------------------------------- */
+
+/* One line of a .lexicon file; 0 ok, else a message in err. */
+static int read_line(ppl_lexicon *lx, char *line, char *err, size_t errlen)
+{
+    char *colon = strchr(line, ':');
+    if (!colon) { snprintf(err, errlen, "expected 'concept NAME: ...', 'substitute WORD: ...' or 'words: ...'"); return -1; }
+    *colon = '\0';
+    char *head = line, *rest = colon + 1;
+    while (*head == ' ' || *head == '\t') head++;
+    char *end = head + strlen(head);
+    while (end > head && (end[-1] == ' ' || end[-1] == '\t')) *--end = '\0';
+    char *save = NULL;
+    if (strncmp(head, "concept", 7) == 0 && (head[7] == ' ' || head[7] == '\t')) {
+        char *name = head + 8;
+        while (*name == ' ' || *name == '\t' || *name == '~') name++;
+        if (!*name) { snprintf(err, errlen, "concept without a name"); return -1; }
+        for (char *p = name; *p; p++)
+            if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_') {
+                snprintf(err, errlen, "bad concept name '%.60s' (use a-z, 0-9, _)", name);
+                return -1;
+            }
+        int n = 0;
+        for (char *m = strtok_r(rest, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+            while (*m == ' ' || *m == '\t') m++;
+            if (!*m) continue;
+            if (ppl_concept_add(lx, name, m)) {
+                snprintf(err, errlen, "concept %.60s: member '%.60s' has no words or is longer than %d words",
+                         name, m, PPL_MAX_MEMBER);
+                return -1;
+            }
+            n++;
+        }
+        if (!n) { snprintf(err, errlen, "concept %.60s has no members", name); return -1; }
+        return 0;
+    }
+    if (strncmp(head, "substitute", 10) == 0 && (head[10] == ' ' || head[10] == '\t')) {
+        char *from = head + 11;
+        while (*from == ' ' || *from == '\t') from++;
+        while (*rest == ' ' || *rest == '\t') rest++;
+        char *e = rest + strlen(rest);
+        while (e > rest && (e[-1] == ' ' || e[-1] == '\t')) *--e = '\0';
+        if (!*from || !*rest) { snprintf(err, errlen, "substitute needs a word and what it stands for"); return -1; }
+        return ppl_subst_add(lx, from, rest) ? (snprintf(err, errlen, "out of memory"), -1) : 0;
+    }
+    if (strcmp(head, "words") == 0) {
+        for (char *m = strtok_r(rest, ", \t", &save); m; m = strtok_r(NULL, ", \t", &save))
+            if (ppl_vocab_add(lx, m)) { snprintf(err, errlen, "out of memory"); return -1; }
+        return 0;
+    }
+    snprintf(err, errlen, "unknown entry '%.60s'", head);
+    return -1;
+}
+
+int ppl_lexicon_read(ppl_lexicon *lx, const char *path, ppl_error_fn on_error, void *ctx)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) { if (on_error) on_error(ctx, path, 0, "cannot open"); return 1; }
+    char line[8192];
+    int lineno = 0, errors = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t n = strlen(line);
+        if (n == sizeof line - 1 && line[n - 1] != '\n') {
+            if (on_error) on_error(ctx, path, lineno, "line too long");
+            errors++;
+            int c;
+            while ((c = fgetc(f)) != EOF && c != '\n') {}
+            continue;
+        }
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+        char *p = line;
+        if (lineno == 1 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF) p += 3;
+        while (*p == ' ' || *p == '\t') p++;
+        if (!*p || *p == '#') continue;
+        char err[256];
+        if (read_line(lx, p, err, sizeof err)) {
+            if (on_error) on_error(ctx, path, lineno, err);
+            errors++;
+        }
+    }
+    fclose(f);
+    return errors;
+}

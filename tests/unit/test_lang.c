@@ -1,0 +1,225 @@
+/* test_lang.c -- the language layer, one test per step: folding, spelling
+ * (a misspelling corrected, a name left alone), lemmas (an irregular verb),
+ * concepts (one member in three inflections), clauses (a subject through
+ * "my husband and I", a negation, a question), and what rules see (the
+ * rendered line).  The lexicon is the shipped rules/en.lexicon, so these
+ * tests also hold the data to what the layer promises. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lang.h"
+
+static void on_error(void *ctx, const char *file, int line, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "%s:%d: %s\n", file, line, msg);
+    fail_msg("lexicon error");
+}
+
+static int setup(void **state)
+{
+    const char *src = getenv("SRC") ? getenv("SRC") : ".";
+    char path[4096];
+    snprintf(path, sizeof path, "%s/rules/en.lexicon", src);
+    ppl_lexicon *lx = ppl_lexicon_new(NULL, NULL);
+    if (!lx) return -1;
+    if (ppl_lexicon_read(lx, path, on_error, NULL) != 0) return -1;
+    /* words a rule file would bring */
+    ppl_vocab_add(lx, "really");
+    ppl_vocab_add(lx, "distant");
+    if (ppl_lexicon_seal(lx)) return -1;
+    *state = lx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    ppl_lexicon_free(*state);
+    return 0;
+}
+
+/* Analyse text and return its rendered line (static buffer). */
+static const char *render(const ppl_lexicon *lx, const char *text)
+{
+    static char out[4096];
+    ppl_analysis a;
+    assert_int_equal(ppl_analyse(lx, text, strlen(text), &a), 0);
+    snprintf(out, sizeof out, "%s", a.rendered);
+    ppl_analysis_clear(&a);
+    return out;
+}
+
+static const ppl_word *word_typed(const ppl_analysis *a, const char *typed)
+{
+    for (size_t i = 0; i < a->n_words; i++)
+        if (a->words[i].len == strlen(typed) && memcmp(a->text + a->words[i].off, typed, strlen(typed)) == 0)
+            return &a->words[i];
+    return NULL;
+}
+
+static void test_fold(void **state)
+{
+    (void)state;
+    struct { const char *in, *out; } cases[] = {
+        { "\xef\xbd\x89 \xef\xbd\x97\xef\xbd\x81\xef\xbd\x8e\xef\xbd\x94 to die", "i want to die" },  /* full width */
+        { "I want to\xe2\x80\x8f die", "I want to die" },                                          /* RLM */
+        { "he hit\xe2\x80\x8e me", "he hit me" },                                                  /* LRM */
+        { "\xf0\x9d\x90\x9d\xf0\x9d\x90\xa2\xf0\x9d\x90\x9e", "die" },                             /* math bold */
+        { "zero\xe2\x80\x8bwidth", "zerowidth" },                                                  /* ZWSP (Cf) */
+        { "caf\xc3\xa9", "caf\xc3\xa9" },                                                          /* kept */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n;
+        char *f = ppl_fold(cases[i].in, strlen(cases[i].in), &n);
+        assert_non_null(f);
+        assert_string_equal(f, cases[i].out);
+        assert_int_equal(n, strlen(cases[i].out));
+        free(f);
+    }
+}
+
+static void test_spelling(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    ppl_analysis a;
+    const char *t = "my boyfreind realy dosent talk to me and Jaxon is so distnat";
+    assert_int_equal(ppl_analyse(lx, t, strlen(t), &a), 0);
+    const ppl_word *w = word_typed(&a, "boyfreind");
+    assert_non_null(w);
+    assert_string_equal(w->norm, "boyfriend");
+    assert_true(w->flags & PPL_WORD_CORRECTED);
+    assert_string_equal(word_typed(&a, "realy")->norm, "really");
+    assert_string_equal(word_typed(&a, "distnat")->norm, "distant");
+    /* "dosent" -> "doesnt" -> the substitute "does not": two words */
+    w = word_typed(&a, "dosent");
+    assert_string_equal(w[0].norm, "does");
+    assert_string_equal(w[1].norm, "not");
+    /* a capitalised word that is no dictionary word is a name, untouched */
+    w = word_typed(&a, "Jaxon");
+    assert_true(w->flags & PPL_WORD_NAME);
+    assert_false(w->flags & PPL_WORD_CORRECTED);
+    assert_string_equal(w->norm, "jaxon");
+    ppl_analysis_clear(&a);
+    /* a correct word is never changed, even when a rule word is one edit off */
+    t = "he is distance";
+    assert_int_equal(ppl_analyse(lx, t, strlen(t), &a), 0);
+    assert_false(word_typed(&a, "distance")->flags & PPL_WORD_CORRECTED);
+    ppl_analysis_clear(&a);
+}
+
+static void test_lemmas(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    char a[64], b[64];
+    /* irregular verbs through WordNet's exceptions */
+    assert_string_equal(ppl_lemma(lx, "went", a, sizeof a), ppl_lemma(lx, "go", b, sizeof b));
+    assert_string_equal(ppl_lemma(lx, "froze", a, sizeof a), ppl_lemma(lx, "freezing", b, sizeof b));
+    assert_string_equal(ppl_lemma(lx, "fought", a, sizeof a), ppl_lemma(lx, "fight", b, sizeof b));
+    /* regular inflections through the stemmer */
+    assert_string_equal(ppl_lemma(lx, "pulled", a, sizeof a), "pull");
+    assert_string_equal(ppl_lemma(lx, "pulling", a, sizeof a), "pull");
+    assert_string_equal(ppl_lemma(lx, "pulls", a, sizeof a), "pull");
+}
+
+static void test_concept_inflections(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    long k = ppl_concept_find(lx, "withdraw");
+    assert_true(k >= 0);
+    const char *texts[] = { "he pulled away last night", "shes pulling away again", "he pulls away" };
+    for (size_t i = 0; i < 3; i++) {
+        ppl_analysis a;
+        assert_int_equal(ppl_analyse(lx, texts[i], strlen(texts[i]), &a), 0);
+        assert_true(ppl_clause_has(&a, 0, (uint32_t)k));
+        assert_int_equal(a.clauses[0].subject, PPL_SUBJ_PARTNER);
+        ppl_analysis_clear(&a);
+    }
+    /* an irregular form in a phrase member: "went quiet" is "go quiet" */
+    assert_non_null(strstr(render(lx, "she went quiet on me"), "~withdraw"));
+}
+
+static void test_clauses_and_subjects(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    /* the partner wants room, the user gets scared: two clauses, two subjects */
+    assert_string_equal(render(lx, "he wants room and I get scared"),
+                        "@p ~withdraw : he want room | @u ~fear : and i get scare");
+    /* a compound subject is one clause about both */
+    ppl_analysis a;
+    const char *t = "my husband and I fight about the same thing";
+    assert_int_equal(ppl_analyse(lx, t, strlen(t), &a), 0);
+    assert_int_equal(a.n_clauses, 1);
+    assert_int_equal(a.clauses[0].subject, PPL_SUBJ_BOTH);
+    ppl_analysis_clear(&a);
+    /* a report verb opens a clause for what is reported */
+    assert_string_equal(render(lx, "i feel like she is pulling away"),
+                        "@u : i feel | @p ~withdraw : like she be pull away");
+    /* a friend's partner is somebody else */
+    assert_true(strncmp(render(lx, "my friend's boyfriend ignores her"), "@o", 2) == 0);
+    /* a name is the partner */
+    assert_true(strncmp(render(lx, "so yesterday Jaxon ignored me"), "@p", 2) == 0);
+    /* sentences are all read */
+    t = "We met in May. It was great. Then he stopped texting back.";
+    assert_int_equal(ppl_analyse(lx, t, strlen(t), &a), 0);
+    assert_int_equal(a.n_sentences, 3);
+    assert_non_null(strstr(a.rendered, "@p ~withdraw : then he stop text back"));
+    ppl_analysis_clear(&a);
+}
+
+static void test_negation_and_questions(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    assert_string_equal(render(lx, "he doesn't pull away anymore"),
+                        "@p ~not_withdraw : he doe not pull away anymor");
+    assert_string_equal(render(lx, "he doesnt pull away anymore"),
+                        "@p ~not_withdraw : he doe not pull away anymor");
+    /* a negated main clause does not negate what follows "why" */
+    const char *r = render(lx, "I don't know why she ignores me");
+    assert_non_null(strstr(r, "| @p ~withdraw : whi she ignor me"));
+    /* questions: by the question mark, and by an auxiliary first */
+    assert_true(strncmp(render(lx, "does he pull away because of me?"), "@p @q ~withdraw", 15) == 0);
+    assert_true(strncmp(render(lx, "does he pull away because of me"), "@p @q ~withdraw", 15) == 0);
+    assert_true(strncmp(render(lx, "he pulls away"), "@p ~withdraw", 12) == 0);
+}
+
+static void test_hostile(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    /* long, odd and empty input: bounded, never fails */
+    size_t n = 200000;
+    char *big = malloc(n + 1);
+    assert_non_null(big);
+    for (size_t i = 0; i < n; i++) big[i] = "ab'- ,.?\n"[i % 9];
+    big[n] = '\0';
+    ppl_analysis a;
+    assert_int_equal(ppl_analyse(lx, big, n, &a), 0);
+    assert_true(a.n_words <= 2048 * 4);
+    ppl_analysis_clear(&a);
+    free(big);
+    assert_int_equal(ppl_analyse(lx, "", 0, &a), 0);
+    assert_int_equal(a.n_words, 0);
+    assert_string_equal(a.rendered, "");
+    ppl_analysis_clear(&a);
+    assert_int_equal(ppl_analyse(lx, "\xff\xfe bad", 6, &a), 0);
+    ppl_analysis_clear(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_fold),
+        cmocka_unit_test_setup_teardown(test_spelling, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lemmas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concept_inflections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clauses_and_subjects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_negation_and_questions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
