@@ -39,6 +39,7 @@
  */
 #include <ctype.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1148,4 +1149,118 @@ int ppl_lexicon_read(ppl_lexicon *lx, const char *path, ppl_error_fn on_error, v
     }
     fclose(f);
     return errors;
+}
+
+/* ---- clause patterns --------------------------------------------------- */
+
+static const struct { const char *word, *mark; } subjects[] = {
+    {"user", "@u"}, {"partner", "@p"}, {"both", "@w"}, {"other", "@o"},
+    {"nobody", "@x"}, {"someone", "@[upwo]"}, {"anyone", "@[upwox]"}, {NULL, NULL}
+};
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 5, 6)))
+#endif
+static int clause_error(int *col, int at, char *err, size_t errlen, const char *fmt, ...);
+
+static int clause_error(int *col, int at, char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    if (col) *col = at + 1;
+    return -1;
+}
+
+typedef struct patbuf { char *s; size_t len, cap; } patbuf;
+
+static int pat_add(patbuf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (b->len + n + 1 > b->cap) return -1;
+    memcpy(b->s + b->len, s, n + 1);
+    b->len += n;
+    return 0;
+}
+
+int ppl_clause_pattern(const ppl_lexicon *lx, const char *expr, char *out, size_t size,
+                       int *col, char *err, size_t errlen)
+{
+    patbuf b = { out, 0, size };
+    const char *p = expr;
+    out[0] = '\0';
+    while (*p == ' ' || *p == '\t') p++;
+    const char *w = p;
+    while (*p && *p != ' ' && *p != '\t') p++;
+    int k;
+    for (k = 0; subjects[k].word; k++)
+        if ((size_t)(p - w) == strlen(subjects[k].word) && strncmp(w, subjects[k].word, (size_t)(p - w)) == 0) break;
+    if (!subjects[k].word)
+        return clause_error(col, (int)(w - expr), err, errlen,
+                            "a clause starts with who does it: user, partner, both, other, someone, anyone or nobody");
+    if (pat_add(&b, "(?:^|\\| )") || pat_add(&b, subjects[k].mark)) goto full;
+    int items = 0;
+    while (*p) {
+        while (*p == ' ' || *p == '\t') p++;
+        if (!*p) break;
+        const char *at = p;
+        char frag[PPL_MAX_WORD * PPL_MAX_MEMBER + 64];
+        if (*p == '"') {
+            const char *q = strchr(p + 1, '"');
+            if (!q) return clause_error(col, (int)(at - expr), err, errlen, "a quoted phrase has no closing \"");
+            raw_word rw[PPL_MAX_MEMBER + 1];
+            size_t nw = split_words(p + 1, (size_t)(q - p - 1), rw, PPL_MAX_MEMBER + 1);
+            if (!nw || nw > PPL_MAX_MEMBER)
+                return clause_error(col, (int)(at - expr), err, errlen, "a quoted phrase needs 1 to %d words", PPL_MAX_MEMBER);
+            size_t o = (size_t)snprintf(frag, sizeof frag, "(?=[^|]* :[^|]*");
+            for (size_t i = 0; i < nw; i++) {
+                char exp[PPL_MAX_WORD * 4], *save = NULL;
+                expand_word(lx, p + 1 + rw[i].off, rw[i].len, NULL, NULL, exp, sizeof exp);
+                for (char *t = strtok_r(exp, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+                    char lb[PPL_MAX_WORD * 2];
+                    ppl_lemma(lx, t, lb, sizeof lb);
+                    o += (size_t)snprintf(frag + o, sizeof frag - o, " %s", lb);
+                    if (o >= sizeof frag) goto full;
+                }
+            }
+            snprintf(frag + o, sizeof frag - o, "(?![^ |]))");
+            p = q + 1;
+        } else if (!strcmp(p, "asks") || !strncmp(p, "asks ", 5)) {
+            snprintf(frag, sizeof frag, "(?= @q)");
+            p += 4;
+        } else if (!strcmp(p, "says") || !strncmp(p, "says ", 5)) {
+            snprintf(frag, sizeof frag, "(?! @q)");
+            p += 4;
+        } else {
+            int mode = 0;           /* 0 present, 1 present negated, 2 absent */
+            if (!strncmp(p, "not ", 4)) { mode = 1; p += 4; }
+            else if (!strncmp(p, "no ", 3)) { mode = 2; p += 3; }
+            while (*p == ' ') p++;
+            const char *name_at = p;
+            if (*p != '~')
+                return clause_error(col, (int)(at - expr), err, errlen,
+                                    "expected ~concept, not ~concept, no ~concept, \"words\", asks or says");
+            p++;
+            const char *name = p;
+            while (*p && (islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_')) p++;
+            char nm[PPL_MAX_WORD];
+            snprintf(nm, sizeof nm, "%.*s", (int)(p - name), name);
+            if (!nm[0] || ppl_concept_find(lx, nm) < 0)
+                return clause_error(col, (int)(name_at - expr), err, errlen, "unknown concept ~%.60s", nm);
+            if (mode == 0) snprintf(frag, sizeof frag, "(?=[^|:]* ~%s(?![\\w]))", nm);
+            else if (mode == 1) snprintf(frag, sizeof frag, "(?=[^|:]* ~not_%s(?![\\w]))", nm);
+            else snprintf(frag, sizeof frag, "(?![^|:]* ~(?:not_)?%s(?![\\w]))", nm);
+        }
+        if (*p && *p != ' ' && *p != '\t')
+            return clause_error(col, (int)(p - expr), err, errlen, "unexpected '%c'", *p);
+        if (pat_add(&b, frag)) goto full;
+        items++;
+    }
+    if (!items)
+        return clause_error(col, (int)(p - expr), err, errlen, "a clause needs at least one ~concept or \"words\" after who");
+    if (pat_add(&b, "[^|]*")) goto full;
+    return 0;
+full:
+    return clause_error(col, 0, err, errlen, "clause pattern too long");
 }

@@ -132,4 +132,16 @@ int ppl_clause_has(const ppl_analysis *a, size_t c, uint32_t concept);
 
 const char *ppl_subject_mark(ppl_subject s);   /* "@u", "@p", ... */
 
+/* Compile a rule's `clause:` line to a PCRE2 pattern over the rendered
+ * text.  The line says who, then what:
+ *     partner ~withdraw            a clause about the partner with the act
+ *     user not ~space asks         ... negated, in a question
+ *     someone "silent treatment"   anyone, these words (any inflection)
+ *     partner ~withdraw no ~work   ... and nothing of ~work in that clause
+ * who: user, partner, both, other, someone (any person), anyone, nobody.
+ * 0 and the pattern in out, or -1 with a message in err and the 1-based
+ * column of the fault in *col. */
+int ppl_clause_pattern(const ppl_lexicon *lx, const char *expr, char *out, size_t size,
+                       int *col, char *err, size_t errlen);
+
 #endif

@@ -13,6 +13,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "lang.h"
 
 static void on_error(void *ctx, const char *file, int line, const char *msg)
@@ -210,6 +213,59 @@ static void test_hostile(void **state)
     ppl_analysis_clear(&a);
 }
 
+/* Does the clause line expr match text's rendering? */
+static int clause_matches(const ppl_lexicon *lx, const char *expr, const char *text)
+{
+    char pat[4096], err[256];
+    int col = 0;
+    assert_int_equal(ppl_clause_pattern(lx, expr, pat, sizeof pat, &col, err, sizeof err), 0);
+    int ec;
+    PCRE2_SIZE eo;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &eo, NULL);
+    assert_non_null(re);
+    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
+    const char *r = render(lx, text);
+    int rc = pcre2_match(re, (PCRE2_SPTR)r, strlen(r), 0, 0, md, NULL);
+    pcre2_match_data_free(md);
+    pcre2_code_free(re);
+    return rc >= 0;
+}
+
+static void test_clause_patterns(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    /* who does what */
+    assert_true(clause_matches(lx, "partner ~withdraw", "he pulls away every time we get close"));
+    assert_false(clause_matches(lx, "partner ~withdraw", "I pull away when she gets close"));
+    assert_true(clause_matches(lx, "user ~withdraw", "I pull away when she gets close"));
+    assert_true(clause_matches(lx, "partner ~withdraw", "he wants room and I get scared"));
+    assert_false(clause_matches(lx, "user ~withdraw", "he wants room and I get scared"));
+    assert_true(clause_matches(lx, "user ~fear", "he wants room and I get scared"));
+    /* negation */
+    assert_false(clause_matches(lx, "partner ~withdraw", "he doesn't pull away anymore"));
+    assert_true(clause_matches(lx, "partner not ~withdraw", "he doesn't pull away anymore"));
+    assert_false(clause_matches(lx, "partner ~withdraw no ~closeness", "he pulls away from my hugs"));
+    assert_true(clause_matches(lx, "partner ~withdraw no ~closeness", "he pulls away when we get close"));
+    /* questions */
+    assert_true(clause_matches(lx, "partner ~withdraw asks", "does he pull away because of me?"));
+    assert_false(clause_matches(lx, "partner ~withdraw says", "does he pull away because of me?"));
+    assert_true(clause_matches(lx, "partner ~withdraw says", "he pulled away again"));
+    /* words in any inflection, and any subject */
+    assert_true(clause_matches(lx, "someone \"silent treatment\"", "my wife gave me the silent treatments"));
+    assert_true(clause_matches(lx, "both \"fight\"", "my husband and I fought again"));
+    /* errors name the column */
+    char pat[512], err[256];
+    int col = 0;
+    assert_int_equal(ppl_clause_pattern(lx, "boss ~withdraw", pat, sizeof pat, &col, err, sizeof err), -1);
+    assert_int_equal(col, 1);
+    assert_int_equal(ppl_clause_pattern(lx, "partner ~nosuch", pat, sizeof pat, &col, err, sizeof err), -1);
+    assert_int_equal(col, 9);
+    assert_non_null(strstr(err, "~nosuch"));
+    assert_int_equal(ppl_clause_pattern(lx, "partner", pat, sizeof pat, &col, err, sizeof err), -1);
+    assert_int_equal(ppl_clause_pattern(lx, "user \"never closed", pat, sizeof pat, &col, err, sizeof err), -1);
+    assert_int_equal(col, 6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -220,6 +276,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clauses_and_subjects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_negation_and_questions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clause_patterns, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
