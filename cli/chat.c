@@ -5,7 +5,8 @@
  * $XDG_STATE_HOME/pushpull/history (mode 0600).  For privacy the history
  * keeps only commands, unless --keep-transcripts asks for everything.
  * Colour only on a terminal and only without NO_COLOR.  When stdin is not
- * a terminal it reads lines and prints replies with no prompt or colour.
+ * a terminal it reads bounded lines (lines.c) and prints replies with no
+ * prompt or colour.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <readline/history.h>
 
 #include "cli.h"
+#include "lines.h"
 
 static const char *const command_words[] = {
     "/help", "/why", "/reset", "/forget", "/reframe ", "/quit", NULL
@@ -50,7 +52,8 @@ static void usage(FILE *f)
     pp_cli_common_usage(f);
     fprintf(f, "  --keep-transcripts   store the text of each turn and the full input history\n\n"
                "History: $XDG_STATE_HOME/pushpull/history (commands only, unless --keep-transcripts).\n"
-               "Exit status: 0 ok, 1 the rules could not be loaded, 2 usage error.\n");
+               "Exit status: 0 ok, 1 the rules could not be loaded or a read or write failed,\n"
+               "2 usage error.\n");
 }
 
 static int state_dir(char *buf, size_t len)
@@ -71,21 +74,28 @@ static int state_dir(char *buf, size_t len)
 
 static int batch(pp_cli_conv *cv)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, stdin)) >= 0) {
-        size_t len = (size_t)n;
-        if (len && line[len - 1] == '\n') len--;
+    pp_cli_lines *in = pp_cli_lines_open(STDIN_FILENO, "pushpull chat");
+    if (!in) {
+        fprintf(stderr, "pushpull chat: out of memory\n");
+        return 1;
+    }
+    const char *line;
+    size_t len;
+    int got;
+    while ((got = pp_cli_lines_next(in, &line, &len)) > 0) {
         pp_answer a;
         pp_dialog_turn(&cv->dialog, line, len, &a);
         printf("%s\n\n", a.text ? a.text : "");
-        fflush(stdout);
         int quit = a.quit;
         pp_answer_clear(&a);
-        if (quit) break;
+        /* nobody hears the rest: main() says why */
+        if (pp_cli_flush() != 0 || quit) break;
     }
-    free(line);
+    pp_cli_lines_close(in);
+    if (got < 0) {
+        perror("pushpull chat: standard input");
+        return 1;
+    }
     return 0;
 }
 

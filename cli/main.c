@@ -6,20 +6,33 @@
  *   pushpull check      load and test the rules, score the corpus
  *   pushpull telegram   run the Telegram bot
  *   pushpull matrix     run the Matrix bot
+ *
+ * What a subcommand writes to stdout is only known to have arrived when
+ * stdout is flushed and closed, so main() does that after the subcommands
+ * that answer on stdout and exits 1 with "write error" when a write failed
+ * (as coreutils does: `pushpull reply >/dev/full` is an error, not exit 0;
+ * see pp_cli_close_stdout in lines.c).  The bots write their log to stderr
+ * and keep their own exit status.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "lines.h"
 
-static const struct { const char *name; int (*run)(int, char **); const char *what; } subcommands[] = {
-    {"chat", pp_cmd_chat, "talk with the coach in the terminal (the default)"},
-    {"reply", pp_cmd_reply, "read messages from stdin, write one reply per line"},
-    {"reframe", pp_cmd_reframe, "rewrite a complaint as a gentle start-up"},
-    {"check", pp_cmd_check, "check rule and response files, score the corpus"},
-    {"telegram", pp_cmd_telegram, "run the Telegram bot"},
-    {"matrix", pp_cmd_matrix, "run the Matrix bot"},
-    {NULL, NULL, NULL}
+static const struct {
+    const char *name;
+    int (*run)(int, char **);
+    const char *what;
+    int answers_on_stdout;   /* 1: a failed write to stdout fails the run */
+} subcommands[] = {
+    {"chat", pp_cmd_chat, "talk with the coach in the terminal (the default)", 1},
+    {"reply", pp_cmd_reply, "read messages from stdin, write one reply per line", 1},
+    {"reframe", pp_cmd_reframe, "rewrite a complaint as a gentle start-up", 1},
+    {"check", pp_cmd_check, "check rule and response files, score the corpus", 1},
+    {"telegram", pp_cmd_telegram, "run the Telegram bot", 0},
+    {"matrix", pp_cmd_matrix, "run the Matrix bot", 0},
+    {NULL, NULL, NULL, 0}
 };
 
 static void usage(FILE *f)
@@ -35,21 +48,23 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) return pp_cmd_chat(argc, argv);
+    if (argc < 2) return pp_cli_close_stdout(pp_cmd_chat(argc, argv));
     const char *sub = argv[1];
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0 || strcmp(sub, "help") == 0) {
         usage(stdout);
-        return 0;
+        return pp_cli_close_stdout(0);
     }
     if (strcmp(sub, "--version") == 0 || strcmp(sub, "-V") == 0) {
         printf("pushpull %s\n", PP_VERSION);
-        return 0;
+        return pp_cli_close_stdout(0);
     }
     for (int i = 0; subcommands[i].name; i++)
-        if (strcmp(sub, subcommands[i].name) == 0)
-            return subcommands[i].run(argc - 1, argv + 1);
+        if (strcmp(sub, subcommands[i].name) == 0) {
+            int status = subcommands[i].run(argc - 1, argv + 1);
+            return subcommands[i].answers_on_stdout ? pp_cli_close_stdout(status) : status;
+        }
     if (sub[0] == '-')   /* options of the default subcommand */
-        return pp_cmd_chat(argc, argv);
+        return pp_cli_close_stdout(pp_cmd_chat(argc, argv));
     fprintf(stderr, "pushpull: unknown subcommand '%s'\n", sub);
     usage(stderr);
     return 2;

@@ -4,18 +4,18 @@
  * arguments (joined with spaces), or one per line from stdin when there are
  * none.  Plain output names what was found, one sentence each on why it
  * backfires, then "Try saying:" and the rewrite; --json prints one compact
- * JSON object per complaint (jansson).  Stdin lines are read into a bounded
- * buffer; the rest of an over-long line is skipped (the library would cut
- * it anyway).
+ * JSON object per complaint (jansson).  Stdin lines are read by lines.c
+ * into a bounded buffer; the rest of an over-long line is skipped (the
+ * library would cut it anyway).
  */
 #include "cli.h"
+#include "lines.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define LINE_MAX_BYTES (PP_MAX_INPUT * 2)
+#include <unistd.h>
 
 static const char USAGE[] =
     "usage: pushpull reframe [--json] [COMPLAINT...]\n"
@@ -83,23 +83,6 @@ static int one(const char *text, size_t len, int json, int *first)
     return rc;
 }
 
-/* One line of stdin into buf (at most cap-1 bytes kept); 0 at EOF. */
-static int read_line(char *buf, size_t cap, size_t *len)
-{
-    int c, any = 0;
-    size_t n = 0;
-    while ((c = getchar()) != EOF) {
-        any = 1;
-        if (c == '\n')
-            break;
-        if (n + 1 < cap)
-            buf[n++] = (char)c;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return any;
-}
-
 int pp_cmd_reframe(int argc, char **argv)
 {
     int json = 0, i = 1;
@@ -145,14 +128,15 @@ int pp_cmd_reframe(int argc, char **argv)
         free(text);
         return rc;
     }
-    char *buf = malloc(LINE_MAX_BYTES);
-    if (!buf) {
+    pp_cli_lines *in = pp_cli_lines_open(STDIN_FILENO, "pushpull reframe");
+    if (!in) {
         fprintf(stderr, "pushpull reframe: out of memory\n");
         return 1;
     }
+    const char *buf;
     size_t len;
-    int rc = 0;
-    while (read_line(buf, LINE_MAX_BYTES, &len)) {
+    int got, rc = 0;
+    while ((got = pp_cli_lines_next(in, &buf, &len)) > 0) {
         size_t k = 0;
         while (k < len && (buf[k] == ' ' || buf[k] == '\t' || buf[k] == '\r'))
             k++;
@@ -162,12 +146,14 @@ int pp_cmd_reframe(int argc, char **argv)
             rc = 1;
             break;
         }
+        /* nobody reads the rest: main() says why */
+        if (pp_cli_flush() != 0)
+            break;
     }
-    if (ferror(stdin)) {
-        fprintf(stderr, "pushpull reframe: could not read standard input\n");
+    if (got < 0) {
+        perror("pushpull reframe: standard input");
         rc = 1;
     }
-    free(buf);
-    fflush(stdout);
+    pp_cli_lines_close(in);
     return rc;
 }

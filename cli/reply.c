@@ -2,17 +2,19 @@
  *
  * One message per line on stdin, one reply per line on stdout, all in one
  * session (resumed from the state file like the chat).  Lines may hold any
- * bytes, NULs included; a reply's paragraphs are joined with spaces so it
- * stays one line.  With --json every output line is exactly one JSON
- * object: text, rule, role, framework, safety, reply (plus set, article,
- * notice, command).
+ * bytes, NULs included, and any length (lines.c keeps a bounded part of
+ * each); a reply's paragraphs are joined with spaces so it stays one line.
+ * With --json every output line is exactly one JSON object: text, rule,
+ * role, framework, safety, reply (plus set, article, notice, command).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "cli.h"
+#include "lines.h"
 
 static void usage(FILE *f)
 {
@@ -22,7 +24,8 @@ static void usage(FILE *f)
                "                       safety, reply (and set, article, notice, command)\n");
     pp_cli_common_usage(f);
     fprintf(f, "  --keep-transcripts   also store the text of each turn (off by default)\n\n"
-               "Exit status: 0 ok, 1 the rules could not be loaded, 2 usage error.\n");
+               "Exit status: 0 ok, 1 the rules could not be loaded or a read or write failed,\n"
+               "2 usage error.\n");
 }
 
 static void flatten(char *s)
@@ -53,13 +56,17 @@ int pp_cmd_reply(int argc, char **argv)
     if (!rs) return 1;
     pp_cli_conv cv;
     if (pp_cli_conv_open(&cv, &c, rs)) { pp_rules_free(rs); return 1; }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, stdin)) >= 0) {
-        size_t len = (size_t)n;
-        if (len && line[len - 1] == '\n') len--;
-        if (len && line[len - 1] == '\r') len--;
+    pp_cli_lines *in = pp_cli_lines_open(STDIN_FILENO, "pushpull reply");
+    if (!in) {
+        fprintf(stderr, "pushpull reply: out of memory\n");
+        pp_cli_conv_close(&cv);
+        pp_rules_free(rs);
+        return 1;
+    }
+    const char *line;
+    size_t len;
+    int got, status = 0;
+    while ((got = pp_cli_lines_next(in, &line, &len)) > 0) {
         pp_answer a;
         int rc = pp_dialog_turn(&cv.dialog, line, len, &a);
         if (rc == PP_ESTORE) fprintf(stderr, "pushpull: could not save the session\n");
@@ -93,13 +100,17 @@ int pp_cmd_reply(int argc, char **argv)
             char *t = strdup(text);
             if (t) { flatten(t); puts(t); free(t); }
         }
-        fflush(stdout);
         int quit = a.quit;
         pp_answer_clear(&a);
-        if (quit) break;
+        /* nobody hears the rest: main() says why */
+        if (pp_cli_flush() != 0 || quit) break;
     }
-    free(line);
+    if (got < 0) {
+        perror("pushpull reply: standard input");
+        status = 1;
+    }
+    pp_cli_lines_close(in);
     pp_cli_conv_close(&cv);
     pp_rules_free(rs);
-    return 0;
+    return status;
 }
