@@ -45,6 +45,7 @@
 #define TG_WINDOW        100      /* getUpdates limit: updates in flight */
 #define TG_MAX_TOKEN     256
 #define TG_MAX_PARTS     64
+#define TG_RETRY_CAP_S   600      /* never wait longer on a 429 (as the Matrix bot) */
 #define TG_NONTEXT_REPLY "I can only read text. Write to me in words and I will answer."
 
 /* ---- pure helpers (telegram.h) ------------------------------------------ */
@@ -495,6 +496,16 @@ typedef struct tg_result {
     char desc[160];      /* Telegram's description or our error */
 } tg_result;
 
+/* A 429's retry_after (seconds, -1 none) as the bot waits it: at most
+ * TG_RETRY_CAP_S, and a longer hint is logged. */
+static long retry_capped(long long asked, const char *method)
+{
+    if (asked <= TG_RETRY_CAP_S) return (long)asked;
+    pp_net_log("warn", "retry_after_capped", "method=%s asked=%lld used=%d", method, asked,
+               TG_RETRY_CAP_S);
+    return TG_RETRY_CAP_S;
+}
+
 static void api_call(tg_bot *b, pp_net *net, const char *method, json_t *params,
                      long timeout_ms, tg_result *r)
 {
@@ -522,7 +533,7 @@ static void api_call(tg_bot *b, pp_net *net, const char *method, json_t *params,
     }
     json_error_t jerr;
     json_t *root = json_loadb(resp.body, resp.len, 0, &jerr);
-    r->retry_after = resp.retry_after;
+    r->retry_after = retry_capped(resp.retry_after, method);
     if (!root || !json_is_object(root)) {
         r->status = resp.status == 200 ? PP_NET_EOTHER : (int)resp.status;
         snprintf(r->desc, sizeof r->desc, "HTTP %ld with a body that is not JSON", resp.status);
@@ -539,8 +550,8 @@ static void api_call(tg_bot *b, pp_net *net, const char *method, json_t *params,
         pp_net_redact(r->desc, b->token);
     }
     json_t *ra = json_object_get(json_object_get(root, "parameters"), "retry_after");
-    if (json_is_integer(ra) && json_integer_value(ra) >= 0 && json_integer_value(ra) < 86400)
-        r->retry_after = (long)json_integer_value(ra);
+    if (json_is_integer(ra) && json_integer_value(ra) >= 0)
+        r->retry_after = retry_capped(json_integer_value(ra), method);
     if (json_is_true(ok)) {
         r->status = 0;
         r->result = json_incref(json_object_get(root, "result"));
@@ -584,6 +595,7 @@ static int send_part(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, int64_t 
                      int64_t reply_to, const char *text, size_t len, int have_token)
 {
     unsigned attempt = 0;
+    int limited = 0;            /* a 429 came: a stop ends its wait */
     for (;;) {
         if (!have_token) {
             pthread_mutex_lock(&b->mu);
@@ -591,7 +603,7 @@ static int send_part(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, int64_t 
                 uint64_t now = pp_net_now_ms();
                 long w = chat_wait_ms(b, c, now);
                 if (w == 0) { chat_take(b, c, now); break; }
-                if (b->stop && attempt > 0) { pthread_mutex_unlock(&b->mu); return -1; }
+                if (b->stop && (attempt > 0 || limited)) { pthread_mutex_unlock(&b->mu); return -1; }
                 wait_locked(b, w);
             }
             pthread_mutex_unlock(&b->mu);
@@ -625,6 +637,7 @@ static int send_part(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, int64_t 
             pthread_mutex_unlock(&b->mu);
             pp_net_log("warn", "rate_limited", "chat=%lld update=%lld retry_after=%ld latency_ms=%ld",
                        (long long)c->id, (long long)update_id, ra, ms);
+            limited = 1;
             if (b->stop) return -1;
             continue;
         }
