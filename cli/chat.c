@@ -3,10 +3,14 @@
  * On a terminal: a readline REPL with a one-line disclaimer, tab
  * completion of the commands, and a history file in
  * $XDG_STATE_HOME/pushpull/history (mode 0600).  For privacy the history
- * keeps only commands, unless --keep-transcripts asks for everything.
- * Colour only on a terminal and only without NO_COLOR.  When stdin is not
- * a terminal it reads bounded lines (lines.c) and prints replies with no
- * prompt or colour.
+ * keeps only command words ("/reframe", never the text after it), unless
+ * --keep-transcripts asks for every line.  It is kept on disk only where
+ * the conversation is: not under --no-state (nor when the store could not
+ * open).  Its lines are not marked by conversation, so /forget empties all
+ * of it, in memory and on disk, before answering.  Colour only on a
+ * terminal and only without NO_COLOR.  When stdin is not a terminal it
+ * reads bounded lines (lines.c) and prints replies with no prompt or
+ * colour.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +18,7 @@
 #include <unistd.h>
 #include <limits.h>
 #include <errno.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <readline/readline.h>
 #include <readline/history.h>
@@ -51,7 +56,9 @@ static void usage(FILE *f)
                "Talk with the coach.  Commands: /help /why /reset /forget /reframe TEXT /quit.\n\n");
     pp_cli_common_usage(f);
     fprintf(f, "  --keep-transcripts   store the text of each turn and the full input history\n\n"
-               "History: $XDG_STATE_HOME/pushpull/history (commands only, unless --keep-transcripts).\n"
+               "History: $XDG_STATE_HOME/pushpull/history: command words only (\"/reframe\",\n"
+               "not its text) unless --keep-transcripts; none on disk with --no-state; /forget\n"
+               "empties all of it (its lines are not marked by conversation).\n"
                "Exit status: 0 ok, 1 the rules could not be loaded or a read or write failed,\n"
                "2 usage error.\n");
 }
@@ -99,6 +106,35 @@ static int batch(pp_cli_conv *cv)
     return 0;
 }
 
+/* Add what the history keeps of a line: all of it with --keep-transcripts,
+ * else only a command word of ours, without the text after it. */
+static void remember(const char *line, int keep_all)
+{
+    if (keep_all) {
+        if (line[0]) add_history(line);
+        return;
+    }
+    const char *w = line + strspn(line, " \t");
+    size_t n = strcspn(w, " \t");
+    for (int i = 0; command_words[i]; i++) {
+        char word[16];
+        snprintf(word, sizeof word, "%.*s", (int)strcspn(command_words[i], " "), command_words[i]);
+        if (n == strlen(word) && strncasecmp(w, word, n) == 0) {
+            add_history(word);
+            return;
+        }
+    }
+}
+
+/* /forget: the history cannot tell this conversation's lines from others',
+ * so it all goes, from memory and from disk, before the answer is shown. */
+static void forget_history(const char *hist)
+{
+    clear_history();
+    if (hist[0] && unlink(hist) != 0 && errno != ENOENT)
+        fprintf(stderr, "pushpull: could not delete the history %s: %s\n", hist, strerror(errno));
+}
+
 /* Print text wrapped at word boundaries to the terminal's width. */
 static void print_wrapped(const char *text, const char *on, const char *off)
 {
@@ -137,7 +173,7 @@ static int repl(pp_cli_conv *cv, const pp_ruleset *rs, int keep_all)
     const char *on = colour ? "\033[36m" : "", *off = colour ? "\033[0m" : "";
     const char *prompt = colour ? "\001\033[1m\002you>\001\033[0m\002 " : "you> ";
     char dir[PATH_MAX], hist[PATH_MAX + 16] = "";
-    if (state_dir(dir, sizeof dir) == 0) {
+    if (cv->store && state_dir(dir, sizeof dir) == 0) {
         snprintf(hist, sizeof hist, "%s/history", dir);
         read_history(hist);
     }
@@ -149,9 +185,10 @@ static int repl(pp_cli_conv *cv, const pp_ruleset *rs, int keep_all)
     for (;;) {
         char *line = readline(prompt);
         if (!line) { printf("\n"); break; }
-        if (line[0] && (keep_all || line[0] == '/')) add_history(line);
         pp_answer a;
         pp_dialog_turn(&cv->dialog, line, strlen(line), &a);
+        if (a.forgot) forget_history(hist);
+        else remember(line, keep_all);
         print_wrapped(a.text ? a.text : "", on, off);
         fflush(stdout);
         int quit = a.quit;
@@ -159,7 +196,7 @@ static int repl(pp_cli_conv *cv, const pp_ruleset *rs, int keep_all)
         free(line);
         if (quit) break;
     }
-    if (hist[0]) {
+    if (hist[0] && history_length > 0) {
         write_history(hist);
         history_truncate_file(hist, 1000);
         chmod(hist, 0600);
