@@ -73,6 +73,33 @@ print(f"corpus: {total} messages, {nones} none")
 sys.exit(1 if bad else 0)
 PY
 
+# 1b. A holdout is held out: no holdout line (here, in tests/safety or in
+#     tests/situations) is a rule's example or counter-example, or a line of
+#     a training file.
+python3 - "$SRC" <<'PY'
+import glob, re, sys
+src = sys.argv[1]
+def msgs(path):
+    for n, line in enumerate(open(path, encoding="utf-8"), 1):
+        if line.strip() and not line.startswith("#"):
+            yield n, line.split("\t")[0].strip().lower()
+taken = {}
+for f in glob.glob(f"{src}/rules/*.rules"):
+    for n, line in enumerate(open(f, encoding="utf-8"), 1):
+        m = re.match(r"\s*(?:example|not)\s*:\s*(.+)", line)
+        if m: taken[m.group(1).strip().lower()] = f"{f}:{n}"
+for f in glob.glob(f"{src}/tests/*/*") :
+    if "holdout" in f or not (f.endswith(".tsv") or f.endswith(".txt")): continue
+    for n, m in msgs(f): taken.setdefault(m, f"{f}:{n}")
+bad = 0
+for f in sorted(glob.glob(f"{src}/tests/*/*holdout*")):
+    for n, m in msgs(f):
+        if m in taken:
+            print(f"{f}:{n}: a holdout line that is also {taken[m]}"); bad += 1
+print(f"holdouts: {bad} line(s) not held out")
+sys.exit(1 if bad else 0)
+PY
+
 # 2. The scorer can fail: a copy with every role rotated must score far below.
 awk -F'\t' 'BEGIN{OFS="\t"; nx["pursuer"]="withdrawer"; nx["withdrawer"]="none"; nx["none"]="pursuer"}
             {$2=nx[$2]; print}' "$CORPUS/train.tsv" > "$TMPDIR/rotated.tsv"
