@@ -978,6 +978,28 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             out->hits[out->n_hits++] = (ppl_hit){ m->concept, (uint32_t)i, m->n, 0 };
         }
     }
+    /* At one word, the longest member wins across concepts: "pushed me
+     * away" is ~withdraw, not also ~harm_act's "push me"; "hit me up" is
+     * ~figurative, not ~harm_act.  The layer's own concepts take no part. */
+    /* hits come in word order: the hits at one word are one run; mark the
+     * beaten ones first (as negated = 2), then drop them */
+    for (size_t run = 0; run < out->n_hits;) {
+        size_t end = run;
+        while (end < out->n_hits && out->hits[end].first == out->hits[run].first) end++;
+        for (size_t h = run; h < end; h++) {
+            ppl_hit *hi = &out->hits[h];
+            for (size_t g = run; g < end && !is_mechanism(lx, hi->concept); g++) {
+                const ppl_hit *o = &out->hits[g];
+                if (o->count > hi->count && o->concept != hi->concept && !is_mechanism(lx, o->concept))
+                    hi->negated = 2;
+            }
+        }
+        run = end;
+    }
+    size_t kept = 0;
+    for (size_t h = 0; h < out->n_hits; h++)
+        if (out->hits[h].negated != 2) out->hits[kept++] = out->hits[h];
+    out->n_hits = kept;
     for (size_t h = 0; h < out->n_hits; h++)
         out->hits[h].negated = (w[out->hits[h].first].flags & PPL_WORD_NEGATED) != 0;
     for (size_t c = 0; c < nc; c++) {

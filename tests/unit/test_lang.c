@@ -191,6 +191,34 @@ static void test_negation_and_questions(void **state)
     assert_true(strncmp(render(lx, "he pulls away"), "@p ~withdraw", 12) == 0);
 }
 
+/* The issue's missed dangers, each found as the concept a crisis rule
+ * uses; and the look-alikes that must not be. */
+static void test_safety_concepts(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    struct { const char *text, *want; } cases[] = {
+        { "he grabbed my wrist hard last night", "~harm_act" },
+        { "if I ever leave him he'll make sure I regret it", "~threat" },
+        { "he said if I keep nagging he'll make me regret it", "~threat" },
+        { "he made me give him all my passwords and reads my messages", "~control" },
+        { "honestly I'd rather not wake up tomorrow", "~death_wish" },
+        { "I just want to go to sleep and not wake up", "~death_wish" },
+        { "I don't see the point of anything anymore", "~death_wish" },
+        { "I've been giving away my stuff lately, I won't need it much longer", "~farewell" },
+        { "he pushed me against the wall", "~harm_act" },
+        { "he hit me up last night", "~figurative" },
+        { "he pushed me away when I tried to hug him", "~withdraw" },
+        { "he never hit me", "~not_harm_act" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *r = render(lx, cases[i].text);
+        if (!strstr(r, cases[i].want)) fail_msg("%s: want %s, got %s", cases[i].text, cases[i].want, r);
+    }
+    /* the longest member wins at its word */
+    assert_null(strstr(render(lx, "he hit me up last night"), "~harm_act"));
+    assert_null(strstr(render(lx, "he pushed me away when I tried to hug him"), "~harm_act"));
+}
+
 static void test_hostile(void **state)
 {
     const ppl_lexicon *lx = *state;
@@ -275,6 +303,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concept_inflections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clauses_and_subjects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_negation_and_questions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_safety_concepts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clause_patterns, setup, teardown),
     };
