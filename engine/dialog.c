@@ -111,6 +111,19 @@ static void reframe_text(pp_buf *b, const char *args, size_t n)
     pp_reframe_clear(&r);
 }
 
+/* Another window on this conversation (a second terminal) may have saved
+ * it since this one read it: take that in before the turn, so that a safety
+ * lock set there answers here from the next line on, and say so. */
+static void sync_in(pp_dialog *d, pp_buf *b)
+{
+    char err[256];
+    int got = d->store ? pp_store_refresh(d->store, d->key, d->session, err, sizeof err) : 0;
+    if (got > 0 && (got & PP_STORE_MERGED_LOCK))
+        pp_buf_adds(b, "(What you said in another window of this conversation is with me "
+                       "here too.)\n\n");
+}
+
+/* The save also merges what another window saved meanwhile (store.c). */
 static int save(pp_dialog *d, const char *user, const char *bot, char *err, size_t errlen)
 {
     if (!d->store) return 0;
@@ -136,6 +149,7 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
     pp_buf b = {0};
     char err[256] = "";
     int rc = 0;
+    sync_in(d, &b);
     if (c == CMD_NONE) {
         rc = pp_reply_make(d->rules, d->session, bytes ? bytes : "", bytes ? len : 0, &out->reply);
         if (rc) {
@@ -168,11 +182,21 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
         case CMD_FORGET: {
             int ok = 1;
             if (d->store && pp_store_forget(d->store, d->key, err, sizeof err)) ok = 0;
+            if (!d->store && d->store_unusable) {
+                /* A state file is there and may hold this conversation:
+                 * "I kept nothing on disk" would not be true. */
+                pp_buf_addf(&b, "I couldn't delete anything: %s. Nothing was deleted from it, "
+                            "and this conversation is still as it was.", d->store_unusable);
+                rc = PP_ESTORE;
+                break;
+            }
             if (ok) {
                 pp_session *s = d->session;
                 pp_session_reset(s);
                 s->turns = 0;
                 s->disclaimed = 0;
+                s->store_rev = 0;          /* the row is gone: no base any more */
+                s->store_turns = 0;
                 out->forgot = 1;
                 pp_buf_adds(&b, d->store ? "Done: I've deleted everything I kept about this conversation."
                                          : "Done: I kept nothing on disk, and I've cleared this conversation from memory.");

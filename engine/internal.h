@@ -167,8 +167,15 @@ struct pp_session {
     pp_used used[PP_SESSION_SETS];
     size_t n_used;
     size_t used_oldest;       /* once the table is full: the entry to forget next */
+    uint64_t store_rev;       /* the store row this session was read from or
+                                 last written as ("rev"; 0 = none) */
+    unsigned store_turns;     /* that row's turn counter */
     pp_work work;             /* working memory, never saved */
 };
+#define PP_SESSION_MAX_REV ((1LL << 53) - 1)   /* a rev stays exact in any JSON reader */
+/* Fold theirs (the store's row, written by another process since s last
+ * read or wrote it) into s; returns PP_STORE_MERGED[_LOCK] bits. */
+int pp_session_merge(pp_session *s, const pp_session *theirs);
 
 /* match.c */
 typedef struct pp_hit {

@@ -234,6 +234,25 @@ typedef struct pp_store pp_store;
  * cannot read. */
 pp_store *pp_store_open(const char *path, char *err, size_t errlen);
 void pp_store_close(pp_store *st);
+
+/* Why a state database could not be used.  pp_store_open_ex returns one of
+ * these (or PP_EIO: no state directory, path too long; PP_ENOMEM; PP_ESTORE:
+ * anything else, e.g. a schema newer than this pushpull), and the calls
+ * below return them when SQLite says why.  Only PP_ECORRUPT means the file
+ * itself is bad; the others leave a healthy file that cannot be used here
+ * and now. */
+#define PP_STORE_EREADONLY  -20   /* read-only file, directory or file system */
+#define PP_STORE_ECANTOPEN  -21   /* cannot be opened or created (permissions...) */
+#define PP_STORE_EFULL      -22   /* the disk or quota is full */
+#define PP_STORE_EBUSY      -23   /* another process held it locked past the busy timeout */
+#define PP_STORE_EIOERR     -24   /* the disk reported an I/O error */
+/* pp_store_open, with the class of a failure as the return (0: *out is the
+ * store).  *existed (may be NULL) is set to 1 when a file was already at the
+ * path, so a caller knows that rows it cannot reach may be there. */
+int pp_store_open_ex(const char *path, pp_store **out, int *existed, char *err, size_t errlen);
+/* What a user can do about a failure of that class, as a phrase
+ * ("the disk is full; ..."); a constant string. */
+const char *pp_store_advice(int code);
 const char *pp_store_path(const pp_store *st);
 
 /* Load the session saved under key ("cli:default", "telegram:42", ...).
@@ -244,11 +263,27 @@ int pp_store_load(pp_store *st, const char *key, pp_session *s, char *err, size_
 /* Save the session, and when cursor_name is not NULL also set that cursor
  * (e.g. "telegram.offset", "matrix.next_batch"), in one transaction.
  * When transcript_user/transcript_bot are not NULL (and transcripts are on)
- * they are appended to the transcript in the same transaction. */
-int pp_store_save(pp_store *st, const char *key, const pp_session *s,
+ * they are appended to the transcript in the same transaction.
+ * When another process saved key since s was loaded or last saved (two
+ * terminals on one conversation), the row is merged into s first (see
+ * pp_store_refresh) and the merged s is written: s changes. */
+int pp_store_save(pp_store *st, const char *key, pp_session *s,
                   const char *cursor_name, const char *cursor_value,
                   const char *transcript_user, const char *transcript_bot,
                   char *err, size_t errlen);
+
+/* Bring into s what another process saved under key since s was loaded or
+ * last saved: a safety lock set there stays set here, the turns it counted
+ * are added to those s counted, a partner s does not know yet is taken;
+ * the rest of s (its role, framework, variants) is kept.  Returns 0 when
+ * there was nothing new, else PP_STORE_MERGED, with PP_STORE_MERGED_LOCK
+ * when the merge locked s; negative on error (s untouched). */
+#define PP_STORE_MERGED       1
+#define PP_STORE_MERGED_LOCK  2
+int pp_store_refresh(pp_store *st, const char *key, pp_session *s, char *err, size_t errlen);
+/* s starts afresh (--new) over key's row: the next save replaces what the
+ * row holds now instead of merging with it.  0 or negative. */
+int pp_store_start_over(pp_store *st, const char *key, pp_session *s, char *err, size_t errlen);
 
 /* Cursors alone (Telegram offset, Matrix next_batch, handled event ids). */
 int pp_store_get_cursor(pp_store *st, const char *name, char *buf, size_t buflen);
@@ -281,6 +316,10 @@ const char *pp_store_error(const pp_store *st);
 typedef struct pp_dialog {
     const pp_ruleset *rules;   /* may be swapped between turns (SIGHUP) */
     pp_store *store;           /* NULL = in memory only */
+    /* store is NULL although a state file exists, which could not be used:
+     * why (its path and the reason).  /forget then says it could not
+     * delete anything instead of "nothing was kept".  NULL = no such file. */
+    const char *store_unusable;
     const char *key;           /* "cli:default", "telegram:42", ... */
     pp_session *session;       /* owned by the caller */
     int keep_transcripts;      /* store the text of each turn (off by default) */

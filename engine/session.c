@@ -8,7 +8,13 @@
  * before all have been seen; the table keeps the most recent
  * PP_SESSION_SETS sets), the safety lock, and the /why text of the last
  * reply.  It is saved as a small JSON object (jansson) for the store.
+ *
+ * It also remembers which stored row it came from (the row's "rev", and
+ * the turn counter then), so that when another process saved the same
+ * conversation meanwhile, pp_session_merge() can tell what each side
+ * added: see store.c.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -31,12 +37,15 @@ void pp_session_free(pp_session *s)
 
 void pp_session_reset(pp_session *s)
 {
-    unsigned turns = s->turns;
+    unsigned turns = s->turns, store_turns = s->store_turns;
+    uint64_t store_rev = s->store_rev;
     int disclaimed = s->disclaimed;
     pp_work work = s->work;
     memset(s, 0, sizeof *s);
     s->turns = turns;
     s->disclaimed = disclaimed;
+    s->store_rev = store_rev;      /* the row it came from is still its base */
+    s->store_turns = store_turns;
     s->work = work;
 }
 
@@ -50,6 +59,7 @@ char *pp_session_save(const pp_session *s)
     json_t *o = json_object(), *used = json_array();
     if (!o || !used) { json_decref(o); json_decref(used); return NULL; }
     json_object_set_new(o, "v", json_integer(1));
+    json_object_set_new(o, "rev", json_integer((json_int_t)s->store_rev));
     json_object_set_new(o, "role", json_string(pp_role_name(s->role)));
     json_object_set_new(o, "framework", json_string(s->framework));
     json_object_set_new(o, "set", json_string(s->set));
@@ -108,7 +118,7 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
     pp_session tmp;
     memset(&tmp, 0, sizeof tmp);
     char role[32];
-    long long v[8];
+    long long v[8], rev;
     int bad = get_str(o, "role", role, sizeof role)
             | get_str(o, "framework", tmp.framework, sizeof tmp.framework)
             | get_str(o, "set", tmp.set, sizeof tmp.set)
@@ -120,7 +130,8 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
             | get_int(o, "misses", 0, 1000000, &v[2])
             | get_int(o, "step", 0, 1000000, &v[3])
             | get_int(o, "safety_lock", 0, 1, &v[5])
-            | get_int(o, "disclaimed", 0, 1, &v[6]);
+            | get_int(o, "disclaimed", 0, 1, &v[6])
+            | get_int(o, "rev", 0, PP_SESSION_MAX_REV, &rev);
     pp_role r = PP_ROLE_NONE;
     if (!bad && role[0] && pp_role_parse(role, &r)) bad = 1;
     json_t *used = json_object_get(o, "used");
@@ -155,6 +166,28 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
     tmp.step = (unsigned)v[3];
     tmp.safety_lock = (int)v[5];
     tmp.disclaimed = (int)v[6];
+    tmp.store_rev = (uint64_t)rev;
+    tmp.store_turns = tmp.turns;
     *s = tmp;
     return 0;
+}
+
+int pp_session_merge(pp_session *s, const pp_session *theirs)
+{
+    int got = PP_STORE_MERGED;
+    if (theirs->safety_lock && !s->safety_lock) {
+        s->safety_lock = 1;        /* once set, by either window, it holds */
+        got |= PP_STORE_MERGED_LOCK;
+    }
+    if (theirs->disclaimed) s->disclaimed = 1;
+    if (!s->partner[0] && theirs->partner[0]) {
+        memcpy(s->partner, theirs->partner, sizeof s->partner);
+        s->pronoun = theirs->pronoun;
+    }
+    /* The turns s counted since its base, on top of theirs. */
+    unsigned added = s->turns > s->store_turns ? s->turns - s->store_turns : 0;
+    s->turns = theirs->turns > UINT_MAX - added ? UINT_MAX : theirs->turns + added;
+    s->store_rev = theirs->store_rev;
+    s->store_turns = theirs->turns;
+    return got;
 }

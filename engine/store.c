@@ -15,7 +15,18 @@
  *    failing with SQLITE_BUSY.
  *  - A file we cannot read as a healthy database is never written: the
  *    header is checked by hand and PRAGMA quick_check runs before the first
- *    write (setting WAL mode is a write), and the caller gets NULL.
+ *    write (setting WAL mode is a write), and the caller gets NULL.  Why it
+ *    failed comes back as a class (read-only, cannot open, disk full, busy,
+ *    I/O error, damaged), and only a damaged file is called damaged.
+ *  - Modes are tightened before SQLite opens the file: the database, and a
+ *    -wal or -shm left by an earlier run, are 0600 before the first write,
+ *    and SQLite gives a -wal it creates the database's mode.
+ *  - Two processes on one session (two terminals) do not undo each other:
+ *    each saved row carries a random revision ("rev" in the JSON) and the
+ *    session remembers the one it last read or wrote.  A save re-reads the
+ *    row inside its write transaction; when another process wrote it since,
+ *    the two are merged (pp_session_merge: a safety lock stays set, turn
+ *    counts add up) and the merged session is both written and kept.
  *  - All SQL with external strings uses prepared statements and bound
  *    parameters; every string is length-checked; nothing is printed.
  *  - Privacy: no message text on disk unless transcripts are on; that
@@ -36,7 +47,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "pushpull.h"
+#include "internal.h"   /* a session's store_rev and store_turns */
 
 #ifndef PATH_MAX
 #define PATH_MAX 4096
@@ -122,14 +133,83 @@ static int fail(pp_store *st, char *err, size_t errlen, const char *fmt, ...)
     return PP_ESTORE;
 }
 
+/* ---- why a state database cannot be used ------------------------------ */
+
+/* The class of an SQLite result code (extended or primary) and the errno
+ * of the system call behind it (0 = none): on a full disk SQLite often
+ * says "disk I/O error" (growing the -shm file), and only errno tells. */
+static int class_of_sqlite(int code, int sys_errno)
+{
+    if ((code & 0xff) == SQLITE_IOERR && (sys_errno == ENOSPC
+#ifdef EDQUOT
+                                          || sys_errno == EDQUOT
+#endif
+                                          ))
+        return PP_STORE_EFULL;
+    switch (code & 0xff) {
+    case SQLITE_READONLY:  return PP_STORE_EREADONLY;
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:      return PP_STORE_ECANTOPEN;
+    case SQLITE_FULL:      return PP_STORE_EFULL;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:    return PP_STORE_EBUSY;
+    case SQLITE_IOERR:     return PP_STORE_EIOERR;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:    return PP_ECORRUPT;
+    case SQLITE_NOMEM:     return PP_ENOMEM;
+    default:               return PP_ESTORE;
+    }
+}
+
+/* The class of an errno from our own open()/fchmod() of the file. */
+static int class_of_errno(int e)
+{
+    switch (e) {
+    case EROFS:  return PP_STORE_EREADONLY;
+    case ENOSPC:
+#ifdef EDQUOT
+    case EDQUOT:
+#endif
+                 return PP_STORE_EFULL;
+    case EIO:    return PP_STORE_EIOERR;
+    case ENOMEM: return PP_ENOMEM;
+    default:     return PP_STORE_ECANTOPEN;   /* EACCES, EPERM, ENOENT, ELOOP... */
+    }
+}
+
+const char *pp_store_advice(int code)
+{
+    switch (code) {
+    case PP_STORE_EREADONLY:
+        return "it cannot be written here (a read-only file, directory or file system); "
+               "the file was left untouched";
+    case PP_STORE_ECANTOPEN:
+        return "it cannot be opened, or its -wal and -shm files cannot be made next to it "
+               "(permissions, a read-only or missing directory); the file was left untouched";
+    case PP_STORE_EFULL:
+        return "the disk is full; the file was left untouched: free some space and try again";
+    case PP_STORE_EBUSY:
+        return "another program has held it locked for too long; the file was left untouched: "
+               "try again when that program is done";
+    case PP_STORE_EIOERR:
+        return "the disk reported an I/O error; the file was left untouched";
+    case PP_ECORRUPT:
+        return "it is damaged or not a pushpull state database; it was left untouched: "
+               "move it away to start afresh";
+    default:
+        return "the file was left untouched";
+    }
+}
+
+/* SQLite's last failure on st->db, with what we were doing; returns its
+ * class. */
 static int fail_db(pp_store *st, char *err, size_t errlen, const char *what)
 {
-    int code = sqlite3_extended_errcode(st->db);
-    if ((code & 0xff) == SQLITE_BUSY)
-        return fail(st, err, errlen, "state database %s: %s: busy for more than %d s "
-                    "(another pushpull is holding it)", st->path, what, STORE_BUSY_MS / 1000);
-    return fail(st, err, errlen, "state database %s: %s: %s", st->path, what,
-                sqlite3_errmsg(st->db));
+    int cls = class_of_sqlite(sqlite3_extended_errcode(st->db), sqlite3_system_errno(st->db));
+    fail(st, err, errlen, "state database %s: %s: %s; %s", st->path, what,
+         sqlite3_errmsg(st->db), pp_store_advice(cls));
+    return cls;
 }
 
 /* 1 when s is a usable string of at most max bytes. */
@@ -143,7 +223,7 @@ static int prepare(pp_store *st, sqlite3_stmt **stmt, const char *sql,
 {
     if (sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL) != SQLITE_OK) {
         *stmt = NULL;
-        return fail_db(st, err, errlen, "prepare");
+        return fail_db(st, err, errlen, "reading it");
     }
     return 0;
 }
@@ -162,8 +242,8 @@ static int run(pp_store *st, sqlite3_stmt *stmt, const char *what, char *err, si
 static int exec_const(pp_store *st, const char *sql, char *err, size_t errlen)
 {
     sqlite3_stmt *stmt;
-    if (prepare(st, &stmt, sql, err, errlen)) return PP_ESTORE;
-    return run(st, stmt, sql, err, errlen);
+    int rc = prepare(st, &stmt, sql, err, errlen);
+    return rc ? rc : run(st, stmt, sql, err, errlen);
 }
 
 static int begin(pp_store *st, char *err, size_t errlen)
@@ -173,11 +253,9 @@ static int begin(pp_store *st, char *err, size_t errlen)
 
 static int commit(pp_store *st, char *err, size_t errlen)
 {
-    if (exec_const(st, "COMMIT", err, errlen)) {
-        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-        return PP_ESTORE;
-    }
-    return 0;
+    int rc = exec_const(st, "COMMIT", err, errlen);
+    if (rc) sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
 }
 
 static void rollback(pp_store *st)
@@ -209,8 +287,9 @@ static int make_parents(const char *path, char *err, size_t errlen)
         char c = *p;
         *p = '\0';
         if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-            set_err(err, errlen, "cannot create directory %s: %s", dir, strerror(errno));
-            return PP_EIO;
+            int e = errno;
+            set_err(err, errlen, "cannot create directory %s: %s", dir, strerror(e));
+            return class_of_errno(e);
         }
         *p = c;
         if (c == '\0') break;
@@ -240,30 +319,72 @@ static int default_path(char *buf, size_t len, char *err, size_t errlen)
     return 0;
 }
 
-/* Look at the file before SQLite does.  Creates it (0600) when missing.
- * Refuses anything that is not empty and not an SQLite 3 database. */
-static int check_or_create(const char *path, char *err, size_t errlen)
+/* Take group and other bits off a file we own that fd has open. */
+static int make_private(int fd, const char *path, char *err, size_t errlen)
+{
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || !(sb.st_mode & 077) ||
+        sb.st_uid != geteuid())
+        return 0;
+    if (fchmod(fd, sb.st_mode & 0700) != 0) {
+        int e = errno, cls = class_of_errno(e);
+        set_err(err, errlen, "cannot make %s private (mode 0600): %s; %s", path, strerror(e),
+                pp_store_advice(cls));
+        return cls;
+    }
+    return 0;
+}
+
+/* The -wal and -shm an earlier run left (a crash, or a reader still open)
+ * hold the same rows as the database: private too, before SQLite opens
+ * them.  A side file that is missing, or not a regular file, is SQLite's
+ * business. */
+static int make_sides_private(const char *path, char *err, size_t errlen)
+{
+    static const char *const sides[] = { "-wal", "-shm" };
+    for (size_t k = 0; k < sizeof sides / sizeof sides[0]; k++) {
+        char side[PATH_MAX + 8];
+        snprintf(side, sizeof side, "%s%s", path, sides[k]);
+        int fd = open(side, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) continue;
+        int rc = make_private(fd, side, err, errlen);
+        close(fd);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* Look at the file before SQLite does.  Creates it (0600) when missing
+ * (*existed = 0), else *existed = 1.  Refuses anything that is not empty
+ * and not an SQLite 3 database; makes a good one private (and its -wal and
+ * -shm).  Returns 0 or the class of the failure. */
+static int check_or_create(const char *path, int *existed, char *err, size_t errlen)
 {
     static const char magic[16] = "SQLite format 3";   /* with its NUL */
+    *existed = 0;
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0) {
-        int rc = fchmod(fd, 0600);
+        int rc = fchmod(fd, 0600), e = errno;
         close(fd);
         if (rc != 0) {
-            set_err(err, errlen, "cannot set mode 0600 on %s: %s", path, strerror(errno));
-            return PP_EIO;
+            set_err(err, errlen, "cannot set mode 0600 on %s: %s", path, strerror(e));
+            return class_of_errno(e);
         }
         return 0;
     }
     if (errno != EEXIST) {
-        set_err(err, errlen, "cannot create state database %s: %s", path, strerror(errno));
-        return PP_EIO;
+        int e = errno, cls = class_of_errno(e);
+        set_err(err, errlen, "cannot create state database %s: %s; %s", path, strerror(e),
+                pp_store_advice(cls));
+        return cls;
     }
+    *existed = 1;
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
-        set_err(err, errlen, "cannot read state database %s: %s (left untouched)",
-                path, strerror(errno));
-        return PP_EIO;
+        int e = errno, cls = class_of_errno(e);
+        set_err(err, errlen, "cannot read state database %s: %s; %s", path, strerror(e),
+                pp_store_advice(cls));
+        return cls;
     }
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
@@ -273,174 +394,207 @@ static int check_or_create(const char *path, char *err, size_t errlen)
     }
     char head[16];
     ssize_t got = sb.st_size == 0 ? 0 : read(fd, head, sizeof head);
-    close(fd);
+    int e = errno;
+    if (got < 0) {
+        close(fd);
+        int cls = class_of_errno(e);
+        set_err(err, errlen, "cannot read state database %s: %s; %s", path, strerror(e),
+                pp_store_advice(cls));
+        return cls;
+    }
     if (sb.st_size != 0 && (got != (ssize_t)sizeof head || memcmp(head, magic, sizeof head) != 0)) {
+        close(fd);
         set_err(err, errlen, "%s is not a pushpull state database (not SQLite); "
                 "it was left untouched: move it away or use --state PATH", path);
         return PP_ECORRUPT;
     }
-    return 0;
+    int rc = make_private(fd, path, err, errlen);
+    close(fd);
+    return rc ? rc : make_sides_private(path, err, errlen);
 }
 
 static int user_version(pp_store *st, int *out, char *err, size_t errlen)
 {
     sqlite3_stmt *stmt;
-    if (prepare(st, &stmt, "PRAGMA user_version", err, errlen)) return PP_ESTORE;
-    int rc = sqlite3_step(stmt);
+    int rc = prepare(st, &stmt, "PRAGMA user_version", err, errlen);
+    if (rc) return rc;
+    rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) *out = sqlite3_column_int(stmt, 0);
     sqlite3_finalize(stmt);
     if (rc != SQLITE_ROW) return fail_db(st, err, errlen, "reading the schema version");
     return 0;
 }
 
-/* PRAGMA quick_check, read-only; fills why with the first complaint. */
-static int quick_check(pp_store *st, char *why, size_t whylen)
+static int newer_schema(const pp_store *st, int v, char *err, size_t errlen)
+{
+    set_err(err, errlen, "state database %s has schema version %d, newer than this "
+            "pushpull knows (%d); it was left untouched", st->path, v, STORE_VERSION);
+    return PP_ESTORE;
+}
+
+/* PRAGMA quick_check, read-only.  0 when the file is healthy; else the
+ * class of the failure with the message in err: a complaint of the check
+ * is damage, while a check that could not run (busy, unreadable) says
+ * nothing about the file. */
+static int quick_check(pp_store *st, char *err, size_t errlen)
 {
     sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &stmt, NULL) != SQLITE_OK) {
-        snprintf(why, whylen, "%s", sqlite3_errmsg(st->db));
-        return -1;
+    int rc = prepare(st, &stmt, "PRAGMA quick_check(1)", err, errlen);
+    if (rc) return rc;
+    rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(stmt);
+        return fail_db(st, err, errlen, "checking it");
     }
-    int rc = sqlite3_step(stmt), bad = 1;
-    if (rc == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(stmt, 0);
-        bad = !t || strcmp((const char *)t, "ok") != 0;
-        snprintf(why, whylen, "%s", t ? (const char *)t : "no answer");
-    } else {
-        snprintf(why, whylen, "%s", sqlite3_errmsg(st->db));
-    }
+    const unsigned char *t = sqlite3_column_text(stmt, 0);
+    int bad = !t || strcmp((const char *)t, "ok") != 0;
+    if (bad)
+        set_err(err, errlen, "state database %s is damaged (%s); %s", st->path,
+                t ? (const char *)t : "no answer", pp_store_advice(PP_ECORRUPT));
     sqlite3_finalize(stmt);
-    return bad ? -1 : 0;
+    return bad ? PP_ECORRUPT : 0;
 }
 
 static int migrate(pp_store *st, char *err, size_t errlen)
 {
-    int v;
-    if (user_version(st, &v, err, errlen)) return PP_ESTORE;
-    if (v > STORE_VERSION) {
-        set_err(err, errlen, "state database %s has schema version %d, newer than this "
-                "pushpull knows (%d); it was left untouched", st->path, v, STORE_VERSION);
-        return PP_ECORRUPT;
-    }
+    int v, rc = user_version(st, &v, err, errlen);
+    if (rc) return rc;
+    if (v > STORE_VERSION) return newer_schema(st, v, err, errlen);
     while (v < STORE_VERSION) {
-        if (begin(st, err, errlen)) return PP_ESTORE;
+        if ((rc = begin(st, err, errlen))) return rc;
         /* Another process may have migrated while we waited for the lock. */
-        if (user_version(st, &v, err, errlen)) { rollback(st); return PP_ESTORE; }
+        if ((rc = user_version(st, &v, err, errlen))) { rollback(st); return rc; }
         if (v >= STORE_VERSION) { rollback(st); break; }
         char *msg = NULL;
         if (sqlite3_exec(st->db, store_migrations[v], NULL, NULL, &msg) != SQLITE_OK) {
-            set_err(err, errlen, "state database %s: migration %d failed: %s",
-                    st->path, v + 1, msg ? msg : "unknown error");
+            rc = class_of_sqlite(sqlite3_extended_errcode(st->db), sqlite3_system_errno(st->db));
+            set_err(err, errlen, "state database %s: migration %d failed: %s; %s",
+                    st->path, v + 1, msg ? msg : "unknown error", pp_store_advice(rc));
             sqlite3_free(msg);
             rollback(st);
-            return PP_ESTORE;
+            return rc;
         }
         /* PRAGMA takes no parameters; v + 1 is our own small integer. */
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
-        if (exec_const(st, sql, err, errlen) || commit(st, err, errlen)) {
+        if ((rc = exec_const(st, sql, err, errlen)) || (rc = commit(st, err, errlen))) {
             rollback(st);
-            return PP_ESTORE;
+            return rc;
         }
         v++;
     }
     return 0;
 }
 
-pp_store *pp_store_open(const char *path, char *err, size_t errlen)
+/* WAL (readers never block the writer), durable against a process crash
+ * with synchronous=NORMAL; deleted rows are zeroed (/forget).  The mode is
+ * kept in the file: most opens find WAL already on.  A switch needs an
+ * exclusive lock that SQLite does not wait for with the busy handler, so
+ * when another process is writing, retry for up to the busy timeout. */
+static int use_wal(pp_store *st, char *err, size_t errlen)
+{
+    for (int attempt = 0; attempt * 50 <= STORE_BUSY_MS; attempt++) {
+        sqlite3_stmt *stmt;
+        if (attempt) sqlite3_sleep(50);
+        int rc = prepare(st, &stmt, attempt ? "PRAGMA journal_mode = WAL" : "PRAGMA journal_mode",
+                         err, errlen);
+        if (rc) return rc;
+        rc = sqlite3_step(stmt);
+        const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(stmt, 0) : NULL;
+        int wal = mode && strcmp((const char *)mode, "wal") == 0;
+        sqlite3_finalize(stmt);
+        if (wal) return 0;
+        if (rc == SQLITE_ROW && attempt) {
+            /* SQLite answered with the old mode: it could not make the WAL
+             * file next to the database (a read-only directory). */
+            set_err(err, errlen, "state database %s: cannot switch to WAL mode (no -wal file "
+                    "can be made next to it); %s", st->path, pp_store_advice(PP_STORE_EREADONLY));
+            return PP_STORE_EREADONLY;
+        }
+        if (rc != SQLITE_ROW && (rc & 0xFF) != SQLITE_BUSY && (rc & 0xFF) != SQLITE_LOCKED)
+            return fail_db(st, err, errlen, "cannot switch to WAL mode");
+    }
+    return fail_db(st, err, errlen, "cannot switch to WAL mode");
+}
+
+int pp_store_open_ex(const char *path, pp_store **out, int *existed, char *err, size_t errlen)
 {
     char resolved[PATH_MAX];
+    int had = 0, rc;
+    *out = NULL;
+    if (existed) *existed = 0;
     if (path && !path[0]) {
         set_err(err, errlen, "empty state path");
-        return NULL;
+        return PP_EIO;
     }
     if (!path) {
-        if (default_path(resolved, sizeof resolved, err, errlen)) return NULL;
+        if ((rc = default_path(resolved, sizeof resolved, err, errlen))) return rc;
         path = resolved;
     }
     if (strlen(path) >= PATH_MAX) {
         set_err(err, errlen, "state path too long");
-        return NULL;
+        return PP_EIO;
     }
-    if (make_parents(path, err, errlen)) return NULL;
-    if (check_or_create(path, err, errlen)) return NULL;
+    if ((rc = make_parents(path, err, errlen))) return rc;
+    rc = check_or_create(path, &had, err, errlen);
+    if (existed) *existed = had;
+    if (rc) return rc;
 
     pp_store *st = calloc(1, sizeof *st);
     if (!st) {
         set_err(err, errlen, "out of memory");
-        return NULL;
+        return PP_ENOMEM;
     }
     snprintf(st->path, sizeof st->path, "%s", path);
 
     /* Never SQLITE_OPEN_CREATE: the file exists now, and if it vanished
      * meanwhile we would rather fail than create one with default mode. */
-    int rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL);
+    rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE, NULL);
     if (rc != SQLITE_OK) {
-        set_err(err, errlen, "cannot open state database %s: %s", path,
-                st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        int cls = st->db ? class_of_sqlite(sqlite3_extended_errcode(st->db),
+                                           sqlite3_system_errno(st->db))
+                         : class_of_sqlite(rc, 0);
+        set_err(err, errlen, "cannot open state database %s: %s; %s", path,
+                st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc), pp_store_advice(cls));
+        rc = cls;
         goto fail;
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
     if (sqlite3_db_readonly(st->db, "main") == 1) {
-        set_err(err, errlen, "state database %s is not writable (left untouched)", path);
+        set_err(err, errlen, "state database %s is not writable; %s", path,
+                pp_store_advice(PP_STORE_EREADONLY));
+        rc = PP_STORE_EREADONLY;
         goto fail;
     }
 
     /* Read-only checks before the first write. */
-    char why[160];
-    if (quick_check(st, why, sizeof why)) {
-        set_err(err, errlen, "state database %s is damaged (%s); it was left untouched: "
-                "move it away to start afresh", path, why);
-        goto fail;
-    }
     int v;
-    if (user_version(st, &v, err, errlen)) goto fail;
+    if ((rc = quick_check(st, err, errlen)) || (rc = user_version(st, &v, err, errlen)))
+        goto fail;
     if (v > STORE_VERSION) {
-        set_err(err, errlen, "state database %s has schema version %d, newer than this "
-                "pushpull knows (%d); it was left untouched", path, v, STORE_VERSION);
+        rc = newer_schema(st, v, err, errlen);
         goto fail;
     }
-
-    /* WAL (readers never block the writer), durable against a process
-     * crash with synchronous=NORMAL; deleted rows are zeroed (/forget). */
-    /* The mode is kept in the file: most opens find WAL already on.  A
-     * switch needs an exclusive lock that SQLite does not wait for with the
-     * busy handler, so when another process is writing, retry for up to the
-     * busy timeout. */
-    int wal = 0;
-    for (int attempt = 0; !wal && attempt * 50 <= STORE_BUSY_MS; attempt++) {
-        sqlite3_stmt *stmt;
-        if (attempt) sqlite3_sleep(50);
-        if (prepare(st, &stmt, attempt ? "PRAGMA journal_mode = WAL" : "PRAGMA journal_mode",
-                    err, errlen))
-            goto fail;
-        rc = sqlite3_step(stmt);
-        const unsigned char *mode = rc == SQLITE_ROW ? sqlite3_column_text(stmt, 0) : NULL;
-        wal = mode && strcmp((const char *)mode, "wal") == 0;
-        sqlite3_finalize(stmt);
-        if (!wal && rc != SQLITE_ROW && (rc & 0xFF) != SQLITE_BUSY && (rc & 0xFF) != SQLITE_LOCKED)
-            break;
-    }
-    if (!wal) {
-        fail_db(st, err, errlen, "cannot switch to WAL mode");
+    if ((rc = use_wal(st, err, errlen)) ||
+        (rc = exec_const(st, "PRAGMA synchronous = NORMAL", err, errlen)) ||
+        (rc = exec_const(st, "PRAGMA secure_delete = ON", err, errlen)) ||
+        (rc = migrate(st, err, errlen)))
         goto fail;
-    }
-    if (exec_const(st, "PRAGMA synchronous = NORMAL", err, errlen) ||
-        exec_const(st, "PRAGMA secure_delete = ON", err, errlen) ||
-        migrate(st, err, errlen))
-        goto fail;
-
-    /* Tighten a file someone made readable to others (we own it). */
-    struct stat sb;
-    if (stat(path, &sb) == 0 && (sb.st_mode & 077) && sb.st_uid == geteuid())
-        chmod(path, sb.st_mode & 0700);
-    return st;
+    *out = st;
+    return 0;
 
 fail:
     sqlite3_close(st->db);
     free(st);
-    return NULL;
+    return rc ? rc : PP_ESTORE;
+}
+
+pp_store *pp_store_open(const char *path, char *err, size_t errlen)
+{
+    pp_store *st;
+    pp_store_open_ex(path, &st, NULL, err, errlen);
+    return st;
 }
 
 void pp_store_close(pp_store *st)
@@ -462,16 +616,15 @@ const char *pp_store_error(const pp_store *st)
 
 /* ---- sessions ---------------------------------------------------------- */
 
-int pp_store_load(pp_store *st, const char *key, pp_session *s, char *err, size_t errlen)
+/* The JSON of key's row, malloc'd: 1 found, 0 absent, negative error. */
+static int row_json(pp_store *st, const char *key, char **json, char *err, size_t errlen)
 {
-    if (!st || !s) return fail(st, err, errlen, "no state database or session");
-    if (!str_ok(key, STORE_MAX_KEY)) return fail(st, err, errlen, "invalid session key");
-
     sqlite3_stmt *stmt;
-    if (prepare(st, &stmt, "SELECT json FROM session WHERE key = ?1", err, errlen))
-        return PP_ESTORE;
+    *json = NULL;
+    int rc = prepare(st, &stmt, "SELECT json FROM session WHERE key = ?1", err, errlen);
+    if (rc) return rc;
     bind_text(stmt, 1, key);
-    int rc = sqlite3_step(stmt);
+    rc = sqlite3_step(stmt);
     if (rc == SQLITE_DONE) {
         sqlite3_finalize(stmt);
         return 0;
@@ -480,28 +633,107 @@ int pp_store_load(pp_store *st, const char *key, pp_session *s, char *err, size_
         sqlite3_finalize(stmt);
         return fail_db(st, err, errlen, "loading a session");
     }
-    const char *json = (const char *)sqlite3_column_text(stmt, 0);
-    char *copy = json ? strdup(json) : NULL;
+    const char *text = (const char *)sqlite3_column_text(stmt, 0);
+    *json = text ? strdup(text) : NULL;
     sqlite3_finalize(stmt);
-    if (!copy) return fail(st, err, errlen, "loading a session: out of memory");
+    if (!*json) return fail(st, err, errlen, "loading a session: out of memory");
+    return 1;
+}
+
+int pp_store_load(pp_store *st, const char *key, pp_session *s, char *err, size_t errlen)
+{
+    if (!st || !s) return fail(st, err, errlen, "no state database or session");
+    if (!str_ok(key, STORE_MAX_KEY)) return fail(st, err, errlen, "invalid session key");
+
+    char *json;
+    int rc = row_json(st, key, &json, err, errlen);
+    if (rc <= 0) return rc;
 
     /* Parse into a scratch session first so that a bad row leaves s as it
      * was (the caller then starts afresh). */
     char why[160] = "";
     pp_session *probe = pp_session_new();
     if (!probe) {
-        free(copy);
+        free(json);
         return fail(st, err, errlen, "loading a session: out of memory");
     }
-    rc = pp_session_load(probe, copy, why, sizeof why);
+    rc = pp_session_load(probe, json, why, sizeof why);
     pp_session_free(probe);
-    if (rc == 0) rc = pp_session_load(s, copy, why, sizeof why);
-    free(copy);
+    if (rc == 0) rc = pp_session_load(s, json, why, sizeof why);
+    free(json);
     if (rc != 0) {
         fail(st, err, errlen, "the saved session is unreadable (%s)", why);
         return PP_ECORRUPT;
     }
     return 1;
+}
+
+/* key's row as a session of its own (*theirs, caller frees): 1 found, 0
+ * absent or unreadable (a row we cannot read is overwritten, as before
+ * there were revisions), negative error. */
+static int row_session(pp_store *st, const char *key, pp_session **theirs,
+                       char *err, size_t errlen)
+{
+    char *json;
+    *theirs = NULL;
+    int rc = row_json(st, key, &json, err, errlen);
+    if (rc <= 0) return rc;
+    pp_session *t = pp_session_new();
+    if (!t) {
+        free(json);
+        return fail(st, err, errlen, "loading a session: out of memory");
+    }
+    rc = pp_session_load(t, json, NULL, 0) == 0;
+    free(json);
+    if (rc) *theirs = t;
+    else pp_session_free(t);
+    return rc;
+}
+
+/* Merge key's row into s when another process wrote it since s read or
+ * wrote it.  0 nothing new, PP_STORE_MERGED bits, negative error. */
+static int catch_up(pp_store *st, const char *key, pp_session *s, char *err, size_t errlen)
+{
+    pp_session *theirs;
+    int rc = row_session(st, key, &theirs, err, errlen);
+    if (rc <= 0) return rc;
+    rc = theirs->store_rev != s->store_rev ? pp_session_merge(s, theirs) : 0;
+    pp_session_free(theirs);
+    return rc;
+}
+
+int pp_store_refresh(pp_store *st, const char *key, pp_session *s, char *err, size_t errlen)
+{
+    if (!st || !s) return fail(st, err, errlen, "no state database or session");
+    if (!str_ok(key, STORE_MAX_KEY)) return fail(st, err, errlen, "invalid session key");
+    return catch_up(st, key, s, err, errlen);
+}
+
+int pp_store_start_over(pp_store *st, const char *key, pp_session *s, char *err, size_t errlen)
+{
+    if (!st || !s) return fail(st, err, errlen, "no state database or session");
+    if (!str_ok(key, STORE_MAX_KEY)) return fail(st, err, errlen, "invalid session key");
+    pp_session *theirs;
+    int rc = row_session(st, key, &theirs, err, errlen);
+    if (rc < 0) return rc;
+    s->store_rev = theirs ? theirs->store_rev : 0;
+    s->store_turns = s->turns;
+    pp_session_free(theirs);
+    return 0;
+}
+
+/* A revision no reader of the JSON can round, never 0 (no row) and never
+ * the one it replaces.  Random rather than counted: after /forget a row
+ * starts again, and a counter would hand out a revision a second window
+ * already holds. */
+static uint64_t new_rev(uint64_t old)
+{
+    uint64_t r;
+    do {
+        sqlite3_randomness(sizeof r, &r);
+        r &= (uint64_t)PP_SESSION_MAX_REV;
+    } while (r == 0 || r == old);
+    return r;
 }
 
 static int put_cursor(pp_store *st, const char *name, const char *value, char *err, size_t errlen)
@@ -563,7 +795,7 @@ static char *session_json(const pp_session *s, int keep_text)
     return out;
 }
 
-int pp_store_save(pp_store *st, const char *key, const pp_session *s,
+int pp_store_save(pp_store *st, const char *key, pp_session *s,
                   const char *cursor_name, const char *cursor_value,
                   const char *transcript_user, const char *transcript_bot,
                   char *err, size_t errlen)
@@ -574,21 +806,30 @@ int pp_store_save(pp_store *st, const char *key, const pp_session *s,
                         strnlen(cursor_value, STORE_MAX_VALUE + 1) > STORE_MAX_VALUE))
         return fail(st, err, errlen, "invalid cursor");
 
-    char *json = session_json(s, st->keep_transcripts);
-    if (!json) return fail(st, err, errlen, "saving a session: cannot serialise it");
-    if (strnlen(json, STORE_MAX_SESSION + 1) > STORE_MAX_SESSION) {
-        free(json);
-        return fail(st, err, errlen, "saving a session: too large");
-    }
-
     int rc = begin(st, err, errlen);
-    if (rc) { free(json); return rc; }
+    if (rc) return rc;
+    /* Under the write lock: what another process saved since we read the
+     * row is merged in now, or it would be lost. */
+    int merged = catch_up(st, key, s, err, errlen);
+    if (merged < 0) {
+        rollback(st);
+        return merged;
+    }
+    uint64_t base_rev = s->store_rev;
+    unsigned base_turns = s->store_turns;
+    s->store_rev = new_rev(base_rev);
+    s->store_turns = s->turns;
+
+    char *json = session_json(s, st->keep_transcripts);
+    if (!json) rc = fail(st, err, errlen, "saving a session: cannot serialise it");
+    else if (strnlen(json, STORE_MAX_SESSION + 1) > STORE_MAX_SESSION)
+        rc = fail(st, err, errlen, "saving a session: too large");
 
     sqlite3_stmt *stmt;
-    rc = prepare(st, &stmt,
-                 "INSERT INTO session (key, json, updated) VALUES (?1, ?2, ?3) "
-                 "ON CONFLICT (key) DO UPDATE SET json = excluded.json, "
-                 "updated = excluded.updated", err, errlen);
+    if (!rc) rc = prepare(st, &stmt,
+                          "INSERT INTO session (key, json, updated) VALUES (?1, ?2, ?3) "
+                          "ON CONFLICT (key) DO UPDATE SET json = excluded.json, "
+                          "updated = excluded.updated", err, errlen);
     if (!rc) {
         bind_text(stmt, 1, key);
         bind_text(stmt, 2, json);
@@ -605,7 +846,12 @@ int pp_store_save(pp_store *st, const char *key, const pp_session *s,
     if (!rc && strncmp(key, "cli:", 4) == 0 && key[4])
         rc = put_meta(st, "last_cli", key + 4, err, errlen);
     if (!rc) rc = commit(st, err, errlen);
-    if (rc) rollback(st);
+    if (rc) {
+        rollback(st);
+        /* Not written: s still stands on the row it read (merged or not). */
+        s->store_rev = base_rev;
+        s->store_turns = base_turns;
+    }
     return rc;
 }
 

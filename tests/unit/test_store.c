@@ -603,6 +603,16 @@ static void child_open_unwritable(const fixture *f)
     snprintf(path, sizeof path, "%s/rofile.db", f->dir);
     st = pp_store_open(path, err, sizeof err);
     if (st || !err[0]) _exit(4);
+    /* Told apart: a healthy file we may not write is read-only, not
+     * damaged; a directory we may not write cannot hold a new file. */
+    int existed = 0;
+    if (pp_store_open_ex(path, &st, &existed, err, sizeof err) != PP_STORE_EREADONLY ||
+        !existed || strstr(err, "damaged") || strstr(err, "move it away"))
+        _exit(5);
+    snprintf(path, sizeof path, "%s/ro/state.db", f->dir);
+    if (pp_store_open_ex(path, &st, &existed, err, sizeof err) != PP_STORE_ECANTOPEN ||
+        existed || strstr(err, "move it away"))
+        _exit(6);
 }
 
 static void test_unwritable_refused(void **state)
@@ -640,6 +650,173 @@ static void test_unwritable_refused(void **state)
     free(after);
 }
 
+static void save_ok(pp_store *st, const char *key, pp_session *s)
+{
+    char err[256] = "";
+    if (pp_store_save(st, key, s, NULL, NULL, NULL, NULL, err, sizeof err) != 0)
+        fail_msg("save %s: %s", key, err);
+}
+
+static long long row_int(const char *db, const char *key, const char *field)
+{
+    char sql[300];
+    snprintf(sql, sizeof sql, "SELECT json_extract(json, '$.%s') FROM session WHERE key = '%s'",
+             field, key);
+    return sql_int(db, sql);
+}
+
+/* Two processes on one session (two terminals resuming the last CLI
+ * session): two handles on one real file, each with the session it
+ * loaded.  Before revisions, A's save wrote back the session it had loaded
+ * and B's safety lock was gone. */
+static void test_two_windows_merge(void **state)
+{
+    fixture *f = *state;
+    char err[256] = "";
+    pp_store *a = pp_store_open(f->db, err, sizeof err);
+    if (!a) fail_msg("open a: %s", err);
+    pp_store *b = pp_store_open(f->db, err, sizeof err);
+    if (!b) fail_msg("open b: %s", err);
+    pp_session *first = pp_session_new();
+    turn(f->rules, first, "my boyfriend never texts me back");
+    save_ok(a, "cli:s", first);
+    pp_session_free(first);
+
+    pp_session *sa = pp_session_new(), *sb = pp_session_new();
+    assert_int_equal(pp_store_load(a, "cli:s", sa, err, sizeof err), 1);
+    assert_int_equal(pp_store_load(b, "cli:s", sb, err, sizeof err), 1);
+    turn(f->rules, sb, "he hit me last night");
+    assert_true(pp_session_safety_locked(sb));
+    save_ok(b, "cli:s", sb);
+
+    /* A saves the session it loaded (plus its own turn): merged, the
+     * lock holds in the row and in A's memory, the turns add up. */
+    turn(f->rules, sa, "I think I should give him space");
+    assert_false(pp_session_safety_locked(sa));
+    save_ok(a, "cli:s", sa);
+    assert_true(pp_session_safety_locked(sa));
+    assert_int_equal(pp_session_turns(sa), 3);
+    assert_int_equal(row_int(f->db, "cli:s", "safety_lock"), 1);
+    assert_int_equal(row_int(f->db, "cli:s", "turns"), 3);
+    pp_session *fresh = pp_session_new();
+    assert_int_equal(pp_store_load(b, "cli:s", fresh, err, sizeof err), 1);
+    assert_true(pp_session_safety_locked(fresh));
+    pp_session_free(fresh);
+
+    /* Before a turn, refresh brings in what the other saved. */
+    turn(f->rules, sb, "he says sorry every time");
+    save_ok(b, "cli:s", sb);                  /* B merges A's turn: 4 */
+    assert_int_equal(pp_session_turns(sb), 4);
+    assert_int_equal(pp_store_refresh(a, "cli:s", sa, err, sizeof err), PP_STORE_MERGED);
+    assert_int_equal(pp_session_turns(sa), 4);
+    assert_int_equal(pp_store_refresh(a, "cli:s", sa, err, sizeof err), 0);
+    save_ok(a, "cli:s", sa);                  /* nothing new: no turn counted twice */
+    assert_int_equal(row_int(f->db, "cli:s", "turns"), 4);
+
+    /* A lock set in the other window is reported as such. */
+    pp_session *ta = pp_session_new(), *tb = pp_session_new();
+    turn(f->rules, ta, "we argue about money");
+    save_ok(a, "cli:t", ta);
+    assert_int_equal(pp_store_load(b, "cli:t", tb, err, sizeof err), 1);
+    turn(f->rules, tb, "he hit me last night");
+    save_ok(b, "cli:t", tb);
+    assert_int_equal(pp_store_refresh(a, "cli:t", ta, err, sizeof err),
+                     PP_STORE_MERGED | PP_STORE_MERGED_LOCK);
+    assert_true(pp_session_safety_locked(ta));
+    pp_session_free(ta);
+    pp_session_free(tb);
+
+    /* Counters: two windows, 100 turns each, interleaved, none reloading:
+     * 200 turns (the last writer used to win: about 100). */
+    pp_session *na = pp_session_new(), *nb = pp_session_new();
+    for (int i = 0; i < 100; i++) {
+        turn(f->rules, na, "she never wants to talk");
+        save_ok(a, "cli:n", na);
+        turn(f->rules, nb, "I feel ignored");
+        save_ok(b, "cli:n", nb);
+    }
+    assert_int_equal(row_int(f->db, "cli:n", "turns"), 200);
+    pp_session_free(na);
+    pp_session_free(nb);
+
+    /* --new: the fresh session replaces the row instead of merging. */
+    pp_session *anew = pp_session_new();
+    assert_int_equal(pp_store_start_over(a, "cli:s", anew, err, sizeof err), 0);
+    turn(f->rules, anew, "we argue about money");
+    save_ok(a, "cli:s", anew);
+    assert_int_equal(row_int(f->db, "cli:s", "turns"), 1);
+    assert_int_equal(row_int(f->db, "cli:s", "safety_lock"), 0);
+    pp_session_free(anew);
+
+    pp_session_free(sa);
+    pp_session_free(sb);
+    pp_store_close(a);
+    pp_store_close(b);
+}
+
+/* Why an open failed, told apart: a healthy file that is busy is not
+ * "damaged", and only a damaged one is to be moved away. */
+static void test_open_failure_classes(void **state)
+{
+    fixture *f = *state;
+    char err[512] = "";
+    pp_store *st = NULL;
+    int existed = -1;
+    assert_int_equal(pp_store_open_ex(f->db, &st, &existed, err, sizeof err), 0);
+    assert_int_equal(existed, 0);
+    pp_session *s = pp_session_new();
+    turn(f->rules, s, "my wife never listens to me");
+    save_ok(st, "cli:default", s);
+    pp_session_free(s);
+    pp_store_close(st);
+
+    /* BUSY: another connection holds an exclusive lock (for all of the
+     * 5 s busy timeout). */
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open_v2(f->db, &h, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(h, "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; "
+                        "UPDATE session SET updated = updated;", NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("lock: %s", msg);
+    size_t n0, n1;
+    char *before = slurp(f->db, &n0);
+    assert_int_equal(pp_store_open_ex(f->db, &st, &existed, err, sizeof err), PP_STORE_EBUSY);
+    assert_null(st);
+    assert_int_equal(existed, 1);
+    if (!strstr(err, "locked") || strstr(err, "damaged") || strstr(err, "move it away"))
+        fail_msg("busy: %s", err);
+    sqlite3_exec(h, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(h);
+    char *after = slurp(f->db, &n1);
+    assert_int_equal(n0, n1);
+    assert_memory_equal(before, after, n0);
+    free(before);
+    free(after);
+    assert_int_equal(pp_store_open_ex(f->db, &st, NULL, err, sizeof err), 0);
+    pp_store_close(st);
+    assert_int_equal(sql_int(f->db, "SELECT count(*) FROM session"), 1);
+
+    /* CORRUPT: not a database at all; the one case to move it away. */
+    char junk[600];
+    path_join(junk, sizeof junk, f->dir, "junk.db");
+    FILE *fp = fopen(junk, "wb");
+    assert_non_null(fp);
+    for (int i = 0; i < 5000; i++) fputc((i * 7919) & 0xff, fp);
+    fclose(fp);
+    assert_int_equal(pp_store_open_ex(junk, &st, &existed, err, sizeof err), PP_ECORRUPT);
+    assert_int_equal(existed, 1);
+    assert_non_null(strstr(err, "move it away"));
+
+    /* CANTOPEN with no file: the directory cannot be made (a file is in
+     * the way). */
+    char blocked[700];
+    snprintf(blocked, sizeof blocked, "%s/sub/state.db", junk);
+    assert_int_equal(pp_store_open_ex(blocked, &st, &existed, err, sizeof err),
+                     PP_STORE_ECANTOPEN);
+    assert_int_equal(existed, 0);
+    assert_null(strstr(err, "move it away"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -654,6 +831,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_forget_and_last_cli, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_refused_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_windows_merge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_failure_classes, setup, teardown),
     };
     return cmocka_run_group_tests_name("store", tests, group_setup, group_teardown);
 }
