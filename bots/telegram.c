@@ -19,7 +19,10 @@
  * never told an update is confirmed (offset past it) before that, so the
  * poll offset is the lowest unhandled update_id; updates above it that are
  * handled already are listed in the cursor itself ("NEXT +ID +ID") and
- * skipped when Telegram delivers them again.  A kill between the send and
+ * skipped when Telegram delivers them again.  That bookkeeping is the pure
+ * update window (pp_tg_window_*, telegram.h), which the fuzz target drives;
+ * it refuses an update_id Telegram cannot send (outside 1..2^53-1), so
+ * "one past the highest" never overflows.  A kill between the send and
  * the save repeats at most that one reply per chat.
  *
  * The token is only ever in the URL, and URLs are never logged; errors come
@@ -43,6 +46,10 @@
 
 #define TG_DEFAULT_API   "https://api.telegram.org"
 #define TG_WINDOW        100      /* getUpdates limit: updates in flight */
+#define TG_MAX_IDS       (4 * TG_WINDOW + 8)   /* the window's open + handled ids */
+#define TG_CURSOR_MAX    8192     /* the store's limit for a cursor value */
+/* the fullest cursor: NEXT and TG_MAX_IDS " +ID", 16 digits at most (2^53) */
+_Static_assert(17 + TG_MAX_IDS * 18 < TG_CURSOR_MAX, "the offset cursor must fit the store");
 #define TG_MAX_TOKEN     256
 #define TG_MAX_PARTS     64
 #define TG_RETRY_CAP_S   600      /* never wait longer on a 429 (as the Matrix bot) */
@@ -113,8 +120,9 @@ int pp_tg_cursor_parse(const char *s, int64_t *next, int64_t *done,
     *n_done = 0;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (end == s || errno || v < 0) return -1;
+    if (end == s || errno || v < 0 || v > PP_TG_MAX_UPDATE_ID + 1) return -1;
     *next = v;
+    long long prev = v - 1;
     for (s = end; *s; ) {
         while (*s == ' ') s++;
         if (!*s) break;
@@ -122,9 +130,90 @@ int pp_tg_cursor_parse(const char *s, int64_t *next, int64_t *done,
         s++;
         errno = 0;
         long long d = strtoll(s, &end, 10);
-        if (end == s || errno || d < v) return -1;
+        /* ascending, as the window writes them: it searches them so */
+        if (end == s || errno || d <= prev || d > PP_TG_MAX_UPDATE_ID) return -1;
         if (*n_done < max_done) done[(*n_done)++] = d;
+        prev = d;
         s = end;
+    }
+    return 0;
+}
+
+/* -- the update window (telegram.h) -- */
+
+static int ids_has(const int64_t *a, size_t n, int64_t v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (a[mid] < v) lo = mid + 1; else hi = mid;
+    }
+    return lo < n && a[lo] == v;
+}
+
+static void ids_add(int64_t *a, size_t *n, int64_t v)
+{
+    size_t i = *n;
+    while (i > 0 && a[i - 1] > v) { a[i] = a[i - 1]; i--; }
+    a[i] = v;
+    (*n)++;
+}
+
+static int ids_del(int64_t *a, size_t *n, int64_t v)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (a[i] == v) {
+            memmove(a + i, a + i + 1, (*n - i - 1) * sizeof *a);
+            (*n)--;
+            return 0;
+        }
+    return -1;
+}
+
+int64_t pp_tg_window_offset(const pp_tg_window *w)
+{
+    return w->n_open ? w->open[0] : w->next_new;
+}
+
+pp_tg_take pp_tg_window_take(pp_tg_window *w, int64_t uid)
+{
+    if (uid < 1 || uid > PP_TG_MAX_UPDATE_ID) return PP_TG_TAKE_BAD_ID;
+    if (uid < pp_tg_window_offset(w)) return PP_TG_TAKE_CONFIRMED;
+    if (ids_has(w->open, w->n_open, uid)) return PP_TG_TAKE_OPEN;
+    if (ids_has(w->done, w->n_done, uid)) {
+        if (uid >= w->next_new) w->next_new = uid + 1;
+        return PP_TG_TAKE_DONE;
+    }
+    if (w->n_open + w->n_done + 1 >= w->cap) return PP_TG_TAKE_FULL;
+    if (uid >= w->next_new) w->next_new = uid + 1;
+    ids_add(w->open, &w->n_open, uid);
+    return PP_TG_TAKE_NEW;
+}
+
+int pp_tg_window_handled(pp_tg_window *w, int64_t uid)
+{
+    if (ids_del(w->open, &w->n_open, uid) != 0) return -1;
+    ids_add(w->done, &w->n_done, uid);
+    return 0;
+}
+
+int pp_tg_window_cursor(pp_tg_window *w, char *buf, size_t len)
+{
+    int64_t low = pp_tg_window_offset(w);
+    /* drop handled ids below the offset: it covers them */
+    size_t k = 0;
+    for (size_t i = 0; i < w->n_done; i++)
+        if (w->done[i] >= low) w->done[k++] = w->done[i];
+    w->n_done = k;
+    size_t o = 0;
+    for (size_t i = 0; i <= w->n_done; i++) {
+        int m = snprintf(buf + o, len - o, i == 0 ? "%lld" : " +%lld",
+                         (long long)(i == 0 ? low : w->done[i - 1]));
+        if (m < 0 || (size_t)m >= len - o) {
+            if (len) buf[0] = '\0';
+            return -1;
+        }
+        o += (size_t)m;
     }
     return 0;
 }
@@ -310,12 +399,9 @@ typedef struct tg_bot {
     tg_chat *hash[TG_HASH];
     size_t n_chats;
     pp_net_bucket global;
-    int64_t *open;               /* fetched, not handled: sorted */
-    size_t n_open;
-    int64_t *done;               /* handled, above the lowest open: sorted */
-    size_t n_done;
-    int64_t next_new;            /* one past the highest update_id seen */
-    size_t cap_ids;
+    pp_tg_window win;            /* the update ids in hand */
+    int64_t refused[8];          /* bad update ids logged lately */
+    size_t n_refused;
     volatile int stop;           /* read by curl progress callbacks */
     int fatal;                   /* exit status when stopping on an error */
     /* the store (SQLite handle): guarded by store_mu, taken before mu */
@@ -326,53 +412,10 @@ typedef struct tg_bot {
     pp_ruleset *rules;
 } tg_bot;
 
-/* -- update id bookkeeping (mu held) -- */
-
-static int ids_has(const int64_t *a, size_t n, int64_t v)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (a[mid] < v) lo = mid + 1; else hi = mid;
-    }
-    return lo < n && a[lo] == v;
-}
-
-static void ids_add(int64_t *a, size_t *n, int64_t v)
-{
-    size_t i = *n;
-    while (i > 0 && a[i - 1] > v) { a[i] = a[i - 1]; i--; }
-    a[i] = v;
-    (*n)++;
-}
-
-static void ids_del(int64_t *a, size_t *n, int64_t v)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (a[i] == v) {
-            memmove(a + i, a + i + 1, (*n - i - 1) * sizeof *a);
-            (*n)--;
-            return;
-        }
-}
-
-/* The offset to poll with and confirm: the lowest open update. */
+/* The offset to poll with and confirm (mu held). */
 static int64_t low_mark(const tg_bot *b)
 {
-    return b->n_open ? b->open[0] : b->next_new;
-}
-
-static void cursor_value(tg_bot *b, char *buf, size_t len)
-{
-    int64_t low = low_mark(b);
-    /* drop handled ids below the low mark: the offset covers them */
-    size_t k = 0;
-    for (size_t i = 0; i < b->n_done; i++)
-        if (b->done[i] >= low) b->done[k++] = b->done[i];
-    b->n_done = k;
-    int o = snprintf(buf, len, "%lld", (long long)low);
-    for (size_t i = 0; i < b->n_done && o > 0 && (size_t)o < len - 24; i++)
-        o += snprintf(buf + o, len - (size_t)o, " +%lld", (long long)b->done[i]);
+    return pp_tg_window_offset(&b->win);
 }
 
 /* -- chats (mu held) -- */
@@ -668,31 +711,31 @@ static int send_part(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, int64_t 
 static void persist(tg_bot *b, tg_chat *c, int64_t update_id, int handled, pp_session *s,
                     const char *user_text, const char *bot_text)
 {
-    char cur[4096], err[256];
+    char cur[TG_CURSOR_MAX], err[256] = "could not save the offset";
     pthread_mutex_lock(&b->store_mu);
     pthread_mutex_lock(&b->mu);
-    if (handled) {
-        ids_del(b->open, &b->n_open, update_id);
-        ids_add(b->done, &b->n_done, update_id);
-    }
-    cursor_value(b, cur, sizeof cur);
+    if (handled) pp_tg_window_handled(&b->win, update_id);
+    /* never a cut list (a handled id left out would be answered again):
+     * TG_CURSOR_MAX holds the fullest window, so this is only a guard */
+    const char *cursor = pp_tg_window_cursor(&b->win, cur, sizeof cur) == 0 ? "telegram.offset" : NULL;
     pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->mu);
-    int st = 0;
+    int st = cursor ? 0 : -1;
     if (b->store) {
         if (s)
-            st = pp_store_save(b->store, c->key, s, "telegram.offset", cur,
+            st = pp_store_save(b->store, c->key, s, cursor, cur,
                                b->common.keep_transcripts ? user_text : NULL,
                                b->common.keep_transcripts ? bot_text : NULL, err, sizeof err);
-        else
-            st = pp_store_set_cursor(b->store, "telegram.offset", cur);
+        else if (cursor)
+            st = pp_store_set_cursor(b->store, cursor, cur);
+        if (!st && !cursor) st = -1;
     }
     pthread_mutex_unlock(&b->store_mu);
     if (st != 0) {
         char q[300];
         pp_net_log("error", "store_failed", "chat=%lld update=%lld msg=%s",
                    c ? (long long)c->id : 0LL, (long long)update_id,
-                   pp_net_quote(s ? err : "could not save the offset", q, sizeof q));
+                   pp_net_quote(err, q, sizeof q));
     }
 }
 
@@ -881,31 +924,39 @@ static int take_update(tg_bot *b, pp_tg_update *up)
     return 1;
 }
 
+/* An update whose id Telegram cannot send (telegram.h): never taken, so
+ * never confirmed; logged once while it keeps coming (mu held). */
+static void refuse_update(tg_bot *b, int64_t uid)
+{
+    size_t n = b->n_refused < 8 ? b->n_refused : 8;
+    for (size_t i = 0; i < n; i++)
+        if (b->refused[i] == uid) return;
+    b->refused[b->n_refused++ % 8] = uid;
+    pp_net_log("warn", "update_refused", "update=%lld msg=\"an update_id outside 1..2^53-1: "
+               "not answered, not confirmed\"", (long long)uid);
+}
+
 /* Handle a getUpdates result: read it (pure), then queue what is new.
- * Returns how many updates were new. */
-static size_t take_updates(tg_bot *b, json_t *arr)
+ * Returns how many updates were new; *refused counts the bad ids. */
+static size_t take_updates(tg_bot *b, json_t *arr, size_t *refused)
 {
     pp_tg_me me = { b->username, b->bot_id };
     pp_tg_update *ups;
     size_t n_ups;
+    *refused = 0;
     if (updates_read(arr, &me, &ups, &n_ups) != 0) return 0;   /* delivered again */
     size_t fresh = 0;
-    int64_t ignored[TG_WINDOW];
+    int64_t ignored[TG_MAX_IDS];    /* the window holds no more new ones */
     size_t n_ignored = 0;
     pthread_mutex_lock(&b->mu);
     for (size_t k = 0; k < n_ups; k++) {
         int64_t uid = ups[k].update_id;
-        if (uid < low_mark(b)) continue;                     /* handled, confirmed */
-        if (ids_has(b->open, b->n_open, uid)) continue;      /* in hand (a duplicate) */
-        if (ids_has(b->done, b->n_done, uid)) {              /* handled before a restart */
-            if (uid >= b->next_new) b->next_new = uid + 1;
-            continue;
-        }
-        if (b->n_open + b->n_done + 1 >= b->cap_ids) break;           /* window full */
-        if (uid >= b->next_new) b->next_new = uid + 1;
-        ids_add(b->open, &b->n_open, uid);
+        pp_tg_take t = pp_tg_window_take(&b->win, uid);
+        if (t == PP_TG_TAKE_FULL) break;              /* delivered again later */
+        if (t == PP_TG_TAKE_BAD_ID) { refuse_update(b, uid); (*refused)++; }
+        if (t != PP_TG_TAKE_NEW) continue;            /* confirmed, in hand, handled */
         fresh++;
-        if (!take_update(b, &ups[k]) && n_ignored < TG_WINDOW) ignored[n_ignored++] = uid;
+        if (!take_update(b, &ups[k]) && n_ignored < TG_MAX_IDS) ignored[n_ignored++] = uid;
     }
     pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->mu);
@@ -1035,8 +1086,8 @@ static void bot_free(tg_bot *b)
             b->hash[h] = c->hnext;
             chat_free(c);
         }
-    free(b->open);
-    free(b->done);
+    free(b->win.open);
+    free(b->win.done);
     if (b->store) pp_store_close(b->store);
     pp_rules_free(b->rules);
     pthread_mutex_destroy(&b->mu);
@@ -1127,20 +1178,20 @@ static int run(tg_bot *b)
         }
         pp_store_keep_transcripts(b->store, b->common.keep_transcripts);
     }
-    b->cap_ids = 4 * TG_WINDOW + 8;
-    b->open = calloc(b->cap_ids, sizeof *b->open);
-    b->done = calloc(b->cap_ids, sizeof *b->done);
-    if (!b->open || !b->done) return 1;
+    b->win.cap = TG_MAX_IDS;
+    b->win.open = calloc(b->win.cap, sizeof *b->win.open);
+    b->win.done = calloc(b->win.cap, sizeof *b->win.done);
+    if (!b->win.open || !b->win.done) return 1;
     if (b->store) {
-        char cur[4096];
+        char cur[TG_CURSOR_MAX];
         if (pp_store_get_cursor(b->store, "telegram.offset", cur, sizeof cur) > 0 && cur[0]) {
             int64_t next;
             size_t nd;
-            if (pp_tg_cursor_parse(cur, &next, b->done, b->cap_ids / 2, &nd) == 0) {
+            if (pp_tg_cursor_parse(cur, &next, b->win.done, b->win.cap / 2, &nd) == 0) {
                 /* polling restarts at next; the handled ids above it are
                  * skipped when Telegram delivers them again */
-                b->next_new = next;
-                b->n_done = nd;
+                b->win.next_new = next;
+                b->win.n_done = nd;
             } else {
                 pp_net_log("warn", "cursor_unreadable", "msg=\"starting from Telegram's own offset\"");
             }
@@ -1176,6 +1227,15 @@ static int run(tg_bot *b)
     if (status != 0 || b->stop) goto done;
     const char *uname = json_string_value(json_object_get(r.result, "username"));
     json_t *bid = json_object_get(r.result, "id");
+    if (uname && (strlen(uname) >= sizeof b->username ||
+                  strspn(uname, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(uname))) {
+        /* cut or odd, it would match mentions of another name */
+        pp_net_log("error", "getme_invalid", "msg=\"getMe gave a username that is too long or not "
+                   "letters, digits and _\" len=%zu", strlen(uname));
+        result_clear(&r);
+        status = 1;
+        goto done;
+    }
     snprintf(b->username, sizeof b->username, "%s", uname ? uname : "");
     b->bot_id = json_is_integer(bid) ? json_integer_value(bid) : 0;
     result_clear(&r);
@@ -1206,7 +1266,7 @@ static int run(tg_bot *b)
     while (!b->stop) {
         pthread_mutex_lock(&b->mu);
         int64_t offset = low_mark(b);
-        int busy = b->n_open > 0;
+        int busy = b->win.n_open > 0;
         pthread_mutex_unlock(&b->mu);
         json_t *gp = json_pack("{s:I,s:i,s:i,s:[s,s]}", "offset", (json_int_t)offset, "limit", TG_WINDOW,
                                "timeout", busy ? 0 : b->poll_timeout, "allowed_updates", "message", "edited_message");
@@ -1233,12 +1293,14 @@ static int run(tg_bot *b)
         }
         if (attempt) pp_net_log("info", "poll_recovered", "attempts=%u", attempt);
         attempt = 0;
-        size_t fresh = json_is_array(r.result) ? take_updates(b, r.result) : 0;
+        size_t refused = 0;
+        size_t fresh = json_is_array(r.result) ? take_updates(b, r.result, &refused) : 0;
         result_clear(&r);
         if (fresh == 0) {
-            /* Everything delivered is known: wait until the window moves. */
+            /* Everything delivered is known, or refused (and delivered
+             * again at once): wait until the window moves, at most 2 s. */
             pthread_mutex_lock(&b->mu);
-            if (b->n_open > 0 && !b->stop) {
+            if ((b->win.n_open > 0 || refused > 0) && !b->stop) {
                 int64_t low = low_mark(b);
                 uint64_t until = pp_net_now_ms() + 2000;
                 while (!b->stop && low_mark(b) == low && pp_net_now_ms() < until)

@@ -26,12 +26,53 @@ size_t pp_tg_utf16_len(const char *text, size_t len);
 size_t pp_tg_split(const char *text, size_t len, size_t max_units,
                    size_t *starts, size_t *lens, size_t max_parts);
 
+/* Telegram's update ids are positive and fit in 53 bits (the Bot API
+ * promises it: a double holds them exactly).  An update with an id outside
+ * 1..PP_TG_MAX_UPDATE_ID is refused before it reaches the offsets, so
+ * "one past the highest id" can never overflow. */
+#define PP_TG_MAX_UPDATE_ID INT64_C(9007199254740991)      /* 2^53 - 1 */
+
 /* The offset cursor: "NEXT" or "NEXT +ID +ID..." where NEXT is the lowest
- * update_id not yet handled and each +ID an update at or above it that is
- * already handled.  Parse returns 0 or -1; *n_done is set to the number of
- * ids stored (at most max_done). */
+ * update_id not yet handled (0..PP_TG_MAX_UPDATE_ID + 1) and each +ID an
+ * update at or above it, at most PP_TG_MAX_UPDATE_ID, that is already
+ * handled.  Parse returns 0 or -1; *n_done is set to the number of ids
+ * stored (at most max_done). */
 int pp_tg_cursor_parse(const char *s, int64_t *next, int64_t *done,
                        size_t max_done, size_t *n_done);
+
+/* ---- the update window: which update ids are in hand ---- */
+
+/* What the bot fetched and handled, so which offset it polls with and
+ * confirms: the lowest open update, or one past the highest taken.  The
+ * caller owns the arrays (cap entries each) and guards the window. */
+typedef struct pp_tg_window {
+    int64_t *open;              /* fetched, not handled: sorted */
+    int64_t *done;              /* handled, at or above the lowest open: sorted */
+    size_t n_open, n_done;      /* n_open + n_done < cap */
+    size_t cap;
+    int64_t next_new;           /* one past the highest update_id taken */
+} pp_tg_window;
+
+typedef enum pp_tg_take {
+    PP_TG_TAKE_NEW,             /* now open: queue it */
+    PP_TG_TAKE_CONFIRMED,       /* below the offset: handled and confirmed */
+    PP_TG_TAKE_OPEN,            /* open already (delivered twice) */
+    PP_TG_TAKE_DONE,            /* handled already (before a restart) */
+    PP_TG_TAKE_FULL,            /* no room: left for a later poll */
+    PP_TG_TAKE_BAD_ID           /* not in 1..PP_TG_MAX_UPDATE_ID: refused */
+} pp_tg_take;
+
+/* Take one delivered update_id into the window.  Pure. */
+pp_tg_take pp_tg_window_take(pp_tg_window *w, int64_t update_id);
+/* An open update was handled (its reply went out).  0, or -1 when it was
+ * not open (nothing changes). */
+int pp_tg_window_handled(pp_tg_window *w, int64_t update_id);
+/* The offset to poll with and to confirm. */
+int64_t pp_tg_window_offset(const pp_tg_window *w);
+/* The cursor of the window (pp_tg_cursor_parse reads it back), after
+ * dropping the handled ids below the offset.  0, or -1 when it does not
+ * fit len (buf then holds "", never a cut list). */
+int pp_tg_window_cursor(pp_tg_window *w, char *buf, size_t len);
 
 /* ---- reading getUpdates ---- */
 

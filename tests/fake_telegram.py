@@ -7,7 +7,8 @@ says what the fake holds and which faults it injects:
 
   token, bot {id, username}     what getMe answers; other tokens get 401
   first_update_id               (default 1000)
-  updates [..]                  Update objects without update_id; an extra
+  updates [..]                  Update objects, numbered in order unless one
+                                has its own update_id (bad ids); an extra
                                 "expect": "answer"|"none" says whether the
                                 bot must answer (default: answer in private
                                 chats, none in groups); "dup": true delivers
@@ -19,7 +20,8 @@ says what the fake holds and which faults it injects:
   conflict                      every getUpdates answers 409
 
 Real semantics: getUpdates(offset) forgets every update below offset (that
-is the only way an update is confirmed) and long-polls up to `timeout`
+is the only way an update is confirmed; 0 asks for all pending, a negative
+offset for the last -offset of them) and long-polls up to `timeout`
 seconds for new ones; sendMessage enforces 4096 UTF-16 units, 1 message per
 second per chat, 30 per second overall and 20 per minute per group (429 with
 parameters.retry_after), and counts every breach -- including a send to a
@@ -64,8 +66,9 @@ def build_updates(sc):
                 m.setdefault("date", 1700000000)
                 m.setdefault("from", {"id": m["chat"]["id"] if m["chat"]["id"] > 0 else 42,
                                       "is_bot": False, "first_name": "Sam"})
-        u["update_id"] = uid
-        uid += 1
+        if "update_id" not in u:       # a scenario may give its own (bad ids)
+            u["update_id"] = uid
+            uid += 1
         out.append(u)
     g = sc.get("generate")
     if g:
@@ -155,7 +158,10 @@ class Fake:
                 self.pending = [u for u in self.pending if u["update_id"] >= offset]
                 self.confirmed = max(self.confirmed, offset)
             while True:
-                ready = [u for u in self.pending if u["update_id"] >= offset][:limit]
+                # offset 0: every pending update; negative: the last -offset
+                # of them (as the Bot API does)
+                ready = ([u for u in self.pending if u["update_id"] >= offset] if offset > 0
+                         else self.pending[offset:] if offset < 0 else list(self.pending))[:limit]
                 if ready or time.time() >= deadline:
                     break
                 if self.poll_gen != gen:
@@ -296,7 +302,8 @@ def make_handler(fake):
             if path == "/admin/inject":
                 ups = p.get("updates", [])
                 with fake.lock:
-                    nxt = max([u["update_id"] for u in fake.pending] + [fake.confirmed - 1,
+                    nxt = max([u["update_id"] for u in fake.pending if 0 < u["update_id"] < 2 ** 53]
+                              + [fake.confirmed - 1,
                               fake.sc.get("first_update_id", 1000) + 100000]) + 1
                     sc = {"updates": ups, "first_update_id": nxt}
                     fake.pending.extend(build_updates(sc))

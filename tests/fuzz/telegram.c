@@ -1,24 +1,38 @@
 /* telegram.c -- fuzz target: the Telegram bot's reading of a getUpdates
  * answer, pp_tg_parse_updates (bots/telegram.h), which is the code the bot
- * runs on every poll, and what the bot then does with each text.
+ * runs on every poll, what the bot then does with each update id, and what
+ * it does with each text.
  *
  *   - the first line of the input as an offset cursor (pp_tg_cursor_parse);
  *   - the input as a getUpdates body, read as the bot "pushpull_test_bot"
  *     (id 777, the fake server's): every update is checked against the
- *     JSON read again with jansson, and every TEXT goes through
- *     pp_dialog_turn (one session per chat id, shipped rules); the text and
- *     the reply are split for sendMessage with pp_tg_split at 4096 units
- *     and at a small size taken from the input;
+ *     JSON read again with jansson;
+ *   - the parsed updates into an update window (pp_tg_window_*, the
+ *     bookkeeping of the bot's poll loop), started from the body's
+ *     "fz_cursor" string (the bot's reader ignores it, so one input holds
+ *     both) with a small capacity taken from the input; input bytes choose
+ *     which open updates get handled, then the same updates come again (a
+ *     redelivery) and the window's cursor is read back;
+ *   - every TEXT through pp_dialog_turn (one session per chat id, shipped
+ *     rules); the text and the reply are split for sendMessage with
+ *     pp_tg_split at 4096 units and at a small size taken from the input;
  *   - when the input is not such a body, the raw bytes are split instead.
- * Invariants: cursor ids are never below NEXT.  Updates: one per element
- * with an integer update_id, same ids, same order; chat, message id and
- * group flag as in the JSON; text only for TEXT, private chats always
- * answered, NOT_ADDRESSED only in groups, a group TEXT addressed (a mention
- * taken out, a /command, or a reply to the bot); the text is the message
- * text capped at 4 * PP_MAX_INPUT bytes, whole in a private non-command,
- * else with whole "@pushpull_test_bot" mentions taken out and none left.
- * Split parts are in order, inside the text, never blank, never over the
- * unit limit, and only spaces/newlines are dropped between them.
+ * Invariants: cursor ids are never below NEXT, never above 2^53 - 1, and
+ * ascending.  Window: an id outside 1..2^53-1 is always refused and never
+ * held; open and handled ids are ascending, disjoint, within bounds and
+ * together under the capacity; a new id is open and below next_new; the
+ * offset is the lowest open id or next_new, at most 2^53, and never goes
+ * back; only an open id can be handled; a redelivery takes nothing new;
+ * the cursor reads back as the offset and the handled ids.  Updates: one
+ * per element with an integer update_id, same ids, same order; chat,
+ * message id and group flag as in the JSON; text only for TEXT, private
+ * chats always answered, NOT_ADDRESSED only in groups, a group TEXT
+ * addressed (a mention taken out, a /command, or a reply to the bot); the
+ * text is the message text capped at 4 * PP_MAX_INPUT bytes, whole in a
+ * private non-command, else with whole "@pushpull_test_bot" mentions taken
+ * out and none left.  Split parts are in order, inside the text, never
+ * blank, never over the unit limit, and only spaces/newlines are dropped
+ * between them.
  */
 #include "fuzz.h"
 #include "telegram.h"
@@ -52,6 +66,90 @@ static void fz_tg_split_check(const char *text, size_t len, size_t max_units)
     FUZZ_CHECK(pp_tg_utf16_len(text, len) <= len);
 }
 
+#define FZ_TG_CAP 24            /* the window's largest capacity here */
+
+static int fz_tg_ascending(const int64_t *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (a[i - 1] >= a[i]) return 0;
+    return 1;
+}
+
+static void fz_tg_window_check(const pp_tg_window *w)
+{
+    FUZZ_CHECK(w->n_open + w->n_done < w->cap);
+    FUZZ_CHECK(fz_tg_ascending(w->open, w->n_open) && fz_tg_ascending(w->done, w->n_done));
+    for (size_t i = 0; i < w->n_open; i++) {
+        FUZZ_CHECK(w->open[i] >= 1 && w->open[i] <= PP_TG_MAX_UPDATE_ID);
+        FUZZ_CHECK(w->open[i] < w->next_new);
+        for (size_t k = 0; k < w->n_done; k++) FUZZ_CHECK(w->open[i] != w->done[k]);
+    }
+    for (size_t k = 0; k < w->n_done; k++)
+        FUZZ_CHECK(w->done[k] >= 1 && w->done[k] <= PP_TG_MAX_UPDATE_ID);
+    int64_t off = pp_tg_window_offset(w);
+    FUZZ_CHECK(off >= 0 && off <= PP_TG_MAX_UPDATE_ID + 1);
+    FUZZ_CHECK(off == (w->n_open ? w->open[0] : w->next_new));
+}
+
+/* The parsed updates through the window, as the poll loop takes them. */
+static void fz_tg_window(const uint8_t *data, size_t size, const char *cursor,
+                         const pp_tg_update *ups, size_t n_ups)
+{
+    int64_t open[FZ_TG_CAP], done[FZ_TG_CAP];
+    pp_tg_window w = { open, done, 0, 0, 4 + (size ? data[0] % (FZ_TG_CAP - 4) : 0), 0 };
+    int64_t next;
+    size_t nd;
+    if (pp_tg_cursor_parse(cursor, &next, done, w.cap / 2, &nd) == 0) {
+        w.next_new = next;
+        w.n_done = nd;
+    }
+    fz_tg_window_check(&w);
+    for (size_t k = 0; k < n_ups; k++) {
+        int64_t uid = ups[k].update_id;
+        int64_t off = pp_tg_window_offset(&w);
+        pp_tg_take t = pp_tg_window_take(&w, uid);
+        FUZZ_CHECK(pp_tg_window_offset(&w) >= off);      /* the offset never goes back */
+        int bad = uid < 1 || uid > PP_TG_MAX_UPDATE_ID;
+        FUZZ_CHECK((t == PP_TG_TAKE_BAD_ID) == bad);
+        if (t == PP_TG_TAKE_CONFIRMED) FUZZ_CHECK(uid < off);
+        if (t == PP_TG_TAKE_NEW) {
+            FUZZ_CHECK(uid >= off && uid < w.next_new);
+            size_t i = 0;
+            while (i < w.n_open && w.open[i] != uid) i++;
+            FUZZ_CHECK(i < w.n_open);
+        }
+        fz_tg_window_check(&w);
+        if (t == PP_TG_TAKE_FULL) break;           /* as the bot does */
+    }
+    /* some open updates are answered (input bytes choose), in any order */
+    for (size_t i = 0, j = 1; i < w.n_open; j++) {
+        int64_t uid = w.open[i], off = pp_tg_window_offset(&w);
+        if (j < size && (data[j] & 1)) {
+            FUZZ_CHECK(pp_tg_window_handled(&w, uid) == 0);
+            FUZZ_CHECK(pp_tg_window_handled(&w, uid) != 0);    /* not open any more */
+        } else {
+            i++;
+        }
+        FUZZ_CHECK(pp_tg_window_offset(&w) >= off);
+        fz_tg_window_check(&w);
+    }
+    /* Telegram delivers the same answer again: nothing is new */
+    for (size_t k = 0; k < n_ups; k++) {
+        pp_tg_take t = pp_tg_window_take(&w, ups[k].update_id);
+        FUZZ_CHECK(t != PP_TG_TAKE_NEW);
+        if (t == PP_TG_TAKE_FULL) break;
+    }
+    fz_tg_window_check(&w);
+    char cur[64 + FZ_TG_CAP * 24];
+    FUZZ_CHECK(pp_tg_window_cursor(&w, cur, sizeof cur) == 0);
+    int64_t back[FZ_TG_CAP];
+    FUZZ_CHECK(pp_tg_cursor_parse(cur, &next, back, FZ_TG_CAP, &nd) == 0);
+    FUZZ_CHECK(next == pp_tg_window_offset(&w) && nd == w.n_done);
+    FUZZ_CHECK(nd == 0 || memcmp(back, w.done, nd * sizeof *back) == 0);
+    char tiny[4];                                /* too small: refused, not cut */
+    if (pp_tg_window_cursor(&w, tiny, sizeof tiny) != 0) FUZZ_CHECK(tiny[0] == '\0');
+}
+
 static void fz_tg_cursor(const uint8_t *data, size_t size)
 {
     size_t n = 0;
@@ -62,9 +160,11 @@ static void fz_tg_cursor(const uint8_t *data, size_t size)
     int64_t next = -1, done[8];
     size_t n_done = 99;
     if (pp_tg_cursor_parse(line, &next, done, 8, &n_done) == 0) {
-        FUZZ_CHECK(next >= 0);
+        FUZZ_CHECK(next >= 0 && next <= PP_TG_MAX_UPDATE_ID + 1);
         FUZZ_CHECK(n_done <= 8);
-        for (size_t i = 0; i < n_done; i++) FUZZ_CHECK(done[i] >= next);
+        for (size_t i = 0; i < n_done; i++)
+            FUZZ_CHECK(done[i] >= next && done[i] <= PP_TG_MAX_UPDATE_ID);
+        FUZZ_CHECK(fz_tg_ascending(done, n_done));
     }
 }
 
@@ -160,6 +260,11 @@ FUZZ_ENTRY(telegram)
         fz_tg_update_check(&ups[k++], u);
     }
     FUZZ_CHECK(k == n_ups);
+    /* the window starts from a cursor in the body ("fz_cursor", which the
+     * bot's reader ignores), so one input holds both */
+    const char *cursor = json_string_value(json_object_get(root, "fz_cursor"));
+    if (!cursor) cursor = "";
+    fz_tg_window(data, size, cursor, ups, n_ups);
     json_decref(root);
 
     const pp_ruleset *rs = fz_shipped_rules();
