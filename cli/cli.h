@@ -36,11 +36,18 @@ const char *pp_cli_default_dir(const char *what, char *buf, size_t len);
 /* A CLI conversation: the store (unless --no-state or it cannot be
  * opened, in which case it says so on stderr and runs in memory), the
  * session key "cli:<name>" (--session, else the last one used, else
- * "default"), and the session, resumed unless --new. */
+ * "default"), and the session, resumed unless --new.  A session name is 1
+ * to PP_CLI_MAX_SESSION bytes: a longer one is refused, never cut (two
+ * names that differ only past the cut would share one conversation).
+ * pp_cli_conv_open returns 0, or -1 with a message on stderr. */
+#define PP_CLI_MAX_SESSION 127
 typedef struct pp_cli_conv {
     pp_store *store;
     pp_session *session;
-    char key[160];
+    char key[4 + PP_CLI_MAX_SESSION + 1];   /* "cli:" and the name */
+    /* A state file is there but could not be used: why, for /forget
+     * ("" = it was used, or there is none, or --no-state). */
+    char store_unusable[512];
     pp_dialog dialog;
 } pp_cli_conv;
 

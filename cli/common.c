@@ -18,6 +18,18 @@
 #define PP_SHAREDIR "/usr/local/share/pushpull"
 #endif
 
+/* 1 when name fits a session key; else says why on stderr. */
+static int session_name_ok(const char *name, const char *where)
+{
+    size_t n = strnlen(name, PP_CLI_MAX_SESSION + 1);
+    if (n >= 1 && n <= PP_CLI_MAX_SESSION) return 1;
+    if (n == 0) fprintf(stderr, "pushpull: %s: a session name cannot be empty\n", where);
+    else fprintf(stderr, "pushpull: %s: a session name is at most %d bytes; this one is "
+                         "longer (refused rather than cut, so that two names cannot "
+                         "share one conversation)\n", where, PP_CLI_MAX_SESSION);
+    return 0;
+}
+
 int pp_cli_common_opt(pp_cli_common *c, int argc, char **argv, int *i)
 {
     static const char *const with_value[] = {
@@ -41,7 +53,10 @@ int pp_cli_common_opt(pp_cli_common *c, int argc, char **argv, int *i)
         case 1: c->responses_dir = v; break;
         case 2: c->region = v; break;
         case 3: c->state_path = v; break;
-        case 4: c->session = v; break;
+        case 4:
+            if (!session_name_ok(v, "--session")) return -1;
+            c->session = v;
+            break;
         }
         return 1;
     }
@@ -122,29 +137,45 @@ int pp_cli_conv_open(pp_cli_conv *cv, const pp_cli_common *c, const pp_ruleset *
     cv->session = pp_session_new();
     if (!cv->session) return -1;
     if (!c->no_state) {
-        cv->store = pp_store_open(c->state_path, err, sizeof err);
-        if (!cv->store)
+        int existed = 0;
+        if (pp_store_open_ex(c->state_path, &cv->store, &existed, err, sizeof err) != 0) {
             fprintf(stderr, "pushpull: %s\npushpull: continuing without saving: this "
                             "conversation lives in memory only\n", err);
-        else if (c->keep_transcripts)
+            if (existed) snprintf(cv->store_unusable, sizeof cv->store_unusable, "%s", err);
+        } else if (c->keep_transcripts) {
             pp_store_keep_transcripts(cv->store, 1);
+        }
     }
-    char name[128] = "default";
-    if (c->session) snprintf(name, sizeof name, "%s", c->session);
-    else if (cv->store) pp_store_last_cli(cv->store, name, sizeof name);
+    char name[PP_CLI_MAX_SESSION + 1] = "default";
+    if (c->session) {
+        if (!session_name_ok(c->session, "--session")) goto fail;
+        snprintf(name, sizeof name, "%s", c->session);
+    } else if (cv->store && pp_store_last_cli(cv->store, name, sizeof name) != 0) {
+        fprintf(stderr, "pushpull: cannot tell which conversation to resume: %s; "
+                        "name one with --session NAME\n", pp_store_error(cv->store));
+        goto fail;
+    }
     snprintf(cv->key, sizeof cv->key, "cli:%s", name);
     if (cv->store && !c->fresh) {
         int rc = pp_store_load(cv->store, cv->key, cv->session, err, sizeof err);
         if (rc < 0)
             fprintf(stderr, "pushpull: could not resume %s (%s); starting a new conversation\n",
                     cv->key, err);
+    } else if (cv->store && pp_store_start_over(cv->store, cv->key, cv->session, err,
+                                                sizeof err) != 0) {
+        fprintf(stderr, "pushpull: %s\n", err);
     }
     cv->dialog.rules = rs;
     cv->dialog.store = cv->store;
+    cv->dialog.store_unusable = cv->store_unusable[0] ? cv->store_unusable : NULL;
     cv->dialog.key = cv->key;
     cv->dialog.session = cv->session;
     cv->dialog.keep_transcripts = c->keep_transcripts;
     return 0;
+
+fail:
+    pp_cli_conv_close(cv);
+    return -1;
 }
 
 void pp_cli_conv_close(pp_cli_conv *cv)
