@@ -616,6 +616,15 @@ const char *pp_store_error(const pp_store *st)
 
 /* ---- sessions ---------------------------------------------------------- */
 
+/* The arguments every session call checks first: 0 or an error. */
+static int session_args(pp_store *st, const char *key, const pp_session *s,
+                        char *err, size_t errlen)
+{
+    if (!st || !s) return fail(st, err, errlen, "no state database or session");
+    if (!str_ok(key, STORE_MAX_KEY)) return fail(st, err, errlen, "invalid session key");
+    return 0;
+}
+
 /* The JSON of key's row, malloc'd: 1 found, 0 absent, negative error. */
 static int row_json(pp_store *st, const char *key, char **json, char *err, size_t errlen)
 {
@@ -642,8 +651,8 @@ static int row_json(pp_store *st, const char *key, char **json, char *err, size_
 
 int pp_store_load(pp_store *st, const char *key, pp_session *s, char *err, size_t errlen)
 {
-    if (!st || !s) return fail(st, err, errlen, "no state database or session");
-    if (!str_ok(key, STORE_MAX_KEY)) return fail(st, err, errlen, "invalid session key");
+    int bad = session_args(st, key, s, err, errlen);
+    if (bad) return bad;
 
     char *json;
     int rc = row_json(st, key, &json, err, errlen);
@@ -704,15 +713,15 @@ static int catch_up(pp_store *st, const char *key, pp_session *s, char *err, siz
 
 int pp_store_refresh(pp_store *st, const char *key, pp_session *s, char *err, size_t errlen)
 {
-    if (!st || !s) return fail(st, err, errlen, "no state database or session");
-    if (!str_ok(key, STORE_MAX_KEY)) return fail(st, err, errlen, "invalid session key");
+    int bad = session_args(st, key, s, err, errlen);
+    if (bad) return bad;
     return catch_up(st, key, s, err, errlen);
 }
 
 int pp_store_start_over(pp_store *st, const char *key, pp_session *s, char *err, size_t errlen)
 {
-    if (!st || !s) return fail(st, err, errlen, "no state database or session");
-    if (!str_ok(key, STORE_MAX_KEY)) return fail(st, err, errlen, "invalid session key");
+    int bad = session_args(st, key, s, err, errlen);
+    if (bad) return bad;
     pp_session *theirs;
     int rc = row_session(st, key, &theirs, err, errlen);
     if (rc < 0) return rc;
@@ -800,8 +809,8 @@ int pp_store_save(pp_store *st, const char *key, pp_session *s,
                   const char *transcript_user, const char *transcript_bot,
                   char *err, size_t errlen)
 {
-    if (!st || !s) return fail(st, err, errlen, "no state database or session");
-    if (!str_ok(key, STORE_MAX_KEY)) return fail(st, err, errlen, "invalid session key");
+    int bad = session_args(st, key, s, err, errlen);
+    if (bad) return bad;
     if (cursor_name && (!str_ok(cursor_name, STORE_MAX_NAME) || !cursor_value ||
                         strnlen(cursor_value, STORE_MAX_VALUE + 1) > STORE_MAX_VALUE))
         return fail(st, err, errlen, "invalid cursor");
