@@ -259,7 +259,7 @@ static pp_mx_kind mx_event_read(const pp_mx_me *me, json_t *ev, int before_join,
     e->sender = mx_json_str(ev, "sender");
     e->body = "";
     if (before_join) return PP_MX_BEFORE_JOIN;
-    if (!t || !e->sender || !mx_id_ok(e->event_id)) return PP_MX_MALFORMED;
+    if (!t || !mx_id_ok(e->sender) || !mx_id_ok(e->event_id)) return PP_MX_MALFORMED;
     if (strcmp(e->sender, me->user_id) == 0) return PP_MX_OWN;
     if (strcmp(t, "m.room.encrypted") == 0) return PP_MX_ENCRYPTED;
     if (strcmp(t, "m.room.message") != 0) return PP_MX_OTHER;
@@ -336,12 +336,16 @@ static int mx_sync_read(const pp_mx_me *me, json_t *sync, pp_mx_sync *out)
     if (!out->invites || !out->leaves || !out->rooms) goto fail;
     const char *rid;
     json_t *room;
-    json_object_foreach(inv, rid, room)
-        if (mx_id_ok(rid)) mx_invite_read(me, rid, room, &out->invites[out->n_invites++]);
-    json_object_foreach(lv, rid, room)
-        if (mx_id_ok(rid)) out->leaves[out->n_leaves++] = rid;
+    json_object_foreach(inv, rid, room) {
+        if (!mx_id_ok(rid)) { out->n_refused++; continue; }
+        mx_invite_read(me, rid, room, &out->invites[out->n_invites++]);
+    }
+    json_object_foreach(lv, rid, room) {
+        if (!mx_id_ok(rid)) { out->n_refused++; continue; }
+        out->leaves[out->n_leaves++] = rid;
+    }
     json_object_foreach(jn, rid, room) {
-        if (!mx_id_ok(rid)) continue;
+        if (!mx_id_ok(rid)) { out->n_refused++; continue; }
         if (mx_room_read(me, rid, room, &out->rooms[out->n_rooms++]) != 0) goto fail;
     }
     return 0;
@@ -782,6 +786,9 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
     char qr[300];
     if (mx_sync_read(&me, sync, &s) != 0) return MX_FAIL;
     int rc;
+    if (s.n_refused)
+        pp_net_log("warn", "ids_refused", "rooms=%zu msg=\"room ids longer than %d bytes or "
+                   "not printable: left out, never cut\"", s.n_refused, PP_MX_MAX_ID - 1);
 
     for (size_t k = 0; k < s.n_invites; k++) {
         rc = mx_handle_invite(b, &s.invites[k]);
@@ -803,6 +810,9 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
         for (size_t i = 0; i < pr->n_events && !first_run; i++) {
             const pp_mx_event *e = &pr->events[i];
             if (e->kind == PP_MX_ENCRYPTED) { r->encrypted = 1; continue; }
+            if (e->kind == PP_MX_MALFORMED)
+                pp_net_log("warn", "event_refused", "room=%s reason=\"no type or msgtype, or an "
+                           "event id or sender too long or not printable\"", mx_q(pr->id, qr, sizeof qr));
             if (e->kind != PP_MX_TEXT && e->kind != PP_MX_NONTEXT) continue;
             int members = mx_room_members(b, r);
             if (members == MX_FATAL || members == MX_CANCEL) { rc = members; break; }
@@ -884,7 +894,8 @@ static int mx_run(mx_bot *b)
     if (rc != MX_OK || !mx_id_ok(uid) || uid[0] != '@' || !strchr(uid, ':')) {
         json_decref(j);
         fprintf(stderr, "pushpull matrix: account/whoami failed (%s); is --homeserver right?\n",
-                errc[0] ? errc : "no user id");
+                errc[0] ? errc : uid ? "a user id longer than 254 bytes, or not @user:server"
+                               : "no user id");
         return 1;
     }
     snprintf(b->user_id, sizeof b->user_id, "%s", uid);
@@ -899,6 +910,9 @@ static int mx_run(mx_bot *b)
             const char *dn = mx_json_str(j, "displayname");
             if (dn && strlen(dn) < sizeof b->displayname)
                 snprintf(b->displayname, sizeof b->displayname, "%s", dn);
+            else if (dn)    /* never a cut name: it would match other words */
+                pp_net_log("warn", "displayname_ignored", "len=%zu msg=\"longer than %zu bytes: "
+                           "mentions by display name are not seen\"", strlen(dn), sizeof b->displayname - 1);
         }
         json_decref(j);
         j = NULL;

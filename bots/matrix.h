@@ -34,7 +34,7 @@ typedef enum pp_mx_kind {
     PP_MX_ENCRYPTED,            /* m.room.encrypted: the room is encrypted */
     PP_MX_OWN,                  /* sent by the bot */
     PP_MX_BEFORE_JOIN,          /* before the bot's own join in this timeline */
-    PP_MX_MALFORMED,            /* no type or sender, a bad event id, no msgtype */
+    PP_MX_MALFORMED,            /* no type, no msgtype, a bad event id or sender */
     PP_MX_OTHER                 /* not a message (membership, encryption state) */
 } pp_mx_kind;
 
@@ -74,12 +74,15 @@ typedef struct pp_mx_sync {
     size_t n_leaves;
     pp_mx_room *rooms;
     size_t n_rooms;
+    size_t n_refused;               /* rooms of join, invite and leave left out:
+                                     * their id is too long or not printable */
     struct json_t *root;            /* the parsed body: owned */
 } pp_mx_sync;
 
 /* Read a /sync answer body into *out, in the order the bot acts on it.
- * Ids from the wire must be bounded (PP_MX_MAX_ID) and printable: rooms
- * with a bad id are left out, events with a bad event id are MALFORMED.
+ * Ids from the wire must be bounded (PP_MX_MAX_ID) and printable, never
+ * cut (two long ids would merge): rooms with a bad id are left out (and
+ * counted), events with a bad event id or sender are MALFORMED.
  * Pure: no I/O, no logging.  Returns 0 (free with
  * pp_mx_sync_free), or -1 with nothing to free when the body is not a JSON
  * object with a next_batch string, or memory ran out. */

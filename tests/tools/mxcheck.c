@@ -104,6 +104,7 @@ static void test_rooms(void)
         CHECK(s.invites[3].inviter && !s.invites[3].allowed, "an inviter id with a space");
     }
     CHECK(s.n_leaves == 1 && strcmp(s.leaves[0], "!gone:example.org") == 0, "leaves");
+    CHECK(s.n_refused == 2, "refused room ids: %zu, want 2 ('!bad room', '')", s.n_refused);
     CHECK(s.n_rooms == 2 && strcmp(s.rooms[0].id, "!a:example.org") == 0 &&
           strcmp(s.rooms[1].id, "!b:example.org") == 0 && s.rooms[0].n_events == 0 &&
           s.rooms[1].n_events == 0 && !s.rooms[0].has_count, "joined rooms in order, no timeline");
@@ -132,6 +133,43 @@ static void test_rooms(void)
     pp_mx_sync_free(&s);
     if (room("", MSG("a1", ALICE, "{'msgtype':'m.text','body':'hi'}"), &s))
         CHECK(!s.rooms[0].has_count && !s.rooms[0].member_change && !s.rooms[0].encrypted, "a quiet room");
+    pp_mx_sync_free(&s);
+}
+
+/* Ids longer than the bot keeps are refused whole, never cut: two rooms
+ * whose ids share their first 300 bytes stay apart (both left out), and a
+ * message from a sender with a 300-byte id is MALFORMED. */
+static void test_long_ids(void)
+{
+    char longid[320], body[2048];
+    memset(longid, 'r', sizeof longid);
+    longid[0] = '!';
+    memcpy(longid + 300, ":example.org", 13);
+    snprintf(body, sizeof body, "{'next_batch':'s4','rooms':{'join':{'%s':{},'%.300sX:example.org':{},"
+             "'!ok:example.org':{}},'invite':{'%s':{}},'leave':{'%s':{}}}}", longid, longid, longid, longid);
+    pp_mx_sync s;
+    CHECK(parse(&me, body, &s) == 0, "long ids: not read");
+    CHECK(s.n_rooms == 1 && strcmp(s.rooms[0].id, "!ok:example.org") == 0 && s.n_invites == 0 &&
+          s.n_leaves == 0 && s.n_refused == 4, "long room ids: %zu rooms, %zu refused, want 1 and 4",
+          s.n_rooms, s.n_refused);
+    pp_mx_sync_free(&s);
+    memset(longid, 'x', sizeof longid);
+    memcpy(longid, "!", 1);
+    longid[PP_MX_MAX_ID - 1] = '\0';                  /* 254 bytes: the longest taken */
+    snprintf(body, sizeof body, "{'next_batch':'s4','rooms':{'join':{'%s':{}}}}", longid);
+    CHECK(parse(&me, body, &s) == 0 && s.n_rooms == 1 && s.n_refused == 0 &&
+          strlen(s.rooms[0].id) == PP_MX_MAX_ID - 1, "the longest room id taken");
+    pp_mx_sync_free(&s);
+
+    char sender[320], ev[1024];
+    memset(sender, 'm', sizeof sender);
+    sender[0] = '@';
+    memcpy(sender + 300, ":example.org", 13);
+    snprintf(ev, sizeof ev, "{'type':'m.room.message','event_id':'$l1','sender':'%s',"
+             "'content':{'msgtype':'m.text','body':'my wife pulls away'}}", sender);
+    if (room("'summary':{'m.joined_member_count':2},", ev, &s))
+        CHECK(s.rooms[0].n_events == 1 && s.rooms[0].events[0].kind == PP_MX_MALFORMED,
+              "a 300-byte sender id: kind %d, want MALFORMED", s.rooms[0].events[0].kind);
     pp_mx_sync_free(&s);
 }
 
@@ -207,6 +245,7 @@ int main(void)
 {
     test_batch();
     test_rooms();
+    test_long_ids();
     test_events();
     if (failures) { printf("%d checks failed\n", failures); return 1; }
     printf("mxcheck: all checks passed\n");
