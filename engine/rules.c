@@ -2,7 +2,8 @@
  *
  * Loading runs in passes so that every error in a directory is reported at
  * once, as "file:line: message":
- *   1. read every *.rules file: word classes (`define`) and rules;
+ *   1. read every *.rules file: word classes (`define`) and rules (only
+ *      regular files are opened, never waiting on a FIFO: read_file);
  *   2. read every *.responses file: response sets and their variants;
  *   3. expand {word classes} in patterns (cycles and unknown names are
  *      errors), compile each pattern once with UTF|UCP|CASELESS|DUPNAMES and
@@ -13,6 +14,10 @@
  *   5. order patterns for evaluation (crisis first, then by priority) and
  *      build the candidate index.
  * A set with any error is freed and NULL returned: never half-used.
+ * Everything a set holds is bounded: each file (MAX_FILE_BYTES), each
+ * expanded pattern (MAX_EXPANDED), and the whole set (MAX_SET_BYTES,
+ * counted as it is built by spend()), so that no rule file can make a
+ * start take gigabytes or minutes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,12 +25,17 @@
 #include <ctype.h>
 #include <strings.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
 #define MAX_FILE_BYTES (8u << 20)
-#define MAX_EXPANDED   (64u << 10)
+#define MAX_EXPANDED   (64u << 10)    /* one pattern, word classes expanded */
+#define MAX_SET_BYTES  (128u << 20)   /* the whole set: see spend() */
 #define MAX_DEPTH      16
 
 static const char *const builtin_placeholders[] = {
@@ -49,24 +59,43 @@ int pp_framework_locked(const char *fw)
 
 /* ---- reading files ----------------------------------------------------- */
 
-static char *read_file(const char *path, size_t *len, pp_errors *errs)
+/* The whole of a regular file, or NULL with the error added.  Opened with
+ * O_NONBLOCK and checked with fstat before any read, as the store does: a
+ * FIFO, device or directory named x.rules is refused ("not a regular
+ * file") instead of hanging every start.  missing_ok: a file that does
+ * not exist is no error (resources.tsv is optional). */
+static char *read_file(const char *path, size_t *len, int missing_ok, pp_errors *errs)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) { pp_errors_add(errs, path, 0, "cannot open"); return NULL; }
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        if (!(missing_ok && errno == ENOENT)) pp_errors_add(errs, path, 0, "cannot open");
+        return NULL;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        pp_errors_add(errs, path, 0, "not a regular file");
+        close(fd);
+        return NULL;
+    }
     pp_buf b = {0};
     char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len + n > MAX_FILE_BYTES) {
+    ssize_t n;
+    int failed = 0;
+    while (!failed && (n = read(fd, chunk, sizeof chunk)) != 0) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            pp_errors_add(errs, path, 0, "cannot read");
+            failed = 1;
+        } else if (b.len + (size_t)n > MAX_FILE_BYTES) {
             pp_errors_add(errs, path, 0, "file larger than %u bytes", MAX_FILE_BYTES);
-            fclose(f);
-            free(b.s);
-            return NULL;
+            failed = 1;
+        } else {
+            pp_buf_add(&b, chunk, (size_t)n);
         }
-        pp_buf_add(&b, chunk, n);
     }
-    fclose(f);
-    if (b.oom) { free(b.s); pp_errors_add(errs, path, 0, "out of memory"); return NULL; }
+    close(fd);
+    if (!failed && b.oom) pp_errors_add(errs, path, 0, "out of memory");
+    if (failed || b.oom) { free(b.s); return NULL; }
     *len = b.len;
     return b.s ? b.s : pp_strdup("");
 }
@@ -93,15 +122,20 @@ static int bad_utf8_line(const char *buf, size_t len)
     return 0;
 }
 
-/* A rule or response file: readable, no NUL bytes, valid UTF-8. */
-static char *read_text(const char *path, pp_errors *errs)
+/* A rule, response or resources file: a regular file, no NUL bytes, valid
+ * UTF-8; a byte order mark at its start (editors on Windows write one) is
+ * dropped, so the first line reads as written.  *len: its length. */
+static char *read_text(const char *path, size_t *len, int missing_ok, pp_errors *errs)
 {
-    size_t len;
-    char *buf = read_file(path, &len, errs);
+    char *buf = read_file(path, len, missing_ok, errs);
     if (!buf) return NULL;
+    if (*len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+        *len -= 3;
+        memmove(buf, buf + 3, *len + 1);
+    }
     int bad;
-    if (memchr(buf, '\0', len)) pp_errors_add(errs, path, 0, "file contains a NUL byte");
-    else if ((bad = bad_utf8_line(buf, len)) != 0)
+    if (memchr(buf, '\0', *len)) pp_errors_add(errs, path, 0, "file contains a NUL byte");
+    else if ((bad = bad_utf8_line(buf, *len)) != 0)
         pp_errors_add(errs, path, bad, "not valid UTF-8 (save the file as UTF-8)");
     else return buf;
     free(buf);
@@ -241,7 +275,28 @@ typedef struct loader {
     size_t rules_cap, sets_cap, defines_cap, paths_cap;
     raw_pattern *raw;
     size_t n_raw, raw_cap;
+    size_t bytes;                  /* counted against MAX_SET_BYTES */
+    int over;                      /* ... and it was passed */
 } loader;
+
+/* Count n more bytes of the rule set against MAX_SET_BYTES: the files it
+ * reads, its rules, and every pattern's expanded source, compiled code and
+ * JIT code.  Each pattern is bounded on its own (MAX_EXPANDED), but word
+ * classes multiply, and thousands of bounded patterns once made a 366 KB
+ * file take 919 MB and 17 s to load: the whole needs a bound too.  The
+ * first time the total passes it the error says where (file:line); -1
+ * from then on, and the loader stops compiling. */
+static int spend(loader *L, size_t n, const char *file, int line)
+{
+    if (L->over) return -1;
+    L->bytes += n;
+    if (L->bytes <= MAX_SET_BYTES) return 0;
+    L->over = 1;
+    pp_errors_add(L->errs, file, line, "the rule set passes %u MiB here, counting rule text, "
+                  "expanded patterns and compiled code (word classes that multiply?)",
+                  MAX_SET_BYTES >> 20);
+    return -1;
+}
 
 static int add_raw(loader *L, const char *src, int rule, int line, int is_unless)
 {
@@ -296,11 +351,21 @@ static const char *keep_path(loader *L, const char *path)
     return rs->paths[rs->n_paths++] = copy;
 }
 
+/* The text of a rule or response file, counted against the set's size;
+ * NULL when it cannot be read (the error is added). */
+static char *read_counted(loader *L, const char *path, int missing_ok)
+{
+    size_t len;
+    char *buf = read_text(path, &len, missing_ok, L->errs);
+    if (buf && spend(L, len, path, 0)) { free(buf); return NULL; }
+    return buf;
+}
+
 static void parse_rules_file(loader *L, const char *file)
 {
     const char *path = keep_path(L, file);
     if (!path) return;
-    char *buf = read_text(path, L->errs);
+    char *buf = read_counted(L, path, 0);
     if (!buf) return;
     pp_ruleset *rs = L->rs;
     char *cur = buf, *line;
@@ -345,7 +410,8 @@ static void parse_rules_file(loader *L, const char *file)
                 r = -1;
                 continue;
             }
-            if (grow((void **)&rs->rules, &L->rules_cap, rs->n_rules + 1, sizeof *rs->rules)) break;
+            if (spend(L, sizeof *rs->rules, path, lineno) ||
+                grow((void **)&rs->rules, &L->rules_cap, rs->n_rules + 1, sizeof *rs->rules)) break;
             r = (int)rs->n_rules++;
             pp_rule *rule = &rs->rules[r];
             pp_strlcpy(rule->id, id, sizeof rule->id);
@@ -438,7 +504,7 @@ static void parse_responses_file(loader *L, const char *file)
 {
     const char *path = keep_path(L, file);
     if (!path) return;
-    char *buf = read_text(path, L->errs);
+    char *buf = read_counted(L, path, 0);
     if (!buf) return;
     pp_ruleset *rs = L->rs;
     char *cur = buf, *line;
@@ -583,11 +649,12 @@ static int expand(loader *L, const char *src, pp_buf *out, int depth,
 static pcre2_code *compile(loader *L, const char *src, const char *file, int line,
                            int anchored, char **expanded_out)
 {
+    if (L->over) return NULL;
     pp_buf b = {0};
     if (anchored) pp_buf_adds(&b, "^(?:");
     if (expand(L, src, &b, 0, file, line)) { free(b.s); return NULL; }
     if (anchored) pp_buf_adds(&b, ")$");
-    if (b.oom) { free(b.s); return NULL; }
+    if (b.oom || spend(L, b.len, file, line)) { free(b.s); return NULL; }
     int err;
     PCRE2_SIZE off;
     pcre2_code *code = pcre2_compile((PCRE2_SPTR)b.s, b.len,
@@ -605,10 +672,16 @@ static pcre2_code *compile(loader *L, const char *src, const char *file, int lin
      * lives on its own executable pages -- with thousands of rules each
      * reply then pays cache and TLB misses, plus ~8 us a pattern to
      * compile (docs/architecture.md has the figures). */
-    size_t size = 0;
+    size_t size = 0, jit = 0;
     pcre2_pattern_info(code, PCRE2_INFO_SIZE, &size);
     if (size >= PP_JIT_MIN_SIZE)
         pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);   /* the interpreter when JIT is absent */
+    pcre2_pattern_info(code, PCRE2_INFO_JITSIZE, &jit);
+    if (spend(L, size + jit, file, line)) {
+        pcre2_code_free(code);
+        free(b.s);
+        return NULL;
+    }
     uint32_t pairs = 0;
     pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &pairs);
     if (pairs + 1 > L->rs->max_pairs) L->rs->max_pairs = pairs + 1;
@@ -732,13 +805,9 @@ static void order_patterns(pp_ruleset *rs)
 
 static void load_resources(loader *L, const char *dir, const char *region)
 {
-    size_t len;
     char path[4096];
     snprintf(path, sizeof path, "%s/resources.tsv", dir);
-    FILE *probe = fopen(path, "rb");
-    if (!probe) return;   /* optional: built-in default text is used */
-    fclose(probe);
-    char *buf = read_file(path, &len, L->errs);
+    char *buf = read_counted(L, path, 1);   /* optional: built-in default text is used */
     if (!buf) return;
     pp_buf want = {0}, def = {0};
     char *cur = buf, *line;
@@ -825,7 +894,9 @@ static void check_references(loader *L)
             strcmp(r->framework, "safety") != 0)
             pp_errors_add(L->errs, r->file, r->line, "rule %s: crisis rules use framework safety", r->id);
     }
-    for (size_t i = 0; i < rs->n_sets; i++) check_placeholders(L, &rs->sets[i]);
+    /* over the size limit, patterns are missing: every placeholder would
+     * look unused */
+    for (size_t i = 0; i < rs->n_sets && !L->over; i++) check_placeholders(L, &rs->sets[i]);
 }
 
 uint32_t pp_set_hash(const char *id)
