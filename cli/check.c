@@ -3,8 +3,10 @@
  * Loads every rule and response file (printing every error as file:line),
  * then for each rule runs its examples (each must match the rule) and
  * counter-examples (none may), warns when an example is taken by another
- * rule that outranks it (a shadowed rule), and when a pattern hits the
- * PCRE2 limits on an example or on hostile input (a rule to rewrite).
+ * rule that outranks it (a shadowed rule), when a pattern hits the PCRE2
+ * limits on an example or on hostile input (a rule to rewrite).  Every
+ * pass asks about each rule or input once:
+ * the work grows with the number of rules, not with its square.
  * Then it scores the corpus (the .tsv files in tests/corpus: message, role,
  * acceptable frameworks): role and framework accuracy per file, counts per
  * framework, and how often each rule is hit.
@@ -50,7 +52,7 @@ static int fw_in(const char *fw, const char *list)
     return 0;
 }
 
-static int score_file(const pp_ruleset *rs, const char *path, corpus_score *sc,
+static int score_file(const pp_ruleset *rs, pp_session *s, const char *path, corpus_score *sc,
                       size_t *hits, size_t *fw_counts, int quiet)
 {
     FILE *f = fopen(path, "r");
@@ -70,7 +72,7 @@ static int score_file(const pp_ruleset *rs, const char *path, corpus_score *sc,
         if (t2) *t2 = '\0';
         const char *role = t1 + 1, *fws = t2 ? t2 + 1 : "-";
         pp_match m;
-        if (pp_match_text(rs, line, strlen(line), &m)) continue;
+        if (pp_match_text_with(rs, s, line, strlen(line), &m)) continue;
         pp_rule_info ri = {0};
         const char *got_role = "none", *got_fw = NULL;
         if (m.rule >= 0 && pp_rules_info(rs, (size_t)m.rule, &ri) == 0) {
@@ -103,15 +105,11 @@ static void hostile_inputs(const pp_ruleset *rs, size_t *limit_rules)
     char *buf = malloc(PP_MAX_INPUT + 1);
     if (!buf) return;
     const char *seeds[] = { "a", "he ", "my ", "I ", "why ", "  ", "x.", "'", NULL };
-    for (int s = 0; seeds[s]; s++) {
-        size_t sl = strlen(seeds[s]), n = 0;
-        while (n + sl <= PP_MAX_INPUT) { memcpy(buf + n, seeds[s], sl); n += sl; }
+    for (int k = 0; seeds[k]; k++) {
+        size_t sl = strlen(seeds[k]), n = 0;
+        while (n + sl <= PP_MAX_INPUT) { memcpy(buf + n, seeds[k], sl); n += sl; }
         buf[n] = '\0';
-        for (size_t i = 0; i < pp_rules_count(rs); i++) {
-            int lim = 0;
-            pp_match_rule(rs, i, buf, n, &lim);
-            if (lim) limit_rules[i]++;
-        }
+        pp_match_limits(rs, buf, n, limit_rules);
     }
     free(buf);
 }
@@ -137,6 +135,14 @@ int pp_cmd_check(int argc, char **argv)
     if (!rs) return 1;
     size_t nr = pp_rules_count(rs), failures = 0, warnings = 0, n_ex = 0;
     size_t *hits = calloc(nr + 1, sizeof *hits), *limits = calloc(nr + 1, sizeof *limits);
+    pp_session *s = pp_session_new();   /* working memory for every match below */
+    if (!hits || !limits || !s) {
+        fprintf(stderr, "pushpull check: out of memory\n");
+        free(hits); free(limits);
+        pp_session_free(s);
+        pp_rules_free(rs);
+        return 1;
+    }
     size_t fw_counts[32] = {0};
     for (size_t i = 0; i < nr; i++) {
         pp_rule_info ri;
@@ -154,7 +160,7 @@ int pp_cmd_check(int argc, char **argv)
             if (lim) { printf("%s:%d: WARN rule %s hits the PCRE2 limit on: %s\n", ri.file, ri.example_lines[k], ri.id, ex); warnings++; }
             pp_match m;
             /* rules that need a conversation (after:) can't win here */
-            if (!ri.contextual && pp_match_text(rs, ex, strlen(ex), &m) == 0 && m.rule >= 0
+            if (!ri.contextual && pp_match_text_with(rs, s, ex, strlen(ex), &m) == 0 && m.rule >= 0
                 && (size_t)m.rule != i) {
                 pp_rule_info w;
                 pp_rules_info(rs, (size_t)m.rule, &w);
@@ -209,7 +215,7 @@ int pp_cmd_check(int argc, char **argv)
             char path[PATH_MAX + 256];
             snprintf(path, sizeof path, "%s/%s", corpus, files[f]);
             corpus_score sc = {0};
-            if (score_file(rs, path, &sc, hits, fw_counts, quiet) == 0 && sc.total) {
+            if (score_file(rs, s, path, &sc, hits, fw_counts, quiet) == 0 && sc.total) {
                 double ra = 100.0 * (double)sc.role_ok / (double)sc.total;
                 double fa = 100.0 * (double)sc.fw_ok / (double)sc.total;
                 printf("corpus %s: %zu messages, role accuracy %.1f%% (%zu/%zu), framework accuracy %.1f%%\n",
@@ -238,6 +244,7 @@ int pp_cmd_check(int argc, char **argv)
     }
     free(hits);
     free(limits);
+    pp_session_free(s);
     pp_rules_free(rs);
     return failures || below ? 1 : 0;
 }

@@ -160,15 +160,20 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
     return 0;
 }
 
-int pp_match_text(const pp_ruleset *rs, const char *bytes, size_t len, pp_match *out)
+static void match_none(pp_match *out)
+{
+    memset(out, 0, sizeof *out);
+    out->rule = -1;
+}
+
+int pp_match_text_with(const pp_ruleset *rs, pp_session *s, const char *bytes, size_t len,
+                       pp_match *out)
 {
     const char *notice;
     size_t n;
-    memset(out, 0, sizeof *out);
-    out->rule = -1;
+    match_none(out);
     char *text = pp_input_normalize(bytes, len, &n, &notice);
-    pp_session *s = pp_session_new();
-    if (!text || !s) { free(text); pp_session_free(s); return PP_ENOMEM; }
+    if (!text) return PP_ENOMEM;
     pp_hit hit;
     int rc = pp_match_run(rs, s, text, n, NULL, NULL, &hit);
     if (rc == 0) {
@@ -180,8 +185,34 @@ int pp_match_text(const pp_ruleset *rs, const char *bytes, size_t len, pp_match 
         for (int i = 0; i < 3; i++) out->n_candidates += hit.runner_up[i] >= 0;
     }
     free(text);
+    return rc;
+}
+
+int pp_match_text(const pp_ruleset *rs, const char *bytes, size_t len, pp_match *out)
+{
+    pp_session *s = pp_session_new();
+    if (!s) { match_none(out); return PP_ENOMEM; }
+    int rc = pp_match_text_with(rs, s, bytes, len, out);
     pp_session_free(s);
     return rc;
+}
+
+/* Does rule i match the normalised text on its own?  A rule's patterns
+ * are next to each other in evaluation order (they share its crisis and
+ * priority), from r->order on, so only its own are tried, not every
+ * pattern of the set (`check` asks about every rule: that was quadratic). */
+static int rule_matches(const pp_ruleset *rs, size_t i, const char *text, size_t n,
+                        pcre2_match_data *md, int *limit_hit)
+{
+    const pp_rule *r = &rs->rules[i];
+    for (size_t k = r->order < 0 ? rs->n_patterns : (size_t)r->order; k < rs->n_patterns; k++) {
+        if (rs->patterns[k].rule != (int)i) break;
+        int rc = pcre2_match(rs->patterns[k].code, (PCRE2_SPTR)text, n, 0,
+                             PCRE2_NO_UTF_CHECK, md, rs->mctx);
+        if (rc >= 0) return !pp_match_unless(rs, r, text, n, md, limit_hit);
+        if (limit_error(rc)) *limit_hit = 1;
+    }
+    return 0;
 }
 
 int pp_match_rule(const pp_ruleset *rs, size_t i, const char *bytes, size_t len,
@@ -193,18 +224,26 @@ int pp_match_rule(const pp_ruleset *rs, size_t i, const char *bytes, size_t len,
     if (i >= rs->n_rules) return 0;
     char *text = pp_input_normalize(bytes, len, &n, &notice);
     pcre2_match_data *md = pcre2_match_data_create(rs->max_pairs ? rs->max_pairs : 1, NULL);
-    if (text && md) {
-        const pp_rule *r = &rs->rules[i];
-        for (size_t k = 0; k < rs->n_patterns && !found; k++) {
-            if (rs->patterns[k].rule != (int)i) continue;
-            int rc = pcre2_match(rs->patterns[k].code, (PCRE2_SPTR)text, n, 0,
-                                 PCRE2_NO_UTF_CHECK, md, rs->mctx);
-            if (rc >= 0) found = !pp_match_unless(rs, r, text, n, md, &lim);
-            else if (limit_error(rc)) lim = 1;
-        }
-    }
+    if (text && md) found = rule_matches(rs, i, text, n, md, &lim);
     if (limit_hit) *limit_hit = lim;
     pcre2_match_data_free(md);
     free(text);
     return found;
+}
+
+int pp_match_limits(const pp_ruleset *rs, const char *bytes, size_t len, size_t *counts)
+{
+    const char *notice;
+    size_t n;
+    char *text = pp_input_normalize(bytes, len, &n, &notice);
+    pcre2_match_data *md = pcre2_match_data_create(rs->max_pairs ? rs->max_pairs : 1, NULL);
+    int rc = text && md ? 0 : PP_ENOMEM;
+    for (size_t i = 0; i < rs->n_rules && rc == 0; i++) {
+        int lim = 0;
+        rule_matches(rs, i, text, n, md, &lim);
+        counts[i] += lim != 0;
+    }
+    pcre2_match_data_free(md);
+    free(text);
+    return rc;
 }

@@ -136,6 +136,11 @@ int pp_match_text(const pp_ruleset *rs, const char *bytes, size_t len, pp_match 
 int pp_match_rule(const pp_ruleset *rs, size_t i, const char *bytes, size_t len,
                   int *limit_hit);
 
+/* pp_match_rule for every rule at once, normalising the bytes once: adds 1
+ * to counts[i] (room for pp_rules_count) for each rule i whose patterns hit
+ * the PCRE2 limits on them.  0 or PP_ENOMEM. */
+int pp_match_limits(const pp_ruleset *rs, const char *bytes, size_t len, size_t *counts);
+
 /* ---- input ------------------------------------------------------------- */
 
 /* Clean arbitrary bytes into bounded, valid, normalised UTF-8: invalid
@@ -171,6 +176,12 @@ pp_role pp_session_role(const pp_session *s);
 const char *pp_session_framework(const pp_session *s);   /* NULL if none */
 unsigned pp_session_turns(const pp_session *s);
 int pp_session_safety_locked(const pp_session *s);
+
+/* pp_match_text with s's working memory, so that many calls (`check`) make
+ * it once instead of once each; s's conversation is neither read nor
+ * changed. */
+int pp_match_text_with(const pp_ruleset *rs, pp_session *s, const char *bytes, size_t len,
+                       pp_match *out);
 
 /* ---- replies ----------------------------------------------------------- */
 

@@ -462,7 +462,7 @@ static void test_dialog_commands(void **state)
 {
     pp_ruleset *rs = *state;
     pp_session *s = pp_session_new();
-    pp_dialog d = { rs, NULL, "test:1", s, 0, NULL, NULL };
+    pp_dialog d = { .rules = rs, .key = "test:1", .session = s };
     pp_answer a;
     assert_int_equal(pp_dialog_turn(&d, "/why", 4, &a), 0);
     assert_non_null(strstr(a.text, "nothing to explain"));
