@@ -4,8 +4,9 @@
  * then for each rule runs its examples (each must match the rule) and
  * counter-examples (none may), warns when an example is taken by another
  * rule that outranks it (a shadowed rule), when a pattern hits the PCRE2
- * limits on an example or on hostile input (a rule to rewrite).  Every
- * pass asks about each rule or input once:
+ * limits on an example or on hostile input, and when a hostile input
+ * spends a message's whole step budget, naming the rules that spent it
+ * (rules to rewrite).  Every pass asks about each rule or input once:
  * the work grows with the number of rules, not with its square.
  * Then it scores the corpus (the .tsv files in tests/corpus: message, role,
  * acceptable frameworks): role and framework accuracy per file, counts per
@@ -99,8 +100,11 @@ static int score_file(const pp_ruleset *rs, pp_session *s, const char *path, cor
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* Inputs that make careless patterns backtrack. */
-static void hostile_inputs(const pp_ruleset *rs, size_t *limit_rules)
+/* Inputs that make careless patterns backtrack: each rule on its own
+ * (does a pattern hit the per-pattern limit?), then the whole set the way
+ * a reply runs it (does the message spend PP_STEP_BUDGET, and on what?). */
+static void hostile_inputs(const pp_ruleset *rs, pp_session *s, size_t *limit_rules,
+                           size_t *budget_rules)
 {
     char *buf = malloc(PP_MAX_INPUT + 1);
     if (!buf) return;
@@ -110,6 +114,10 @@ static void hostile_inputs(const pp_ruleset *rs, size_t *limit_rules)
         while (n + sl <= PP_MAX_INPUT) { memcpy(buf + n, seeds[k], sl); n += sl; }
         buf[n] = '\0';
         pp_match_limits(rs, buf, n, limit_rules);
+        pp_match m;
+        if (pp_match_text_with(rs, s, buf, n, &m) == 0 && m.budget_spent)
+            for (int k = 0; k < 3; k++)
+                if (m.spent_by[k] >= 0) budget_rules[m.spent_by[k]]++;
     }
     free(buf);
 }
@@ -135,10 +143,11 @@ int pp_cmd_check(int argc, char **argv)
     if (!rs) return 1;
     size_t nr = pp_rules_count(rs), failures = 0, warnings = 0, n_ex = 0;
     size_t *hits = calloc(nr + 1, sizeof *hits), *limits = calloc(nr + 1, sizeof *limits);
+    size_t *spends = calloc(nr + 1, sizeof *spends);
     pp_session *s = pp_session_new();   /* working memory for every match below */
-    if (!hits || !limits || !s) {
+    if (!hits || !limits || !spends || !s) {
         fprintf(stderr, "pushpull check: out of memory\n");
-        free(hits); free(limits);
+        free(hits); free(limits); free(spends);
         pp_session_free(s);
         pp_rules_free(rs);
         return 1;
@@ -179,14 +188,22 @@ int pp_cmd_check(int argc, char **argv)
             }
         }
     }
-    hostile_inputs(rs, limits);
+    hostile_inputs(rs, s, limits, spends);
     for (size_t i = 0; i < nr; i++) {
-        if (!limits[i]) continue;
+        if (!limits[i] && !spends[i]) continue;
         pp_rule_info ri;
         pp_rules_info(rs, i, &ri);
-        printf("%s:%d: WARN rule %s hits the PCRE2 match limit on %zu hostile input%s: rewrite it "
-               "with bounded repetition\n", ri.file, ri.line, ri.id, limits[i], limits[i] == 1 ? "" : "s");
-        warnings++;
+        if (limits[i]) {
+            printf("%s:%d: WARN rule %s hits the PCRE2 match limit on %zu hostile input%s: rewrite it "
+                   "with bounded repetition\n", ri.file, ri.line, ri.id, limits[i], limits[i] == 1 ? "" : "s");
+            warnings++;
+        }
+        if (spends[i]) {
+            printf("%s:%d: WARN rule %s spends the step budget of a message (%d steps for all rules) "
+                   "on %zu hostile input%s: rules after it go untried\n", ri.file, ri.line, ri.id,
+                   PP_STEP_BUDGET, spends[i], spends[i] == 1 ? "" : "s");
+            warnings++;
+        }
     }
     printf("rules: %zu, examples and counter-examples: %zu, failed: %zu, warnings: %zu\n",
            nr, n_ex, failures, warnings);
@@ -244,6 +261,7 @@ int pp_cmd_check(int argc, char **argv)
     }
     free(hits);
     free(limits);
+    free(spends);
     pp_session_free(s);
     pp_rules_free(rs);
     return failures || below ? 1 : 0;

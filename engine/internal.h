@@ -151,6 +151,8 @@ typedef struct pp_work {
     pcre2_match_data *trial;  /* a candidate's; swapped with md when it wins */
     pcre2_match_data *aux;    /* exclusions, then partner words */
     uint32_t *cand;           /* room for every pattern of the set */
+    pcre2_match_context *mctx;/* a copy of the set's, whose match limit a
+                                 message lowers as its step budget drains */
 } pp_work;
 
 struct pp_session {
@@ -183,6 +185,8 @@ typedef struct pp_hit {
     size_t start, end;
     int limit_hit;
     int runner_up[3];         /* other matching rules, for /why; -1 = none */
+    int budget_spent;         /* PP_STEP_BUDGET ran out: later rules untried */
+    int spent_by[3];          /* then the rules charged most, -1 = none */
 } pp_hit;
 
 int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,

@@ -1,8 +1,10 @@
 /* match.c -- find the rule a message is about.
  *
  * The candidate index (index.c) names the patterns that may match; only
- * those run through PCRE2, under the rule set's match context (match, depth
- * and heap limits, so no input can make a reply slow).  Patterns are stored
+ * those run through PCRE2, under the rule set's match, depth and heap
+ * limits, which bind each pattern, and under a step budget for the whole
+ * message (see run_pattern), so that no input can make a reply slow however
+ * many rules backtrack on it.  Patterns are stored
  * in evaluation order -- crisis rules first, then falling priority -- so the
  * walk over the candidates can stop early: the first crisis hit wins
  * outright, and once a match is found, only patterns of the same priority
@@ -35,7 +37,8 @@ int pp_session_scratch(const pp_ruleset *rs, pp_session *s)
     w->trial = pcre2_match_data_create(pairs, NULL);
     w->aux = pcre2_match_data_create(pairs, NULL);
     w->cand = malloc((rs->n_patterns ? rs->n_patterns : 1) * sizeof *w->cand);
-    if (!w->index || !w->md || !w->trial || !w->aux || !w->cand) {
+    w->mctx = pcre2_match_context_copy(rs->mctx);
+    if (!w->index || !w->md || !w->trial || !w->aux || !w->cand || !w->mctx) {
         pp_work_free(w);
         return PP_ENOMEM;
     }
@@ -50,6 +53,7 @@ void pp_work_free(pp_work *w)
     pcre2_match_data_free(w->trial);
     pcre2_match_data_free(w->aux);
     free(w->cand);
+    pcre2_match_context_free(w->mctx);
     memset(w, 0, sizeof *w);
 }
 
@@ -59,20 +63,87 @@ static int limit_error(int rc)
            rc == PCRE2_ERROR_HEAPLIMIT || rc == PCRE2_ERROR_JIT_STACKLIMIT;
 }
 
-int pp_match_unless(const pp_ruleset *rs, const pp_rule *r, const char *text,
-                    size_t len, pcre2_match_data *md, int *limit_hit)
+/* ---- the step budget of one message ----------------------------------
+ *
+ * PCRE2's match limit binds one pattern (PP_MATCH_LIMIT); with hundreds of
+ * rules that backtrack, a message could still take seconds.  So the
+ * patterns one message runs share PP_STEP_BUDGET steps.  PCRE2 says only
+ * whether a match ran out of steps, never how many it took, so a pattern
+ * first runs with a small allowance (STEP_FIRST) and, when it runs out, again
+ * with four times as much, up to the per-pattern limit; every run is charged
+ * its whole allowance, which is at least what it used.  An ordinary pattern
+ * needs a few dozen steps and runs once; a rerun costs at most a third more,
+ * and only for a pattern that needs more than STEP_FIRST.  When what is left
+ * cannot pay a pattern's next run, the walk stops (budget->spent).  Crisis
+ * patterns are charged too but never stopped: each may always run up to the
+ * per-pattern limit, and they come first.  The allowance is set on the
+ * session's copy of the match context (pp_work.mctx): the set's stays
+ * read-only. */
+#define STEP_FIRST 100
+
+typedef struct budget {
+    pcre2_match_context *mctx;   /* NULL: the set's limits alone, no budget */
+    size_t left;
+    int spent;
+    int rule[3];                 /* the rules charged most, -1 = none */
+    size_t cost[3];
+} budget;
+
+static void charge(budget *b, int rule, size_t cost)
+{
+    int low = 0;
+    for (int i = 0; i < 3; i++) {
+        if (b->rule[i] == rule) { b->cost[i] += cost; return; }
+        if (b->cost[i] < b->cost[low]) low = i;
+    }
+    if (cost > b->cost[low]) { b->rule[low] = rule; b->cost[low] = cost; }
+}
+
+static int run_pattern(const pp_ruleset *rs, budget *b, const pcre2_code *code,
+                       const char *text, size_t len, pcre2_match_data *md,
+                       int rule, int crisis)
+{
+    if (!b->mctx)
+        return pcre2_match(code, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK, md, rs->mctx);
+    size_t allow = STEP_FIRST, cap, charged = 0;
+    int rc;
+    do {
+        cap = crisis || b->left >= PP_MATCH_LIMIT ? PP_MATCH_LIMIT : b->left;
+        if (cap == 0) { b->spent = 1; return PCRE2_ERROR_MATCHLIMIT; }
+        if (allow > cap) allow = cap;
+        pcre2_set_match_limit(b->mctx, (uint32_t)allow);
+        rc = pcre2_match(code, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK, md, b->mctx);
+        charged += allow;
+        b->left = b->left > allow ? b->left - allow : 0;
+        allow *= 4;
+    } while (rc == PCRE2_ERROR_MATCHLIMIT && allow / 4 < cap);
+    if (rc == PCRE2_ERROR_MATCHLIMIT && cap < PP_MATCH_LIMIT) b->spent = 1;
+    charge(b, rule, charged);
+    return rc;
+}
+
+/* Does an exclusion of rule r (its index ri) match?  One that cannot be
+ * decided (a limit) counts as a match: the rule must not fire. */
+static int unless_hit(const pp_ruleset *rs, budget *b, const pp_rule *r, int ri,
+                      const char *text, size_t len, pcre2_match_data *md, int *limit_hit)
 {
     for (size_t u = 0; u < r->n_unless; u++) {
-        int rc = pcre2_match(r->unless[u], (PCRE2_SPTR)text, len, 0,
-                             PCRE2_NO_UTF_CHECK, md, rs->mctx);
+        int rc = run_pattern(rs, b, r->unless[u], text, len, md, ri,
+                             r->role == PP_ROLE_CRISIS);
         if (rc >= 0) return 1;
         if (limit_error(rc)) {
-            /* an exclusion we could not decide: do not let the rule fire */
             *limit_hit = 1;
             return 1;
         }
     }
     return 0;
+}
+
+int pp_match_unless(const pp_ruleset *rs, const pp_rule *r, const char *text,
+                    size_t len, pcre2_match_data *md, int *limit_hit)
+{
+    budget none = { .mctx = NULL };
+    return unless_hit(rs, &none, r, (int)(r - rs->rules), text, len, md, limit_hit);
 }
 
 /* Does the previous turn (its set and framework, hashed with
@@ -100,11 +171,12 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
 {
     hit->pattern = hit->rule = -1;
     hit->start = hit->end = 0;
-    hit->limit_hit = 0;
-    for (int i = 0; i < 3; i++) hit->runner_up[i] = -1;
+    hit->limit_hit = hit->budget_spent = 0;
+    for (int i = 0; i < 3; i++) hit->runner_up[i] = hit->spent_by[i] = -1;
     int rc = pp_session_scratch(rs, s);
     if (rc) return rc;
     pp_work *w = &s->work;
+    budget b = { w->mctx, PP_STEP_BUDGET, 0, { -1, -1, -1 }, { 0, 0, 0 } };
     size_t n = pp_index_candidates(rs->index, w->index, text, len, w->cand);
     for (size_t k = 0; k < n && k < 4; k++) prefetch_lines(&rs->patterns[w->cand[k]], 1);
     int best_crisis = 0, best_prio = 0, n_runner = 0;
@@ -118,6 +190,7 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
             if (p->priority < best_prio) break;
             if (p->rule == hit->rule) continue;
         }
+        if (b.spent || (!p->crisis && b.left == 0)) { b.spent = 1; break; }
         const pp_rule *r = &rs->rules[p->rule];
         if (p->has_after) {
             if (!hashed) {
@@ -131,15 +204,15 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
         prefetch_lines(r, 2);            /* what a reply reads: see internal.h */
         if (p->set >= 0) prefetch_lines(&rs->sets[p->set], 2);
         if (p->variants) prefetch_lines(p->variants, 1);
-        rc = pcre2_match(p->code, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK,
-                         w->trial, rs->mctx);
+        rc = run_pattern(rs, &b, p->code, text, len, w->trial, p->rule, p->crisis);
         if (rc < 0) {
             if (limit_error(rc)) hit->limit_hit = 1;
             continue;
         }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(w->trial);
         size_t start = ov[0], end = ov[1];
-        if (r->n_unless && pp_match_unless(rs, r, text, len, w->aux, &hit->limit_hit)) continue;
+        if (r->n_unless && unless_hit(rs, &b, r, p->rule, text, len, w->aux, &hit->limit_hit))
+            continue;
         if (hit->rule < 0 || end - start > hit->end - hit->start) {
             if (hit->rule >= 0 && n_runner < 3) hit->runner_up[n_runner++] = hit->rule;
             hit->rule = p->rule;
@@ -157,6 +230,17 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
             if (!dup) hit->runner_up[n_runner++] = p->rule;
         }
     }
+    if (b.spent) {
+        hit->budget_spent = 1;
+        for (int i = 0; i < 3; i++) {     /* the costliest first */
+            int top = -1;
+            for (int j = 0; j < 3; j++)
+                if (b.rule[j] >= 0 && (top < 0 || b.cost[j] > b.cost[top])) top = j;
+            if (top < 0) break;
+            hit->spent_by[i] = b.rule[top];
+            b.rule[top] = -1;
+        }
+    }
     return 0;
 }
 
@@ -164,6 +248,7 @@ static void match_none(pp_match *out)
 {
     memset(out, 0, sizeof *out);
     out->rule = -1;
+    for (int i = 0; i < 3; i++) out->spent_by[i] = -1;
 }
 
 int pp_match_text_with(const pp_ruleset *rs, pp_session *s, const char *bytes, size_t len,
@@ -179,6 +264,8 @@ int pp_match_text_with(const pp_ruleset *rs, pp_session *s, const char *bytes, s
     if (rc == 0) {
         out->rule = hit.rule;
         out->limit_hit = hit.limit_hit;
+        out->budget_spent = hit.budget_spent;
+        for (int i = 0; i < 3; i++) out->spent_by[i] = hit.spent_by[i];
         out->start = hit.start;
         out->end = hit.end;
         out->n_candidates = hit.rule >= 0;

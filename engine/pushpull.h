@@ -42,6 +42,8 @@
 #define PP_MAX_INPUT      4096
 #define PP_MATCH_LIMIT    200000   /* pcre2 match limit per pattern */
 #define PP_DEPTH_LIMIT    2000     /* pcre2 depth limit per pattern */
+#define PP_STEP_BUDGET    1000000  /* pcre2 match steps for all the patterns of
+                                      one message (crisis rules always run) */
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -123,6 +125,8 @@ typedef struct pp_match {
     int limit_hit;       /* some pattern hit the pcre2 match/depth limit */
     size_t start, end;   /* span of the winning match in the normalised text */
     int n_candidates;    /* rules whose patterns matched (before priority) */
+    int budget_spent;    /* PP_STEP_BUDGET ran out: rules after were not tried */
+    int spent_by[3];     /* then the rules that spent most of it, -1 = none */
 } pp_match;
 
 /* Normalise bytes (see pp_input_normalize) and match them against every

@@ -280,11 +280,9 @@ static void why_addi(why_buf *w, int v)
     why_add(w, p, (size_t)(num + sizeof num - p));
 }
 
-static void why_text(pp_session *s, const pp_ruleset *rs, const pp_hit *hit, const char *text,
-                     const pp_set *set, int locked)
+static void why_match(why_buf *w, const pp_ruleset *rs, const pp_hit *hit, const char *text,
+                      const pp_set *set, int locked)
 {
-    why_buf b = { s->why, 0, sizeof s->why }, *w = &b;
-    s->why[0] = '\0';
     if (hit->rule < 0 && locked) {
         why_adds(w, "No rule matched your last message. Because you told me about abuse or control "
                     "earlier, I keep pointing to safety and support in this conversation "
@@ -330,6 +328,22 @@ static void why_text(pp_session *s, const pp_ruleset *rs, const pp_hit *hit, con
         why_adds(w, set ? set->id : "safety-support");
         why_adds(w, " instead (/reset ends this).");
     }
+}
+
+static void why_text(pp_session *s, const pp_ruleset *rs, const pp_hit *hit, const char *text,
+                     const pp_set *set, int locked)
+{
+    why_buf b = { s->why, 0, sizeof s->why }, *w = &b;
+    s->why[0] = '\0';
+    why_match(w, rs, hit, text, set, locked);
+    if (!hit->budget_spent) return;
+    why_adds(w, "\nThis message used up the matching step budget, so the rules after that were not "
+                "tried (safety rules always are). It went to: ");
+    for (int i = 0; i < 3 && hit->spent_by[i] >= 0; i++) {
+        if (i) why_adds(w, ", ");
+        why_adds(w, rs->rules[hit->spent_by[i]].id);
+    }
+    why_adds(w, ".");
 }
 
 void pp_reply_clear(pp_reply *r)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Loading and checking rules stay bounded, whatever the files hold
+# Loading rules and matching them stay bounded, whatever the files hold
 # (issue 16, items 9 and 13):
 #   1. a FIFO, a directory or a device named like a rule, response or
 #      resources file is refused ("not a regular file"), never waited on;
@@ -9,6 +9,9 @@
 #      passes its size limit, in modest memory (ulimit -v, plain build only);
 #   4. `check` on 155,556 simple rules (twice the issue's count) finishes:
 #      its passes ask about each rule once;
+#   5. 300 rules that backtrack: a message spends its step budget and the
+#      walk stops, /why says so and names the rules, `check` names them;
+#      crisis rules are still tried after the budget is gone.
 # `timeout` is a hang guard (a regression shows as a failure, not a stuck
 # suite), never a speed assertion: every case takes well under a second in
 # the plain build.
@@ -114,6 +117,40 @@ if [ $rc -eq 124 ]; then
 elif [ $rc -ne 0 ] || ! grep -q "^rules: 155556, examples and counter-examples: 155556, failed: 0, warnings: 0" <<<"$out"; then
     fail "check on 155,556 rules exited $rc: $(tail -n 3 <<<"$out")"
 fi
+
+# ---- 5. the step budget of a message -------------------------------------
+# 300 rules that backtrack on a run of a's; 12 crisis rules that backtrack
+# on a run of a's before "c b", and outrank the one that should answer.
+d=$TMPDIR/backtrack; mkdir -p "$d/rules" "$d/responses"
+python3 - "$d" <<'PY'
+import sys
+d = sys.argv[1]
+with open(d + "/rules/bt.rules", "w") as f:
+    for i in range(300):
+        f.write("rule bt.r%03d\n role: pursuer\n framework: distance-dance\n priority: 90\n"
+                " match: (?:a+)+[^a]\n" % i)
+    for i in range(12):
+        f.write("rule bt.crisis%02d\n role: crisis\n framework: safety\n priority: 50\n"
+                " match: (?:a+)+b\n" % i)
+    f.write("rule bt.die\n role: crisis\n framework: safety\n match: \\bwant\\s+to\\s+die\\b\n"
+            " example: I want to die\n")
+with open(d + "/responses/r.responses", "w") as f:
+    f.write("set distance-dance\nvariant\n  DANCE.\n\nset safety\nvariant\n  SAFETY-REPLY.\n")
+PY
+as=$(printf 'a%.0s' $(seq 30))
+out=$(printf '%s\n/why\nI want to die %sc b\n/why\n' "$as" "$as" \
+      | timeout 60 "$P" reply --no-state --rules "$d/rules" --responses "$d/responses" 2>&1); rc=$?
+[ $rc -eq 0 ] || fail "reply with 300 backtracking rules exited $rc: $out"
+why1=$(sed -n 2p <<<"$out"); crisis=$(sed -n 3p <<<"$out"); why2=$(sed -n 4p <<<"$out")
+grep -q "used up the matching step budget" <<<"$why1" || fail "/why does not say the step budget ran out: $why1"
+grep -q "It went to: bt.r000, bt.r001, bt.r002\." <<<"$why1" || fail "/why does not name the rules that spent it: $why1"
+grep -q "SAFETY-REPLY" <<<"$crisis" || fail "a crisis message got no safety reply after backtracking crisis rules: $crisis"
+grep -q "Rule bt.die " <<<"$why2" || fail "the crisis rule after the budget ran out was not tried: $why2"
+out=$(timeout 120 "$P" check --quiet --rules "$d/rules" --responses "$d/responses" 2>&1)
+for r in bt.r000 bt.r001 bt.r002; do
+    grep -q "WARN rule $r spends the step budget of a message" <<<"$out" || fail "check does not name $r as spending the step budget"
+done
+[ "$(grep -c 'spends the step budget' <<<"$out")" = 3 ] || fail "check names other rules as spending the budget: $(grep 'spends the step budget' <<<"$out" | head -5)"
 
 [ $status -eq 0 ] && echo "rules_bounds ok"
 exit $status

@@ -139,28 +139,41 @@ static void test_match_priority_and_exclusion(void **state)
     assert_string_equal(winner(rs, "MY WIFE PULLS AWAY"), "test.pulls-away");
 }
 
+/* A rule set written for one test into a fresh directory under $TMPDIR
+ * (x.rules and x.responses); NULL when it does not load.  rm_set() removes
+ * the directory. */
+static pp_ruleset *tmp_set(char *dir, size_t size, const char *rules, const char *responses)
+{
+    snprintf(dir, size, "%s/pp-set-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    const char *names[2] = { "x.rules", "x.responses" }, *texts[2] = { rules, responses };
+    for (int i = 0; i < 2; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(texts[i], f);
+        fclose(f);
+    }
+    return load_dirs(dir, dir);
+}
+
+static void rm_set(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/x.rules", dir); remove(path);
+    snprintf(path, sizeof path, "%s/x.responses", dir); remove(path);
+    remove(dir);
+}
+
 static void test_match_limits(void **state)
 {
     (void)state;
     /* a rule set with a catastrophic pattern: the limit stops it */
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/pp-limit-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    assert_non_null(mkdtemp(dir));
-    char path[4200];
-    snprintf(path, sizeof path, "%s/x.rules", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("rule bad.backtrack\n role: none\n framework: five-dimensions\n match: ^(a+)+$\n", f);
-    fclose(f);
-    snprintf(path, sizeof path, "%s/x.responses", dir);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    fputs("set five-dimensions\n article: x\nvariant\n  ok\n", f);
-    fclose(f);
-    pp_load_options o = { dir, dir, NULL };
-    pp_errors e;
-    pp_errors_init(&e);
-    pp_ruleset *rs = pp_rules_load(&o, &e);
+    pp_ruleset *rs = tmp_set(dir, sizeof dir,
+                             "rule bad.backtrack\n role: none\n framework: five-dimensions\n match: ^(a+)+$\n",
+                             "set five-dimensions\n article: x\nvariant\n  ok\n");
     assert_non_null(rs);
     char text[4000];
     memset(text, 'a', sizeof text - 2);
@@ -171,10 +184,67 @@ static void test_match_limits(void **state)
     assert_int_equal(m.rule, -1);
     assert_int_equal(m.limit_hit, 1);
     pp_rules_free(rs);
-    pp_errors_clear(&e);
-    snprintf(path, sizeof path, "%s/x.rules", dir); remove(path);
-    snprintf(path, sizeof path, "%s/x.responses", dir); remove(path);
-    remove(dir);
+    rm_set(dir);
+}
+
+static int rule_index(const pp_ruleset *rs, const char *id)
+{
+    for (size_t i = 0; i < pp_rules_count(rs); i++) {
+        pp_rule_info ri;
+        pp_rules_info(rs, i, &ri);
+        if (strcmp(ri.id, id) == 0) return (int)i;
+    }
+    return -2;
+}
+
+/* PP_STEP_BUDGET binds a message: 300 rules that backtrack on a run of
+ * a's stop after the first few, which pp_match names; crisis rules that
+ * backtrack too, and outrank the one that should answer, do not stop it. */
+static void test_match_step_budget(void **state)
+{
+    (void)state;
+    size_t cap = 64 << 10, n = 0;
+    char *rules = malloc(cap);
+    assert_non_null(rules);
+    for (int i = 0; i < 300; i++)
+        n += (size_t)snprintf(rules + n, cap - n, "rule bt.r%03d\n role: pursuer\n framework: distance-dance\n"
+                              " priority: 90\n match: (?:a+)+[^a]\n", i);
+    for (int i = 0; i < 12; i++)
+        n += (size_t)snprintf(rules + n, cap - n, "rule bt.crisis%02d\n role: crisis\n framework: safety\n"
+                              " priority: 50\n match: (?:a+)+b\n", i);
+    snprintf(rules + n, cap - n, "rule bt.die\n role: crisis\n framework: safety\n match: \\bwant\\s+to\\s+die\\b\n"
+             "rule bt.slow\n role: none\n framework: distance-dance\n priority: 95\n match: (?:x+)+y\n"
+             "rule bt.hello\n role: none\n framework: distance-dance\n match: \\bhello\\b\n");
+    char dir[4096];
+    pp_ruleset *rs = tmp_set(dir, sizeof dir, rules,
+                             "set distance-dance\nvariant\n  ok\nset safety\nvariant\n  safe\n");
+    free(rules);
+    assert_non_null(rs);
+    pp_match m;
+    const char *as = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    assert_int_equal(pp_match_text(rs, as, strlen(as), &m), 0);
+    assert_int_equal(m.rule, -1);
+    assert_int_equal(m.budget_spent, 1);
+    assert_int_equal(m.spent_by[0], rule_index(rs, "bt.r000"));
+    assert_int_equal(m.spent_by[1], rule_index(rs, "bt.r001"));
+    assert_int_equal(m.spent_by[2], rule_index(rs, "bt.r002"));
+    /* an ordinary message spends next to nothing */
+    assert_int_equal(pp_match_text(rs, "well hello", 10, &m), 0);
+    assert_int_equal(m.rule, rule_index(rs, "bt.hello"));
+    assert_int_equal(m.budget_spent, 0);
+    assert_int_equal(m.spent_by[0], -1);
+    /* the crisis rules that backtrack spend the budget; bt.die still runs */
+    const char *die = "I want to die aaaaaaaaaaaaaaaaaaaaaaaaaaaaaac b";
+    assert_int_equal(pp_match_text(rs, die, strlen(die), &m), 0);
+    assert_int_equal(m.rule, rule_index(rs, "bt.die"));
+    /* a pattern that needs 12,288 steps (more than a first run allows, less
+     * than the per-pattern limit) still matches: it is run again */
+    const char *slow = "xxxxxxxxxxxxxz xy";
+    assert_int_equal(pp_match_text(rs, slow, strlen(slow), &m), 0);
+    assert_int_equal(m.rule, rule_index(rs, "bt.slow"));
+    assert_int_equal(m.limit_hit, 0);
+    pp_rules_free(rs);
+    rm_set(dir);
 }
 
 /* ---- responder --------------------------------------------------------- */
@@ -509,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_loader_missing_dir),
         cmocka_unit_test(test_loader_region),
         cmocka_unit_test(test_match_limits),
+        cmocka_unit_test(test_match_step_budget),
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_session_used_table),
         cmocka_unit_test_setup_teardown(test_match_priority_and_exclusion, setup, teardown),
