@@ -28,6 +28,14 @@ copy_set() {
     cp "$fx"/responses/* "$1/responses/"
 }
 
+# A generated set in $TMPDIR/NAME (d=): rules/ for the caller to fill, and
+# one response set every generated rule answers from.
+new_set() {
+    d=$TMPDIR/$1
+    mkdir -p "$d/rules" "$d/responses"
+    printf 'set distance-dance\nvariant\n  DANCE.\n\nset safety\nvariant\n  SAFETY-REPLY.\n' >"$d/responses/r.responses"
+}
+
 # Both programs that load rules must refuse the set, promptly, saying why.
 refuses() {   # name, rules dir, responses dir, file the error names
     local out rc
@@ -65,7 +73,7 @@ grep -q "BOM-RESOURCES" <<<"$out" || fail "resources.tsv's first line after a by
 # ---- 3. word classes that multiply ---------------------------------------
 # 6,000 rules, each ~28 KB once {w4} is expanded: the old loader took 28 s
 # and 1.9 GB and loaded it.
-d=$TMPDIR/multiply; mkdir -p "$d/rules" "$d/responses"
+new_set multiply
 python3 - "$d" <<'PY'
 import sys
 d = sys.argv[1]
@@ -75,8 +83,6 @@ with open(d + "/rules/big.rules", "w") as f:
         f.write("define w%d = {w%d}\\s{w%d}|{w%d}-{w%d}\n" % (k, k - 1, k - 1, k - 1, k - 1))
     for i in range(6000):
         f.write("rule big.r%d\n role: none\n framework: distance-dance\n match: x%d {w4}\n" % (i, i))
-with open(d + "/responses/r.responses", "w") as f:
-    f.write("set distance-dance\nvariant\n  ok.\n")
 PY
 multiply_refused() {   # what the check is called
     local out rc
@@ -99,7 +105,7 @@ fi
 # ---- 4. check on many rules ----------------------------------------------
 # Before (plain build): 20,000 rules 2.8 s, 40,000 11 s, 77,778 30 s, this
 # 155,556 about two minutes -- quadratic; now about a second.
-d=$TMPDIR/many; mkdir -p "$d/rules" "$d/responses"
+new_set many
 python3 - "$d" 155556 <<'PY'
 import sys
 d, n = sys.argv[1], int(sys.argv[2])
@@ -108,8 +114,6 @@ for part in range(4):                       # each file under the 8 MB limit
         for i in range(part, n, 4):
             f.write("rule many.r%d\n role: none\n framework: distance-dance\n"
                     " match: \\bthing%d\\b\n example: tell me about thing%d\n" % (i, i, i))
-with open(d + "/responses/r.responses", "w") as f:
-    f.write("set distance-dance\nvariant\n  ok.\n")
 PY
 out=$(timeout 30 "$P" check --quiet --rules "$d/rules" --responses "$d/responses" 2>&1); rc=$?
 if [ $rc -eq 124 ]; then
@@ -121,7 +125,7 @@ fi
 # ---- 5. the step budget of a message -------------------------------------
 # 300 rules that backtrack on a run of a's; 12 crisis rules that backtrack
 # on a run of a's before "c b", and outrank the one that should answer.
-d=$TMPDIR/backtrack; mkdir -p "$d/rules" "$d/responses"
+new_set backtrack
 python3 - "$d" <<'PY'
 import sys
 d = sys.argv[1]
@@ -134,8 +138,6 @@ with open(d + "/rules/bt.rules", "w") as f:
                 " match: (?:a+)+b\n" % i)
     f.write("rule bt.die\n role: crisis\n framework: safety\n match: \\bwant\\s+to\\s+die\\b\n"
             " example: I want to die\n")
-with open(d + "/responses/r.responses", "w") as f:
-    f.write("set distance-dance\nvariant\n  DANCE.\n\nset safety\nvariant\n  SAFETY-REPLY.\n")
 PY
 as=$(printf 'a%.0s' $(seq 30))
 out=$(printf '%s\n/why\nI want to die %sc b\n/why\n' "$as" "$as" \
