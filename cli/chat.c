@@ -18,7 +18,6 @@
 #include <unistd.h>
 #include <limits.h>
 #include <errno.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <readline/readline.h>
 #include <readline/history.h>
@@ -110,20 +109,19 @@ static int batch(pp_cli_conv *cv)
  * else only a command word of ours, without the text after it. */
 static void remember(const char *line, int keep_all)
 {
+    /* the command word as the dialog reads it (one parser for every front
+     * end): "!FORGET" and "/forget@x" are kept as "/forget" */
+    static const char *const kept[] = {
+        [PP_CMD_HELP] = "/help", [PP_CMD_WHY] = "/why", [PP_CMD_RESET] = "/reset",
+        [PP_CMD_FORGET] = "/forget", [PP_CMD_REFRAME] = "/reframe", [PP_CMD_START] = "/start",
+        [PP_CMD_QUIT] = "/quit",
+    };
     if (keep_all) {
         if (line[0]) add_history(line);
         return;
     }
-    const char *w = line + strspn(line, " \t");
-    size_t n = strcspn(w, " \t");
-    for (int i = 0; command_words[i]; i++) {
-        char word[16];
-        snprintf(word, sizeof word, "%.*s", (int)strcspn(command_words[i], " "), command_words[i]);
-        if (n == strlen(word) && strncasecmp(w, word, n) == 0) {
-            add_history(word);
-            return;
-        }
-    }
+    pp_command c = pp_dialog_command(line, strlen(line));
+    if ((size_t)c < sizeof kept / sizeof kept[0] && kept[c]) add_history(kept[c]);
 }
 
 /* /forget: the history cannot tell this conversation's lines from others',

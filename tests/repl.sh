@@ -15,6 +15,8 @@ pty chat.script "${opts[@]}"
 test -f "$hist" || fail "no history file at $hist"
 grep -qx '/why' "$hist" || fail "history lacks /why"
 grep -qx '/reframe' "$hist" || fail "history lacks the bare command word /reframe"
+# the dialog's parser says what a command is: "!RESET" is kept as /reset
+grep -qx '/reset' "$hist" || fail "history lacks /reset for !RESET"
 if grep -q -e 'pulls away' -e 'never plan' "$hist"; then fail "history kept message text without --keep-transcripts"; fi
 [ "$(stat -c %a "$hist")" = 600 ] || fail "history mode is not 0600"
 pty resume.script "${opts[@]}"
