@@ -118,7 +118,10 @@ static void sync_in(pp_dialog *d, pp_buf *b)
 {
     char err[256];
     int got = d->store ? pp_store_refresh(d->store, d->key, d->session, err, sizeof err) : 0;
-    if (got > 0 && (got & PP_STORE_MERGED_LOCK))
+    if (got > 0 && (got & PP_STORE_FORGOTTEN))
+        pp_buf_adds(b, "(This conversation was deleted with /forget in another window, so "
+                       "I've let go of it here too and we're starting afresh.)\n\n");
+    else if (got > 0 && (got & PP_STORE_MERGED_LOCK))
         pp_buf_adds(b, "(What you said in another window of this conversation is with me "
                        "here too.)\n\n");
 }

@@ -172,6 +172,8 @@ struct pp_session {
     uint64_t store_rev;       /* the store row this session was read from or
                                  last written as ("rev"; 0 = none) */
     unsigned store_turns;     /* that row's turn counter */
+    uint32_t store_key;       /* pp_set_hash() of that row's key (0 = none):
+                                 a row gone under this key was forgotten */
     pp_work work;             /* working memory, never saved */
 };
 #define PP_SESSION_MAX_REV ((1LL << 53) - 1)   /* a rev stays exact in any JSON reader */

@@ -292,9 +292,13 @@ int pp_store_save(pp_store *st, const char *key, pp_session *s,
  * are added to those s counted, a partner s does not know yet is taken;
  * the rest of s (its role, framework, variants) is kept.  Returns 0 when
  * there was nothing new, else PP_STORE_MERGED, with PP_STORE_MERGED_LOCK
- * when the merge locked s; negative on error (s untouched). */
+ * when the merge locked s; PP_STORE_FORGOTTEN when the row s stood on was
+ * deleted by /forget in another process (s is then reset: nothing it held
+ * is written back); negative on error (s untouched).  pp_store_save does
+ * the same under its write lock. */
 #define PP_STORE_MERGED       1
 #define PP_STORE_MERGED_LOCK  2
+#define PP_STORE_FORGOTTEN    4
 int pp_store_refresh(pp_store *st, const char *key, pp_session *s, char *err, size_t errlen);
 /* s starts afresh (--new) over key's row: the next save replaces what the
  * row holds now instead of merging with it.  0 or negative. */

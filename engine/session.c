@@ -39,6 +39,7 @@ void pp_session_reset(pp_session *s)
 {
     unsigned turns = s->turns, store_turns = s->store_turns;
     uint64_t store_rev = s->store_rev;
+    uint32_t store_key = s->store_key;
     int disclaimed = s->disclaimed;
     pp_work work = s->work;
     memset(s, 0, sizeof *s);
@@ -46,6 +47,7 @@ void pp_session_reset(pp_session *s)
     s->disclaimed = disclaimed;
     s->store_rev = store_rev;      /* the row it came from is still its base */
     s->store_turns = store_turns;
+    s->store_key = store_key;
     s->work = work;
 }
 
@@ -168,6 +170,7 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
     tmp.disclaimed = (int)v[6];
     tmp.store_rev = (uint64_t)rev;
     tmp.store_turns = tmp.turns;
+    tmp.store_key = s->store_key;   /* the store sets it: the JSON has no key */
     *s = tmp;
     return 0;
 }

@@ -674,6 +674,7 @@ int pp_store_load(pp_store *st, const char *key, pp_session *s, char *err, size_
         fail(st, err, errlen, "the saved session is unreadable (%s)", why);
         return PP_ECORRUPT;
     }
+    s->store_key = pp_set_hash(key);
     return 1;
 }
 
@@ -681,11 +682,12 @@ int pp_store_load(pp_store *st, const char *key, pp_session *s, char *err, size_
  * absent or unreadable (a row we cannot read is overwritten, as before
  * there were revisions), negative error. */
 static int row_session(pp_store *st, const char *key, pp_session **theirs,
-                       char *err, size_t errlen)
+                       int *absent, char *err, size_t errlen)
 {
     char *json;
     *theirs = NULL;
     int rc = row_json(st, key, &json, err, errlen);
+    if (absent) *absent = rc == 0;
     if (rc <= 0) return rc;
     pp_session *t = pp_session_new();
     if (!t) {
@@ -700,11 +702,24 @@ static int row_session(pp_store *st, const char *key, pp_session **theirs,
 }
 
 /* Merge key's row into s when another process wrote it since s read or
- * wrote it.  0 nothing new, PP_STORE_MERGED bits, negative error. */
+ * wrote it.  When the row s stood on is gone, another window ran /forget:
+ * s forgets too, so that its next save does not write back what the user
+ * asked to delete.  0 nothing new, PP_STORE_MERGED or PP_STORE_FORGOTTEN
+ * bits, negative error. */
 static int catch_up(pp_store *st, const char *key, pp_session *s, char *err, size_t errlen)
 {
     pp_session *theirs;
-    int rc = row_session(st, key, &theirs, err, errlen);
+    int absent;
+    int rc = row_session(st, key, &theirs, &absent, err, errlen);
+    if (rc == 0 && absent && s->store_rev && s->store_key == pp_set_hash(key)) {
+        pp_session_reset(s);
+        s->turns = 0;
+        s->disclaimed = 0;
+        s->store_rev = 0;
+        s->store_turns = 0;
+        s->store_key = 0;
+        return PP_STORE_FORGOTTEN;
+    }
     if (rc <= 0) return rc;
     rc = theirs->store_rev != s->store_rev ? pp_session_merge(s, theirs) : 0;
     pp_session_free(theirs);
@@ -723,9 +738,10 @@ int pp_store_start_over(pp_store *st, const char *key, pp_session *s, char *err,
     int bad = session_args(st, key, s, err, errlen);
     if (bad) return bad;
     pp_session *theirs;
-    int rc = row_session(st, key, &theirs, err, errlen);
+    int rc = row_session(st, key, &theirs, NULL, err, errlen);
     if (rc < 0) return rc;
     s->store_rev = theirs ? theirs->store_rev : 0;
+    s->store_key = pp_set_hash(key);
     s->store_turns = s->turns;
     pp_session_free(theirs);
     return 0;
@@ -826,7 +842,9 @@ int pp_store_save(pp_store *st, const char *key, pp_session *s,
     }
     uint64_t base_rev = s->store_rev;
     unsigned base_turns = s->store_turns;
+    uint32_t base_key = s->store_key;
     s->store_rev = new_rev(base_rev);
+    s->store_key = pp_set_hash(key);
     s->store_turns = s->turns;
 
     char *json = session_json(s, st->keep_transcripts);
@@ -860,6 +878,7 @@ int pp_store_save(pp_store *st, const char *key, pp_session *s,
         /* Not written: s still stands on the row it read (merged or not). */
         s->store_rev = base_rev;
         s->store_turns = base_turns;
+        s->store_key = base_key;
     }
     return rc;
 }

@@ -665,6 +665,22 @@ static long long row_int(const char *db, const char *key, const char *field)
     return sql_int(db, sql);
 }
 
+/* The whole JSON of key's row (malloc'd). */
+static char *row_text(const char *db, const char *key)
+{
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(h, "SELECT json FROM session WHERE key = ?1", -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    char *v = strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
 /* Two processes on one session (two terminals resuming the last CLI
  * session): two handles on one real file, each with the session it
  * loaded.  Before revisions, A's save wrote back the session it had loaded
@@ -725,6 +741,35 @@ static void test_two_windows_merge(void **state)
     assert_true(pp_session_safety_locked(ta));
     pp_session_free(ta);
     pp_session_free(tb);
+
+    /* /forget in one window: the other's next turn does not write back
+     * what it still held (partner, lock, turns), and it says so. */
+    pp_session *fa = pp_session_new(), *fb = pp_session_new();
+    turn(f->rules, fa, "my boyfriend Marco never texts me back");
+    save_ok(a, "cli:f", fa);
+    assert_int_equal(pp_store_load(b, "cli:f", fb, err, sizeof err), 1);
+    assert_int_equal(pp_store_forget(b, "cli:f", err, sizeof err), 0);
+    assert_int_equal(pp_store_refresh(a, "cli:f", fa, err, sizeof err), PP_STORE_FORGOTTEN);
+    assert_int_equal(pp_session_turns(fa), 0);
+    turn(f->rules, fa, "hello");
+    save_ok(a, "cli:f", fa);
+    assert_int_equal(row_int(f->db, "cli:f", "turns"), 1);
+    char *row = row_text(f->db, "cli:f");
+    assert_null(strstr(row, "Marco"));
+    free(row);
+    /* and the same when the save, not a refresh, is the first to see it */
+    pp_session *ga = pp_session_new();
+    turn(f->rules, ga, "my girlfriend Ines needs space");
+    save_ok(a, "cli:g", ga);
+    assert_int_equal(pp_store_forget(b, "cli:g", err, sizeof err), 0);
+    turn(f->rules, ga, "hello again");
+    save_ok(a, "cli:g", ga);
+    row = row_text(f->db, "cli:g");
+    assert_null(strstr(row, "Ines"));
+    free(row);
+    pp_session_free(fa);
+    pp_session_free(fb);
+    pp_session_free(ga);
 
     /* Counters: two windows, 100 turns each, interleaved, none reloading:
      * 200 turns (the last writer used to win: about 100). */
