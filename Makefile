@@ -57,7 +57,9 @@ CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -W
            -Iengine -Ibots $(PKG_CFLAGS) $(SANFLAGS) \
            -DPP_SHAREDIR='"$(SHAREDIR)"' -MMD -MP
 LDFLAGS += $(SANFLAGS)
-LDLIBS  += $(PKG_LIBS) -lstemmer -lutil -lpthread -lm
+# libstemmer has no .pc file
+NOPC_LIBS = -lstemmer
+LDLIBS  += $(PKG_LIBS) $(NOPC_LIBS) -lutil -lpthread -lm
 
 # cli/common.c (the shared options) is in the library: the bots use it too.
 LIB_SRC   = $(sort $(wildcard engine/*.c bots/*.c)) cli/common.c

@@ -18,6 +18,7 @@
 
 #include "pushpull.h"
 #include "index.h"
+#include "lang.h"
 
 #define PP_ID_MAX 64          /* longest rule, set or framework id */
 
@@ -37,6 +38,8 @@ typedef struct pp_pattern {
     int priority;             /* the rule's */
     unsigned char crisis;     /* the rule's role is crisis */
     unsigned char has_after;  /* the rule has `after:` conditions */
+    unsigned char on_clauses; /* a `clause:` line: runs on the language
+                                 layer's rendering, not on the text */
     int line;
     char *src;                /* with word classes expanded */
     const pp_variant *variants;   /* the set's, so a match can ask for them early */
@@ -122,6 +125,8 @@ struct pp_ruleset {
     pcre2_code *pronoun_re[4];/* anchored: he, she, they, name */
     pcre2_match_context *mctx;/* match and depth limits; read-only */
     pp_index *index;
+    ppl_lexicon *lexicon;     /* the language layer: the *.lexicon files */
+    size_t n_clause_patterns; /* 0: no message needs the layer */
     pp_slab slab;             /* the memory_data of PCRE2's allocator: stays put */
     char *resources;          /* lines for the chosen region */
     char *disclaimer;
@@ -151,6 +156,10 @@ typedef struct pp_work {
     pcre2_match_data *trial;  /* a candidate's; swapped with md when it wins */
     pcre2_match_data *aux;    /* exclusions, then partner words */
     uint32_t *cand;           /* room for every pattern of the set */
+    ppl_analysis analysis;    /* the last message's words and clauses */
+    char *joined;             /* text, a line break, the clauses: what the
+                                 index looks up when clause patterns exist */
+    size_t joined_cap;
     pcre2_match_context *mctx;/* a copy of the set's, whose match limit a
                                  message lowers as its step budget drains */
 } pp_work;

@@ -147,7 +147,10 @@ static void map_free(strmap *m, int free_vals)
 typedef struct member {
     uint32_t concept;
     uint32_t n;                  /* words */
-    char *lemmas[PPL_MAX_MEMBER];
+    int exact;                   /* written "in quotes": compared on the
+                                    words themselves, not their lemmas */
+    char *lemmas[PPL_MAX_MEMBER];/* (the words, when exact) */
+    char *key;                   /* the first word's lemma: the `first` map's key */
     struct member *next;         /* same first lemma */
 } member;
 
@@ -174,7 +177,7 @@ struct ppl_lexicon {
     size_t n_members, cap_members;
     del_entry *dels;
     size_t n_dels;
-    long c_user, c_partner, c_both, c_other, c_negator, c_split, c_report;
+    long c_user, c_partner, c_both, c_other, c_negator, c_split, c_report, c_nominative, c_object;
     size_t n_irregular;
     char status[160];
 };
@@ -216,7 +219,7 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     if (!lx) return NULL;
     pthread_mutex_init(&lx->mu, NULL);
     lx->c_user = lx->c_partner = lx->c_both = lx->c_other = -1;
-    lx->c_negator = lx->c_split = lx->c_report = -1;
+    lx->c_negator = lx->c_split = lx->c_report = lx->c_nominative = lx->c_object = -1;
     char aff[1024], dic[1024];
     const char *dd = dict_dir ? dict_dir : "/usr/share/hunspell";
     snprintf(aff, sizeof aff, "%s/en_US.aff", dd);
@@ -252,6 +255,7 @@ void ppl_lexicon_free(ppl_lexicon *lx)
     map_free(&lx->first, 0);
     for (size_t i = 0; i < lx->n_members; i++) {
         for (uint32_t k = 0; k < lx->members[i]->n; k++) free(lx->members[i]->lemmas[k]);
+        free(lx->members[i]->key);
         free(lx->members[i]);
     }
     free(lx->members);
@@ -384,6 +388,8 @@ static long concept_index(ppl_lexicon *lx, const char *name, int create)
     else if (!strcmp(name, "negator")) lx->c_negator = k;
     else if (!strcmp(name, "clause_start")) lx->c_split = k;
     else if (!strcmp(name, "report")) lx->c_report = k;
+    else if (!strcmp(name, "nominative")) lx->c_nominative = k;
+    else if (!strcmp(name, "object_form")) lx->c_object = k;
     return k;
 }
 
@@ -683,24 +689,28 @@ int ppl_concept_add(ppl_lexicon *lx, const char *concept, const char *phrase)
     member *m = calloc(1, sizeof *m);
     if (!m) return -1;
     m->concept = (uint32_t)k;
+    size_t plen = strlen(phrase);
+    m->exact = plen > 2 && phrase[0] == '"' && phrase[plen - 1] == '"';
     for (size_t i = 0; i < nw; i++) {
         char exp[PPL_MAX_WORD * 4], *save = NULL;
         expand_word(lx, phrase + rw[i].off, rw[i].len, NULL, NULL, exp, sizeof exp);
         for (char *p = strtok_r(exp, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
             if (m->n >= PPL_MAX_MEMBER || ppl_vocab_add(lx, p)) goto fail;
             const char *l = learn_lemma(lx, p);
-            if (!l || !(m->lemmas[m->n] = strdup(l))) goto fail;
+            if (!l || !(m->lemmas[m->n] = strdup(m->exact ? p : l))) goto fail;
+            if (m->n == 0 && !(m->key = strdup(l))) goto fail;
             m->n++;
         }
     }
     if (!m->n) goto fail;
     if (push(&lx->members, &lx->n_members, &lx->cap_members, sizeof(member *))) goto fail;
     lx->members[lx->n_members++] = m;
-    m->next = map_get(&lx->first, m->lemmas[0]);
-    if (!map_put(&lx->first, m->lemmas[0], m, 1)) { lx->n_members--; goto fail; }
+    m->next = map_get(&lx->first, m->key);
+    if (!map_put(&lx->first, m->key, m, 1)) { lx->n_members--; goto fail; }
     return 0;
 fail:
     for (uint32_t i = 0; i < m->n; i++) free(m->lemmas[i]);
+    free(m->key);
     free(m);
     return -1;
 }
@@ -756,18 +766,26 @@ static void str_add(strstore *st, const char *s)   /* append, no NUL kept */
     store_add(st, s);
 }
 
-/* Is word i (lemma) the start of a member of concept k?  Returns its
- * length in words, 0 if not. */
+/* Do words i.. of one clause say member m? */
+static int member_matches(const member *m, const ppl_word *w, size_t n, size_t i, uint32_t clause)
+{
+    if (i + m->n > n) return 0;
+    for (uint32_t j = 0; j < m->n; j++) {
+        if (w[i + j].clause != clause) return 0;
+        if (strcmp(m->exact ? w[i + j].norm : w[i + j].lemma, m->lemmas[j]) != 0) return 0;
+    }
+    return 1;
+}
+
+/* Is word i the start of a member of concept k?  Returns its length in
+ * words, 0 if not. */
 static uint32_t member_at(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i,
                           long k, uint32_t clause)
 {
     uint32_t best = 0;
     for (const member *m = map_get(&lx->first, w[i].lemma); m; m = m->next) {
         if (k >= 0 && m->concept != (uint32_t)k) continue;
-        if (m->n <= best || i + m->n > n) continue;
-        uint32_t j = 1;
-        while (j < m->n && w[i + j].clause == clause && strcmp(w[i + j].lemma, m->lemmas[j]) == 0) j++;
-        if (j == m->n) best = m->n;
+        if (m->n > best && member_matches(m, w, n, i, clause)) best = m->n;
     }
     return best;
 }
@@ -781,6 +799,7 @@ static int is_person(const ppl_lexicon *lx, long k)
 static int is_mechanism(const ppl_lexicon *lx, long k)
 {
     return is_person(lx, k) || k == lx->c_negator || k == lx->c_split || k == lx->c_report ||
+           k == lx->c_nominative || k == lx->c_object ||
            (k >= 0 && strcmp(lx->concept_names[k], "question_start") == 0);
 }
 
@@ -815,6 +834,36 @@ const char *ppl_subject_mark(ppl_subject s)
     return (unsigned)s < 5 ? marks[s] : "@x";
 }
 
+/* Is the nominative pronoun at word i a new subject in the clause that
+ * began at cs?  Only when a person came before it in the clause, and i is
+ * not inside a person's phrase ("the guy i am seeing"). */
+/* Is word i inside a phrase of the data that starts in the clause before
+ * it ("make sure | i regret it", "i'd be sorry | if")?  No clause ends
+ * inside one.  (Words after i have no clause yet: compared as words.) */
+static int inside_member(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t cs, size_t i)
+{
+    for (size_t j = i > cs + PPL_MAX_MEMBER ? i - PPL_MAX_MEMBER : cs; j < i; j++)
+        for (const member *m = map_get(&lx->first, w[j].lemma); m; m = m->next) {
+            if (j + m->n <= i || j + m->n > n || is_mechanism(lx, m->concept)) continue;
+            uint32_t k = 0;
+            while (k < m->n && strcmp(m->exact ? w[j + k].norm : w[j + k].lemma, m->lemmas[k]) == 0) k++;
+            if (k == m->n) return 1;
+        }
+    return 0;
+}
+
+static int new_subject(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t cs, size_t i)
+{
+    int before = 0;
+    for (size_t j = cs; j < i; j++) {
+        uint32_t pl;
+        if (person_at(lx, w, n, j, &pl) < 0) continue;
+        if (j + pl > i) return 0;
+        before = 1;
+    }
+    return before;
+}
+
 /* Clause boundaries: a mark, a sentence start, or a conjunction (concept
  * clause_start) that is followed within two words by a person -- or a
  * report verb ("i think", "he says") followed by a person. */
@@ -833,13 +882,17 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
             while (cs > 0 && w[cs - 1].clause == clause) cs--;
             uint32_t sl = 0;
             int only_person = person_at(lx, w, n, cs, &sl) >= 0 && cs + sl == i;
-            if (only_person && !strcmp(w[i].norm, "and")) {
+            if ((only_person && !strcmp(w[i].norm, "and")) || inside_member(lx, w, n, cs, i)) {
                 /* "my husband and I ...": one compound subject */
             } else if (lx->c_split >= 0 && (len = member_at(lx, w, n, i, lx->c_split, clause)) > 0) {
                 for (size_t j = i + len; j < n && j <= i + len + 1; j++) {
                     uint32_t pl;
                     if (person_at(lx, w, n, j, &pl) >= 0) { cut = 1; break; }
                 }
+            } else if (lx->c_nominative >= 0 && member_at(lx, w, n, i, lx->c_nominative, clause) &&
+                       strcmp(w[i - 1].norm, "and") != 0 && strcmp(w[i - 1].norm, "or") != 0 &&
+                       new_subject(lx, w, n, cs, i)) {
+                cut = 1;
             } else if (lx->c_report >= 0 && member_at(lx, w, n, i - 1, lx->c_report, clause)) {
                 uint32_t pl;
                 size_t j = i;
@@ -959,10 +1012,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     if (!out->hits) goto oom;
     for (size_t i = 0; i < n; i++) {
         for (const member *m = map_get(&lx->first, w[i].lemma); m; m = m->next) {
-            if (i + m->n > n) continue;
-            uint32_t j = 1;
-            while (j < m->n && w[i + j].clause == w[i].clause && strcmp(w[i + j].lemma, m->lemmas[j]) == 0) j++;
-            if (j < m->n) continue;
+            if (!member_matches(m, w, n, i, w[i].clause)) continue;
             if ((long)m->concept == lx->c_negator) {
                 w[i].flags |= PPL_WORD_NEGATOR;
                 out->clauses[w[i].clause].negated = 1;
@@ -978,23 +1028,30 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             out->hits[out->n_hits++] = (ppl_hit){ m->concept, (uint32_t)i, m->n, 0 };
         }
     }
-    /* At one word, the longest member wins across concepts: "pushed me
-     * away" is ~withdraw, not also ~harm_act's "push me"; "hit me up" is
-     * ~figurative, not ~harm_act.  The layer's own concepts take no part. */
-    /* hits come in word order: the hits at one word are one run; mark the
-     * beaten ones first (as negated = 2), then drop them */
-    for (size_t run = 0; run < out->n_hits;) {
-        size_t end = run;
-        while (end < out->n_hits && out->hits[end].first == out->hits[run].first) end++;
-        for (size_t h = run; h < end; h++) {
-            ppl_hit *hi = &out->hits[h];
-            for (size_t g = run; g < end && !is_mechanism(lx, hi->concept); g++) {
-                const ppl_hit *o = &out->hits[g];
-                if (o->count > hi->count && o->concept != hi->concept && !is_mechanism(lx, o->concept))
-                    hi->negated = 2;
+    /* The longest member wins across concepts: "pushed me away" is
+     * ~withdraw, not also ~harm_act's "push me"; "hit me up" is
+     * ~figurative, not ~harm_act; "substance abuse" is not ~abuse_named.
+     * The layer's own concepts take no part. */
+    /* A hit inside a longer hit of another concept loses (marked negated
+     * = 2, then dropped).  Hits come in word order and a member has at most
+     * PPL_MAX_MEMBER words, so only the hits starting that far back can
+     * cover one. */
+    for (size_t h = 0; h < out->n_hits; h++) {
+        ppl_hit *hi = &out->hits[h];
+        if (is_mechanism(lx, hi->concept)) continue;
+        uint32_t end = hi->first + hi->count;
+        for (size_t g = h; g-- > 0 && out->hits[g].first + PPL_MAX_MEMBER > hi->first;) {
+            const ppl_hit *o = &out->hits[g];
+            if (o->count > hi->count && o->first + o->count >= end && o->concept != hi->concept &&
+                !is_mechanism(lx, o->concept)) { hi->negated = 2; break; }
+        }
+        for (size_t g = h + 1; g < out->n_hits && out->hits[g].first == hi->first; g++) {
+            const ppl_hit *o = &out->hits[g];
+            if (o->count > hi->count && o->concept != hi->concept && !is_mechanism(lx, o->concept)) {
+                hi->negated = 2;
+                break;
             }
         }
-        run = end;
     }
     size_t kept = 0;
     for (size_t h = 0; h < out->n_hits; h++)
@@ -1004,11 +1061,18 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         out->hits[h].negated = (w[out->hits[h].first].flags & PPL_WORD_NEGATED) != 0;
     for (size_t c = 0; c < nc; c++) {
         ppl_clause *cl = &out->clauses[c];
-        size_t end = cl->first + cl->count;
+        size_t end = cl->first + cl->count, opening = cl->first;
+        uint32_t cw;
+        while (opening < end && lx->c_split >= 0 && (cw = member_at(lx, w, n, opening, lx->c_split, (uint32_t)c)))
+            opening += cw;
         for (size_t i = cl->first; i < end && i < cl->first + PPL_SUBJECT_SPAN; i++) {
             uint32_t pl;
             long k = person_at(lx, w, n, i, &pl);
             if (k < 0) continue;
+            /* "me", "him": a subject only where the clause opens with it
+             * ("me and him fight"), else the object ("it hit me") */
+            if (i != opening && lx->c_object >= 0 && member_at(lx, w, n, i, lx->c_object, (uint32_t)c) == pl)
+                continue;
             ppl_subject s = subject_of(lx, k);
             /* "my husband and I", "me and him": two people joined by and */
             size_t j = i + pl;
@@ -1142,34 +1206,35 @@ static int read_line(ppl_lexicon *lx, char *line, char *err, size_t errlen)
     return -1;
 }
 
-int ppl_lexicon_read(ppl_lexicon *lx, const char *path, ppl_error_fn on_error, void *ctx)
+int ppl_lexicon_parse(ppl_lexicon *lx, const char *file, const char *text,
+                      ppl_error_fn on_error, void *ctx)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) { if (on_error) on_error(ctx, path, 0, "cannot open"); return 1; }
-    char line[8192];
     int lineno = 0, errors = 0;
-    while (fgets(line, sizeof line, f)) {
+    const char *cur = text;
+    if ((unsigned char)cur[0] == 0xEF && (unsigned char)cur[1] == 0xBB && (unsigned char)cur[2] == 0xBF)
+        cur += 3;
+    while (*cur) {
+        const char *nl = strchr(cur, '\n');
+        size_t n = nl ? (size_t)(nl - cur) : strlen(cur);
         lineno++;
-        size_t n = strlen(line);
-        if (n == sizeof line - 1 && line[n - 1] != '\n') {
-            if (on_error) on_error(ctx, path, lineno, "line too long");
+        char line[8192];
+        if (n >= sizeof line) {
+            if (on_error) on_error(ctx, file, lineno, "line too long");
             errors++;
-            int c;
-            while ((c = fgetc(f)) != EOF && c != '\n') {}
-            continue;
+        } else {
+            memcpy(line, cur, n);
+            line[n] = '\0';
+            while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t')) line[--n] = '\0';
+            char *p = line;
+            while (*p == ' ' || *p == '\t') p++;
+            char err[256];
+            if (*p && *p != '#' && read_line(lx, p, err, sizeof err)) {
+                if (on_error) on_error(ctx, file, lineno, err);
+                errors++;
+            }
         }
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
-        char *p = line;
-        if (lineno == 1 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB && (unsigned char)p[2] == 0xBF) p += 3;
-        while (*p == ' ' || *p == '\t') p++;
-        if (!*p || *p == '#') continue;
-        char err[256];
-        if (read_line(lx, p, err, sizeof err)) {
-            if (on_error) on_error(ctx, path, lineno, err);
-            errors++;
-        }
+        cur = nl ? nl + 1 : cur + n;
     }
-    fclose(f);
     return errors;
 }
 

@@ -100,12 +100,15 @@ int ppl_subst_add(ppl_lexicon *lx, const char *from, const char *to);
  * ("pull away", "go quiet").  Returns 0, or -1 when the phrase has no
  * words or memory ran out. */
 int ppl_concept_add(ppl_lexicon *lx, const char *concept, const char *phrase);
-/* Read a .lexicon file: lines `concept NAME: member, member, ...`,
- * `substitute WORD: what it stands for`, `words: w, w, ...`, # comments.
+/* Read the text of a .lexicon file (named file, for messages): lines
+ * `concept NAME: member, member, ...`, `substitute WORD: what it stands
+ * for`, `words: w, w, ...`, # comments; a BOM at the start is skipped.
  * Each bad line is reported through on_error (file, line, message) and
- * skipped; returns the number of errors (0 = all read). */
+ * skipped; returns the number of errors (0 = all read).  The rule loader
+ * reads the file (regular files only, bounded) and hands the text here. */
 typedef void (*ppl_error_fn)(void *ctx, const char *file, int line, const char *msg);
-int ppl_lexicon_read(ppl_lexicon *lx, const char *path, ppl_error_fn on_error, void *ctx);
+int ppl_lexicon_parse(ppl_lexicon *lx, const char *file, const char *text,
+                      ppl_error_fn on_error, void *ctx);
 /* Freeze: builds the correction index.  Call once, after the adds. */
 int ppl_lexicon_seal(ppl_lexicon *lx);
 

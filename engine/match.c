@@ -53,6 +53,8 @@ void pp_work_free(pp_work *w)
     pcre2_match_data_free(w->trial);
     pcre2_match_data_free(w->aux);
     free(w->cand);
+    ppl_analysis_clear(&w->analysis);
+    free(w->joined);
     pcre2_match_context_free(w->mctx);
     memset(w, 0, sizeof *w);
 }
@@ -165,6 +167,67 @@ static void prefetch_lines(const void *p, int lines)
     for (int i = 0; i < lines; i++) __builtin_prefetch((const char *)p + 64 * i);
 }
 
+/* ---- what the patterns run on ------------------------------------------
+ *
+ * A `clause:` pattern runs on the language layer's rendering of the
+ * message (docs/language.md), every other pattern on the normalised text.
+ * When the set has clause patterns, the message is analysed once, and the
+ * index looks up the text and the rendering together (joined by a line
+ * break), so a candidate of either kind is found in one lookup. */
+typedef struct subject {
+    const char *text;           /* the normalised message */
+    size_t len;
+    const char *clauses;        /* its rendering; NULL when not analysed */
+    size_t clen;
+    const ppl_analysis *a;
+    const char *lookup;         /* what the index reads */
+    size_t lookup_len;
+} subject;
+
+static int subject_make(const pp_ruleset *rs, pp_work *w, const char *text, size_t len,
+                        subject *sj)
+{
+    *sj = (subject){ text, len, NULL, 0, NULL, text, len };
+    if (!rs->lexicon || !rs->n_clause_patterns) return 0;
+    ppl_analysis_clear(&w->analysis);
+    if (ppl_analyse(rs->lexicon, text, len, &w->analysis)) return PP_ENOMEM;
+    size_t need = len + 1 + w->analysis.rendered_len + 1;
+    if (need > w->joined_cap) {
+        char *j = realloc(w->joined, need);
+        if (!j) return PP_ENOMEM;
+        w->joined = j;
+        w->joined_cap = need;
+    }
+    memcpy(w->joined, text, len);
+    w->joined[len] = '\n';
+    memcpy(w->joined + len + 1, w->analysis.rendered, w->analysis.rendered_len + 1);
+    sj->clauses = w->analysis.rendered;
+    sj->clen = w->analysis.rendered_len;
+    sj->a = &w->analysis;
+    sj->lookup = w->joined;
+    sj->lookup_len = need - 1;
+    return 0;
+}
+
+/* A clause pattern's match [*start, *end) in the rendering, as the span of
+ * that clause's words in the text (what /why quotes).  Clause patterns
+ * start at the rendering's start or at a "| " between clauses. */
+static void clause_span(const subject *sj, size_t *start, size_t *end)
+{
+    size_t c = 0;            /* lemmas hold no '|': count the separators */
+    for (size_t i = 0; i <= *start && i < sj->clen; i++) c += sj->clauses[i] == '|';
+    const ppl_analysis *a = sj->a;
+    if (c >= a->n_clauses || !a->clauses[c].count || a->text_len != sj->len) {
+        *start = 0;
+        *end = sj->len;       /* folding changed the text: quote it all */
+        return;
+    }
+    const ppl_word *first = &a->words[a->clauses[c].first];
+    const ppl_word *last = &a->words[a->clauses[c].first + a->clauses[c].count - 1];
+    *start = first->off;
+    *end = last->off + last->len;
+}
+
 int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
                  size_t len, const char *prev_set, const char *prev_fw,
                  pp_hit *hit)
@@ -177,7 +240,9 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
     if (rc) return rc;
     pp_work *w = &s->work;
     budget b = { w->mctx, PP_STEP_BUDGET, 0, { -1, -1, -1 }, { 0, 0, 0 } };
-    size_t n = pp_index_candidates(rs->index, w->index, text, len, w->cand);
+    subject sj;
+    if ((rc = subject_make(rs, w, text, len, &sj)) != 0) return rc;
+    size_t n = pp_index_candidates(rs->index, w->index, sj.lookup, sj.lookup_len, w->cand);
     for (size_t k = 0; k < n && k < 4; k++) prefetch_lines(&rs->patterns[w->cand[k]], 1);
     int best_crisis = 0, best_prio = 0, n_runner = 0;
     uint32_t hs = 0, hf = 0;  /* hashes of prev_set, prev_fw: when first needed */
@@ -204,13 +269,17 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
         prefetch_lines(r, 2);            /* what a reply reads: see internal.h */
         if (p->set >= 0) prefetch_lines(&rs->sets[p->set], 2);
         if (p->variants) prefetch_lines(p->variants, 1);
-        rc = run_pattern(rs, &b, p->code, text, len, w->trial, p->rule, p->crisis);
+        if (p->on_clauses && !sj.clauses) continue;
+        rc = p->on_clauses
+           ? run_pattern(rs, &b, p->code, sj.clauses, sj.clen, w->trial, p->rule, p->crisis)
+           : run_pattern(rs, &b, p->code, text, len, w->trial, p->rule, p->crisis);
         if (rc < 0) {
             if (limit_error(rc)) hit->limit_hit = 1;
             continue;
         }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(w->trial);
         size_t start = ov[0], end = ov[1];
+        if (p->on_clauses) clause_span(&sj, &start, &end);
         if (r->n_unless && unless_hit(rs, &b, r, p->rule, text, len, w->aux, &hit->limit_hit))
             continue;
         if (hit->rule < 0 || end - start > hit->end - hit->start) {
@@ -284,19 +353,37 @@ int pp_match_text(const pp_ruleset *rs, const char *bytes, size_t len, pp_match 
     return rc;
 }
 
-/* Does rule i match the normalised text on its own?  A rule's patterns
- * are next to each other in evaluation order (they share its crisis and
- * priority), from r->order on, so only its own are tried, not every
- * pattern of the set (`check` asks about every rule: that was quadratic). */
-static int rule_matches(const pp_ruleset *rs, size_t i, const char *text, size_t n,
+/* The text and, when the set has clause patterns, its analysis, without a
+ * session (check's per-rule passes): a is the caller's to clear. */
+static int subject_alone(const pp_ruleset *rs, const char *text, size_t n, ppl_analysis *a,
+                         subject *sj)
+{
+    memset(a, 0, sizeof *a);
+    *sj = (subject){ text, n, NULL, 0, NULL, text, n };
+    if (!rs->lexicon || !rs->n_clause_patterns) return 0;
+    if (ppl_analyse(rs->lexicon, text, n, a)) return PP_ENOMEM;
+    sj->clauses = a->rendered;
+    sj->clen = a->rendered_len;
+    sj->a = a;
+    return 0;
+}
+
+/* Does rule i match on its own?  A rule's patterns are next to each other
+ * in evaluation order (they share its crisis and priority), from r->order
+ * on, so only its own are tried, not every pattern of the set (`check`
+ * asks about every rule: that was quadratic). */
+static int rule_matches(const pp_ruleset *rs, size_t i, const subject *sj,
                         pcre2_match_data *md, int *limit_hit)
 {
     const pp_rule *r = &rs->rules[i];
     for (size_t k = r->order < 0 ? rs->n_patterns : (size_t)r->order; k < rs->n_patterns; k++) {
-        if (rs->patterns[k].rule != (int)i) break;
-        int rc = pcre2_match(rs->patterns[k].code, (PCRE2_SPTR)text, n, 0,
-                             PCRE2_NO_UTF_CHECK, md, rs->mctx);
-        if (rc >= 0) return !pp_match_unless(rs, r, text, n, md, limit_hit);
+        const pp_pattern *p = &rs->patterns[k];
+        if (p->rule != (int)i) break;
+        if (p->on_clauses && !sj->clauses) continue;
+        int rc = p->on_clauses
+               ? pcre2_match(p->code, (PCRE2_SPTR)sj->clauses, sj->clen, 0, PCRE2_NO_UTF_CHECK, md, rs->mctx)
+               : pcre2_match(p->code, (PCRE2_SPTR)sj->text, sj->len, 0, PCRE2_NO_UTF_CHECK, md, rs->mctx);
+        if (rc >= 0) return !pp_match_unless(rs, r, sj->text, sj->len, md, limit_hit);
         if (limit_error(rc)) *limit_hit = 1;
     }
     return 0;
@@ -311,8 +398,12 @@ int pp_match_rule(const pp_ruleset *rs, size_t i, const char *bytes, size_t len,
     if (i >= rs->n_rules) return 0;
     char *text = pp_input_normalize(bytes, len, &n, &notice);
     pcre2_match_data *md = pcre2_match_data_create(rs->max_pairs ? rs->max_pairs : 1, NULL);
-    if (text && md) found = rule_matches(rs, i, text, n, md, &lim);
+    ppl_analysis a;
+    subject sj;
+    if (text && md && subject_alone(rs, text, n, &a, &sj) == 0)
+        found = rule_matches(rs, i, &sj, md, &lim);
     if (limit_hit) *limit_hit = lim;
+    ppl_analysis_clear(&a);
     pcre2_match_data_free(md);
     free(text);
     return found;
@@ -324,12 +415,16 @@ int pp_match_limits(const pp_ruleset *rs, const char *bytes, size_t len, size_t 
     size_t n;
     char *text = pp_input_normalize(bytes, len, &n, &notice);
     pcre2_match_data *md = pcre2_match_data_create(rs->max_pairs ? rs->max_pairs : 1, NULL);
-    int rc = text && md ? 0 : PP_ENOMEM;
+    ppl_analysis a;
+    subject sj;
+    memset(&a, 0, sizeof a);
+    int rc = text && md ? subject_alone(rs, text, n, &a, &sj) : PP_ENOMEM;
     for (size_t i = 0; i < rs->n_rules && rc == 0; i++) {
         int lim = 0;
-        rule_matches(rs, i, text, n, md, &lim);
+        rule_matches(rs, i, &sj, md, &lim);
         counts[i] += lim != 0;
     }
+    ppl_analysis_clear(&a);
     pcre2_match_data_free(md);
     free(text);
     return rc;

@@ -160,6 +160,31 @@ char *pp_input_normalize(const char *bytes, size_t len, size_t *out_len,
     }
     while (o > 0 && out[o - 1] == ' ') o--;
     out[o] = '\0';
+    /* Compatibility forms folded and format characters dropped (NFKC,
+     * utf8proc, in the language layer): full-width "ｉ ｗａｎｔ ｔｏ ｄｉｅ",
+     * mathematical bold letters and a zero-width joiner inside a word all
+     * read as the plain words the rules are written for.  ASCII is already
+     * folded. */
+    size_t k = 0;
+    while (k < o && (unsigned char)out[k] < 0x80) k++;
+    if (k < o) {
+        size_t fl;
+        char *f = ppl_fold(out, o, &fl);
+        if (f) {
+            size_t w = 0;
+            for (size_t r = 0; r < fl; r++)     /* a folded space may meet another */
+                if (!(f[r] == ' ' && (w == 0 || f[w - 1] == ' '))) f[w++] = f[r];
+            while (w > 0 && f[w - 1] == ' ') w--;
+            if (w > PP_MAX_INPUT) {
+                w = pp_utf8_cut(f, PP_MAX_INPUT);
+                *notice = NOTICE_CUT;
+            }
+            f[w] = '\0';
+            free(out);
+            out = f;
+            o = w;
+        }
+    }
     if (out_len) *out_len = o;
     return out;
 }

@@ -369,7 +369,8 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
 
     const pp_rule *r = hit.rule >= 0 ? &rs->rules[hit.rule] : NULL;
     /* the winner's captures are in s->work.md */
-    const pcre2_code *code = r ? rs->patterns[hit.pattern].code : NULL;
+    /* a clause pattern matched the rendering: it has no captures in the text */
+    const pcre2_code *code = r && !rs->patterns[hit.pattern].on_clauses ? rs->patterns[hit.pattern].code : NULL;
     find_partner(rs, s, code, text, n);
 
     const pp_set *set = NULL;

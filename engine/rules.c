@@ -264,8 +264,8 @@ static int push_str(char ***arr, int **lines, size_t *n, const char *s, int line
 /* ---- the loader's working state ---------------------------------------- */
 
 typedef struct raw_pattern {
-    char *src;        /* as written */
-    int rule, line, is_unless;
+    char *src;        /* as written (a `clause:` line: compiled from it) */
+    int rule, line, is_unless, on_clauses;
 } raw_pattern;
 
 typedef struct loader {
@@ -306,6 +306,7 @@ static int add_raw(loader *L, const char *src, int rule, int line, int is_unless
     r->rule = rule;
     r->line = line;
     r->is_unless = is_unless;
+    r->on_clauses = 0;
     return r->src ? 0 : -1;
 }
 
@@ -359,6 +360,23 @@ static char *read_counted(loader *L, const char *path, int missing_ok)
     char *buf = read_text(path, &len, missing_ok, L->errs);
     if (buf && spend(L, len, path, 0)) { free(buf); return NULL; }
     return buf;
+}
+
+static void lexicon_error(void *ctx, const char *file, int line, const char *msg)
+{
+    pp_errors_add(ctx, file, line, "%s", msg);
+}
+
+/* A .lexicon file: read like every file of the set (regular files only,
+ * bounded, counted), parsed by the language layer. */
+static void parse_lexicon_file(loader *L, const char *file)
+{
+    const char *path = keep_path(L, file);
+    if (!path) return;
+    char *buf = read_counted(L, path, 0);
+    if (!buf) return;
+    ppl_lexicon_parse(L->rs->lexicon, path, buf, lexicon_error, L->errs);
+    free(buf);
 }
 
 static void parse_rules_file(loader *L, const char *file)
@@ -456,6 +474,19 @@ static void parse_rules_file(loader *L, const char *file)
             int is_unless = key[0] == 'u';
             add_raw(L, value, r, lineno, is_unless);
             if (!is_unless) rule->n_patterns++;
+        } else if (strcmp(key, "clause") == 0) {
+            /* who does what, over the language layer (docs/language.md) */
+            char pat[4096], msg[256];
+            int col = 0;
+            if (!rs->lexicon)
+                pp_errors_add(L->errs, path, lineno, "clause: needs the language layer, "
+                              "which could not be set up");
+            else if (ppl_clause_pattern(rs->lexicon, value, pat, sizeof pat, &col, msg, sizeof msg))
+                pp_errors_add(L->errs, path, lineno, "column %d: %s", (int)(value - line) + col, msg);
+            else if (add_raw(L, pat, r, lineno, 0) == 0) {
+                L->raw[L->n_raw - 1].on_clauses = 1;
+                rule->n_patterns++;
+            }
         } else if (strcmp(key, "example") == 0) {
             push_str(&rule->examples, &rule->example_lines, &rule->n_examples, value, lineno);
         } else if (strcmp(key, "not") == 0) {
@@ -858,6 +889,8 @@ static void compile_all(loader *L)
             p->rule = rp->rule;
             p->line = rp->line;
             p->src = expanded;
+            p->on_clauses = (unsigned char)rp->on_clauses;
+            rs->n_clause_patterns += rp->on_clauses != 0;
         }
     }
 }
@@ -1073,6 +1106,7 @@ static void compile_partner(loader *L)
 void pp_rules_free(pp_ruleset *rs)
 {
     if (!rs) return;
+    ppl_lexicon_free(rs->lexicon);
     for (size_t i = 0; i < rs->n_rules; i++) {
         pp_rule *r = &rs->rules[i];
         free(r->reply_set);
@@ -1134,7 +1168,13 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     const char *sdir = opt && opt->responses_dir ? opt->responses_dir : "responses";
 
     size_t nf;
-    char **files = list_dir(rdir, ".rules", &nf, errs);
+    /* the language layer first: `clause:` lines compile against it */
+    rs->lexicon = ppl_lexicon_new(NULL, NULL);
+    if (!rs->lexicon) pp_errors_add(errs, NULL, 0, "out of memory");
+    char **files = list_dir(rdir, ".lexicon", &nf, errs);
+    for (size_t i = 0; i < nf && rs->lexicon; i++) parse_lexicon_file(&L, files[i]);
+    free_list(files, nf);
+    files = list_dir(rdir, ".rules", &nf, errs);
     if (files && nf == 0) pp_errors_add(errs, rdir, 0, "no *.rules files");
     for (size_t i = 0; i < nf; i++) parse_rules_file(&L, files[i]);
     free_list(files, nf);
@@ -1142,6 +1182,7 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     for (size_t i = 0; i < nf; i++) parse_responses_file(&L, files[i]);
     free_list(files, nf);
 
+    if (rs->lexicon && ppl_lexicon_seal(rs->lexicon)) pp_errors_add(errs, NULL, 0, "out of memory");
     check_duplicate_rules(&L);
     compile_all(&L);
     compile_partner(&L);

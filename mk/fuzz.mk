@@ -51,7 +51,7 @@ $(FUZZ_DIR)/libpushpull-fuzz.a: $(FUZZ_LIB_OBJ)
 $(FUZZ_DIR)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_DIR)/libpushpull-fuzz.a
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -Werror -fsanitize=fuzzer -o $@ $< \
-	    $(FUZZ_DIR)/libpushpull-fuzz.a $(PKG_LIBS) -lutil -lpthread -lm
+	    $(FUZZ_DIR)/libpushpull-fuzz.a $(PKG_LIBS) $(NOPC_LIBS) -lutil -lpthread -lm
 
 # header changes (internal.h's structs) rebuild the clang objects too
 -include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:=.d)

@@ -18,6 +18,60 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
     "$SRC/tests/safety/crisis.txt" "$SRC/tests/safety/crisis-holdout.txt" \
     "$SRC/tests/safety/near-miss.txt" "$SRC/tests/safety/near-miss-holdout.txt"
 
+# 1b. Text that hides from the rules (issue 18 item 4): every crisis line of
+#     the strict sets, disguised four ways -- a right-to-left mark between
+#     words, a left-to-right mark inside a word, full-width letters,
+#     mathematical bold letters -- must still be caught.
+python3 - "$SRC/tests/safety" "$TMPDIR" <<'PY'
+import sys
+src, out = sys.argv[1], sys.argv[2]
+lines = []
+for name in ("crisis.txt", "crisis-holdout.txt"):
+    for l in open(f"{src}/{name}", encoding="utf-8"):
+        l = l.rstrip("\n")
+        if l.strip() and not l.startswith("#"): lines.append(l)
+def rlm(t):
+    w = t.split(" ")
+    return " ".join(w[:2]) + "\u200f " + " ".join(w[2:]) if len(w) > 2 else t + "\u200f"
+def lrm(t):
+    return t[:len(t) // 2] + "\u200e" + t[len(t) // 2:]
+def wide(t):
+    return "".join("\u3000" if c == " " else chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in t)
+def bold(t):
+    return "".join(chr(0x1D41A + ord(c) - 97) if "a" <= c <= "z" else
+                   chr(0x1D400 + ord(c) - 65) if "A" <= c <= "Z" else c for c in t)
+with open(f"{out}/disguised-crisis.txt", "w", encoding="utf-8") as f:
+    for l in lines:
+        for d in (rlm, lrm, wide, bold):
+            f.write(d(l) + "\n")
+print(f"disguised: {4 * len(lines)} lines")
+PY
+"$TESTBIN/safetytest" --rules "$SRC/rules" --responses "$SRC/responses" "$TMPDIR/disguised-crisis.txt" \
+    > "$TMPDIR/disguised.out" 2>&1 || { grep -m 20 MISS "$TMPDIR/disguised.out"; fail "disguised crisis lines missed"; }
+grep "recall" "$TMPDIR/disguised.out"
+
+# 1c. The second sets (tests/safety/*-2*.txt, written blind to the rules for
+#     issue 18): not yet at the strict gate, so held to floors measured
+#     with the rules of their time -- raise them as the rules improve.
+"$TESTBIN/safetytest" --rules "$SRC/rules" --responses "$SRC/responses" \
+    "$SRC/tests/safety/crisis-2.txt" "$SRC/tests/safety/crisis-2-holdout.txt" \
+    "$SRC/tests/safety/near-miss-2.txt" "$SRC/tests/safety/near-miss-2-holdout.txt" \
+    > "$TMPDIR/second.out" 2>&1 || true
+python3 - "$TMPDIR/second.out" <<'PY' || fail "the second safety sets fell below their floors"
+import re, sys
+floors = {"crisis-2.txt": 90.0, "crisis-2-holdout.txt": 65.0}        # recall at least
+ceilings = {"near-miss-2.txt": 10.0, "near-miss-2-holdout.txt": 5.0}  # false alarms at most
+bad = 0
+for line in open(sys.argv[1]):
+    m = re.match(r"(\S+)\s+(crisis recall|false positives)\s+(\d+)/(\d+) = ([\d.]+)%", line)
+    if not m: continue
+    name, kind, pct = m.group(1), m.group(2), float(m.group(5))
+    print(line.rstrip())
+    if kind == "crisis recall" and pct < floors.get(name, 0): bad += 1; print(f"  below the floor {floors[name]}%")
+    if kind == "false positives" and pct > ceilings.get(name, 100): bad += 1; print(f"  above the ceiling {ceilings[name]}%")
+sys.exit(1 if bad else 0)
+PY
+
 # Each set has at least 3 variants, and every variant uses {resources}.
 for set in safety safety.selfharm safety.violence safety.control \
            safety.harming-partner safety.child safety-support; do

@@ -32,7 +32,13 @@ static int setup(void **state)
     snprintf(path, sizeof path, "%s/rules/en.lexicon", src);
     ppl_lexicon *lx = ppl_lexicon_new(NULL, NULL);
     if (!lx) return -1;
-    if (ppl_lexicon_read(lx, path, on_error, NULL) != 0) return -1;
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    if (ppl_lexicon_parse(lx, path, text, on_error, NULL) != 0) return -1;
     /* words a rule file would bring */
     ppl_vocab_add(lx, "really");
     ppl_vocab_add(lx, "distant");
