@@ -657,6 +657,8 @@ static void expand_word(const ppl_lexicon *lx, const char *typed, size_t n,
     out[o] = '\0';
     if ((s = map_get(&lx->subst, out))) { snprintf(out, size, "%s", s); return; }
     if (!pos || map_get(&lx->vocab, out) || strlen(out) >= PPL_MAX_WORD) return;
+    /* a short lowercase word is never corrected: no need to ask hunspell */
+    if (!pos->capital && max_edits(strlen(out)) == 0) return;
     int dict = is_dictionary_word(mx, out);
     const char *fix = NULL;
     if (pos->capital) {
@@ -871,6 +873,7 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
                          uint16_t *sentence_of)
 {
     uint16_t clause = 0, sentence = 0;
+    size_t cs = 0;                       /* where the current clause began */
     for (size_t i = 0; i < n; i++) {
         int cut = 0;
         if (i > 0 && rw[i].sentence_start) { sentence++; cut = 1; }
@@ -878,8 +881,6 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
         else if (i > 0) {
             w[i].clause = clause;        /* provisional, for the look-ahead */
             uint32_t len = 0;
-            size_t cs = i;
-            while (cs > 0 && w[cs - 1].clause == clause) cs--;
             uint32_t sl = 0;
             int only_person = person_at(lx, w, n, cs, &sl) >= 0 && cs + sl == i;
             if ((only_person && !strcmp(w[i].norm, "and")) || inside_member(lx, w, n, cs, i)) {
@@ -900,7 +901,7 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
                 if (j < n && person_at(lx, w, n, j, &pl) >= 0) cut = 1;
             }
         }
-        if (cut) clause++;
+        if (cut) { clause++; cs = i; }
         w[i].clause = clause;
         sentence_of[i] = sentence;
     }
@@ -1089,20 +1090,21 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         }
     }
 
-    /* render */
+    /* render; hits are in word order, so a clause's hits are one run */
     strstore r = {0};
+    size_t h0 = 0;
     for (size_t c = 0; c < nc; c++) {
         const ppl_clause *cl = &out->clauses[c];
         if (c) str_add(&r, " | ");
         str_add(&r, ppl_subject_mark(cl->subject));
         if (cl->question) str_add(&r, " @q");
-        for (size_t h = 0; h < out->n_hits; h++) {
+        while (h0 < out->n_hits && w[out->hits[h0].first].clause < c) h0++;
+        for (size_t h = h0; h < out->n_hits && w[out->hits[h].first].clause == c; h++) {
             const ppl_hit *hi = &out->hits[h];
-            if (w[hi->first].clause != c || is_mechanism(lx, hi->concept)) continue;
-            size_t seen = 0;
+            if (is_mechanism(lx, hi->concept)) continue;
+            size_t seen = h0;        /* shown once per clause */
             while (seen < h && !(out->hits[seen].concept == hi->concept &&
-                                 out->hits[seen].negated == hi->negated &&
-                                 w[out->hits[seen].first].clause == c)) seen++;
+                                 out->hits[seen].negated == hi->negated)) seen++;
             if (seen < h) continue;
             str_add(&r, hi->negated ? " ~not_" : " ~");
             str_add(&r, lx->concept_names[hi->concept]);

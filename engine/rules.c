@@ -479,8 +479,8 @@ static void parse_rules_file(loader *L, const char *file)
             char pat[4096], msg[256];
             int col = 0;
             if (!rs->lexicon)
-                pp_errors_add(L->errs, path, lineno, "clause: needs the language layer, "
-                              "which could not be set up");
+                pp_errors_add(L->errs, path, lineno, "clause: needs the language layer: "
+                              "no .lexicon file in the rules directory");
             else if (ppl_clause_pattern(rs->lexicon, value, pat, sizeof pat, &col, msg, sizeof msg))
                 pp_errors_add(L->errs, path, lineno, "column %d: %s", (int)(value - line) + col, msg);
             else if (add_raw(L, pat, r, lineno, 0) == 0) {
@@ -1168,10 +1168,10 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     const char *sdir = opt && opt->responses_dir ? opt->responses_dir : "responses";
 
     size_t nf;
-    /* the language layer first: `clause:` lines compile against it */
-    rs->lexicon = ppl_lexicon_new(NULL, NULL);
-    if (!rs->lexicon) pp_errors_add(errs, NULL, 0, "out of memory");
+    /* The language layer first: `clause:` lines compile against it.  A set
+     * without .lexicon files has none (and pays nothing for it). */
     char **files = list_dir(rdir, ".lexicon", &nf, errs);
+    if (nf && !(rs->lexicon = ppl_lexicon_new(NULL, NULL))) pp_errors_add(errs, NULL, 0, "out of memory");
     for (size_t i = 0; i < nf && rs->lexicon; i++) parse_lexicon_file(&L, files[i]);
     free_list(files, nf);
     files = list_dir(rdir, ".rules", &nf, errs);
