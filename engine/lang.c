@@ -55,6 +55,9 @@
 #define PPL_MAX_MEMBER   8       /* words in one concept member */
 #define PPL_SUBJECT_SPAN 6       /* a subject is found among a clause's first words */
 #define PPL_NEG_SPAN     5       /* a negator reaches this many words on */
+#define PPL_FILLER_SKIP  2       /* filler words allowed inside one member */
+#define PPL_WITH_SPAN    3       /* `with ~c`: clauses each way, one sentence */
+#define PPL_WITH_MAX     32      /* sentence concepts shown in one clause */
 
 /* ---- a string map ------------------------------------------------------ */
 
@@ -178,6 +181,7 @@ struct ppl_lexicon {
     del_entry *dels;
     size_t n_dels;
     long c_user, c_partner, c_both, c_other, c_negator, c_split, c_report, c_nominative, c_object;
+    long c_filler, c_referent, c_pronoun;
     size_t n_irregular;
     char status[160];
 };
@@ -220,6 +224,7 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     pthread_mutex_init(&lx->mu, NULL);
     lx->c_user = lx->c_partner = lx->c_both = lx->c_other = -1;
     lx->c_negator = lx->c_split = lx->c_report = lx->c_nominative = lx->c_object = -1;
+    lx->c_filler = lx->c_referent = lx->c_pronoun = -1;
     char aff[1024], dic[1024];
     const char *dd = dict_dir ? dict_dir : "/usr/share/hunspell";
     snprintf(aff, sizeof aff, "%s/en_US.aff", dd);
@@ -390,6 +395,9 @@ static long concept_index(ppl_lexicon *lx, const char *name, int create)
     else if (!strcmp(name, "report")) lx->c_report = k;
     else if (!strcmp(name, "nominative")) lx->c_nominative = k;
     else if (!strcmp(name, "object_form")) lx->c_object = k;
+    else if (!strcmp(name, "filler")) lx->c_filler = k;
+    else if (!strcmp(name, "referent_other")) lx->c_referent = k;
+    else if (!strcmp(name, "partner_pronoun")) lx->c_pronoun = k;
     return k;
 }
 
@@ -548,6 +556,13 @@ static int del_cmp(const void *a, const void *b)
     return x->word < y->word ? -1 : x->word > y->word;
 }
 
+/* Is every letter of a in b, in order? */
+static int subsequence(const char *a, const char *b)
+{
+    for (; *a && *b; b++) if (*a == *b) a++;
+    return *a == '\0';
+}
+
 typedef struct find_ctx {
     const ppl_lexicon *lx;
     const char *word;
@@ -569,11 +584,16 @@ static int find_del(void *p, const char *v, size_t n)
         const char *cand = c->lx->vocab_words[c->lx->dels[i].word];
         int d = edit_distance(c->word, cand, c->cap);
         if (d > c->cap) continue;
-        /* closest first; on a tie the same first letter, then a-z */
-        if (!c->best || d < c->best_d ||
-            (d == c->best_d && (cand[0] == c->word[0]) > (c->best[0] == c->word[0])) ||
-            (d == c->best_d && (cand[0] == c->word[0]) == (c->best[0] == c->word[0]) &&
-             strcmp(cand, c->best) < 0)) {
+        /* closest first; on a tie the same first letter, then a word the
+         * typed one is a dropped-letter copy of ("realy" -> "really", not
+         * "ready"), then a-z */
+        int better = !c->best || d < c->best_d;
+        if (!better && d == c->best_d) {
+            int fa = cand[0] == c->word[0], fb = c->best[0] == c->word[0];
+            int sa = subsequence(c->word, cand), sb = subsequence(c->word, c->best);
+            better = fa > fb || (fa == fb && (sa > sb || (sa == sb && strcmp(cand, c->best) < 0)));
+        }
+        if (better) {
             c->best = cand;
             c->best_d = d;
         }
@@ -768,15 +788,22 @@ static void str_add(strstore *st, const char *s)   /* append, no NUL kept */
     store_add(st, s);
 }
 
-/* Do words i.. of one clause say member m? */
-static int member_matches(const member *m, const ppl_word *w, size_t n, size_t i, uint32_t clause)
+/* Do words i.. of one clause say member m?  Between a member's words, up
+ * to PPL_FILLER_SKIP filler words may stand ("went *totally* quiet", "shuts
+ * me *right* out").  Returns the words it spans, 0 when it does not. */
+static uint32_t member_matches(const member *m, const ppl_word *w, size_t n, size_t i, uint32_t clause)
 {
-    if (i + m->n > n) return 0;
-    for (uint32_t j = 0; j < m->n; j++) {
-        if (w[i + j].clause != clause) return 0;
-        if (strcmp(m->exact ? w[i + j].norm : w[i + j].lemma, m->lemmas[j]) != 0) return 0;
+    size_t t = i;
+    int skips = 0;
+    for (uint32_t j = 0; j < m->n; j++, t++) {
+        for (;;) {
+            if (t >= n || w[t].clause != clause) return 0;
+            if (strcmp(m->exact ? w[t].norm : w[t].lemma, m->lemmas[j]) == 0) break;
+            if (j == 0 || !(w[t].flags & PPL_WORD_FILLER) || ++skips > PPL_FILLER_SKIP) return 0;
+            t++;
+        }
     }
-    return 1;
+    return (uint32_t)(t - i);
 }
 
 /* Is word i the start of a member of concept k?  Returns its length in
@@ -787,7 +814,8 @@ static uint32_t member_at(const ppl_lexicon *lx, const ppl_word *w, size_t n, si
     uint32_t best = 0;
     for (const member *m = map_get(&lx->first, w[i].lemma); m; m = m->next) {
         if (k >= 0 && m->concept != (uint32_t)k) continue;
-        if (m->n > best && member_matches(m, w, n, i, clause)) best = m->n;
+        uint32_t len = m->n > best ? member_matches(m, w, n, i, clause) : 0;
+        if (len > best) best = len;
     }
     return best;
 }
@@ -801,7 +829,8 @@ static int is_person(const ppl_lexicon *lx, long k)
 static int is_mechanism(const ppl_lexicon *lx, long k)
 {
     return is_person(lx, k) || k == lx->c_negator || k == lx->c_split || k == lx->c_report ||
-           k == lx->c_nominative || k == lx->c_object ||
+           k == lx->c_nominative || k == lx->c_object || k == lx->c_filler ||
+           k == lx->c_referent || k == lx->c_pronoun ||
            (k >= 0 && strcmp(lx->concept_names[k], "question_start") == 0);
 }
 
@@ -1011,13 +1040,17 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     size_t hcap = 16;
     out->hits = malloc(hcap * sizeof *out->hits);
     if (!out->hits) goto oom;
+    if (lx->c_filler >= 0)
+        for (size_t i = 0; i < n; i++)
+            if (member_at(lx, w, n, i, lx->c_filler, w[i].clause) == 1) w[i].flags |= PPL_WORD_FILLER;
     for (size_t i = 0; i < n; i++) {
         for (const member *m = map_get(&lx->first, w[i].lemma); m; m = m->next) {
-            if (!member_matches(m, w, n, i, w[i].clause)) continue;
+            uint32_t span = member_matches(m, w, n, i, w[i].clause);
+            if (!span) continue;
             if ((long)m->concept == lx->c_negator) {
                 w[i].flags |= PPL_WORD_NEGATOR;
                 out->clauses[w[i].clause].negated = 1;
-                for (size_t k = i + m->n; k < n && k <= i + m->n + PPL_NEG_SPAN && w[k].clause == w[i].clause; k++)
+                for (size_t k = i + span; k < n && k <= i + span + PPL_NEG_SPAN && w[k].clause == w[i].clause; k++)
                     w[k].flags |= PPL_WORD_NEGATED;
             }
             if (out->n_hits == hcap) {
@@ -1026,7 +1059,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
                 out->hits = h2;
                 hcap *= 2;
             }
-            out->hits[out->n_hits++] = (ppl_hit){ m->concept, (uint32_t)i, m->n, 0 };
+            out->hits[out->n_hits++] = (ppl_hit){ m->concept, (uint32_t)i, span, 0 };
         }
     }
     /* The longest member wins across concepts: "pushed me away" is
@@ -1060,6 +1093,20 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     out->n_hits = kept;
     for (size_t h = 0; h < out->n_hits; h++)
         out->hits[h].negated = (w[out->hits[h].first].flags & PPL_WORD_NEGATED) != 0;
+    /* Who "he" and "she" are: in a message where a parent, a sibling or a
+     * friend is the subject of a clause and no partner is named by name or
+     * role ("my mother is ... she never listens"), the pronouns are that
+     * person, not a partner (see after the loop). */
+    int partner_named = 0, referent_subject = 0;
+    unsigned char *pronoun_clause = calloc(nc + 1, 1);
+    if (!pronoun_clause) goto oom;
+    for (size_t h = 0; h < out->n_hits && lx->c_pronoun >= 0; h++) {
+        const ppl_hit *hi = &out->hits[h];
+        if ((long)hi->concept == lx->c_partner &&
+            member_at(lx, w, n, hi->first, lx->c_pronoun, w[hi->first].clause) != hi->count)
+            partner_named = 1;
+    }
+    for (size_t i = 0; i < n && !partner_named; i++) partner_named = (w[i].flags & PPL_WORD_NAME) != 0;
     for (size_t c = 0; c < nc; c++) {
         ppl_clause *cl = &out->clauses[c];
         size_t end = cl->first + cl->count, opening = cl->first;
@@ -1075,6 +1122,10 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             if (i != opening && lx->c_object >= 0 && member_at(lx, w, n, i, lx->c_object, (uint32_t)c) == pl)
                 continue;
             ppl_subject s = subject_of(lx, k);
+            if (s == PPL_SUBJ_PARTNER && member_at(lx, w, n, i, lx->c_pronoun, (uint32_t)c) == pl)
+                pronoun_clause[c] = 1;
+            if (s == PPL_SUBJ_OTHER && member_at(lx, w, n, i, lx->c_referent, (uint32_t)c) == pl)
+                referent_subject = 1;
             /* "my husband and I", "me and him": two people joined by and */
             size_t j = i + pl;
             if (j + 1 < end && !strcmp(w[j].norm, "and")) {
@@ -1088,9 +1139,29 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             cl->subject = s;
             break;
         }
+        /* past the first words, a subject-only pronoun still names who:
+         * "when things are going really well i find something to fight" */
+        for (size_t i = cl->first + PPL_SUBJECT_SPAN; !cl->subject && i < end; i++) {
+            uint32_t pl;
+            long k = lx->c_nominative >= 0 && member_at(lx, w, n, i, lx->c_nominative, (uint32_t)c)
+                   ? person_at(lx, w, n, i, &pl) : -1;
+            if (k >= 0) cl->subject = subject_of(lx, k);
+        }
     }
+    if (referent_subject && !partner_named && lx->c_referent >= 0)
+        for (size_t c = 0; c < nc; c++)
+            if (pronoun_clause[c]) out->clauses[c].subject = PPL_SUBJ_OTHER;
+    free(pronoun_clause);
 
-    /* render; hits are in word order, so a clause's hits are one run */
+    /* render; hits are in word order, so a clause's hits are one run:
+     * hit_at[c] .. hit_at[c + 1] */
+    size_t *hit_at = malloc((nc + 1) * sizeof *hit_at);
+    if (!hit_at) goto oom;
+    for (size_t c = 0, h = 0; c <= nc; c++) {
+        while (h < out->n_hits && w[out->hits[h].first].clause < c) h++;
+        hit_at[c] = h;
+    }
+    uint32_t shown[PPL_WITH_MAX];
     strstore r = {0};
     size_t h0 = 0;
     for (size_t c = 0; c < nc; c++) {
@@ -1109,12 +1180,32 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             str_add(&r, hi->negated ? " ~not_" : " ~");
             str_add(&r, lx->concept_names[hi->concept]);
         }
+        /* the concepts of the clauses around it in its sentence (up to
+         * PPL_WITH_SPAN each way), as ~~name, for `with ~name`: "whenever
+         * we talk about moving in | he goes quiet" */
+        size_t d0 = c > PPL_WITH_SPAN ? c - PPL_WITH_SPAN : 0;
+        size_t d1 = c + PPL_WITH_SPAN < nc ? c + PPL_WITH_SPAN : nc - 1;
+        size_t nshown = 0;
+        for (size_t d = d0; d <= d1; d++) {
+            if (d == c || out->clauses[d].sentence != cl->sentence) continue;
+            for (size_t h = hit_at[d]; h < hit_at[d + 1]; h++) {
+                const ppl_hit *hi = &out->hits[h];
+                if (hi->negated || is_mechanism(lx, hi->concept)) continue;
+                size_t seen = 0;
+                while (seen < nshown && shown[seen] != hi->concept) seen++;
+                if (seen < nshown || nshown == PPL_WITH_MAX) continue;
+                shown[nshown++] = hi->concept;
+                str_add(&r, " ~~");
+                str_add(&r, lx->concept_names[hi->concept]);
+            }
+        }
         str_add(&r, " :");
         for (size_t i = cl->first; i < cl->first + cl->count; i++) {
             str_add(&r, " ");
             str_add(&r, w[i].lemma);
         }
     }
+    free(hit_at);
     if (r.oom) { free(r.s); goto oom; }
     if (!r.s) store_add(&r, "");
     out->rendered = r.s;
@@ -1325,11 +1416,13 @@ int ppl_clause_pattern(const ppl_lexicon *lx, const char *expr, char *out, size_
             int mode = 0;           /* 0 present, 1 present negated, 2 absent */
             if (!strncmp(p, "not ", 4)) { mode = 1; p += 4; }
             else if (!strncmp(p, "no ", 3)) { mode = 2; p += 3; }
+            else if (!strncmp(p, "with ", 5)) { mode = 3; p += 5; }
+            else if (!strncmp(p, "without ", 8)) { mode = 4; p += 8; }
             while (*p == ' ') p++;
             const char *name_at = p;
             if (*p != '~')
                 return clause_error(col, (int)(at - expr), err, errlen,
-                                    "expected ~concept, not ~concept, no ~concept, \"words\", asks or says");
+                                    "expected ~concept, not ~concept, no ~concept, with ~concept, without ~concept, \"words\", asks or says");
             p++;
             const char *name = p;
             while (*p && (islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_')) p++;
@@ -1339,6 +1432,8 @@ int ppl_clause_pattern(const ppl_lexicon *lx, const char *expr, char *out, size_
                 return clause_error(col, (int)(name_at - expr), err, errlen, "unknown concept ~%.60s", nm);
             if (mode == 0) snprintf(frag, sizeof frag, "(?=[^|:]* ~%s(?![\\w]))", nm);
             else if (mode == 1) snprintf(frag, sizeof frag, "(?=[^|:]* ~not_%s(?![\\w]))", nm);
+            else if (mode == 3) snprintf(frag, sizeof frag, "(?=[^|:]* ~~?%s(?![\\w]))", nm);
+            else if (mode == 4) snprintf(frag, sizeof frag, "(?![^|:]* ~~?(?:not_)?%s(?![\\w]))", nm);
             else snprintf(frag, sizeof frag, "(?![^|:]* ~(?:not_)?%s(?![\\w]))", nm);
         }
         if (*p && *p != ' ' && *p != '\t')

@@ -38,6 +38,7 @@ typedef enum ppl_subject {
 #define PPL_WORD_NAME      0x02   /* capitalised mid-sentence, not a dictionary word */
 #define PPL_WORD_NEGATED   0x04   /* a negation comes before it in its clause */
 #define PPL_WORD_NEGATOR   0x08   /* not, never, don't ... */
+#define PPL_WORD_FILLER    0x10   /* so, really, totally: may stand inside a phrase */
 
 typedef struct ppl_word {
     uint32_t off, len;        /* the word as typed: text[off .. off+len) */
@@ -141,6 +142,8 @@ const char *ppl_subject_mark(ppl_subject s);   /* "@u", "@p", ... */
  *     user not ~space asks         ... negated, in a question
  *     someone "silent treatment"   anyone, these words (any inflection)
  *     partner ~withdraw no ~work   ... and nothing of ~work in that clause
+ *     user ~fear with ~serious     ... and ~serious in its sentence (nearby)
+ *     anyone ~farewell without ~plans   ... and no ~plans in clause or sentence
  * who: user, partner, both, other, someone (any person), anyone, nobody.
  * 0 and the pattern in out, or -1 with a message in err and the 1-based
  * column of the fault in *col. */

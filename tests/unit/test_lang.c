@@ -151,6 +151,9 @@ static void test_concept_inflections(void **state)
     }
     /* an irregular form in a phrase member: "went quiet" is "go quiet" */
     assert_non_null(strstr(render(lx, "she went quiet on me"), "~withdraw"));
+    /* filler words may stand inside a phrase */
+    assert_non_null(strstr(render(lx, "she went totally quiet on me"), "@p ~withdraw"));
+    assert_non_null(strstr(render(lx, "he just completely shut down"), "@p ~withdraw"));
 }
 
 static void test_clauses_and_subjects(void **state)
@@ -158,7 +161,7 @@ static void test_clauses_and_subjects(void **state)
     const ppl_lexicon *lx = *state;
     /* the partner wants room, the user gets scared: two clauses, two subjects */
     assert_string_equal(render(lx, "he wants room and I get scared"),
-                        "@p ~withdraw : he want room | @u ~fear : and i get scare");
+                        "@p ~withdraw ~~fear : he want room | @u ~fear ~~withdraw : and i get scare");
     /* a compound subject is one clause about both */
     ppl_analysis a;
     const char *t = "my husband and I fight about the same thing";
@@ -168,9 +171,12 @@ static void test_clauses_and_subjects(void **state)
     ppl_analysis_clear(&a);
     /* a report verb opens a clause for what is reported */
     assert_string_equal(render(lx, "i feel like she is pulling away"),
-                        "@u : i feel | @p ~withdraw : like she be pull away");
+                        "@u ~~withdraw : i feel | @p ~withdraw : like she be pull away");
     /* a friend's partner is somebody else */
     assert_true(strncmp(render(lx, "my friend's boyfriend ignores her"), "@o", 2) == 0);
+    /* a message about a parent: its pronouns are the parent */
+    assert_true(strstr(render(lx, "my mother never listens. she ignores me when i talk"), "@o ~withdraw") != NULL);
+    assert_true(strstr(render(lx, "my mother visited and my husband ignores me"), "@p ~withdraw") != NULL);
     /* a name is the partner */
     assert_true(strncmp(render(lx, "so yesterday Jaxon ignored me"), "@p", 2) == 0);
     /* sentences are all read */
