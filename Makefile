@@ -130,7 +130,7 @@ $(B)/bench/%: bench/%.c $(B)/libpushpull.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libpushpull.a $(LDLIBS)
 
-tests: all $(UNIT_BIN) $(TOOL_BIN)
+tests: all $(UNIT_BIN) $(TOOL_BIN) $(BENCH_BIN)
 
 test: test-deps
 	@$(MAKE) --no-print-directory tests
