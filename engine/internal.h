@@ -145,6 +145,8 @@ typedef struct pp_used {
 } pp_used;
 
 enum { PP_PRONOUN_UNKNOWN = 0, PP_PRONOUN_HE, PP_PRONOUN_SHE, PP_PRONOUN_THEY };
+/* What a session was told (pp_session.disclosure): the latest crisis. */
+enum { PP_DISCLOSED_NONE = 0, PP_DISCLOSED_SELFHARM, PP_DISCLOSED_ABUSE, PP_DISCLOSED_OTHER };
 
 /* A session's working memory for matching: made for one rule set (uid)
  * and rebuilt when the set changes (SIGHUP).  Belongs to the process, not
@@ -173,6 +175,8 @@ struct pp_session {
     int pronoun;
     unsigned turns, misses, step;
     int safety_lock;
+    int disclosure;           /* PP_DISCLOSED_*: the kind of the last crisis told */
+    int resources_shown;      /* the whole list of crisis lines has been shown */
     int disclaimed;
     char why[1024];
     pp_used used[PP_SESSION_SETS];

@@ -8,6 +8,16 @@
  * choose a variant the session has not seen (fitting its role); fill the
  * placeholders; update the session.  Everything the reply says about the
  * partner comes from the session (noun + pronoun), never a default "he".
+ *
+ * After a disclosure the session remembers its kind and whether the whole
+ * list of crisis lines was shown: {resources} is that list the first time
+ * and in every reply to a crisis rule (a danger in this message, or "I'm
+ * not safe") but from safety-support, and one line of it otherwise -- the
+ * region's main line for the kind of danger told (see resource_line) -- so
+ * that the turns after a disclosure keep pointing to help without repeating
+ * the whole block.
+ * Inside a safety lock the matcher is told that the previous framework was
+ * safety-support, so `after: safety-support` rules answer every turn of it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +120,8 @@ typedef struct fill_ctx {
     size_t len;
     size_t start, end;          /* the match span, or 0,0 */
     pcre2_match_data *md;       /* the winning pattern's match, or NULL */
+    int all_resources;          /* {resources}: the whole list, not one line */
+    int showed_resources;       /* out: the whole list went into the reply */
 } fill_ctx;
 
 static const char *pronoun_word(int p, const char *key)
@@ -130,6 +142,19 @@ static const char *pronoun_word(int p, const char *key)
     for (int i = 0; t[i].key; i++)
         if (strcmp(t[i].key, key) == 0) return t[i].w[k];
     return NULL;
+}
+
+/* The one line of the region's crisis lines that a reply points back to.
+ * resources.tsv keeps each region's lines in order: the emergency number,
+ * the main line for suicide and self-harm, the main line for abuse, then
+ * the rest; a region with fewer lines gives its last. */
+static void resource_line(pp_buf *b, const char *all, int disclosure)
+{
+    size_t want = disclosure == PP_DISCLOSED_ABUSE ? 2 : 1;
+    const char *line = all, *nl;
+    for (size_t i = 0; i < want && (nl = strchr(line, '\n')) != NULL; i++) line = nl + 1;
+    nl = strchr(line, '\n');
+    pp_buf_add(b, line, nl ? (size_t)(nl - line) : strlen(line));
 }
 
 static void add_said(pp_buf *b, const fill_ctx *c)
@@ -172,7 +197,7 @@ static void add_capture(pp_buf *b, const fill_ctx *c, const char *name)
     pcre2_substring_free(sub);
 }
 
-static void fill(pp_buf *b, const char *t, const fill_ctx *c)
+static void fill(pp_buf *b, const char *t, fill_ctx *c)
 {
     const pp_session *s = c->s;
     while (*t) {
@@ -193,13 +218,34 @@ static void fill(pp_buf *b, const char *t, const fill_ctx *c)
         if (strcmp(low, "partner") == 0) pp_buf_adds(b, s->partner[0] ? s->partner : "your partner");
         else if ((w = pronoun_word(s->pronoun, low)) != NULL) pp_buf_adds(b, w);
         else if (strcmp(low, "said") == 0) add_said(b, c);
-        else if (strcmp(low, "resources") == 0) pp_buf_adds(b, c->rs->resources);
+        else if (strcmp(low, "resources") == 0) {
+            if (c->all_resources || !c->rs->resources) {
+                pp_buf_adds(b, c->rs->resources);
+                c->showed_resources = 1;
+            } else {
+                resource_line(b, c->rs->resources, s->disclosure);
+            }
+        }
         else if (strcmp(low, "article") == 0) pp_buf_adds(b, c->set && c->set->article ? c->set->article : "");
         else add_capture(b, c, key);
         if (cap && b->len > mark && !b->oom)
             b->s[mark] = (char)toupper((unsigned char)b->s[mark]);
         t = close + 1;
     }
+}
+
+/* ---- what was disclosed ------------------------------------------------ */
+
+/* The kind of danger a crisis rule's reply answers: abuse when the rule
+ * locks the session, self-harm when it answers from safety.selfharm or a
+ * set after it (safety.selfharm.*); otherwise the kind told before stays
+ * ("should I give him space?" after abuse is still abuse). */
+static int disclosure_kind(const pp_rule *r, const pp_set *set, int before)
+{
+    if (r->flag_abuse) return PP_DISCLOSED_ABUSE;
+    if (set && strncmp(set->id, "safety.selfharm", 15) == 0 && (set->id[15] == '\0' || set->id[15] == '.'))
+        return PP_DISCLOSED_SELFHARM;
+    return before != PP_DISCLOSED_NONE ? before : PP_DISCLOSED_OTHER;
 }
 
 /* ---- choosing a variant ------------------------------------------------ */
@@ -363,8 +409,9 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     char *text = pp_input_normalize(bytes, len, &n, &notice);
     if (!text) return PP_ENOMEM;
     pp_hit hit;
-    int rc = pp_match_run(rs, s, text, n, s->set[0] ? s->set : NULL,
-                          s->framework[0] ? s->framework : NULL, &hit);
+    /* inside a lock, every turn follows safety-support (see the top) */
+    const char *prev_fw = s->safety_lock ? "safety-support" : s->framework[0] ? s->framework : NULL;
+    int rc = pp_match_run(rs, s, text, n, s->set[0] ? s->set : NULL, prev_fw, &hit);
     if (rc) { free(text); return rc; }
 
     const pp_rule *r = hit.rule >= 0 ? &rs->rules[hit.rule] : NULL;
@@ -383,7 +430,12 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         role = r->role == PP_ROLE_NONE ? s->role : r->role;
         framework = r->framework;
         set = r->set >= 0 ? &rs->sets[r->set] : NULL;
-        if (r->role == PP_ROLE_CRISIS) safety = 1;
+        if (r->role == PP_ROLE_CRISIS) {
+            s->disclosure = disclosure_kind(r, set, s->disclosure);
+            safety = 1;
+        } else if (r->framework && strcmp(r->framework, "safety") == 0) {
+            safety = 1;                /* a turn after a disclosure */
+        }
         else if (s->safety_lock && support && pp_framework_locked(r->framework)) {
             set = support;
             locked = safety = 1;
@@ -416,8 +468,10 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         pp_buf_adds(&b, "I didn't catch any words there. What's on your mind?");
     } else if (set && set->n_variants) {
         int vi = pick_variant(s, set, role);
-        fill_ctx c = { rs, s, set, text, n, r ? hit.start : 0, r ? hit.end : 0, code ? s->work.md : NULL };
+        fill_ctx c = { rs, s, set, text, n, r ? hit.start : 0, r ? hit.end : 0, code ? s->work.md : NULL,
+                       !s->resources_shown || (r && r->role == PP_ROLE_CRISIS && set != support), 0 };
         if (vi >= 0) fill(&b, set->variants[vi].text, &c);
+        if (c.showed_resources) s->resources_shown = 1;
     } else {
         pp_buf_adds(&b, BUILTIN_FALLBACK);
     }

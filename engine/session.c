@@ -6,8 +6,13 @@
  * framework and response set of the last reply (so the next turn can
  * continue it), which variants of each set were used (so none repeats
  * before all have been seen; the table keeps the most recent
- * PP_SESSION_SETS sets), the safety lock, and the /why text of the last
- * reply.  It is saved as a small JSON object (jansson) for the store.
+ * PP_SESSION_SETS sets), the safety lock, what kind of crisis the user
+ * told of last ("disclosure": selfharm, abuse, other) and whether the whole
+ * list of crisis lines has been shown ("resources_shown": later replies
+ * point to one line of it), and the /why text of the last reply.  It is
+ * saved as a small JSON object (jansson) for the store; a field missing
+ * from an older record reads as none / false (a locked record without
+ * "disclosure" was locked by abuse).
  *
  * It also remembers which stored row it came from (the row's "rev", and
  * the turn counter then), so that when another process saved the same
@@ -56,6 +61,8 @@ const char *pp_session_framework(const pp_session *s) { return s->framework[0] ?
 unsigned pp_session_turns(const pp_session *s) { return s->turns; }
 int pp_session_safety_locked(const pp_session *s) { return s->safety_lock; }
 
+static const char *const disclosure_names[] = { "", "selfharm", "abuse", "other", NULL };
+
 char *pp_session_save(const pp_session *s)
 {
     json_t *o = json_object(), *used = json_array();
@@ -72,6 +79,9 @@ char *pp_session_save(const pp_session *s)
     json_object_set_new(o, "misses", json_integer(s->misses));
     json_object_set_new(o, "step", json_integer(s->step));
     json_object_set_new(o, "safety_lock", json_boolean(s->safety_lock));
+    if (s->disclosure > PP_DISCLOSED_NONE && s->disclosure <= PP_DISCLOSED_OTHER)
+        json_object_set_new(o, "disclosure", json_string(disclosure_names[s->disclosure]));
+    json_object_set_new(o, "resources_shown", json_boolean(s->resources_shown));
     json_object_set_new(o, "disclaimed", json_boolean(s->disclaimed));
     json_object_set_new(o, "why", json_string(s->why));
     for (size_t k = 0; k < s->n_used; k++) {      /* oldest first */
@@ -119,7 +129,7 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
     }
     pp_session tmp;
     memset(&tmp, 0, sizeof tmp);
-    char role[32];
+    char role[32], disclosure[16];
     long long v[8], rev;
     int bad = get_str(o, "role", role, sizeof role)
             | get_str(o, "framework", tmp.framework, sizeof tmp.framework)
@@ -127,15 +137,22 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
             | get_str(o, "rule", tmp.rule, sizeof tmp.rule)
             | get_str(o, "partner", tmp.partner, sizeof tmp.partner)
             | get_str(o, "why", tmp.why, sizeof tmp.why)
+            | get_str(o, "disclosure", disclosure, sizeof disclosure)
             | get_int(o, "pronoun", 0, 3, &v[0])
             | get_int(o, "turns", 0, 0xFFFFFFFFLL, &v[1])
             | get_int(o, "misses", 0, 1000000, &v[2])
             | get_int(o, "step", 0, 1000000, &v[3])
             | get_int(o, "safety_lock", 0, 1, &v[5])
             | get_int(o, "disclaimed", 0, 1, &v[6])
+            | get_int(o, "resources_shown", 0, 1, &v[7])
             | get_int(o, "rev", 0, PP_SESSION_MAX_REV, &rev);
     pp_role r = PP_ROLE_NONE;
     if (!bad && role[0] && pp_role_parse(role, &r)) bad = 1;
+    int kind = PP_DISCLOSED_NONE;
+    if (!bad && disclosure[0]) {
+        while (disclosure_names[kind] && strcmp(disclosure_names[kind], disclosure) != 0) kind++;
+        if (!disclosure_names[kind]) bad = 1;
+    }
     json_t *used = json_object_get(o, "used");
     if (used && !json_is_array(used)) bad = 1;
     if (!bad && used) {
@@ -167,6 +184,8 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
     tmp.misses = (unsigned)v[2];
     tmp.step = (unsigned)v[3];
     tmp.safety_lock = (int)v[5];
+    tmp.disclosure = kind == PP_DISCLOSED_NONE && tmp.safety_lock ? PP_DISCLOSED_ABUSE : kind;
+    tmp.resources_shown = (int)v[7];
     tmp.disclaimed = (int)v[6];
     tmp.store_rev = (uint64_t)rev;
     tmp.store_turns = tmp.turns;
@@ -183,6 +202,8 @@ int pp_session_merge(pp_session *s, const pp_session *theirs)
         got |= PP_STORE_MERGED_LOCK;
     }
     if (theirs->disclaimed) s->disclaimed = 1;
+    if (theirs->resources_shown) s->resources_shown = 1;
+    if (s->disclosure == PP_DISCLOSED_NONE) s->disclosure = theirs->disclosure;
     if (!s->partner[0] && theirs->partner[0]) {
         memcpy(s->partner, theirs->partner, sizeof s->partner);
         s->pronoun = theirs->pronoun;

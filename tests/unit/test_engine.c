@@ -392,6 +392,112 @@ static void test_followup_after(void **state)
 
 /* ---- sessions ---------------------------------------------------------- */
 
+/* After a disclosure (issue 18 item 3): {resources} is the whole list the
+ * first time and in every crisis reply, one line after that (the second
+ * after self-harm, the third after abuse); the session saves both facts,
+ * and a record from before them still loads (a locked one as abuse).
+ * Inside a lock, `after: safety-support` holds on every turn. */
+static void test_session_disclosure(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/pp-disclosure-XXXXXX", rdir[64], sdir[64], path[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(rdir, sizeof rdir, "%s/rules", dir);
+    snprintf(sdir, sizeof sdir, "%s/responses", dir);
+    assert_int_equal(mkdir(rdir, 0700), 0);
+    assert_int_equal(mkdir(sdir, 0700), 0);
+    snprintf(path, sizeof path, "%s/r.rules", rdir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "rule t.die\n  role: crisis\n  framework: safety\n  reply: safety.selfharm\n  match: \\bwant to die\\b\n\n"
+               "rule t.hit\n  role: crisis\n  framework: safety\n  flag: abuse\n  match: \\bhit me\\b\n\n"
+               "rule t.fine\n  role: none\n  framework: safety\n  reply: t.after\n"
+               "  after: safety.selfharm safety-support\n  match: ^fine$\n");
+    fclose(f);
+    snprintf(path, sizeof path, "%s/r.responses", sdir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "set safety\nvariant\n  S {resources}\n\nset safety.selfharm\nvariant\n  H {resources}\n\n"
+               "set safety-support\nvariant\n  L {resources}\n\nset t.after\nvariant\n  A {resources}\n\n"
+               "set fallback\nvariant\n  F\n\nset disclaimer\nvariant\n  D\n");
+    fclose(f);
+    snprintf(path, sizeof path, "%s/resources.tsv", sdir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "default\tEMERG\ndefault\tSELFLINE\ndefault\tABUSELINE\ndefault\tOTHERLINE\n");
+    fclose(f);
+    pp_ruleset *rs = load_dirs(rdir, sdir);
+    assert_non_null(rs);
+
+    pp_session *s = pp_session_new(), *t = pp_session_new();
+    pp_reply r;
+    char err[128];
+    say(rs, s, "i want to die", &r);
+    assert_non_null(strstr(r.text, "EMERG\nSELFLINE\nABUSELINE\nOTHERLINE"));
+    pp_reply_clear(&r);
+    say(rs, s, "fine", &r);                       /* after it: one line */
+    assert_string_equal(r.set, "t.after");
+    assert_int_equal(r.safety, 1);
+    assert_non_null(strstr(r.text, "A SELFLINE"));
+    assert_null(strstr(r.text, "EMERG"));
+    pp_reply_clear(&r);
+    say(rs, s, "i want to die", &r);              /* a crisis again: the whole list */
+    assert_non_null(strstr(r.text, "OTHERLINE"));
+    pp_reply_clear(&r);
+    char *json = pp_session_save(s);
+    assert_non_null(json);
+    assert_non_null(strstr(json, "\"disclosure\":\"selfharm\""));
+    assert_non_null(strstr(json, "\"resources_shown\":true"));
+    assert_int_equal(pp_session_load(t, json, err, sizeof err), 0);
+    free(json);
+    say(rs, t, "fine", &r);                       /* the loaded session remembers */
+    assert_non_null(strstr(r.text, "A SELFLINE"));
+    assert_null(strstr(r.text, "OTHERLINE"));
+    pp_reply_clear(&r);
+
+    say(rs, t, "he hit me", &r);                  /* abuse: locked, the whole list */
+    assert_non_null(strstr(r.text, "S EMERG"));
+    pp_reply_clear(&r);
+    say(rs, t, "whatever", &r);                   /* the lock points to the abuse line */
+    assert_string_equal(r.set, "safety-support");
+    assert_non_null(strstr(r.text, "L ABUSELINE"));
+    assert_null(strstr(r.text, "SELFLINE"));
+    pp_reply_clear(&r);
+    say(rs, t, "he hit me", &r);
+    pp_reply_clear(&r);
+    say(rs, t, "fine", &r);                       /* after `safety`, but inside the lock */
+    assert_string_equal(r.set, "t.after");
+    assert_non_null(strstr(r.text, "A ABUSELINE"));
+    pp_reply_clear(&r);
+
+    /* a record from before these fields */
+    assert_int_equal(pp_session_load(t, "{\"v\":1,\"safety_lock\":true,\"turns\":4}", err, sizeof err), 0);
+    json = pp_session_save(t);
+    assert_non_null(strstr(json, "\"disclosure\":\"abuse\""));
+    assert_non_null(strstr(json, "\"resources_shown\":false"));
+    free(json);
+    say(rs, t, "whatever", &r);                   /* never shown here: the whole list */
+    assert_non_null(strstr(r.text, "EMERG\nSELFLINE"));
+    pp_reply_clear(&r);
+    assert_int_equal(pp_session_load(t, "{\"disclosure\":\"nosuch\"}", err, sizeof err), PP_ECORRUPT);
+    assert_int_equal(pp_session_load(t, "{\"disclosure\":3}", err, sizeof err), PP_ECORRUPT);
+    assert_int_equal(pp_session_load(t, "{\"resources_shown\":2}", err, sizeof err), PP_ECORRUPT);
+    pp_session_reset(s);                          /* /reset forgets both */
+    json = pp_session_save(s);
+    assert_null(strstr(json, "\"disclosure\""));
+    assert_non_null(strstr(json, "\"resources_shown\":false"));
+    free(json);
+
+    pp_session_free(s);
+    pp_session_free(t);
+    pp_rules_free(rs);
+    const char *files[] = { "rules/r.rules", "responses/r.responses", "responses/resources.tsv" };
+    for (size_t i = 0; i < 3; i++) { snprintf(path, sizeof path, "%s/%s", dir, files[i]); remove(path); }
+    remove(rdir);
+    remove(sdir);
+    remove(dir);
+}
+
 static void test_session_roundtrip(void **state)
 {
     pp_ruleset *rs = *state;
@@ -582,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_match_step_budget),
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_session_used_table),
+        cmocka_unit_test(test_session_disclosure),
         cmocka_unit_test_setup_teardown(test_match_priority_and_exclusion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_pronouns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_no_repeat_and_roles, setup, teardown),
