@@ -6,7 +6,7 @@ set -u
 MX_LIB=1 . "$SRC/tests/matrix.sh"
 rules=$TMPDIR/rules
 mkdir -p "$rules"
-cp "$MX_RULES"/*.rules "$rules/"
+cp "$MX_RULES"/*.rules "$MX_RULES"/*.lexicon "$rules/"   # the lexicon: clause: lines need it
 MX_RULES=$rules
 mx_server faults
 mx_bot --log-text
