@@ -921,8 +921,17 @@ static int mx_run(mx_bot *b)
     if (have != 1) b->since[0] = '\0';
     if (pp_store_get_cursor(b->store, "matrix.pending", b->pending, sizeof b->pending) != 1)
         b->pending[0] = '\0';
-    pp_net_log("info", "start", "user=%s resume=%s allow=%zu",
-               mx_q(b->user_id, q, sizeof q), b->since[0] ? "yes" : "no", b->n_allow);
+    {
+        /* which rules this bot answers with, so an operator can see them */
+        char qr[1024], qs[1024], why[300];
+        pp_cli_dirs dirs;
+        pp_cli_data_dirs(&b->common, &dirs);
+        pp_net_log("info", "start", "user=%s resume=%s allow=%zu rules=%zu crisis_rules=%d "
+                   "rules_dir=%s responses_dir=%s", mx_q(b->user_id, q, sizeof q),
+                   b->since[0] ? "yes" : "no", b->n_allow, pp_rules_count(b->rules),
+                   pp_rules_check_crisis(b->rules, why, sizeof why),
+                   mx_q(dirs.rules, qr, sizeof qr), mx_q(dirs.responses, qs, sizeof qs));
+    }
 
     int status = 0;
     while (!mx_stop) {
@@ -1170,8 +1179,12 @@ int pp_cmd_matrix(int argc, char **argv)
     snprintf(b->auth, sizeof b->auth, "Authorization: Bearer %s", b->token);
 
     char err[512];
-    b->rules = pp_cli_load_rules(&b->common);
-    if (!b->rules) goto out;
+    b->rules = pp_cli_load_rules(&b->common);   /* refuses a set without crisis rules */
+    if (!b->rules) {
+        pp_net_log("error", "rules_failed", "msg=\"the rules did not load or hold no crisis "
+                   "rules (errors above); nothing was sent\"");
+        goto out;
+    }
     b->store = pp_store_open(b->common.state_path, err, sizeof err);
     if (!b->store) { fprintf(stderr, "pushpull matrix: %s\n", err); goto out; }
     pp_store_keep_transcripts(b->store, b->common.keep_transcripts);

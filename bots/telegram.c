@@ -1164,9 +1164,10 @@ static int run(tg_bot *b)
     api[api_len] = '\0';
     b->api = api;
 
-    b->rules = pp_cli_load_rules(&b->common);
+    b->rules = pp_cli_load_rules(&b->common);   /* refuses a set without crisis rules */
     if (!b->rules) {
-        pp_net_log("error", "rules_failed", "msg=\"the rules did not load (errors above)\"");
+        pp_net_log("error", "rules_failed", "msg=\"the rules did not load or hold no crisis "
+                   "rules (errors above); nothing was sent\"");
         return 1;
     }
     if (!b->common.no_state) {
@@ -1251,9 +1252,15 @@ static int run(tg_bot *b)
     if (status != 0 || b->stop) goto done;
     result_clear(&r);
     {
-        char q[200];
-        pp_net_log("info", "started", "bot=%s workers=%d offset=%lld", pp_net_quote(b->username, q, sizeof q),
-                   b->n_workers, (long long)low_mark(b));
+        /* which rules this bot answers with, so an operator can see them */
+        char q[200], qr[1024], qs[1024], why[300];
+        pp_cli_dirs dirs;
+        pp_cli_data_dirs(&b->common, &dirs);
+        pp_net_log("info", "started", "bot=%s workers=%d offset=%lld rules=%zu crisis_rules=%d "
+                   "rules_dir=%s responses_dir=%s", pp_net_quote(b->username, q, sizeof q),
+                   b->n_workers, (long long)low_mark(b), pp_rules_count(b->rules),
+                   pp_rules_check_crisis(b->rules, why, sizeof why),
+                   pp_net_quote(dirs.rules, qr, sizeof qr), pp_net_quote(dirs.responses, qs, sizeof qs));
     }
 
     workers = calloc((size_t)b->n_workers, sizeof *workers);

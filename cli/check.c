@@ -1,7 +1,8 @@
 /* check.c -- `pushpull check`: is the content sound?
  *
- * Loads every rule and response file (printing every error as file:line),
- * then for each rule runs its examples (each must match the rule) and
+ * Loads every rule and response file (printing every error as file:line;
+ * a set without crisis rules is refused like every front end refuses it,
+ * see pp_cli_load_rules), then for each rule runs its examples (each must match the rule) and
  * counter-examples (none may), warns when an example is taken by another
  * rule that outranks it (a shadowed rule), when a pattern hits the PCRE2
  * limits on an example or on hostile input, and when a hostile input
@@ -29,8 +30,8 @@ static void usage(FILE *f)
                "  --corpus DIR         labelled messages (*.tsv; default tests/corpus in the source tree)\n"
                "  --min-accuracy PCT   fail when role accuracy on any corpus file is below PCT\n"
                "  --quiet              print only problems and the summary\n\n"
-               "Exit status: 0 all good, 1 an error or a failed example (or accuracy below the\n"
-               "minimum), 2 usage error.\n");
+               "Exit status: 0 all good, 1 an error (also: no crisis rules for self-harm and\n"
+               "violence) or a failed example (or accuracy below the minimum), 2 usage error.\n");
 }
 
 typedef struct corpus_score {

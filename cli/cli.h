@@ -4,6 +4,7 @@
 #ifndef PP_CLI_H
 #define PP_CLI_H
 
+#include <limits.h>
 #include <stdio.h>
 #include "pushpull.h"
 
@@ -28,8 +29,17 @@ int pp_cli_common_opt(pp_cli_common *c, int argc, char **argv, int *i);
 /* Describe the common options (all but --keep-transcripts) for --help. */
 void pp_cli_common_usage(FILE *f);
 /* Load the rule set named by c (defaults: the source tree when run from it,
- * else the installed share dir); prints every error to stderr. */
+ * else the installed share dir); prints every error to stderr.  A set
+ * without crisis rules (pp_rules_check_crisis) is refused: NULL, with an
+ * error naming the rules directory.  Callers exit 1 on NULL. */
 pp_ruleset *pp_cli_load_rules(const pp_cli_common *c);
+/* The directories pp_cli_load_rules reads (c's, else the defaults, kept in
+ * the buffers), for start-up log lines.  Valid while c and out are. */
+typedef struct pp_cli_dirs {
+    const char *rules, *responses;
+    char rules_buf[PATH_MAX], responses_buf[PATH_MAX];
+} pp_cli_dirs;
+void pp_cli_data_dirs(const pp_cli_common *c, pp_cli_dirs *out);
 /* The default directory for "rules" or "responses". */
 const char *pp_cli_default_dir(const char *what, char *buf, size_t len);
 

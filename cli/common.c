@@ -3,7 +3,11 @@
  *
  * Rules and responses are looked up, in order: --rules/--responses; the
  * source tree when the program runs from it (build/pushpull finds
- * ../rules); the installed share directory (PP_SHAREDIR).
+ * ../rules); the installed share directory (PP_SHAREDIR).  A set that
+ * loads but holds no crisis rules for self-harm and violence
+ * (pp_rules_check_crisis) is refused here, naming the rules directory, so
+ * that chat, reply, reframe, check and both bots (at start and on SIGHUP)
+ * all fail safe the same way.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,13 +115,20 @@ const char *pp_cli_default_dir(const char *what, char *buf, size_t len)
     return buf;
 }
 
+void pp_cli_data_dirs(const pp_cli_common *c, pp_cli_dirs *out)
+{
+    out->rules = c->rules_dir ? c->rules_dir
+                 : pp_cli_default_dir("rules", out->rules_buf, sizeof out->rules_buf);
+    out->responses = c->responses_dir ? c->responses_dir
+                     : pp_cli_default_dir("responses", out->responses_buf, sizeof out->responses_buf);
+}
+
 pp_ruleset *pp_cli_load_rules(const pp_cli_common *c)
 {
-    char rbuf[PATH_MAX], sbuf[PATH_MAX];
+    pp_cli_dirs dirs;
+    pp_cli_data_dirs(c, &dirs);
     pp_load_options opt = {
-        c->rules_dir ? c->rules_dir : pp_cli_default_dir("rules", rbuf, sizeof rbuf),
-        c->responses_dir ? c->responses_dir : pp_cli_default_dir("responses", sbuf, sizeof sbuf),
-        c->region ? c->region : getenv("PUSHPULL_REGION"),
+        dirs.rules, dirs.responses, c->region ? c->region : getenv("PUSHPULL_REGION"),
     };
     pp_errors errs;
     pp_errors_init(&errs);
@@ -127,6 +138,16 @@ pp_ruleset *pp_cli_load_rules(const pp_cli_common *c)
         fprintf(stderr, "pushpull: %zu error%s in %s and %s\n", errs.count,
                 errs.count == 1 ? "" : "s", opt.rules_dir, opt.responses_dir);
     pp_errors_clear(&errs);
+    char why[300];
+    if (rs && pp_rules_check_crisis(rs, why, sizeof why) < 0) {
+        /* the fail-safe: no front end coaches without crisis rules */
+        fprintf(stderr, "pushpull: %s: %s\n"
+                        "pushpull: refusing to use the rules in %s: every rule set needs crisis "
+                        "rules (see docs/rules.md; the shipped ones are rules/safety.rules)\n",
+                dirs.rules, why, dirs.rules);
+        pp_rules_free(rs);
+        rs = NULL;
+    }
     return rs;
 }
 

@@ -7,6 +7,14 @@
  * JSON object per complaint (jansson).  Stdin lines are read by lines.c
  * into a bounded buffer; the rest of an over-long line is skipped (the
  * library would cut it anyway).
+ *
+ * Safety first: a "complaint" may be a message about suicide or violence,
+ * and rewriting that into an I-statement would coach it.  So reframe loads
+ * the rules like chat and reply (--rules, --responses, --region; refused
+ * without crisis rules, see pp_cli_load_rules) and asks them about each
+ * complaint first, as the first message of a fresh conversation: when a
+ * crisis rule answers, that crisis reply (with the resources) is printed
+ * instead of a rewrite ("safety": true in --json).
  */
 #include "cli.h"
 #include "lines.h"
@@ -18,17 +26,22 @@
 #include <unistd.h>
 
 static const char USAGE[] =
-    "usage: pushpull reframe [--json] [COMPLAINT...]\n"
+    "usage: pushpull reframe [--json] [--rules DIR] [--responses DIR] [--region R] [COMPLAINT...]\n"
     "\n"
     "Turn a blaming complaint into a gentle start-up: an I-statement with a\n"
     "feeling, the situation without blame, a need and a doable request.\n"
     "With no COMPLAINT, reads one complaint per line from standard input.\n"
+    "A complaint that a crisis rule catches gets the crisis reply instead,\n"
+    "so the rules are loaded, and a rules directory without crisis rules\n"
+    "is refused.\n"
     "\n"
     "  --json     one JSON object per complaint: text, horsemen, rewrite,\n"
-    "             notes, gentle, template\n"
+    "             notes, gentle, template (a crisis: text, safety, reply)\n"
+    "  --rules DIR, --responses DIR, --region R   as for chat and reply\n"
     "  --help     this text\n"
     "\n"
-    "Exit status: 0 ok, 1 failure, 2 usage error.\n";
+    "Exit status: 0 ok, 1 failure (also: the rules did not load or hold no\n"
+    "crisis rules), 2 usage error.\n";
 
 static int print_json(const pp_reframe_result *r)
 {
@@ -59,8 +72,45 @@ static int print_json(const pp_reframe_result *r)
 }
 
 
-static int one(const char *text, size_t len, int json, int *first)
+/* The crisis reply when a crisis rule answers text as a first message:
+ * 1 (printed), 0 (not a crisis: reframe it), -1 (an error, said). */
+static int crisis(const pp_ruleset *rs, const char *text, size_t len, int json, int first)
 {
+    pp_session *s = pp_session_new();
+    pp_reply r;
+    if (!s || pp_reply_make(rs, s, text, len, &r) != 0) {
+        fprintf(stderr, "pushpull reframe: could not check the complaint against the crisis rules\n");
+        pp_session_free(s);
+        return -1;
+    }
+    int is_crisis = r.safety, rc = is_crisis;   /* a safety reply never coaches */
+    if (is_crisis && json) {
+        json_t *o = json_object();
+        int bad = !o || json_object_set_new(o, "text", json_string(r.input))
+                  || json_object_set_new(o, "safety", json_true())
+                  || json_object_set_new(o, "reply", json_string(r.text));
+        char *out = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        if (!out || printf("%s\n", out) < 0) {
+            fprintf(stderr, "pushpull reframe: could not write JSON\n");
+            rc = -1;
+        }
+        free(out);
+    } else if (is_crisis) {
+        printf("%s%s\n", first ? "" : "\n", r.text);
+    }
+    pp_reply_clear(&r);
+    pp_session_free(s);
+    return rc;
+}
+
+static int one(const pp_ruleset *rs, const char *text, size_t len, int json, int *first)
+{
+    int c = crisis(rs, text, len, json, *first);
+    if (c != 0) {
+        *first = 0;
+        return c < 0;
+    }
     pp_reframe_result r;
     int rc = pp_reframe(text, len, &r);
     if (rc) {
@@ -83,11 +133,29 @@ static int one(const char *text, size_t len, int json, int *first)
     return rc;
 }
 
+/* The common options reframe takes: those that choose the rules. */
+static int rules_opt(const char *a)
+{
+    static const char *const names[] = { "--rules", "--responses", "--region", NULL };
+    for (int k = 0; names[k]; k++) {
+        size_t n = strlen(names[k]);
+        if (!strncmp(a, names[k], n) && (a[n] == '\0' || a[n] == '='))
+            return 1;
+    }
+    return 0;
+}
+
+static int run(const pp_ruleset *rs, int argc, char **argv, int i, int json);
+
 int pp_cmd_reframe(int argc, char **argv)
 {
     int json = 0, i = 1;
+    pp_cli_common c = {0};
     for (; i < argc; i++) {
-        if (!strcmp(argv[i], "--json"))
+        if (rules_opt(argv[i])) {
+            if (pp_cli_common_opt(&c, argc, argv, &i) < 0)
+                return 2;
+        } else if (!strcmp(argv[i], "--json"))
             json = 1;
         else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(USAGE, stdout);
@@ -104,6 +172,17 @@ int pp_cmd_reframe(int argc, char **argv)
         } else
             break;
     }
+    pp_ruleset *rs = pp_cli_load_rules(&c);   /* says why it refused */
+    if (!rs)
+        return 1;
+    int rc = run(rs, argc, argv, i, json);
+    pp_rules_free(rs);
+    return rc;
+}
+
+/* The complaints: argv[i..] as one, else one per line of stdin. */
+static int run(const pp_ruleset *rs, int argc, char **argv, int i, int json)
+{
     int first = 1;
     if (i < argc) {
         /* The rest of the arguments are one complaint. */
@@ -124,7 +203,7 @@ int pp_cmd_reframe(int argc, char **argv)
             n += l;
         }
         text[n] = '\0';
-        int rc = one(text, n, json, &first);
+        int rc = one(rs, text, n, json, &first);
         free(text);
         return rc;
     }
@@ -142,7 +221,7 @@ int pp_cmd_reframe(int argc, char **argv)
             k++;
         if (k == len)
             continue;   /* blank line */
-        if (one(buf, len, json, &first)) {
+        if (one(rs, buf, len, json, &first)) {
             rc = 1;
             break;
         }

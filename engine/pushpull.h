@@ -115,6 +115,15 @@ typedef struct pp_rule_info {
 
 int pp_rules_info(const pp_ruleset *rs, size_t i, pp_rule_info *out);
 
+/* The fail-safe every front end runs on a loaded set, refusing to start
+ * without it: does the set hold crisis rules for both kinds of danger the
+ * engine answers -- suicide or self-harm, and violence or threats?  A kind
+ * is covered by a crisis rule without `after:` whose reply set is the
+ * kind's own (safety.selfharm, safety.violence) or the generic `safety`.
+ * Returns the number of crisis rules without `after:` (> 0) when both are
+ * covered, else PP_EINPUT with what is missing, in words, in err. */
+int pp_rules_check_crisis(const pp_ruleset *rs, char *err, size_t errlen);
+
 /* The title of a response set's source article ("" when it has none). */
 const char *pp_rules_article(const pp_ruleset *rs, const char *set_id);
 

@@ -18,6 +18,9 @@
  * expanded pattern (MAX_EXPANDED), and the whole set (MAX_SET_BYTES,
  * counted as it is built by spend()), so that no rule file can make a
  * start take gigabytes or minutes.
+ * Loading does not judge what a set is for: the fail-safe that every front
+ * end runs on a loaded set (it must hold crisis rules, see crisis_kinds) is
+ * pp_rules_check_crisis, a read-only view at the end.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -1266,6 +1269,50 @@ int pp_rules_info(const pp_ruleset *rs, size_t i, pp_rule_info *out)
     out->example_lines = r->example_lines;
     out->counter_lines = r->counter_lines;
     return 0;
+}
+
+/* The kinds of danger every front end must be able to answer (see
+ * pp_rules_check_crisis): a kind is covered by a crisis rule that can fire
+ * on a first message (no `after:`) and answers with the kind's own set, or
+ * with the generic `safety` set, which is written for any danger.  A crisis
+ * rule whose set is missing answers from `safety` (check_references), so it
+ * is counted by the set it really uses. */
+static const struct { const char *set, *what; } crisis_kinds[] = {
+    { "safety.selfharm", "suicide or self-harm" },
+    { "safety.violence", "violence or threats" },
+};
+
+int pp_rules_check_crisis(const pp_ruleset *rs, char *err, size_t errlen)
+{
+    enum { N_KINDS = sizeof crisis_kinds / sizeof crisis_kinds[0] };
+    size_t covered[N_KINDS] = {0};
+    int n = 0;
+    for (size_t i = 0; rs && i < rs->n_rules; i++) {
+        const pp_rule *r = &rs->rules[i];
+        if (r->role != PP_ROLE_CRISIS || r->n_after || r->set < 0) continue;
+        n++;
+        const char *id = rs->sets[r->set].id;
+        for (size_t k = 0; k < N_KINDS; k++)
+            if (strcmp(id, "safety") == 0 || strcmp(id, crisis_kinds[k].set) == 0) covered[k]++;
+    }
+    if (n == 0) {
+        size_t total = rs ? rs->n_rules : 0;
+        if (total == 0)
+            snprintf(err, errlen, "no rules at all, so no crisis rules (role: crisis): a message "
+                     "about suicide or violence would get no crisis resources");
+        else
+            snprintf(err, errlen, "no crisis rules (role: crisis), only %zu coaching rule%s: a "
+                     "message about suicide or violence would get coaching instead of crisis "
+                     "resources", total, total == 1 ? "" : "s");
+        return PP_EINPUT;
+    }
+    for (size_t k = 0; k < N_KINDS; k++)
+        if (!covered[k]) {
+            snprintf(err, errlen, "none of the %d crisis rules answers %s (role: crisis with "
+                     "reply: %s or safety)", n, crisis_kinds[k].what, crisis_kinds[k].set);
+            return PP_EINPUT;
+        }
+    return n;
 }
 
 const char *pp_rules_article(const pp_ruleset *rs, const char *set_id)
