@@ -181,7 +181,7 @@ struct ppl_lexicon {
     del_entry *dels;
     size_t n_dels;
     long c_user, c_partner, c_both, c_other, c_negator, c_split, c_report, c_nominative, c_object;
-    long c_filler, c_referent, c_pronoun;
+    long c_filler, c_referent, c_pronoun, c_question;
     size_t n_irregular;
     char status[160];
 };
@@ -224,7 +224,7 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     pthread_mutex_init(&lx->mu, NULL);
     lx->c_user = lx->c_partner = lx->c_both = lx->c_other = -1;
     lx->c_negator = lx->c_split = lx->c_report = lx->c_nominative = lx->c_object = -1;
-    lx->c_filler = lx->c_referent = lx->c_pronoun = -1;
+    lx->c_filler = lx->c_referent = lx->c_pronoun = lx->c_question = -1;
     char aff[1024], dic[1024];
     const char *dd = dict_dir ? dict_dir : "/usr/share/hunspell";
     snprintf(aff, sizeof aff, "%s/en_US.aff", dd);
@@ -398,6 +398,7 @@ static long concept_index(ppl_lexicon *lx, const char *name, int create)
     else if (!strcmp(name, "filler")) lx->c_filler = k;
     else if (!strcmp(name, "referent_other")) lx->c_referent = k;
     else if (!strcmp(name, "partner_pronoun")) lx->c_pronoun = k;
+    else if (!strcmp(name, "question_start")) lx->c_question = k;
     return k;
 }
 
@@ -830,8 +831,7 @@ static int is_mechanism(const ppl_lexicon *lx, long k)
 {
     return is_person(lx, k) || k == lx->c_negator || k == lx->c_split || k == lx->c_report ||
            k == lx->c_nominative || k == lx->c_object || k == lx->c_filler ||
-           k == lx->c_referent || k == lx->c_pronoun ||
-           (k >= 0 && strcmp(lx->concept_names[k], "question_start") == 0);
+           k == lx->c_referent || k == lx->c_pronoun || k == lx->c_question;
 }
 
 /* The person concept word i starts, and its length; -1 none. */
@@ -1026,10 +1026,8 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     /* a sentence that opens with an auxiliary or a wh-word asks, too */
     for (size_t c = 0; c < nc; c++) {
         ppl_clause *cl = &out->clauses[c];
-        if (!cl->count || !wr[cl->first].sentence_start) continue;
-        if (lx->c_split < 0) continue;
-        long q = ppl_concept_find(lx, "question_start");
-        if (q >= 0 && member_at(lx, w, n, cl->first, q, (uint32_t)c))
+        if (!cl->count || !wr[cl->first].sentence_start || lx->c_question < 0) continue;
+        if (member_at(lx, w, n, cl->first, lx->c_question, (uint32_t)c))
             for (size_t d = c; d < nc && out->clauses[d].sentence == cl->sentence; d++)
                 out->clauses[d].question = 1;
     }
