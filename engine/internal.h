@@ -42,6 +42,7 @@ typedef struct pp_pattern {
                                  layer's rendering, not on the text */
     int line;
     char *src;                /* with word classes expanded */
+    pcre2_code *not_after;    /* `not_after:` lines of this match, or NULL */
     const pp_variant *variants;   /* the set's, so a match can ask for them early */
 } pp_pattern;
 

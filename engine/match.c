@@ -102,11 +102,11 @@ static void charge(budget *b, int rule, size_t cost)
 }
 
 static int run_pattern(const pp_ruleset *rs, budget *b, const pcre2_code *code,
-                       const char *text, size_t len, pcre2_match_data *md,
+                       const char *text, size_t len, size_t from, pcre2_match_data *md,
                        int rule, int crisis)
 {
     if (!b->mctx)
-        return pcre2_match(code, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK, md, rs->mctx);
+        return pcre2_match(code, (PCRE2_SPTR)text, len, from, PCRE2_NO_UTF_CHECK, md, rs->mctx);
     size_t allow = STEP_FIRST, cap, charged = 0;
     int rc;
     do {
@@ -114,7 +114,7 @@ static int run_pattern(const pp_ruleset *rs, budget *b, const pcre2_code *code,
         if (cap == 0) { b->spent = 1; return PCRE2_ERROR_MATCHLIMIT; }
         if (allow > cap) allow = cap;
         pcre2_set_match_limit(b->mctx, (uint32_t)allow);
-        rc = pcre2_match(code, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK, md, b->mctx);
+        rc = pcre2_match(code, (PCRE2_SPTR)text, len, from, PCRE2_NO_UTF_CHECK, md, b->mctx);
         charged += allow;
         b->left = b->left > allow ? b->left - allow : 0;
         allow *= 4;
@@ -130,7 +130,7 @@ static int unless_hit(const pp_ruleset *rs, budget *b, const pp_rule *r, int ri,
                       const char *text, size_t len, pcre2_match_data *md, int *limit_hit)
 {
     for (size_t u = 0; u < r->n_unless; u++) {
-        int rc = run_pattern(rs, b, r->unless[u], text, len, md, ri,
+        int rc = run_pattern(rs, b, r->unless[u], text, len, 0, md, ri,
                              r->role == PP_ROLE_CRISIS);
         if (rc >= 0) return 1;
         if (limit_error(rc)) {
@@ -139,6 +139,34 @@ static int unless_hit(const pp_ruleset *rs, budget *b, const pp_rule *r, int ri,
         }
     }
     return 0;
+}
+
+static int ends_sentence(char c) { return c == '.' || c == '!' || c == '?'; }
+
+/* Match pattern p (on the text, or on the clauses' rendering).  A match
+ * whose sentence holds one of its `not_after:` guards before it does not
+ * count ("we spar at jiu jitsu and she chokes me out"): the search goes on
+ * after that sentence.  A guard that cannot be decided (a limit) leaves the
+ * match standing -- for a crisis rule, the safe side. */
+static int match_pattern(const pp_ruleset *rs, budget *b, const pp_pattern *p,
+                         const char *text, size_t len, const char *clauses, size_t clen,
+                         pcre2_match_data *md, pcre2_match_data *aux)
+{
+    if (p->on_clauses)
+        return run_pattern(rs, b, p->code, clauses, clen, 0, md, p->rule, p->crisis);
+    size_t from = 0;
+    for (;;) {
+        int rc = run_pattern(rs, b, p->code, text, len, from, md, p->rule, p->crisis);
+        if (rc < 0 || !p->not_after) return rc;
+        size_t at = pcre2_get_ovector_pointer(md)[0], sent = at;
+        while (sent > 0 && !ends_sentence(text[sent - 1])) sent--;
+        int g = run_pattern(rs, b, p->not_after, text, len, sent, aux, p->rule, p->crisis);
+        if (g < 0 || pcre2_get_ovector_pointer(aux)[0] >= at) return rc;
+        size_t end = at;
+        while (end < len && !ends_sentence(text[end])) end++;
+        if (end >= len) return PCRE2_ERROR_NOMATCH;
+        from = end + 1;
+    }
 }
 
 int pp_match_unless(const pp_ruleset *rs, const pp_rule *r, const char *text,
@@ -270,9 +298,7 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
         if (p->set >= 0) prefetch_lines(&rs->sets[p->set], 2);
         if (p->variants) prefetch_lines(p->variants, 1);
         if (p->on_clauses && !sj.clauses) continue;
-        rc = p->on_clauses
-           ? run_pattern(rs, &b, p->code, sj.clauses, sj.clen, w->trial, p->rule, p->crisis)
-           : run_pattern(rs, &b, p->code, text, len, w->trial, p->rule, p->crisis);
+        rc = match_pattern(rs, &b, p, text, len, sj.clauses, sj.clen, w->trial, w->aux);
         if (rc < 0) {
             if (limit_error(rc)) hit->limit_hit = 1;
             continue;
@@ -373,16 +399,15 @@ static int subject_alone(const pp_ruleset *rs, const char *text, size_t n, ppl_a
  * on, so only its own are tried, not every pattern of the set (`check`
  * asks about every rule: that was quadratic). */
 static int rule_matches(const pp_ruleset *rs, size_t i, const subject *sj,
-                        pcre2_match_data *md, int *limit_hit)
+                        pcre2_match_data *md, pcre2_match_data *aux, int *limit_hit)
 {
     const pp_rule *r = &rs->rules[i];
+    budget none = { .mctx = NULL };
     for (size_t k = r->order < 0 ? rs->n_patterns : (size_t)r->order; k < rs->n_patterns; k++) {
         const pp_pattern *p = &rs->patterns[k];
         if (p->rule != (int)i) break;
         if (p->on_clauses && !sj->clauses) continue;
-        int rc = p->on_clauses
-               ? pcre2_match(p->code, (PCRE2_SPTR)sj->clauses, sj->clen, 0, PCRE2_NO_UTF_CHECK, md, rs->mctx)
-               : pcre2_match(p->code, (PCRE2_SPTR)sj->text, sj->len, 0, PCRE2_NO_UTF_CHECK, md, rs->mctx);
+        int rc = match_pattern(rs, &none, p, sj->text, sj->len, sj->clauses, sj->clen, md, aux);
         if (rc >= 0) return !pp_match_unless(rs, r, sj->text, sj->len, md, limit_hit);
         if (limit_error(rc)) *limit_hit = 1;
     }
@@ -398,13 +423,15 @@ int pp_match_rule(const pp_ruleset *rs, size_t i, const char *bytes, size_t len,
     if (i >= rs->n_rules) return 0;
     char *text = pp_input_normalize(bytes, len, &n, &notice);
     pcre2_match_data *md = pcre2_match_data_create(rs->max_pairs ? rs->max_pairs : 1, NULL);
+    pcre2_match_data *aux = pcre2_match_data_create(rs->max_pairs ? rs->max_pairs : 1, NULL);
     ppl_analysis a;
     subject sj;
-    if (text && md && subject_alone(rs, text, n, &a, &sj) == 0)
-        found = rule_matches(rs, i, &sj, md, &lim);
+    if (text && md && aux && subject_alone(rs, text, n, &a, &sj) == 0)
+        found = rule_matches(rs, i, &sj, md, aux, &lim);
     if (limit_hit) *limit_hit = lim;
     ppl_analysis_clear(&a);
     pcre2_match_data_free(md);
+    pcre2_match_data_free(aux);
     free(text);
     return found;
 }
@@ -415,17 +442,19 @@ int pp_match_limits(const pp_ruleset *rs, const char *bytes, size_t len, size_t 
     size_t n;
     char *text = pp_input_normalize(bytes, len, &n, &notice);
     pcre2_match_data *md = pcre2_match_data_create(rs->max_pairs ? rs->max_pairs : 1, NULL);
+    pcre2_match_data *aux = pcre2_match_data_create(rs->max_pairs ? rs->max_pairs : 1, NULL);
     ppl_analysis a;
     subject sj;
     memset(&a, 0, sizeof a);
-    int rc = text && md ? subject_alone(rs, text, n, &a, &sj) : PP_ENOMEM;
+    int rc = text && md && aux ? subject_alone(rs, text, n, &a, &sj) : PP_ENOMEM;
     for (size_t i = 0; i < rs->n_rules && rc == 0; i++) {
         int lim = 0;
-        rule_matches(rs, i, &sj, md, &lim);
+        rule_matches(rs, i, &sj, md, aux, &lim);
         counts[i] += lim != 0;
     }
     ppl_analysis_clear(&a);
     pcre2_match_data_free(md);
+    pcre2_match_data_free(aux);
     free(text);
     return rc;
 }

@@ -268,6 +268,7 @@ static int push_str(char ***arr, int **lines, size_t *n, const char *s, int line
 
 typedef struct raw_pattern {
     char *src;        /* as written (a `clause:` line: compiled from it) */
+    char *not_after;  /* its `not_after:` lines joined with |, or NULL */
     int rule, line, is_unless, on_clauses;
 } raw_pattern;
 
@@ -310,6 +311,7 @@ static int add_raw(loader *L, const char *src, int rule, int line, int is_unless
     r->line = line;
     r->is_unless = is_unless;
     r->on_clauses = 0;
+    r->not_after = NULL;
     return r->src ? 0 : -1;
 }
 
@@ -477,6 +479,19 @@ static void parse_rules_file(loader *L, const char *file)
             int is_unless = key[0] == 'u';
             add_raw(L, value, r, lineno, is_unless);
             if (!is_unless) rule->n_patterns++;
+        } else if (strcmp(key, "not_after") == 0) {
+            /* refines the match: line right above it (docs/rules.md) */
+            raw_pattern *last = L->n_raw ? &L->raw[L->n_raw - 1] : NULL;
+            if (!*value) pp_errors_add(L->errs, path, lineno, "empty pattern");
+            else if (!last || last->rule != r || last->is_unless || last->on_clauses)
+                pp_errors_add(L->errs, path, lineno, "not_after: must follow a match: line of its rule");
+            else {
+                pp_buf b = {0};
+                if (last->not_after) { pp_buf_adds(&b, last->not_after); pp_buf_adds(&b, "|"); }
+                pp_buf_adds(&b, "(?:"); pp_buf_adds(&b, value); pp_buf_adds(&b, ")");
+                free(last->not_after);
+                last->not_after = pp_buf_take(&b);
+            }
         } else if (strcmp(key, "clause") == 0) {
             /* who does what, over the language layer (docs/language.md) */
             char pat[4096], msg[256];
@@ -507,7 +522,7 @@ static void parse_rules_file(loader *L, const char *file)
             if (strcmp(value, "abuse") == 0) rule->flag_abuse = 1;
             else pp_errors_add(L->errs, path, lineno, "unknown flag '%s' (abuse)", value);
         } else {
-            pp_errors_add(L->errs, path, lineno, "unknown key '%s' (role, framework, priority, match, unless, example, not, reply, after, flag)", key);
+            pp_errors_add(L->errs, path, lineno, "unknown key '%s' (role, framework, priority, match, not_after, unless, clause, example, not, reply, after, flag)", key);
         }
     }
     check_rule_complete(L, r);
@@ -894,6 +909,8 @@ static void compile_all(loader *L)
             p->src = expanded;
             p->on_clauses = (unsigned char)rp->on_clauses;
             rs->n_clause_patterns += rp->on_clauses != 0;
+            if (rp->not_after)
+                p->not_after = compile(L, rp->not_after, rule->file, rp->line, 0, NULL);
         }
     }
 }
@@ -1125,6 +1142,7 @@ void pp_rules_free(pp_ruleset *rs)
     free(rs->rules);
     for (size_t i = 0; i < rs->n_patterns; i++) {
         pcre2_code_free(rs->patterns[i].code);
+        pcre2_code_free(rs->patterns[i].not_after);
         free(rs->patterns[i].src);
     }
     free(rs->patterns);
@@ -1239,7 +1257,7 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     rs->uid = ((uint64_t)(uintptr_t)rs << 16) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32);
 
-    for (size_t i = 0; i < L.n_raw; i++) free(L.raw[i].src);
+    for (size_t i = 0; i < L.n_raw; i++) { free(L.raw[i].src); free(L.raw[i].not_after); }
     free(L.raw);
     pcre2_compile_context_free(L.cctx);
     if (errs->count > before) { pp_rules_free(rs); return NULL; }
