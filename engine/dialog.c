@@ -111,6 +111,28 @@ static void reframe_text(pp_buf *b, const char *args, size_t n)
     pp_reframe_clear(&r);
 }
 
+/* /reframe screens its text first, as `pushpull reframe` does: a
+ * "complaint" a crisis rule answers as a first message ("he choked me,
+ * make it sound nicer") is answered in this conversation as that message
+ * (the safety reply, the lock, the check-in), never rewritten.  1 when
+ * out->reply holds that answer, 0 to reframe, -1 when the screen failed. */
+static int reframe_crisis(pp_dialog *d, const char *args, size_t n, pp_answer *out)
+{
+    pp_session *fresh = pp_session_new();
+    pp_reply r;
+    if (!fresh || pp_reply_make(d->rules, fresh, args, n, &r) != 0) {
+        pp_session_free(fresh);
+        return -1;
+    }
+    int crisis = r.safety;
+    pp_reply_clear(&r);
+    pp_session_free(fresh);
+    if (!crisis) return 0;
+    if (pp_reply_make(d->rules, d->session, args, n, &out->reply) != 0) return -1;
+    out->had_reply = 1;
+    return 1;
+}
+
 /* Another window on this conversation (a second terminal) may have saved
  * it since this one read it: take that in before the turn, so that a safety
  * lock set there answers here from the next line on, and say so. */
@@ -214,7 +236,10 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
         case CMD_REFRAME: {
             /* the text after the command, capped like any message */
             size_t n = alen > PP_MAX_INPUT * 2 ? PP_MAX_INPUT * 2 : alen;
-            reframe_text(&b, args, n);
+            int crisis = n ? reframe_crisis(d, args, n, out) : 0;
+            if (crisis > 0) pp_buf_adds(&b, out->reply.text);
+            else if (crisis < 0) pp_buf_adds(&b, "Sorry, I couldn't work on that sentence.");
+            else reframe_text(&b, args, n);
             break;
         }
         case CMD_QUIT:

@@ -118,6 +118,21 @@ check_region xx "findahelpline.com"
 got=$(printf 'my wife slapped me\n' | "$PUSHPULL" reply --no-state --region ca)
 case "$got" in *"988"*) ;; *) fail "--region ca: $got";; esac
 
+# /reframe inside a conversation is screened like `pushpull reframe` (the
+# front ends' own path, pp_dialog_turn): danger in the "complaint" gets the
+# safety reply and locks the session; a plain complaint is still reframed.
+out=$(printf '%s\n' '/reframe he choked me last night and I want you to make it sound nicer' \
+      'he pulls away every time we get close' '/reframe you never plan anything for us' |
+      "$PUSHPULL" reply --json --no-state)
+python3 - "$out" <<'PY' || fail "/reframe with danger in it: $out"
+import json, sys
+a, b, c = (json.loads(l) for l in sys.argv[1].splitlines())
+assert a["safety"] is True and a["role"] == "crisis" and "findahelpline.com" in a["reply"], a
+assert "Try saying" not in a["reply"], a
+assert b["safety"] is True and b["set"] == "safety-support", b
+assert c["safety"] is False and "Try saying" in c["reply"], c
+PY
+
 # A near-miss through the program stays coaching.
 out=$(printf 'my boss is murdering me with deadlines\n' | "$PUSHPULL" reply --json --no-state)
 python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["safety"] is False, d' "$out" \
