@@ -54,7 +54,7 @@ CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 CFLAGS  ?= $(OPT)
 CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
-           -Iengine -Ibots $(PKG_CFLAGS) $(SANFLAGS) \
+           -Iengine -Iapp -Ibots $(PKG_CFLAGS) $(SANFLAGS) \
            -DPP_SHAREDIR='"$(SHAREDIR)"' -MMD -MP
 LDFLAGS += $(SANFLAGS)
 # libstemmer has no .pc file
@@ -62,8 +62,8 @@ NOPC_LIBS = -lstemmer
 LDLIBS  += $(PKG_LIBS) $(NOPC_LIBS) -lutil -lpthread -lm
 
 # cli/common.c (the shared options) is in the library: the bots use it too.
-LIB_SRC   = $(sort $(wildcard engine/*.c bots/*.c)) cli/common.c
-CLI_SRC   = $(filter-out cli/common.c,$(sort $(wildcard cli/*.c)))
+LIB_SRC   = $(sort $(wildcard engine/*.c bots/*.c)) app/common.c
+CLI_SRC   = $(sort $(wildcard cli/*.c))
 UNIT_SRC  = $(sort $(wildcard tests/unit/*.c))
 TOOL_SRC  = $(sort $(wildcard tests/tools/*.c))
 BENCH_SRC = $(sort $(wildcard bench/*.c))
@@ -111,7 +111,7 @@ $(B)/pushpull: $(CLI_OBJ) $(B)/libpushpull.a
 # The share dir is compiled in: rebuild common.o when it changes.
 $(B)/sharedir.stamp: FORCE
 	@mkdir -p $(B); echo '$(SHAREDIR)' | cmp -s - $@ || echo '$(SHAREDIR)' > $@
-$(B)/cli/common.o: $(B)/sharedir.stamp
+$(B)/app/common.o: $(B)/sharedir.stamp
 FORCE:
 
 $(B)/%.o: %.c

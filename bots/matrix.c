@@ -43,7 +43,7 @@
 #include <jansson.h>
 
 #include "pushpull.h"
-#include "../cli/cli.h"
+#include "app.h"
 #include "matrix.h"
 #include "net.h"
 

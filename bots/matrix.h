@@ -3,13 +3,18 @@
  * tests/tools/mxcheck.c and the fuzz target tests/fuzz/matrix.c drive the
  * code the bot runs.
  *
- * The bot itself is pp_cmd_matrix() (declared in cli/cli.h); see
+ * The bot itself is pp_cmd_matrix(), below; see
  * bots/matrix.c for its design and docs/matrix.md for operators.
  */
 #ifndef PP_MATRIX_H
 #define PP_MATRIX_H
 
 #include <stddef.h>
+
+/* `pushpull matrix`: the bot, a subcommand of the program (cli/main.c).  Takes
+ * the argv that follows the program name (argv[0] is the subcommand);
+ * returns the exit status. */
+int pp_cmd_matrix(int argc, char **argv);
 
 #define PP_MX_MAX_ID    255    /* room, event and user ids (spec) */
 #define PP_MX_MAX_BATCH 2047   /* bytes of a next_batch token the bot keeps */

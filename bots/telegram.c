@@ -32,7 +32,7 @@
 #include "telegram.h"
 #include "net.h"
 #include "pushpull.h"
-#include "../cli/cli.h"
+#include "app.h"
 
 #include <errno.h>
 #include <jansson.h>

@@ -2,7 +2,7 @@
  * it is built from, exposed so tests/tools/tgcheck.c and the fuzz target
  * tests/fuzz/telegram.c can exercise them.
  *
- * The bot itself is pp_cmd_telegram() (declared in cli/cli.h); see
+ * The bot itself is pp_cmd_telegram(), below; see
  * bots/telegram.c for its design and docs/deploy.md for operators.
  */
 #ifndef PP_TELEGRAM_H
@@ -10,6 +10,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* `pushpull telegram`: the bot, a subcommand of the program (cli/main.c).  Takes
+ * the argv that follows the program name (argv[0] is the subcommand);
+ * returns the exit status. */
+int pp_cmd_telegram(int argc, char **argv);
 
 #define PP_TG_MAX_UNITS 4096   /* Telegram's limit, in UTF-16 code units */
 

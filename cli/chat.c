@@ -22,6 +22,7 @@
 #include <readline/readline.h>
 #include <readline/history.h>
 
+#include "app.h"
 #include "cli.h"
 #include "lines.h"
 

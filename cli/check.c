@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <limits.h>
 
+#include "app.h"
 #include "cli.h"
 
 static void usage(FILE *f)

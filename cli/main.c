@@ -19,6 +19,8 @@
 
 #include "cli.h"
 #include "lines.h"
+#include "matrix.h"
+#include "telegram.h"
 
 static const struct {
     const char *name;

@@ -16,6 +16,7 @@
  * crisis rule answers, that crisis reply (with the resources) is printed
  * instead of a rewrite ("safety": true in --json).
  */
+#include "app.h"
 #include "cli.h"
 #include "lines.h"
 

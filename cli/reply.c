@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
+#include "app.h"
 #include "cli.h"
 #include "lines.h"
 

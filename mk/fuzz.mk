@@ -26,9 +26,9 @@ FUZZ_TARGETS  ?= $(FUZZ_ALL)
 FUZZ_SAN       = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                  -fno-omit-frame-pointer
 FUZZ_CFLAGS    = -O1 -g -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-                 -Wall -Wextra -Iengine -Ibots $(PKG_CFLAGS) $(FUZZ_SAN) \
+                 -Wall -Wextra -Iengine -Iapp -Ibots $(PKG_CFLAGS) $(FUZZ_SAN) \
                  -DPP_SHAREDIR='"$(SHAREDIR)"' -DPP_FUZZ_SRC='"$(CURDIR)"'
-FUZZ_LIB_SRC   = $(sort $(wildcard engine/*.c bots/*.c)) cli/common.c
+FUZZ_LIB_SRC   = $(sort $(wildcard engine/*.c bots/*.c)) app/common.c
 FUZZ_LIB_OBJ   = $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BIN       = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 # bigger inputs only where they mean something (whole rule files)

@@ -16,7 +16,7 @@
 #include <limits.h>
 #include <sys/stat.h>
 
-#include "cli.h"
+#include "app.h"
 
 #ifndef PP_SHAREDIR
 #define PP_SHAREDIR "/usr/local/share/pushpull"
