@@ -235,6 +235,29 @@ static int mx_mentioned(const pp_mx_me *me, json_t *content, const char *body, s
            mx_names(body, len, me->localpart);
 }
 
+/* The bytes of a reply fallback at the start of body: a message with
+ * m.relates_to.m.in_reply_to may begin with the quoted message, lines that
+ * start with "> " (or are ">"), then one blank line (client-server API,
+ * "Fallbacks for rich replies").  Clients strip it, and so must the coach:
+ * a reply to its crisis resources would otherwise be coached on the quote.
+ * A thread's reply relation that only falls back (is_falling_back) has no
+ * quote.  formatted_body (with its <mx-reply>) is never read.  0: none. */
+static size_t mx_reply_fallback(json_t *content, const char *body, size_t len)
+{
+    json_t *rel = json_object_get(content, "m.relates_to");
+    if (!json_is_object(json_object_get(rel, "m.in_reply_to")) ||
+        json_is_true(json_object_get(rel, "is_falling_back")))
+        return 0;
+    size_t o = 0;
+    while (o < len && body[o] == '>' && (o + 1 == len || body[o + 1] == ' ' || body[o + 1] == '\n')) {
+        const char *nl = memchr(body + o, '\n', len - o);
+        o = nl ? (size_t)(nl - body) + 1 : len;
+    }
+    if (o == 0) return 0;
+    if (o < len && body[o] == '\n') o++;   /* the blank line after the quote */
+    return o;
+}
+
 static void mx_invite_read(const pp_mx_me *me, const char *room_id, json_t *room, pp_mx_invite *inv)
 {
     json_t *evs = json_object_get(json_object_get(room, "invite_state"), "events");
@@ -270,11 +293,20 @@ static pp_mx_kind mx_event_read(const pp_mx_me *me, json_t *ev, int before_join,
     const char *rt = mx_json_str(json_object_get(content, "m.relates_to"), "rel_type");
     if (rt && strcmp(rt, "m.replace") == 0) return PP_MX_EDIT;
     json_t *bj = json_object_get(content, "body");
+    int reply_to_bot = 0;
     if (json_is_string(bj)) {
         e->body = json_string_value(bj);
         e->body_len = json_string_length(bj);
+        size_t fb = mx_reply_fallback(content, e->body, e->body_len);
+        if (fb) {   /* "> <@coach:x> ..." quotes the bot: a reply to it */
+            size_t n = strlen(me->user_id);
+            reply_to_bot = fb > n + 3 && strncmp(e->body, "> <", 3) == 0 &&
+                           strncmp(e->body + 3, me->user_id, n) == 0 && e->body[3 + n] == '>';
+            e->body += fb;
+            e->body_len -= fb;
+        }
     }
-    e->mentioned = mx_mentioned(me, content, e->body, e->body_len);
+    e->mentioned = reply_to_bot || mx_mentioned(me, content, e->body, e->body_len);
     e->strip = mx_strip_mention(me, e->body, e->body_len);
     return (strcmp(mt, "m.text") == 0 || strcmp(mt, "m.emote") == 0) && json_is_string(bj)
            ? PP_MX_TEXT : PP_MX_NONTEXT;

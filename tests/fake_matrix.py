@@ -306,6 +306,19 @@ class Server:
                         self.bot)
         elif do == "say":
             content = {"msgtype": step.get("msgtype", "m.text"), "body": step["body"]}
+            if step.get("reply_to_answer"):
+                # a reply to the bot's answer to that label, with the quote
+                # clients put in front of it (the reply fallback, as Element
+                # writes it: "> <@sender> line", "> line"..., a blank line)
+                t = reply_txn(self.labels[step["reply_to_answer"]])
+                quoted = [x for x in self.sent if x["txn"] == t][0]
+                lines = quoted["body"].split("\n")
+                fb = "> <%s> %s" % (self.bot, lines[0]) + "".join("\n> " + x for x in lines[1:])
+                content["body"] = fb + "\n\n" + step["body"]
+                content["format"] = "org.matrix.custom.html"
+                content["formatted_body"] = ("<mx-reply><blockquote>In reply to %s<br>%s</blockquote>"
+                                             "</mx-reply>%s" % (self.bot, quoted["body"], step["body"]))
+                content["m.relates_to"] = {"m.in_reply_to": {"event_id": quoted["event_id"]}}
             if step.get("mention"):
                 content["m.mentions"] = {"user_ids": [self.bot]}
             self._event(room, "m.room.message", step["sender"], content, label=step.get("id"))
@@ -613,6 +626,11 @@ def check(scpath, statepath):
         rs = replies_to(label)
         if rs:
             bad.append("%s: answered %d times, want never" % (label, len(rs)))
+    for label, words in exp.get("reply_lacks", {}).items():
+        for r in replies_to(label):
+            for w in words:
+                if w.lower() in r["body"].lower():
+                    bad.append("%s: reply has %r: %r" % (label, w, r["body"][:200]))
     for label, words in exp.get("reply_contains", {}).items():
         for r in replies_to(label):
             for w in words:

@@ -236,6 +236,31 @@ static void test_events(void)
     e = one("{'msgtype':'m.text','body':'can you help','m.mentions':{'user_ids':['@bob:example.org']}}", &s);
     CHECK(!e.mentioned, "m.mentions of someone else");
     pp_mx_sync_free(&s);
+    /* reply fallbacks: the quote in front of a reply is not the user's words */
+    e = one("{'msgtype':'m.text','body':'> <@coach:example.org> call 112 if you are in danger\\n> more\\n\\nthanks',"
+            "'m.relates_to':{'m.in_reply_to':{'event_id':'$b1'}}}", &s);
+    CHECK(e.kind == PP_MX_TEXT && e.body_len == 6 && strncmp(e.body, "thanks", 6) == 0 && e.mentioned,
+          "a reply to the bot: the fallback taken off, and it is addressed to the bot");
+    pp_mx_sync_free(&s);
+    e = one("{'msgtype':'m.text','body':'> <@bob:example.org> hi\\n\\nmy partner pulls away',"
+            "'m.relates_to':{'m.in_reply_to':{'event_id':'$b1'}}}", &s);
+    CHECK(e.body_len == 21 && strncmp(e.body, "my partner pulls away", 21) == 0 && !e.mentioned,
+          "a reply to someone else: the fallback taken off, not a mention");
+    pp_mx_sync_free(&s);
+    e = one("{'msgtype':'m.text','body':'> <@bob:example.org> Coach said so\\n\\nhm',"
+            "'m.relates_to':{'m.in_reply_to':{'event_id':'$b1'}}}", &s);
+    CHECK(e.body_len == 2 && !e.mentioned, "a name in the quote is not a mention");
+    pp_mx_sync_free(&s);
+    e = one("{'msgtype':'m.text','body':'> quoting a poem\\n\\nmy words'}", &s);
+    CHECK(e.body_len == 26, "no m.in_reply_to: a quote is the user's own text");
+    pp_mx_sync_free(&s);
+    e = one("{'msgtype':'m.text','body':'> <@coach:example.org> x\\n\\ny','m.relates_to':{'rel_type':'m.thread',"
+            "'event_id':'$t','is_falling_back':true,'m.in_reply_to':{'event_id':'$b1'}}}", &s);
+    CHECK(e.body_len == 27, "a thread's falling-back reply relation has no fallback to take off");
+    pp_mx_sync_free(&s);
+    e = one("{'msgtype':'m.text','body':'>no space\\n\\nx','m.relates_to':{'m.in_reply_to':{'event_id':'$b1'}}}", &s);
+    CHECK(e.body_len == 12, "'>' without a space does not start a fallback");
+    pp_mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'hi\\u0000Coach'}", &s);
     CHECK(e.kind == PP_MX_TEXT && e.body_len == 8 && e.mentioned, "a body with a NUL is read whole");
     pp_mx_sync_free(&s);
