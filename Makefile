@@ -1,22 +1,38 @@
 # pushpull -- build, test, install.
 #
-#   make            build build/libpushpull.a and build/pushpull
+#   make            build/libpushpull.a, build/libpushpull.so and build/pushpull
 #   make run        install missing Debian packages, build, start the chat
 #   make test       install missing packages, build, run every test
 #   make test SAN=1 the same under AddressSanitizer + UBSan (build/san/)
 #   make bench      the speed benchmark (bench/results.json)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=: the program, the library
+#                   (install-lib: header, .a, .so, pushpull.pc) and the
+#                   rules and responses (install-data)
 #
-# Sources are found by wildcard: engine/*.c, bots/*.c and cli/common.c make
-# the library, the rest of cli/*.c the program, tests/unit/*.c one cmocka binary each, tests/tools/*.c
-# one helper program each (used by tests/*.sh).
+# Three layers, found by wildcard (docs/architecture.md):
+#   engine/*.c        libpushpull, the coach: PCRE2, jansson, SQLite,
+#                     hunspell, utf8proc, libstemmer and nothing else; it
+#                     never prints, exits or handles signals.  Built twice:
+#                     $(B)/engine/ for libpushpull.a, $(B)/pic/engine/ (-fPIC)
+#                     for libpushpull.so, which exports pushpull.h's names only.
+#   app/*.c bots/*.c  the front ends' shared part and the bots (libcurl), in
+#                     $(B)/libppapp.a, which is never installed
+#   cli/*.c           the terminal subcommands and main() (readline)
+# The program is cli + app + bots linked with libpushpull.a.  tests/unit/*.c
+# are one cmocka binary each, tests/tools/*.c one helper program each (used
+# by tests/*.sh), bench/*.c the benchmark; all link both archives.
 
 PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 SHAREDIR?= $(PREFIX)/share/pushpull
 MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
-PKGS     = libpcre2-8 jansson libcurl readline sqlite3 hunspell libutf8proc
+# what the library needs; the program adds libcurl (bots) and readline (chat)
+LIB_PKGS = libpcre2-8 jansson sqlite3 hunspell libutf8proc
+PKGS     = $(LIB_PKGS) libcurl readline
 TESTPKGS = cmocka
 # pkg-config name -> Debian package
 DEB_libpcre2-8 = libpcre2-dev
@@ -48,33 +64,49 @@ HAVE_PKGS := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes)
 ifeq ($(HAVE_PKGS),yes)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+LIB_PKG_CFLAGS := $(shell pkg-config --cflags $(LIB_PKGS))
+LIB_PKG_LIBS   := $(shell pkg-config --libs $(LIB_PKGS))
 endif
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
 
+# CFLAGS (default $(OPT)) and LDFLAGS are the caller's; the rest is ours.
 CFLAGS  ?= $(OPT)
-CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
-           -Iengine -Iapp -Ibots $(PKG_CFLAGS) $(SANFLAGS) \
-           -DPP_SHAREDIR='"$(SHAREDIR)"' -MMD -MP
+WFLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
+           $(SANFLAGS) -MMD -MP
+# the engine sees its own headers and its own dependencies only
+LIB_CFLAGS = $(CFLAGS) $(WFLAGS) -Iengine $(LIB_PKG_CFLAGS)
+APP_CFLAGS = $(CFLAGS) $(WFLAGS) -Iengine -Iapp -Ibots $(PKG_CFLAGS) \
+             -DPP_SHAREDIR='"$(SHAREDIR)"'
 LDFLAGS += $(SANFLAGS)
 # libstemmer has no .pc file
 NOPC_LIBS = -lstemmer
+LIB_LIBS = $(LIB_PKG_LIBS) $(NOPC_LIBS) -lpthread -lm
 LDLIBS  += $(PKG_LIBS) $(NOPC_LIBS) -lutil -lpthread -lm
 
-# cli/common.c (the shared options) is in the library: the bots use it too.
-LIB_SRC   = $(sort $(wildcard engine/*.c bots/*.c)) app/common.c
+# The shared library: soname libpushpull.so.$(SO_MAJOR) (raise it when the
+# ABI of pushpull.h breaks), file libpushpull.so.$(VERSION).
+VERSION  := $(shell sed -n 's/^\#define PP_VERSION "\(.*\)"/\1/p' engine/pushpull.h)
+SO_MAJOR  = 0
+SONAME    = libpushpull.so.$(SO_MAJOR)
+SO_FILE   = libpushpull.so.$(VERSION)
+
+LIB_SRC   = $(sort $(wildcard engine/*.c))
+APP_SRC   = $(sort $(wildcard app/*.c bots/*.c))
 CLI_SRC   = $(sort $(wildcard cli/*.c))
 UNIT_SRC  = $(sort $(wildcard tests/unit/*.c))
 TOOL_SRC  = $(sort $(wildcard tests/tools/*.c))
 BENCH_SRC = $(sort $(wildcard bench/*.c))
 LIB_OBJ   = $(LIB_SRC:%.c=$(B)/%.o)
+PIC_OBJ   = $(LIB_SRC:%.c=$(B)/pic/%.o)
+APP_OBJ   = $(APP_SRC:%.c=$(B)/%.o)
 CLI_OBJ   = $(CLI_SRC:%.c=$(B)/%.o)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
 TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(B)/tests/%)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-.PHONY: all check-deps deps test-deps run test tests bench install clean fuzz
-all: check-deps $(B)/pushpull
+.PHONY: all check-deps deps test-deps run test tests bench install install-lib install-data clean fuzz
+all: check-deps $(B)/pushpull $(B)/libpushpull.a $(B)/libpushpull.so
 
 check-deps:
 	@missing=""; for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
@@ -105,8 +137,28 @@ $(B)/libpushpull.a: $(LIB_OBJ) Makefile
 	@rm -f $@
 	$(AR) rcs $@ $(LIB_OBJ)
 
-$(B)/pushpull: $(CLI_OBJ) $(B)/libpushpull.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/libpushpull.a $(LDLIBS)
+# What the .so exports: every pp_ name of pushpull.h (comments stripped by
+# the preprocessor); everything else, engine-internal, stays local.
+$(B)/libpushpull.map: engine/pushpull.h
+	@mkdir -p $(B)
+	{ echo '{ global:'; $(CC) -E -P -x c engine/pushpull.h | grep -oE '\bpp_[A-Za-z0-9_]+' | \
+	  sort -u | sed 's/.*/  &;/'; echo 'local: *; };'; } > $@.tmp && mv $@.tmp $@
+
+$(B)/$(SO_FILE): $(PIC_OBJ) $(B)/libpushpull.map
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -Wl,--version-script=$(B)/libpushpull.map \
+	    -Wl,--no-undefined -Wl,--as-needed -o $@ $(PIC_OBJ) $(LIB_LIBS)
+
+$(B)/libpushpull.so: $(B)/$(SO_FILE)
+	ln -sf $(SO_FILE) $(B)/$(SONAME)
+	ln -sf $(SONAME) $@
+
+# the front ends' shared part and the bots, for the program and the tests
+$(B)/libppapp.a: $(APP_OBJ) Makefile
+	@rm -f $@
+	$(AR) rcs $@ $(APP_OBJ)
+
+$(B)/pushpull: $(CLI_OBJ) $(APP_OBJ) $(B)/libpushpull.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(APP_OBJ) $(B)/libpushpull.a $(LDLIBS)
 
 # The share dir is compiled in: rebuild common.o when it changes.
 $(B)/sharedir.stamp: FORCE
@@ -114,21 +166,31 @@ $(B)/sharedir.stamp: FORCE
 $(B)/app/common.o: $(B)/sharedir.stamp
 FORCE:
 
+$(B)/engine/%.o: engine/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(B)/pic/engine/%.o: engine/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) -fPIC -c -o $@ $<
+
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(APP_CFLAGS) -c -o $@ $<
 
-$(B)/tests/unit/%: tests/unit/%.c $(B)/libpushpull.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CMOCKA_CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libpushpull.a $(CMOCKA_LIBS) $(LDLIBS)
+TEST_LIBS = $(B)/libppapp.a $(B)/libpushpull.a
 
-$(B)/tests/%: tests/tools/%.c $(B)/libpushpull.a
+$(B)/tests/unit/%: tests/unit/%.c $(TEST_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libpushpull.a $(LDLIBS)
+	$(CC) $(APP_CFLAGS) $(CMOCKA_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(CMOCKA_LIBS) $(LDLIBS)
 
-$(B)/bench/%: bench/%.c $(B)/libpushpull.a
+$(B)/tests/%: tests/tools/%.c $(TEST_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libpushpull.a $(LDLIBS)
+	$(CC) $(APP_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(LDLIBS)
+
+$(B)/bench/%: bench/%.c $(TEST_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(APP_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(LDLIBS)
 
 tests: all $(UNIT_BIN) $(TOOL_BIN) $(BENCH_BIN)
 
@@ -139,20 +201,42 @@ test: test-deps
 bench: all $(BENCH_BIN)
 	@B=$(B) bash bench/run.sh
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/rules $(DESTDIR)$(SHAREDIR)/responses $(DESTDIR)$(MANDIR)/man1
+install: all install-lib install-data
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/pushpull $(DESTDIR)$(BINDIR)/pushpull
-	install -m 0644 rules/*.rules rules/*.lexicon $(DESTDIR)$(SHAREDIR)/rules/
-	install -m 0644 responses/*.responses responses/*.tsv $(DESTDIR)$(SHAREDIR)/responses/
 	install -d $(DESTDIR)$(PREFIX)/share/doc/pushpull
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/pushpull/
 	install -m 0644 docs/pushpull.1 $(DESTDIR)$(MANDIR)/man1/pushpull.1
+
+# The library, for programs that embed the coach: pushpull.h, libpushpull.a,
+# libpushpull.so with its soname link, and pushpull.pc (made here from
+# engine/pushpull.pc.in, so that it names this PREFIX).  Builds nothing
+# that depends on PREFIX, so it can install a built tree anywhere.
+install-lib: $(B)/libpushpull.a $(B)/$(SO_FILE)
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 0644 engine/pushpull.h $(DESTDIR)$(INCLUDEDIR)/pushpull.h
+	install -m 0644 $(B)/libpushpull.a $(DESTDIR)$(LIBDIR)/libpushpull.a
+	install -m 0755 $(B)/$(SO_FILE) $(DESTDIR)$(LIBDIR)/$(SO_FILE)
+	ln -sf $(SO_FILE) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpushpull.so
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@SHAREDIR@|$(SHAREDIR)|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' -e 's|@LIB_PKGS@|$(LIB_PKGS)|g' \
+	    -e 's|@LIBS_PRIVATE@|$(NOPC_LIBS) -lpthread -lm|g' \
+	    engine/pushpull.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/pushpull.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/pushpull.pc
+
+# The rules and responses the program and an embedding program load.
+install-data:
+	install -d $(DESTDIR)$(SHAREDIR)/rules $(DESTDIR)$(SHAREDIR)/responses
+	install -m 0644 $(wildcard rules/*.rules rules/*.lexicon rules/*.catalog) $(DESTDIR)$(SHAREDIR)/rules/
+	install -m 0644 responses/*.responses responses/*.tsv $(DESTDIR)$(SHAREDIR)/responses/
 
 clean:
 	rm -rf build
 
 -include $(wildcard mk/*.mk)
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 # the programs built straight from one .c (tests, tools, bench) depend on
 # what they include too: fuzzreplay includes every tests/fuzz/*.c
 -include $(UNIT_BIN:=.d) $(TOOL_BIN:=.d) $(BENCH_BIN:=.d)
