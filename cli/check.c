@@ -82,8 +82,8 @@ static int score_file(const pp_ruleset *rs, pp_session *s, const char *path, cor
             got_role = pp_role_name(ri.role);
             got_fw = ri.framework;
             hits[m.rule]++;
-            for (int k = 0; pp_framework_ids[k]; k++)
-                if (strcmp(pp_framework_ids[k], got_fw) == 0) fw_counts[k]++;
+            int k = pp_rules_framework_find(rs, got_fw);
+            if (k >= 0) fw_counts[k]++;
         }
         sc->total++;
         int rok = strcmp(role, got_role) == 0;
@@ -146,15 +146,16 @@ int pp_cmd_check(int argc, char **argv)
     size_t nr = pp_rules_count(rs), failures = 0, warnings = 0, n_ex = 0;
     size_t *hits = calloc(nr + 1, sizeof *hits), *limits = calloc(nr + 1, sizeof *limits);
     size_t *spends = calloc(nr + 1, sizeof *spends);
+    size_t nfw = pp_rules_framework_count(rs);
+    size_t *fw_counts = calloc(nfw + 1, sizeof *fw_counts);   /* hits per catalogue entry */
     pp_session *s = pp_session_new();   /* working memory for every match below */
-    if (!hits || !limits || !spends || !s) {
+    if (!hits || !limits || !spends || !fw_counts || !s) {
         fprintf(stderr, "pushpull check: out of memory\n");
-        free(hits); free(limits); free(spends);
+        free(hits); free(limits); free(spends); free(fw_counts);
         pp_session_free(s);
         pp_rules_free(rs);
         return 1;
     }
-    size_t fw_counts[32] = {0};
     for (size_t i = 0; i < nr; i++) {
         pp_rule_info ri;
         pp_rules_info(rs, i, &ri);
@@ -248,8 +249,11 @@ int pp_cmd_check(int argc, char **argv)
         }
         if (!quiet) {
             printf("hits per framework:");
-            for (int k = 0; pp_framework_ids[k]; k++)
-                if (fw_counts[k]) printf(" %s=%zu", pp_framework_ids[k], fw_counts[k]);
+            for (size_t k = 0; k < nfw; k++) {
+                pp_framework_info fi;
+                if (fw_counts[k] && pp_rules_framework(rs, k, &fi) == 0)
+                    printf(" %s=%zu", fi.id, fw_counts[k]);
+            }
             printf("\nhits per rule:\n");
             for (size_t i = 0; i < nr; i++) {
                 pp_rule_info ri;
@@ -264,6 +268,7 @@ int pp_cmd_check(int argc, char **argv)
     free(hits);
     free(limits);
     free(spends);
+    free(fw_counts);
     pp_session_free(s);
     pp_rules_free(rs);
     return failures || below ? 1 : 0;

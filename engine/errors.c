@@ -1,4 +1,4 @@
-/* errors.c -- error lists, growable strings, role and framework names.
+/* errors.c -- error lists, growable strings, role names.
  *
  * A rules directory is checked as a whole: every problem is collected as a
  * "file:line: message" string in a pp_errors, so a coach sees all of them
@@ -116,7 +116,7 @@ char *pp_buf_take(pp_buf *b)
     return s;
 }
 
-/* ---- roles and frameworks ---------------------------------------------- */
+/* ---- roles (frameworks are data: the catalogue, rules.c) --------------- */
 
 static const char *const role_names[] = { "none", "pursuer", "withdrawer", "crisis" };
 
@@ -130,25 +130,4 @@ int pp_role_parse(const char *s, pp_role *out)
     for (int i = 0; i < 4; i++)
         if (strcmp(s, role_names[i]) == 0) { *out = (pp_role)i; return 0; }
     return -1;
-}
-
-const char *const pp_framework_ids[] = {
-    "distance-dance", "intimacy-defense", "dont-build-a-case",
-    "look-at-ourselves", "identify-patterns", "past-hurt",
-    "overwhelmed-by-feelings", "fear-of-incompetence", "avoidant-attachment",
-    "intimacy-threat", "five-dimensions", "micro-vulnerability", "trauma-bond",
-    "dependency-paradox", "sexual-fears", "reframe", "safety", NULL
-};
-
-/* The entry of pp_framework_ids equal to id, or NULL. */
-const char *pp_framework_find(const char *id)
-{
-    for (int i = 0; pp_framework_ids[i]; i++)
-        if (strcmp(id, pp_framework_ids[i]) == 0) return pp_framework_ids[i];
-    return NULL;
-}
-
-int pp_framework_known(const char *id)
-{
-    return pp_framework_find(id) != NULL;
 }

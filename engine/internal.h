@@ -54,8 +54,8 @@ typedef struct pp_rule {
     const char *shown_file;   /* line 1: file as rules/x.rules, for /why */
     int line;
     pp_role role;
-    const char *framework;    /* an entry of pp_framework_ids: shared, so
-                                 a reply reads a line that is warm */
+    const char *framework;    /* a catalogue entry's id (rs->frameworks):
+                                 shared, so a reply reads a line that is warm */
     int set;                  /* index into rs->sets */
     int priority;
     int flag_abuse;
@@ -93,6 +93,18 @@ typedef struct pp_set {
 _Static_assert(sizeof(pp_set) % 64 == 0, "pp_set: adjust pad_ to whole cache lines");
 _Static_assert(offsetof(pp_set, id) == 64, "pp_set: the reply fields must fill line 0");
 
+/* One entry of the framework catalogue (the .catalog files), in file order.
+ * Rules point to its id: one shared copy, so a reply reads a warm line. */
+typedef struct pp_framework {
+    char id[PP_ID_MAX];
+    char *article;            /* the source article's title, or NULL */
+    char *source;             /* where in the seed articles, or NULL */
+    unsigned roles;           /* bit (1 << pp_role): offered to, for the reader */
+    int locked;               /* locked-after-abuse: yes */
+    const char *file;         /* rs->paths */
+    int line;
+} pp_framework;
+
 typedef struct pp_define {
     char *name, *value;
     const char *file;         /* rs->paths */
@@ -120,6 +132,8 @@ struct pp_ruleset {
                                  pack_variants); NULL: each set owns its own */
     pp_define *defines;
     size_t n_defines;
+    pp_framework *frameworks; /* the catalogue, in file order */
+    size_t n_frameworks;
     char **paths;             /* each file read, once: what ->file points to */
     size_t n_paths;
     pcre2_code *partner_re;   /* the `partner` word class, if defined */
@@ -214,8 +228,10 @@ int pp_session_scratch(const pp_ruleset *rs, pp_session *s);
 void pp_work_free(pp_work *w);
 
 /* rules.c */
-int pp_framework_locked(const char *framework);
-const char *pp_framework_find(const char *id);   /* the pp_framework_ids entry, or NULL */
+/* The catalogue entry of framework id, or NULL. */
+const pp_framework *pp_framework_find(const pp_ruleset *rs, const char *id);
+/* Is framework id locked after an abuse disclosure?  0 for an unknown id. */
+int pp_framework_locked(const pp_ruleset *rs, const char *id);
 const pp_set *pp_rules_find_set(const pp_ruleset *rs, const char *id);
 int pp_set_find_index(const pp_ruleset *rs, const char *id);
 uint32_t pp_set_hash(const char *id);

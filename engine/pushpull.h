@@ -74,10 +74,6 @@ typedef enum pp_role {
 const char *pp_role_name(pp_role r);            /* "none", "pursuer", ... */
 int pp_role_parse(const char *s, pp_role *out); /* 0 ok, -1 unknown */
 
-/* The framework ids of frameworks.md; NULL-terminated. */
-extern const char *const pp_framework_ids[];
-int pp_framework_known(const char *id);
-
 /* ---- rule sets --------------------------------------------------------- */
 
 typedef struct pp_ruleset pp_ruleset;
@@ -123,6 +119,25 @@ int pp_rules_info(const pp_ruleset *rs, size_t i, pp_rule_info *out);
  * Returns the number of crisis rules without `after:` (> 0) when both are
  * covered, else PP_EINPUT with what is missing, in words, in err. */
 int pp_rules_check_crisis(const pp_ruleset *rs, char *err, size_t errlen);
+
+/* The framework catalogue (the rules directory's *.catalog files), in
+ * file order: which frameworks exist, their source articles, which are
+ * locked after an abuse disclosure.  Strings are owned by the set. */
+typedef struct pp_framework_info {
+    const char *id;
+    const char *article;        /* the source article's title; "" = none */
+    const char *source;         /* where in the seed articles; "" = unsaid */
+    unsigned roles;             /* bit (1 << pp_role): typically offered to */
+    int locked_after_abuse;     /* never coached with after `flag: abuse` */
+    const char *file;
+    int line;
+} pp_framework_info;
+
+size_t pp_rules_framework_count(const pp_ruleset *rs);
+/* 0, or PP_EINPUT when i is out of range. */
+int pp_rules_framework(const pp_ruleset *rs, size_t i, pp_framework_info *out);
+/* The index of framework id in the catalogue, or -1. */
+int pp_rules_framework_find(const pp_ruleset *rs, const char *id);
 
 /* The title of a response set's source article ("" when it has none). */
 const char *pp_rules_article(const pp_ruleset *rs, const char *set_id);

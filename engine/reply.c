@@ -436,7 +436,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         } else if (r->framework && strcmp(r->framework, "safety") == 0) {
             safety = 1;                /* a turn after a disclosure */
         }
-        else if (s->safety_lock && support && pp_framework_locked(r->framework)) {
+        else if (s->safety_lock && support && pp_framework_locked(rs, r->framework)) {
             set = support;
             locked = safety = 1;
             framework = "safety";

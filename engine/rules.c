@@ -2,6 +2,8 @@
  *
  * Loading runs in passes so that every error in a directory is reported at
  * once, as "file:line: message":
+ *   0. read the framework catalogue (every *.catalog file: which frameworks
+ *      exist, which are locked after abuse) and the *.lexicon files;
  *   1. read every *.rules file: word classes (`define`) and rules (only
  *      regular files are opened, never waiting on a FIFO: read_file);
  *   2. read every *.responses file: response sets and their variants;
@@ -46,19 +48,6 @@ static const char *const builtin_placeholders[] = {
     "themself", "s", "es", "is", "isnt", "was", "wasnt", "has", "does",
     "doesnt", "said", "resources", "article", NULL
 };
-
-static const char *const locked_frameworks[] = {
-    "distance-dance", "look-at-ourselves", "dont-build-a-case",
-    "intimacy-defense", "identify-patterns", NULL
-};
-
-int pp_framework_locked(const char *fw)
-{
-    if (!fw) return 0;
-    for (int i = 0; locked_frameworks[i]; i++)
-        if (strcmp(fw, locked_frameworks[i]) == 0) return 1;
-    return 0;
-}
 
 /* ---- reading files ----------------------------------------------------- */
 
@@ -276,7 +265,8 @@ typedef struct loader {
     pp_ruleset *rs;
     pp_errors *errs;
     pcre2_compile_context *cctx;   /* allocates through rs->slab */
-    size_t rules_cap, sets_cap, defines_cap, paths_cap;
+    size_t rules_cap, sets_cap, defines_cap, paths_cap, frameworks_cap;
+    const char *no_catalog;        /* the rules directory, when it has no *.catalog */
     raw_pattern *raw;
     size_t n_raw, raw_cap;
     size_t bytes;                  /* counted against MAX_SET_BYTES */
@@ -384,6 +374,108 @@ static void parse_lexicon_file(loader *L, const char *file)
     free(buf);
 }
 
+/* ---- pass 0: the framework catalogue ----------------------------------- */
+
+const pp_framework *pp_framework_find(const pp_ruleset *rs, const char *id)
+{
+    for (size_t i = 0; id && i < rs->n_frameworks; i++)
+        if (strcmp(id, rs->frameworks[i].id) == 0) return &rs->frameworks[i];
+    return NULL;
+}
+
+int pp_framework_locked(const pp_ruleset *rs, const char *id)
+{
+    const pp_framework *f = pp_framework_find(rs, id);
+    return f && f->locked;
+}
+
+/* A .catalog file: `framework ID` blocks of `key: value` lines (the
+ * format of rules/frameworks.catalog, docs/rules.md).  Read before the
+ * rules, so that the array is final when rules point into it. */
+static void parse_catalog_file(loader *L, const char *file)
+{
+    const char *path = keep_path(L, file);
+    if (!path) return;
+    char *buf = read_counted(L, path, 0);
+    if (!buf) return;
+    pp_ruleset *rs = L->rs;
+    char *cur = buf, *line;
+    int lineno = 0;
+    pp_framework *fw = NULL;
+    while ((line = next_line(&cur, &lineno)) != NULL) {
+        char *p = skip_space(line);
+        if (*p == '\0' || *p == '#') continue;
+        if (strncmp(p, "framework", 9) == 0 && (p[9] == ' ' || p[9] == '\t')) {
+            char *id = skip_space(p + 9);
+            fw = NULL;
+            if (!valid_id(id)) {
+                pp_errors_add(L->errs, path, lineno, "bad framework id '%s' (use a-z, 0-9, . _ -)", id);
+                continue;
+            }
+            const pp_framework *old = pp_framework_find(rs, id);
+            if (old) {
+                pp_errors_add(L->errs, path, lineno, "duplicate framework %s (first at %s:%d)",
+                              id, old->file, old->line);
+                continue;
+            }
+            if (grow((void **)&rs->frameworks, &L->frameworks_cap, rs->n_frameworks + 1,
+                     sizeof *rs->frameworks)) break;
+            fw = &rs->frameworks[rs->n_frameworks++];
+            pp_strlcpy(fw->id, id, sizeof fw->id);
+            fw->file = path;
+            fw->line = lineno;
+            continue;
+        }
+        char *colon = strchr(p, ':');
+        if (!colon) {
+            pp_errors_add(L->errs, path, lineno, "expected 'framework ID' or 'key: value'");
+            continue;
+        }
+        *colon = '\0';
+        char *key = p, *value = skip_space(colon + 1);
+        if (!fw) {
+            pp_errors_add(L->errs, path, lineno, "'%s:' outside a framework block", key);
+            continue;
+        }
+        if (strcmp(key, "article") == 0 || strcmp(key, "source") == 0) {
+            char **slot = key[0] == 'a' ? &fw->article : &fw->source;
+            if (!*value) { pp_errors_add(L->errs, path, lineno, "empty %s:", key); continue; }
+            free(*slot);
+            *slot = pp_strdup(value);
+        } else if (strcmp(key, "role") == 0) {
+            char *save = NULL;
+            fw->roles = 0;
+            for (char *tok = strtok_r(value, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+                pp_role role;
+                if (pp_role_parse(tok, &role))
+                    pp_errors_add(L->errs, path, lineno, "unknown role '%s' (pursuer, withdrawer, crisis, none)", tok);
+                else fw->roles |= 1u << role;
+            }
+        } else if (strcmp(key, "locked-after-abuse") == 0) {
+            if (strcmp(value, "yes") == 0) fw->locked = 1;
+            else if (strcmp(value, "no") == 0) fw->locked = 0;
+            else pp_errors_add(L->errs, path, lineno, "locked-after-abuse: is yes or no, not '%s'", value);
+        } else {
+            pp_errors_add(L->errs, path, lineno, "unknown key '%s' (article, source, role, locked-after-abuse)", key);
+        }
+    }
+    free(buf);
+}
+
+/* The catalogue's copy of a framework id named at path:lineno, or NULL
+ * with the error added. */
+static const char *known_framework(loader *L, const char *id, const char *path, int lineno)
+{
+    const pp_framework *f = pp_framework_find(L->rs, id);
+    if (f) return f->id;
+    if (L->no_catalog)
+        pp_errors_add(L->errs, path, lineno, "unknown framework '%s': %s has no *.catalog file, "
+                      "the framework catalogue (see docs/rules.md)", id, L->no_catalog);
+    else
+        pp_errors_add(L->errs, path, lineno, "unknown framework '%s' (not in the framework catalogue, *.catalog)", id);
+    return NULL;
+}
+
 static void parse_rules_file(loader *L, const char *file)
 {
     const char *path = keep_path(L, file);
@@ -463,11 +555,8 @@ static void parse_rules_file(loader *L, const char *file)
                 rule->role = PP_ROLE_NONE;   /* reported once, not again as missing */
             }
         } else if (strcmp(key, "framework") == 0) {
-            rule->framework = pp_framework_find(value);
-            if (!rule->framework) {
-                rule->framework = unknown_framework;
-                pp_errors_add(L->errs, path, lineno, "unknown framework '%s' (see frameworks.md)", value);
-            }
+            rule->framework = known_framework(L, value, path, lineno);
+            if (!rule->framework) rule->framework = unknown_framework;
         } else if (strcmp(key, "priority") == 0) {
             char *end;
             long v = strtol(value, &end, 10);
@@ -618,7 +707,15 @@ static void parse_responses_file(loader *L, const char *file)
                 set->article = pp_strdup(value);
                 continue;
             }
-            pp_errors_add(L->errs, path, lineno, "unknown key '%s' (article)", p);
+            if (strcmp(p, "framework") == 0) {
+                /* the set's framework: checked, and its article cited
+                 * unless the set names its own */
+                const pp_framework *f = known_framework(L, value, path, lineno)
+                                        ? pp_framework_find(rs, value) : NULL;
+                if (f && f->article && !set->article) set->article = pp_strdup(f->article);
+                continue;
+            }
+            pp_errors_add(L->errs, path, lineno, "unknown key '%s' (article, framework)", p);
             continue;
         }
         pp_errors_add(L->errs, path, lineno, "expected 'set ID', 'variant [roles]', 'article: ...' or indented text");
@@ -941,7 +1038,7 @@ static void check_references(loader *L)
                 pp_errors_add(L->errs, r->file, r->line, "rule %s: crisis rules need a '%s' or 'safety' set", r->id, r->reply_set);
         }
         for (size_t a = 0; a < r->n_after; a++)
-            if (pp_set_find_index(rs, r->after[a]) < 0 && !pp_framework_known(r->after[a]))
+            if (pp_set_find_index(rs, r->after[a]) < 0 && !pp_framework_find(rs, r->after[a]))
                 pp_errors_add(L->errs, r->file, r->line, "rule %s: after: '%s' is neither a set nor a framework", r->id, r->after[a]);
         if (r->role == PP_ROLE_CRISIS && r->framework && r->framework != unknown_framework &&
             strcmp(r->framework, "safety") != 0)
@@ -1160,6 +1257,10 @@ void pp_rules_free(pp_ruleset *rs)
         free(rs->defines[i].name); free(rs->defines[i].value);
     }
     free(rs->defines);
+    for (size_t i = 0; i < rs->n_frameworks; i++) {
+        free(rs->frameworks[i].article); free(rs->frameworks[i].source);
+    }
+    free(rs->frameworks);
     for (size_t i = 0; i < rs->n_paths; i++) free(rs->paths[i]);
     free(rs->paths);
     pcre2_code_free(rs->partner_re);
@@ -1189,9 +1290,17 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     const char *sdir = opt && opt->responses_dir ? opt->responses_dir : "responses";
 
     size_t nf;
-    /* The language layer first: `clause:` lines compile against it.  A set
+    /* The framework catalogue first: rules and sets name its frameworks.
+     * A directory without one has no frameworks, so every rule of it is an
+     * error saying the catalogue is missing (an empty directory loads, and
+     * the crisis check refuses it). */
+    char **files = list_dir(rdir, ".catalog", &nf, errs);
+    if (nf == 0) L.no_catalog = rdir;
+    for (size_t i = 0; i < nf; i++) parse_catalog_file(&L, files[i]);
+    free_list(files, nf);
+    /* The language layer next: `clause:` lines compile against it.  A set
      * without .lexicon files has none (and pays nothing for it). */
-    char **files = list_dir(rdir, ".lexicon", &nf, errs);
+    files = list_dir(rdir, ".lexicon", &nf, errs);
     if (nf && !(rs->lexicon = ppl_lexicon_new(NULL, NULL))) pp_errors_add(errs, NULL, 0, "out of memory");
     for (size_t i = 0; i < nf && rs->lexicon; i++) parse_lexicon_file(&L, files[i]);
     free_list(files, nf);
@@ -1331,6 +1440,28 @@ int pp_rules_check_crisis(const pp_ruleset *rs, char *err, size_t errlen)
             return PP_EINPUT;
         }
     return n;
+}
+
+size_t pp_rules_framework_count(const pp_ruleset *rs) { return rs ? rs->n_frameworks : 0; }
+
+int pp_rules_framework(const pp_ruleset *rs, size_t i, pp_framework_info *out)
+{
+    if (!rs || i >= rs->n_frameworks) return PP_EINPUT;
+    const pp_framework *f = &rs->frameworks[i];
+    out->id = f->id;
+    out->article = f->article ? f->article : "";
+    out->source = f->source ? f->source : "";
+    out->roles = f->roles;
+    out->locked_after_abuse = f->locked;
+    out->file = f->file;
+    out->line = f->line;
+    return 0;
+}
+
+int pp_rules_framework_find(const pp_ruleset *rs, const char *id)
+{
+    const pp_framework *f = rs ? pp_framework_find(rs, id) : NULL;
+    return f ? (int)(f - rs->frameworks) : -1;
 }
 
 const char *pp_rules_article(const pp_ruleset *rs, const char *set_id)

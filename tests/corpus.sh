@@ -48,13 +48,13 @@ PY
 }
 
 # 1. The corpus is well formed and as large and varied as promised.
-python3 - "$CORPUS" <<'PY'
+python3 - "$CORPUS" "$SRC/rules" <<'PY'
 import sys, glob
 roles = {"pursuer", "withdrawer", "none", "crisis"}
-fw_ok = {"distance-dance", "intimacy-defense", "dont-build-a-case", "look-at-ourselves",
-         "identify-patterns", "past-hurt", "overwhelmed-by-feelings", "fear-of-incompetence",
-         "avoidant-attachment", "intimacy-threat", "five-dimensions", "micro-vulnerability",
-         "trauma-bond", "dependency-paradox", "sexual-fears", "reframe", "safety"}
+# the framework ids of the catalogue (rules/*.catalog)
+fw_ok = {l.split()[1] for p in glob.glob(sys.argv[2] + "/*.catalog")
+         for l in open(p, encoding="utf-8") if l.startswith("framework ")}
+if len(fw_ok) < 17: print(f"only {len(fw_ok)} frameworks in the catalogue"); sys.exit(1)
 total = nones = 0; seen = set(); bad = []
 for path in sorted(glob.glob(sys.argv[1] + "/*.tsv")):
     for n, line in enumerate(open(path, encoding="utf-8"), 1):

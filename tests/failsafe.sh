@@ -35,13 +35,14 @@ sel=$TMPDIR/selfharm; mkdir -p "$sel/rules"
 # the fixture up to its violence rule, then from the rule after it
 awk '/^rule kinds.violence$/{skip=1} /^rule kinds.coach$/{skip=0} !skip' \
     "$FX/crisis-kinds/rules/kinds.rules" >"$sel/rules/kinds.rules"
+cp "$FX/crisis-kinds/rules/frameworks.catalog" "$sel/rules/"
 grep -q '^rule kinds.selfharm$' "$sel/rules/kinds.rules" && ! grep -q 'kinds.violence' "$sel/rules/kinds.rules" \
     || fail "could not make the self-harm-only set"
 shipped_nc=$TMPDIR/shipped-nocrisis; mkdir -p "$shipped_nc"
 for f in "$SRC"/rules/*; do
     case $(basename "$f") in safety*.rules) ;; *) cp "$f" "$shipped_nc/";; esac
 done
-grep -l 'role: crisis' "$shipped_nc"/* >/dev/null 2>&1 && fail "shipped rules outside safety*.rules have crisis rules: the case below tests nothing"
+grep -l 'role: crisis' "$shipped_nc"/*.rules >/dev/null 2>&1 && fail "shipped rules outside safety*.rules have crisis rules: the case below tests nothing"
 
 # name, rules dir, responses dir, what the error must say
 refused_sets=(

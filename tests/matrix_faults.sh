@@ -6,7 +6,7 @@ set -u
 MX_LIB=1 . "$SRC/tests/matrix.sh"
 rules=$TMPDIR/rules
 mkdir -p "$rules"
-cp "$MX_RULES"/*.rules "$MX_RULES"/*.lexicon "$rules/"   # the lexicon: clause: lines need it
+cp "$MX_RULES"/*.rules "$MX_RULES"/*.lexicon "$MX_RULES"/*.catalog "$rules/"   # the lexicon: clause: lines need it; the catalogue: framework: lines
 MX_RULES=$rules
 mx_server faults
 mx_bot --log-text

@@ -36,6 +36,7 @@ new_set() {
     mkdir -p "$d/rules" "$d/responses"
     printf 'set distance-dance\nvariant\n  DANCE.\n\nset safety\nvariant\n  SAFETY-REPLY.\n' >"$d/responses/r.responses"
     printf 'rule gen.crisis\n role: crisis\n framework: safety\n match: \\bzz-crisis-canary\\b\n' >"$d/rules/00-crisis.rules"
+    cp "$fx/rules/frameworks.catalog" "$d/rules/"   # the frameworks they name
 }
 
 # Both programs that load rules must refuse the set, promptly, saying why.

@@ -3,7 +3,8 @@
  * The input is split on lines that are exactly "%%": the first part is
  * written as fuzz.rules, the second as fuzz.responses and the third as
  * resources.tsv, into a private temp dir, and the directory pair is loaded.
- * A part that is absent is taken from tests/fixtures/basic, so that a
+ * A part that is absent is taken from tests/fixtures/basic (and so is the
+ * framework catalogue, always), so that a
  * mutated rule file is usually checked against valid responses (and the
  * other way round), which is where the cross-file checks live.  When the
  * load succeeds, every rule is read back with pp_rules_info and matched
@@ -52,6 +53,11 @@ FUZZ_ENTRY(rules)
         snprintf(sdir, sizeof sdir, "%s/responses", fz_tmp_dir());
         if ((mkdir(rdir, 0700) && errno != EEXIST) || (mkdir(sdir, 0700) && errno != EEXIST))
             abort();
+        size_t cat_len;
+        char *cat = fz_rules_fixture("rules/frameworks.catalog", &cat_len), p_cat[4300];
+        snprintf(p_cat, sizeof p_cat, "%s/frameworks.catalog", rdir);
+        fz_write_file(p_cat, (const uint8_t *)cat, cat_len);   /* the frameworks it names */
+        free(cat);
         snprintf(p_rules, sizeof p_rules, "%s/fuzz.rules", rdir);
         snprintf(p_resp, sizeof p_resp, "%s/fuzz.responses", sdir);
         snprintf(p_res, sizeof p_res, "%s/resources.tsv", sdir);

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """validate.py -- check tests/situations/*.tsv: 3 tab-separated columns, a
-valid role, valid framework ids (the 17 of frameworks.md, or "-"), and no
+valid role, valid framework ids (those of rules/*.catalog, or "-"), and no
 message duplicated (case-insensitively) within or across tests/corpus/*.tsv
 and tests/situations/*.tsv.  Exit 1 on any problem."""
 import glob, os, sys
@@ -9,10 +9,9 @@ from collections import Counter
 HERE = os.path.dirname(os.path.abspath(__file__))
 TESTS = os.path.dirname(HERE)
 ROLES = {"pursuer", "withdrawer", "none"}
-IDS = {"distance-dance", "intimacy-defense", "dont-build-a-case", "look-at-ourselves",
-       "identify-patterns", "past-hurt", "overwhelmed-by-feelings", "fear-of-incompetence",
-       "avoidant-attachment", "intimacy-threat", "five-dimensions", "micro-vulnerability",
-       "trauma-bond", "dependency-paradox", "sexual-fears", "reframe", "safety"}
+# the framework ids of the catalogue (rules/*.catalog)
+IDS = {l.split()[1] for p in glob.glob(os.path.join(os.path.dirname(TESTS), "rules", "*.catalog"))
+       for l in open(p, encoding="utf-8") if l.startswith("framework ")}
 bad, seen, roles = [], {}, Counter()
 for path in sorted(glob.glob(os.path.join(TESTS, "corpus", "*.tsv"))):
     for n, line in enumerate(open(path, encoding="utf-8"), 1):

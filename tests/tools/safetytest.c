@@ -91,8 +91,10 @@ static int reply_ok(const pp_ruleset *rs, const pp_reply *r, const char *where)
             printf("BADREPLY %s: set %s contains coaching (\"%s\")\n", where, r->set, coaching_phrases[i]);
             ok = 0;
         }
-    for (size_t i = 0; pp_framework_ids[i]; i++) {
-        const char *title = pp_rules_article(rs, pp_framework_ids[i]);
+    for (size_t i = 0; i < pp_rules_framework_count(rs); i++) {
+        pp_framework_info fi;
+        pp_rules_framework(rs, i, &fi);
+        const char *title = pp_rules_article(rs, fi.id);
         char lt[256];
         if (!title || !*title) continue;
         lower_copy(lt, sizeof lt, title);

@@ -37,6 +37,29 @@ static pp_ruleset *load_dirs(const char *rules, const char *responses)
     return rs;
 }
 
+/* dir/frameworks.catalog: a copy of the shipped catalogue, so that a rule
+ * set written for one test may name any shipped framework. */
+static void put_catalog(const char *dir)
+{
+    char from[4200], to[4200], buf[4096];
+    const char *src = getenv("SRC") ? getenv("SRC") : ".";
+    snprintf(from, sizeof from, "%s/rules/frameworks.catalog", src);
+    snprintf(to, sizeof to, "%s/frameworks.catalog", dir);
+    FILE *in = fopen(from, "r"), *out = fopen(to, "w");
+    assert_true(in && out);
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    fclose(out);
+}
+
+static void rm_catalog(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/frameworks.catalog", dir);
+    remove(path);
+}
+
 static int setup(void **state)
 {
     pp_ruleset *rs = load_dirs(rules_dir, responses_dir);
@@ -155,6 +178,7 @@ static pp_ruleset *tmp_set(char *dir, size_t size, const char *rules, const char
         fputs(texts[i], f);
         fclose(f);
     }
+    put_catalog(dir);
     return load_dirs(dir, dir);
 }
 
@@ -163,6 +187,7 @@ static void rm_set(const char *dir)
     char path[4200];
     snprintf(path, sizeof path, "%s/x.rules", dir); remove(path);
     snprintf(path, sizeof path, "%s/x.responses", dir); remove(path);
+    rm_catalog(dir);
     remove(dir);
 }
 
@@ -406,6 +431,7 @@ static void test_session_disclosure(void **state)
     snprintf(sdir, sizeof sdir, "%s/responses", dir);
     assert_int_equal(mkdir(rdir, 0700), 0);
     assert_int_equal(mkdir(sdir, 0700), 0);
+    put_catalog(rdir);
     snprintf(path, sizeof path, "%s/r.rules", rdir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
@@ -493,6 +519,7 @@ static void test_session_disclosure(void **state)
     pp_rules_free(rs);
     const char *files[] = { "rules/r.rules", "responses/r.responses", "responses/resources.tsv" };
     for (size_t i = 0; i < 3; i++) { snprintf(path, sizeof path, "%s/%s", dir, files[i]); remove(path); }
+    rm_catalog(rdir);
     remove(rdir);
     remove(sdir);
     remove(dir);
@@ -555,6 +582,7 @@ static void test_session_used_table(void **state)
     char rdir[4096], sdir[4096];
     snprintf(rdir, sizeof rdir, "%s/rules", dir);
     snprintf(sdir, sizeof sdir, "%s/responses", dir);
+    put_catalog(rdir);
     pp_ruleset *rs = load_dirs(rdir, sdir);
     assert_non_null(rs);
 
