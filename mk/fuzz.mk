@@ -6,9 +6,10 @@
 #   make fuzz FUZZ_TARGETS=reply only some targets
 #   make fuzz-build              build only (build/fuzz/<target>)
 #
-# The engine, the bots and cli/common.c (telegram.o needs its option helpers)
-# are compiled again with clang into build/fuzz/obj/ (the gcc objects of
-# build/libpushpull.a cannot take -fsanitize=fuzzer), archived, and linked
+# The engine, the bots and app/ (telegram.o needs its option helpers) are
+# compiled again with clang into build/fuzz/obj/ (the gcc objects of
+# build/libpushpull.a and libppapp.a cannot take -fsanitize=fuzzer), archived
+# together as build/fuzz/libpushpull-fuzz.a (not the library), and linked
 # with each tests/fuzz/<target>.c.  Each run reads the seeds in
 # tests/fuzz/<target>/ (never written) and grows build/fuzz/corpus/<target>/;
 # a crash, leak, UBSan report or slow input (-timeout) stops it with the
@@ -28,7 +29,7 @@ FUZZ_SAN       = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 FUZZ_CFLAGS    = -O1 -g -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
                  -Wall -Wextra -Iengine -Iapp -Ibots $(PKG_CFLAGS) $(FUZZ_SAN) \
                  -DPP_SHAREDIR='"$(SHAREDIR)"' -DPP_FUZZ_SRC='"$(CURDIR)"'
-FUZZ_LIB_SRC   = $(sort $(wildcard engine/*.c bots/*.c)) app/common.c
+FUZZ_LIB_SRC   = $(sort $(wildcard engine/*.c app/*.c bots/*.c))
 FUZZ_LIB_OBJ   = $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_BIN       = $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 # bigger inputs only where they mean something (whole rule files)

@@ -1,5 +1,6 @@
 /* fuzzreplay.c -- replay fuzz inputs through the fuzz targets, built with
- * the normal compiler (gcc) and linked with libpushpull.a, so every input
+ * the normal compiler (gcc) and linked with libppapp.a and libpushpull.a
+ * (the telegram and matrix targets drive the bots' code), so every input
  * that ever crashed a target stays a regression test in `make test` (plain
  * and SAN=1) even where clang/libFuzzer is missing.
  *
