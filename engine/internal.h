@@ -222,9 +222,6 @@ typedef struct pp_hit {
 int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
                  size_t len, const char *prev_set, const char *prev_fw,
                  pp_hit *hit);
-int pp_match_unless(const pp_ruleset *rs, const pp_rule *r, const char *text,
-                    size_t len, pcre2_match_data *md, int *limit_hit);
-int pp_session_scratch(const pp_ruleset *rs, pp_session *s);
 void pp_work_free(pp_work *w);
 
 /* rules.c */
@@ -233,7 +230,6 @@ const pp_framework *pp_framework_find(const pp_ruleset *rs, const char *id);
 /* Is framework id locked after an abuse disclosure?  0 for an unknown id. */
 int pp_framework_locked(const pp_ruleset *rs, const char *id);
 const pp_set *pp_rules_find_set(const pp_ruleset *rs, const char *id);
-int pp_set_find_index(const pp_ruleset *rs, const char *id);
 uint32_t pp_set_hash(const char *id);
 
 /* A growable string. */

@@ -26,7 +26,7 @@
 
 #include "internal.h"
 
-int pp_session_scratch(const pp_ruleset *rs, pp_session *s)
+static int match_scratch(const pp_ruleset *rs, pp_session *s)
 {
     pp_work *w = &s->work;
     if (w->uid == rs->uid && w->md && w->index) return 0;
@@ -169,8 +169,8 @@ static int match_pattern(const pp_ruleset *rs, budget *b, const pp_pattern *p,
     }
 }
 
-int pp_match_unless(const pp_ruleset *rs, const pp_rule *r, const char *text,
-                    size_t len, pcre2_match_data *md, int *limit_hit)
+static int match_unless(const pp_ruleset *rs, const pp_rule *r, const char *text,
+                        size_t len, pcre2_match_data *md, int *limit_hit)
 {
     budget none = { .mctx = NULL };
     return unless_hit(rs, &none, r, (int)(r - rs->rules), text, len, md, limit_hit);
@@ -264,7 +264,7 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
     hit->start = hit->end = 0;
     hit->limit_hit = hit->budget_spent = 0;
     for (int i = 0; i < 3; i++) hit->runner_up[i] = hit->spent_by[i] = -1;
-    int rc = pp_session_scratch(rs, s);
+    int rc = match_scratch(rs, s);
     if (rc) return rc;
     pp_work *w = &s->work;
     budget b = { w->mctx, PP_STEP_BUDGET, 0, { -1, -1, -1 }, { 0, 0, 0 } };
@@ -408,7 +408,7 @@ static int rule_matches(const pp_ruleset *rs, size_t i, const subject *sj,
         if (p->rule != (int)i) break;
         if (p->on_clauses && !sj->clauses) continue;
         int rc = match_pattern(rs, &none, p, sj->text, sj->len, sj->clauses, sj->clen, md, aux);
-        if (rc >= 0) return !pp_match_unless(rs, r, sj->text, sj->len, md, limit_hit);
+        if (rc >= 0) return !match_unless(rs, r, sj->text, sj->len, md, limit_hit);
         if (limit_error(rc)) *limit_hit = 1;
     }
     return 0;

@@ -849,7 +849,7 @@ static int cmp_set(const void *a, const void *b)
     return strcmp(((const pp_set *)a)->id, ((const pp_set *)b)->id);
 }
 
-int pp_set_find_index(const pp_ruleset *rs, const char *id)
+static int set_find_index(const pp_ruleset *rs, const char *id)
 {
     size_t lo = 0, hi = rs->n_sets;
     while (lo < hi) {
@@ -863,7 +863,7 @@ int pp_set_find_index(const pp_ruleset *rs, const char *id)
 
 const pp_set *pp_rules_find_set(const pp_ruleset *rs, const char *id)
 {
-    int i = id ? pp_set_find_index(rs, id) : -1;
+    int i = id ? set_find_index(rs, id) : -1;
     return i < 0 ? NULL : &rs->sets[i];
 }
 
@@ -1029,16 +1029,16 @@ static void check_references(loader *L)
         if (!r->reply_set && r->framework && r->framework != unknown_framework)
             r->reply_set = pp_strdup(r->framework);
         if (!r->reply_set) continue;
-        r->set = pp_set_find_index(rs, r->reply_set);
+        r->set = set_find_index(rs, r->reply_set);
         if (r->set < 0 && r->role != PP_ROLE_CRISIS)
             pp_errors_add(L->errs, r->file, r->line, "rule %s: no response set '%s' in the responses", r->id, r->reply_set);
         if (r->set < 0 && r->role == PP_ROLE_CRISIS) {
-            r->set = pp_set_find_index(rs, "safety");
+            r->set = set_find_index(rs, "safety");
             if (r->set < 0)
                 pp_errors_add(L->errs, r->file, r->line, "rule %s: crisis rules need a '%s' or 'safety' set", r->id, r->reply_set);
         }
         for (size_t a = 0; a < r->n_after; a++)
-            if (pp_set_find_index(rs, r->after[a]) < 0 && !pp_framework_find(rs, r->after[a]))
+            if (set_find_index(rs, r->after[a]) < 0 && !pp_framework_find(rs, r->after[a]))
                 pp_errors_add(L->errs, r->file, r->line, "rule %s: after: '%s' is neither a set nor a framework", r->id, r->after[a]);
         if (r->role == PP_ROLE_CRISIS && r->framework && r->framework != unknown_framework &&
             strcmp(r->framework, "safety") != 0)
@@ -1199,10 +1199,10 @@ static void prepare_sets(pp_ruleset *rs)
         }
     }
     pack_variants(rs);
-    rs->set_fallback = pp_set_find_index(rs, "fallback");
-    rs->set_topics = pp_set_find_index(rs, "fallback-topics");
-    rs->set_support = pp_set_find_index(rs, "safety-support");
-    if (rs->set_support < 0) rs->set_support = pp_set_find_index(rs, "safety");
+    rs->set_fallback = set_find_index(rs, "fallback");
+    rs->set_topics = set_find_index(rs, "fallback-topics");
+    rs->set_support = set_find_index(rs, "safety-support");
+    if (rs->set_support < 0) rs->set_support = set_find_index(rs, "safety");
 }
 
 static void compile_partner(loader *L)
