@@ -22,7 +22,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: pushpull reply [--json] [OPTIONS] < messages\n\n"
                "Reads one message per line and writes one reply per line, in one session.\n\n"
                "  --json               one JSON object per line: text, rule, role, framework,\n"
-               "                       safety, reply (and set, article, notice, command)\n");
+               "                       safety, mixed, reply (and set, article, notice, command)\n");
     pp_cli_common_usage(f);
     fprintf(f, "  --keep-transcripts   also store the text of each turn (off by default)\n\n"
                "Exit status: 0 ok, 1 the rules could not be loaded or a read or write failed,\n"
@@ -88,6 +88,7 @@ int pp_cmd_reply(int argc, char **argv)
             json_object_set_new(o, "role", json_string(pp_role_name(r ? r->role : PP_ROLE_NONE)));
             json_object_set_new(o, "framework", r && r->framework ? json_string(r->framework) : json_null());
             json_object_set_new(o, "safety", json_boolean(r && r->safety));
+            json_object_set_new(o, "mixed", json_boolean(r && r->mixed));
             json_object_set_new(o, "reply", json_string(text));
             json_object_set_new(o, "set", r && r->set ? json_string(r->set) : json_null());
             json_object_set_new(o, "article", r && r->article ? json_string(r->article) : json_null());

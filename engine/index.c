@@ -113,8 +113,6 @@ struct pp_index {
     size_t ncl_words;
     uint32_t *always;
     size_t nalways;
-    struct { const char *base; size_t stride; unsigned lines; } rec[2];
-    int nrec;                 /* pp_index_prefetch_records() */
     uint64_t prefix_lens, suffix_lens;   /* bit l: some key of length l */
     int has_exact;
     int finished;
@@ -1120,16 +1118,6 @@ void pp_index_scratch_free(pp_index_scratch *sc)
     free(sc);
 }
 
-int pp_index_prefetch_records(pp_index *ix, const void *base, size_t stride, unsigned lines)
-{
-    if (ix->nrec == 2) return -1;
-    ix->rec[ix->nrec].base = base;
-    ix->rec[ix->nrec].stride = stride;
-    ix->rec[ix->nrec].lines = lines;
-    ix->nrec++;
-    return 0;
-}
-
 /* Key k (or -1) is in the text: mark it present, and its patterns
  * candidates, with the clauses each still has to pass. */
 static size_t take(const pp_index *ix, pp_index_scratch *sc, const ix_entry *key,
@@ -1149,10 +1137,6 @@ static size_t take(const pp_index *ix, pp_index_scratch *sc, const ix_entry *key
             sc->ver[n] = key->ver;
             out[n++] = id;
             if (key->ver != NO_VER) __builtin_prefetch(ix->ver + key->ver);   /* read after the last token */
-            for (int r = 0; r < ix->nrec; r++) {
-                const char *a = ix->rec[r].base + (size_t)id * ix->rec[r].stride;
-                for (unsigned l = 0; l < ix->rec[r].lines; l++) __builtin_prefetch(a + 64 * l);
-            }
         }
         return n;
     }

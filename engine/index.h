@@ -29,14 +29,6 @@ int pp_index_add(pp_index *ix, uint32_t id, const char *source, const pcre2_code
 /* Call once after the last add. */
 int pp_index_finish(pp_index *ix);
 
-/* Optional, up to two: the caller keeps a record per pattern, stride bytes
- * apart from base (pattern id 0), of which a match reads the first `lines`
- * cache lines.  A lookup that makes a pattern a candidate asks for them at
- * once, so they are on their way while the index still verifies and
- * sorts.  Only addresses are computed, never read.  0, or -1 when both
- * places are taken. */
-int pp_index_prefetch_records(pp_index *ix, const void *base, size_t stride, unsigned lines);
-
 /* Working memory for pp_index_candidates; one per thread or session. */
 pp_index_scratch *pp_index_scratch_new(const pp_index *ix);
 void pp_index_scratch_free(pp_index_scratch *sc);

@@ -111,16 +111,6 @@ typedef struct pp_define {
     int line;
 } pp_define;
 
-/* PCRE2 allocates compiled patterns through this (rules.c): small ones end
- * up in slots of PP_SLOT bytes, one per pattern id, so the index can ask for
- * a candidate's code by address before the pattern record is read. */
-#define PP_SLOT 256
-typedef struct pp_slab {
-    char *base;               /* n_patterns slots, or NULL */
-    size_t size;
-    char *next;               /* the slot the next allocation takes, or NULL: malloc */
-} pp_slab;
-
 struct pp_ruleset {
     pp_rule *rules;           /* in file order */
     size_t n_rules;
@@ -142,7 +132,6 @@ struct pp_ruleset {
     pp_index *index;
     ppl_lexicon *lexicon;     /* the language layer: the *.lexicon files */
     size_t n_clause_patterns; /* 0: no message needs the layer */
-    pp_slab slab;             /* the memory_data of PCRE2's allocator: stays put */
     char *resources;          /* lines for the chosen region */
     char *disclaimer;
     int set_fallback, set_topics, set_support;   /* sets the turn may need; -1 = none */
@@ -217,7 +206,11 @@ typedef struct pp_hit {
     int runner_up[3];         /* other matching rules, for /why; -1 = none */
     int budget_spent;         /* PP_STEP_BUDGET ran out: later rules untried */
     int spent_by[3];          /* then the rules charged most, -1 = none */
+    int evidence[2];          /* summed priorities: pursuing, withdrawing */
+    int mixed;                /* both sides carry weight ("we both do it") */
 } pp_hit;
+/* The most matching rules one message is weighed on (match.c). */
+#define PP_MAX_FOUND 16
 
 int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
                  size_t len, const char *prev_set, const char *prev_fw,

@@ -190,11 +190,6 @@ static int after_ok(const pp_rule *r, const char *prev_set, uint32_t hs,
     return 0;
 }
 
-static void prefetch_lines(const void *p, int lines)
-{
-    for (int i = 0; i < lines; i++) __builtin_prefetch((const char *)p + 64 * i);
-}
-
 /* ---- what the patterns run on ------------------------------------------
  *
  * A `clause:` pattern runs on the language layer's rendering of the
@@ -256,13 +251,79 @@ static void clause_span(const subject *sj, size_t *start, size_t *end)
     *end = last->off + last->len;
 }
 
+/* ---- the decision ------------------------------------------------------
+ *
+ * A crisis match wins outright.  Otherwise every candidate runs (within
+ * the step budget) and each rule that matches is evidence: the best match
+ * by priority, then span, is the first choice, and when it is one side of
+ * the dance (pursuer or withdrawer), the two sides are weighed -- each
+ * side's evidence is the sum of its rules' priorities, a rule whose span
+ * overlaps a stronger one of the same side not counted again -- and the
+ * stronger side's best match answers ("he wants room and I get scared,
+ * and I keep texting him": two clauses of reaching outweigh one of fear).
+ * When both sides carry weight (the weaker at least half the stronger),
+ * the message is mixed ("we both do it"), which the reply can say.  /why
+ * shows the winner, the rules it beat and the two sums. */
+typedef struct found {
+    int rule, pattern, priority;
+    size_t start, end;
+} found;
+
+static int better(const found *a, const found *b)
+{
+    if (a->priority != b->priority) return a->priority > b->priority;
+    return a->end - a->start > b->end - b->start;
+}
+
+static int side_of(const pp_rule *r)
+{
+    return r->role == PP_ROLE_PURSUER ? 0 : r->role == PP_ROLE_WITHDRAWER ? 1 : -1;
+}
+
+static void weigh(const pp_ruleset *rs, const found *f, int n, pp_hit *hit)
+{
+    int order[PP_MAX_FOUND];
+    for (int i = 0; i < n; i++) order[i] = i;
+    for (int i = 1; i < n; i++)              /* strongest first */
+        for (int j = i; j > 0 && better(&f[order[j]], &f[order[j - 1]]); j--) {
+            int t = order[j]; order[j] = order[j - 1]; order[j - 1] = t;
+        }
+    hit->evidence[0] = hit->evidence[1] = 0;
+    for (int i = 0; i < n; i++) {
+        const found *a = &f[order[i]];
+        int side = side_of(&rs->rules[a->rule]);
+        if (side < 0) continue;
+        int overlap = 0;
+        for (int j = 0; j < i && !overlap; j++) {
+            const found *b = &f[order[j]];
+            overlap = side_of(&rs->rules[b->rule]) == side && a->start < b->end && b->start < a->end;
+        }
+        if (!overlap) hit->evidence[side] += a->priority > 1 ? a->priority : 1;
+    }
+    int win = order[0], top_side = side_of(&rs->rules[f[win].rule]);
+    if (top_side >= 0 && hit->evidence[!top_side] > hit->evidence[top_side])
+        for (int i = 1; i < n; i++)
+            if (side_of(&rs->rules[f[order[i]].rule]) == !top_side) { win = order[i]; break; }
+    int lo = hit->evidence[0] < hit->evidence[1] ? hit->evidence[0] : hit->evidence[1];
+    int hi = hit->evidence[0] + hit->evidence[1] - lo;
+    hit->mixed = lo > 0 && 2 * lo >= hi;
+    hit->rule = f[win].rule;
+    hit->pattern = f[win].pattern;
+    hit->start = f[win].start;
+    hit->end = f[win].end;
+    int k = 0;
+    for (int i = 0; i < n && k < 3; i++)
+        if (order[i] != win) hit->runner_up[k++] = f[order[i]].rule;
+}
+
 int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
                  size_t len, const char *prev_set, const char *prev_fw,
                  pp_hit *hit)
 {
     hit->pattern = hit->rule = -1;
     hit->start = hit->end = 0;
-    hit->limit_hit = hit->budget_spent = 0;
+    hit->limit_hit = hit->budget_spent = hit->mixed = 0;
+    hit->evidence[0] = hit->evidence[1] = 0;
     for (int i = 0; i < 3; i++) hit->runner_up[i] = hit->spent_by[i] = -1;
     int rc = match_scratch(rs, s);
     if (rc) return rc;
@@ -271,18 +332,15 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
     subject sj;
     if ((rc = subject_make(rs, w, text, len, &sj)) != 0) return rc;
     size_t n = pp_index_candidates(rs->index, w->index, sj.lookup, sj.lookup_len, w->cand);
-    for (size_t k = 0; k < n && k < 4; k++) prefetch_lines(&rs->patterns[w->cand[k]], 1);
-    int best_crisis = 0, best_prio = 0, n_runner = 0;
+    found f[PP_MAX_FOUND];
+    int nf = 0, best = -1;       /* f[best]'s captures are in w->md */
     uint32_t hs = 0, hf = 0;  /* hashes of prev_set, prev_fw: when first needed */
     int hashed = 0;
-    for (size_t k = 0; k < n; k++) {
+    for (size_t k = 0; k < n && nf < PP_MAX_FOUND; k++) {
         uint32_t id = w->cand[k];
         const pp_pattern *p = &rs->patterns[id];
-        if (hit->rule >= 0) {
-            if (best_crisis) break;
-            if (p->priority < best_prio) break;
-            if (p->rule == hit->rule) continue;
-        }
+        if (best >= 0 && rs->rules[f[best].rule].role == PP_ROLE_CRISIS) break;
+        if (nf && f[nf - 1].rule == p->rule) continue;   /* a rule counts once */
         if (b.spent || (!p->crisis && b.left == 0)) { b.spent = 1; break; }
         const pp_rule *r = &rs->rules[p->rule];
         if (p->has_after) {
@@ -293,10 +351,6 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
             }
             if (!after_ok(r, prev_set, hs, prev_fw, hf)) continue;
         }
-        prefetch_lines(p->code, 5);      /* the header and the start of the bytecode */
-        prefetch_lines(r, 2);            /* what a reply reads: see internal.h */
-        if (p->set >= 0) prefetch_lines(&rs->sets[p->set], 2);
-        if (p->variants) prefetch_lines(p->variants, 1);
         if (p->on_clauses && !sj.clauses) continue;
         rc = match_pattern(rs, &b, p, text, len, sj.clauses, sj.clen, w->trial, w->aux);
         if (rc < 0) {
@@ -304,25 +358,27 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
             continue;
         }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(w->trial);
-        size_t start = ov[0], end = ov[1];
-        if (p->on_clauses) clause_span(&sj, &start, &end);
+        found *x = &f[nf];
+        *x = (found){ p->rule, (int)id, p->priority, ov[0], ov[1] };
+        if (p->on_clauses) clause_span(&sj, &x->start, &x->end);
         if (r->n_unless && unless_hit(rs, &b, r, p->rule, text, len, w->aux, &hit->limit_hit))
             continue;
-        if (hit->rule < 0 || end - start > hit->end - hit->start) {
-            if (hit->rule >= 0 && n_runner < 3) hit->runner_up[n_runner++] = hit->rule;
-            hit->rule = p->rule;
-            hit->pattern = (int)id;
-            hit->start = start;
-            hit->end = end;
-            best_crisis = p->crisis;
-            best_prio = p->priority;
-            pcre2_match_data *won = w->trial;   /* keep the winner's captures */
+        if (best < 0 || better(x, &f[best])) {
+            best = nf;
+            pcre2_match_data *won = w->trial;   /* keep the best one's captures */
             w->trial = w->md;
             w->md = won;
-        } else if (n_runner < 3) {
-            int dup = 0;
-            for (int i = 0; i < n_runner; i++) dup |= hit->runner_up[i] == p->rule;
-            if (!dup) hit->runner_up[n_runner++] = p->rule;
+        }
+        nf++;
+    }
+    if (nf) {
+        weigh(rs, f, nf, hit);
+        if (hit->pattern != f[best].pattern) {   /* the other side won: its captures */
+            const pp_pattern *p = &rs->patterns[hit->pattern];
+            budget none = { .mctx = NULL };
+            if (match_pattern(rs, &none, p, text, len, sj.clauses, sj.clen, w->md, w->aux) < 0)
+                hit->pattern = f[best].pattern, hit->rule = f[best].rule,
+                hit->start = f[best].start, hit->end = f[best].end;
         }
     }
     if (b.spent) {

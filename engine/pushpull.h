@@ -222,6 +222,7 @@ typedef struct pp_reply {
     const char *article;     /* source article title, NULL = none */
     pp_role role;
     int safety;          /* 1 when the reply is a crisis/safety reply */
+    int mixed;           /* both sides of the dance had weight ("we both do it") */
     const char *notice;  /* input repaired or cut, NULL = clean */
 } pp_reply;
 

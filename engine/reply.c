@@ -366,7 +366,16 @@ static void why_match(why_buf *w, const pp_ruleset *rs, const pp_hit *hit, const
         why_adds(w, ", priority "); why_addi(w, o->priority); why_adds(w, ")");
         first = 0;
     }
-    if (!first) why_adds(w, " -- a higher priority or a longer, more specific match wins.");
+    if (!first) why_adds(w, " -- a higher priority or a longer, more specific match wins, "
+                            "unless the other side of the dance has more evidence.");
+    if (hit->evidence[0] && hit->evidence[1]) {
+        why_adds(w, "\nEvidence in this message: reaching for closeness ");
+        why_addi(w, hit->evidence[0]);
+        why_adds(w, ", stepping back ");
+        why_addi(w, hit->evidence[1]);
+        why_adds(w, " (each side's rules' priorities added up)");
+        why_adds(w, hit->mixed ? "; both carry weight, so I said you may be doing both." : ".");
+    }
     if (locked) {
         why_adds(w, "\nBecause you told me about abuse or control earlier, I don't coach with ");
         why_adds(w, r->framework);
@@ -467,6 +476,12 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     if (n == 0) {
         pp_buf_adds(&b, "I didn't catch any words there. What's on your mind?");
     } else if (set && set->n_variants) {
+        const pp_set *both = hit.mixed && !safety ? pp_rules_find_set(rs, "both-roles") : NULL;
+        if (both && both->n_variants) {   /* "we both do it": say so first */
+            int bi = pick_variant(s, both, role);
+            fill_ctx c = { rs, s, both, text, n, hit.start, hit.end, NULL, 0, 0 };
+            if (bi >= 0) { fill(&b, both->variants[bi].text, &c); pp_buf_adds(&b, " "); }
+        }
         int vi = pick_variant(s, set, role);
         fill_ctx c = { rs, s, set, text, n, r ? hit.start : 0, r ? hit.end : 0, code ? s->work.md : NULL,
                        !s->resources_shown || (r && r->role == PP_ROLE_CRISIS && set != support), 0 };
@@ -501,6 +516,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     out->article = set && set->article && set->article[0] ? set->article : NULL;
     out->role = r ? r->role : PP_ROLE_NONE;
     out->safety = safety;
+    out->mixed = hit.mixed && !safety;
     out->notice = notice;
     if (!out->text) { pp_reply_clear(out); return PP_ENOMEM; }
     return 0;

@@ -264,7 +264,7 @@ typedef struct raw_pattern {
 typedef struct loader {
     pp_ruleset *rs;
     pp_errors *errs;
-    pcre2_compile_context *cctx;   /* allocates through rs->slab */
+    pcre2_compile_context *cctx;
     size_t rules_cap, sets_cap, defines_cap, paths_cap, frameworks_cap;
     const char *no_catalog;        /* the rules directory, when it has no *.catalog */
     raw_pattern *raw;
@@ -1122,62 +1122,6 @@ static void pack_variants(pp_ruleset *rs)
     rs->variant_arena = arena;
 }
 
-/* PCRE2's allocator for every pattern of the set (the compile context is
- * made with it, and a compiled pattern keeps it): malloc, except that the
- * one allocation after slab->next is set lands in that slot. */
-static void *slab_malloc(size_t n, void *data)
-{
-    pp_slab *slab = data;
-    if (slab->next && n <= PP_SLOT) {
-        void *p = slab->next;
-        slab->next = NULL;
-        return p;
-    }
-    return malloc(n);
-}
-
-static void slab_free(void *p, void *data)
-{
-    pp_slab *slab = data;
-    if (slab->base && (char *)p >= slab->base && (char *)p < slab->base + slab->size) return;
-    free(p);
-}
-
-/* Does a compiled pattern fit a slot: small, and run by the interpreter
- * (a copy would lose JIT code)? */
-static int fits_slot(const pcre2_code *code)
-{
-    size_t size = 0, jit = 0;
-    pcre2_pattern_info(code, PCRE2_INFO_SIZE, &size);
-    pcre2_pattern_info(code, PCRE2_INFO_JITSIZE, &jit);
-    return size <= PP_SLOT && jit == 0;
-}
-
-/* Once patterns have their final ids: copy each compiled pattern that fits
- * into slot id, so its header and bytecode sit at an address the index can
- * compute from the id alone.  A pattern that does not fit, or a failed
- * copy, stays where it is. */
-static void place_codes(pp_ruleset *rs)
-{
-    size_t fit = 0;
-    for (size_t i = 0; i < rs->n_patterns; i++) fit += fits_slot(rs->patterns[i].code);
-    if (fit == 0 || posix_memalign((void **)&rs->slab.base, 64, rs->n_patterns * PP_SLOT)) {
-        rs->slab.base = NULL;
-        return;
-    }
-    rs->slab.size = rs->n_patterns * PP_SLOT;
-    for (size_t i = 0; i < rs->n_patterns; i++) {
-        pp_pattern *p = &rs->patterns[i];
-        if (!fits_slot(p->code)) continue;
-        rs->slab.next = rs->slab.base + i * PP_SLOT;
-        pcre2_code *copy = pcre2_code_copy(p->code);
-        rs->slab.next = NULL;
-        if (!copy) continue;
-        pcre2_code_free(p->code);
-        p->code = copy;
-    }
-}
-
 /* What a turn needs from the rules and sets, worked out once: both arrays
  * on cache lines, each set's hash and, per role, which variants fit it;
  * and where the sets the turn falls back on are. */
@@ -1267,7 +1211,6 @@ void pp_rules_free(pp_ruleset *rs)
     for (int i = 0; i < 4; i++) pcre2_code_free(rs->pronoun_re[i]);
     pcre2_match_context_free(rs->mctx);
     pp_index_free(rs->index);
-    free(rs->slab.base);      /* after every pattern: they may live in it */
     free(rs->resources);
     free(rs->disclaimer);
     free(rs);
@@ -1282,10 +1225,8 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     pp_ruleset *rs = calloc(1, sizeof *rs);
     if (!rs) { pp_errors_add(errs, NULL, 0, "out of memory"); return NULL; }
     L.rs = rs;
-    pcre2_general_context *gctx = pcre2_general_context_create(slab_malloc, slab_free, &rs->slab);
-    L.cctx = pcre2_compile_context_create(gctx);
-    pcre2_general_context_free(gctx);   /* the compile context has its own copy */
-    if (!gctx || !L.cctx) { pp_errors_add(errs, NULL, 0, "out of memory"); free(rs); return NULL; }
+    L.cctx = pcre2_compile_context_create(NULL);
+    if (!L.cctx) { pp_errors_add(errs, NULL, 0, "out of memory"); free(rs); return NULL; }
     const char *rdir = opt && opt->rules_dir ? opt->rules_dir : "rules";
     const char *sdir = opt && opt->responses_dir ? opt->responses_dir : "responses";
 
@@ -1337,7 +1278,6 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
         p->has_after = r->n_after > 0;
     }
     prepare_sets(rs);
-    place_codes(rs);
     for (size_t i = 0; i < rs->n_patterns; i++) {
         pp_pattern *p = &rs->patterns[i];
         p->variants = p->set >= 0 ? rs->sets[p->set].variants : NULL;
@@ -1353,8 +1293,6 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
             if (pp_index_add(rs->index, (uint32_t)i, rs->patterns[i].src, rs->patterns[i].code))
                 pp_errors_add(errs, NULL, 0, "out of memory building the index");
         pp_index_finish(rs->index);
-        pp_index_prefetch_records(rs->index, rs->patterns, sizeof *rs->patterns, 1);
-        if (rs->slab.base) pp_index_prefetch_records(rs->index, rs->slab.base, PP_SLOT, PP_SLOT / 64);
     }
     if (!rs->resources)
         rs->resources = pp_strdup("If you are in danger now, call your local emergency number. "

@@ -212,6 +212,55 @@ static void test_match_limits(void **state)
     rm_set(dir);
 }
 
+/* Every matching rule is evidence.  The strongest match answers unless
+ * the other side of the dance has more weight in the message; when both
+ * sides carry weight the reply says so first (set both-roles); two rules
+ * over the same words count once. */
+static void test_match_weighs_sides(void **state)
+{
+    (void)state;
+    char dir[4096];
+    pp_ruleset *rs = tmp_set(dir, sizeof dir,
+        "rule p.text\n role: pursuer\n framework: distance-dance\n priority: 30\n reply: reach\n"
+        " match: \\bi\\s+text\\s+(?:him|her)\\b\n"
+        "rule p.chase\n role: pursuer\n framework: distance-dance\n priority: 30\n reply: reach\n"
+        " match: \\bi\\s+chase\\b\n"
+        "rule p.chase-him\n role: pursuer\n framework: distance-dance\n priority: 30\n reply: reach\n"
+        " match: \\bchase\\s+him\\b\n"
+        "rule w.freeze\n role: withdrawer\n framework: intimacy-threat\n priority: 40\n reply: freeze\n"
+        " match: \\bi\\s+freeze\\b\n",
+        "set reach\n article: x\nvariant\n  REACH\n"
+        "set freeze\n article: x\nvariant\n  FREEZE\n"
+        "set both-roles\n article: x\nvariant\n  BOTH.\n"
+        "set disclaimer\nvariant\n  D\n");
+    assert_non_null(rs);
+    static const struct { const char *text, *rule, *reply; int mixed; } cases[] = {
+        { "i freeze", "w.freeze", "FREEZE", 0 },
+        { "i text him", "p.text", "REACH", 0 },
+        /* 30 against 40: the stronger match stands, and both carry weight */
+        { "i text him and then i freeze", "w.freeze", "BOTH. FREEZE", 1 },
+        /* 60 against 40: two clauses of reaching outweigh one of freezing */
+        { "i text her all day, i chase, and then i freeze", "p.text", "BOTH. REACH", 1 },
+        /* "i chase him": two rules over the same words are one piece of evidence */
+        { "i chase him and i freeze", "w.freeze", "BOTH. FREEZE", 1 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pp_session *s = pp_session_new();
+        assert_non_null(s);
+        pp_reply r;
+        assert_int_equal(pp_reply_make(rs, s, "hello", 5, &r), 0);   /* the disclaimer */
+        pp_reply_clear(&r);
+        assert_int_equal(pp_reply_make(rs, s, cases[i].text, strlen(cases[i].text), &r), 0);
+        assert_string_equal(r.rule ? r.rule : "none", cases[i].rule);
+        assert_int_equal(r.mixed, cases[i].mixed);
+        assert_string_equal(r.text, cases[i].reply);
+        pp_reply_clear(&r);
+        pp_session_free(s);
+    }
+    pp_rules_free(rs);
+    rm_set(dir);
+}
+
 static int rule_index(const pp_ruleset *rs, const char *id)
 {
     for (size_t i = 0; i < pp_rules_count(rs); i++) {
@@ -714,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_loader_region),
         cmocka_unit_test(test_match_limits),
         cmocka_unit_test(test_match_step_budget),
+        cmocka_unit_test(test_match_weighs_sides),
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_session_used_table),
         cmocka_unit_test(test_session_disclosure),
