@@ -18,8 +18,8 @@ set -eu
 : "${PUSHPULL:?}" "${SRC:?}" "${TMPDIR:?}"
 
 # ---- floors (percent); raise them as the rules improve -----------------------
-FLOOR_CRISIS_RECALL=50      # crisis rows that get a safety reply       (measured 56.7)
-CEIL_FALSE_ALARM=6          # non-crisis rows that get a safety reply   (measured 4.8)
+FLOOR_CRISIS_RECALL=95      # crisis rows that get a safety reply       (measured 100.0, 30/30)
+CEIL_FALSE_ALARM=2          # non-crisis rows that get a safety reply   (measured 1.7, 5/292)
 FLOOR_COACH_FRAMEWORK=9     # coach rows answered in a framework        (measured 10.7)
 FLOOR_COACH_ROLE=50         # coach rows with the right role            (measured 52.7)
 FLOOR_COACH_SIDE=13         # ... of those labelled pursuer/withdrawer  (measured 16.2)
