@@ -102,6 +102,7 @@ typedef struct mx_bot {
     char since[PP_MX_MAX_BATCH + 1];
     char pending[PP_MX_MAX_ID + 1];   /* the event a previous run left in flight */
     unsigned long answered, skipped;
+    int lock_fd;                      /* pp_net_lock_state's, -1 none */
 } mx_bot;
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -1159,6 +1160,7 @@ int pp_cmd_matrix(int argc, char **argv)
     if (!b) return 1;
     b->sync_timeout_ms = 30000;
     b->timeline_limit = 50;
+    b->lock_fd = -1;
     const char *hs = NULL, *token_file = NULL;
     int status = 2, insecure_http = 0;
     for (int i = 1; i < argc; i++) {
@@ -1219,6 +1221,14 @@ int pp_cmd_matrix(int argc, char **argv)
     }
     b->store = pp_store_open(b->common.state_path, err, sizeof err);
     if (!b->store) { fprintf(stderr, "pushpull matrix: %s\n", err); goto out; }
+    /* one bot per state file: two would answer each other's messages and
+     * lose session updates */
+    b->lock_fd = pp_net_lock_state(b->common.state_path, err, sizeof err);
+    if (b->lock_fd < 0) {
+        fprintf(stderr, "pushpull matrix: %s\n", err);
+        pp_net_log("error", "state_locked", "msg=\"another instance holds the state file; nothing was sent\"");
+        goto out;
+    }
     pp_store_keep_transcripts(b->store, b->common.keep_transcripts);
     if (pp_net_global_init() != 0) { fprintf(stderr, "pushpull matrix: curl init failed\n"); goto out; }
     pp_net_opts so = { 0 };
@@ -1253,6 +1263,7 @@ out:
     }
     free(b->rooms);
     pp_store_close(b->store);
+    if (b->lock_fd >= 0) close(b->lock_fd);   /* after the store: the lock outlives it */
     pp_rules_free(b->rules);
     if (b->token) { memset(b->token, 0, strlen(b->token)); free(b->token); }
     memset(b->auth, 0, sizeof b->auth);

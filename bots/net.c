@@ -20,6 +20,9 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 
 struct pp_net {
     CURL *curl;
@@ -485,4 +488,40 @@ const char *pp_net_quote(const char *s, char *out, size_t outlen)
     if (o + 1 < outlen) out[o++] = '"';
     out[o] = '\0';
     return out;
+}
+
+/* ---- one instance per state file ------------------------------------------ */
+
+int pp_net_lock_state(const char *state_path, char *err, size_t errlen)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s.lock", state_path) >= (int)sizeof path) {
+        snprintf(err, errlen, "the state path %s is too long", state_path);
+        return -1;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open the lock file %s beside the state file: %s",
+                 path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strspn(pid, "0123456789")] = '\0';
+        close(fd);
+        if (e == EWOULDBLOCK)
+            snprintf(err, errlen, "another instance is running on the state file %s "
+                     "(%s%s holds %s): stop it first, or give this one its own --state",
+                     state_path, pid[0] ? "pid " : "a process", pid, path);
+        else
+            snprintf(err, errlen, "cannot lock %s: %s", path, strerror(e));
+        return -1;
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) { /* only a hint */ }
+    return fd;
 }

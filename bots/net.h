@@ -146,4 +146,16 @@ void pp_net_log(const char *level, const char *event, const char *fmt, ...)
  * backslashes escaped, control bytes as spaces.  Returns out. */
 const char *pp_net_quote(const char *s, char *out, size_t outlen);
 
+/* ---- one instance per state file --------------------------------------- */
+
+/* Take the lock that lets one bot at a time run on a state database: an
+ * exclusive flock(2) on "<state_path>.lock" (created 0600 beside it, never
+ * on the database itself: closing another descriptor of an SQLite file
+ * drops SQLite's own locks).  The lock file holds the pid of its holder.
+ * Returns the descriptor to keep open for the life of the process (the
+ * kernel releases the lock when it ends, kill -9 included), or -1 with a
+ * message for the user in err naming the state file, and the pid holding
+ * it when another instance does. */
+int pp_net_lock_state(const char *state_path, char *err, size_t errlen);
+
 #endif

@@ -43,6 +43,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #define TG_DEFAULT_API   "https://api.telegram.org"
 #define TG_WINDOW        100      /* getUpdates limit: updates in flight */
@@ -410,6 +411,7 @@ typedef struct tg_bot {
     /* the rule set: read by turns, swapped by SIGHUP */
     pthread_rwlock_t rules_lock;
     pp_ruleset *rules;
+    int lock_fd;                 /* pp_net_lock_state's, -1 none */
 } tg_bot;
 
 /* The offset to poll with and confirm (mu held). */
@@ -1089,6 +1091,7 @@ static void bot_free(tg_bot *b)
     free(b->win.open);
     free(b->win.done);
     if (b->store) pp_store_close(b->store);
+    if (b->lock_fd >= 0) close(b->lock_fd);   /* after the store: the lock outlives it */
     pp_rules_free(b->rules);
     pthread_mutex_destroy(&b->mu);
     pthread_mutex_destroy(&b->store_mu);
@@ -1113,6 +1116,7 @@ int pp_cmd_telegram(int argc, char **argv)
     b->poll_timeout = 50;
     b->backoff_cap_ms = 60000;
     b->max_chats = 1024;
+    b->lock_fd = -1;
     const char *token_file = NULL;
     int status = 2, insecure_http = 0;
     for (int i = 1; i < argc; i++) {
@@ -1178,6 +1182,14 @@ static int run(tg_bot *b)
             return 1;
         }
         pp_store_keep_transcripts(b->store, b->common.keep_transcripts);
+        /* one bot per state file: two would each answer part of a chat and
+         * lose session updates (Telegram's 409 comes only once both poll) */
+        b->lock_fd = pp_net_lock_state(b->common.state_path, err, sizeof err);
+        if (b->lock_fd < 0) {
+            fprintf(stderr, "pushpull telegram: %s\n", err);
+            pp_net_log("error", "state_locked", "msg=\"another instance holds the state file; nothing was sent\"");
+            return 1;
+        }
     }
     b->win.cap = TG_MAX_IDS;
     b->win.open = calloc(b->win.cap, sizeof *b->win.open);
