@@ -60,8 +60,8 @@ grep "recall" "$TMPDIR/disguised.out"
 python3 - "$TMPDIR/second.out" <<'PY' || fail "the second safety sets fell below their floors"
 import re, sys
 # measured after issue 18 item 2 (context): crisis-2 91.2%, near-miss-2 0.0%, near-miss-2-holdout 0.0%;
-# after the rest of issue 18: crisis-2 91.5%, crisis-2-holdout 69.2%, both near-miss sets 0.0%
-floors = {"crisis-2.txt": 91.0, "crisis-2-holdout.txt": 68.0}        # recall at least
+# after the rest of issue 18: crisis-2 98.6%, crisis-2-holdout 69.2%, both near-miss sets 0.0%
+floors = {"crisis-2.txt": 98.0, "crisis-2-holdout.txt": 68.0}        # recall at least
 ceilings = {"near-miss-2.txt": 1.0, "near-miss-2-holdout.txt": 2.5}   # false alarms at most
 bad = 0
 for line in open(sys.argv[1]):
