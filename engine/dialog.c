@@ -72,36 +72,35 @@ pp_command pp_dialog_command(const char *bytes, size_t len)
     return command_of(bytes, len, &args, name, sizeof name);
 }
 
-static void help_text(pp_buf *b, const pp_ruleset *rs)
+/* What the commands say is data: the sets of responses/system.responses
+ * (and `help`), filled like replies ({partner}, {resources}, and {error} or
+ * {command} where given).  The C sentence after each set id is the short
+ * fallback for a responses directory without that set. */
+#define SAY(b, d, id, fallback) pp_system_text(b, (d)->rules, (d)->session, id, NULL, fallback)
+
+/* /help: the `help` set, then -- unless it showed the crisis lines itself
+ * -- system.help-resources: /help always says how to get help now. */
+static void help_text(pp_buf *b, const pp_dialog *d)
 {
-    const pp_set *h = pp_rules_find_set(rs, "help");
-    if (h && h->n_variants) {
-        const char *t = h->variants[0].text;
-        const char *p = strstr(t, "{resources}");
-        if (p) {
-            pp_buf_add(b, t, (size_t)(p - t));
-            pp_buf_adds(b, rs->resources);
-            pp_buf_adds(b, p + strlen("{resources}"));
-            return;
-        }
-        pp_buf_adds(b, t);
-    } else {
-        pp_buf_adds(b, "Tell me what is happening between you and your partner, and I'll "
-                       "help you see the pattern. Commands: /why /reset /forget /reframe /quit.");
-    }
-    pp_buf_adds(b, "\n\nIf you are in danger or thinking about harming yourself, please reach out now:\n");
-    pp_buf_adds(b, rs->resources);
+    size_t mark = b->len;
+    SAY(b, d, "help", "Tell me what is happening between you and your partner, and I'll "
+                      "help you see the pattern. Commands: /why /reset /forget /reframe /quit.");
+    if (!b->oom && strstr(b->s + mark, d->rules->resources)) return;
+    pp_buf_adds(b, "\n\n");
+    SAY(b, d, "system.help-resources", "If you are in danger, please reach out now:");
+    pp_buf_adds(b, "\n");
+    pp_buf_adds(b, d->rules->resources);
 }
 
-static void reframe_text(pp_buf *b, const char *args, size_t n)
+static void reframe_text(pp_buf *b, const pp_dialog *d, const char *args, size_t n)
 {
     if (n == 0) {
-        pp_buf_adds(b, "Give me the sentence you're about to say, like: /reframe You never plan anything for us");
+        SAY(b, d, "system.reframe-empty", "Give me the sentence after /reframe.");
         return;
     }
     pp_reframe_result r;
     if (pp_reframe(args, n, &r) != 0) {
-        pp_buf_adds(b, "Sorry, I couldn't work on that sentence.");
+        SAY(b, d, "system.reframe-failed", "Sorry, I couldn't work on that sentence.");
         return;
     }
     char *text = pp_reframe_format(&r);
@@ -140,12 +139,14 @@ static void sync_in(pp_dialog *d, pp_buf *b)
 {
     char err[256];
     int got = d->store ? pp_store_refresh(d->store, d->key, d->session, err, sizeof err) : 0;
-    if (got > 0 && (got & PP_STORE_FORGOTTEN))
-        pp_buf_adds(b, "(This conversation was deleted with /forget in another window, so "
-                       "I've let go of it here too and we're starting afresh.)\n\n");
-    else if (got > 0 && (got & PP_STORE_MERGED_LOCK))
-        pp_buf_adds(b, "(What you said in another window of this conversation is with me "
-                       "here too.)\n\n");
+    if (got > 0 && (got & PP_STORE_FORGOTTEN)) {
+        SAY(b, d, "system.forgotten-elsewhere", "(This conversation was deleted with /forget in "
+                                                "another window; we're starting afresh.)");
+        pp_buf_adds(b, "\n\n");
+    } else if (got > 0 && (got & PP_STORE_MERGED_LOCK)) {
+        SAY(b, d, "system.merged-elsewhere", "(What you said in another window is with me here too.)");
+        pp_buf_adds(b, "\n\n");
+    }
 }
 
 /* The save also merges what another window saved meanwhile (store.c). */
@@ -178,6 +179,7 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
     if (c == CMD_NONE) {
         rc = pp_reply_make(d->rules, d->session, bytes ? bytes : "", bytes ? len : 0, &out->reply);
         if (rc) {
+            /* stays in C: it may be out of memory, with no room to fill a set */
             out->text = pp_strdup("Sorry, something went wrong on my side; please try again.");
             return rc;
         }
@@ -189,20 +191,20 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
         out->command = 1;
         size_t alen = (size_t)(bytes + len - args);
         switch (c) {
-        case CMD_HELP: help_text(&b, d->rules); break;
+        case CMD_HELP: help_text(&b, d); break;
         case CMD_START:
             pp_buf_adds(&b, d->rules->disclaimer);
             pp_buf_adds(&b, "\n\n");
-            help_text(&b, d->rules);
+            help_text(&b, d);
             d->session->disclaimed = 1;
             break;
         case CMD_WHY:
-            pp_buf_adds(&b, d->session->why[0] ? d->session->why
-                        : "There's nothing to explain yet: tell me what's going on first.");
+            if (d->session->why[0]) pp_buf_adds(&b, d->session->why);
+            else SAY(&b, d, "system.why-nothing", "There's nothing to explain yet.");
             break;
         case CMD_RESET:
             pp_session_reset(d->session);
-            pp_buf_adds(&b, "Okay, we're starting fresh. What would you like to talk about?");
+            SAY(&b, d, "system.reset", "Okay, we're starting fresh.");
             break;
         case CMD_FORGET: {
             int ok = 1;
@@ -210,8 +212,9 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
             if (!d->store && d->store_unusable) {
                 /* A state file is there and may hold this conversation:
                  * "I kept nothing on disk" would not be true. */
-                pp_buf_addf(&b, "I couldn't delete anything: %s. Nothing was deleted from it, "
-                            "and this conversation is still as it was.", d->store_unusable);
+                const char *vars[] = { "error", d->store_unusable, NULL };
+                pp_system_text(&b, d->rules, d->session, "system.forget-unusable", vars,
+                               "I couldn't delete anything: {error}.");
                 rc = PP_ESTORE;
                 break;
             }
@@ -223,12 +226,14 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
                 s->store_rev = 0;          /* the row is gone: no base any more */
                 s->store_turns = 0;
                 out->forgot = 1;
-                pp_buf_adds(&b, d->store ? "Done: I've deleted everything I kept about this conversation."
-                                         : "Done: I kept nothing on disk, and I've cleared this conversation from memory.");
+                if (d->store) SAY(&b, d, "system.forget-done", "Done: I've deleted everything I kept.");
+                else SAY(&b, d, "system.forget-done-memory", "Done: I kept nothing on disk, and I've cleared it from memory.");
                 if (d->store && d->cursor_name)
                     pp_store_set_cursor(d->store, d->cursor_name, d->cursor_value);
             } else {
-                pp_buf_addf(&b, "I couldn't delete your data: %s", err);
+                const char *vars[] = { "error", err, NULL };
+                pp_system_text(&b, d->rules, d->session, "system.forget-failed", vars,
+                               "I couldn't delete your data: {error}");
                 rc = PP_ESTORE;
             }
             break;
@@ -238,17 +243,20 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
             size_t n = alen > PP_MAX_INPUT * 2 ? PP_MAX_INPUT * 2 : alen;
             int crisis = n ? reframe_crisis(d, args, n, out) : 0;
             if (crisis > 0) pp_buf_adds(&b, out->reply.text);
-            else if (crisis < 0) pp_buf_adds(&b, "Sorry, I couldn't work on that sentence.");
-            else reframe_text(&b, args, n);
+            else if (crisis < 0) SAY(&b, d, "system.reframe-failed", "Sorry, I couldn't work on that sentence.");
+            else reframe_text(&b, d, args, n);
             break;
         }
         case CMD_QUIT:
             out->quit = 1;
-            pp_buf_adds(&b, "Take care of yourself. Come back any time.");
+            SAY(&b, d, "system.quit", "Take care of yourself.");
             break;
-        default:
-            pp_buf_addf(&b, "I don't know the command %s. /help lists what I understand.", name);
+        default: {
+            const char *vars[] = { "command", name, NULL };
+            pp_system_text(&b, d->rules, d->session, "system.unknown-command", vars,
+                           "I don't know the command {command}. Try /help.");
             break;
+        }
         }
         if (c != CMD_FORGET && save(d, NULL, NULL, err, sizeof err)) rc = PP_ESTORE;
     }

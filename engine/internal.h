@@ -240,6 +240,15 @@ void pp_buf_addf(pp_buf *b, const char *fmt, ...)
     ;
 char *pp_buf_take(pp_buf *b);   /* caller frees; NULL on oom */
 
+/* reply.c: a sentence the coach says outside coaching (a command's answer,
+ * a notice), from the response set id (responses/system.responses): one of
+ * its variants, filled like a reply, where {name} may also be a pair of
+ * vars ("name", "value", ..., NULL).  fallback, filled the same way, is
+ * what a responses directory without the set gets: a short C sentence,
+ * kept so that every command still answers.  s is never NULL. */
+void pp_system_text(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const char *id,
+                    const char *const *vars, const char *fallback);
+
 char *pp_strdup(const char *s);
 char *pp_strndup(const char *s, size_t n);
 void pp_strlcpy(char *dst, const char *src, size_t size);

@@ -234,6 +234,41 @@ static void fill(pp_buf *b, const char *t, fill_ctx *c)
     }
 }
 
+/* ---- system sentences -------------------------------------------------- */
+
+/* The var of vars whose {name} starts at t ("{error}..."), or NULL. */
+static const char *const *var_at(const char *t, const char *const *vars)
+{
+    for (const char *const *v = vars; v && v[0]; v += 2) {
+        size_t n = strlen(v[0]);
+        if (strncmp(t + 1, v[0], n) == 0 && t[n + 1] == '}') return v;
+    }
+    return NULL;
+}
+
+void pp_system_text(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const char *id,
+                    const char *const *vars, const char *fallback)
+{
+    const pp_set *set = pp_rules_find_set(rs, id);
+    const char *t = fallback;
+    if (set && set->n_variants) t = set->variants[s->turns % set->n_variants].text;
+    fill_ctx c = { rs, s, set, "", 0, 0, 0, NULL, 1, 0 };
+    /* a var's value goes in as it is (an error message may hold a '{'):
+     * the text around it is filled piece by piece */
+    const char *const *v;
+    for (const char *p = strchr(t, '{'); p; p = strchr(p + 1, '{')) {
+        if (!(v = var_at(p, vars))) continue;
+        char *piece = pp_strndup(t, (size_t)(p - t));
+        if (!piece) { b->oom = 1; return; }
+        fill(b, piece, &c);
+        free(piece);
+        pp_buf_adds(b, v[1] ? v[1] : "");
+        t = p + strlen(v[0]) + 2;
+        p = t - 1;
+    }
+    fill(b, t, &c);
+}
+
 /* ---- what was disclosed ------------------------------------------------ */
 
 /* The kind of danger a crisis rule's reply answers: abuse when the rule
@@ -474,7 +509,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     }
     if (notice) { pp_buf_adds(&b, notice); pp_buf_adds(&b, " "); }
     if (n == 0) {
-        pp_buf_adds(&b, "I didn't catch any words there. What's on your mind?");
+        pp_system_text(&b, rs, s, "system.no-words", NULL, "I didn't catch any words there.");
     } else if (set && set->n_variants) {
         const pp_set *both = hit.mixed && !safety ? pp_rules_find_set(rs, "both-roles") : NULL;
         if (both && both->n_variants) {   /* "we both do it": say so first */

@@ -893,6 +893,10 @@ static void check_placeholders(loader *L, const pp_set *set)
             }
             size_t n = (size_t)(q - p - 1);
             if (is_builtin(p + 1, n)) continue;
+            /* what a command fills in (dialog.c) */
+            if (strncmp(set->id, "system.", 7) == 0 &&
+                ((n == 5 && strncmp(p + 1, "error", 5) == 0) || (n == 7 && strncmp(p + 1, "command", 7) == 0)))
+                continue;
             char name[64];
             if (n >= sizeof name) n = sizeof name - 1;
             memcpy(name, p + 1, n);

@@ -711,6 +711,53 @@ static void test_normalize(void **state)
 
 /* ---- dialog ------------------------------------------------------------ */
 
+/* What the commands say is data (responses/system.responses): a set
+ * system.ID replaces the sentence, filled like a reply ({partner}) with
+ * {error} and {command} put in as they are; without the set the built-in
+ * short sentence answers.  {command} outside a system set is an error. */
+static void test_system_sentences(void **state)
+{
+    (void)state;
+    char dir[4200];
+    const char *rules = "define partner_she = my\\s+wife\ndefine partner = (?<partner>{partner_she})\n"
+                        "rule t.hi\n role: none\n framework: five-dimensions\n reply: t.hi\n match: \\bmy wife\\b\n";
+    pp_ruleset *rs = tmp_set(dir, sizeof dir, rules,
+                             "set t.hi\nvariant\n  HI.\n\n"
+                             "set system.reset\nvariant\n  FRESH START, {partner}.\n\n"
+                             "set system.unknown-command\nvariant\n  NO /{command} {Partner}.\n");
+    assert_non_null(rs);
+    pp_session *s = pp_session_new();
+    pp_dialog d = { .rules = rs, .key = "test:sys", .session = s };
+    pp_answer a;
+    assert_int_equal(pp_dialog_turn(&d, "my wife {error} left", 20, &a), 0);
+    pp_answer_clear(&a);
+    assert_int_equal(pp_dialog_turn(&d, "/frob{x}", 8, &a), 0);     /* not a command name */
+    pp_answer_clear(&a);
+    assert_int_equal(pp_dialog_turn(&d, "/frob", 5, &a), 0);
+    assert_string_equal(a.text, "NO /frob Your wife.");
+    pp_answer_clear(&a);
+    assert_int_equal(pp_dialog_turn(&d, "/quit", 5, &a), 0);       /* no set: the built-in one */
+    assert_string_equal(a.text, "Take care of yourself.");
+    pp_answer_clear(&a);
+    assert_int_equal(pp_dialog_turn(&d, "/reset", 6, &a), 0);
+    assert_string_equal(a.text, "FRESH START, your partner.");  /* reset forgot the wife */
+    pp_answer_clear(&a);
+    d.store_unusable = "state.db {resources}: locked";        /* a value goes in as it is */
+    assert_int_equal(pp_dialog_turn(&d, "/forget", 7, &a), PP_ESTORE);
+    assert_string_equal(a.text, "I couldn't delete anything: state.db {resources}: locked.");
+    pp_answer_clear(&a);
+    pp_session_free(s);
+    pp_rules_free(rs);
+    rm_set(dir);
+
+    pp_errors e;
+    pp_errors_init(&e);
+    snprintf(dir, sizeof dir, "%s/pp-set-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    assert_null(tmp_set(dir, sizeof dir, rules, "set t.hi\nvariant\n  HI {command}.\n"));
+    rm_set(dir);
+    pp_errors_clear(&e);
+}
+
 static void test_dialog_commands(void **state)
 {
     pp_ruleset *rs = *state;
@@ -776,6 +823,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_followup_after, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dialog_commands, setup, teardown),
+        cmocka_unit_test(test_system_sentences),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
