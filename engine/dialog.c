@@ -199,7 +199,7 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
             d->session->disclaimed = 1;
             break;
         case CMD_WHY:
-            if (d->session->why[0]) pp_buf_adds(&b, d->session->why);
+            if (d->session->why.made) pp_why_render(&b, d->rules, d->session);
             else SAY(&b, d, "system.why-nothing", "There's nothing to explain yet.");
             break;
         case CMD_RESET:

@@ -170,6 +170,20 @@ typedef struct pp_work {
                                  message lowers as its step budget drains */
 } pp_work;
 
+/* What the last reply decided, for /why (reply.c keeps it, pp_why_render
+ * says it): ids, so it reads the same after a restart, and the words that
+ * matched, which the store drops unless transcripts are kept. */
+typedef struct pp_decision {
+    int made;                    /* 0: no reply yet */
+    char rule[PP_ID_MAX];        /* the winner; "" = no rule matched */
+    char beat[3][PP_ID_MAX];     /* rules it was chosen over */
+    char spent_by[3][PP_ID_MAX]; /* the step budget ran out on these */
+    char set[PP_ID_MAX];         /* what it answered from */
+    int evidence[2];             /* reaching, stepping back (match.c) */
+    int mixed, locked, limit_hit, budget_spent;
+    char quote[128];             /* the user's words the winner matched */
+} pp_decision;
+
 struct pp_session {
     pp_role role;
     char framework[PP_ID_MAX];
@@ -182,7 +196,7 @@ struct pp_session {
     int disclosure;           /* PP_DISCLOSED_*: the kind of the last crisis told */
     int resources_shown;      /* the whole list of crisis lines has been shown */
     int disclaimed;
-    char why[1024];
+    pp_decision why;
     pp_used used[PP_SESSION_SETS];
     size_t n_used;
     size_t used_oldest;       /* once the table is full: the entry to forget next */
@@ -233,6 +247,8 @@ typedef struct pp_buf {
 } pp_buf;
 void pp_buf_add(pp_buf *b, const char *s, size_t n);
 void pp_buf_adds(pp_buf *b, const char *s);
+/* reply.c: /why, rendered from the session's kept decision. */
+void pp_why_render(pp_buf *b, const pp_ruleset *rs, const pp_session *s);
 void pp_buf_addf(pp_buf *b, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

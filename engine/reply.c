@@ -334,106 +334,126 @@ static int pick_variant(pp_session *s, const pp_set *set, pp_role role)
 
 /* ---- the turn ---------------------------------------------------------- */
 
-/* The /why text goes straight into the session (s->why, bounded; cut only
- * between UTF-8 sequences), without printf: it is written on every reply
- * and read rarely. */
-typedef struct why_buf {
-    char *s;
-    size_t len, cap;
-} why_buf;
-
-static void why_add(why_buf *w, const char *t, size_t n)
+/* ---- /why ------------------------------------------------------------- *
+ *
+ * A reply keeps a record of its decision in the session (s->why: the rule,
+ * the rules it beat, the set, the evidence of both sides, the words
+ * matched); /why renders it from the rule set when asked.  The record holds
+ * ids, so it reads the same after a restart; the quote is the user's own
+ * words and the store drops it unless transcripts are kept. */
+static void keep_decision(pp_session *s, const pp_ruleset *rs, const pp_hit *hit,
+                          const char *text, const pp_set *set, int locked)
 {
-    if (w->len + n >= w->cap) n = pp_utf8_cut(t, w->cap - 1 - w->len);
-    memcpy(w->s + w->len, t, n);
-    w->len += n;
-    w->s[w->len] = '\0';
+    pp_decision *d = &s->why;
+    memset(d, 0, sizeof *d);
+    d->made = 1;
+    if (hit->rule >= 0) {
+        pp_strlcpy(d->rule, rs->rules[hit->rule].id, sizeof d->rule);
+        size_t span = hit->end - hit->start;
+        if (span >= sizeof d->quote) span = pp_utf8_cut(text + hit->start, sizeof d->quote - 1);
+        memcpy(d->quote, text + hit->start, span);
+        d->quote[span] = '\0';
+    }
+    for (int i = 0; i < 3; i++) {
+        if (hit->runner_up[i] >= 0) pp_strlcpy(d->beat[i], rs->rules[hit->runner_up[i]].id, PP_ID_MAX);
+        if (hit->spent_by[i] >= 0) pp_strlcpy(d->spent_by[i], rs->rules[hit->spent_by[i]].id, PP_ID_MAX);
+    }
+    if (set) pp_strlcpy(d->set, set->id, sizeof d->set);
+    d->evidence[0] = hit->evidence[0];
+    d->evidence[1] = hit->evidence[1];
+    d->mixed = hit->mixed;
+    d->locked = locked;
+    d->limit_hit = hit->limit_hit;
+    d->budget_spent = hit->budget_spent;
 }
 
-static void why_adds(why_buf *w, const char *t) { why_add(w, t, strlen(t)); }
-
-static void why_addi(why_buf *w, int v)
+static const pp_rule *rule_by_id(const pp_ruleset *rs, const char *id)
 {
-    char num[16], *p = num + sizeof num;
-    unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
-    do *--p = (char)('0' + u % 10); while (u /= 10);
-    if (v < 0) *--p = '-';
-    why_add(w, p, (size_t)(num + sizeof num - p));
+    for (size_t i = 0; i < rs->n_rules; i++)
+        if (strcmp(rs->rules[i].id, id) == 0) return &rs->rules[i];
+    return NULL;
 }
 
-static void why_match(why_buf *w, const pp_ruleset *rs, const pp_hit *hit, const char *text,
-                      const pp_set *set, int locked)
+static void add_int(pp_buf *b, int v)
 {
-    if (hit->rule < 0 && locked) {
-        why_adds(w, "No rule matched your last message. Because you told me about abuse or control "
-                    "earlier, I keep pointing to safety and support in this conversation "
-                    "(/reset ends this).");
+    char num[16];
+    snprintf(num, sizeof num, "%d", v);
+    pp_buf_adds(b, num);
+}
+
+static void why_decision(pp_buf *b, const pp_ruleset *rs, const pp_decision *d)
+{
+    if (!d->rule[0] && d->locked) {
+        pp_buf_adds(b, "No rule matched your last message. Because you told me about abuse or control "
+                       "earlier, I keep pointing to safety and support in this conversation "
+                       "(/reset ends this).");
         return;
     }
-    if (hit->rule < 0) {
-        why_adds(w, "No rule matched your last message, so I answered with a reflective question");
-        if (set) { why_adds(w, " (set "); why_adds(w, set->id); why_adds(w, ")"); }
-        why_adds(w, ".");
-        if (hit->limit_hit) why_adds(w, "\nA rule hit its matching limit on this message and was skipped.");
+    if (!d->rule[0]) {
+        pp_buf_adds(b, "No rule matched your last message, so I answered with a reflective question");
+        if (d->set[0]) { pp_buf_adds(b, " (set "); pp_buf_adds(b, d->set); pp_buf_adds(b, ")"); }
+        pp_buf_adds(b, ".");
+        if (d->limit_hit) pp_buf_adds(b, "\nA rule hit its matching limit on this message and was skipped.");
         return;
     }
-    const pp_rule *r = &rs->rules[hit->rule];
+    const pp_rule *r = rule_by_id(rs, d->rule);
+    pp_buf_adds(b, "Rule "); pp_buf_adds(b, d->rule);
+    if (!r) {
+        pp_buf_adds(b, " answered your last message; it is no longer in the rules.");
+        return;
+    }
     const pp_set *rset = r->set >= 0 ? &rs->sets[r->set] : NULL;
-    size_t span = hit->end - hit->start;
-    if (span > 120) span = pp_utf8_cut(text + hit->start, 120);
-    why_adds(w, "Rule "); why_adds(w, r->id);
-    why_adds(w, " ("); why_adds(w, r->shown_file); why_adds(w, ":"); why_addi(w, r->line);
-    why_adds(w, ") matched \""); why_add(w, text + hit->start, span); why_adds(w, "\".\n");
-    why_adds(w, "Role: "); why_adds(w, pp_role_name(r->role));
-    why_adds(w, ". Framework: "); why_adds(w, r->framework);
-    why_adds(w, ". Priority: "); why_addi(w, r->priority); why_adds(w, ".");
+    pp_buf_adds(b, " ("); pp_buf_adds(b, r->shown_file); pp_buf_adds(b, ":"); add_int(b, r->line);
+    if (d->quote[0]) { pp_buf_adds(b, ") matched \""); pp_buf_adds(b, d->quote); pp_buf_adds(b, "\".\n"); }
+    else pp_buf_adds(b, ") matched your last message.\n");
+    pp_buf_adds(b, "Role: "); pp_buf_adds(b, pp_role_name(r->role));
+    pp_buf_adds(b, ". Framework: "); pp_buf_adds(b, r->framework);
+    pp_buf_adds(b, ". Priority: "); add_int(b, r->priority); pp_buf_adds(b, ".");
     if (rset && rset->article && rset->article[0]) {
-        why_adds(w, "\nSource article: \""); why_adds(w, rset->article); why_adds(w, "\".");
+        pp_buf_adds(b, "\nSource article: \""); pp_buf_adds(b, rset->article); pp_buf_adds(b, "\".");
     }
     if (r->role == PP_ROLE_CRISIS)
-        why_adds(w, "\nSafety rules are checked before every other rule and always win.");
+        pp_buf_adds(b, "\nSafety rules are checked before every other rule and always win.");
     int first = 1;
     for (int i = 0; i < 3; i++) {
-        if (hit->runner_up[i] < 0) continue;
-        const pp_rule *o = &rs->rules[hit->runner_up[i]];
-        why_adds(w, first ? "\nIt was chosen over: " : "; ");
-        why_adds(w, o->id); why_adds(w, " ("); why_adds(w, o->framework);
-        why_adds(w, ", priority "); why_addi(w, o->priority); why_adds(w, ")");
+        const pp_rule *o = d->beat[i][0] ? rule_by_id(rs, d->beat[i]) : NULL;
+        if (!o) continue;
+        pp_buf_adds(b, first ? "\nIt was chosen over: " : "; ");
+        pp_buf_adds(b, o->id); pp_buf_adds(b, " ("); pp_buf_adds(b, o->framework);
+        pp_buf_adds(b, ", priority "); add_int(b, o->priority); pp_buf_adds(b, ")");
         first = 0;
     }
-    if (!first) why_adds(w, " -- a higher priority or a longer, more specific match wins, "
-                            "unless the other side of the dance has more evidence.");
-    if (hit->evidence[0] && hit->evidence[1]) {
-        why_adds(w, "\nEvidence in this message: reaching for closeness ");
-        why_addi(w, hit->evidence[0]);
-        why_adds(w, ", stepping back ");
-        why_addi(w, hit->evidence[1]);
-        why_adds(w, " (each side's rules' priorities added up)");
-        why_adds(w, hit->mixed ? "; both carry weight, so I said you may be doing both." : ".");
+    if (!first) pp_buf_adds(b, " -- a higher priority or a longer, more specific match wins, "
+                               "unless the other side of the dance has more evidence.");
+    if (d->evidence[0] && d->evidence[1]) {
+        pp_buf_adds(b, "\nEvidence in this message: reaching for closeness ");
+        add_int(b, d->evidence[0]);
+        pp_buf_adds(b, ", stepping back ");
+        add_int(b, d->evidence[1]);
+        pp_buf_adds(b, " (each side's rules' priorities added up)");
+        pp_buf_adds(b, d->mixed ? "; both carry weight, so I said you may be doing both." : ".");
     }
-    if (locked) {
-        why_adds(w, "\nBecause you told me about abuse or control earlier, I don't coach with ");
-        why_adds(w, r->framework);
-        why_adds(w, " in this conversation; I answered from ");
-        why_adds(w, set ? set->id : "safety-support");
-        why_adds(w, " instead (/reset ends this).");
+    if (d->locked) {
+        pp_buf_adds(b, "\nBecause you told me about abuse or control earlier, I don't coach with ");
+        pp_buf_adds(b, r->framework);
+        pp_buf_adds(b, " in this conversation; I answered from ");
+        pp_buf_adds(b, d->set[0] ? d->set : "safety-support");
+        pp_buf_adds(b, " instead (/reset ends this).");
     }
 }
 
-static void why_text(pp_session *s, const pp_ruleset *rs, const pp_hit *hit, const char *text,
-                     const pp_set *set, int locked)
+void pp_why_render(pp_buf *b, const pp_ruleset *rs, const pp_session *s)
 {
-    why_buf b = { s->why, 0, sizeof s->why }, *w = &b;
-    s->why[0] = '\0';
-    why_match(w, rs, hit, text, set, locked);
-    if (!hit->budget_spent) return;
-    why_adds(w, "\nThis message used up the matching step budget, so the rules after that were not "
-                "tried (safety rules always are). It went to: ");
-    for (int i = 0; i < 3 && hit->spent_by[i] >= 0; i++) {
-        if (i) why_adds(w, ", ");
-        why_adds(w, rs->rules[hit->spent_by[i]].id);
+    const pp_decision *d = &s->why;
+    why_decision(b, rs, d);
+    if (!d->budget_spent) return;
+    pp_buf_adds(b, "\nThis message used up the matching step budget, so the rules after that were not "
+                   "tried (safety rules always are). It went to: ");
+    for (int i = 0; i < 3 && d->spent_by[i][0]; i++) {
+        if (i) pp_buf_adds(b, ", ");
+        pp_buf_adds(b, d->spent_by[i]);
     }
-    why_adds(w, ".");
+    pp_buf_adds(b, ".");
 }
 
 void pp_reply_clear(pp_reply *r)
@@ -526,7 +546,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         pp_buf_adds(&b, BUILTIN_FALLBACK);
     }
 
-    why_text(s, rs, &hit, text, set, locked);
+    keep_decision(s, rs, &hit, text, set, locked);
 
     /* the session moves on */
     s->turns++;

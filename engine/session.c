@@ -9,7 +9,7 @@
  * PP_SESSION_SETS sets), the safety lock, what kind of crisis the user
  * told of last ("disclosure": selfharm, abuse, other) and whether the whole
  * list of crisis lines has been shown ("resources_shown": later replies
- * point to one line of it), and the /why text of the last reply.  It is
+ * point to one line of it), and what the last reply decided (for /why).  It is
  * saved as a small JSON object (jansson) for the store; a field missing
  * from an older record reads as none / false (a locked record without
  * "disclosure" was locked by abuse).
@@ -63,6 +63,32 @@ int pp_session_safety_locked(const pp_session *s) { return s->safety_lock; }
 
 static const char *const disclosure_names[] = { "", "selfharm", "abuse", "other", NULL };
 
+static json_t *ids_json(const char (*ids)[PP_ID_MAX])
+{
+    json_t *a = json_array();
+    for (int i = 0; i < 3 && ids[i][0]; i++) json_array_append_new(a, json_string(ids[i]));
+    return a;
+}
+
+/* The kept /why decision.  "quote" is the user's words: the store drops
+ * it unless transcripts are kept (store.c session_json). */
+static json_t *decision_json(const pp_decision *d)
+{
+    if (!d->made) return json_null();
+    json_t *o = json_object();
+    json_object_set_new(o, "rule", json_string(d->rule));
+    json_object_set_new(o, "beat", ids_json(d->beat));
+    json_object_set_new(o, "spent_by", ids_json(d->spent_by));
+    json_object_set_new(o, "set", json_string(d->set));
+    json_object_set_new(o, "evidence", json_pack("[ii]", d->evidence[0], d->evidence[1]));
+    json_object_set_new(o, "mixed", json_boolean(d->mixed));
+    json_object_set_new(o, "locked", json_boolean(d->locked));
+    json_object_set_new(o, "limit_hit", json_boolean(d->limit_hit));
+    json_object_set_new(o, "budget_spent", json_boolean(d->budget_spent));
+    json_object_set_new(o, "quote", json_string(d->quote));
+    return o;
+}
+
 char *pp_session_save(const pp_session *s)
 {
     json_t *o = json_object(), *used = json_array();
@@ -83,7 +109,7 @@ char *pp_session_save(const pp_session *s)
         json_object_set_new(o, "disclosure", json_string(disclosure_names[s->disclosure]));
     json_object_set_new(o, "resources_shown", json_boolean(s->resources_shown));
     json_object_set_new(o, "disclaimed", json_boolean(s->disclaimed));
-    json_object_set_new(o, "why", json_string(s->why));
+    json_object_set_new(o, "why", decision_json(&s->why));
     for (size_t k = 0; k < s->n_used; k++) {      /* oldest first */
         const pp_used *e = &s->used[(s->used_oldest + k) % s->n_used];
         json_t *u = json_pack("{s:s, s:I, s:i}", "set", e->set, "mask",
@@ -117,6 +143,53 @@ static int get_int(json_t *o, const char *key, long long lo, long long hi, long 
     return 0;
 }
 
+static int get_ids(json_t *o, const char *key, char (*ids)[PP_ID_MAX])
+{
+    json_t *a = json_object_get(o, key), *v;
+    size_t i;
+    if (!a) return 0;
+    if (!json_is_array(a) || json_array_size(a) > 3) return -1;
+    json_array_foreach(a, i, v) {
+        if (!json_is_string(v)) return -1;
+        pp_strlcpy(ids[i], json_string_value(v), PP_ID_MAX);
+    }
+    return 0;
+}
+
+/* "why": the kept decision; null, missing, or the /why text of a record
+ * written before 2026-12-02 (a string) read as none. */
+static int get_decision(json_t *o, pp_decision *d)
+{
+    json_t *w = json_object_get(o, "why");
+    memset(d, 0, sizeof *d);
+    if (!w || json_is_null(w) || json_is_string(w)) return 0;
+    if (!json_is_object(w)) return -1;
+    long long v[4];
+    json_t *e = json_object_get(w, "evidence");
+    if (e && (!json_is_array(e) || json_array_size(e) != 2 ||
+              !json_is_integer(json_array_get(e, 0)) || !json_is_integer(json_array_get(e, 1))))
+        return -1;
+    int bad = get_str(w, "rule", d->rule, sizeof d->rule)
+            | get_str(w, "set", d->set, sizeof d->set)
+            | get_str(w, "quote", d->quote, sizeof d->quote)
+            | get_ids(w, "beat", d->beat)
+            | get_ids(w, "spent_by", d->spent_by)
+            | get_int(w, "mixed", 0, 1, &v[0])
+            | get_int(w, "locked", 0, 1, &v[1])
+            | get_int(w, "limit_hit", 0, 1, &v[2])
+            | get_int(w, "budget_spent", 0, 1, &v[3]);
+    if (bad) return -1;
+    if (e) {
+        long long a = json_integer_value(json_array_get(e, 0)), b = json_integer_value(json_array_get(e, 1));
+        if (a < 0 || b < 0 || a > 1000000000 || b > 1000000000) return -1;
+        d->evidence[0] = (int)a;
+        d->evidence[1] = (int)b;
+    }
+    d->made = 1;
+    d->mixed = (int)v[0]; d->locked = (int)v[1]; d->limit_hit = (int)v[2]; d->budget_spent = (int)v[3];
+    return 0;
+}
+
 int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
 {
     json_error_t je;
@@ -136,7 +209,6 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
             | get_str(o, "set", tmp.set, sizeof tmp.set)
             | get_str(o, "rule", tmp.rule, sizeof tmp.rule)
             | get_str(o, "partner", tmp.partner, sizeof tmp.partner)
-            | get_str(o, "why", tmp.why, sizeof tmp.why)
             | get_str(o, "disclosure", disclosure, sizeof disclosure)
             | get_int(o, "pronoun", 0, 3, &v[0])
             | get_int(o, "turns", 0, 0xFFFFFFFFLL, &v[1])
@@ -146,6 +218,7 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
             | get_int(o, "disclaimed", 0, 1, &v[6])
             | get_int(o, "resources_shown", 0, 1, &v[7])
             | get_int(o, "rev", 0, PP_SESSION_MAX_REV, &rev);
+    if (!bad) bad = get_decision(o, &tmp.why);
     pp_role r = PP_ROLE_NONE;
     if (!bad && role[0] && pp_role_parse(role, &r)) bad = 1;
     int kind = PP_DISCLOSED_NONE;

@@ -30,7 +30,7 @@
  *  - All SQL with external strings uses prepared statements and bound
  *    parameters; every string is length-checked; nothing is printed.
  *  - Privacy: no message text on disk unless transcripts are on; that
- *    includes the session's /why text, which quotes the user.
+ *    includes the words the /why decision quotes (dropped on save).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -801,9 +801,10 @@ static int put_meta(pp_store *st, const char *name, const char *value, char *err
     return run(st, stmt, "saving meta", err, errlen);
 }
 
-/* The session's /why text quotes the user's message; without transcripts
- * no message text goes to disk, so the field is dropped (the engine treats
- * it as optional).  Returns a malloc'd JSON string, or NULL. */
+/* The session's kept /why decision quotes the user's message; without
+ * transcripts no message text goes to disk, so the quote is dropped (the
+ * engine treats it as optional: /why then names the rule without the
+ * words).  Returns a malloc'd JSON string, or NULL. */
 static char *session_json(const pp_session *s, int keep_text)
 {
     char *json = pp_session_save(s);
@@ -814,7 +815,8 @@ static char *session_json(const pp_session *s, int keep_text)
         json_decref(o);
         return NULL;
     }
-    json_object_del(o, "why");
+    json_t *why = json_object_get(o, "why");
+    if (json_is_object(why)) json_object_del(why, "quote");
     char *out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     return out;

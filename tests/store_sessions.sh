@@ -12,6 +12,9 @@
 #    names of 127 bytes that differ in the last byte stay apart; an
 #    over-long last session in the file is refused, not replaced by
 #    "default".
+# 4. /why in a new process explains the last reply of the session (the
+#    kept decision is saved), without the user's words on disk unless
+#    --keep-transcripts.
 set -eu
 P=$PUSHPULL
 T=$TMPDIR
@@ -117,3 +120,16 @@ set -e
 grep -q -- '--session' "$T/last.err" || fail "no advice for the over-long last session: $(cat "$T/last.err")"
 [ "$(field cli:default turns)" = absent ] || fail "the over-long last session fell back to default"
 echo "session names: over-long refused (exit 2), 127-byte names apart"
+
+# 4. /why after a restart, from the saved decision
+wdb=$T/why.db
+echo "my wife pulls away whenever we get close" | $P reply --state "$wdb" --session w >/dev/null
+out=$(echo /why | $P reply --state "$wdb" --session w)
+grep -q "^Rule distance.partner-pulls-away (rules/pursuer.rules:[0-9]*) matched your last message" <<<"$out" \
+    || fail "/why after a restart does not name the rule: $out"
+grep -q "Framework: distance-dance" <<<"$out" || fail "/why after a restart has no framework: $out"
+if cat "$wdb"* | grep -aq "pulls away"; then fail "the /why quote reached the disk without --keep-transcripts"; fi
+echo "my wife pulls away whenever we get close" | $P reply --state "$wdb" --session k --keep-transcripts >/dev/null
+out=$(echo /why | $P reply --state "$wdb" --session k --keep-transcripts)
+grep -q 'matched "my wife pulls away"' <<<"$out" || fail "/why with transcripts lost the quote: $out"
+echo "why: the decision survives a restart, its quote only with transcripts"

@@ -289,8 +289,8 @@ static void test_round_trip_real_session(void **state)
     free(a);
     free(b);
 
-    /* Without transcripts the /why text (which quotes the user) is left
-     * out; the coaching state is all there. */
+    /* Without transcripts the words the /why decision quotes are left
+     * out; the coaching state and the decision's rule ids are all there. */
     pp_session *lean = pp_session_new();
     assert_int_equal(pp_store_save(st, "cli:lean", s, NULL, NULL, NULL, NULL, err, sizeof err), 0);
     assert_int_equal(pp_store_load(st, "cli:lean", lean, err, sizeof err), 1);
@@ -299,7 +299,9 @@ static void test_round_trip_real_session(void **state)
     fb = pp_session_framework(lean);
     assert_true((fa == NULL && fb == NULL) || (fa && fb && strcmp(fa, fb) == 0));
     assert_int_equal(sql_int(f->db, "SELECT count(*) FROM session WHERE key = 'cli:lean' "
-                     "AND json LIKE '%\"why\"%'"), 0);
+                     "AND json LIKE '%\"quote\"%'"), 0);
+    assert_int_equal(sql_int(f->db, "SELECT count(*) FROM session WHERE key = 'cli:lean' "
+                     "AND json LIKE '%\"why\":{\"rule\":%'"), 1);
     pp_session_free(lean);
 
     /* Absent key: 0, and the session is left as it was. */
