@@ -113,7 +113,12 @@ static int one(const pp_ruleset *rs, const char *text, size_t len, int json, int
         return c < 0;
     }
     pp_reframe_result r;
-    int rc = pp_reframe(text, len, &r);
+    int rc = pp_reframe(rs, text, len, &r);
+    if (rc == PP_EINPUT) {
+        fprintf(stderr, "pushpull reframe: the responses directory has no reframe word lists "
+                        "(*.words, see docs/rules.md)\n");
+        return 1;
+    }
     if (rc) {
         fprintf(stderr, "pushpull reframe: could not reframe (error %d)\n", rc);
         return 1;

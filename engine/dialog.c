@@ -99,7 +99,7 @@ static void reframe_text(pp_buf *b, const pp_dialog *d, const char *args, size_t
         return;
     }
     pp_reframe_result r;
-    if (pp_reframe(args, n, &r) != 0) {
+    if (pp_reframe(d->rules, args, n, &r) != 0) {
         SAY(b, d, "system.reframe-failed", "Sorry, I couldn't work on that sentence.");
         return;
     }

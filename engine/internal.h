@@ -93,6 +93,50 @@ typedef struct pp_set {
 _Static_assert(sizeof(pp_set) % 64 == 0, "pp_set: adjust pad_ to whole cache lines");
 _Static_assert(offsetof(pp_set, id) == 64, "pp_set: the reply fields must fill line 0");
 
+/* The reframe word lists (the responses' .words files, docs/rules.md), parsed and
+ * compiled by the loader (rules.c), read by pp_reframe() (reframe.c).
+ * A pattern keeps its source until it is compiled. */
+typedef struct pp_reframe_pattern {
+    char *src;
+    int line;
+    const char *file;         /* rs->paths */
+    pcre2_code *code;
+} pp_reframe_pattern;
+
+typedef struct pp_reframe_horseman {
+    unsigned horseman;        /* PP_HORSEMAN_* bit */
+    int case_sensitive;       /* compiled with (?-i) in front */
+    pp_reframe_pattern re;
+} pp_reframe_horseman;
+
+/* Phrases may use {obj} (the object phrase), {s} ("s" for a singular
+ * object), {is} (is/are) and {was} (was/were). */
+typedef struct pp_reframe_topic {
+    char id[PP_ID_MAX];
+    pp_reframe_pattern re;    /* may capture (?<obj>...) */
+    char *default_obj;        /* the phrase when nothing known was captured */
+    int default_plural;
+    char *feeling, *sit_now, *sit_past, *need, *request, *label;
+} pp_reframe_topic;
+
+typedef struct pp_reframe_object {
+    char *word;               /* lowercase, as captured (single spaces) */
+    char *phrase;
+    int plural;
+} pp_reframe_object;
+
+typedef struct pp_reframe_words {
+    pp_reframe_horseman *horsemen;
+    size_t n_horsemen, horsemen_cap;
+    pp_reframe_topic *topics;
+    size_t n_topics, topics_cap;
+    pp_reframe_object *objects;
+    size_t n_objects, objects_cap;
+    pp_reframe_pattern past, istatement, request;
+    char *note_horseman[4], *note_gentle, *note_template, *note_neutral, *note_source;
+    char *template_text;      /* the fill-in-the-blanks rewrite */
+} pp_reframe_words;
+
 /* One entry of the framework catalogue (the .catalog files), in file order.
  * Rules point to its id: one shared copy, so a reply reads a warm line. */
 typedef struct pp_framework {
@@ -124,6 +168,7 @@ struct pp_ruleset {
     size_t n_defines;
     pp_framework *frameworks; /* the catalogue, in file order */
     size_t n_frameworks;
+    pp_reframe_words *reframe;/* the *.words files; NULL = none */
     char **paths;             /* each file read, once: what ->file points to */
     size_t n_paths;
     pcre2_code *partner_re;   /* the `partner` word class, if defined */

@@ -253,10 +253,10 @@ typedef struct pp_reframe_result {
     int template_only;   /* 1: too little to go on, rewrite is a template */
 } pp_reframe_result;
 
-/* Reframe one complaint.  0 or a negative error.  Needs no rule set: the
- * word lists are compiled into a private, immutable table on first use
- * (thread-safe) or passed through pp_reframe_load(). */
-int pp_reframe(const char *bytes, size_t len, pp_reframe_result *out);
+/* Reframe one complaint with the word lists rs loaded (the *.words files
+ * of its responses directory; docs/rules.md).  0 or a negative error;
+ * PP_EINPUT when rs is NULL or has no word lists. */
+int pp_reframe(const pp_ruleset *rs, const char *bytes, size_t len, pp_reframe_result *out);
 void pp_reframe_clear(pp_reframe_result *r);
 const char *pp_horseman_name(unsigned bit);  /* "criticism", ... */
 /* The result as text for people: what was found, one line per note, then

@@ -1,25 +1,24 @@
 /* reframe.c -- turn a blaming complaint into a gentle start-up (issue 5).
  *
  * pp_reframe() normalises the input, then runs three kinds of PCRE2
- * pattern from reframe_words.c over it: the four horsemen (criticism,
- * contempt, defensiveness, stonewalling), the "already gentle" pair (an
- * I-statement plus a request), and the topics (chores, money, texting...).
- * The rewrite is assembled only from phrases in reframe_words.c:
+ * pattern from the rule set's reframe word lists (responses/reframe.words,
+ * loaded and compiled with the rules) over it: the four horsemen
+ * (criticism, contempt, defensiveness, stonewalling), the "already gentle"
+ * pair (an I-statement plus a request), and the topics (chores, money,
+ * texting...).  The rewrite is assembled only from phrases of that file:
  *   stonewalling  -> ask for a break and say when to come back;
  *   defensiveness -> own a part and ask what would help;
  *   a topic       -> "I feel <feeling> when <situation>. I need <need>.
  *                    <request>", in the past tense when the complaint is;
  *   nothing found -> the fill-in-the-blanks template, never a guess.
- * Design: every pattern is compiled once, under pthread_once, into a
- * private table that is immutable afterwards; each match runs with a
- * shared read-only match context carrying PP_MATCH_LIMIT/PP_DEPTH_LIMIT,
- * so hostile input cannot make it slow, and a limit hit counts as no match.
+ * Design: the word lists are part of the immutable rule set; each match
+ * runs with the set's read-only match context (PP_MATCH_LIMIT,
+ * PP_DEPTH_LIMIT), so hostile input cannot make it slow, and a limit hit
+ * counts as no match.
  */
 #include "pushpull.h"
-#include "reframe_words.h"
 #include "internal.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,59 +27,12 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#define RW_MAX_PATTERNS 64
-#define RW_MAX_TOPICS   32
 #define RW_TEXT         1024   /* the longest rewrite we build */
-
-/* The compiled table: written once by compile_table(), read-only after. */
-static struct {
-    int status;                          /* 0 ok, else PP_ESYNTAX/PP_ENOMEM */
-    pcre2_code *horse[RW_MAX_PATTERNS];
-    pcre2_code *topic[RW_MAX_TOPICS];
-    pcre2_code *past, *istatement, *request;
-    pcre2_match_context *mctx;
-} table;
-static pthread_once_t table_once = PTHREAD_ONCE_INIT;
-
-static pcre2_code *compile_one(const char *pattern, int case_sensitive)
-{
-    int err;
-    PCRE2_SIZE off;
-    uint32_t opt = PCRE2_UTF | PCRE2_UCP | PCRE2_DUPNAMES;
-    if (!case_sensitive)
-        opt |= PCRE2_CASELESS;
-    return pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, opt, &err, &off, NULL);
-}
-
-static void compile_table(void)
-{
-    if (pp_reframe_n_patterns > RW_MAX_PATTERNS || pp_reframe_n_topics > RW_MAX_TOPICS) {
-        table.status = PP_ESYNTAX;
-        return;
-    }
-    table.mctx = pcre2_match_context_create(NULL);
-    if (!table.mctx) {
-        table.status = PP_ENOMEM;
-        return;
-    }
-    pcre2_set_match_limit(table.mctx, PP_MATCH_LIMIT);
-    pcre2_set_depth_limit(table.mctx, PP_DEPTH_LIMIT);
-    for (size_t i = 0; i < pp_reframe_n_patterns; i++)
-        if (!(table.horse[i] = compile_one(pp_reframe_patterns[i].pattern,
-                                           pp_reframe_patterns[i].case_sensitive)))
-            table.status = PP_ESYNTAX;
-    for (size_t i = 0; i < pp_reframe_n_topics; i++)
-        if (!(table.topic[i] = compile_one(pp_reframe_topics[i].pattern, 0)))
-            table.status = PP_ESYNTAX;
-    if (!(table.past = compile_one(pp_reframe_past_pattern, 0))
-        || !(table.istatement = compile_one(pp_reframe_istatement_pattern, 0))
-        || !(table.request = compile_one(pp_reframe_request_pattern, 0)))
-        table.status = PP_ESYNTAX;
-}
 
 /* 1 when code matches text (filling md when given), 0 when not or when a
  * limit was hit. */
-static int run(const pcre2_code *code, const char *text, size_t len, pcre2_match_data *md)
+static int run(const pp_ruleset *rs, const pcre2_code *code, const char *text, size_t len,
+               pcre2_match_data *md)
 {
     pcre2_match_data *own = NULL;
     if (!md) {
@@ -89,7 +41,7 @@ static int run(const pcre2_code *code, const char *text, size_t len, pcre2_match
             return 0;
         md = own;
     }
-    int rc = pcre2_match(code, (PCRE2_SPTR)text, len, 0, 0, md, table.mctx);
+    int rc = pcre2_match(code, (PCRE2_SPTR)text, len, 0, 0, md, rs->mctx);
     pcre2_match_data_free(own);
     return rc >= 0;   /* 0: matched, ovector too small */
 }
@@ -141,7 +93,8 @@ static void expand(sbuf *b, const char *tpl, const char *obj, int plural)
 }
 
 /* The safe phrase for a captured object ("Dishes" -> "the dishes"). */
-static const pp_reframe_object *find_object(const char *text, size_t start, size_t end)
+static const pp_reframe_object *find_object(const pp_reframe_words *w, const char *text,
+                                            size_t start, size_t end)
 {
     char word[48];
     size_t n = 0;
@@ -154,31 +107,33 @@ static const pp_reframe_object *find_object(const char *text, size_t start, size
         word[n++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
     }
     word[n] = '\0';
-    for (size_t i = 0; i < pp_reframe_n_objects; i++)
-        if (!strcmp(pp_reframe_objects[i].word, word))
-            return &pp_reframe_objects[i];
+    for (size_t i = 0; i < w->n_objects; i++)
+        if (!strcmp(w->objects[i].word, word))
+            return &w->objects[i];
     return NULL;
 }
 
 /* Which topic (index, or -1), and its object phrase. */
-static int find_topic(const char *text, size_t len, const char **obj, int *plural)
+static int find_topic(const pp_ruleset *rs, const char *text, size_t len, const char **obj, int *plural)
 {
-    for (size_t i = 0; i < pp_reframe_n_topics; i++) {
-        pcre2_match_data *md = pcre2_match_data_create_from_pattern(table.topic[i], NULL);
+    const pp_reframe_words *w = rs->reframe;
+    for (size_t i = 0; i < w->n_topics; i++) {
+        const pcre2_code *code = w->topics[i].re.code;
+        pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
         if (!md)
             return -1;
-        int rc = pcre2_match(table.topic[i], (PCRE2_SPTR)text, len, 0, 0, md, table.mctx);
+        int rc = pcre2_match(code, (PCRE2_SPTR)text, len, 0, 0, md, rs->mctx);
         if (rc < 0) {
             pcre2_match_data_free(md);
             continue;
         }
-        const pp_reframe_topic *t = &pp_reframe_topics[i];
+        const pp_reframe_topic *t = &w->topics[i];
         const pp_reframe_object *o = NULL;
-        int num = pcre2_substring_number_from_name(table.topic[i], (PCRE2_SPTR) "obj");
+        int num = pcre2_substring_number_from_name(code, (PCRE2_SPTR) "obj");
         if (num > 0 && num < rc) {
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
             if (ov[2 * num] != PCRE2_UNSET)
-                o = find_object(text, ov[2 * num], ov[2 * num + 1]);
+                o = find_object(w, text, ov[2 * num], ov[2 * num + 1]);
         }
         pcre2_match_data_free(md);
         *obj = o ? o->phrase : t->default_obj;
@@ -246,30 +201,31 @@ void pp_reframe_clear(pp_reframe_result *r)
     memset(r, 0, sizeof *r);
 }
 
-static int build(pp_reframe_result *r, const char *text, size_t len)
+static int build(const pp_ruleset *rs, pp_reframe_result *r, const char *text, size_t len)
 {
+    const pp_reframe_words *w = rs->reframe;
     int rc;
-    for (size_t i = 0; i < pp_reframe_n_patterns; i++)
-        if (!(r->horsemen & pp_reframe_patterns[i].horseman) && run(table.horse[i], text, len, NULL))
-            r->horsemen |= pp_reframe_patterns[i].horseman;
+    for (size_t i = 0; i < w->n_horsemen; i++)
+        if (!(r->horsemen & w->horsemen[i].horseman) && run(rs, w->horsemen[i].re.code, text, len, NULL))
+            r->horsemen |= w->horsemen[i].horseman;
     for (unsigned k = 0; k < 4; k++)
-        if (r->horsemen & (1u << k) && (rc = add_note(r, pp_reframe_note_horseman[k])))
+        if (r->horsemen & (1u << k) && (rc = add_note(r, w->note_horseman[k])))
             return rc;
 
     const char *obj = "";
     int plural = 0;
-    int topic = find_topic(text, len, &obj, &plural);
+    int topic = find_topic(rs, text, len, &obj, &plural);
     sbuf b = { .n = 0 };
     b.s[0] = '\0';
     const char *note = NULL;
 
-    if (r->horsemen == 0 && run(table.istatement, text, len, NULL) && run(table.request, text, len, NULL)) {
+    if (r->horsemen == 0 && run(rs, w->istatement.code, text, len, NULL) && run(rs, w->request.code, text, len, NULL)) {
         r->already_gentle = 1;        /* the rewrite is the text, however long */
-        note = pp_reframe_note_gentle;
+        note = w->note_gentle;
     } else if (r->horsemen & PP_HORSEMAN_STONEWALLING) {
         put(&b, "I feel flooded right now. I need a short break to calm down. Could we come back to ");
         if (topic >= 0)
-            expand(&b, pp_reframe_topics[topic].label, obj, plural);
+            expand(&b, w->topics[topic].label, obj, plural);
         else
             put(&b, "this");
         put(&b, " in twenty minutes?");
@@ -277,29 +233,29 @@ static int build(pp_reframe_result *r, const char *text, size_t len)
         put(&b, "I feel criticised ");
         if (topic >= 0) {
             put(&b, "when we talk about ");
-            expand(&b, pp_reframe_topics[topic].label, obj, plural);
+            expand(&b, w->topics[topic].label, obj, plural);
         } else {
             put(&b, "right now");
         }
         put(&b, ", and I want to understand. I need us to be on the same side. "
                 "Could you tell me what would help most, so I can do my part?");
     } else if (topic >= 0) {
-        const pp_reframe_topic *t = &pp_reframe_topics[topic];
-        int past = run(table.past, text, len, NULL);
+        const pp_reframe_topic *t = &w->topics[topic];
+        int past = run(rs, w->past.code, text, len, NULL);
         put(&b, "I %s %s when ", past ? "felt" : "feel", t->feeling);
         expand(&b, past ? t->sit_past : t->sit_now, obj, plural);
         put(&b, ". I need %s. ", t->need);
         expand(&b, t->request, obj, plural);
         if (r->horsemen == 0)
-            note = pp_reframe_note_neutral;
+            note = w->note_neutral;
     } else {
         r->template_only = 1;
-        put(&b, "%s", pp_reframe_template);
-        note = pp_reframe_note_template;
+        put(&b, "%s", w->template_text);
+        note = w->note_template;
     }
     if (note && (rc = add_note(r, note)))
         return rc;
-    if ((rc = add_note(r, pp_reframe_note_source)))
+    if ((rc = add_note(r, w->note_source)))
         return rc;
     /* Sentence case for the first letter of a rewrite built from phrases. */
     if (!r->already_gentle && b.s[0] >= 'a' && b.s[0] <= 'z')
@@ -308,17 +264,15 @@ static int build(pp_reframe_result *r, const char *text, size_t len)
     return r->rewrite ? 0 : PP_ENOMEM;
 }
 
-int pp_reframe(const char *bytes, size_t len, pp_reframe_result *out)
+int pp_reframe(const pp_ruleset *rs, const char *bytes, size_t len, pp_reframe_result *out)
 {
     if (!out)
         return PP_EINPUT;
     memset(out, 0, sizeof *out);
+    if (!rs || !rs->reframe)
+        return PP_EINPUT;             /* no word lists: nothing to reframe with */
     if (!bytes)
         len = 0;
-    if (pthread_once(&table_once, compile_table) != 0)
-        return PP_ENOMEM;
-    if (table.status)
-        return table.status;
 
     size_t nlen = 0;
     const char *notice = NULL;
@@ -337,7 +291,7 @@ int pp_reframe(const char *bytes, size_t len, pp_reframe_result *out)
     norm[nlen] = '\0';
     out->text = norm;
 
-    int rc = build(out, norm, nlen);
+    int rc = build(rs, out, norm, nlen);
     if (rc)
         pp_reframe_clear(out);
     return rc;

@@ -476,6 +476,38 @@ static const char *known_framework(loader *L, const char *id, const char *path, 
     return NULL;
 }
 
+/* `define NAME = PATTERN` (p: after "define"): a word class, global
+ * across the set's files.  -1 when out of memory. */
+static int add_define(loader *L, const char *path, int lineno, char *p)
+{
+    pp_ruleset *rs = L->rs;
+    char *name = skip_space(p);
+    char *eq = strchr(name, '=');
+    if (!eq) { pp_errors_add(L->errs, path, lineno, "define needs: define NAME = PATTERN"); return 0; }
+    char *end = eq;
+    while (end > name && (end[-1] == ' ' || end[-1] == '\t')) end--;
+    *end = '\0';
+    char *value = skip_space(eq + 1);
+    int ok = *name != '\0';
+    for (char *q = name; *q; q++)
+        if (!(islower((unsigned char)*q) || isdigit((unsigned char)*q) || *q == '_')) ok = 0;
+    if (!ok) { pp_errors_add(L->errs, path, lineno, "bad word class name '%s' (use a-z, 0-9, _)", name); return 0; }
+    if (!*value) { pp_errors_add(L->errs, path, lineno, "word class %s is empty", name); return 0; }
+    int old = find_define(rs, name, strlen(name));
+    if (old >= 0) {
+        pp_errors_add(L->errs, path, lineno, "word class %s already defined at %s:%d",
+                      name, rs->defines[old].file, rs->defines[old].line);
+        return 0;
+    }
+    if (grow((void **)&rs->defines, &L->defines_cap, rs->n_defines + 1, sizeof *rs->defines)) return -1;
+    pp_define *d = &rs->defines[rs->n_defines++];
+    d->name = pp_strdup(name);
+    d->value = pp_strdup(value);
+    d->file = path;
+    d->line = lineno;
+    return 0;
+}
+
 static void parse_rules_file(loader *L, const char *file)
 {
     const char *path = keep_path(L, file);
@@ -491,30 +523,7 @@ static void parse_rules_file(loader *L, const char *file)
         if (strncmp(p, "define", 6) == 0 && (p[6] == ' ' || p[6] == '\t')) {
             check_rule_complete(L, r);
             r = -1;
-            char *name = skip_space(p + 6);
-            char *eq = strchr(name, '=');
-            if (!eq) { pp_errors_add(L->errs, path, lineno, "define needs: define NAME = PATTERN"); continue; }
-            char *end = eq;
-            while (end > name && (end[-1] == ' ' || end[-1] == '\t')) end--;
-            *end = '\0';
-            char *value = skip_space(eq + 1);
-            int ok = *name != '\0';
-            for (char *q = name; *q; q++)
-                if (!(islower((unsigned char)*q) || isdigit((unsigned char)*q) || *q == '_')) ok = 0;
-            if (!ok) { pp_errors_add(L->errs, path, lineno, "bad word class name '%s' (use a-z, 0-9, _)", name); continue; }
-            if (!*value) { pp_errors_add(L->errs, path, lineno, "word class %s is empty", name); continue; }
-            int old = find_define(rs, name, strlen(name));
-            if (old >= 0) {
-                pp_errors_add(L->errs, path, lineno, "word class %s already defined at %s:%d",
-                              name, rs->defines[old].file, rs->defines[old].line);
-                continue;
-            }
-            if (grow((void **)&rs->defines, &L->defines_cap, rs->n_defines + 1, sizeof *rs->defines)) break;
-            pp_define *d = &rs->defines[rs->n_defines++];
-            d->name = pp_strdup(name);
-            d->value = pp_strdup(value);
-            d->file = path;
-            d->line = lineno;
+            if (add_define(L, path, lineno, p + 6)) break;
             continue;
         }
         if (strncmp(p, "rule", 4) == 0 && (p[4] == ' ' || p[4] == '\t')) {
@@ -981,6 +990,245 @@ static void load_resources(loader *L, const char *dir, const char *region)
     free(buf);
 }
 
+/* ---- pass 2b: reframe word lists (*.words) ----------------------------- */
+
+static const char *const horseman_names[4] = { "criticism", "contempt", "defensiveness", "stonewalling" };
+
+static int horseman_index(const char *name)
+{
+    for (int k = 0; k < 4; k++)
+        if (strcmp(name, horseman_names[k]) == 0) return k;
+    return -1;
+}
+
+/* *slot = a copy of value; an error when it was set already. */
+static void set_text(loader *L, char **slot, const char *value, const char *what,
+                     const char *path, int lineno)
+{
+    if (*slot) { pp_errors_add(L->errs, path, lineno, "%s given twice", what); return; }
+    *slot = pp_strdup(value);
+}
+
+static void set_pattern(loader *L, pp_reframe_pattern *re, const char *value, const char *what,
+                        const char *path, int lineno)
+{
+    if (!*value) { pp_errors_add(L->errs, path, lineno, "empty pattern"); return; }
+    set_text(L, &re->src, value, what, path, lineno);
+    re->file = path;
+    re->line = lineno;
+}
+
+/* A .words file of the responses directory: the word lists of pp_reframe()
+ * (the format of responses/reframe.words, docs/rules.md).  Several files
+ * add up; each single entry (past-tense:, a note, template:) is given once
+ * in all of them. */
+static void parse_words_file(loader *L, const char *file)
+{
+    const char *path = keep_path(L, file);
+    if (!path) return;
+    char *buf = read_counted(L, path, 0);
+    if (!buf) return;
+    pp_reframe_words *w = L->rs->reframe;
+    if (!w && !(w = L->rs->reframe = calloc(1, sizeof *w))) {
+        pp_errors_add(L->errs, path, 0, "out of memory");
+        free(buf);
+        return;
+    }
+    char *cur = buf, *line;
+    int lineno = 0;
+    pp_reframe_horseman block = {0}, *horse = NULL;   /* the block lines belong to */
+    pp_reframe_topic *topic = NULL;
+    while ((line = next_line(&cur, &lineno)) != NULL) {
+        char *p = skip_space(line);
+        if (*p == '\0' || *p == '#') continue;
+        char *sp = p + strcspn(p, " \t:");
+        char word[32];
+        snprintf(word, sizeof word, "%.*s", (int)(sp - p), p);
+        if (*sp == ' ' || *sp == '\t') {
+            char *rest = skip_space(sp);
+            if (strcmp(word, "define") == 0) {
+                horse = NULL; topic = NULL;
+                if (add_define(L, path, lineno, rest)) break;
+                continue;
+            }
+            if (strcmp(word, "horseman") == 0) {
+                topic = NULL; horse = NULL;
+                char *opt = rest + strcspn(rest, " \t");
+                int cs = 0;
+                if (*opt) { *opt = '\0'; opt = skip_space(opt + 1); cs = strcmp(opt, "case-sensitive") == 0; }
+                int k = horseman_index(rest);
+                if (k < 0 || (*opt && !cs)) {
+                    pp_errors_add(L->errs, path, lineno, "expected 'horseman NAME [case-sensitive]' "
+                                  "(criticism, contempt, defensiveness, stonewalling)");
+                    continue;
+                }
+                /* each match: line of the block adds an entry */
+                horse = &block;
+                horse->horseman = 1u << k;
+                horse->case_sensitive = cs;
+                continue;
+            }
+            if (strcmp(word, "topic") == 0) {
+                horse = NULL; topic = NULL;
+                if (!valid_id(rest)) { pp_errors_add(L->errs, path, lineno, "bad topic id '%s'", rest); continue; }
+                if (grow((void **)&w->topics, &w->topics_cap, w->n_topics + 1, sizeof *w->topics)) break;
+                topic = &w->topics[w->n_topics++];
+                pp_strlcpy(topic->id, rest, sizeof topic->id);
+                topic->re.file = path;
+                topic->re.line = lineno;
+                continue;
+            }
+            if (strcmp(word, "object") == 0 || strcmp(word, "objects") == 0 || strcmp(word, "note") == 0) {
+                horse = NULL; topic = NULL;
+                char *colon = strchr(rest, ':');
+                if (!colon) { pp_errors_add(L->errs, path, lineno, "expected '%s NAME: TEXT'", word); continue; }
+                char *end = colon;
+                while (end > rest && (end[-1] == ' ' || end[-1] == '\t')) end--;
+                *end = '\0';
+                char *value = skip_space(colon + 1);
+                if (!*rest || !*value) { pp_errors_add(L->errs, path, lineno, "expected '%s NAME: TEXT'", word); continue; }
+                if (word[0] == 'o') {
+                    if (grow((void **)&w->objects, &w->objects_cap, w->n_objects + 1, sizeof *w->objects)) break;
+                    pp_reframe_object *o = &w->objects[w->n_objects++];
+                    o->word = pp_strdup(rest);
+                    o->phrase = pp_strdup(value);
+                    o->plural = word[6] == 's';
+                    continue;
+                }
+                int k = horseman_index(rest);
+                char **slot = k >= 0 ? &w->note_horseman[k]
+                            : strcmp(rest, "gentle") == 0 ? &w->note_gentle
+                            : strcmp(rest, "template") == 0 ? &w->note_template
+                            : strcmp(rest, "neutral") == 0 ? &w->note_neutral
+                            : strcmp(rest, "source") == 0 ? &w->note_source : NULL;
+                if (!slot) pp_errors_add(L->errs, path, lineno, "unknown note '%s' (a horseman, gentle, template, neutral, source)", rest);
+                else set_text(L, slot, value, "this note", path, lineno);
+                continue;
+            }
+        }
+        char *colon = strchr(p, ':');
+        if (!colon) {
+            pp_errors_add(L->errs, path, lineno, "expected 'horseman NAME', 'topic ID', 'object WORD: PHRASE', "
+                          "'note NAME: TEXT', 'define NAME = ...' or 'key: value'");
+            continue;
+        }
+        *colon = '\0';
+        char *key = p, *value = skip_space(colon + 1);
+        if (strcmp(key, "past-tense") == 0 || strcmp(key, "i-statement") == 0 || strcmp(key, "asks") == 0) {
+            horse = NULL; topic = NULL;
+            set_pattern(L, key[0] == 'p' ? &w->past : key[0] == 'i' ? &w->istatement : &w->request,
+                        value, key, path, lineno);
+        } else if (strcmp(key, "template") == 0) {
+            horse = NULL; topic = NULL;
+            set_text(L, &w->template_text, value, "template:", path, lineno);
+        } else if (horse && strcmp(key, "match") == 0) {
+            if (!*value) { pp_errors_add(L->errs, path, lineno, "empty pattern"); continue; }
+            if (grow((void **)&w->horsemen, &w->horsemen_cap, w->n_horsemen + 1, sizeof *w->horsemen)) break;
+            pp_reframe_horseman *h = &w->horsemen[w->n_horsemen++];
+            h->horseman = horse->horseman;
+            h->case_sensitive = horse->case_sensitive;
+            set_pattern(L, &h->re, value, "match:", path, lineno);
+        } else if (topic) {
+            char **slot = strcmp(key, "object") == 0 ? &topic->default_obj
+                        : strcmp(key, "feeling") == 0 ? &topic->feeling
+                        : strcmp(key, "now") == 0 ? &topic->sit_now
+                        : strcmp(key, "past") == 0 ? &topic->sit_past
+                        : strcmp(key, "need") == 0 ? &topic->need
+                        : strcmp(key, "request") == 0 ? &topic->request
+                        : strcmp(key, "label") == 0 ? &topic->label : NULL;
+            if (strcmp(key, "match") == 0) {
+                if (topic->re.src) pp_errors_add(L->errs, path, lineno, "a topic has one match:");
+                else set_pattern(L, &topic->re, value, "match:", path, lineno);
+            } else if (strcmp(key, "plural") == 0) {
+                if (strcmp(value, "yes") == 0) topic->default_plural = 1;
+                else if (strcmp(value, "no") != 0) pp_errors_add(L->errs, path, lineno, "plural: is yes or no");
+            } else if (slot) {
+                set_text(L, slot, value, key, path, lineno);
+            } else {
+                pp_errors_add(L->errs, path, lineno, "unknown key '%s' (match, object, plural, feeling, now, "
+                              "past, need, request, label)", key);
+            }
+        } else {
+            pp_errors_add(L->errs, path, lineno, "'%s:' outside a horseman or topic block", key);
+        }
+    }
+    free(buf);
+}
+
+/* Every topic whole, every single entry there, every pattern compiled
+ * (case-sensitive ones with (?-i) in front: the same as compiling without
+ * CASELESS). */
+static void compile_words(loader *L, const char *sdir)
+{
+    pp_reframe_words *w = L->rs->reframe;
+    if (!w) return;
+    for (size_t i = 0; i < w->n_topics; i++) {
+        pp_reframe_topic *t = &w->topics[i];
+        const char *missing = !t->re.src ? "match" : !t->feeling ? "feeling" : !t->sit_now ? "now"
+                            : !t->sit_past ? "past" : !t->need ? "need" : !t->request ? "request"
+                            : !t->label ? "label" : NULL;
+        if (missing) pp_errors_add(L->errs, t->re.file, t->re.line, "topic %s has no %s:", t->id, missing);
+        if (!t->default_obj) t->default_obj = pp_strdup("");
+    }
+    struct { const void *got; const char *what; } need[] = {
+        { w->past.src, "past-tense:" }, { w->istatement.src, "i-statement:" }, { w->request.src, "asks:" },
+        { w->template_text, "template:" }, { w->note_horseman[0], "note criticism:" },
+        { w->note_horseman[1], "note contempt:" }, { w->note_horseman[2], "note defensiveness:" },
+        { w->note_horseman[3], "note stonewalling:" }, { w->note_gentle, "note gentle:" },
+        { w->note_template, "note template:" }, { w->note_neutral, "note neutral:" },
+        { w->note_source, "note source:" },
+    };
+    for (size_t k = 0; k < sizeof need / sizeof need[0]; k++)
+        if (!need[k].got) pp_errors_add(L->errs, sdir, 0, "the reframe word lists (*.words) have no %s", need[k].what);
+    for (size_t i = 0; i < w->n_horsemen; i++) {
+        pp_reframe_pattern *re = &w->horsemen[i].re;
+        if (!re->src) continue;
+        if (w->horsemen[i].case_sensitive) {
+            pp_buf b = {0};
+            pp_buf_adds(&b, "(?-i)");
+            pp_buf_adds(&b, re->src);
+            char *src = pp_buf_take(&b);
+            if (src) re->code = compile(L, src, re->file, re->line, 0, NULL);
+            free(src);
+        } else {
+            re->code = compile(L, re->src, re->file, re->line, 0, NULL);
+        }
+    }
+    for (size_t i = 0; i < w->n_topics; i++)
+        if (w->topics[i].re.src)
+            w->topics[i].re.code = compile(L, w->topics[i].re.src, w->topics[i].re.file, w->topics[i].re.line, 0, NULL);
+    pp_reframe_pattern *one[] = { &w->past, &w->istatement, &w->request };
+    for (size_t k = 0; k < 3; k++)
+        if (one[k]->src) one[k]->code = compile(L, one[k]->src, one[k]->file, one[k]->line, 0, NULL);
+}
+
+static void free_pattern(pp_reframe_pattern *re)
+{
+    free(re->src);
+    pcre2_code_free(re->code);
+}
+
+static void free_words(pp_reframe_words *w)
+{
+    if (!w) return;
+    for (size_t i = 0; i < w->n_horsemen; i++) free_pattern(&w->horsemen[i].re);
+    free(w->horsemen);
+    for (size_t i = 0; i < w->n_topics; i++) {
+        pp_reframe_topic *t = &w->topics[i];
+        free_pattern(&t->re);
+        free(t->default_obj); free(t->feeling); free(t->sit_now); free(t->sit_past);
+        free(t->need); free(t->request); free(t->label);
+    }
+    free(w->topics);
+    for (size_t i = 0; i < w->n_objects; i++) { free(w->objects[i].word); free(w->objects[i].phrase); }
+    free(w->objects);
+    free_pattern(&w->past); free_pattern(&w->istatement); free_pattern(&w->request);
+    for (int k = 0; k < 4; k++) free(w->note_horseman[k]);
+    free(w->note_gentle); free(w->note_template); free(w->note_neutral); free(w->note_source);
+    free(w->template_text);
+    free(w);
+}
+
 /* ---- the whole load ---------------------------------------------------- */
 
 static void compile_all(loader *L)
@@ -1209,6 +1457,7 @@ void pp_rules_free(pp_ruleset *rs)
         free(rs->frameworks[i].article); free(rs->frameworks[i].source);
     }
     free(rs->frameworks);
+    free_words(rs->reframe);
     for (size_t i = 0; i < rs->n_paths; i++) free(rs->paths[i]);
     free(rs->paths);
     pcre2_code_free(rs->partner_re);
@@ -1256,10 +1505,15 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     files = list_dir(sdir, ".responses", &nf, errs);
     for (size_t i = 0; i < nf; i++) parse_responses_file(&L, files[i]);
     free_list(files, nf);
+    /* reframe's word lists: optional (pp_reframe refuses a set without) */
+    files = list_dir(sdir, ".words", &nf, errs);
+    for (size_t i = 0; i < nf; i++) parse_words_file(&L, files[i]);
+    free_list(files, nf);
 
     if (rs->lexicon && ppl_lexicon_seal(rs->lexicon)) pp_errors_add(errs, NULL, 0, "out of memory");
     check_duplicate_rules(&L);
     compile_all(&L);
+    compile_words(&L, sdir);
     compile_partner(&L);
     check_references(&L);
     load_resources(&L, sdir, opt ? opt->region : NULL);

@@ -1,4 +1,5 @@
-/* reframe.c -- fuzz target: pp_reframe on arbitrary bytes.
+/* reframe.c -- fuzz target: pp_reframe on arbitrary bytes, with the
+ * shipped word lists (responses/reframe.words, loaded with the rules).
  *
  * Invariants: success fills text and rewrite, only known horsemen bits
  * are set, every note is a string, "already gentle" means the rewrite is
@@ -10,7 +11,7 @@ FUZZ_ENTRY(reframe)
 {
     pp_reframe_result r;
     memset(&r, 0, sizeof r);
-    int rc = pp_reframe((const char *)data, size, &r);
+    int rc = pp_reframe(fz_shipped_rules(), (const char *)data, size, &r);
     if (rc == 0) {
         FUZZ_CHECK(r.text != NULL);
         FUZZ_CHECK(r.rewrite != NULL);

@@ -1,4 +1,4 @@
-/* test_reframe.c -- pp_reframe() against tests/reframe/complaints.tsv,
+/* test_reframe.c -- pp_reframe(rs, ) against tests/reframe/complaints.tsv,
  * plus properties on every result, hostile bytes and threads.
  *
  * The corpus is data (see tests/reframe/README.md): each line names the
@@ -6,7 +6,9 @@
  * byte) or the kind of answer expected (-, GENTLE, TEMPLATE).  Every result
  * must also hold the properties of a gentle start-up: it starts with "I",
  * never says "you always"/"you never", carries no insult from the input,
- * and ends with a request, unless it is praise or the template.
+ * and ends with a request, unless it is praise or the template.  The word
+ * lists are the shipped ones (responses/reframe.words), loaded with the
+ * rules once for every test.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +25,31 @@
 #include "pushpull.h"
 
 #define TEMPLATE "I feel ___ when ___. I need ___. Would you be willing to ___?"
+
+static pp_ruleset *rs;   /* the shipped rules and responses, read-only */
+
+static int load_shipped(void **state)
+{
+    (void)state;
+    char rdir[4096], sdir[4096];
+    const char *src = getenv("SRC") ? getenv("SRC") : ".";
+    snprintf(rdir, sizeof rdir, "%s/rules", src);
+    snprintf(sdir, sizeof sdir, "%s/responses", src);
+    pp_load_options o = { rdir, sdir, NULL };
+    pp_errors e;
+    pp_errors_init(&e);
+    rs = pp_rules_load(&o, &e);
+    for (size_t i = 0; i < e.count; i++) fprintf(stderr, "%s\n", e.msg[i]);
+    pp_errors_clear(&e);
+    return rs ? 0 : -1;
+}
+
+static int free_shipped(void **state)
+{
+    (void)state;
+    pp_rules_free(rs);
+    return 0;
+}
 
 /* Words the rewrite must never repeat from the input. */
 static const char *const insults[] = {
@@ -130,7 +157,7 @@ static void test_corpus(void **state)
         unsigned bits = parse_horsemen(want_h);
         seen |= bits;
         pp_reframe_result r;
-        assert_int_equal(pp_reframe(text, strlen(text), &r), 0);
+        assert_int_equal(pp_reframe(rs, text, strlen(text), &r), 0);
         cases++;
         const char *why = NULL;
         if (r.horsemen != bits)
@@ -184,13 +211,15 @@ static void test_names_and_errors(void **state)
     assert_string_equal(pp_horseman_name(PP_HORSEMAN_DEFENSIVENESS), "defensiveness");
     assert_string_equal(pp_horseman_name(PP_HORSEMAN_STONEWALLING), "stonewalling");
     assert_string_equal(pp_horseman_name(0x30), "");
-    assert_int_equal(pp_reframe("x", 1, NULL), PP_EINPUT);
+    assert_int_equal(pp_reframe(rs, "x", 1, NULL), PP_EINPUT);
     pp_reframe_result r;
-    assert_int_equal(pp_reframe(NULL, 5, &r), 0);    /* nothing: the template */
+    assert_int_equal(pp_reframe(rs, NULL, 5, &r), 0);    /* nothing: the template */
     assert_true(r.template_only);
     pp_reframe_clear(&r);
     pp_reframe_clear(&r);                            /* twice is harmless */
     pp_reframe_clear(NULL);
+    assert_int_equal(pp_reframe(NULL, "x", 1, &r), PP_EINPUT);   /* no word lists */
+    pp_reframe_clear(&r);
 }
 
 /* The same complaint, said with apostrophes dropped, curly quotes, shouting
@@ -208,7 +237,7 @@ static void test_messy_variants(void **state)
     };
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
         pp_reframe_result r;
-        assert_int_equal(pp_reframe(variants[i], strlen(variants[i]), &r), 0);
+        assert_int_equal(pp_reframe(rs, variants[i], strlen(variants[i]), &r), 0);
         assert_int_equal(r.horsemen, PP_HORSEMAN_CRITICISM);
         assert_string_equal(r.rewrite, "I feel alone when I'm talking and I can't tell if it's landing. "
                                        "I need to feel heard. Could we take ten minutes tonight where I "
@@ -218,7 +247,7 @@ static void test_messy_variants(void **state)
     /* curly apostrophe in "can’t" */
     const char *curly = "Why can\xe2\x80\x99t you ever put your phone down?";
     pp_reframe_result r;
-    assert_int_equal(pp_reframe(curly, strlen(curly), &r), 0);
+    assert_int_equal(pp_reframe(rs, curly, strlen(curly), &r), 0);
     assert_int_equal(r.horsemen, PP_HORSEMAN_CRITICISM);
     assert_non_null(strstr(r.rewrite, "the phone"));
     pp_reframe_clear(&r);
@@ -250,7 +279,7 @@ static void test_hostile_bytes(void **state)
             }
         }
         pp_reframe_result r;
-        assert_int_equal(pp_reframe(buf, len, &r), 0);
+        assert_int_equal(pp_reframe(rs, buf, len, &r), 0);
         assert_true(strlen(r.text) <= PP_MAX_INPUT);
         const char *why = property_failure(r.text, &r);
         if (why)
@@ -275,7 +304,7 @@ static void test_pathological(void **state)
             n += ul;
         }
         pp_reframe_result r;
-        assert_int_equal(pp_reframe(big, n, &r), 0);
+        assert_int_equal(pp_reframe(rs, big, n, &r), 0);
         assert_null(property_failure(r.text, &r));
         pp_reframe_clear(&r);
     }
@@ -293,14 +322,14 @@ static void *work(void *arg)
     worker *w = arg;
     for (int i = 0; i < 300; i++) {
         pp_reframe_result r;
-        if (pp_reframe(w->input, strlen(w->input), &r) != 0 || strcmp(r.rewrite, w->want) != 0)
+        if (pp_reframe(rs, w->input, strlen(w->input), &r) != 0 || strcmp(r.rewrite, w->want) != 0)
             w->failures++;
         pp_reframe_clear(&r);
     }
     return NULL;
 }
 
-/* Many threads at once, including the very first call (the lazy compile). */
+/* Many threads at once on one rule set's word lists. */
 static void test_threads(void **state)
 {
     (void)state;
@@ -309,7 +338,7 @@ static void test_threads(void **state)
     const char *wants[4];
     pp_reframe_result r[4];
     for (int i = 0; i < 4; i++) {
-        assert_int_equal(pp_reframe(inputs[i], strlen(inputs[i]), &r[i]), 0);
+        assert_int_equal(pp_reframe(rs, inputs[i], strlen(inputs[i]), &r[i]), 0);
         wants[i] = r[i].rewrite;
     }
     pthread_t t[8];
@@ -341,7 +370,7 @@ static void test_objects_and_tense(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         pp_reframe_result r;
-        assert_int_equal(pp_reframe(cases[i].in, strlen(cases[i].in), &r), 0);
+        assert_int_equal(pp_reframe(rs, cases[i].in, strlen(cases[i].in), &r), 0);
         if (strncmp(r.rewrite, cases[i].want, strlen(cases[i].want)) != 0)
             fail_msg("%s\n  got:  %s\n  want: %s...", cases[i].in, r.rewrite, cases[i].want);
         assert_null(property_failure(cases[i].in, &r));
@@ -352,7 +381,7 @@ static void test_objects_and_tense(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_threads),   /* first: races the lazy compile */
+        cmocka_unit_test(test_threads),
         cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_names_and_errors),
         cmocka_unit_test(test_messy_variants),
@@ -360,5 +389,5 @@ int main(void)
         cmocka_unit_test(test_hostile_bytes),
         cmocka_unit_test(test_pathological),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, load_shipped, free_shipped);
 }
