@@ -230,7 +230,7 @@ install-lib: $(B)/libpushpull.a $(B)/$(SO_FILE)
 install-data:
 	install -d $(DESTDIR)$(SHAREDIR)/rules $(DESTDIR)$(SHAREDIR)/responses
 	install -m 0644 $(wildcard rules/*.rules rules/*.lexicon rules/*.catalog) $(DESTDIR)$(SHAREDIR)/rules/
-	install -m 0644 responses/*.responses responses/*.tsv $(DESTDIR)$(SHAREDIR)/responses/
+	install -m 0644 responses/*.responses responses/*.tsv responses/*.words $(DESTDIR)$(SHAREDIR)/responses/
 
 clean:
 	rm -rf build
