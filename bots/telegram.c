@@ -767,10 +767,8 @@ static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_ite
     pp_session *before = NULL;
     if (it->text) {
         /* Keep a copy: if the reply cannot be sent, the turn is undone. */
-        char *saved = pp_session_save(c->session);
         before = pp_session_new();
-        if (saved && before) pp_session_load(before, saved, err, sizeof err);
-        free(saved);
+        if (before) pp_session_copy(before, c->session);
         /* The store is given only for /forget, in any spelling the dialog
          * reads (" /forget" once a group mention is taken out, "!forget",
          * "/forget@bot"): every other turn is saved by persist() after the

@@ -193,6 +193,10 @@ void pp_session_free(pp_session *s);
 /* /reset: forget the coaching state (role, framework, partner, safety
  * lock, used variants), keep the turn counter. */
 void pp_session_reset(pp_session *s);
+/* Make dst the same conversation as src (a copy to undo a turn with, or a
+ * session read from the store), without a JSON round trip; dst keeps its
+ * own working memory.  0, or PP_EINPUT for a NULL argument. */
+int pp_session_copy(pp_session *dst, const pp_session *src);
 
 /* Serialise to a JSON string (malloc'd) and back; for the store.  load
  * returns 0, or PP_ECORRUPT with a message in err. */

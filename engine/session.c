@@ -40,6 +40,16 @@ void pp_session_free(pp_session *s)
     free(s);
 }
 
+int pp_session_copy(pp_session *dst, const pp_session *src)
+{
+    if (!dst || !src) return PP_EINPUT;
+    if (dst == src) return 0;
+    pp_work work = dst->work;      /* scratch belongs to the session it serves */
+    *dst = *src;
+    dst->work = work;
+    return 0;
+}
+
 void pp_session_reset(pp_session *s)
 {
     unsigned turns = s->turns, store_turns = s->store_turns;

@@ -667,8 +667,8 @@ int pp_store_load(pp_store *st, const char *key, pp_session *s, char *err, size_
         return fail(st, err, errlen, "loading a session: out of memory");
     }
     rc = pp_session_load(probe, json, why, sizeof why);
+    if (rc == 0) pp_session_copy(s, probe);
     pp_session_free(probe);
-    if (rc == 0) rc = pp_session_load(s, json, why, sizeof why);
     free(json);
     if (rc != 0) {
         fail(st, err, errlen, "the saved session is unreadable (%s)", why);
