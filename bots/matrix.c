@@ -79,6 +79,7 @@ typedef struct mx_room {
     int members;             /* joined members, -1 unknown */
     int encrypted;
     int e2e_told;
+    int direct;              /* invited as a DM (is_direct) */
 } mx_room;
 
 typedef struct mx_bot {
@@ -270,8 +271,10 @@ static void mx_invite_read(const pp_mx_me *me, const char *room_id, json_t *room
         const char *t = mx_json_str(ev, "type"), *sk = mx_json_str(ev, "state_key");
         const char *mem = mx_json_str(json_object_get(ev, "content"), "membership");
         if (t && sk && mem && strcmp(t, "m.room.member") == 0 &&
-            strcmp(sk, me->user_id) == 0 && strcmp(mem, "invite") == 0)
+            strcmp(sk, me->user_id) == 0 && strcmp(mem, "invite") == 0) {
             inv->inviter = mx_json_str(ev, "sender");
+            inv->direct = json_is_true(json_object_get(json_object_get(ev, "content"), "is_direct"));
+        }
     }
     inv->allowed = inv->inviter && mx_id_ok(inv->inviter) && mx_allowed(me, inv->inviter);
 }
@@ -317,10 +320,14 @@ static int mx_room_read(const pp_mx_me *me, const char *room_id, json_t *room, p
 {
     json_t *cnt = json_object_get(json_object_get(room, "summary"), "m.joined_member_count");
     json_t *state = json_object_get(json_object_get(room, "state"), "events");
-    json_t *tl = json_object_get(json_object_get(room, "timeline"), "events");
+    json_t *tlo = json_object_get(room, "timeline");
+    json_t *tl = json_object_get(tlo, "events");
     size_t i;
     json_t *ev;
     r->id = room_id;
+    r->limited = json_is_true(json_object_get(tlo, "limited"));
+    r->prev_batch = mx_json_str(tlo, "prev_batch");
+    if (r->prev_batch && (!*r->prev_batch || strlen(r->prev_batch) > PP_MX_MAX_BATCH)) r->prev_batch = NULL;
     if (json_is_integer(cnt)) {
         r->has_count = 1;
         r->count = (int)json_integer_value(cnt);
@@ -330,16 +337,30 @@ static int mx_room_read(const pp_mx_me *me, const char *room_id, json_t *room, p
         if (t && strcmp(t, "m.room.encryption") == 0) r->encrypted = 1;
         if (t && strcmp(t, "m.room.member") == 0) r->member_change = 1;
     }
-    /* Messages sent before our own join in this timeline predate us. */
-    size_t from = 0;
+    /* Messages sent before the bot was invited were not sent to it; those
+     * between its invite and its join were (a client that creates a DM
+     * with its first message sends it then), and the server shows them
+     * once the bot joined.  With no invite in the timeline before the
+     * join, the join is the line. */
+    size_t from = 0, invite_at = 0;
+    int invited = 0;
     json_array_foreach(tl, i, ev) {
         const char *t = mx_json_str(ev, "type"), *sk = mx_json_str(ev, "state_key");
         if (!t) continue;
         if (strcmp(t, "m.room.member") == 0) {
             r->member_change = 1;
-            const char *mem = mx_json_str(json_object_get(ev, "content"), "membership");
-            if (sk && mem && strcmp(sk, me->user_id) == 0 && strcmp(mem, "join") == 0)
-                from = i + 1;
+            json_t *c = json_object_get(ev, "content");
+            const char *mem = mx_json_str(c, "membership");
+            if (sk && mem && strcmp(sk, me->user_id) == 0 && strcmp(mem, "invite") == 0) {
+                invited = 1;
+                invite_at = i + 1;
+                r->direct = json_is_true(json_object_get(c, "is_direct"));
+            }
+            if (sk && mem && strcmp(sk, me->user_id) == 0 && strcmp(mem, "join") == 0) {
+                from = invited ? invite_at : i + 1;
+                invited = 0;
+                r->joined = 1;
+            }
         }
         if (strcmp(t, "m.room.encryption") == 0) r->encrypted = 1;
     }
@@ -770,7 +791,10 @@ static int mx_handle_invite(mx_bot *b, const pp_mx_invite *inv)
                mx_q(inv->room_id, qr, sizeof qr), mx_q(inv->inviter, qu, sizeof qu), rc);
     if (rc == MX_OK) {
         mx_room *r = mx_room_get(b, inv->room_id, 1);
-        if (r) r->members = -1;
+        if (r) {
+            r->members = -1;
+            r->direct = inv->direct;
+        }
     }
     return rc == MX_FATAL || rc == MX_CANCEL ? rc : MX_OK;
 }
@@ -799,6 +823,91 @@ static int mx_tell_encrypted(mx_bot *b, mx_room *r)
     return MX_OK;
 }
 
+/* A direct room the bot just joined with nothing in it to answer: say who
+ * it is, once (remembered in the store, sent with a transaction id of the
+ * room, so a redo is folded by the server). */
+static int mx_say_hello(mx_bot *b, mx_room *r)
+{
+    char name[64], txn[64], v[8], q[300];
+    uint64_t h = mx_fnv(r->id);
+    snprintf(name, sizeof name, "matrix.hello.%016llx", (unsigned long long)h);
+    snprintf(txn, sizeof txn, "pp.hello.%016llx", (unsigned long long)h);
+    if (pp_store_get_cursor(b->store, name, v, sizeof v) == 1) return MX_OK;
+    int rc = mx_send_notice(b, r->id, txn,
+        "Hello, I'm an automated relationship coach (not a therapist or an emergency "
+        "service). Tell me about a moment with your partner: when one of you pulls "
+        "away, or reaches out more. Type !help for commands and for help in a crisis.",
+        NULL, NULL);
+    if (rc == MX_FATAL || rc == MX_CANCEL) return rc;
+    pp_store_set_cursor(b->store, name, "1");
+    pp_net_log("info", "hello", "room=%s status=%d", mx_q(r->id, q, sizeof q), rc);
+    return MX_OK;
+}
+
+/* ---- catching up ---------------------------------------------------------------- */
+
+#define MX_CATCHUP_MAX   1000   /* events paged back per room and batch, at most */
+#define MX_CATCHUP_PAGE  100
+
+/* A limited timeline left events out between our sync position (since) and
+ * its first event: page back through /messages from prev_batch to since
+ * (the position saved with the last answered event), at most
+ * MX_CATCHUP_MAX events, and read them, oldest first, into *out (free it;
+ * its strings live in *pages, decref it).  Events already handled are
+ * skipped later by their marks, so a server that ignores `to` costs
+ * requests, never a second answer. */
+static int mx_catch_up(mx_bot *b, const pp_mx_me *me, const pp_mx_room *pr,
+                       json_t **pages, pp_mx_event **out, size_t *n_out)
+{
+    char path[1024], from[PP_MX_MAX_BATCH + 1], efrom[3 * PP_MX_MAX_BATCH + 1],
+         eto[3 * PP_MX_MAX_BATCH + 1], query[2 * sizeof efrom + 400], qr[300];
+    static const char filter[] = "%7B%22types%22%3A%5B%22m.room.message%22%2C%22m.room.encrypted%22%2C"
+                                 "%22m.room.member%22%2C%22m.room.encryption%22%5D%7D";
+    json_t *all = json_array();     /* newest first, as /messages gives them */
+    int rc = MX_OK, complete = 0;
+    size_t n_pages = 0;
+    *pages = json_array();
+    *out = NULL;
+    *n_out = 0;
+    if (!all || !*pages) { json_decref(all); return MX_FAIL; }
+    snprintf(from, sizeof from, "%s", pr->prev_batch);
+    mx_room_path(pr->id, "messages", path, sizeof path);
+    if (mx_escape(b->since, eto, sizeof eto)) eto[0] = '\0';
+    while (json_array_size(all) < MX_CATCHUP_MAX) {
+        json_t *j = NULL;
+        if (mx_escape(from, efrom, sizeof efrom)) break;
+        snprintf(query, sizeof query, "dir=b&limit=%d&from=%s&filter=%s%s%s", MX_CATCHUP_PAGE,
+                 efrom, filter, eto[0] ? "&to=" : "", eto);
+        rc = mx_call(b, b->api_net, "GET", path, query, NULL, 0, 1, &j, NULL, 0);
+        if (rc != MX_OK) break;
+        n_pages++;
+        json_array_append(*pages, j);
+        json_t *chunk = json_object_get(j, "chunk");
+        const char *end = mx_json_str(j, "end");
+        size_t i;
+        json_t *ev;
+        json_array_foreach(chunk, i, ev)
+            if (json_array_size(all) < MX_CATCHUP_MAX) json_array_append(all, ev);
+        int more = json_array_size(chunk) > 0 && end && strlen(end) <= PP_MX_MAX_BATCH &&
+                   strcmp(end, from) != 0;
+        if (more) snprintf(from, sizeof from, "%s", end);
+        json_decref(j);
+        if (!more) { complete = 1; break; }
+    }
+    size_t n = json_array_size(all);
+    if (rc == MX_OK && n) {
+        *out = calloc(n, sizeof **out);
+        if (!*out) rc = MX_FAIL;
+        for (size_t k = 0; *out && k < n; k++)   /* oldest first */
+            (*out)[k].kind = mx_event_read(me, json_array_get(all, n - 1 - k), 0, &(*out)[k]);
+        if (*out) *n_out = n;
+    }
+    pp_net_log(complete ? "info" : "warn", "catch_up", "room=%s events=%zu pages=%zu complete=%s",
+               mx_q(pr->id, qr, sizeof qr), n, n_pages, complete ? "yes" : "no");
+    json_decref(all);
+    return rc == MX_FATAL || rc == MX_CANCEL ? rc : MX_OK;
+}
+
 /* ---- one sync batch ------------------------------------------------------------ */
 
 typedef struct mx_item {
@@ -823,6 +932,9 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
         pp_net_log("warn", "ids_refused", "rooms=%zu msg=\"room ids longer than %d bytes or "
                    "not printable: left out, never cut\"", s.n_refused, PP_MX_MAX_ID - 1);
 
+    json_t *held = json_array();   /* pages of catch-up events, alive till the end */
+    pp_mx_event **gaps = calloc(s.n_rooms + 1, sizeof *gaps);
+    if (!held || !gaps) { rc = MX_FAIL; goto out; }
     for (size_t k = 0; k < s.n_invites; k++) {
         rc = mx_handle_invite(b, &s.invites[k]);
         if (rc == MX_FATAL || rc == MX_CANCEL) goto out;
@@ -840,8 +952,15 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
         if (pr->encrypted) r->encrypted = 1;
         if (pr->member_change) r->members = -1;
         if (pr->has_count) r->members = pr->count;
-        for (size_t i = 0; i < pr->n_events && !first_run; i++) {
-            const pp_mx_event *e = &pr->events[i];
+        size_t n_gap = 0, n_before = n_items;
+        if (pr->limited && pr->prev_batch && !pr->joined && !first_run && b->since[0]) {
+            json_t *pages = NULL;
+            rc = mx_catch_up(b, &me, pr, &pages, &gaps[k], &n_gap);
+            json_array_append_new(held, pages);
+            if (rc != MX_OK) break;
+        }
+        for (size_t i = 0; i < n_gap + pr->n_events && !first_run; i++) {
+            const pp_mx_event *e = i < n_gap ? &gaps[k][i] : &pr->events[i - n_gap];
             if (e->kind == PP_MX_ENCRYPTED) { r->encrypted = 1; continue; }
             if (e->kind == PP_MX_MALFORMED)
                 pp_net_log("warn", "event_refused", "room=%s reason=\"no type or msgtype, or an "
@@ -861,6 +980,12 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
             items[n_items++] = (mx_item){ pr, e, group };
         }
         if (rc != MX_OK) break;
+        if (pr->direct || (r->direct && pr->joined)) r->direct = 1;
+        if (pr->joined && r->direct && !r->encrypted && !first_run && n_items == n_before) {
+            rc = mx_say_hello(b, r);   /* invited to a DM with nothing to answer in it */
+            if (rc == MX_FATAL || rc == MX_CANCEL) break;
+            rc = MX_OK;
+        }
         if (r->encrypted && !first_run) {
             rc = mx_tell_encrypted(b, r);
             if (rc == MX_FATAL || rc == MX_CANCEL) break;
@@ -897,6 +1022,9 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
     b->pending[0] = '\0';
 out:
     free(items);
+    for (size_t k = 0; gaps && k < s.n_rooms; k++) free(gaps[k]);
+    free(gaps);
+    json_decref(held);
     pp_mx_sync_free(&s);
     return rc;
 }

@@ -38,7 +38,8 @@ typedef enum pp_mx_kind {
     PP_MX_EDIT,                 /* m.replace */
     PP_MX_ENCRYPTED,            /* m.room.encrypted: the room is encrypted */
     PP_MX_OWN,                  /* sent by the bot */
-    PP_MX_BEFORE_JOIN,          /* before the bot's own join in this timeline */
+    PP_MX_BEFORE_JOIN,          /* before the bot's invite (or, with no invite
+                                 * in the timeline, its join): not sent to it */
     PP_MX_MALFORMED,            /* no type, no msgtype, a bad event id or sender */
     PP_MX_OTHER                 /* not a message (membership, encryption state) */
 } pp_mx_kind;
@@ -61,6 +62,12 @@ typedef struct pp_mx_room {         /* one of rooms.join */
     int has_count, count;           /* summary.m.joined_member_count */
     int member_change;              /* a membership event: the count is stale */
     int encrypted;                  /* an m.room.encryption event */
+    int joined;                     /* the bot's own join is in this timeline */
+    int direct;                     /* the bot's invite in it says is_direct */
+    int limited;                    /* timeline.limited: events were left out
+                                     * before the first one (page back) */
+    const char *prev_batch;         /* timeline.prev_batch, NULL when absent or
+                                     * longer than PP_MX_MAX_BATCH */
     pp_mx_event *events;            /* timeline.events, all, in order */
     size_t n_events;
 } pp_mx_room;
@@ -69,6 +76,7 @@ typedef struct pp_mx_invite {       /* one of rooms.invite */
     const char *room_id;
     const char *inviter;            /* sender of the bot's invite; NULL none */
     int allowed;                    /* a valid id the allow-list takes: join */
+    int direct;                     /* the invite says is_direct (a DM) */
 } pp_mx_invite;
 
 typedef struct pp_mx_sync {

@@ -171,7 +171,7 @@ class Server:
         os.replace(tmp, os.path.join(self.dir, "state.json"))
 
     # ---- sync ------------------------------------------------------------
-    def sync(self, since, timeout_ms):
+    def sync(self, since, timeout_ms, limit=None):
         deadline = time.time() + min(max(timeout_ms, 0), 60000) / 1000.0
         with self.cv:
             self.counts["sync"] += 1
@@ -190,7 +190,7 @@ class Server:
             initial = since is None
             parked = False
             while True:
-                body = self._build(start, initial)
+                body = self._build(start, initial, limit)
                 if body["rooms"]["join"] or body["rooms"]["invite"] or body["rooms"]["leave"]:
                     break
                 left = deadline - time.time()
@@ -204,7 +204,7 @@ class Server:
                 self.cv.wait(left)
             return 200, body
 
-    def _build(self, start, initial):
+    def _build(self, start, initial, limit=None):
         rooms = {"join": {}, "invite": {}, "leave": {}}
         for rid, room in self.rooms.items():
             mem = room.members.get(self.bot)
@@ -225,16 +225,20 @@ class Server:
             fresh = room.bot_join_pos > start
             tl = [e for (p, r, e) in self.stream
                   if r == rid and (p > start or fresh) and self._visible(room, p)]
-            if fresh:
-                tl = tl[-20:]
+            # the filter's timeline limit (20 for a room just joined), as a
+            # real server cuts it: the newest events, "limited", and a
+            # prev_batch to page back from with /messages
+            n = min(limit or 50, 20 if fresh else 10 ** 9)
+            limited = len(tl) > n
+            tl = tl[-n:]
             if not tl:
                 continue
             state = []
             first = inv_pos(self.stream, tl[0])
             if initial or fresh:
                 state = [e for e in room.state.values() if inv_pos(self.stream, e) < first]
-            entry = {"timeline": {"events": tl, "limited": False,
-                                  "prev_batch": "s%d" % start},
+            entry = {"timeline": {"events": tl, "limited": limited,
+                                  "prev_batch": "s%d" % (first - 1)},
                      "state": {"events": state},
                      "summary": {"m.joined_member_count": self._joined_count(room)}}
             if mem == "leave":
@@ -304,6 +308,12 @@ class Server:
             self._event(room, "m.room.member", step["sender"],
                         {"membership": "invite", "is_direct": step.get("direct", False)},
                         self.bot)
+            if step.get("message"):
+                # sent in the same moment as the invite, before the bot can
+                # join (clients that create a DM with its first message)
+                m = step["message"]
+                self._event(room, "m.room.message", step["sender"],
+                            {"msgtype": "m.text", "body": m["body"]}, label=m.get("id"))
         elif do == "say":
             content = {"msgtype": step.get("msgtype", "m.text"), "body": step["body"]}
             if step.get("reply_to_answer"):
@@ -322,6 +332,12 @@ class Server:
             if step.get("mention"):
                 content["m.mentions"] = {"user_ids": [self.bot]}
             self._event(room, "m.room.message", step["sender"], content, label=step.get("id"))
+        elif do == "burst":
+            # count messages at once, none waiting for an answer
+            for i in range(step["count"]):
+                self._event(room, "m.room.message", step["sender"],
+                            {"msgtype": "m.text", "body": "%s (%d)" % (step["body"], i + 1)},
+                            label="%s%d" % (step["id"], i + 1))
         elif do == "say_encrypted":
             self._event(room, "m.room.encrypted", step["sender"],
                         {"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEnAC",
@@ -510,7 +526,12 @@ class Handler(BaseHTTPRequestHandler):
                 timeout = int(q.get("timeout", ["0"])[0])
             except ValueError:
                 timeout = 0
-            return S.sync(q.get("since", [None])[0], timeout)
+            limit = None
+            try:
+                limit = int(flt["room"]["timeline"]["limit"])
+            except (KeyError, TypeError, ValueError, NameError, UnboundLocalError):
+                pass
+            return S.sync(q.get("since", [None])[0], timeout, limit)
         with S.cv:
             if parts[0] == "join" and len(parts) == 2 and method == "POST":
                 return self.join(S, parts[1])
@@ -533,6 +554,8 @@ class Handler(BaseHTTPRequestHandler):
                 S.counts["members"] += 1
                 return 200, {"joined": {u: {"display_name": u[1:].split(":")[0]}
                                         for u, m in room.members.items() if m == "join"}}
+            if parts[2] == "messages" and method == "GET":
+                return self.messages(S, room, q)
             if parts[2] == "send" and len(parts) == 5 and method == "PUT":
                 return self.send(S, room, parts[3], parts[4], body)
         return 404, {"errcode": "M_UNRECOGNIZED", "error": "unknown endpoint"}
@@ -547,6 +570,27 @@ class Handler(BaseHTTPRequestHandler):
         if room.members.get(S.bot) != "join":
             S._event(room, "m.room.member", S.bot, {"membership": "join"}, S.bot)
         return 200, {"room_id": rid}
+
+    def messages(self, S, room, q):
+        """GET /rooms/{id}/messages, dir=b only: the room's visible events at
+        or before `from`, newest first, down to `to` (excluded), at most
+        `limit`; `end` is where the next page starts, absent at the end."""
+        S.counts["messages"] = S.counts.get("messages", 0) + 1
+        if q.get("dir", ["f"])[0] != "b":
+            return 400, {"errcode": "M_INVALID_PARAM", "error": "only dir=b here"}
+        try:
+            frm = int(q["from"][0].lstrip("s")) if "from" in q else S.pos
+            to = int(q["to"][0].lstrip("s")) if "to" in q else -1
+            limit = max(1, min(1000, int(q.get("limit", ["10"])[0])))
+        except ValueError:
+            return 400, {"errcode": "M_INVALID_PARAM", "error": "bad token"}
+        evs = [(p, e) for (p, r, e) in reversed(S.stream)
+               if r == room.room_id and to < p <= frm and S._visible(room, p)]
+        chunk = evs[:limit]
+        out = {"chunk": [e for _, e in chunk], "start": "s%d" % frm}
+        if len(evs) > limit:
+            out["end"] = "s%d" % (chunk[-1][0] - 1)
+        return 200, out
 
     def send(self, S, room, etype, txn, body):
         S.counts["send"] += 1

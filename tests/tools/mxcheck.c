@@ -131,6 +131,24 @@ static void test_rooms(void)
               strcmp(r->events[2].sender, ALICE) == 0, "event id and sender");
     }
     pp_mx_sync_free(&s);
+    /* a message between the bot's invite and its join was sent to it */
+    if (room("",
+             MSG("pre", ALICE, "{'msgtype':'m.text','body':'before the invite'}") ","
+             "{'type':'m.room.member','event_id':'$i','sender':'@alice:example.org','state_key':'@coach:example.org','content':{'membership':'invite','is_direct':true}},"
+             MSG("first", ALICE, "{'msgtype':'m.text','body':'sent with the invite'}") ","
+             "{'type':'m.room.member','event_id':'$j','sender':'@coach:example.org','state_key':'@coach:example.org','content':{'membership':'join'}}",
+             &s)) {
+        const pp_mx_room *r = &s.rooms[0];
+        CHECK(r->n_events == 4 && r->events[0].kind == PP_MX_BEFORE_JOIN && r->events[1].kind == PP_MX_BEFORE_JOIN &&
+              r->events[2].kind == PP_MX_TEXT && r->events[3].kind == PP_MX_OWN, "the invite is the line");
+        CHECK(r->joined && r->direct && !r->limited && !r->prev_batch, "joined, direct");
+    }
+    pp_mx_sync_free(&s);
+    if (parse(&me, "{'next_batch':'s9','rooms':{'join':{'!r:example.org':{'timeline':{'limited':true,"
+              "'prev_batch':'t5','events':[" MSG("a1", ALICE, "{'msgtype':'m.text','body':'hi'}") "]}}}}}", &s) == 0)
+        CHECK(s.n_rooms == 1 && s.rooms[0].limited && s.rooms[0].prev_batch &&
+              strcmp(s.rooms[0].prev_batch, "t5") == 0 && !s.rooms[0].joined, "a limited timeline and its prev_batch");
+    pp_mx_sync_free(&s);
     if (room("", MSG("a1", ALICE, "{'msgtype':'m.text','body':'hi'}"), &s))
         CHECK(!s.rooms[0].has_count && !s.rooms[0].member_change && !s.rooms[0].encrypted, "a quiet room");
     pp_mx_sync_free(&s);
