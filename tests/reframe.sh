@@ -59,4 +59,44 @@ out=$("$P" reframe --json </dev/null) || fail "empty stdin exit"
 python3 -c 'import sys; sys.stdout.write("you never help " * 20000 + "\n")' \
     | "$P" reframe --json >"$TMPDIR/long.jsonl" || fail "long line exit"
 [ "$(wc -l <"$TMPDIR/long.jsonl")" -eq 1 ] || fail "long line: one object"
+# the word lists are data (responses/reframe.words): a coach's own topic,
+# object and note are used; a bad entry is an error at its file:line; a
+# responses directory without word lists cannot reframe, and says so
+w=$TMPDIR/words
+mkdir -p "$w"
+cp "$SRC"/responses/* "$w/"
+cat >"$w/zz-local.words" <<'EOF'
+topic pets
+  match: \b(?<obj>the\s+dog|dog)\b
+  object: the pets
+  feeling: worn out
+  now: {obj} {is} left to me
+  past: {obj} {was} left to me
+  need: a hand with the pets
+  request: Could you walk {obj} on weekday mornings?
+  label: {obj}
+object the dog: our dog
+EOF
+# topics run in file order: reframe.words first, so only a complaint none
+# of its topics knows reaches this one
+out=$("$P" reframe --rules "$SRC/rules" --responses "$w" "Why am I the one walking the dog") \
+    || fail "a coach's topic: exit $?"
+grep -q "I feel worn out when our dog is left to me. I need a hand with the pets. Could you walk our dog on weekday mornings?" <<<"$out" \
+    || fail "a coach's topic was not used: $out"
+printf 'topic broken\n  match: (\n  colour: blue\nnote gentle: twice\nobject nothing\n' >"$w/zz-local.words"
+set +e
+out=$("$P" reframe --rules "$SRC/rules" --responses "$w" "You never listen" 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "bad word lists: exit $rc"
+for want in "zz-local.words:2: bad pattern" "zz-local.words:3: unknown key 'colour'" \
+            "zz-local.words:4: this note given twice" "zz-local.words:5: expected" \
+            "zz-local.words:2: topic broken has no feeling:"; do
+    grep -qF "$want" <<<"$out" || fail "bad word lists: no '$want' in: $out"
+done
+rm "$w/zz-local.words" "$w/reframe.words"
+out=$("$P" reframe --rules "$SRC/rules" --responses "$w" "You never listen" 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q "has no reframe word lists" <<<"$out" || fail "no word lists: exit $rc: $out"
+out=$(printf '/reframe You never listen\n' | "$P" reply --no-state --rules "$SRC/rules" --responses "$w" 2>&1) \
+    || fail "no word lists: reply exit $?"
+grep -q "couldn't work on that sentence" <<<"$out" || fail "no word lists: /reframe said: $out"
+set -e
 echo "reframe.sh ok"
