@@ -25,6 +25,11 @@
  * "one past the highest" never overflows.  A kill between the send and
  * the save repeats at most that one reply per chat.
  *
+ * A reply that cannot be sent is event=send_failed, never event=reply: a
+ * 4xx (blocked by the user, chat not found) is final and the update
+ * handled; an outage (5xx, network) keeps the update unconfirmed and
+ * retried until it is --keep-unsent old, then it is given up.
+ *
  * The token is only ever in the URL, and URLs are never logged; errors come
  * from net.c with the token redacted.  Message text is logged only with
  * --log-text.
@@ -390,6 +395,7 @@ typedef struct tg_bot {
     const char *api;
     int log_text, n_workers, poll_timeout;
     long backoff_cap_ms;
+    long keep_unsent_ms;         /* how long an outage may hold an update */
     size_t max_chats;
     char username[128];
     int64_t bot_id;
@@ -634,10 +640,21 @@ static void log_fatal(const tg_result *r, const char *method)
 
 /* -- sending -- */
 
-/* Send one part, waiting for the buckets; retries 429, 5xx and network
- * errors.  0 sent, 1 refused for good (logged), -1 gave up because of stop. */
+/* Why a send finally failed (send_part), for the send_failed log line. */
+typedef struct tg_send_fail {
+    int status;             /* the last HTTP status or PP_NET_E* */
+    unsigned attempts;
+    char desc[160];         /* Telegram's description or the transport error */
+} tg_send_fail;
+
+/* Send one part, waiting for the buckets; retries 429, and 5xx and network
+ * errors (an outage) until the update is keep_unsent_ms old.  0 sent,
+ * 1 refused for good (a 4xx: blocked by the user, chat not found), 2 the
+ * outage outlasted the bound, -1 gave up because of stop (the update stays
+ * unconfirmed).  *why says what the last failure was. */
 static int send_part(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, int64_t update_id,
-                     int64_t reply_to, const char *text, size_t len, int have_token)
+                     int64_t reply_to, const char *text, size_t len, int have_token,
+                     uint64_t queued_ms, tg_send_fail *why)
 {
     unsigned attempt = 0;
     int limited = 0;            /* a 429 came: a stop ends its wait */
@@ -692,6 +709,9 @@ static int send_part(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, int64_t 
             return -1;
         }
         char q[200];
+        why->status = r.status;
+        why->attempts = attempt + 1;
+        snprintf(why->desc, sizeof why->desc, "%s", r.desc);
         if (r.status >= 400 && r.status < 500) {
             pp_net_log("error", "send_refused", "chat=%lld update=%lld status=%d latency_ms=%ld msg=%s",
                        (long long)c->id, (long long)update_id, r.status, ms,
@@ -702,8 +722,11 @@ static int send_part(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, int64_t 
         pp_net_log("warn", "send_retry", "chat=%lld update=%lld status=%d attempt=%u backoff_ms=%ld latency_ms=%ld msg=%s",
                    (long long)c->id, (long long)update_id, r.status, attempt + 1, wait, ms,
                    pp_net_quote(r.desc, q, sizeof q));
-        attempt++;
-        if (b->stop || attempt >= 12) return b->stop ? -1 : 1;
+        if (attempt < 1000) attempt++;
+        if (b->stop) return -1;
+        /* An outage keeps the update (unconfirmed: a restart gets it
+         * again) until it is keep_unsent_ms old, then it is given up. */
+        if (pp_net_now_ms() + (uint64_t)wait >= queued_ms + (uint64_t)b->keep_unsent_ms) return 2;
         sleep_ms(b, wait);
         if (b->stop) return -1;
     }
@@ -789,12 +812,16 @@ static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_ite
     size_t len = reply ? strlen(reply) : 0;
     size_t starts[TG_MAX_PARTS], lens[TG_MAX_PARTS];
     size_t parts = len ? pp_tg_split(reply, len, PP_TG_MAX_UNITS, starts, lens, TG_MAX_PARTS) : 0;
-    int gave_up = 0;
+    int gave_up = 0, failed = 0;
+    size_t sent = 0;
+    tg_send_fail why = { 0, 0, "" };
     uint64_t t0 = pp_net_now_ms();
     for (size_t i = 0; i < parts; i++) {
         int st = send_part(b, net, rng, c, it->update_id, i == 0 ? it->message_id : 0,
-                           reply + starts[i], lens[i], i == 0);
+                           reply + starts[i], lens[i], i == 0, it->queued_ms, &why);
         if (st < 0) { gave_up = 1; break; }
+        if (st > 0) { failed = st; break; }
+        sent++;
     }
     if (gave_up) {
         /* Stopping before the reply went out: restore the session so the
@@ -803,8 +830,29 @@ static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_ite
         if (turned) pp_answer_clear(&ans);
         return -1;
     }
-    if (before) pp_session_free(before);
     long latency = (long)(pp_net_now_ms() - it->queued_ms);
+    if (failed) {
+        /* The reply did not reach the user and never will: say so (not
+         * event=reply), and handle the update so the offset moves on.  A
+         * turn nobody saw is undone, unless part of it went out. */
+        char q[200];
+        pp_net_log("error", "send_failed", "chat=%lld update=%lld reason=%s status=%d attempts=%u "
+                   "parts_sent=%zu parts=%zu latency_ms=%ld msg=%s action=dropped",
+                   (long long)c->id, (long long)it->update_id,
+                   failed == 1 ? (why.status == 403 ? "blocked" : "refused") : "outage",
+                   why.status, why.attempts, sent, parts, latency, pp_net_quote(why.desc, q, sizeof q));
+        if (before && sent == 0) { pp_session_free(c->session); c->session = before; before = NULL; }
+        if (before) pp_session_free(before);
+        if (turned && ans.forgot) {
+            pp_session_free(c->session);
+            c->session = pp_session_new();
+        }
+        persist(b, c, it->update_id, 1, sent && turned && !ans.forgot ? c->session : NULL,
+                it->text, reply);
+        if (turned) pp_answer_clear(&ans);
+        return 0;
+    }
+    if (before) pp_session_free(before);
     if (b->log_text) {
         char q1[600], q2[600];
         pp_net_log("info", "reply", "chat=%lld update=%lld parts=%zu send_ms=%ld latency_ms=%ld text=%s reply=%s",
@@ -1062,6 +1110,7 @@ static int usage(void)
     fprintf(stderr,
         "usage: pushpull telegram [--token-file FILE] [--api-url URL] [--log-text]\n"
         "                         [--workers N] [--max-backoff SECONDS] [--max-chats N]\n"
+        "                         [--keep-unsent SECONDS]\n"
         "                         [--poll-timeout SECONDS] [--rules DIR] [--responses DIR]\n"
         "                         [--region R] [--state PATH] [--keep-transcripts]\n"
         "                         [--allow-insecure-http]\n"
@@ -1113,6 +1162,7 @@ int pp_cmd_telegram(int argc, char **argv)
     b->n_workers = 8;
     b->poll_timeout = 50;
     b->backoff_cap_ms = 60000;
+    b->keep_unsent_ms = 3600L * 1000;
     b->max_chats = 1024;
     b->lock_fd = -1;
     const char *token_file = NULL;
@@ -1133,6 +1183,7 @@ int pp_cmd_telegram(int argc, char **argv)
         else if (strcmp(a, "--api-url") == 0) b->api = v;
         else if (strcmp(a, "--workers") == 0 && (n = num_arg(v, 1, 64)) > 0) b->n_workers = (int)n;
         else if (strcmp(a, "--max-backoff") == 0 && (n = num_arg(v, 1, 3600)) > 0) b->backoff_cap_ms = n * 1000;
+        else if (strcmp(a, "--keep-unsent") == 0 && (n = num_arg(v, 1, 86400)) > 0) b->keep_unsent_ms = n * 1000;
         else if (strcmp(a, "--max-chats") == 0 && (n = num_arg(v, 1, 1000000)) > 0) b->max_chats = (size_t)n;
         else if (strcmp(a, "--poll-timeout") == 0 && (n = num_arg(v, 0, 50)) >= 0) b->poll_timeout = (int)n;
         else { fprintf(stderr, "pushpull telegram: bad option or value: %s\n", a); usage(); goto out; }

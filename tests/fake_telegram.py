@@ -15,7 +15,7 @@ says what the fake holds and which faults it injects:
                                 the update twice in one response
   generate {chats, per_chat, first_chat, texts}   a burst of private texts
   faults [{method, call: n | calls: [..], kind, seconds, retry_after}]
-        kind: 500 | malformed | drop | stall | 429
+        kind: 500 | 502 | 403 | 400 | malformed | drop | stall | 429
   storm {p, retry_after, seed}  random 429s on sendMessage
   conflict                      every getUpdates answers 409
 
@@ -325,6 +325,12 @@ def make_handler(fake):
                 kind = f.get("kind")
                 if kind == "500":
                     return self.reply(500, {"ok": False, "error_code": 500, "description": "Internal Server Error"})
+                if kind == "403":
+                    return self.reply(403, {"ok": False, "error_code": 403,
+                                            "description": "Forbidden: bot was blocked by the user"})
+                if kind == "400":
+                    return self.reply(400, {"ok": False, "error_code": 400,
+                                            "description": "Bad Request: chat not found"})
                 if kind == "502":
                     return self.reply(502, raw=b"<html>Bad Gateway</html>")
                 if kind == "malformed":
