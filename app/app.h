@@ -22,9 +22,30 @@
 typedef struct pp_cli_common {
     const char *rules_dir, *responses_dir, *region, *state_path, *session;
     int fresh, no_state, keep_transcripts;
+    /* Set by the terminal subcommands: with neither --region nor
+     * PUSHPULL_REGION, the region is the locale's country (en_GB -> uk).
+     * Not for the bots, whose users are not where the server is. */
+    int locale_region;
 } pp_cli_common;
 
 int pp_cli_common_opt(pp_cli_common *c, int argc, char **argv, int *i);
+/* The common options' names, NULL-terminated. */
+extern const char *const pp_cli_common_names[];
+/* An argument that is no option of who ("pushpull chat"): says so on
+ * stderr, naming it, with "did you mean" when an option of known (and of
+ * the common ones when common is 1; both NULL-terminated) is within two
+ * edits, and a pointer to `who --help`.  Returns 2, the usage status. */
+int pp_cli_unknown_arg(const char *who, const char *arg, const char *const *known, int common);
+/* The word of known or more (NULL-terminated, either may be NULL) at most
+ * two edits from word (its part before '='), else NULL. */
+const char *pp_cli_closest(const char *word, const char *const *known, const char *const *more);
+/* The region of the crisis lines that c asks for (--region, else
+ * PUSHPULL_REGION, else the locale when c->locale_region), as the name
+ * responses_dir/resources.tsv uses, in buf: ISO 3166 codes and a few names
+ * are read as the region they name (gb -> uk).  NULL for the default.  A
+ * region asked for that the file does not have gets one warning a run on
+ * stderr naming the lines used instead; the locale's never warns. */
+const char *pp_cli_region(const pp_cli_common *c, const char *responses_dir, char *buf, size_t len);
 /* Describe the common options (all but --keep-transcripts) for --help. */
 void pp_cli_common_usage(FILE *f);
 /* Load the rule set named by c (defaults: the source tree when run from it,

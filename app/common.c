@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <limits.h>
+#include <ctype.h>
 #include <sys/stat.h>
 
 #include "app.h"
@@ -74,11 +76,170 @@ void pp_cli_common_usage(FILE *f)
 {
     fprintf(f, "  --rules DIR          rule files (default: the source tree or the share dir)\n"
                "  --responses DIR      response files\n"
-               "  --region R           crisis resources region (us, uk, au, ...; or PUSHPULL_REGION)\n"
+               "  --region R           crisis resources region (us, uk or gb, au, ...; ISO 3166 codes;\n"
+               "                       or PUSHPULL_REGION)\n"
                "  --state PATH         state database (default $XDG_STATE_HOME/pushpull/state.db)\n"
                "  --session NAME       conversation to resume (default: the last one)\n"
                "  --new                start the conversation afresh\n"
                "  --no-state           keep nothing on disk\n");
+}
+
+/* ---- an argument nobody knows ------------------------------------------ */
+
+/* The edit distance of a and b (optimal string alignment: insertions,
+ * deletions, substitutions, and two neighbours swapped count one each),
+ * or a big number when either is over 31 bytes. */
+static size_t edits(const char *a, size_t na, const char *b, size_t nb)
+{
+    if (na > 31 || nb > 31) return 99;
+    size_t d[32][32];
+    for (size_t i = 0; i <= na; i++) d[i][0] = i;
+    for (size_t j = 0; j <= nb; j++) d[0][j] = j;
+    for (size_t i = 1; i <= na; i++)
+        for (size_t j = 1; j <= nb; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best) best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best) best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]
+                && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[na][nb];
+}
+
+const char *const pp_cli_common_names[] = {
+    "--rules", "--responses", "--region", "--state", "--session", "--new", "--no-state",
+    "--keep-transcripts", NULL
+};
+
+const char *pp_cli_closest(const char *word, const char *const *known, const char *const *more)
+{
+    size_t n = strcspn(word, "=");
+    const char *best = NULL;
+    size_t best_d = 3;   /* at most two edits */
+    const char *const *lists[2] = { known, more };
+    for (int l = 0; l < 2; l++)
+        for (size_t k = 0; lists[l] && lists[l][k]; k++) {
+            const char *w = lists[l][k];
+            size_t d = edits(word, n, w, strlen(w));
+            /* a short word is two edits from anything: say nothing */
+            if (d < best_d && d * 2 < strlen(w)) { best = w; best_d = d; }
+        }
+    return best;
+}
+
+int pp_cli_unknown_arg(const char *who, const char *arg, const char *const *known, int common)
+{
+    const char *near = pp_cli_closest(arg, known, common ? pp_cli_common_names : NULL);
+    int opt = arg[0] == '-' && arg[1] != '\0';
+    size_t n = opt ? strcspn(arg, "=") : strlen(arg);
+    if (n > 60) n = 60;   /* a pasted paragraph is not worth repeating */
+    fprintf(stderr, "%s: %s '%.*s'", who, opt ? "unknown option" : "unexpected argument",
+            (int)n, arg);
+    if (near) fprintf(stderr, "; did you mean '%s'?", near);
+    fprintf(stderr, "\n%s: see '%s --help'\n", who, who);
+    return 2;
+}
+
+/* ---- the region of the crisis lines ------------------------------------- */
+
+/* ISO 3166 codes (alpha-2 and alpha-3) and common names for the regions of
+ * responses/resources.tsv whose name is not the code. */
+static const struct { const char *alias, *region; } region_aliases[] = {
+    {"gb", "uk"}, {"gbr", "uk"}, {"united-kingdom", "uk"}, {"england", "uk"},
+    {"scotland", "uk"}, {"wales", "uk"}, {"northern-ireland", "uk"},
+    {"usa", "us"}, {"irl", "ie"}, {"can", "ca"}, {"aus", "au"}, {"nzl", "nz"},
+    {"deu", "de"}, {"fra", "fr"}, {"ind", "in"},
+};
+
+/* The country of the locale (LC_ALL, else LC_MESSAGES, else LANG, as
+ * setlocale reads them): "en_GB.UTF-8" -> "gb"; 0, or -1 when none. */
+static int locale_country(char *buf, size_t len)
+{
+    const char *names[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+    const char *v = NULL;
+    for (int k = 0; k < 3 && !v; k++) {
+        const char *e = getenv(names[k]);
+        if (e && e[0]) v = e;
+    }
+    if (!v) return -1;
+    const char *u = strchr(v, '_');
+    if (!u || strcspn(v, ".@") < (size_t)(u - v)) return -1;
+    size_t n = strcspn(u + 1, ".@");
+    if (n != 2 || len < 3 || !isalpha((unsigned char)u[1]) || !isalpha((unsigned char)u[2]))
+        return -1;
+    buf[0] = (char)tolower((unsigned char)u[1]);
+    buf[1] = (char)tolower((unsigned char)u[2]);
+    buf[2] = '\0';
+    return 0;
+}
+
+/* Whether responses_dir/resources.tsv names region (1), does not (0), or
+ * cannot be read (-1); the other names it has go to names, for the warning
+ * (the file keeps a region's lines together, so a name repeats only in a
+ * row). */
+static int region_listed(const char *responses_dir, const char *region, char *names, size_t len)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/resources.tsv", responses_dir);
+    names[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    char line[1024], prev[64] = "";
+    int found = 0, start = 1;
+    size_t used = 0;
+    while (fgets(line, sizeof line, f)) {
+        int at_start = start;
+        start = strchr(line, '\n') != NULL;   /* the next read starts a line */
+        if (!at_start || line[0] == '#') continue;
+        size_t n = strcspn(line, "\t\r\n");
+        if (line[n] != '\t' || n == 0 || n >= sizeof prev) continue;
+        line[n] = '\0';
+        if (!strcasecmp(line, region)) found = 1;
+        if (strcmp(line, "default") == 0 || strcmp(line, prev) == 0) continue;
+        memcpy(prev, line, n + 1);
+        if (used + n + 3 < len)
+            used += (size_t)snprintf(names + used, len - used, "%s%s", used ? ", " : "", line);
+    }
+    fclose(f);
+    return found;
+}
+
+const char *pp_cli_region(const pp_cli_common *c, const char *responses_dir, char *buf, size_t len)
+{
+    static int warned;   /* once a run: the bots reload their rules on SIGHUP */
+    const char *r = c->region, *from = "--region";
+    if (!r) { r = getenv("PUSHPULL_REGION"); from = "PUSHPULL_REGION"; }
+    int asked = r && r[0];
+    if (!asked) {
+        if (!c->locale_region || locale_country(buf, len) != 0) return NULL;
+        r = buf;
+        from = "the locale";
+    }
+    char low[64];
+    size_t n = strnlen(r, sizeof low);
+    if (n >= sizeof low) n = sizeof low - 1;
+    for (size_t k = 0; k < n; k++) low[k] = (char)(r[k] == ' ' || r[k] == '_' ? '-'
+                                                  : tolower((unsigned char)r[k]));
+    low[n] = '\0';
+    const char *name = low;
+    for (size_t k = 0; k < sizeof region_aliases / sizeof region_aliases[0]; k++)
+        if (!strcmp(low, region_aliases[k].alias)) name = region_aliases[k].region;
+    char names[256];
+    int listed = strcmp(name, "default") == 0 ? 1 : region_listed(responses_dir, name, names, sizeof names);
+    if (listed == 0) {
+        if (asked && !warned) {
+            warned = 1;
+            fprintf(stderr, "pushpull: no crisis lines for the region '%.60s' (from %s) in "
+                            "%s/resources.tsv; using the international ones (findahelpline.com). "
+                            "Regions: %s (and ISO 3166 codes: gb for uk)\n",
+                    r, from, responses_dir, names);
+        }
+        return NULL;
+    }
+    snprintf(buf, len, "%s", name);
+    return buf;
 }
 
 static int is_dir(const char *p)
@@ -127,8 +288,9 @@ pp_ruleset *pp_cli_load_rules(const pp_cli_common *c)
 {
     pp_cli_dirs dirs;
     pp_cli_data_dirs(c, &dirs);
+    char region[64];
     pp_load_options opt = {
-        dirs.rules, dirs.responses, c->region ? c->region : getenv("PUSHPULL_REGION"),
+        dirs.rules, dirs.responses, pp_cli_region(c, dirs.responses, region, sizeof region),
     };
     pp_errors errs;
     pp_errors_init(&errs);
