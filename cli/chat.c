@@ -1,16 +1,27 @@
 /* chat.c -- `pushpull chat`: the terminal conversation.
  *
- * On a terminal: a readline REPL with a one-line disclaimer, tab
- * completion of the commands, and a history file in
- * $XDG_STATE_HOME/pushpull/history (mode 0600).  For privacy the history
- * keeps only command words ("/reframe", never the text after it), unless
- * --keep-transcripts asks for every line.  It is kept on disk only where
- * the conversation is: not under --no-state (nor when the store could not
- * open).  Its lines are not marked by conversation, so /forget empties all
- * of it, in memory and on disk, before answering.  Colour only on a
- * terminal and only without NO_COLOR.  When stdin is not a terminal it
- * reads bounded lines (lines.c) and prints replies with no prompt or
- * colour.
+ * On a terminal: a readline REPL that behaves like python's, sqlite3's and
+ * psql's.  Ctrl-C cancels the line being typed and shows a new prompt;
+ * Ctrl-D on an empty line, /quit, and a bare "exit", "quit" or "bye"
+ * leave; an empty line shows the prompt again; /forget asks first (y/N).
+ *
+ * The history: up-arrow recalls every line of this run (kept in memory
+ * only).  On disk, in $XDG_STATE_HOME/pushpull/history (mode 0600), each
+ * line is appended as it is typed, so a terminal closed mid-way loses
+ * nothing; for privacy only command words are written ("/reframe", never
+ * the text after it) unless --keep-transcripts asks for every line, and
+ * nothing under --no-state (nor when the store could not open).  Its lines
+ * are not marked by conversation, so /forget empties all of it, in memory
+ * and on disk, before answering.
+ *
+ * Output: replies and the banner wrap at the terminal's width, measured in
+ * display columns (mbrtowc and wcwidth in the user's LC_CTYPE: a CJK
+ * character or an emoji takes two).  Colour with --color=always, or with
+ * auto (the default) on a terminal when NO_COLOR is unset or empty and
+ * TERM is not "dumb"; a dumb terminal gets no escapes at all.
+ *
+ * When stdin is not a terminal it reads bounded lines (lines.c) and prints
+ * replies with no prompt or colour, each line a message.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +29,13 @@
 #include <unistd.h>
 #include <limits.h>
 #include <errno.h>
+#include <strings.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <wchar.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <readline/readline.h>
 #include <readline/history.h>
@@ -53,12 +71,17 @@ static char **complete(const char *text, int start, int end)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: pushpull chat [OPTIONS]\n\n"
-               "Talk with the coach.  Commands: /help /why /reset /forget /reframe TEXT /quit.\n\n");
+               "Talk with the coach.  Commands: /help /why /reset /forget /reframe TEXT /quit.\n"
+               "Ctrl-C cancels the line; Ctrl-D, /quit, exit, quit or bye leave.\n\n");
     pp_cli_common_usage(f);
-    fprintf(f, "  --keep-transcripts   store the text of each turn and the full input history\n\n"
-               "History: $XDG_STATE_HOME/pushpull/history: command words only (\"/reframe\",\n"
-               "not its text) unless --keep-transcripts; none on disk with --no-state; /forget\n"
-               "empties all of it (its lines are not marked by conversation).\n"
+    fprintf(f, "  --keep-transcripts   store the text of each turn and the full input history\n"
+               "  --color[=WHEN]       colour: auto (default: a terminal, no NO_COLOR, TERM not\n"
+               "                       dumb), always or never\n\n"
+               "The region defaults to the locale's country (LANG=en_GB.UTF-8: uk).\n"
+               "History: $XDG_STATE_HOME/pushpull/history, written as you go: command words\n"
+               "only (\"/reframe\", not its text) unless --keep-transcripts; none on disk with\n"
+               "--no-state; up-arrow recalls every line of this run; /forget empties all of it\n"
+               "(its lines are not marked by conversation).\n"
                "Exit status: 0 ok, 1 the rules could not be loaded or a read or write failed,\n"
                "2 usage error.\n");
 }
@@ -106,9 +129,10 @@ static int batch(pp_cli_conv *cv)
     return 0;
 }
 
-/* Add what the history keeps of a line: all of it with --keep-transcripts,
- * else only a command word of ours, without the text after it. */
-static void remember(const char *line, int keep_all)
+/* What the history file keeps of a line: all of it with --keep-transcripts,
+ * else only a command word of ours, without the text after it; NULL for
+ * nothing. */
+static const char *kept_on_disk(const char *line, int keep_all)
 {
     /* the command word as the dialog reads it (one parser for every front
      * end): "!FORGET" and "/forget@x" are kept as "/forget" */
@@ -117,12 +141,28 @@ static void remember(const char *line, int keep_all)
         [PP_CMD_FORGET] = "/forget", [PP_CMD_REFRAME] = "/reframe", [PP_CMD_START] = "/start",
         [PP_CMD_QUIT] = "/quit",
     };
-    if (keep_all) {
-        if (line[0]) add_history(line);
-        return;
-    }
+    if (keep_all) return line[0] ? line : NULL;
     pp_command c = pp_dialog_command(line, strlen(line));
-    if ((size_t)c < sizeof kept / sizeof kept[0] && kept[c]) add_history(kept[c]);
+    return (size_t)c < sizeof kept / sizeof kept[0] ? kept[c] : NULL;
+}
+
+/* Append one line to the history file as it is typed (created 0600), so
+ * that a terminal closed mid-way loses nothing. */
+static void append_history_line(const char *hist, const char *line)
+{
+    if (!hist[0] || !line) return;
+    int fd = open(hist, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    size_t n = strlen(line);
+    char *buf = malloc(n + 1);
+    if (buf) {
+        memcpy(buf, line, n);
+        buf[n] = '\n';
+        ssize_t w = write(fd, buf, n + 1);   /* one write: two chats append whole lines */
+        (void)w;
+        free(buf);
+    }
+    close(fd);
 }
 
 /* /forget: the history cannot tell this conversation's lines from others',
@@ -134,12 +174,48 @@ static void forget_history(const char *hist)
         fprintf(stderr, "pushpull: could not delete the history %s: %s\n", hist, strerror(errno));
 }
 
-/* Print text wrapped at word boundaries to the terminal's width. */
+/* ---- the screen --------------------------------------------------------- */
+
+/* The terminal's columns (the window now, else $COLUMNS, else 80). */
+static size_t screen_columns(void)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    const char *c = getenv("COLUMNS");
+    long n = c ? strtol(c, NULL, 10) : 0;
+    return n > 0 && n < 1000 ? (size_t)n : 80;
+}
+
+/* The next character of s[0..len): its byte length (at least 1) and, in
+ * *cols, the columns it takes: wcwidth() in the locale's encoding; where
+ * that cannot decode (a C locale) one column per UTF-8 character. */
+static size_t next_char(const char *s, size_t len, size_t *cols)
+{
+    if (MB_CUR_MAX > 1) {
+        mbstate_t st;
+        memset(&st, 0, sizeof st);
+        wchar_t wc;
+        size_t n = mbrtowc(&wc, s, len, &st);
+        if (n > 0 && n <= len) {
+            int w = wcwidth(wc);
+            *cols = w < 0 ? 1 : (size_t)w;
+            return n;
+        }
+    }
+    size_t n = 1;
+    while (n < len && ((unsigned char)s[n] & 0xC0) == 0x80) n++;
+    *cols = 1;
+    return n;
+}
+
+/* Print text wrapped at word boundaries to the terminal's width, in
+ * display columns.  A word wider than the line is broken between its
+ * characters when it holds wide ones (CJK writes no spaces); any other
+ * (a web address) is left whole for the terminal to wrap. */
 static void print_wrapped(const char *text, const char *on, const char *off)
 {
-    int cols = 0;
-    rl_get_screen_size(NULL, &cols);
-    size_t width = cols > 20 ? (size_t)cols - 1 : 79;
+    size_t cols = screen_columns();
+    size_t width = cols > 20 ? cols - 1 : 79;
     if (width > 100) width = 100;
     fputs(on, stdout);
     for (const char *line = text; *line;) {
@@ -147,14 +223,27 @@ static void print_wrapped(const char *text, const char *on, const char *off)
         size_t len = nl ? (size_t)(nl - line) : strlen(line);
         size_t col = 0;
         for (size_t i = 0; i < len;) {
-            size_t j = i;
-            while (j < len && line[j] != ' ') j++;
-            size_t wl = j - i, chars = 0;
-            for (size_t k = i; k < j; k++) chars += ((unsigned char)line[k] & 0xC0) != 0x80;
-            if (col > 0 && col + 1 + chars > width) { fputc('\n', stdout); col = 0; }
+            size_t j = i, wcols = 0, c;
+            int wide = 0;
+            while (j < len && line[j] != ' ') {
+                j += next_char(line + j, len - j, &c);
+                wcols += c;
+                wide |= c > 1;
+            }
+            if (col > 0 && col + 1 + wcols > width) { fputc('\n', stdout); col = 0; }
             else if (col > 0) { fputc(' ', stdout); col++; }
-            fwrite(line + i, 1, wl, stdout);
-            col += chars;
+            if (wide && col + wcols > width) {
+                for (size_t k = i; k < j;) {
+                    size_t n = next_char(line + k, j - k, &c);
+                    if (col > 0 && col + c > width) { fputc('\n', stdout); col = 0; }
+                    fwrite(line + k, 1, n, stdout);
+                    col += c;
+                    k += n;
+                }
+            } else {
+                fwrite(line + i, 1, j - i, stdout);
+                col += wcols;
+            }
             i = j;
             while (i < len && line[i] == ' ') i++;
         }
@@ -163,14 +252,101 @@ static void print_wrapped(const char *text, const char *on, const char *off)
         line = nl + 1;
     }
     fputs(off, stdout);
-    fputc('\n', stdout);
 }
 
-static int repl(pp_cli_conv *cv, const pp_ruleset *rs, int keep_all)
+/* ---- reading a line: Ctrl-C cancels it ---------------------------------- */
+
+/* Readline catches SIGINT while it reads (it puts the terminal back and
+ * echoes ^C), then passes it on to this handler; read_key() sees the flag
+ * and ends the line, which repl() throws away. */
+static volatile sig_atomic_t interrupted;
+static int cancelled;
+
+static void on_sigint(int sig)
 {
-    int colour = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
-    const char *on = colour ? "\033[36m" : "", *off = colour ? "\033[0m" : "";
-    const char *prompt = colour ? "\001\033[1m\002you>\001\033[0m\002 " : "you> ";
+    (void)sig;
+    interrupted = 1;
+}
+
+/* readline's getc: one byte of the terminal, or on Ctrl-C a newline that
+ * ends the line (marked cancelled).  poll() is never restarted after a
+ * signal, so the wait ends as soon as readline has seen the signal. */
+static int read_key(FILE *in)
+{
+    int fd = fileno(in);
+    for (;;) {
+        if (interrupted) {
+            interrupted = 0;
+            cancelled = 1;
+            rl_point = rl_end;   /* the cursor after the text, as it is left */
+            return '\n';
+        }
+        struct pollfd p = { fd, POLLIN, 0 };
+        int r = poll(&p, 1, -1);
+        if (r < 0 && errno == EINTR) { rl_check_signals(); continue; }
+        if (r < 0) return EOF;
+        unsigned char ch;
+        ssize_t n = read(fd, &ch, 1);
+        if (n == 1) return ch;
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) { rl_check_signals(); continue; }
+        return EOF;
+    }
+}
+
+/* A line read with prompt: NULL at end of input (Ctrl-D); *was_cancelled
+ * when Ctrl-C ended it (the line is then freed and NULL returned too). */
+static char *read_line(const char *prompt, int *was_cancelled)
+{
+    interrupted = 0;   /* a Ctrl-C while a reply was written is not for this line */
+    cancelled = 0;
+    char *line = readline(prompt);
+    *was_cancelled = cancelled;
+    if (cancelled) { free(line); return NULL; }
+    return line;
+}
+
+/* ---- the conversation --------------------------------------------------- */
+
+/* A line that is only spaces and tabs. */
+static int blank(const char *s)
+{
+    return s[strspn(s, " \t\r")] == '\0';
+}
+
+/* "exit", "quit" and "bye" alone (any case, spaces or a full stop around):
+ * what people type to leave a prompt. */
+static int means_leave(const char *s)
+{
+    static const char *const words[] = { "exit", "quit", "bye", "exit()", "quit()", NULL };
+    s += strspn(s, " \t");
+    size_t n = strcspn(s, " \t.!");
+    if (s[n + strspn(s + n, " \t.!")] != '\0') return 0;
+    for (int k = 0; words[k]; k++)
+        if (n == strlen(words[k]) && strncasecmp(s, words[k], n) == 0) return 1;
+    return 0;
+}
+
+/* /forget in the REPL asks first: 1 when the user said yes. */
+static int confirm_forget(void)
+{
+    int was_cancelled;
+    char *a = read_line("Delete everything pushpull keeps about this conversation, and the "
+                        "whole input history? [y/N] ", &was_cancelled);
+    int yes = a && (strcasecmp(a, "y") == 0 || strcasecmp(a, "yes") == 0);
+    if (!a && !was_cancelled) fputc('\n', stdout);   /* Ctrl-D ends the question, not the chat */
+    free(a);
+    return yes;
+}
+
+typedef struct repl_opts {
+    int keep_all;
+    int colour;
+} repl_opts;
+
+static int repl(pp_cli_conv *cv, const repl_opts *o)
+{
+    const char *on = o->colour ? "\033[36m" : "", *off = o->colour ? "\033[0m" : "";
+    const char *prompt = o->colour ? "\001\033[1m\002you>\001\033[0m\002 " : "you> ";
     char dir[PATH_MAX], hist[PATH_MAX + 16] = "";
     if (cv->store && state_dir(dir, sizeof dir) == 0) {
         snprintf(hist, sizeof hist, "%s/history", dir);
@@ -178,49 +354,96 @@ static int repl(pp_cli_conv *cv, const pp_ruleset *rs, int keep_all)
     }
     rl_readline_name = "pushpull";
     rl_attempted_completion_function = complete;
-    printf("pushpull %s: a relationship coach, not a therapist.\n"
-           "Type /help for commands and for help in a crisis, /quit to leave.\n\n", PP_VERSION);
-    (void)rs;
+    rl_getc_function = read_key;
+    struct sigaction sa, old_int;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESTART;   /* a Ctrl-C while a reply is written does not cut it */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+
+    char banner[256];
+    snprintf(banner, sizeof banner, "pushpull %s: a relationship coach, not a therapist.\n"
+             "Type /help for commands and for help in a crisis, /quit to leave.", PP_VERSION);
+    print_wrapped(banner, "", "");
+    fputc('\n', stdout);
+    int status = 0;
     for (;;) {
-        char *line = readline(prompt);
-        if (!line) { printf("\n"); break; }
-        pp_answer a;
-        pp_dialog_turn(&cv->dialog, line, strlen(line), &a);
-        if (a.forgot) forget_history(hist);
-        else remember(line, keep_all);
-        print_wrapped(a.text ? a.text : "", on, off);
         fflush(stdout);
+        int was_cancelled;
+        char *line = read_line(prompt, &was_cancelled);
+        if (was_cancelled) continue;   /* Ctrl-C: a new prompt, like python's */
+        if (!line) { printf("\n"); break; }
+        if (blank(line)) { free(line); continue; }
+        add_history(line);   /* up-arrow: every line of this run, in memory */
+        const char *said = means_leave(line) ? "/quit" : line;
+        pp_command cmd = pp_dialog_command(said, strlen(said));
+        if (cmd == PP_CMD_FORGET && !confirm_forget()) {
+            append_history_line(hist, kept_on_disk(line, o->keep_all));
+            puts("Nothing was deleted.\n");
+            free(line);
+            continue;
+        }
+        pp_answer a;
+        pp_dialog_turn(&cv->dialog, said, strlen(said), &a);
+        if (a.forgot) forget_history(hist);
+        else append_history_line(hist, kept_on_disk(o->keep_all ? line : said, o->keep_all));
+        print_wrapped(a.text ? a.text : "", on, off);
+        fputc('\n', stdout);
         int quit = a.quit;
         pp_answer_clear(&a);
         free(line);
+        if (pp_cli_flush() != 0) { status = 1; break; }
         if (quit) break;
     }
-    if (hist[0] && history_length > 0) {
-        write_history(hist);
-        history_truncate_file(hist, 1000);
-        chmod(hist, 0600);
-    }
-    return 0;
+    if (hist[0] && access(hist, F_OK) == 0) history_truncate_file(hist, 1000);
+    sigaction(SIGINT, &old_int, NULL);
+    return status;
 }
 
 int pp_cmd_chat(int argc, char **argv)
 {
-    pp_cli_common c = {0};
+    static const char *const names[] = { "--color", "--colour", "--help", "--version", NULL };
+    pp_cli_common c = { .locale_region = 1 };
+    const char *when = "auto";
     for (int i = 1; i < argc; i++) {
         int r = pp_cli_common_opt(&c, argc, argv, &i);
         if (r < 0) return 2;
         if (r) continue;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
-        if (strcmp(argv[i], "--version") == 0) { printf("pushpull %s\n", PP_VERSION); return 0; }
-        fprintf(stderr, "pushpull chat: unknown option '%s'\n", argv[i]);
-        usage(stderr);
-        return 2;
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(stdout); return 0; }
+        if (strcmp(a, "--version") == 0) { printf("pushpull %s\n", PP_VERSION); return 0; }
+        if (strcmp(a, "--color") == 0 || strcmp(a, "--colour") == 0) { when = "always"; continue; }
+        if (strncmp(a, "--color=", 8) == 0 || strncmp(a, "--colour=", 9) == 0) {
+            when = strchr(a, '=') + 1;
+            if (strcmp(when, "auto") && strcmp(when, "always") && strcmp(when, "never")) {
+                fprintf(stderr, "pushpull chat: --color takes auto, always or never, not '%.40s'\n"
+                                "pushpull chat: see 'pushpull chat --help'\n", when);
+                return 2;
+            }
+            continue;
+        }
+        return pp_cli_unknown_arg("pushpull chat", a, names, 1);
     }
     pp_ruleset *rs = pp_cli_load_rules(&c);
     if (!rs) return 1;
     pp_cli_conv cv;
     if (pp_cli_conv_open(&cv, &c, rs)) { pp_rules_free(rs); return 1; }
-    int rc = isatty(STDIN_FILENO) ? repl(&cv, rs, c.keep_transcripts) : batch(&cv);
+    int rc;
+    if (isatty(STDIN_FILENO)) {
+        setlocale(LC_CTYPE, "");   /* readline and the wrapping read the user's encoding */
+        const char *term = getenv("TERM"), *no_color = getenv("NO_COLOR");
+        int dumb = !term || !term[0] || strcmp(term, "dumb") == 0;
+        repl_opts o = {
+            .keep_all = c.keep_transcripts,
+            .colour = strcmp(when, "always") == 0
+                      || (strcmp(when, "auto") == 0 && isatty(STDOUT_FILENO) && !dumb
+                          && !(no_color && no_color[0])),
+        };
+        rc = repl(&cv, &o);
+    } else {
+        rc = batch(&cv);
+    }
     pp_cli_conv_close(&cv);
     pp_rules_free(rs);
     return rc;

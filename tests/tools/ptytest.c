@@ -1,10 +1,14 @@
 /* ptytest.c -- drive a program through a real pseudo-terminal, like expect.
  *
- * usage: ptytest SCRIPT -- PROGRAM [ARGS...]
+ * usage: ptytest [-s COLSxROWS] [-o FILE] SCRIPT -- PROGRAM [ARGS...]
+ * The terminal is 120x40 unless -s says otherwise, TERM=xterm (run the
+ * program under env(1) for another); -o FILE keeps the whole transcript,
+ * escapes and all, for the test to read afterwards.
  * SCRIPT lines:  expect TEXT   wait (up to 10 s) until TEXT appears in the
  *                              output after the previous expectation
  *                send TEXT     type TEXT and Enter
- *                sendraw TEXT  type TEXT (\t is a tab, \x04 is Ctrl-D)
+ *                sendraw TEXT  type TEXT (\t is a tab, \x04 is Ctrl-D, \x03
+ *                              Ctrl-C, \x1b[A the up arrow)
  *                exit CODE     wait for the program to end with CODE
  * Prints the whole terminal transcript when a step fails; exit 1.
  */
@@ -56,14 +60,26 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
+    struct winsize ws = { 40, 120, 0, 0 };
+    const char *keep = NULL;
+    while (argc > 2 && argv[1][0] == '-' && argv[1][1] && !argv[1][2]) {
+        unsigned cols, rows;
+        if (argv[1][1] == 's' && sscanf(argv[2], "%ux%u", &cols, &rows) == 2) {
+            ws.ws_col = (unsigned short)cols;
+            ws.ws_row = (unsigned short)rows;
+        } else if (argv[1][1] == 'o') {
+            keep = argv[2];
+        } else break;
+        argc -= 2;
+        argv += 2;
+    }
     if (argc < 4 || strcmp(argv[2], "--") != 0) {
-        fprintf(stderr, "usage: ptytest SCRIPT -- PROGRAM [ARGS...]\n");
+        fprintf(stderr, "usage: ptytest [-s COLSxROWS] [-o FILE] SCRIPT -- PROGRAM [ARGS...]\n");
         return 2;
     }
     FILE *script = fopen(argv[1], "r");
     if (!script) { perror(argv[1]); return 2; }
     int master;
-    struct winsize ws = { 40, 120, 0, 0 };
     pid_t pid = forkpty(&master, NULL, NULL, &ws);
     if (pid < 0) { perror("forkpty"); return 2; }
     if (pid == 0) {
@@ -112,6 +128,13 @@ int main(int argc, char **argv)
     }
     fclose(script);
     if (pid > 0) { kill(pid, SIGKILL); waitpid(pid, NULL, 0); }
+    if (keep) {
+        FILE *f = fopen(keep, "w");
+        if (!f || fwrite(out, 1, out_len, f) != out_len || fclose(f) != 0) {
+            perror(keep);
+            fail = 1;
+        }
+    }
     if (fail) fprintf(stderr, "---- terminal transcript ----\n%s\n----\n", out);
     return fail;
 }
