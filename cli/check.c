@@ -11,13 +11,18 @@
  * the work grows with the number of rules, not with its square.
  * Then it scores the corpus (the .tsv files in tests/corpus: message, role,
  * acceptable frameworks): role and framework accuracy per file, counts per
- * framework, and how often each rule is hit.
+ * framework, and how often each rule is hit.  With --json the same
+ * results are one JSON object on stdout (see usage()); the load errors
+ * stay on stderr.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <jansson.h>
 
 #include "app.h"
 #include "cli.h"
@@ -30,9 +35,41 @@ static void usage(FILE *f)
                "  --rules DIR, --responses DIR   what to check (default: the source tree or share dir)\n"
                "  --corpus DIR         labelled messages (*.tsv; default tests/corpus in the source tree)\n"
                "  --min-accuracy PCT   fail when role accuracy on any corpus file is below PCT\n"
-               "  --quiet              print only problems and the summary\n\n"
+               "  --quiet              print only problems and the summary\n"
+               "  --json               the results as one JSON object: ok, rules, examples,\n"
+               "                       failed, warnings, problems [{level, file, line, rule,\n"
+               "                       message}], corpus [{file, messages, role_accuracy,\n"
+               "                       framework_accuracy, below_minimum}], misses, hits\n\n"
                "Exit status: 0 all good, 1 an error (also: no crisis rules for self-harm and\n"
                "violence) or a failed example (or accuracy below the minimum), 2 usage error.\n");
+}
+
+/* Where results go: printed as they come, or gathered for --json. */
+typedef struct report {
+    int json, quiet;
+    json_t *problems, *corpus, *misses;   /* --json only */
+} report;
+
+/* A FAIL or WARN about file:line (rule may be NULL). */
+static void problem(report *r, const char *level, const char *file, int line, const char *rule,
+                    const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!r->json) {
+        printf("%s:%d: %s %s\n", file, line, level, msg);
+        return;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "level", json_string(strcmp(level, "FAIL") == 0 ? "fail" : "warn"));
+    json_object_set_new(o, "file", json_string(file));
+    json_object_set_new(o, "line", json_integer(line));
+    json_object_set_new(o, "rule", rule ? json_string(rule) : json_null());
+    json_object_set_new(o, "message", json_string(msg));
+    json_array_append_new(r->problems, o);
 }
 
 typedef struct corpus_score {
@@ -56,7 +93,7 @@ static int fw_in(const char *fw, const char *list)
 }
 
 static int score_file(const pp_ruleset *rs, pp_session *s, const char *path, corpus_score *sc,
-                      size_t *hits, size_t *fw_counts, int quiet)
+                      size_t *hits, size_t *fw_counts, report *rp)
 {
     FILE *f = fopen(path, "r");
     if (!f) { fprintf(stderr, "%s: cannot open\n", path); return -1; }
@@ -91,7 +128,16 @@ static int score_file(const pp_ruleset *rs, pp_session *s, const char *path, cor
                                                     : fw_in(got_fw, fws));
         sc->role_ok += rok;
         sc->fw_ok += fok;
-        if (!quiet && !rok)
+        if (!rp->quiet && !rok && rp->json) {
+            json_t *o = json_object();
+            json_object_set_new(o, "file", json_string(path));
+            json_object_set_new(o, "line", json_integer(lineno));
+            json_object_set_new(o, "want", json_string(role));
+            json_object_set_new(o, "got", json_string(got_role));
+            json_object_set_new(o, "rule", ri.id ? json_string(ri.id) : json_null());
+            json_object_set_new(o, "text", json_string(line));
+            json_array_append_new(rp->misses, o);
+        } else if (!rp->quiet && !rok)
             printf("  miss %s:%d: want %s, got %s%s%s: %s\n", path, lineno, role, got_role,
                    ri.id ? " by " : "", ri.id ? ri.id : "", line);
     }
@@ -124,22 +170,51 @@ static void hostile_inputs(const pp_ruleset *rs, pp_session *s, size_t *limit_ru
     free(buf);
 }
 
+/* A percentage from 0 to 100, all of text: 0, else -1. */
+static int parse_percent(const char *text, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0' || errno || !(v >= 0 && v <= 100)) return -1;
+    *out = v;
+    return 0;
+}
+
 int pp_cmd_check(int argc, char **argv)
 {
+    static const char *const names[] = {
+        "--corpus", "--min-accuracy", "--quiet", "--json", "--help", "--version", NULL
+    };
     pp_cli_common c = {0};
     const char *corpus = NULL;
     double min_acc = -1;
-    int quiet = 0;
+    report rp = {0};
     for (int i = 1; i < argc; i++) {
         int r = pp_cli_common_opt(&c, argc, argv, &i);
         if (r < 0) return 2;
         if (r) continue;
-        if (strcmp(argv[i], "--corpus") == 0 && i + 1 < argc) corpus = argv[++i];
-        else if (strcmp(argv[i], "--min-accuracy") == 0 && i + 1 < argc) min_acc = atof(argv[++i]);
-        else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) quiet = 1;
-        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
-        else if (strcmp(argv[i], "--version") == 0) { printf("pushpull %s\n", PP_VERSION); return 0; }
-        else { fprintf(stderr, "pushpull check: unknown option '%s'\n", argv[i]); usage(stderr); return 2; }
+        const char *a = argv[i];
+        int corpus_opt = !strncmp(a, "--corpus", 8) && (a[8] == '\0' || a[8] == '=');
+        int acc_opt = !strncmp(a, "--min-accuracy", 14) && (a[14] == '\0' || a[14] == '=');
+        if (corpus_opt || acc_opt) {
+            const char *eq = strchr(a, '='), *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+            if (!v) {
+                fprintf(stderr, "pushpull check: %s needs a value\n", a);
+                return 2;
+            }
+            if (corpus_opt) corpus = v;
+            else if (parse_percent(v, &min_acc) != 0) {
+                fprintf(stderr, "pushpull check: --min-accuracy takes a percentage from 0 to 100, "
+                                "not '%.40s'\npushpull check: see 'pushpull check --help'\n", v);
+                return 2;
+            }
+        }
+        else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) rp.quiet = 1;
+        else if (strcmp(a, "--json") == 0) rp.json = 1;
+        else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(stdout); return 0; }
+        else if (strcmp(a, "--version") == 0) { printf("pushpull %s\n", PP_VERSION); return 0; }
+        else return pp_cli_unknown_arg("pushpull check", a, names, 1);
     }
     pp_ruleset *rs = pp_cli_load_rules(&c);
     if (!rs) return 1;
@@ -149,9 +224,16 @@ int pp_cmd_check(int argc, char **argv)
     size_t nfw = pp_rules_framework_count(rs);
     size_t *fw_counts = calloc(nfw + 1, sizeof *fw_counts);   /* hits per catalogue entry */
     pp_session *s = pp_session_new();   /* working memory for every match below */
-    if (!hits || !limits || !spends || !fw_counts || !s) {
+    if (rp.json) {
+        rp.problems = json_array();
+        rp.corpus = json_array();
+        rp.misses = json_array();
+    }
+    if (!hits || !limits || !spends || !fw_counts || !s
+        || (rp.json && (!rp.problems || !rp.corpus || !rp.misses))) {
         fprintf(stderr, "pushpull check: out of memory\n");
         free(hits); free(limits); free(spends); free(fw_counts);
+        json_decref(rp.problems); json_decref(rp.corpus); json_decref(rp.misses);
         pp_session_free(s);
         pp_rules_free(rs);
         return 1;
@@ -164,20 +246,25 @@ int pp_cmd_check(int argc, char **argv)
             int lim = 0;
             n_ex++;
             if (!pp_match_rule(rs, i, ex, strlen(ex), &lim)) {
-                printf("%s:%d: FAIL rule %s does not match its example: %s\n", ri.file,
-                       ri.example_lines[k], ri.id, ex);
+                problem(&rp, "FAIL", ri.file, ri.example_lines[k], ri.id,
+                        "rule %s does not match its example: %s", ri.id, ex);
                 failures++;
                 continue;
             }
-            if (lim) { printf("%s:%d: WARN rule %s hits the PCRE2 limit on: %s\n", ri.file, ri.example_lines[k], ri.id, ex); warnings++; }
+            if (lim) {
+                problem(&rp, "WARN", ri.file, ri.example_lines[k], ri.id,
+                        "rule %s hits the PCRE2 limit on: %s", ri.id, ex);
+                warnings++;
+            }
             pp_match m;
             /* rules that need a conversation (after:) can't win here */
             if (!ri.contextual && pp_match_text_with(rs, s, ex, strlen(ex), &m) == 0 && m.rule >= 0
                 && (size_t)m.rule != i) {
                 pp_rule_info w;
                 pp_rules_info(rs, (size_t)m.rule, &w);
-                printf("%s:%d: WARN example of %s is taken by %s (%s:%d, priority %d vs %d): %s\n",
-                       ri.file, ri.example_lines[k], ri.id, w.id, w.file, w.line, w.priority, ri.priority, ex);
+                problem(&rp, "WARN", ri.file, ri.example_lines[k], ri.id,
+                        "example of %s is taken by %s (%s:%d, priority %d vs %d): %s",
+                        ri.id, w.id, w.file, w.line, w.priority, ri.priority, ex);
                 warnings++;
             }
         }
@@ -185,8 +272,8 @@ int pp_cmd_check(int argc, char **argv)
             const char *ex = ri.counter[k];
             n_ex++;
             if (pp_match_rule(rs, i, ex, strlen(ex), NULL)) {
-                printf("%s:%d: FAIL rule %s matches its counter-example: %s\n", ri.file,
-                       ri.counter_lines[k], ri.id, ex);
+                problem(&rp, "FAIL", ri.file, ri.counter_lines[k], ri.id,
+                        "rule %s matches its counter-example: %s", ri.id, ex);
                 failures++;
             }
         }
@@ -197,19 +284,22 @@ int pp_cmd_check(int argc, char **argv)
         pp_rule_info ri;
         pp_rules_info(rs, i, &ri);
         if (limits[i]) {
-            printf("%s:%d: WARN rule %s hits the PCRE2 match limit on %zu hostile input%s: rewrite it "
-                   "with bounded repetition\n", ri.file, ri.line, ri.id, limits[i], limits[i] == 1 ? "" : "s");
+            problem(&rp, "WARN", ri.file, ri.line, ri.id,
+                    "rule %s hits the PCRE2 match limit on %zu hostile input%s: rewrite it "
+                    "with bounded repetition", ri.id, limits[i], limits[i] == 1 ? "" : "s");
             warnings++;
         }
         if (spends[i]) {
-            printf("%s:%d: WARN rule %s spends the step budget of a message (%d steps for all rules) "
-                   "on %zu hostile input%s: rules after it go untried\n", ri.file, ri.line, ri.id,
-                   PP_STEP_BUDGET, spends[i], spends[i] == 1 ? "" : "s");
+            problem(&rp, "WARN", ri.file, ri.line, ri.id,
+                    "rule %s spends the step budget of a message (%d steps for all rules) "
+                    "on %zu hostile input%s: rules after it go untried", ri.id,
+                    PP_STEP_BUDGET, spends[i], spends[i] == 1 ? "" : "s");
             warnings++;
         }
     }
-    printf("rules: %zu, examples and counter-examples: %zu, failed: %zu, warnings: %zu\n",
-           nr, n_ex, failures, warnings);
+    if (!rp.json)
+        printf("rules: %zu, examples and counter-examples: %zu, failed: %zu, warnings: %zu\n",
+               nr, n_ex, failures, warnings);
 
     /* the corpus */
     char cbuf[PATH_MAX];
@@ -221,6 +311,7 @@ int pp_cmd_check(int argc, char **argv)
     }
     DIR *d = opendir(corpus);
     int below = 0;
+    const char *corpus_error = NULL;
     if (d) {
         char *files[64];
         size_t nf = 0;
@@ -235,19 +326,31 @@ int pp_cmd_check(int argc, char **argv)
             char path[PATH_MAX + 256];
             snprintf(path, sizeof path, "%s/%s", corpus, files[f]);
             corpus_score sc = {0};
-            if (score_file(rs, s, path, &sc, hits, fw_counts, quiet) == 0 && sc.total) {
+            if (score_file(rs, s, path, &sc, hits, fw_counts, &rp) == 0 && sc.total) {
                 double ra = 100.0 * (double)sc.role_ok / (double)sc.total;
                 double fa = 100.0 * (double)sc.fw_ok / (double)sc.total;
-                printf("corpus %s: %zu messages, role accuracy %.1f%% (%zu/%zu), framework accuracy %.1f%%\n",
-                       files[f], sc.total, ra, sc.role_ok, sc.total, fa);
-                if (min_acc >= 0 && ra < min_acc) {
-                    printf("corpus %s: role accuracy below the minimum %.1f%%\n", files[f], min_acc);
-                    below = 1;
+                int low = min_acc >= 0 && ra < min_acc;
+                below |= low;
+                if (rp.json) {
+                    json_t *o = json_object();
+                    json_object_set_new(o, "file", json_string(files[f]));
+                    json_object_set_new(o, "messages", json_integer((json_int_t)sc.total));
+                    json_object_set_new(o, "role_ok", json_integer((json_int_t)sc.role_ok));
+                    json_object_set_new(o, "role_accuracy", json_real(ra));
+                    json_object_set_new(o, "framework_ok", json_integer((json_int_t)sc.fw_ok));
+                    json_object_set_new(o, "framework_accuracy", json_real(fa));
+                    json_object_set_new(o, "below_minimum", json_boolean(low));
+                    json_array_append_new(rp.corpus, o);
+                } else {
+                    printf("corpus %s: %zu messages, role accuracy %.1f%% (%zu/%zu), framework accuracy %.1f%%\n",
+                           files[f], sc.total, ra, sc.role_ok, sc.total, fa);
+                    if (low)
+                        printf("corpus %s: role accuracy below the minimum %.1f%%\n", files[f], min_acc);
                 }
             }
             free(files[f]);
         }
-        if (!quiet) {
+        if (!rp.quiet && !rp.json) {
             printf("hits per framework:");
             for (size_t k = 0; k < nfw; k++) {
                 pp_framework_info fi;
@@ -262,8 +365,46 @@ int pp_cmd_check(int argc, char **argv)
             }
         }
     } else if (min_acc >= 0) {
-        printf("corpus: no directory %s\n", corpus);
+        corpus_error = "no directory";
+        if (!rp.json) printf("corpus: no directory %s\n", corpus);
         below = 1;
+    }
+    int status = failures || below ? 1 : 0;
+    if (rp.json) {
+        json_t *o = json_object(), *fw = json_object(), *ru = json_object(), *h = json_object();
+        json_object_set_new(o, "ok", json_boolean(!status));
+        json_object_set_new(o, "rules", json_integer((json_int_t)nr));
+        json_object_set_new(o, "examples", json_integer((json_int_t)n_ex));
+        json_object_set_new(o, "failed", json_integer((json_int_t)failures));
+        json_object_set_new(o, "warnings", json_integer((json_int_t)warnings));
+        json_object_set_new(o, "problems", rp.problems);
+        json_object_set_new(o, "corpus_dir", json_string(corpus));
+        json_object_set_new(o, "corpus_error", corpus_error ? json_string(corpus_error) : json_null());
+        json_object_set_new(o, "min_accuracy", min_acc >= 0 ? json_real(min_acc) : json_null());
+        json_object_set_new(o, "corpus", rp.corpus);
+        json_object_set_new(o, "misses", rp.misses);
+        for (size_t k = 0; k < nfw; k++) {
+            pp_framework_info fi;
+            if (fw_counts[k] && pp_rules_framework(rs, k, &fi) == 0)
+                json_object_set_new(fw, fi.id, json_integer((json_int_t)fw_counts[k]));
+        }
+        for (size_t i = 0; i < nr; i++) {
+            pp_rule_info ri;
+            pp_rules_info(rs, i, &ri);
+            json_object_set_new(ru, ri.id, json_integer((json_int_t)hits[i]));
+        }
+        json_object_set_new(h, "frameworks", fw);
+        json_object_set_new(h, "rules", ru);
+        json_object_set_new(o, "hits", h);
+        char *out = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+        if (!out) {
+            fprintf(stderr, "pushpull check: could not write JSON\n");
+            status = 1;
+        } else {
+            puts(out);
+            free(out);
+        }
+        json_decref(o);
     }
     free(hits);
     free(limits);
@@ -271,5 +412,5 @@ int pp_cmd_check(int argc, char **argv)
     free(fw_counts);
     pp_session_free(s);
     pp_rules_free(rs);
-    return failures || below ? 1 : 0;
+    return status;
 }

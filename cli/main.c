@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app.h"
 #include "cli.h"
 #include "lines.h"
 #include "matrix.h"
@@ -67,7 +68,13 @@ int main(int argc, char **argv)
         }
     if (sub[0] == '-')   /* options of the default subcommand */
         return pp_cli_close_stdout(pp_cmd_chat(argc, argv));
-    fprintf(stderr, "pushpull: unknown subcommand '%s'\n", sub);
-    usage(stderr);
+    const char *names[sizeof subcommands / sizeof subcommands[0]];
+    size_t n = 0;
+    for (; subcommands[n].name; n++) names[n] = subcommands[n].name;
+    names[n] = NULL;
+    const char *near = pp_cli_closest(sub, names, NULL);
+    fprintf(stderr, "pushpull: unknown subcommand '%.60s'", sub);
+    if (near) fprintf(stderr, "; did you mean '%s'?", near);
+    fprintf(stderr, "\npushpull: see 'pushpull --help'\n");
     return 2;
 }

@@ -41,8 +41,9 @@ static const char USAGE[] =
     "  --rules DIR, --responses DIR, --region R   as for chat and reply\n"
     "  --help     this text\n"
     "\n"
+    "The region defaults to the locale's country (LANG=en_GB.UTF-8: uk).\n"
     "Exit status: 0 ok, 1 failure (also: the rules did not load or hold no\n"
-    "crisis rules), 2 usage error.\n";
+    "crisis rules), 2 usage error (also: an empty complaint).\n";
 
 static int print_json(const pp_reframe_result *r)
 {
@@ -156,7 +157,7 @@ static int run(const pp_ruleset *rs, int argc, char **argv, int i, int json);
 int pp_cmd_reframe(int argc, char **argv)
 {
     int json = 0, i = 1;
-    pp_cli_common c = {0};
+    pp_cli_common c = { .locale_region = 1 };
     for (; i < argc; i++) {
         if (rules_opt(argv[i])) {
             if (pp_cli_common_opt(&c, argc, argv, &i) < 0)
@@ -173,10 +174,24 @@ int pp_cmd_reframe(int argc, char **argv)
             i++;
             break;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "pushpull reframe: unknown option '%.40s'\n%s", argv[i], USAGE);
-            return 2;
+            static const char *const names[] = {
+                "--json", "--rules", "--responses", "--region", "--help", "--version", NULL
+            };
+            return pp_cli_unknown_arg("pushpull reframe", argv[i], names, 0);
         } else
             break;
+    }
+    if (i < argc) {
+        /* a complaint given as arguments must say something */
+        int any = 0;
+        for (int k = i; k < argc && !any; k++)
+            any = argv[k][strspn(argv[k], " \t\r\n")] != '\0';
+        if (!any) {
+            fprintf(stderr, "pushpull reframe: the complaint is empty: give it as arguments, "
+                            "or none to read one a line from standard input\n"
+                            "pushpull reframe: see 'pushpull reframe --help'\n");
+            return 2;
+        }
     }
     pp_ruleset *rs = pp_cli_load_rules(&c);   /* says why it refused */
     if (!rs)

@@ -1,7 +1,9 @@
 /* reply.c -- `pushpull reply`: the scripting contract.
  *
- * One message per line on stdin, one reply per line on stdout, all in one
- * session (resumed from the state file like the chat).  Lines may hold any
+ * One message per line on stdin, or from the files named (`-` is stdin),
+ * one after the other like cat(1), one reply per line on stdout, all in
+ * one session (resumed from the state file like the chat).  A file that
+ * cannot be read is said and skipped, and the run exits 1.  Lines may hold any
  * bytes, NULs included, and any length (lines.c keeps a bounded part of
  * each); a reply's paragraphs are joined with spaces so it stays one line.
  * With --json every output line is exactly one JSON object: text, rule,
@@ -11,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 
 #include "app.h"
@@ -19,13 +23,16 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: pushpull reply [--json] [OPTIONS] < messages\n\n"
-               "Reads one message per line and writes one reply per line, in one session.\n\n"
+    fprintf(f, "usage: pushpull reply [--json] [OPTIONS] [FILE...]\n\n"
+               "Reads one message per line from each FILE in turn (\"-\" or none: standard\n"
+               "input) and writes one reply per line, all in one session.\n\n"
                "  --json               one JSON object per line: text, rule, role, framework,\n"
                "                       safety, mixed, reply (and set, article, notice, command)\n");
     pp_cli_common_usage(f);
     fprintf(f, "  --keep-transcripts   also store the text of each turn (off by default)\n\n"
-               "Exit status: 0 ok, 1 the rules could not be loaded or a read or write failed,\n"
+               "The region defaults to the locale's country (LANG=en_GB.UTF-8: uk).\n"
+               "Exit status: 0 ok, 1 the rules could not be loaded, a file could not be read\n"
+               "or a write failed,\n"
                "2 usage error.\n");
 }
 
@@ -40,28 +47,14 @@ static void flatten(char *s)
     *w = '\0';
 }
 
-int pp_cmd_reply(int argc, char **argv)
+/* Answer every line of fd (name for messages: "standard input" or the
+ * path): 0 at its end, 1 on a read error (said), 2 when the run stops
+ * (/quit, or a write failed: main() says why). */
+static int answer_stream(pp_cli_conv *cv, int fd, const char *name, int json)
 {
-    pp_cli_common c = {0};
-    int json = 0;
-    for (int i = 1; i < argc; i++) {
-        int r = pp_cli_common_opt(&c, argc, argv, &i);
-        if (r < 0) return 2;
-        if (r) continue;
-        if (strcmp(argv[i], "--json") == 0) json = 1;
-        else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
-        else if (strcmp(argv[i], "--version") == 0) { printf("pushpull %s\n", PP_VERSION); return 0; }
-        else { fprintf(stderr, "pushpull reply: unknown option '%s'\n", argv[i]); usage(stderr); return 2; }
-    }
-    pp_ruleset *rs = pp_cli_load_rules(&c);
-    if (!rs) return 1;
-    pp_cli_conv cv;
-    if (pp_cli_conv_open(&cv, &c, rs)) { pp_rules_free(rs); return 1; }
-    pp_cli_lines *in = pp_cli_lines_open(STDIN_FILENO, "pushpull reply");
+    pp_cli_lines *in = pp_cli_lines_open(fd, "pushpull reply");
     if (!in) {
         fprintf(stderr, "pushpull reply: out of memory\n");
-        pp_cli_conv_close(&cv);
-        pp_rules_free(rs);
         return 1;
     }
     const char *line;
@@ -69,7 +62,7 @@ int pp_cmd_reply(int argc, char **argv)
     int got, status = 0;
     while ((got = pp_cli_lines_next(in, &line, &len)) > 0) {
         pp_answer a;
-        int rc = pp_dialog_turn(&cv.dialog, line, len, &a);
+        int rc = pp_dialog_turn(&cv->dialog, line, len, &a);
         if (rc == PP_ESTORE) fprintf(stderr, "pushpull: could not save the session\n");
         const char *text = a.text ? a.text : "";
         if (json) {
@@ -105,13 +98,55 @@ int pp_cmd_reply(int argc, char **argv)
         int quit = a.quit;
         pp_answer_clear(&a);
         /* nobody hears the rest: main() says why */
-        if (pp_cli_flush() != 0 || quit) break;
+        if (pp_cli_flush() != 0 || quit) { status = 2; break; }
     }
     if (got < 0) {
-        perror("pushpull reply: standard input");
+        fprintf(stderr, "pushpull reply: %s: %s\n", name, strerror(errno));
         status = 1;
     }
     pp_cli_lines_close(in);
+    return status;
+}
+
+int pp_cmd_reply(int argc, char **argv)
+{
+    static const char *const names[] = { "--json", "--help", "--version", NULL };
+    pp_cli_common c = { .locale_region = 1 };
+    int json = 0, nfiles = 0, dashdash = 0;
+    char **files = calloc((size_t)argc + 1, sizeof *files);
+    if (!files) { fprintf(stderr, "pushpull reply: out of memory\n"); return 1; }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (dashdash || strcmp(a, "-") == 0 || a[0] != '-') { files[nfiles++] = argv[i]; continue; }
+        if (strcmp(a, "--") == 0) { dashdash = 1; continue; }
+        int r = pp_cli_common_opt(&c, argc, argv, &i);
+        if (r < 0) { free(files); return 2; }
+        if (r) continue;
+        if (strcmp(a, "--json") == 0) json = 1;
+        else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(stdout); free(files); return 0; }
+        else if (strcmp(a, "--version") == 0) { printf("pushpull %s\n", PP_VERSION); free(files); return 0; }
+        else { free(files); return pp_cli_unknown_arg("pushpull reply", a, names, 1); }
+    }
+    if (nfiles == 0) files[nfiles++] = "-";
+    pp_ruleset *rs = pp_cli_load_rules(&c);
+    if (!rs) { free(files); return 1; }
+    pp_cli_conv cv;
+    if (pp_cli_conv_open(&cv, &c, rs)) { pp_rules_free(rs); free(files); return 1; }
+    int status = 0;
+    for (int k = 0; k < nfiles; k++) {
+        int stdin_ = strcmp(files[k], "-") == 0;
+        int fd = stdin_ ? STDIN_FILENO : open(files[k], O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            fprintf(stderr, "pushpull reply: %s: %s\n", files[k], strerror(errno));
+            status = 1;
+            continue;
+        }
+        int rc = answer_stream(&cv, fd, stdin_ ? "standard input" : files[k], json);
+        if (!stdin_) close(fd);
+        if (rc == 1) status = 1;
+        if (rc == 2) break;
+    }
+    free(files);
     pp_cli_conv_close(&cv);
     pp_rules_free(rs);
     return status;
