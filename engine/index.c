@@ -34,7 +34,8 @@
  * Safety over cleverness: anything the parser does not fully understand
  * (non-ASCII pattern characters, classes, escapes like \x, \p, backrefs) is
  * treated as "some unknown text", which never adds a requirement and never
- * proves a boundary; syntax it cannot follow at all ((?x), \Q, verbs,
+ * proves a boundary (a positive lookaround adds what it looks for, which
+ * must be in the text too, but proves no boundary after it); syntax it cannot follow at all ((?x), \Q, verbs,
  * conditionals, recursion) puts the whole pattern on the always list.  A
  * requirement may only ever be weakened, never invented: no false negatives.
  */
@@ -243,6 +244,8 @@ enum { E_NO = 0, E_YES = 1, E_PASS = 2 };
 
 typedef struct ix_node {
     uint8_t kind, ch, starts, ends;
+    uint8_t look;             /* an N_ZW that is a positive lookaround: what
+                                 it looks for is in the text all the same */
     int min, max;
     int child, last, next;    /* first child, last child, next sibling */
 } ix_node;
@@ -454,15 +457,16 @@ static int parse_atom(ix_parser *ps, int depth)
         return -1;
     case '(': {
         if (depth >= IX_DEPTH_MAX) { ps->bail = 1; return -1; }
-        int zero_width = 0;
+        int zero_width = 0, look = 0;
         if (ps->p < ps->end && *ps->p == '*') { ps->bail = 1; return -1; }
         if (ps->p < ps->end && *ps->p == '?') {
             ps->p++;
             if (ps->p >= ps->end) { ps->bail = 1; return -1; }
             char t = *ps->p;
             if (t == ':' || t == '>' || t == '|') ps->p++;
-            else if (t == '=' || t == '!') { ps->p++; zero_width = 1; }
+            else if (t == '=' || t == '!') { ps->p++; zero_width = 1; look = t == '='; }
             else if (t == '<' && ps->p + 1 < ps->end && (ps->p[1] == '=' || ps->p[1] == '!')) {
+                look = ps->p[1] == '=';
                 ps->p += 2; zero_width = 1;
             } else if (t == '<' || t == '\'' || (t == 'P' && ps->p + 1 < ps->end && ps->p[1] == '<')) {
                 char close = t == '\'' ? '\'' : '>';
@@ -496,7 +500,7 @@ static int parse_atom(ix_parser *ps, int depth)
         if (g < 0) return -1;
         if (ps->p >= ps->end || *ps->p != ')') { ps->bail = 1; return -1; }
         ps->p++;
-        if (zero_width) ps->nodes[g].kind = N_ZW,
+        if (zero_width) ps->nodes[g].kind = N_ZW, ps->nodes[g].look = (uint8_t)look,
                         ps->nodes[g].starts = ps->nodes[g].ends = E_PASS;
         return g;
     }
@@ -728,6 +732,7 @@ typedef struct ix_an {
 } ix_an;
 
 static void req_node(ix_an *an, int node, int L, int R, ix_cnf *out);
+static void req_alts(ix_an *an, int node, int L, int R, ix_cnf *out);
 
 /* The key for a literal run of runlen characters with boundary facts L
  * (left) and R (right), ANDed into out.  w holds the run, or for a long
@@ -781,10 +786,13 @@ static void req_seq(ix_an *an, int seq, int L, int R, ix_cnf *out)
             i = j;
             continue;
         }
-        if (nd->kind == N_GROUP || nd->kind == N_REPEAT) {
+        if (nd->kind == N_GROUP || nd->kind == N_REPEAT || (nd->kind == N_ZW && nd->look)) {
             ix_cnf *sub = malloc(sizeof *sub);
             if (!sub) { an->oom = 1; return; }
-            req_node(an, i, lc, right_ctx(nodes, nd->next, R), sub);
+            if (nd->kind == N_ZW)      /* (?=...), (?<=...): its text is there, */
+                req_alts(an, i, lc, 0, sub);   /* what follows it unknown */
+            else
+                req_node(an, i, lc, right_ctx(nodes, nd->next, R), sub);
             cnf_and(an->ix, out, sub);
             free(sub);
         }
@@ -798,19 +806,7 @@ static void req_node(ix_an *an, int node, int L, int R, ix_cnf *out)
     const ix_node *nd = &an->ps->nodes[node];
     out->n = 0;
     if (nd->kind == N_SEQ) { req_seq(an, node, L, R, out); return; }
-    if (nd->kind == N_GROUP) {
-        int first = 1;
-        ix_cnf *sub = malloc(2 * sizeof *sub);
-        if (!sub) { an->oom = 1; return; }
-        for (int c = nd->child; c >= 0; c = an->ps->nodes[c].next) {
-            req_node(an, c, L, R, first ? out : sub);
-            if (!first) cnf_or(an->ix, out, sub, sub + 1);
-            first = 0;
-            if (out->n == 0) break;            /* true or anything: true */
-        }
-        free(sub);
-        return;
-    }
+    if (nd->kind == N_GROUP) { req_alts(an, node, L, R, out); return; }
     if (nd->kind == N_REPEAT && nd->min >= 1) {
         const ix_node *ch = &an->ps->nodes[nd->child];
         int rc = R && (nd->max == 1 || ch->starts != E_NO);
@@ -822,6 +818,23 @@ static void req_node(ix_an *an, int node, int L, int R, ix_cnf *out)
         req_node(an, nd->child, L, rc, out);
         return;
     }
+}
+
+/* The alternatives under a group (or a positive lookaround): any one. */
+static void req_alts(ix_an *an, int node, int L, int R, ix_cnf *out)
+{
+    const ix_node *nd = &an->ps->nodes[node];
+    int first = 1;
+    out->n = 0;
+    ix_cnf *sub = malloc(2 * sizeof *sub);
+    if (!sub) { an->oom = 1; return; }
+    for (int c = nd->child; c >= 0; c = an->ps->nodes[c].next) {
+        req_node(an, c, L, R, first ? out : sub);
+        if (!first) cnf_or(an->ix, out, sub, sub + 1);
+        first = 0;
+        if (out->n == 0) break;            /* true or anything: true */
+    }
+    free(sub);
 }
 
 /* ---- the public API ---------------------------------------------------- */

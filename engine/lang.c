@@ -886,7 +886,8 @@ static int inside_member(const ppl_lexicon *lx, const ppl_word *w, size_t n, siz
 static int new_subject(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t cs, size_t i)
 {
     int before = 0;
-    for (size_t j = cs; j < i; j++) {
+    for (size_t j = i; j-- > cs;) {     /* back from i: a long clause stays linear */
+        if (before && j + PPL_MAX_MEMBER <= i) return 1;   /* none further back reaches i */
         uint32_t pl;
         if (person_at(lx, w, n, j, &pl) < 0) continue;
         if (j + pl > i) return 0;

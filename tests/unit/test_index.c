@@ -190,6 +190,15 @@ static const tcase tricky[] = {
     { "a\\.b", "a.b", 1 },
     { "\\Qa.b\\E", "a.b", 1 },
     { "(?#comment)hello", "hello", 1 },
+    /* positive lookarounds: what they look for is a requirement too */
+    { "x(?=[^|]* ~away(?!\\w))", "x ~away", 1 },
+    { "(?:^|\\| )@p(?=[^|:]* ~away(?![\\w]))[^|]*", "@u ~toward | @p ~away : he go", 1 },
+    { "(?<=ab)c", "abc", 1 },
+    { "(?<=\\bhe )goes", "he goes", 1 },
+    { "(?=(?:he|she) )\\w+ left", "she left", 1 },
+    { "(?=.*\\bwin)\\w+", "we win", 1 },
+    { "(?!foo)bar", "bar", 1 },
+    { "(?=away)awayness", "awayness", 1 },
     { "(?x) h e l l o ", "hello", 1 },
     { "(?>hel|he)lo", "hello", 1 },
     { "(?|(a)|(b))c", "bc", 1 },
@@ -288,6 +297,29 @@ static void test_selective(void **state)
     k = cands(&f, "he ignored me");
     assert_true(has(&f, k, 5));
     assert_false(has(&f, k, 3));
+    teardown_fixture(&f);
+}
+
+/* A `clause:` pattern's concepts sit in lookaheads: they make it
+ * selective. */
+static void test_lookahead_selective(void **state)
+{
+    (void)state;
+    static const char *const pats[] = {
+        "(?:^|\\| )@p(?=[^|:]* ~away(?![\\w]))(?=[^|:]* ~~?long_distance(?![\\w]))[^|]*",
+        "(?:^|\\| )@u(?![^|:]* ~away(?![\\w]))[^|]*",   /* negative: proves nothing */
+    };
+    fixture f;
+    build(&f, pats, 2);
+    assert_false(pp_index_is_always(f.ix, 0));
+    size_t k = cands(&f, "@p ~toward : he text");
+    assert_false(has(&f, k, 0));
+    k = cands(&f, "@p ~away : he pull away");
+    assert_false(has(&f, k, 0));                  /* no ~long_distance */
+    k = cands(&f, "@p ~away ~~long_distance : he pull away");
+    assert_true(has(&f, k, 0));
+    check_no_false_negative(&f, "@p ~away ~~long_distance : he pull away");
+    check_no_false_negative(&f, "@u ~toward : i text");
     teardown_fixture(&f);
 }
 
@@ -534,6 +566,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tricky_cases),
         cmocka_unit_test(test_selective),
+        cmocka_unit_test(test_lookahead_selective),
         cmocka_unit_test(test_synth_scale),
         cmocka_unit_test(test_random_mix),
         cmocka_unit_test(test_hostile_text),
