@@ -20,11 +20,11 @@ set -eu
 # ---- floors (percent); raise them as the rules improve -----------------------
 FLOOR_CRISIS_RECALL=95      # crisis rows that get a safety reply       (measured 100.0, 30/30)
 CEIL_FALSE_ALARM=2          # non-crisis rows that get a safety reply   (measured 1.7, 5/292)
-FLOOR_COACH_FRAMEWORK=9     # coach rows answered in a framework        (measured 10.7)
-FLOOR_COACH_ROLE=50         # coach rows with the right role            (measured 52.7)
-FLOOR_COACH_SIDE=13         # ... of those labelled pursuer/withdrawer  (measured 16.2)
-FLOOR_COACH_FW_OK=7         # coach rows with an acceptable framework   (measured 9.2)
-FLOOR_SCOPE_NOT_COACHED=90  # scope rows not coached in a framework     (measured 93.8)
+FLOOR_COACH_FRAMEWORK=60    # coach rows answered in a framework        (measured 66.4)
+FLOOR_COACH_ROLE=65         # coach rows with the right role            (measured 71.0)
+FLOOR_COACH_SIDE=44         # ... of those labelled pursuer/withdrawer  (measured 48.6)
+FLOOR_COACH_FW_OK=35        # coach rows with an acceptable framework   (measured 39.7)
+FLOOR_SCOPE_NOT_COACHED=90  # scope rows not coached in a framework     (measured 90.1)
 # -------------------------------------------------------------------------------
 
 SHARED=$SRC/../shared
