@@ -29,6 +29,11 @@ INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 SHAREDIR?= $(PREFIX)/share/pushpull
 MANDIR  ?= $(PREFIX)/share/man
+# shell completion, where bash-completion, zsh and fish look (zsh: Debian's
+# vendor dir for /usr, site-functions elsewhere)
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/share/zsh/vendor-completions,$(PREFIX)/share/zsh/site-functions)
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 CC      ?= cc
 # what the library needs; the program adds libcurl (bots) and readline (chat)
 LIB_PKGS = libpcre2-8 jansson sqlite3 hunspell libutf8proc
@@ -105,7 +110,8 @@ UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
 TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(B)/tests/%)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-.PHONY: all check-deps deps test-deps run test tests bench install install-lib install-data clean fuzz
+.PHONY: all check-deps deps test-deps run test tests bench install install-lib install-data \
+        install-completions clean fuzz
 all: check-deps $(B)/pushpull $(B)/libpushpull.a $(B)/libpushpull.so
 
 check-deps:
@@ -201,7 +207,7 @@ test: test-deps
 bench: all $(BENCH_BIN)
 	@B=$(B) bash bench/run.sh
 
-install: all install-lib install-data
+install: all install-lib install-data install-completions
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/pushpull $(DESTDIR)$(BINDIR)/pushpull
 	install -d $(DESTDIR)$(PREFIX)/share/doc/pushpull
@@ -231,6 +237,13 @@ install-data:
 	install -d $(DESTDIR)$(SHAREDIR)/rules $(DESTDIR)$(SHAREDIR)/responses
 	install -m 0644 $(wildcard rules/*.rules rules/*.lexicon rules/*.catalog) $(DESTDIR)$(SHAREDIR)/rules/
 	install -m 0644 responses/*.responses responses/*.tsv responses/*.words $(DESTDIR)$(SHAREDIR)/responses/
+
+# Shell completion for bash, zsh and fish (completions/); builds nothing.
+install-completions:
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 0644 completions/pushpull.bash $(DESTDIR)$(BASHCOMPDIR)/pushpull
+	install -m 0644 completions/_pushpull $(DESTDIR)$(ZSHCOMPDIR)/_pushpull
+	install -m 0644 completions/pushpull.fish $(DESTDIR)$(FISHCOMPDIR)/pushpull.fish
 
 clean:
 	rm -rf build
