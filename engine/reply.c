@@ -36,7 +36,9 @@ static const char *const BUILTIN_FALLBACK =
 
 static int is_bare_pronoun(const char *w)
 {
-    static const char *const p[] = { "he", "him", "she", "her", "they", "them", NULL };
+    /* with the contractions the partner words allow: "he's", "hes", "theyre" */
+    static const char *const p[] = { "he", "him", "she", "her", "they", "them", "he's", "hes",
+                                     "she's", "shes", "they're", "theyre", "them's", NULL };
     for (int i = 0; p[i]; i++)
         if (strcasecmp(w, p[i]) == 0) return 1;
     return 0;
@@ -552,7 +554,8 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     s->turns++;
     if (r) {
         if (r->role == PP_ROLE_PURSUER || r->role == PP_ROLE_WITHDRAWER) s->role = r->role;
-        if (!locked && r->role != PP_ROLE_CRISIS) {
+        /* framework none (a dialogue act): the session keeps its framework */
+        if (!locked && r->role != PP_ROLE_CRISIS && strcmp(r->framework, "none") != 0) {
             if (strcmp(s->framework, r->framework) == 0) s->step++;
             else s->step = 0;
             pp_strlcpy(s->framework, r->framework, sizeof s->framework);

@@ -319,6 +319,9 @@ static int find_define(const pp_ruleset *rs, const char *name, size_t len)
 /* A rule's framework when its `framework:` line named none we know (the
  * error is reported there; this keeps "has no framework" quiet). */
 static const char unknown_framework[] = "?";
+/* `framework: none`: a dialogue act (thanks, "are you a bot?"), which
+ * belongs to no framework; the session keeps the one it has (reply.c). */
+static const char no_framework[] = "none";
 
 static void check_rule_complete(loader *L, int r)
 {
@@ -564,7 +567,8 @@ static void parse_rules_file(loader *L, const char *file)
                 rule->role = PP_ROLE_NONE;   /* reported once, not again as missing */
             }
         } else if (strcmp(key, "framework") == 0) {
-            rule->framework = known_framework(L, value, path, lineno);
+            if (strcmp(value, "none") == 0) rule->framework = no_framework;
+            else rule->framework = known_framework(L, value, path, lineno);
             if (!rule->framework) rule->framework = unknown_framework;
         } else if (strcmp(key, "priority") == 0) {
             char *end;
@@ -1278,8 +1282,11 @@ static void check_references(loader *L)
     }
     for (size_t i = 0; i < rs->n_rules; i++) {
         pp_rule *r = &rs->rules[i];
-        if (!r->reply_set && r->framework && r->framework != unknown_framework)
+        if (!r->reply_set && r->framework && r->framework != unknown_framework &&
+            r->framework != no_framework)
             r->reply_set = pp_strdup(r->framework);
+        if (!r->reply_set && r->framework == no_framework)
+            pp_errors_add(L->errs, r->file, r->line, "rule %s: framework none needs reply:", r->id);
         if (!r->reply_set) continue;
         r->set = set_find_index(rs, r->reply_set);
         if (r->set < 0 && r->role != PP_ROLE_CRISIS)
