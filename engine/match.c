@@ -275,6 +275,12 @@ static int better(const found *a, const found *b)
     return a->end - a->start > b->end - b->start;
 }
 
+/* A dialogue act: a rule of no framework (`framework: none`). */
+static int is_act(const pp_rule *r)
+{
+    return r->framework && strcmp(r->framework, "none") == 0;
+}
+
 static int side_of(const pp_rule *r)
 {
     return r->role == PP_ROLE_PURSUER ? 0 : r->role == PP_ROLE_WITHDRAWER ? 1 : -1;
@@ -372,13 +378,27 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
         nf++;
     }
     if (nf) {
+        found kept = f[best];    /* the match whose captures are in w->md */
+        /* A dialogue act (framework none: "ok", "thanks", "bye") never
+         * answers in place of a rule with `after:` that matched, which
+         * answers the question just asked ("are you safe right now?"). */
+        int rejoinder = 0;
+        for (int i = 0; i < nf; i++)
+            if (rs->rules[f[i].rule].n_after && !is_act(&rs->rules[f[i].rule])) rejoinder = 1;
+        if (rejoinder) {
+            int k = 0;
+            for (int i = 0; i < nf; i++)
+                if (!is_act(&rs->rules[f[i].rule])) f[k++] = f[i];
+            nf = k;
+        }
         weigh(rs, f, nf, hit);
-        if (hit->pattern != f[best].pattern) {   /* the other side won: its captures */
+        if (hit->pattern != kept.pattern) {   /* another match won: its captures */
             const pp_pattern *p = &rs->patterns[hit->pattern];
             budget none = { .mctx = NULL };
-            if (match_pattern(rs, &none, p, text, len, sj.clauses, sj.clen, w->md, w->aux) < 0)
-                hit->pattern = f[best].pattern, hit->rule = f[best].rule,
-                hit->start = f[best].start, hit->end = f[best].end;
+            if (match_pattern(rs, &none, p, text, len, sj.clauses, sj.clen, w->md, w->aux) < 0 &&
+                !is_act(&rs->rules[kept.rule]))
+                hit->pattern = kept.pattern, hit->rule = kept.rule,
+                hit->start = kept.start, hit->end = kept.end;
         }
     }
     if (b.spent) {

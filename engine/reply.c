@@ -475,8 +475,11 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     char *text = pp_input_normalize(bytes, len, &n, &notice);
     if (!text) return PP_ENOMEM;
     pp_hit hit;
-    /* inside a lock, every turn follows safety-support (see the top) */
-    const char *prev_fw = s->safety_lock ? "safety-support" : s->framework[0] ? s->framework : NULL;
+    /* inside a lock, every turn follows safety-support (see the top); after
+     * a miss (a fallback reply) `after:` sees only that set, so a "yes" or
+     * an "ok" answers the question just asked, never one a few turns back */
+    const char *prev_fw = s->safety_lock ? "safety-support"
+                        : s->framework[0] && s->rule[0] ? s->framework : NULL;
     int rc = pp_match_run(rs, s, text, n, s->set[0] ? s->set : NULL, prev_fw, &hit);
     if (rc) { free(text); return rc; }
 
@@ -502,7 +505,10 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         } else if (r->framework && strcmp(r->framework, "safety") == 0) {
             safety = 1;                /* a turn after a disclosure */
         }
-        else if (s->safety_lock && support && pp_framework_locked(rs, r->framework)) {
+        /* inside a lock a dialogue act (framework none) is answered from
+         * safety-support too: "yes" or "ok" after a disclosure is not small talk */
+        else if (s->safety_lock && support &&
+                 (pp_framework_locked(rs, r->framework) || strcmp(r->framework, "none") == 0)) {
             set = support;
             locked = safety = 1;
             framework = "safety";
