@@ -308,7 +308,10 @@ static pp_used *used_entry(pp_session *s, const pp_set *set)
 
 /* Pick a variant of set for role that the session has not used since the
  * set last wrapped; never the one used last. */
-static int pick_variant(pp_session *s, const pp_set *set, pp_role role)
+/* seed: 0, or a number that moves where the search starts (the fallback
+ * sets pass a hash of the message, so their lines do not come in the same
+ * order in every conversation; still deterministic for one transcript). */
+static int pick_variant(pp_session *s, const pp_set *set, pp_role role, uint32_t seed)
 {
     size_t n = set->n_variants < 64 ? set->n_variants : 64;
     if (n == 0) return -1;
@@ -319,7 +322,7 @@ static int pick_variant(pp_session *s, const pp_set *set, pp_role role)
     int n_fit = __builtin_popcountll(fit);
     pp_used *u = used_entry(s, set);
     for (int pass = 0; pass < 2; pass++) {
-        size_t off = s->turns % n;
+        size_t off = (s->turns + (size_t)seed) % n;
         for (size_t k = 0; k < n; k++) {
             size_t i = (off + k) % n;
             uint64_t bit = 1ull << i;
@@ -541,11 +544,13 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     } else if (set && set->n_variants) {
         const pp_set *both = hit.mixed && !safety ? pp_rules_find_set(rs, "both-roles") : NULL;
         if (both && both->n_variants) {   /* "we both do it": say so first */
-            int bi = pick_variant(s, both, role);
+            int bi = pick_variant(s, both, role, 0);
             fill_ctx c = { rs, s, both, text, n, hit.start, hit.end, NULL, 0, 0 };
             if (bi >= 0) { fill(&b, both->variants[bi].text, &c); pp_buf_adds(&b, " "); }
         }
-        int vi = pick_variant(s, set, role);
+        int is_fallback = (rs->set_fallback >= 0 && set == &rs->sets[rs->set_fallback]) ||
+                          (rs->set_topics >= 0 && set == &rs->sets[rs->set_topics]);
+        int vi = pick_variant(s, set, role, is_fallback ? pp_set_hash(text) : 0);
         fill_ctx c = { rs, s, set, text, n, r ? hit.start : 0, r ? hit.end : 0, code ? s->work.md : NULL,
                        !s->resources_shown || (r && r->role == PP_ROLE_CRISIS && set != support), 0 };
         if (vi >= 0) fill(&b, set->variants[vi].text, &c);
