@@ -130,7 +130,7 @@ for i, topic, label, role, fws, _, _ in labels:
     r = replies[i]
     safety = r.get("safety") is True
     fw = r.get("framework")
-    coached = fw is not None and not safety
+    coached = fw not in (None, "none") and not safety   # framework none: not coaching (rules/scope.rules)
     grole = r.get("role") or "none"
     role_ok = role in ("both", "none") or grole == role
     fw_ok = coached and fw in fws.split(",")
