@@ -176,18 +176,23 @@ static int match_unless(const pp_ruleset *rs, const pp_rule *r, const char *text
     return unless_hit(rs, &none, r, (int)(r - rs->rules), text, len, md, limit_hit);
 }
 
-/* Does the previous turn (its set and framework, hashed with
- * pp_set_hash) satisfy one of the rule's `after:` ids? */
+/* How a rule's `after:` ids meet the previous reply: 0 not at all, or
+ * AFTER_NONE (the rule has none), AFTER_FRAMEWORK (the session's
+ * framework), AFTER_SET (the very set that answered last: the question
+ * just asked).  prev_set and prev_fw may be NULL; hs and hf are their
+ * pp_set_hash. */
+enum { AFTER_NONE = 1, AFTER_FRAMEWORK = 2, AFTER_SET = 3 };
 static int after_ok(const pp_rule *r, const char *prev_set, uint32_t hs,
                     const char *prev_fw, uint32_t hf)
 {
-    if (r->n_after == 0) return 1;
+    if (r->n_after == 0) return AFTER_NONE;
+    int how = 0;
     for (size_t a = 0; a < r->n_after; a++) {
         uint32_t h = r->after_hash[a];
-        if (prev_set && h == hs && strcmp(r->after[a], prev_set) == 0) return 1;
-        if (prev_fw && h == hf && strcmp(r->after[a], prev_fw) == 0) return 1;
+        if (prev_set && h == hs && strcmp(r->after[a], prev_set) == 0) return AFTER_SET;
+        if (prev_fw && h == hf && strcmp(r->after[a], prev_fw) == 0) how = AFTER_FRAMEWORK;
     }
-    return 0;
+    return how;
 }
 
 /* ---- what the patterns run on ------------------------------------------
@@ -267,6 +272,7 @@ static void clause_span(const subject *sj, size_t *start, size_t *end)
 typedef struct found {
     int rule, pattern, priority;
     size_t start, end;
+    int after;                /* after_ok(): AFTER_NONE, _FRAMEWORK or _SET */
 } found;
 
 static int better(const found *a, const found *b)
@@ -355,8 +361,9 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
                 hf = prev_fw ? pp_set_hash(prev_fw) : 0;
                 hashed = 1;
             }
-            if (!after_ok(r, prev_set, hs, prev_fw, hf)) continue;
         }
+        int after = p->has_after ? after_ok(r, prev_set, hs, prev_fw, hf) : AFTER_NONE;
+        if (!after) continue;
         if (p->on_clauses && !sj.clauses) continue;
         rc = match_pattern(rs, &b, p, text, len, sj.clauses, sj.clen, w->trial, w->aux);
         if (rc < 0) {
@@ -365,7 +372,7 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
         }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(w->trial);
         found *x = &f[nf];
-        *x = (found){ p->rule, (int)id, p->priority, ov[0], ov[1] };
+        *x = (found){ p->rule, (int)id, p->priority, ov[0], ov[1], after };
         if (p->on_clauses) clause_span(&sj, &x->start, &x->end);
         if (r->n_unless && unless_hit(rs, &b, r, p->rule, text, len, w->aux, &hit->limit_hit))
             continue;
@@ -379,16 +386,23 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
     }
     if (nf) {
         found kept = f[best];    /* the match whose captures are in w->md */
-        /* A dialogue act (framework none: "ok", "thanks", "bye") never
-         * answers in place of a rule with `after:` that matched, which
-         * answers the question just asked ("are you safe right now?"). */
-        int rejoinder = 0;
+        /* The question just asked comes first.  A rule whose `after:` names
+         * the set that answered last is a rejoinder to it: it puts out the
+         * rules that only continue the session's framework ("ok" after
+         * "Anything else on your mind?" is not yes to a framework's step);
+         * and no dialogue act without `after:` (framework none: "ok",
+         * "thanks") answers in place of a rule with `after:` ("ok" after
+         * "are you safe right now?" is not agreement). */
+        int top = AFTER_NONE;
         for (int i = 0; i < nf; i++)
-            if (rs->rules[f[i].rule].n_after && !is_act(&rs->rules[f[i].rule])) rejoinder = 1;
-        if (rejoinder) {
+            if (f[i].after > top) top = f[i].after;
+        if (top > AFTER_NONE) {
             int k = 0;
-            for (int i = 0; i < nf; i++)
-                if (!is_act(&rs->rules[f[i].rule])) f[k++] = f[i];
+            for (int i = 0; i < nf; i++) {
+                int drop = (top == AFTER_SET && f[i].after == AFTER_FRAMEWORK) ||
+                           (f[i].after == AFTER_NONE && is_act(&rs->rules[f[i].rule]));
+                if (!drop) f[k++] = f[i];
+            }
             nf = k;
         }
         weigh(rs, f, nf, hit);
