@@ -35,9 +35,7 @@ grep -q 'event=catch_up room="!dm:example.org" events=[0-9]* pages=[0-9]* comple
 python3 - "$MX_D/state.json" <<'PY' || mx_fail "the 80 were not answered in order"
 import json, sys
 st = json.load(open(sys.argv[1]))
-order = {v: k for k, v in st["labels"].items()}
 want = ["c%d" % i for i in range(1, 81)] + ["d%d" % i for i in range(1, 81)]
-import hashlib
 def fnv(s):
     h = 0xcbf29ce484222325
     for b in s.encode():
