@@ -812,8 +812,9 @@ static uint32_t member_matches(const member *m, const ppl_word *w, size_t n, siz
 static uint32_t member_at(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i,
                           long k, uint32_t clause)
 {
+    (void)lx;                     /* the word knows its members */
     uint32_t best = 0;
-    for (const member *m = map_get(&lx->first, w[i].lemma); m; m = m->next) {
+    for (const member *m = (const member *)w[i].members; m; m = m->next) {
         if (k >= 0 && m->concept != (uint32_t)k) continue;
         uint32_t len = m->n > best ? member_matches(m, w, n, i, clause) : 0;
         if (len > best) best = len;
@@ -874,7 +875,7 @@ const char *ppl_subject_mark(ppl_subject s)
 static int inside_member(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t cs, size_t i)
 {
     for (size_t j = i > cs + PPL_MAX_MEMBER ? i - PPL_MAX_MEMBER : cs; j < i; j++)
-        for (const member *m = map_get(&lx->first, w[j].lemma); m; m = m->next) {
+        for (const member *m = (const member *)w[j].members; m; m = m->next) {
             if (j + m->n <= i || j + m->n > n || is_mechanism(lx, m->concept)) continue;
             uint32_t k = 0;
             while (k < m->n && strcmp(m->exact ? w[j + k].norm : w[j + k].lemma, m->lemmas[k]) == 0) k++;
@@ -1001,6 +1002,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     for (size_t i = 0; i < n; i++) {
         w[i].norm = st.s + norm_at[i];
         w[i].lemma = st.s + lemma_at[i];
+        w[i].members = map_get(&lx->first, w[i].lemma);   /* looked up once */
     }
     free(norm_at);
     free(lemma_at);
@@ -1043,7 +1045,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         for (size_t i = 0; i < n; i++)
             if (member_at(lx, w, n, i, lx->c_filler, w[i].clause) == 1) w[i].flags |= PPL_WORD_FILLER;
     for (size_t i = 0; i < n; i++) {
-        for (const member *m = map_get(&lx->first, w[i].lemma); m; m = m->next) {
+        for (const member *m = (const member *)w[i].members; m; m = m->next) {
             uint32_t span = member_matches(m, w, n, i, w[i].clause);
             if (!span) continue;
             if ((long)m->concept == lx->c_negator) {

@@ -44,6 +44,7 @@ typedef struct ppl_word {
     uint32_t off, len;        /* the word as typed: text[off .. off+len) */
     const char *norm;         /* lowercase, substituted, spelling corrected */
     const char *lemma;        /* the stem of the base form ("went" -> "go") */
+    const void *members;      /* the lexicon's members that start with lemma */
     uint16_t clause;
     uint8_t flags;
 } ppl_word;
