@@ -1147,18 +1147,67 @@ static int mx_run(mx_bot *b)
 static void mx_usage(FILE *f)
 {
     fprintf(f,
-        "usage: pushpull matrix --homeserver URL [--token-file FILE] [--allow GLOB]...\n"
-        "                       [--sync-timeout MS] [--log-text] [--allow-insecure-http]\n"
-        "                       [common options]\n"
+        "usage: pushpull matrix --homeserver URL [OPTIONS]\n"
         "       pushpull matrix login --homeserver URL --user USER --password-file FILE\n"
-        "                             --token-file OUT [--allow-insecure-http]\n"
-        "The access token comes from MATRIX_ACCESS_TOKEN or --token-file.\n"
-        "--homeserver may be http:// only to this machine (127.0.0.1, ::1, localhost)\n"
-        "unless --allow-insecure-http is given: the token (and the login password)\n"
-        "would cross the network in clear.\n"
-        "--allow '@*:example.org' joins only invites from matching users (default: all).\n"
-        "Common options: --rules DIR --responses DIR --region R --state PATH\n"
-        "                --keep-transcripts.  See docs/matrix.md.\n");
+        "                             --token-file OUT [--allow-insecure-http]\n\n"
+        "Runs the coach as a Matrix bot (/sync); `login` makes its access token.\n"
+        "See docs/matrix.md.\n\n"
+        "  --homeserver URL       the homeserver (https://; http:// only to this machine,\n"
+        "                         127.0.0.1, ::1 or localhost, unless --allow-insecure-http)\n"
+        "  --token-file FILE      the access token, first line of FILE (else\n"
+        "                         MATRIX_ACCESS_TOKEN); a file others can read is warned about\n"
+        "  --allow GLOB           join only invites from matching users, e.g.\n"
+        "                         '@*:example.org' (repeatable; default: all)\n"
+        "  --sync-timeout MS      /sync long-poll timeout, 0-300000 (default 30000)\n"
+        "  --log-text             also log the text of messages (off by default)\n"
+        "  --allow-insecure-http  allow http:// to another host: the token (and the login\n"
+        "                         password) would cross the network in clear\n"
+        "  --rules DIR            rule files (default: the source tree or the share dir)\n"
+        "  --responses DIR        response files\n"
+        "  --region R             crisis lines of this region (us, uk, au, ...; ISO codes)\n"
+        "  --state PATH           state database (default $XDG_STATE_HOME/pushpull/state.db)\n"
+        "  --keep-transcripts     also store the text of each turn (off by default)\n"
+        "  --help, --version\n"
+        "login: --user USER (e.g. @coach:example.org), --password-file FILE (its first\n"
+        "line), --token-file OUT (written 0600; its directory must exist and be writable,\n"
+        "checked before the server makes a device).\n");
+}
+
+static const char *const mx_options[] = {
+    "--homeserver", "--token-file", "--allow", "--sync-timeout", "--log-text",
+    "--allow-insecure-http", "--help", "--version", NULL
+};
+static const char *const mx_login_options[] = {
+    "--homeserver", "--user", "--password-file", "--token-file", "--allow-insecure-http",
+    "--help", "--version", NULL
+};
+
+/* Can OUT be written?  Its directory must exist and take a new file, and
+ * an existing OUT must be a regular file: checked before the login, which
+ * makes a device on the server whose token would otherwise be lost. */
+static int mx_token_out_ok(const char *out)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", out);
+    char *slash = strrchr(dir, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == dir) dir[1] = '\0';
+    else *slash = '\0';
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "pushpull matrix: the directory of --token-file %s does not exist "
+                "(create it first, e.g. mkdir -p -m 700 %s)\n", out, dir);
+        return -1;
+    }
+    if (access(dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "pushpull matrix: cannot write the token file %s: %s: %s\n", out, dir, strerror(errno));
+        return -1;
+    }
+    if (lstat(out, &st) == 0 && !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "pushpull matrix: --token-file %s exists and is not a regular file\n", out);
+        return -1;
+    }
+    return 0;
 }
 
 /* Read the first line of a small file into a malloc'd string. */
@@ -1221,13 +1270,24 @@ static int mx_login(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--allow-insecure-http") == 0) { insecure_http = 1; continue; }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { mx_usage(stdout); return 0; }
+        if (strcmp(a, "--version") == 0) { printf("pushpull %s\n", PP_VERSION); return 0; }
         const char **dst = strcmp(a, "--homeserver") == 0 ? &hs : strcmp(a, "--user") == 0 ? &user
                          : strcmp(a, "--password-file") == 0 ? &pwfile
                          : strcmp(a, "--token-file") == 0 ? &out : NULL;
-        if (!dst || i + 1 >= argc) { mx_usage(stderr); return 2; }
+        if (!dst) return pp_cli_unknown_arg("pushpull matrix login", a, mx_login_options, 0);
+        if (i + 1 >= argc) {
+            fprintf(stderr, "pushpull matrix login: %s needs a value (see pushpull matrix --help)\n", a);
+            return 2;
+        }
         *dst = argv[++i];
     }
-    if (!hs || !user || !pwfile || !out) { mx_usage(stderr); return 2; }
+    if (!hs || !user || !pwfile || !out) {
+        fprintf(stderr, "pushpull matrix login: needs --homeserver, --user, --password-file and "
+                "--token-file (see pushpull matrix --help)\n");
+        return 2;
+    }
+    if (mx_token_out_ok(out) != 0) return 1;
     mx_bot *b = calloc(1, sizeof *b);
     if (!b) return 1;
     int status = 1;
@@ -1300,7 +1360,13 @@ int pp_cmd_matrix(int argc, char **argv)
         if (strcmp(a, "--version") == 0) { printf("pushpull %s\n", PP_VERSION); status = 0; goto out; }
         if (strcmp(a, "--log-text") == 0) { b->log_text = 1; continue; }
         if (strcmp(a, "--allow-insecure-http") == 0) { insecure_http = 1; continue; }
-        if (i + 1 >= argc) { mx_usage(stderr); goto out; }
+        int known = 0;
+        for (int k = 0; mx_options[k]; k++) known |= strcmp(a, mx_options[k]) == 0;
+        if (!known) { status = pp_cli_unknown_arg("pushpull matrix", a, mx_options, 1); goto out; }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "pushpull matrix: %s needs a value (see pushpull matrix --help)\n", a);
+            goto out;
+        }
         if (strcmp(a, "--homeserver") == 0) hs = argv[++i];
         else if (strcmp(a, "--token-file") == 0) token_file = argv[++i];
         else if (strcmp(a, "--allow") == 0) {
@@ -1317,9 +1383,9 @@ int pp_cmd_matrix(int argc, char **argv)
                 goto out;
             }
             b->sync_timeout_ms = v;
-        } else { mx_usage(stderr); goto out; }
+        }
     }
-    if (!hs) { fprintf(stderr, "pushpull matrix: --homeserver URL is required\n"); goto out; }
+    if (!hs) { fprintf(stderr, "pushpull matrix: --homeserver URL is required (see pushpull matrix --help)\n"); goto out; }
     if (mx_set_homeserver(b, hs, insecure_http)) goto out;
     if (b->common.no_state) {
         fprintf(stderr, "pushpull matrix: the bot needs its state file (no --no-state)\n");

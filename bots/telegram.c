@@ -46,6 +46,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
@@ -1058,8 +1059,17 @@ static int read_token(tg_bot *b, const char *file)
     if (file) {
         FILE *f = fopen(file, "r");
         if (!f) {
-            pp_net_log("error", "token_missing", "msg=\"cannot read the --token-file\" errno=%d", errno);
+            int e = errno;
+            fprintf(stderr, "pushpull telegram: cannot open the token file %s: %s\n", file, strerror(e));
+            pp_net_log("error", "token_missing", "msg=\"cannot read the --token-file\" errno=%d", e);
             return -1;
+        }
+        struct stat sb;
+        if (fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077)) {
+            fprintf(stderr, "pushpull telegram: warning: token file %s is readable by others "
+                    "(chmod 600 it)\n", file);
+            pp_net_log("warn", "token_file_mode", "msg=\"the token file is readable by others\" mode=%o",
+                       (unsigned)(sb.st_mode & 0777));
         }
         size_t n = fread(buf, 1, sizeof buf - 1, f);
         fclose(f);
@@ -1105,20 +1115,36 @@ static int startup_call(tg_bot *b, pp_net *net, uint64_t *rng, const char *metho
     }
 }
 
-static int usage(void)
+static void usage(FILE *f)
 {
-    fprintf(stderr,
-        "usage: pushpull telegram [--token-file FILE] [--api-url URL] [--log-text]\n"
-        "                         [--workers N] [--max-backoff SECONDS] [--max-chats N]\n"
-        "                         [--keep-unsent SECONDS]\n"
-        "                         [--poll-timeout SECONDS] [--rules DIR] [--responses DIR]\n"
-        "                         [--region R] [--state PATH] [--keep-transcripts]\n"
-        "                         [--allow-insecure-http]\n"
-        "The token comes from TELEGRAM_BOT_TOKEN or --token-file.  --api-url may be\n"
-        "http:// only to this machine (127.0.0.1, ::1, localhost) unless\n"
-        "--allow-insecure-http is given: the token is in every request's URL.\n");
-    return 2;
+    fprintf(f,
+        "usage: pushpull telegram [OPTIONS]\n\n"
+        "Runs the coach as a Telegram bot (long polling).  See docs/deploy.md.\n\n"
+        "  --token-file FILE      the bot token, first line of FILE (else TELEGRAM_BOT_TOKEN);\n"
+        "                         a file others can read is warned about\n"
+        "  --api-url URL          the Bot API (default https://api.telegram.org); http://\n"
+        "                         only to this machine unless --allow-insecure-http\n"
+        "  --allow-insecure-http  allow http:// to another host: the token is in every\n"
+        "                         request's URL, so it would cross the network in clear\n"
+        "  --workers N            chats answered at once, 1-64 (default 8)\n"
+        "  --max-backoff SECONDS  longest wait between retries, 1-3600 (default 60)\n"
+        "  --keep-unsent SECONDS  how long an unsendable reply is retried in an outage,\n"
+        "                         1-86400 (default 3600)\n"
+        "  --max-chats N          sessions kept in memory, 1-1000000 (default 1024)\n"
+        "  --poll-timeout SECONDS getUpdates long-poll timeout, 0-50 (default 50)\n"
+        "  --log-text             also log the text of messages (off by default)\n"
+        "  --rules DIR            rule files (default: the source tree or the share dir)\n"
+        "  --responses DIR        response files\n"
+        "  --region R             crisis lines of this region (us, uk, au, ...; ISO codes)\n"
+        "  --state PATH           state database (default $XDG_STATE_HOME/pushpull/state.db)\n"
+        "  --keep-transcripts     also store the text of each turn (off by default)\n"
+        "  --help, --version\n");
 }
+
+static const char *const tg_options[] = {
+    "--token-file", "--api-url", "--allow-insecure-http", "--workers", "--max-backoff",
+    "--keep-unsent", "--max-chats", "--poll-timeout", "--log-text", "--help", "--version", NULL
+};
 
 static long num_arg(const char *s, long lo, long hi)
 {
@@ -1176,9 +1202,15 @@ int pp_cmd_telegram(int argc, char **argv)
         long n;
         if (strcmp(a, "--log-text") == 0) { b->log_text = 1; continue; }
         if (strcmp(a, "--allow-insecure-http") == 0) { insecure_http = 1; continue; }
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { usage(); status = 0; goto out; }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { usage(stdout); status = 0; goto out; }
         if (strcmp(a, "--version") == 0) { printf("pushpull %s\n", PP_VERSION); status = 0; goto out; }
-        if (!v) { fprintf(stderr, "pushpull telegram: %s needs a value (or is unknown)\n", a); usage(); goto out; }
+        int known = 0;
+        for (int k = 0; tg_options[k]; k++) known |= strcmp(a, tg_options[k]) == 0;
+        if (!known) { status = pp_cli_unknown_arg("pushpull telegram", a, tg_options, 1); goto out; }
+        if (!v) {
+            fprintf(stderr, "pushpull telegram: %s needs a value (see pushpull telegram --help)\n", a);
+            goto out;
+        }
         if (strcmp(a, "--token-file") == 0) token_file = v;
         else if (strcmp(a, "--api-url") == 0) b->api = v;
         else if (strcmp(a, "--workers") == 0 && (n = num_arg(v, 1, 64)) > 0) b->n_workers = (int)n;
@@ -1186,7 +1218,10 @@ int pp_cmd_telegram(int argc, char **argv)
         else if (strcmp(a, "--keep-unsent") == 0 && (n = num_arg(v, 1, 86400)) > 0) b->keep_unsent_ms = n * 1000;
         else if (strcmp(a, "--max-chats") == 0 && (n = num_arg(v, 1, 1000000)) > 0) b->max_chats = (size_t)n;
         else if (strcmp(a, "--poll-timeout") == 0 && (n = num_arg(v, 0, 50)) >= 0) b->poll_timeout = (int)n;
-        else { fprintf(stderr, "pushpull telegram: bad option or value: %s\n", a); usage(); goto out; }
+        else {
+            fprintf(stderr, "pushpull telegram: bad value for %s: %s (see pushpull telegram --help)\n", a, v);
+            goto out;
+        }
         i++;
     }
     char err[256];
