@@ -155,7 +155,10 @@ typedef struct member {
     char *lemmas[PPL_MAX_MEMBER];/* (the words, when exact) */
     char *key;                   /* the first word's lemma: the `first` map's key */
     struct member *next;         /* same first lemma */
+    struct member *next_mech;    /* same first lemma, a mechanism concept */
 } member;
+
+static int is_mechanism(const ppl_lexicon *lx, long k);
 
 typedef struct del_entry {
     uint64_t hash;               /* of a deletion variant */
@@ -176,6 +179,9 @@ struct ppl_lexicon {
     char **concept_names;
     size_t n_concepts, cap_concepts;
     strmap first;                /* first lemma of a member -> member list */
+    strmap mech_first;           /* the same for the members of mechanism
+                                    concepts (person, negator, clause_start...):
+                                    the layer asks about them for every word */
     member **members;
     size_t n_members, cap_members;
     del_entry *dels;
@@ -258,6 +264,7 @@ void ppl_lexicon_free(ppl_lexicon *lx)
     for (size_t i = 0; i < lx->n_concepts; i++) free(lx->concept_names[i]);
     free(lx->concept_names);
     map_free(&lx->first, 0);
+    map_free(&lx->mech_first, 0);
     for (size_t i = 0; i < lx->n_members; i++) {
         for (uint32_t k = 0; k < lx->members[i]->n; k++) free(lx->members[i]->lemmas[k]);
         free(lx->members[i]->key);
@@ -730,6 +737,10 @@ int ppl_concept_add(ppl_lexicon *lx, const char *concept, const char *phrase)
     lx->members[lx->n_members++] = m;
     m->next = map_get(&lx->first, m->key);
     if (!map_put(&lx->first, m->key, m, 1)) { lx->n_members--; goto fail; }
+    if (is_mechanism(lx, m->concept)) {
+        m->next_mech = map_get(&lx->mech_first, m->key);
+        if (!map_put(&lx->mech_first, m->key, m, 1)) return -1;   /* in lx->members: freed with it */
+    }
     return 0;
 fail:
     for (uint32_t i = 0; i < m->n; i++) free(m->lemmas[i]);
@@ -789,6 +800,8 @@ static void str_add(strstore *st, const char *s)   /* append, no NUL kept */
     store_add(st, s);
 }
 
+#define PPL_ANY_CLAUSE UINT32_MAX   /* member_matches: words of any clause */
+
 /* Do words i.. of one clause say member m?  Between a member's words, up
  * to PPL_FILLER_SKIP filler words may stand ("went *totally* quiet", "shuts
  * me *right* out").  Returns the words it spans, 0 when it does not. */
@@ -798,7 +811,7 @@ static uint32_t member_matches(const member *m, const ppl_word *w, size_t n, siz
     int skips = 0;
     for (uint32_t j = 0; j < m->n; j++, t++) {
         for (;;) {
-            if (t >= n || w[t].clause != clause) return 0;
+            if (t >= n || (clause != PPL_ANY_CLAUSE && w[t].clause != clause)) return 0;
             if (strcmp(m->exact ? w[t].norm : w[t].lemma, m->lemmas[j]) == 0) break;
             if (j == 0 || !(w[t].flags & PPL_WORD_FILLER) || ++skips > PPL_FILLER_SKIP) return 0;
             t++;
@@ -812,8 +825,15 @@ static uint32_t member_matches(const member *m, const ppl_word *w, size_t n, siz
 static uint32_t member_at(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i,
                           long k, uint32_t clause)
 {
-    (void)lx;                     /* the word knows its members */
     uint32_t best = 0;
+    if (k >= 0 && is_mechanism(lx, k)) {   /* the short list */
+        for (const member *m = (const member *)w[i].mech_members; m; m = m->next_mech) {
+            if (m->concept != (uint32_t)k) continue;
+            uint32_t len = m->n > best ? member_matches(m, w, n, i, clause) : 0;
+            if (len > best) best = len;
+        }
+        return best;
+    }
     for (const member *m = (const member *)w[i].members; m; m = m->next) {
         if (k >= 0 && m->concept != (uint32_t)k) continue;
         uint32_t len = m->n > best ? member_matches(m, w, n, i, clause) : 0;
@@ -835,15 +855,25 @@ static int is_mechanism(const ppl_lexicon *lx, long k)
            k == lx->c_referent || k == lx->c_pronoun || k == lx->c_question;
 }
 
-/* The person concept word i starts, and its length; -1 none. */
+/* The person concept word i starts, and its length; -1 none.  Its words
+ * are of word i's clause, or of any with person_any (the clause they will
+ * be in is not known yet). */
+static long person_in(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i,
+                      uint32_t clause, uint32_t *len);
 static long person_at(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i, uint32_t *len)
+{
+    return person_in(lx, w, n, i, w[i].clause, len);
+}
+
+static long person_in(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i,
+                      uint32_t clause, uint32_t *len)
 {
     long ks[4] = { lx->c_both, lx->c_user, lx->c_partner, lx->c_other };
     uint32_t best = 0;
     long which = -1;
     for (int q = 0; q < 4; q++) {
         if (ks[q] < 0) continue;
-        uint32_t l = member_at(lx, w, n, i, ks[q], w[i].clause);
+        uint32_t l = member_at(lx, w, n, i, ks[q], clause);
         if (l > best) { best = l; which = ks[q]; }
     }
     if (which < 0 && (w[i].flags & PPL_WORD_NAME) && lx->c_partner >= 0) { best = 1; which = lx->c_partner; }
@@ -872,15 +902,30 @@ const char *ppl_subject_mark(ppl_subject s)
 /* Is word i inside a phrase of the data that starts in the clause before
  * it ("make sure | i regret it", "i'd be sorry | if")?  No clause ends
  * inside one.  (Words after i have no clause yet: compared as words.) */
-static int inside_member(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t cs, size_t i)
+/* The words a member of the data (no mechanism concept) starting at word
+ * j covers, compared as words (no fillers, any clause): one pass over the
+ * message, so that asking about every word stays linear. */
+static void member_reach(const ppl_lexicon *lx, const ppl_word *w, size_t n, uint8_t *reach)
 {
-    for (size_t j = i > cs + PPL_MAX_MEMBER ? i - PPL_MAX_MEMBER : cs; j < i; j++)
+    for (size_t j = 0; j < n; j++) {
+        uint32_t best = 0;
         for (const member *m = (const member *)w[j].members; m; m = m->next) {
-            if (j + m->n <= i || j + m->n > n || is_mechanism(lx, m->concept)) continue;
+            if (m->n <= best || j + m->n > n || is_mechanism(lx, m->concept)) continue;
             uint32_t k = 0;
             while (k < m->n && strcmp(m->exact ? w[j + k].norm : w[j + k].lemma, m->lemmas[k]) == 0) k++;
-            if (k == m->n) return 1;
+            if (k == m->n) best = m->n;
         }
+        reach[j] = (uint8_t)best;
+    }
+}
+
+/* Is word i inside such a member that starts in the clause before it
+ * ("make sure | i regret it", "i'd be sorry | if")?  No clause ends
+ * inside one. */
+static int inside_member(const uint8_t *reach, size_t cs, size_t i)
+{
+    for (size_t j = i > cs + PPL_MAX_MEMBER ? i - PPL_MAX_MEMBER : cs; j < i; j++)
+        if (j + reach[j] > i) return 1;
     return 0;
 }
 
@@ -905,6 +950,10 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
 {
     uint16_t clause = 0, sentence = 0;
     size_t cs = 0;                       /* where the current clause began */
+    uint8_t *reach = calloc(n ? n : 1, 1);   /* NULL: no word is inside one */
+    if (reach) member_reach(lx, w, n, reach);
+    uint32_t cs_len = 0;                 /* the person that opens the clause, */
+    long cs_person = n ? person_in(lx, w, n, 0, PPL_ANY_CLAUSE, &cs_len) : -1;   /* once */
     for (size_t i = 0; i < n; i++) {
         int cut = 0;
         if (i > 0 && rw[i].sentence_start) { sentence++; cut = 1; }
@@ -912,9 +961,8 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
         else if (i > 0) {
             w[i].clause = clause;        /* provisional, for the look-ahead */
             uint32_t len = 0;
-            uint32_t sl = 0;
-            int only_person = person_at(lx, w, n, cs, &sl) >= 0 && cs + sl == i;
-            if ((only_person && !strcmp(w[i].norm, "and")) || inside_member(lx, w, n, cs, i)) {
+            int only_person = cs_person >= 0 && cs + cs_len == i;
+            if ((only_person && !strcmp(w[i].norm, "and")) || (reach && inside_member(reach, cs, i))) {
                 /* "my husband and I ...": one compound subject */
             } else if (lx->c_split >= 0 && (len = member_at(lx, w, n, i, lx->c_split, clause)) > 0) {
                 for (size_t j = i + len; j < n && j <= i + len + 1; j++) {
@@ -932,10 +980,11 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
                 if (j < n && person_at(lx, w, n, j, &pl) >= 0) cut = 1;
             }
         }
-        if (cut) { clause++; cs = i; }
+        if (cut) { clause++; cs = i; cs_person = person_in(lx, w, n, cs, PPL_ANY_CLAUSE, &cs_len); }
         w[i].clause = clause;
         sentence_of[i] = sentence;
     }
+    free(reach);
 }
 
 int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysis *out)
@@ -1003,6 +1052,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         w[i].norm = st.s + norm_at[i];
         w[i].lemma = st.s + lemma_at[i];
         w[i].members = map_get(&lx->first, w[i].lemma);   /* looked up once */
+        w[i].mech_members = map_get(&lx->mech_first, w[i].lemma);
     }
     free(norm_at);
     free(lemma_at);

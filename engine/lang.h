@@ -45,6 +45,7 @@ typedef struct ppl_word {
     const char *norm;         /* lowercase, substituted, spelling corrected */
     const char *lemma;        /* the stem of the base form ("went" -> "go") */
     const void *members;      /* the lexicon's members that start with lemma */
+    const void *mech_members; /* ... of its mechanism concepts only */
     uint16_t clause;
     uint8_t flags;
 } ppl_word;
