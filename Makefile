@@ -52,8 +52,9 @@ DEB_cmocka     = libcmocka-dev
 # reads at run time, hunspell's en_US dictionary and WordNet's exceptions
 LANGDEBS = libstemmer-dev hunspell-en-us wordnet-base
 DEBS = pkg-config gcc make python3 $(foreach p,$(PKGS) $(TESTPKGS),$(DEB_$(p))) $(LANGDEBS)
-# for make test only: the fuzz smoke (clang + libFuzzer) and the leak check
-TESTDEBS = clang libclang-rt-14-dev valgrind
+# for make test only: the fuzz smoke (clang + libFuzzer), the leak check,
+# and the shells whose completions tests/cli_completion.sh runs
+TESTDEBS = clang libclang-rt-14-dev valgrind zsh fish
 
 ifeq ($(SAN),1)
 B        = build/san

@@ -94,7 +94,7 @@ if command -v zsh >/dev/null; then
     zsh_offers 'pushpull chat --color=' auto always never
     zsh_offers 'pushpull reply --region=' gb uk us
 else
-    echo "cli_completion: no zsh here: the zsh completion is not run"
+    fail "no zsh: make test installs it (TESTDEBS); the zsh completion cannot be checked"
 fi
 if command -v fish >/dev/null; then
     fish -n "$C/pushpull.fish" || fail "fish -n"
@@ -106,6 +106,6 @@ if command -v fish >/dev/null; then
         fail "fish: reframe offers --new"
     fi
 else
-    echo "cli_completion: no fish here: the fish completion is not run"
+    fail "no fish: make test installs it (TESTDEBS); the fish completion cannot be checked"
 fi
 echo "cli_completion ok"
