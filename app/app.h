@@ -48,6 +48,9 @@ const char *pp_cli_closest(const char *word, const char *const *known, const cha
 const char *pp_cli_region(const pp_cli_common *c, const char *responses_dir, char *buf, size_t len);
 /* Describe the common options (all but --keep-transcripts) for --help. */
 void pp_cli_common_usage(FILE *f);
+/* Only the data options (--rules, --responses, --region, --state): what
+ * the bots take of them besides --keep-transcripts. */
+void pp_cli_data_usage(FILE *f);
 /* Load the rule set named by c (defaults: the source tree when run from it,
  * else the installed share dir); prints every error to stderr.  A set
  * without crisis rules (pp_rules_check_crisis) is refused: NULL, with an

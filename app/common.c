@@ -72,14 +72,19 @@ int pp_cli_common_opt(pp_cli_common *c, int argc, char **argv, int *i)
     return 0;
 }
 
-void pp_cli_common_usage(FILE *f)
+void pp_cli_data_usage(FILE *f)
 {
     fprintf(f, "  --rules DIR          rule files (default: the source tree or the share dir)\n"
                "  --responses DIR      response files\n"
                "  --region R           crisis resources region (us, uk or gb, au, ...; ISO 3166 codes;\n"
                "                       or PUSHPULL_REGION)\n"
-               "  --state PATH         state database (default $XDG_STATE_HOME/pushpull/state.db)\n"
-               "  --session NAME       conversation to resume (default: the last one)\n"
+               "  --state PATH         state database (default $XDG_STATE_HOME/pushpull/state.db)\n");
+}
+
+void pp_cli_common_usage(FILE *f)
+{
+    pp_cli_data_usage(f);
+    fprintf(f, "  --session NAME       conversation to resume (default: the last one)\n"
                "  --new                start the conversation afresh\n"
                "  --no-state           keep nothing on disk\n");
 }

@@ -1120,25 +1120,26 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: pushpull telegram [OPTIONS]\n\n"
         "Runs the coach as a Telegram bot (long polling).  See docs/deploy.md.\n\n"
-        "  --token-file FILE      the bot token, first line of FILE (else TELEGRAM_BOT_TOKEN);\n"
-        "                         a file others can read is warned about\n"
-        "  --api-url URL          the Bot API (default https://api.telegram.org); http://\n"
-        "                         only to this machine unless --allow-insecure-http\n"
-        "  --allow-insecure-http  allow http:// to another host: the token is in every\n"
-        "                         request's URL, so it would cross the network in clear\n"
-        "  --workers N            chats answered at once, 1-64 (default 8)\n"
-        "  --max-backoff SECONDS  longest wait between retries, 1-3600 (default 60)\n"
-        "  --keep-unsent SECONDS  how long an unsendable reply is retried in an outage,\n"
-        "                         1-86400 (default 3600)\n"
-        "  --max-chats N          sessions kept in memory, 1-1000000 (default 1024)\n"
-        "  --poll-timeout SECONDS getUpdates long-poll timeout, 0-50 (default 50)\n"
-        "  --log-text             also log the text of messages (off by default)\n"
-        "  --rules DIR            rule files (default: the source tree or the share dir)\n"
-        "  --responses DIR        response files\n"
-        "  --region R             crisis lines of this region (us, uk, au, ...; ISO codes)\n"
-        "  --state PATH           state database (default $XDG_STATE_HOME/pushpull/state.db)\n"
-        "  --keep-transcripts     also store the text of each turn (off by default)\n"
-        "  --help, --version\n");
+        "  --token-file FILE    the bot token, first line of FILE (else TELEGRAM_BOT_TOKEN);\n"
+        "                       a file others can read is warned about\n"
+        "  --api-url URL        the Bot API (default https://api.telegram.org); http://\n"
+        "                       only to this machine unless --allow-insecure-http\n"
+        "  --allow-insecure-http\n"
+        "                       allow http:// to another host: the token is in every\n"
+        "                       request's URL, so it would cross the network in clear\n"
+        "  --workers N          chats answered at once, 1-64 (default 8)\n"
+        "  --max-backoff SECONDS\n"
+        "                       longest wait between retries, 1-3600 (default 60)\n"
+        "  --keep-unsent SECONDS\n"
+        "                       how long an unsendable reply is retried in an outage,\n"
+        "                       1-86400 (default 3600)\n"
+        "  --max-chats N        sessions kept in memory, 1-1000000 (default 1024)\n"
+        "  --poll-timeout SECONDS\n"
+        "                       getUpdates long-poll timeout, 0-50 (default 50)\n"
+        "  --log-text           also log the text of messages (off by default)\n");
+    pp_cli_data_usage(f);
+    fprintf(f, "  --keep-transcripts   also store the text of each turn (off by default)\n"
+               "  --help, --version\n");
 }
 
 static const char *const tg_options[] = {
