@@ -26,6 +26,9 @@ typedef struct pp_cli_common {
      * PUSHPULL_REGION, the region is the locale's country (en_GB -> uk).
      * Not for the bots, whose users are not where the server is. */
     int locale_region;
+    /* Set by `pushpull export`: look at the conversation, change nothing
+     * (not even which session was used last). */
+    int look_only;
 } pp_cli_common;
 
 int pp_cli_common_opt(pp_cli_common *c, int argc, char **argv, int *i);
@@ -69,11 +72,14 @@ const char *pp_cli_default_dir(const char *what, char *buf, size_t len);
 /* A CLI conversation: the store (unless --no-state or it cannot be
  * opened, in which case it says so on stderr and runs in memory), the
  * session key "cli:<name>" (--session, else the last one used, else
- * "default"), and the session, resumed unless --new.  A session name is 1
+ * "default"), and the session, resumed unless --new.  The last one used is
+ * the CLI's own record, the store setting PP_CLI_LAST_SESSION about that
+ * conversation (so /forget of it deletes the record too).  A session name is 1
  * to PP_CLI_MAX_SESSION bytes: a longer one is refused, never cut (two
  * names that differ only past the cut would share one conversation).
  * pp_cli_conv_open returns 0, or -1 with a message on stderr. */
 #define PP_CLI_MAX_SESSION 127
+#define PP_CLI_LAST_SESSION "cli.last_session"
 typedef struct pp_cli_conv {
     pp_store *store;
     pp_session *session;
@@ -81,10 +87,16 @@ typedef struct pp_cli_conv {
     /* A state file is there but could not be used: why, for /forget
      * ("" = it was used, or there is none, or --no-state). */
     char store_unusable[512];
+    /* A saved conversation was resumed: "Continuing the conversation from
+     * 3 days ago; /new starts afresh." for the chat to show ("" = none). */
+    char resumed[256];
     pp_dialog dialog;
 } pp_cli_conv;
 
 int pp_cli_conv_open(pp_cli_conv *cv, const pp_cli_common *c, const pp_ruleset *rs);
 void pp_cli_conv_close(pp_cli_conv *cv);
+/* A span of secs in words: "a moment ago", "5 minutes ago", "yesterday",
+ * "3 days ago". */
+void pp_cli_ago(long long secs, char *buf, size_t len);
 
 #endif

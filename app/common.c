@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <unistd.h>
 #include <limits.h>
@@ -318,6 +319,54 @@ pp_ruleset *pp_cli_load_rules(const pp_cli_common *c)
     return rs;
 }
 
+/* The CLI's own record of its last session, kept in the store as a
+ * setting about that conversation (so /forget of it deletes the record);
+ * written only when it changes. */
+static void remember_last(pp_store *st, const char *name, const char *key)
+{
+    char was[PP_CLI_MAX_SESSION + 1];
+    if (pp_store_get_setting(st, PP_CLI_LAST_SESSION, was, sizeof was) == 1 &&
+        strcmp(was, name) == 0)
+        return;
+    if (pp_store_set_setting(st, PP_CLI_LAST_SESSION, name, key) != 0)
+        fprintf(stderr, "pushpull: could not note the last session: %s\n", pp_store_error(st));
+}
+
+static int find_saved(const pp_store_entry *e, void *arg)
+{
+    pp_store_entry *want = arg;
+    if (strcmp(e->key, want->key) != 0) return 0;
+    want->updated = e->updated;
+    return 1;
+}
+
+/* "Continuing the conversation from 3 days ago; /new starts afresh." */
+static void resumed_note(pp_cli_conv *cv, const char *name)
+{
+    pp_store_entry want = { cv->key, 0, 0 };
+    char err[256], ago[64];
+    if (pp_store_sessions(cv->store, cv->key, find_saved, &want, err, sizeof err) != 0 ||
+        want.updated <= 0)
+        return;
+    pp_cli_ago((long long)time(NULL) - want.updated, ago, sizeof ago);
+    if (strcmp(name, "default") == 0)
+        snprintf(cv->resumed, sizeof cv->resumed,
+                 "Continuing the conversation from %s; /new starts afresh.", ago);
+    else
+        snprintf(cv->resumed, sizeof cv->resumed,
+                 "Continuing the conversation \"%s\" from %s; /new starts afresh.", name, ago);
+}
+
+void pp_cli_ago(long long secs, char *buf, size_t len)
+{
+    const long long min = 60, hour = 3600, day = 86400;
+    if (secs < min) snprintf(buf, len, "a moment ago");
+    else if (secs < hour) snprintf(buf, len, "%lld minute%s ago", secs / min, secs < 2 * min ? "" : "s");
+    else if (secs < day) snprintf(buf, len, "%lld hour%s ago", secs / hour, secs < 2 * hour ? "" : "s");
+    else if (secs < 2 * day) snprintf(buf, len, "yesterday");
+    else snprintf(buf, len, "%lld days ago", secs / day);
+}
+
 int pp_cli_conv_open(pp_cli_conv *cv, const pp_cli_common *c, const pp_ruleset *rs)
 {
     char err[512] = "";
@@ -338,17 +387,22 @@ int pp_cli_conv_open(pp_cli_conv *cv, const pp_cli_common *c, const pp_ruleset *
     if (c->session) {
         if (!session_name_ok(c->session, "--session")) goto fail;
         snprintf(name, sizeof name, "%s", c->session);
-    } else if (cv->store && pp_store_last_cli(cv->store, name, sizeof name) != 0) {
+    } else if (cv->store && pp_store_get_setting(cv->store, PP_CLI_LAST_SESSION, name,
+                                                 sizeof name) < 0) {
         fprintf(stderr, "pushpull: cannot tell which conversation to resume: %s; "
                         "name one with --session NAME\n", pp_store_error(cv->store));
         goto fail;
     }
+    if (!name[0]) snprintf(name, sizeof name, "default");
     snprintf(cv->key, sizeof cv->key, "cli:%s", name);
+    if (cv->store && !c->look_only) remember_last(cv->store, name, cv->key);
     if (cv->store && !c->fresh) {
         int rc = pp_store_load(cv->store, cv->key, cv->session, err, sizeof err);
         if (rc < 0)
             fprintf(stderr, "pushpull: could not resume %s (%s); starting a new conversation\n",
                     cv->key, err);
+        if (rc > 0 && pp_session_turns(cv->session) > 0)
+            resumed_note(cv, name);
     } else if (cv->store && pp_store_start_over(cv->store, cv->key, cv->session, err,
                                                 sizeof err) != 0) {
         fprintf(stderr, "pushpull: %s\n", err);

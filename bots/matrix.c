@@ -717,9 +717,12 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
     const char *text;
     int trc = 0;
     if (text_ok) {
-        /* No store in the dialog: the session is saved below, after the
-         * send, with the cursor (see the top of the file). */
-        pp_dialog d = { .rules = b->rules, .store = NULL, .key = key, .session = s };
+        /* No store in the dialog but for /export, which only reads it:
+         * the session is saved below, after the send, with the cursor (see
+         * the top of the file). */
+        int export = pp_dialog_command(body, len) == PP_CMD_EXPORT;
+        pp_dialog d = { .rules = b->rules, .store = export ? b->store : NULL, .key = key,
+                        .session = s };
         trc = pp_dialog_turn(&d, body, len, &a);
         text = a.text ? a.text : "Sorry, something went wrong on my side.";
         if (a.forgot) {   /* delete before saying so; idempotent on a redo */

@@ -793,12 +793,14 @@ static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_ite
         /* Keep a copy: if the reply cannot be sent, the turn is undone. */
         before = pp_session_new();
         if (before) pp_session_copy(before, c->session);
-        /* The store is given only for /forget, in any spelling the dialog
-         * reads (" /forget" once a group mention is taken out, "!forget",
-         * "/forget@bot"): every other turn is saved by persist() after the
-         * reply went out, with the offset cursor. */
+        /* The store is given only for /forget and /export (which reads
+         * it), in any spelling the dialog reads (" /forget" once a group
+         * mention is taken out, "!forget", "/forget@bot"): every other turn
+         * is saved by persist() after the reply went out, with the offset
+         * cursor. */
         size_t tl = strlen(it->text);
-        int is_forget = pp_dialog_command(it->text, tl) == PP_CMD_FORGET;
+        pp_command cmd = pp_dialog_command(it->text, tl);
+        int is_forget = cmd == PP_CMD_FORGET || cmd == PP_CMD_EXPORT;
         pthread_rwlock_rdlock(&b->rules_lock);
         pp_dialog d = { .rules = b->rules, .store = is_forget ? b->store : NULL,
                         .key = c->key, .session = c->session,

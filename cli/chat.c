@@ -45,7 +45,7 @@
 #include "lines.h"
 
 static const char *const command_words[] = {
-    "/help", "/why", "/reset", "/forget", "/reframe ", "/quit", NULL
+    "/help", "/why", "/reset", "/new", "/forget", "/export", "/reframe ", "/quit", NULL
 };
 
 static char *command_generator(const char *text, int state)
@@ -139,7 +139,7 @@ static const char *kept_on_disk(const char *line, int keep_all)
     static const char *const kept[] = {
         [PP_CMD_HELP] = "/help", [PP_CMD_WHY] = "/why", [PP_CMD_RESET] = "/reset",
         [PP_CMD_FORGET] = "/forget", [PP_CMD_REFRAME] = "/reframe", [PP_CMD_START] = "/start",
-        [PP_CMD_QUIT] = "/quit",
+        [PP_CMD_QUIT] = "/quit", [PP_CMD_EXPORT] = "/export", [PP_CMD_NEW] = "/new",
     };
     if (keep_all) return line[0] ? line : NULL;
     pp_command c = pp_dialog_command(line, strlen(line));
@@ -367,6 +367,10 @@ static int repl(pp_cli_conv *cv, const repl_opts *o)
              "Type /help for commands and for help in a crisis, /quit to leave.", PP_VERSION);
     print_wrapped(banner, "", "");
     fputc('\n', stdout);
+    if (cv->resumed[0]) {
+        print_wrapped(cv->resumed, "", "");
+        fputc('\n', stdout);
+    }
     int status = 0;
     for (;;) {
         fflush(stdout);

@@ -10,5 +10,7 @@ int pp_cmd_chat(int argc, char **argv);
 int pp_cmd_reply(int argc, char **argv);
 int pp_cmd_reframe(int argc, char **argv);
 int pp_cmd_check(int argc, char **argv);
+int pp_cmd_export(int argc, char **argv);     /* sessions.c */
+int pp_cmd_sessions(int argc, char **argv);
 
 #endif

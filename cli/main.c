@@ -4,6 +4,8 @@
  *   pushpull reply      one message per line on stdin, one reply per line out
  *   pushpull reframe    turn a complaint into a gentle start-up
  *   pushpull check      load and test the rules, score the corpus
+ *   pushpull export     what the state file keeps about a conversation, as JSON
+ *   pushpull sessions   list the saved conversations, or delete one
  *   pushpull telegram   run the Telegram bot
  *   pushpull matrix     run the Matrix bot
  *
@@ -33,6 +35,8 @@ static const struct {
     {"reply", pp_cmd_reply, "read messages from stdin, write one reply per line", 1},
     {"reframe", pp_cmd_reframe, "rewrite a complaint as a gentle start-up", 1},
     {"check", pp_cmd_check, "check rule and response files, score the corpus", 1},
+    {"export", pp_cmd_export, "write what is kept about a conversation as JSON", 1},
+    {"sessions", pp_cmd_sessions, "list the saved conversations, or delete one", 1},
     {"telegram", pp_cmd_telegram, "run the Telegram bot", 0},
     {"matrix", pp_cmd_matrix, "run the Matrix bot", 0},
     {NULL, NULL, NULL, 0}

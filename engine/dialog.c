@@ -2,7 +2,7 @@
  *
  * The chat, `pushpull reply` and both bots hand each incoming line to
  * pp_dialog_turn(): commands (/help /why /reset /forget /reframe /start
- * /quit, also written !cmd or /cmd@botname as group chats do) are answered
+ * /quit /export /new, also written !cmd or /cmd@botname as group chats do) are answered
  * here; anything else goes through pp_reply_make().  This parser is the one
  * every front end uses: one that must know the command before the turn
  * asks pp_dialog_command(), which reads a line as the turn does.  When the
@@ -28,12 +28,15 @@ typedef pp_command cmd;
 #define CMD_REFRAME PP_CMD_REFRAME
 #define CMD_START   PP_CMD_START
 #define CMD_QUIT    PP_CMD_QUIT
+#define CMD_EXPORT  PP_CMD_EXPORT
+#define CMD_NEW     PP_CMD_NEW
 #define CMD_UNKNOWN PP_CMD_UNKNOWN
 
 static const struct { const char *name; cmd c; } commands[] = {
     {"help", CMD_HELP}, {"why", CMD_WHY}, {"reset", CMD_RESET},
     {"forget", CMD_FORGET}, {"reframe", CMD_REFRAME}, {"start", CMD_START},
-    {"quit", CMD_QUIT}, {"exit", CMD_QUIT}, {NULL, CMD_NONE}
+    {"quit", CMD_QUIT}, {"exit", CMD_QUIT}, {"export", CMD_EXPORT}, {"new", CMD_NEW},
+    {NULL, CMD_NONE}
 };
 
 /* Recognise "/cmd", "!cmd", "/cmd@botname" followed by a space or the end;
@@ -84,7 +87,8 @@ static void help_text(pp_buf *b, const pp_dialog *d)
 {
     size_t mark = b->len;
     SAY(b, d, "help", "Tell me what is happening between you and your partner, and I'll "
-                      "help you see the pattern. Commands: /why /reset /forget /reframe /quit.");
+                      "help you see the pattern. Commands: /why /reset /new /forget /export "
+                      "/reframe /quit.");
     if (!b->oom && strstr(b->s + mark, d->rules->resources)) return;
     pp_buf_adds(b, "\n\n");
     SAY(b, d, "system.help-resources", "If you are in danger, please reach out now:");
@@ -247,6 +251,34 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
             else reframe_text(&b, d, args, n);
             break;
         }
+        case CMD_EXPORT: {
+            /* What is kept about this conversation, as JSON; a state file
+             * that could not be opened may hold more: say so, not "{}". */
+            char *json = NULL;
+            if (d->store || !d->store_unusable)
+                json = pp_store_export(d->store, d->key, d->session, err, sizeof err);
+            if (json) {
+                pp_buf_adds(&b, json);
+                free(json);
+                break;
+            }
+            const char *vars[] = { "error", d->store_unusable ? d->store_unusable : err, NULL };
+            pp_system_text(&b, d->rules, d->session, "system.export-failed", vars,
+                           "I couldn't read what I kept: {error}");
+            rc = PP_ESTORE;
+            break;
+        }
+        case CMD_NEW: {
+            /* A new conversation in place of this one, as --new starts
+             * one: the next save replaces the row instead of merging. */
+            pp_session *s = d->session;
+            pp_session_reset(s);
+            s->turns = 0;
+            s->store_turns = 0;
+            if (d->store) pp_store_start_over(d->store, d->key, s, err, sizeof err);
+            SAY(&b, d, "system.new", "Okay, a new conversation. What would you like to talk about?");
+            break;
+        }
         case CMD_QUIT:
             out->quit = 1;
             SAY(&b, d, "system.quit", "Take care of yourself.");
@@ -258,7 +290,8 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
             break;
         }
         }
-        if (c != CMD_FORGET && save(d, NULL, NULL, err, sizeof err)) rc = PP_ESTORE;
+        if (c != CMD_FORGET && c != CMD_EXPORT && save(d, NULL, NULL, err, sizeof err))
+            rc = PP_ESTORE;
     }
     out->text = pp_buf_take(&b);
     if (!out->text) return PP_ENOMEM;

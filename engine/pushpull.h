@@ -346,17 +346,44 @@ int pp_store_seen_key(pp_store *st, const char *channel, const char *event_id,
                       const char *key);
 
 void pp_store_keep_transcripts(pp_store *st, int on);
-/* Delete every row about key (session, transcript, seen marks for it). */
+/* Delete every row about key (session, transcript, seen marks and settings
+ * tied to it), zeroed on disk (secure_delete, WAL truncated). */
 int pp_store_forget(pp_store *st, const char *key, char *err, size_t errlen);
-/* The last CLI session name used, for resuming ("default" if none). */
-int pp_store_last_cli(pp_store *st, char *buf, size_t buflen);
+
+/* Settings: a named value (e.g. the CLI's "cli.last_session"), each about
+ * one conversation (key) or none (NULL): pp_store_forget(key) deletes the
+ * settings about key, pp_store_export shows them.  get returns as
+ * pp_store_get_cursor does; set 0 or negative.  Names up to 256 bytes,
+ * values up to 8192. */
+int pp_store_get_setting(pp_store *st, const char *name, char *buf, size_t buflen);
+int pp_store_set_setting(pp_store *st, const char *name, const char *value, const char *key);
+
+/* Every saved session whose key starts with prefix ("cli:"), the most
+ * recently saved first: fn is called with each (its key is valid during
+ * the call only) and stops the walk by returning nonzero.  0 or negative. */
+typedef struct pp_store_entry {
+    const char *key;
+    long long updated;    /* Unix seconds of the last save */
+    int turns;            /* -1 when the row cannot be read */
+} pp_store_entry;
+int pp_store_sessions(pp_store *st, const char *prefix,
+                      int (*fn)(const pp_store_entry *e, void *arg), void *arg,
+                      char *err, size_t errlen);
+
+/* What is kept about the conversation key, as a JSON document for its
+ * user (/export, `pushpull export`): the saved session (and the partner as
+ * it knows them, in words), when it was saved, its transcript, the event
+ * ids and settings tied to it; never another key's rows.  st NULL (no
+ * state file): s, in memory, without the words the store would not keep.
+ * malloc'd (caller frees); NULL with a message in err on failure.  The
+ * format is described in docs/state.md. */
+char *pp_store_export(pp_store *st, const char *key, const pp_session *s, char *err, size_t errlen);
 /* The message of the last failure of a call that takes no err buffer
- * (get/set_cursor, seen, last_cli); owned by st. */
+ * (get/set_cursor, seen, settings); owned by st. */
 const char *pp_store_error(const pp_store *st);
 /* Return values: pp_store_get_cursor gives 1 (found, copied into buf), 0
  * (absent, buf = "") or negative (error; also when the value does not fit).
- * pp_store_save also records key's name as the last CLI session when key
- * starts with "cli:".  Keys, channels and event ids are limited to 1024
+ * Keys, channels and event ids are limited to 1024
  * bytes, cursor names to 256, cursor values to 8192. */
 
 /* ---- the dialog turn shared by every front end ------------------------- */
@@ -385,9 +412,11 @@ typedef struct pp_answer {
     int forgot;        /* /forget deleted the user's rows */
 } pp_answer;
 
-/* Handle one line: /help /why /reset /forget /reframe /start /quit (also as
- * !cmd and /cmd@botname), or an ordinary message.  Saves the session to the
- * store when there is one.  0 or a negative error (answer->text still says
+/* Handle one line: /help /why /reset /forget /reframe /start /quit
+ * /export /new (also as !cmd and /cmd@botname), or an ordinary message.
+ * Saves the session to the store when there is one (not after /export,
+ * which only reads: pp_store_export of key, or of the session in memory
+ * without a store).  0 or a negative error (answer->text still says
  * what went wrong in words a user can read). */
 int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out);
 void pp_answer_clear(pp_answer *a);
@@ -396,7 +425,7 @@ void pp_answer_clear(pp_answer *a);
 typedef enum pp_command {
     PP_CMD_NONE,        /* not a command: an ordinary message */
     PP_CMD_HELP, PP_CMD_WHY, PP_CMD_RESET, PP_CMD_FORGET, PP_CMD_REFRAME,
-    PP_CMD_START, PP_CMD_QUIT,
+    PP_CMD_START, PP_CMD_QUIT, PP_CMD_EXPORT, PP_CMD_NEW,
     PP_CMD_UNKNOWN      /* "/word" the dialog does not know */
 } pp_command;
 

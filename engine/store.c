@@ -3,7 +3,8 @@
  * One file ($XDG_STATE_HOME/pushpull/state.db, mode 0600, directory 0700)
  * holds every conversation's session (the JSON of pp_session_save), the bot
  * cursors (Telegram offset, Matrix next_batch), the handled external event
- * ids, an opt-in transcript and a small meta table (the last CLI session).
+ * ids, an opt-in transcript and settings, each about one conversation or
+ * none (the CLI's last session is one).
  *
  * Key design:
  *  - The schema is a list of migrations; PRAGMA user_version says how many
@@ -99,6 +100,20 @@ static const char *const store_migrations[] = {
     "CREATE TABLE meta ("
     "  name  TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL);",
+    /* 2: settings, each about one conversation (key; NULL = none), so
+     * that /forget deletes it and /export shows it.  The store used to
+     * keep the CLI's last session name itself (meta.last_cli); the CLI
+     * keeps it now, as the setting cli.last_session about "cli:<name>". */
+    "CREATE TABLE setting ("
+    "  name    TEXT PRIMARY KEY,"
+    "  value   TEXT NOT NULL,"
+    "  key     TEXT,"
+    "  updated INTEGER NOT NULL);"
+    "CREATE INDEX setting_by_key ON setting (key);"
+    "INSERT INTO setting (name, value, key, updated)"
+    "  SELECT 'cli.last_session', value, 'cli:' || value, CAST(strftime('%s', 'now') AS INTEGER)"
+    "  FROM meta WHERE name = 'last_cli' AND value <> '';"
+    "DROP TABLE meta;",
 };
 #define STORE_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 
@@ -789,18 +804,6 @@ static int put_transcript(pp_store *st, const char *key, const char *who, const 
     return run(st, stmt, "saving the transcript", err, errlen);
 }
 
-static int put_meta(pp_store *st, const char *name, const char *value, char *err, size_t errlen)
-{
-    sqlite3_stmt *stmt;
-    if (prepare(st, &stmt,
-                "INSERT INTO meta (name, value) VALUES (?1, ?2) "
-                "ON CONFLICT (name) DO UPDATE SET value = excluded.value", err, errlen))
-        return PP_ESTORE;
-    bind_text(stmt, 1, name);
-    bind_text(stmt, 2, value);
-    return run(st, stmt, "saving meta", err, errlen);
-}
-
 /* The session's kept /why decision quotes the user's message; without
  * transcripts no message text goes to disk, so the quote is dropped (the
  * engine treats it as optional: /why then names the rule without the
@@ -872,8 +875,6 @@ int pp_store_save(pp_store *st, const char *key, pp_session *s,
         rc = put_transcript(st, key, "user", transcript_user, err, errlen);
     if (!rc && st->keep_transcripts && transcript_bot)
         rc = put_transcript(st, key, "bot", transcript_bot, err, errlen);
-    if (!rc && strncmp(key, "cli:", 4) == 0 && key[4])
-        rc = put_meta(st, "last_cli", key + 4, err, errlen);
     if (!rc) rc = commit(st, err, errlen);
     if (rc) {
         rollback(st);
@@ -887,21 +888,23 @@ int pp_store_save(pp_store *st, const char *key, pp_session *s,
 
 /* ---- cursors and handled events ---------------------------------------- */
 
-int pp_store_get_cursor(pp_store *st, const char *name, char *buf, size_t buflen)
+/* The value of name in a table of name/value rows (sql selects it by
+ * ?1): 1 found, 0 absent (buf = ""), negative error or too long. */
+static int get_value(pp_store *st, const char *sql, const char *what, const char *name,
+                     char *buf, size_t buflen)
 {
     if (!st || !buf || buflen == 0) return fail(st, NULL, 0, "no state database or buffer");
     buf[0] = '\0';
-    if (!str_ok(name, STORE_MAX_NAME)) return fail(st, NULL, 0, "invalid cursor name");
+    if (!str_ok(name, STORE_MAX_NAME)) return fail(st, NULL, 0, "invalid %s name", what);
     sqlite3_stmt *stmt;
-    if (prepare(st, &stmt, "SELECT value FROM cursor WHERE name = ?1", NULL, 0))
-        return PP_ESTORE;
+    if (prepare(st, &stmt, sql, NULL, 0)) return PP_ESTORE;
     bind_text(stmt, 1, name);
     int rc = sqlite3_step(stmt), ret;
     if (rc == SQLITE_ROW) {
         const char *v = (const char *)sqlite3_column_text(stmt, 0);
         size_t n = v ? (size_t)sqlite3_column_bytes(stmt, 0) : 0;
         if (n >= buflen) {
-            ret = fail(st, NULL, 0, "cursor %s does not fit the buffer", name);
+            ret = fail(st, NULL, 0, "%s %s does not fit the buffer", what, name);
         } else {
             if (n) memcpy(buf, v, n);
             buf[n] = '\0';
@@ -910,10 +913,15 @@ int pp_store_get_cursor(pp_store *st, const char *name, char *buf, size_t buflen
     } else if (rc == SQLITE_DONE) {
         ret = 0;
     } else {
-        ret = fail_db(st, NULL, 0, "reading a cursor");
+        ret = fail_db(st, NULL, 0, "reading a value");
     }
     sqlite3_finalize(stmt);
     return ret;
+}
+
+int pp_store_get_cursor(pp_store *st, const char *name, char *buf, size_t buflen)
+{
+    return get_value(st, "SELECT value FROM cursor WHERE name = ?1", "cursor", name, buf, buflen);
 }
 
 int pp_store_set_cursor(pp_store *st, const char *name, const char *value)
@@ -924,6 +932,38 @@ int pp_store_set_cursor(pp_store *st, const char *name, const char *value)
         return fail(st, NULL, 0, "invalid cursor");
     int rc = begin(st, NULL, 0);
     if (!rc) rc = put_cursor(st, name, value, NULL, 0);
+    if (!rc) rc = commit(st, NULL, 0);
+    if (rc) rollback(st);
+    return rc;
+}
+
+/* ---- settings ---------------------------------------------------------- */
+
+int pp_store_get_setting(pp_store *st, const char *name, char *buf, size_t buflen)
+{
+    return get_value(st, "SELECT value FROM setting WHERE name = ?1", "setting", name, buf, buflen);
+}
+
+int pp_store_set_setting(pp_store *st, const char *name, const char *value, const char *key)
+{
+    if (!st) return PP_ESTORE;
+    if (!str_ok(name, STORE_MAX_NAME) || !value ||
+        strnlen(value, STORE_MAX_VALUE + 1) > STORE_MAX_VALUE ||
+        (key && !str_ok(key, STORE_MAX_KEY)))
+        return fail(st, NULL, 0, "invalid setting");
+    int rc = begin(st, NULL, 0);
+    sqlite3_stmt *stmt;
+    if (!rc) rc = prepare(st, &stmt,
+                          "INSERT INTO setting (name, value, key, updated) VALUES (?1, ?2, ?3, ?4) "
+                          "ON CONFLICT (name) DO UPDATE SET value = excluded.value, "
+                          "key = excluded.key, updated = excluded.updated", NULL, 0);
+    if (!rc) {
+        bind_text(stmt, 1, name);
+        bind_text(stmt, 2, value);
+        if (key) bind_text(stmt, 3, key); else sqlite3_bind_null(stmt, 3);
+        sqlite3_bind_int64(stmt, 4, (sqlite3_int64)time(NULL));
+        rc = run(st, stmt, "saving a setting", NULL, 0);
+    }
     if (!rc) rc = commit(st, NULL, 0);
     if (rc) rollback(st);
     return rc;
@@ -992,9 +1032,7 @@ int pp_store_forget(pp_store *st, const char *key, char *err, size_t errlen)
     if (!rc) rc = delete_where(st, "DELETE FROM session WHERE key = ?1", key, err, errlen);
     if (!rc) rc = delete_where(st, "DELETE FROM transcript WHERE key = ?1", key, err, errlen);
     if (!rc) rc = delete_where(st, "DELETE FROM seen WHERE key = ?1", key, err, errlen);
-    if (!rc && strncmp(key, "cli:", 4) == 0)
-        rc = delete_where(st, "DELETE FROM meta WHERE name = 'last_cli' AND value = ?1",
-                          key + 4, err, errlen);
+    if (!rc) rc = delete_where(st, "DELETE FROM setting WHERE key = ?1", key, err, errlen);
     if (!rc) rc = commit(st, err, errlen);
     if (rc) { rollback(st); return rc; }
     /* secure_delete zeroed the pages; also move them out of the WAL into
@@ -1004,22 +1042,183 @@ int pp_store_forget(pp_store *st, const char *key, char *err, size_t errlen)
     return 0;
 }
 
-int pp_store_last_cli(pp_store *st, char *buf, size_t buflen)
+/* ---- what is kept about one conversation, for its user ----------------- */
+
+/* Unix seconds as "2026-12-02T06:10:00Z" (a JSON string), null for 0. */
+static json_t *iso_time(sqlite3_int64 t)
 {
-    if (!st || !buf || buflen == 0) return fail(st, NULL, 0, "no state database or buffer");
+    if (t <= 0) return json_null();
+    time_t tt = (time_t)t;
+    struct tm tm;
+    char buf[32];
+    if (!gmtime_r(&tt, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        return json_null();
+    return json_string(buf);
+}
+
+/* A column as a JSON string; a byte sequence that is not UTF-8 (a row
+ * written by hand) becomes null rather than failing the whole export. */
+static json_t *text_column(sqlite3_stmt *stmt, int i)
+{
+    const char *v = (const char *)sqlite3_column_text(stmt, i);
+    if (!v) return json_null();
+    json_t *j = json_stringn(v, (size_t)sqlite3_column_bytes(stmt, i));
+    return j ? j : json_null();
+}
+
+/* The rows of sql (key bound as ?1) as an array of objects, one member per
+ * column, named by cols; a column whose name ends in "at" or "updated" is
+ * a time.  NULL on error (message in err). */
+static json_t *rows_json(pp_store *st, const char *sql, const char *key,
+                         const char *const *cols, char *err, size_t errlen)
+{
     sqlite3_stmt *stmt;
-    if (prepare(st, &stmt, "SELECT value FROM meta WHERE name = 'last_cli'", NULL, 0))
-        return PP_ESTORE;
-    int rc = sqlite3_step(stmt);
-    const char *v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(stmt, 0) : NULL;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        sqlite3_finalize(stmt);
-        return fail_db(st, NULL, 0, "reading the last session");
+    if (prepare(st, &stmt, sql, err, errlen)) return NULL;
+    bind_text(stmt, 1, key);
+    json_t *a = json_array();
+    int rc;
+    while (a && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        json_t *o = json_object();
+        for (int i = 0; o && cols[i]; i++) {
+            size_t n = strlen(cols[i]);
+            int is_time = (n >= 2 && strcmp(cols[i] + n - 2, "at") == 0) ||
+                          strcmp(cols[i], "updated") == 0;
+            json_object_set_new(o, cols[i], is_time ? iso_time(sqlite3_column_int64(stmt, i))
+                                                    : text_column(stmt, i));
+        }
+        if (!o || json_array_append_new(a, o)) {
+            json_decref(a);
+            a = NULL;
+        }
     }
-    if (!v || !v[0]) v = "default";
-    int ret = 0;
-    if (strlen(v) >= buflen) ret = fail(st, NULL, 0, "session name does not fit the buffer");
-    else snprintf(buf, buflen, "%s", v);
+    if (a && rc != SQLITE_DONE) {
+        fail_db(st, err, errlen, "exporting");
+        json_decref(a);
+        a = NULL;
+    } else if (!a) {
+        fail(st, err, errlen, "exporting: out of memory");
+    }
     sqlite3_finalize(stmt);
-    return ret;
+    return a;
+}
+
+/* The partner as the session knows them, in words. */
+static json_t *partner_json(const pp_session *s)
+{
+    static const char *const pronouns[] = { NULL, "he/him", "she/her", "they/them" };
+    const char *p = s->pronoun > 0 && s->pronoun < 4 ? pronouns[s->pronoun] : NULL;
+    if (!s->partner[0] && !p) return json_null();
+    return json_pack("{s:o, s:o}", "name", s->partner[0] ? json_string(s->partner) : json_null(),
+                     "pronouns", p ? json_string(p) : json_null());
+}
+
+/* The session (saved JSON, parsed) with when it was saved. */
+static int session_export(pp_store *st, const char *key, const pp_session *mem, json_t *out,
+                          char *err, size_t errlen)
+{
+    char *json = NULL;
+    sqlite3_int64 updated = 0;
+    const pp_session *s = mem;
+    pp_session *row = NULL;
+    if (st) {
+        sqlite3_stmt *stmt;
+        if (prepare(st, &stmt, "SELECT json, updated FROM session WHERE key = ?1", err, errlen))
+            return PP_ESTORE;
+        bind_text(stmt, 1, key);
+        int rc = sqlite3_step(stmt);
+        if (rc == SQLITE_ROW) {
+            const char *t = (const char *)sqlite3_column_text(stmt, 0);
+            json = t ? strdup(t) : NULL;
+            updated = sqlite3_column_int64(stmt, 1);
+        }
+        sqlite3_finalize(stmt);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return fail_db(st, err, errlen, "exporting");
+        s = NULL;
+        if (json && (row = pp_session_new()) && pp_session_load(row, json, NULL, 0) == 0) s = row;
+    } else {
+        json = session_json(mem, 0);
+    }
+    json_t *parsed = json ? json_loads(json, 0, NULL) : NULL;
+    /* A row that is not JSON (written by hand) is shown as the text it is. */
+    if (!parsed && json) parsed = json_string(json);
+    free(json);
+    json_object_set_new(out, "saved", iso_time(updated));
+    json_object_set_new(out, "session", parsed ? parsed : json_null());
+    json_object_set_new(out, "partner", s ? partner_json(s) : json_null());
+    pp_session_free(row);
+    return 0;
+}
+
+char *pp_store_export(pp_store *st, const char *key, const pp_session *s, char *err, size_t errlen)
+{
+    if (!str_ok(key, STORE_MAX_KEY) || (!st && !s)) {
+        fail(st, err, errlen, "exporting: no conversation");
+        return NULL;
+    }
+    json_t *o = json_object();
+    if (!o) {
+        fail(st, err, errlen, "exporting: out of memory");
+        return NULL;
+    }
+    json_object_set_new(o, "format", json_string("pushpull-export/1"));
+    json_object_set_new(o, "conversation", json_string(key));
+    json_object_set_new(o, "exported", iso_time((sqlite3_int64)time(NULL)));
+    json_object_set_new(o, "state_file", st ? json_string(st->path) : json_null());
+    json_object_set_new(o, "transcripts_kept", json_boolean(st && st->keep_transcripts));
+    int rc = session_export(st, key, s, o, err, errlen);
+    static const char *const transcript_cols[] = { "at", "who", "text", NULL };
+    static const char *const seen_cols[] = { "channel", "event_id", "at", NULL };
+    static const char *const setting_cols[] = { "name", "value", "updated", NULL };
+    const struct { const char *member, *sql; const char *const *cols; } parts[] = {
+        { "transcript", "SELECT at, who, text FROM transcript WHERE key = ?1 ORDER BY id",
+          transcript_cols },
+        { "handled_events", "SELECT channel, event_id, at FROM seen WHERE key = ?1 ORDER BY id",
+          seen_cols },
+        { "settings", "SELECT name, value, updated FROM setting WHERE key = ?1 ORDER BY name",
+          setting_cols },
+    };
+    for (size_t i = 0; !rc && i < sizeof parts / sizeof parts[0]; i++) {
+        json_t *a = st ? rows_json(st, parts[i].sql, key, parts[i].cols, err, errlen) : json_array();
+        if (!a) rc = PP_ESTORE;
+        else json_object_set_new(o, parts[i].member, a);
+    }
+    char *text = rc ? NULL : json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (!rc && !text) fail(st, err, errlen, "exporting: out of memory");
+    return text;
+}
+
+int pp_store_sessions(pp_store *st, const char *prefix,
+                      int (*fn)(const pp_store_entry *e, void *arg), void *arg,
+                      char *err, size_t errlen)
+{
+    if (!st || !fn) return fail(st, err, errlen, "no state database");
+    if (!prefix || strnlen(prefix, STORE_MAX_KEY + 1) > STORE_MAX_KEY)
+        return fail(st, err, errlen, "invalid session key prefix");
+    sqlite3_stmt *stmt;
+    if (prepare(st, &stmt, "SELECT key, updated, json FROM session "
+                           "WHERE substr(key, 1, length(?1)) = ?1 ORDER BY updated DESC, key",
+                err, errlen))
+        return PP_ESTORE;
+    bind_text(stmt, 1, prefix);
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(stmt, 0);
+        const char *json = (const char *)sqlite3_column_text(stmt, 2);
+        if (!key) continue;
+        pp_store_entry e = { key, sqlite3_column_int64(stmt, 1), -1 };
+        json_t *o = json ? json_loads(json, 0, NULL) : NULL;
+        json_t *turns = json_object_get(o, "turns");
+        if (json_is_integer(turns) && json_integer_value(turns) >= 0 &&
+            json_integer_value(turns) <= INT_MAX)
+            e.turns = (int)json_integer_value(turns);
+        json_decref(o);
+        stop = fn(&e, arg);
+    }
+    if (!stop && rc != SQLITE_DONE) {
+        sqlite3_finalize(stmt);
+        return fail_db(st, err, errlen, "listing sessions");
+    }
+    sqlite3_finalize(stmt);
+    return 0;
 }

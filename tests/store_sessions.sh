@@ -109,7 +109,7 @@ echo "my wife never listens" | $P reply --session "${n126}B" --state "$db" >/dev
 python3 - "$db" <<'EOF'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-c.execute("UPDATE meta SET value = ? WHERE name = 'last_cli'", ("w" * 300,))
+c.execute("UPDATE setting SET value = ? WHERE name = 'cli.last_session'", ("w" * 300,))
 c.commit()
 EOF
 set +e

@@ -197,7 +197,7 @@ static void test_default_path_modes_wal(void **state)
     assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
     sqlite3_finalize(q);
     sqlite3_close(h);
-    assert_int_equal(sql_int(db, "PRAGMA user_version"), 1);
+    assert_int_equal(sql_int(db, "PRAGMA user_version"), 2);
 
     pp_session_free(s);
     pp_store_close(st);
@@ -214,11 +214,11 @@ static void test_open_twice_keeps_version_and_data(void **state)
     turn(f->rules, s, "he pulls away every time we get close");
     assert_int_equal(pp_store_save(st, "telegram:42", s, NULL, NULL, NULL, NULL, err, sizeof err), 0);
     pp_store_close(st);
-    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 1);
+    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 2);
 
     st = pp_store_open(f->db, err, sizeof err);
     if (!st) fail_msg("reopen: %s", err);
-    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 1);
+    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 2);
     assert_int_equal(sql_int(f->db, "SELECT count(*) FROM session"), 1);
     pp_session *back = pp_session_new();
     assert_int_equal(pp_store_load(st, "telegram:42", back, err, sizeof err), 1);
@@ -237,10 +237,49 @@ static void test_older_version_migrated(void **state)
     char err[256] = "";
     pp_store *st = pp_store_open(f->db, err, sizeof err);
     if (!st) fail_msg("open: %s", err);
-    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 1);
+    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 2);
     assert_int_equal(sql_int(f->db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
-                     "AND name IN ('session','cursor','seen','transcript','meta')"), 5);
+                     "AND name IN ('session','cursor','seen','transcript','setting')"), 5);
+    assert_int_equal(sql_int(f->db, "SELECT count(*) FROM sqlite_schema WHERE name = 'meta'"), 0);
     assert_int_equal(sql_int(f->db, "SELECT x FROM unrelated"), 7);
+    pp_store_close(st);
+}
+
+/* A state file of schema version 1 (as pushpull wrote it before the CLI
+ * kept its own last session): the store's meta.last_cli becomes the
+ * setting cli.last_session about that conversation, and the rows stay. */
+static void test_version_1_migrated(void **state)
+{
+    fixture *f = *state;
+    sql_exec(f->db,
+        "CREATE TABLE session (key TEXT PRIMARY KEY, json TEXT NOT NULL, updated INTEGER NOT NULL);"
+        "CREATE TABLE cursor (name TEXT PRIMARY KEY, value TEXT NOT NULL, updated INTEGER NOT NULL);"
+        "CREATE TABLE seen (id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL,"
+        "  event_id TEXT NOT NULL, key TEXT, at INTEGER NOT NULL, UNIQUE (channel, event_id));"
+        "CREATE INDEX seen_by_channel ON seen (channel, id);"
+        "CREATE INDEX seen_by_key ON seen (key);"
+        "CREATE TABLE transcript (id INTEGER PRIMARY KEY, key TEXT NOT NULL, at INTEGER NOT NULL,"
+        "  who TEXT NOT NULL CHECK (who IN ('user', 'bot')), text TEXT NOT NULL);"
+        "CREATE INDEX transcript_by_key ON transcript (key, id);"
+        "CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO session VALUES ('cli:walrus', '{\"v\":1,\"turns\":3}', 1700000000);"
+        "INSERT INTO meta VALUES ('last_cli', 'walrus');"
+        "PRAGMA user_version = 1;");
+    char err[256] = "", buf[64];
+    pp_store *st = pp_store_open(f->db, err, sizeof err);
+    if (!st) fail_msg("open: %s", err);
+    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(f->db, "SELECT count(*) FROM sqlite_schema WHERE name = 'meta'"), 0);
+    assert_int_equal(pp_store_get_setting(st, "cli.last_session", buf, sizeof buf), 1);
+    assert_string_equal(buf, "walrus");
+    assert_int_equal(sql_int(f->db, "SELECT count(*) FROM setting WHERE key = 'cli:walrus'"), 1);
+    pp_session *s = pp_session_new();
+    assert_int_equal(pp_store_load(st, "cli:walrus", s, err, sizeof err), 1);
+    assert_int_equal(pp_session_turns(s), 3);
+    /* /forget of it deletes the note of it as the last session */
+    assert_int_equal(pp_store_forget(st, "cli:walrus", err, sizeof err), 0);
+    assert_int_equal(pp_store_get_setting(st, "cli.last_session", buf, sizeof buf), 0);
+    pp_session_free(s);
     pp_store_close(st);
 }
 
@@ -452,15 +491,15 @@ static void test_transcripts_off_by_default(void **state)
     pp_store_close(st);
 }
 
-static void test_forget_and_last_cli(void **state)
+static void test_forget_and_settings(void **state)
 {
     fixture *f = *state;
     char err[256] = "", buf[64], wal[700];
     snprintf(wal, sizeof wal, "%s-wal", f->db);
     pp_store *st = pp_store_open(f->db, err, sizeof err);
     if (!st) fail_msg("open: %s", err);
-    assert_int_equal(pp_store_last_cli(st, buf, sizeof buf), 0);
-    assert_string_equal(buf, "default");
+    assert_int_equal(pp_store_get_setting(st, "cli.last_session", buf, sizeof buf), 0);
+    assert_string_equal(buf, "");
 
     pp_store_keep_transcripts(st, 1);
     pp_session *s = pp_session_new();
@@ -474,17 +513,23 @@ static void test_forget_and_last_cli(void **state)
                                    err, sizeof err), 0);
     assert_int_equal(pp_store_seen_key(st, "telegram", "u1", "cli:alice"), 0);
     assert_int_equal(pp_store_seen_key(st, "telegram", "u2", "telegram:9"), 0);
-    /* A bot save does not change the CLI's last session. */
-    assert_int_equal(pp_store_last_cli(st, buf, sizeof buf), 0);
+    /* Settings about a conversation, and one about none. */
+    assert_int_equal(pp_store_set_setting(st, "cli.last_session", "alice", "cli:alice"), 0);
+    assert_int_equal(pp_store_set_setting(st, "x.alice-note", "walrus-secret-setting",
+                                          "cli:alice"), 0);
+    assert_int_equal(pp_store_set_setting(st, "x.global", "stays", NULL), 0);
+    assert_int_equal(pp_store_get_setting(st, "cli.last_session", buf, sizeof buf), 1);
     assert_string_equal(buf, "alice");
+    assert_true(pp_store_get_setting(st, "x.alice-note", buf, 4) < 0);   /* does not fit */
 
     assert_int_equal(pp_store_forget(st, "cli:alice", err, sizeof err), 0);
     pp_session *back = pp_session_new();
     assert_int_equal(pp_store_load(st, "cli:alice", back, err, sizeof err), 0);
     assert_int_equal(sql_int(f->db, "SELECT count(*) FROM transcript WHERE key = 'cli:alice'"), 0);
     assert_int_equal(sql_int(f->db, "SELECT count(*) FROM seen WHERE key = 'cli:alice'"), 0);
-    assert_int_equal(pp_store_last_cli(st, buf, sizeof buf), 0);
-    assert_string_equal(buf, "default");
+    assert_int_equal(pp_store_get_setting(st, "cli.last_session", buf, sizeof buf), 0);
+    assert_int_equal(pp_store_get_setting(st, "x.alice-note", buf, sizeof buf), 0);
+    assert_int_equal(pp_store_get_setting(st, "x.global", buf, sizeof buf), 1);
     /* Nobody else's rows went. */
     assert_int_equal(pp_store_load(st, "cli:bob", back, err, sizeof err), 1);
     assert_int_equal(pp_store_load(st, "telegram:9", back, err, sizeof err), 1);
@@ -498,10 +543,10 @@ static void test_forget_and_last_cli(void **state)
     assert_false(file_contains(wal, "walrus-secret"));
     assert_true(file_contains(f->db, "bob-says") || file_contains(wal, "bob-says"));
 
-    /* Forgetting the session named by last_cli only; bob stays last. */
-    assert_int_equal(pp_store_save(st, "cli:bob", s, NULL, NULL, NULL, NULL, err, sizeof err), 0);
+    /* Forgetting deletes only the settings about that conversation. */
+    assert_int_equal(pp_store_set_setting(st, "cli.last_session", "bob", "cli:bob"), 0);
     assert_int_equal(pp_store_forget(st, "cli:nobody", err, sizeof err), 0);
-    assert_int_equal(pp_store_last_cli(st, buf, sizeof buf), 0);
+    assert_int_equal(pp_store_get_setting(st, "cli.last_session", buf, sizeof buf), 1);
     assert_string_equal(buf, "bob");
     pp_session_free(back);
     pp_session_free(s);
@@ -870,12 +915,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_default_path_modes_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_twice_keeps_version_and_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_older_version_migrated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version_1_migrated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_version_refused_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_real_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cursors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_seen_marks_and_pruning, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transcripts_off_by_default, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_forget_and_last_cli, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forget_and_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_refused_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_windows_merge, setup, teardown),
