@@ -106,6 +106,56 @@ print(f"holdouts: {bad} line(s) not held out")
 sys.exit(1 if bad else 0)
 PY
 
+# 1c. Every situation is answered in its own terms: no two reply sets of
+#     different situations (responses/situations.responses, against each
+#     other and against the framework sets of coaching.responses) open with
+#     the same sentence.  The generated lexicon of act unions is current.
+python3 "$SRC/tests/situations/acts_union.py" "$SRC" --check
+openings() {   # openings DIR: exit 1 when two sets share a first sentence
+    python3 - "$1" <<'PY'
+import collections, re, sys
+d = sys.argv[1]
+first = collections.defaultdict(set)   # opening -> {set}
+for name in ("situations.responses", "coaching.responses"):
+    cur, want = None, False
+    for line in open(f"{d}/{name}", encoding="utf-8"):
+        s = line.strip()
+        if line.startswith("set "):
+            cur, want = s.split()[1], False
+        elif line.startswith("variant"):
+            want = True
+        elif want and s and not s.startswith("#") and line[:1] in " \t":
+            want = False
+            sent = re.split(r"(?<=[.!?])\s+", s)[0]
+            if "{said}" in sent:          # the echo of the user's own words
+                continue
+            first[re.sub(r"\s+", " ", sent.lower())].add((name, cur))
+bad = [(o, sorted(v)) for o, v in first.items() if len({c for _, c in v}) > 1
+       and any(n == "situations.responses" for n, _ in v)]
+for o, v in bad:
+    print(f"  same opening in {', '.join(c for _, c in v)}: {o[:80]}")
+print(f"openings: {sum(len(v) for v in first.values())} variants, {len(bad)} shared across situations")
+sys.exit(1 if bad else 0)
+PY
+}
+openings "$SRC/responses"
+# ... and the check can fail: copy one situation's opening into another set.
+mkdir -p "$TMPDIR/dup"
+cp "$SRC/responses/coaching.responses" "$TMPDIR/dup/"
+python3 - "$SRC/responses/situations.responses" "$TMPDIR/dup/situations.responses" <<'PY'
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
+var = [i for i, l in enumerate(lines) if l.startswith("variant")]
+sets = [i for i, l in enumerate(lines) if l.startswith("set ")]
+a = var[0] + 1                                  # the first set's first opening
+b = next(v for v in var if v > sets[1]) + 1     # the second set's first opening
+lines[b] = lines[a]
+open(sys.argv[2], "w", encoding="utf-8").write("\n".join(lines))
+PY
+if openings "$TMPDIR/dup" > "$TMPDIR/dup.out"; then
+    echo "FAIL: the opening check accepted two situations with one opening"; exit 1
+fi
+
 # 2. The scorer can fail: a copy with every role rotated must score far below.
 awk -F'\t' 'BEGIN{OFS="\t"; nx["pursuer"]="withdrawer"; nx["withdrawer"]="none"; nx["none"]="pursuer"}
             {$2=nx[$2]; print}' "$CORPUS/train.tsv" > "$TMPDIR/rotated.tsv"

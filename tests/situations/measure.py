@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """measure.py -- score today's rules on tests/situations (no gate, report only).
 
-    python3 tests/situations/measure.py PUSHPULL [SRC] [--misses]
+    python3 tests/situations/measure.py PUSHPULL [SRC] [--misses] [--train]
 
 Feeds each file through `PUSHPULL reply --json --no-state --rules SRC/rules
 --responses SRC/responses` with /reset between messages, exactly as
 tests/corpus.sh does, and prints role and framework accuracy per file, then
-per situation and role (situation tags come from situations.src)."""
+per situation and role (situation tags come from situations.src).  With
+--train only train.tsv is scored, so the table and the misses can be read
+while tuning without seeing the holdout."""
 import json, os, subprocess, sys
 from collections import defaultdict
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -19,7 +21,7 @@ src = sys.argv[2] if len(sys.argv) > 2 and not sys.argv[2].startswith("-") else 
 tag_of = {msg: tag for tag, msg, _, _ in build.parse(os.path.join(HERE, "situations.src"))}
 per = defaultdict(lambda: [0, 0, 0])  # (situation, role) -> n, role ok, framework ok
 misses = []
-for name in ("train.tsv", "holdout.tsv"):
+for name in ("train.tsv",) if "--train" in sys.argv else ("train.tsv", "holdout.tsv"):
     rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(HERE, name), encoding="utf-8") if l.strip()]
     feed = "".join(f"{m}\n/reset\n" for m, _, _ in rows)
     out = subprocess.run([prog, "reply", "--json", "--no-state", "--rules", f"{src}/rules",
