@@ -1435,6 +1435,9 @@ int pp_cmd_matrix(int argc, char **argv)
     pp_net_set_secret(b->sync_net, b->token);
     pp_net_set_secret(b->api_net, b->token);
     pp_net_set_cancel(b->sync_net, &mx_wake);
+    /* a stop cuts a call in flight too: every one is safe to redo (a
+     * send by its txnId, which the server folds into the first) */
+    pp_net_set_cancel(b->api_net, &mx_stop);
     pp_net_rng_seed(&b->rng, (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16));
     pp_net_bucket_init(&b->sends, 5, 1, 10, pp_net_now_ms());
 

@@ -26,6 +26,7 @@
 
 struct pp_net {
     CURL *curl;
+    CURLM *multi;           /* drives curl so a cancel is seen within NET_TICK_MS */
     pp_net_opts opts;
     const char *secret;
     const volatile int *cancel;
@@ -71,7 +72,9 @@ pp_net *pp_net_new(const pp_net_opts *opts, char *err, size_t errlen)
     if (n->opts.low_speed_secs <= 0) n->opts.low_speed_secs = 30;
     if (n->opts.max_body == 0) n->opts.max_body = PP_NET_MAX_BODY;
     n->curl = curl_easy_init();
-    if (!n->curl) {
+    n->multi = n->curl ? curl_multi_init() : NULL;
+    if (!n->multi) {
+        if (n->curl) curl_easy_cleanup(n->curl);
         free(n);
         set_err(err, errlen, NULL, "could not create an HTTP handle");
         return NULL;
@@ -82,7 +85,8 @@ pp_net *pp_net_new(const pp_net_opts *opts, char *err, size_t errlen)
 void pp_net_free(pp_net *n)
 {
     if (!n) return;
-    curl_easy_cleanup(n->curl);
+    curl_easy_cleanup(n->curl);       /* not in the multi between requests */
+    curl_multi_cleanup(n->multi);     /* and with it the connection cache */
     free(n->body);
     free(n);
 }
@@ -136,6 +140,37 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
         if (end != val && v >= 0 && v < 86400) n->retry_after = v;
     }
     return len;
+}
+
+/* One transfer of the easy handle through the handle's multi.  Not
+ * curl_easy_perform: that polls in slices of a second and checks the
+ * progress callback between them, so a stop asked during a long poll
+ * waited up to a second.  Here *cancel is read every NET_TICK_MS; the
+ * multi keeps the connection cache between requests (keep-alive). */
+#define NET_TICK_MS 50
+static CURLcode net_perform(pp_net *n)
+{
+    if (curl_multi_add_handle(n->multi, n->curl) != CURLM_OK) return CURLE_FAILED_INIT;
+    CURLcode rc = CURLE_GOT_NOTHING;
+    for (;;) {
+        if (n->cancel && *n->cancel) { rc = CURLE_ABORTED_BY_CALLBACK; break; }
+        int running = 0;
+        if (curl_multi_perform(n->multi, &running) != CURLM_OK) { rc = CURLE_FAILED_INIT; break; }
+        if (!running) {
+            int left;
+            CURLMsg *m;
+            while ((m = curl_multi_info_read(n->multi, &left)) != NULL)
+                if (m->msg == CURLMSG_DONE && m->easy_handle == n->curl) rc = m->data.result;
+            break;
+        }
+        /* a signal (EINTR) ends the wait early too */
+        if (curl_multi_poll(n->multi, NULL, 0, NET_TICK_MS, NULL) != CURLM_OK) {
+            rc = CURLE_FAILED_INIT;
+            break;
+        }
+    }
+    curl_multi_remove_handle(n->multi, n->curl);
+    return rc;
 }
 
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
@@ -222,7 +257,7 @@ int pp_net_request(pp_net *n, const char *method, const char *url,
     }
 
     uint64_t t0 = pp_net_now_ms();
-    CURLcode rc = curl_easy_perform(c);
+    CURLcode rc = net_perform(n);
     out->seconds = (double)(pp_net_now_ms() - t0) / 1000.0;
     curl_slist_free_all(hl);
     /* Forget the URL and body pointers: they belong to the caller. */

@@ -59,7 +59,8 @@ void pp_net_free(pp_net *n);
 void pp_net_set_secret(pp_net *n, const char *secret);
 
 /* When cancel is not NULL, a request in progress stops (PP_NET_ECANCEL)
- * soon after *cancel becomes non-zero.  The pointer must outlive n. */
+ * within about 50 ms of *cancel becoming non-zero (a long poll included),
+ * and none starts while it is.  The pointer must outlive n. */
 void pp_net_set_cancel(pp_net *n, const volatile int *cancel);
 
 typedef struct pp_net_response {

@@ -60,6 +60,7 @@ _Static_assert(17 + TG_MAX_IDS * 18 < TG_CURSOR_MAX, "the offset cursor must fit
 #define TG_MAX_TOKEN     256
 #define TG_MAX_PARTS     64
 #define TG_RETRY_CAP_S   600      /* never wait longer on a 429 (as the Matrix bot) */
+#define TG_STOP_GRACE_MS 300      /* a send in flight at a stop may finish this long */
 #define TG_NONTEXT_REPLY "I can only read text. Write to me in words and I will answer."
 
 /* ---- pure helpers (telegram.h) ------------------------------------------ */
@@ -410,7 +411,9 @@ typedef struct tg_bot {
     pp_tg_window win;            /* the update ids in hand */
     int64_t refused[8];          /* bad update ids logged lately */
     size_t n_refused;
-    volatile int stop;           /* read by curl progress callbacks */
+    volatile int stop;           /* read by the poll's pp_net (cancel) */
+    volatile int abort_sends;    /* a stop's grace is over: cancel the sends in flight */
+    int n_workers_running;       /* workers not yet returned */
     int fatal;                   /* exit status when stopping on an error */
     /* the store (SQLite handle): guarded by store_mu, taken before mu */
     pthread_mutex_t store_mu;
@@ -684,6 +687,14 @@ static int send_part(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, int64_t 
         api_call(b, net, "sendMessage", p, 0, &r);
         json_decref(p);
         long ms = (long)(pp_net_now_ms() - t0);
+        if (r.status == PP_NET_ECANCEL) {
+            /* stopping, and the send outlived the grace: the update stays
+             * unconfirmed (if Telegram took the message, it is repeated
+             * once after a restart, as after a kill) */
+            pp_net_log("warn", "send_cancelled", "chat=%lld update=%lld latency_ms=%ld",
+                       (long long)c->id, (long long)update_id, ms);
+            return -1;
+        }
         if (r.status == 0) {
             /* The server may have taken the message at any moment until it
              * answered: count the chat's interval from the answer. */
@@ -892,6 +903,7 @@ static void *worker_main(void *arg)
         return NULL;
     }
     pp_net_set_secret(net, b->token);
+    pp_net_set_cancel(net, &b->abort_sends);
     pthread_mutex_lock(&b->mu);
     while (!b->stop) {
         /* The ready chat holding the oldest update: per-chat order is kept
@@ -933,6 +945,8 @@ static void *worker_main(void *arg)
         best->last_used = pp_net_now_ms();
         pthread_cond_broadcast(&b->cv);
     }
+    b->n_workers_running--;
+    pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->mu);
     pp_net_free(net);
     return NULL;
@@ -1364,8 +1378,17 @@ static int run(tg_bot *b)
 
     workers = calloc((size_t)b->n_workers, sizeof *workers);
     if (!workers) goto done;
-    for (; n_started < b->n_workers; n_started++)
-        if (pthread_create(&workers[n_started], NULL, worker_main, b) != 0) break;
+    for (; n_started < b->n_workers; n_started++) {
+        pthread_mutex_lock(&b->mu);
+        b->n_workers_running++;
+        pthread_mutex_unlock(&b->mu);
+        if (pthread_create(&workers[n_started], NULL, worker_main, b) != 0) {
+            pthread_mutex_lock(&b->mu);
+            b->n_workers_running--;
+            pthread_mutex_unlock(&b->mu);
+            break;
+        }
+    }
     if (n_started == 0) goto done;
 
     unsigned attempt = 0;
@@ -1419,6 +1442,17 @@ static int run(tg_bot *b)
 
 done:
     stop_with(b, 0);
+    {
+        /* A stop ends every wait at once (a retry_after, a backoff, the
+         * long poll); a send already on the wire gets TG_STOP_GRACE_MS
+         * to be answered, so its update is confirmed, then it is cut. */
+        pthread_mutex_lock(&b->mu);
+        uint64_t until = pp_net_now_ms() + TG_STOP_GRACE_MS;
+        while (b->n_workers_running > 0 && pp_net_now_ms() < until)
+            wait_locked(b, (long)(until - pp_net_now_ms()));
+        b->abort_sends = 1;
+        pthread_mutex_unlock(&b->mu);
+    }
     for (int i = 0; i < n_started; i++) pthread_join(workers[i], NULL);
     free(workers);
     if (sig_started) pthread_join(sig_thread, NULL);

@@ -281,6 +281,8 @@ class Server:
                     return False
             if k == "file" and not os.path.exists(os.path.join(self.dir, v)):
                 return False
+            if k == "counts" and any(self.counts.get(c, 0) < n for c, n in v.items()):
+                return False
         return True
 
     def run_steps(self):
@@ -349,6 +351,10 @@ class Server:
             self.faults.append({"endpoint": step["endpoint"], "kind": step["kind"],
                                 "count": step.get("count", 1),
                                 "retry_ms": step.get("retry_ms", 500)})
+        elif do == "forgive":
+            # the retry hints given so far no longer count: a bot that was
+            # restarted cannot know them (a real server would 429 again)
+            self.retry_not_before.clear()
         elif do == "rewind":
             self.rewind_to = step.get("to", 0)
         elif do == "marker":

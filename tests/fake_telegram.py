@@ -14,8 +14,9 @@ says what the fake holds and which faults it injects:
                                 chats, none in groups); "dup": true delivers
                                 the update twice in one response
   generate {chats, per_chat, first_chat, texts}   a burst of private texts
-  faults [{method, call: n | calls: [..], kind, seconds, retry_after}]
-        kind: 500 | 502 | 403 | 400 | malformed | drop | stall | 429
+  faults [{method, call: n | calls: [..], kind, seconds, retry_after, chat}]
+        kind: 500 | 502 | 403 | 400 | malformed | drop | stall | 429;
+        with "chat", n counts the calls for that chat_id only
   storm {p, retry_after, seed}  random 429s on sendMessage
   conflict                      every getUpdates answers 409
 
@@ -106,6 +107,7 @@ class Fake:
         self.log_path = log_path
         self.latency = latency_ms / 1000.0
         self.calls = {}
+        self.chat_calls = {}       # (method, chat_id) -> calls
         self.violations = []
         self.chat_last = {}        # chat -> time of last accepted send
         self.chat_blocked = {}     # chat -> time before which sends are refused
@@ -121,12 +123,15 @@ class Fake:
         self.faults = sc.get("faults", [])
 
     # -- helpers --------------------------------------------------------
-    def fault_for(self, method, n):
+    def fault_for(self, method, n, chat_n):
         for f in self.faults:
             if f.get("method") != method:
                 continue
             calls = f.get("calls") or ([f["call"]] if "call" in f else [])
-            if n in calls:
+            if "chat" in f:
+                if chat_n.get(f["chat"]) in calls:
+                    return f
+            elif n in calls:
                 return f
         return None
 
@@ -315,12 +320,19 @@ def make_handler(fake):
             if parts[1][3:] != fake.token:
                 return self.reply(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
             method = parts[2]
+            chat_n = {}
             with fake.lock:
                 fake.calls[method] = fake.calls.get(method, 0) + 1
                 n = fake.calls[method]
+                try:
+                    k = (method, int(p.get("chat_id")))
+                    fake.chat_calls[k] = fake.chat_calls.get(k, 0) + 1
+                    chat_n = {k[1]: fake.chat_calls[k]}
+                except (TypeError, ValueError):
+                    pass
             if fake.latency:
                 time.sleep(fake.latency)
-            f = fake.fault_for(method, n)
+            f = fake.fault_for(method, n, chat_n)
             if f:
                 kind = f.get("kind")
                 if kind == "500":
