@@ -80,7 +80,7 @@ static void **map_slot(const strmap *m, const char *key, size_t n, int *found)
     if (!m->cap) return NULL;
     size_t i = (size_t)hash_bytes(key, n) & (m->cap - 1);
     while (m->keys[i]) {
-        if (strlen(m->keys[i]) == n && memcmp(m->keys[i], key, n) == 0) { *found = 1; break; }
+        if (strncmp(m->keys[i], key, n) == 0 && m->keys[i][n] == '\0') { *found = 1; break; }
         i = (i + 1) & (m->cap - 1);
     }
     return &m->vals[i];
@@ -152,11 +152,20 @@ typedef struct member {
     uint32_t n;                  /* words */
     int exact;                   /* written "in quotes": compared on the
                                     words themselves, not their lemmas */
-    char *lemmas[PPL_MAX_MEMBER];/* (the words, when exact) */
-    char *key;                   /* the first word's lemma: the `first` map's key */
+    uint32_t ids[PPL_MAX_MEMBER];/* each word's lemma (the word, when exact),
+                                    as its id in the lexicon's `words` */
     struct member *next;         /* same first lemma */
     struct member *next_mech;    /* same first lemma, a mechanism concept */
 } member;
+
+/* A word the data uses, by its lemma or its exact form: an id (from 1), so
+ * that the analysis compares numbers, not strings, and the members whose
+ * first word it is. */
+typedef struct lexword {
+    uint32_t id;
+    member *first;               /* members starting with it */
+    member *mech;                /* ... of mechanism concepts only */
+} lexword;
 
 static int is_mechanism(const ppl_lexicon *lx, long k);
 
@@ -178,10 +187,12 @@ struct ppl_lexicon {
     strmap concepts;             /* name -> (void *)(index + 1) */
     char **concept_names;
     size_t n_concepts, cap_concepts;
-    strmap first;                /* first lemma of a member -> member list */
-    strmap mech_first;           /* the same for the members of mechanism
+    strmap words;                /* a member's word -> its lexword (malloc'd);
+                                    `mech` lists the members of mechanism
                                     concepts (person, negator, clause_start...):
                                     the layer asks about them for every word */
+    uint32_t n_words;
+    uint32_t id_and, id_or, id_that, id_like;   /* words the clause rules ask about */
     member **members;
     size_t n_members, cap_members;
     del_entry *dels;
@@ -223,6 +234,8 @@ static void load_exceptions(ppl_lexicon *lx, const char *dir, const char *file)
     fclose(f);
 }
 
+static lexword *intern(ppl_lexicon *lx, const char *w);
+
 ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
 {
     ppl_lexicon *lx = calloc(1, sizeof *lx);
@@ -243,6 +256,9 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     lx->stemmer = sb_stemmer_new("english", NULL);
     load_exceptions(lx, wordnet_dir ? wordnet_dir : "/usr/share/wordnet", "verb.exc");
     load_exceptions(lx, wordnet_dir ? wordnet_dir : "/usr/share/wordnet", "noun.exc");
+    lexword *a = intern(lx, "and"), *o = intern(lx, "or"), *t = intern(lx, "that"), *l = intern(lx, "like");
+    if (!a || !o || !t || !l) { ppl_lexicon_free(lx); return NULL; }
+    lx->id_and = a->id, lx->id_or = o->id, lx->id_that = t->id, lx->id_like = l->id;
     snprintf(lx->status, sizeof lx->status, "spelling: %s; stemmer: %s; irregular forms: %zu",
              lx->hun ? "hunspell en_US" : "off (no dictionary)",
              lx->stemmer ? "snowball english" : "off", lx->n_irregular);
@@ -263,13 +279,8 @@ void ppl_lexicon_free(ppl_lexicon *lx)
     map_free(&lx->concepts, 0);
     for (size_t i = 0; i < lx->n_concepts; i++) free(lx->concept_names[i]);
     free(lx->concept_names);
-    map_free(&lx->first, 0);
-    map_free(&lx->mech_first, 0);
-    for (size_t i = 0; i < lx->n_members; i++) {
-        for (uint32_t k = 0; k < lx->members[i]->n; k++) free(lx->members[i]->lemmas[k]);
-        free(lx->members[i]->key);
-        free(lx->members[i]);
-    }
+    map_free(&lx->words, 1);
+    for (size_t i = 0; i < lx->n_members; i++) free(lx->members[i]);
     free(lx->members);
     free(lx->dels);
     free(lx);
@@ -348,6 +359,24 @@ static const char *learn_lemma(ppl_lexicon *lx, const char *w)
     if (!l) return NULL;
     if (map_put(&lx->lemmas, w, l, 0) != l) { free(l); return NULL; }
     return l;
+}
+
+/* The lexword of w, made when new; NULL when out of memory. */
+static lexword *intern(ppl_lexicon *lx, const char *w)
+{
+    lexword *lw = map_get(&lx->words, w);
+    if (lw) return lw;
+    if (!(lw = calloc(1, sizeof *lw))) return NULL;
+    lw->id = ++lx->n_words;
+    if (map_put(&lx->words, w, lw, 0) != lw) { free(lw); lx->n_words--; return NULL; }
+    return lw;
+}
+
+/* The id of a word of a message, 0 when no member uses it. */
+static uint32_t word_id(const ppl_lexicon *lx, const char *w)
+{
+    const lexword *lw = map_get(&lx->words, w);
+    return lw ? lw->id : 0;
 }
 
 int ppl_vocab_add(ppl_lexicon *lx, const char *word)
@@ -721,30 +750,30 @@ int ppl_concept_add(ppl_lexicon *lx, const char *concept, const char *phrase)
     m->concept = (uint32_t)k;
     size_t plen = strlen(phrase);
     m->exact = plen > 2 && phrase[0] == '"' && phrase[plen - 1] == '"';
+    lexword *head = NULL;                    /* the first word's lemma */
     for (size_t i = 0; i < nw; i++) {
         char exp[PPL_MAX_WORD * 4], *save = NULL;
         expand_word(lx, phrase + rw[i].off, rw[i].len, NULL, NULL, exp, sizeof exp);
         for (char *p = strtok_r(exp, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
             if (m->n >= PPL_MAX_MEMBER || ppl_vocab_add(lx, p)) goto fail;
             const char *l = learn_lemma(lx, p);
-            if (!l || !(m->lemmas[m->n] = strdup(m->exact ? p : l))) goto fail;
-            if (m->n == 0 && !(m->key = strdup(l))) goto fail;
-            m->n++;
+            lexword *lw = l ? intern(lx, m->exact ? p : l) : NULL;
+            if (!lw) goto fail;
+            if (m->n == 0 && !(head = intern(lx, l))) goto fail;
+            m->ids[m->n++] = lw->id;
         }
     }
     if (!m->n) goto fail;
     if (push(&lx->members, &lx->n_members, &lx->cap_members, sizeof(member *))) goto fail;
-    lx->members[lx->n_members++] = m;
-    m->next = map_get(&lx->first, m->key);
-    if (!map_put(&lx->first, m->key, m, 1)) { lx->n_members--; goto fail; }
+    lx->members[lx->n_members++] = m;       /* freed with the lexicon from here on */
+    m->next = head->first;
+    head->first = m;
     if (is_mechanism(lx, m->concept)) {
-        m->next_mech = map_get(&lx->mech_first, m->key);
-        if (!map_put(&lx->mech_first, m->key, m, 1)) return -1;   /* in lx->members: freed with it */
+        m->next_mech = head->mech;
+        head->mech = m;
     }
     return 0;
 fail:
-    for (uint32_t i = 0; i < m->n; i++) free(m->lemmas[i]);
-    free(m->key);
     free(m);
     return -1;
 }
@@ -812,7 +841,7 @@ static uint32_t member_matches(const member *m, const ppl_word *w, size_t n, siz
     for (uint32_t j = 0; j < m->n; j++, t++) {
         for (;;) {
             if (t >= n || (clause != PPL_ANY_CLAUSE && w[t].clause != clause)) return 0;
-            if (strcmp(m->exact ? w[t].norm : w[t].lemma, m->lemmas[j]) == 0) break;
+            if ((m->exact ? w[t].norm_id : w[t].lemma_id) == m->ids[j]) break;
             if (j == 0 || !(w[t].flags & PPL_WORD_FILLER) || ++skips > PPL_FILLER_SKIP) return 0;
             t++;
         }
@@ -912,7 +941,7 @@ static void member_reach(const ppl_lexicon *lx, const ppl_word *w, size_t n, uin
         for (const member *m = (const member *)w[j].members; m; m = m->next) {
             if (m->n <= best || j + m->n > n || is_mechanism(lx, m->concept)) continue;
             uint32_t k = 0;
-            while (k < m->n && strcmp(m->exact ? w[j + k].norm : w[j + k].lemma, m->lemmas[k]) == 0) k++;
+            while (k < m->n && (m->exact ? w[j + k].norm_id : w[j + k].lemma_id) == m->ids[k]) k++;
             if (k == m->n) best = m->n;
         }
         reach[j] = (uint8_t)best;
@@ -962,7 +991,7 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
             w[i].clause = clause;        /* provisional, for the look-ahead */
             uint32_t len = 0;
             int only_person = cs_person >= 0 && cs + cs_len == i;
-            if ((only_person && !strcmp(w[i].norm, "and")) || (reach && inside_member(reach, cs, i))) {
+            if ((only_person && w[i].norm_id == lx->id_and) || (reach && inside_member(reach, cs, i))) {
                 /* "my husband and I ...": one compound subject */
             } else if (lx->c_split >= 0 && (len = member_at(lx, w, n, i, lx->c_split, clause)) > 0) {
                 for (size_t j = i + len; j < n && j <= i + len + 1; j++) {
@@ -970,13 +999,13 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
                     if (person_at(lx, w, n, j, &pl) >= 0) { cut = 1; break; }
                 }
             } else if (lx->c_nominative >= 0 && member_at(lx, w, n, i, lx->c_nominative, clause) &&
-                       strcmp(w[i - 1].norm, "and") != 0 && strcmp(w[i - 1].norm, "or") != 0 &&
+                       w[i - 1].norm_id != lx->id_and && w[i - 1].norm_id != lx->id_or &&
                        new_subject(lx, w, n, cs, i)) {
                 cut = 1;
             } else if (lx->c_report >= 0 && member_at(lx, w, n, i - 1, lx->c_report, clause)) {
                 uint32_t pl;
                 size_t j = i;
-                if (j < n && (!strcmp(w[j].lemma, "that") || !strcmp(w[j].lemma, "like"))) j++;
+                if (j < n && (w[j].lemma_id == lx->id_that || w[j].lemma_id == lx->id_like)) j++;
                 if (j < n && person_at(lx, w, n, j, &pl) >= 0) cut = 1;
             }
         }
@@ -1051,8 +1080,11 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     for (size_t i = 0; i < n; i++) {
         w[i].norm = st.s + norm_at[i];
         w[i].lemma = st.s + lemma_at[i];
-        w[i].members = map_get(&lx->first, w[i].lemma);   /* looked up once */
-        w[i].mech_members = map_get(&lx->mech_first, w[i].lemma);
+        const lexword *lw = map_get(&lx->words, w[i].lemma);   /* looked up once */
+        w[i].lemma_id = lw ? lw->id : 0;
+        w[i].members = lw ? lw->first : NULL;
+        w[i].mech_members = lw ? lw->mech : NULL;
+        w[i].norm_id = word_id(lx, w[i].norm);
     }
     free(norm_at);
     free(lemma_at);
@@ -1179,7 +1211,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
                 referent_subject = 1;
             /* "my husband and I", "me and him": two people joined by and */
             size_t j = i + pl;
-            if (j + 1 < end && !strcmp(w[j].norm, "and")) {
+            if (j + 1 < end && w[j].norm_id == lx->id_and) {
                 uint32_t pl2;
                 long k2 = person_at(lx, w, n, j + 1, &pl2);
                 ppl_subject s2 = k2 >= 0 ? subject_of(lx, k2) : PPL_SUBJ_NONE;

@@ -46,6 +46,7 @@ typedef struct ppl_word {
     const char *lemma;        /* the stem of the base form ("went" -> "go") */
     const void *members;      /* the lexicon's members that start with lemma */
     const void *mech_members; /* ... of its mechanism concepts only */
+    uint32_t norm_id, lemma_id;   /* as words of the lexicon; 0: no member uses it */
     uint16_t clause;
     uint8_t flags;
 } ppl_word;
