@@ -80,6 +80,8 @@ static int answer_stream(pp_cli_conv *cv, int fd, const char *name, int json)
             json_object_set_new(o, "rule", r && r->rule ? json_string(r->rule) : json_null());
             json_object_set_new(o, "role", json_string(pp_role_name(r ? r->role : PP_ROLE_NONE)));
             json_object_set_new(o, "framework", r && r->framework ? json_string(r->framework) : json_null());
+            json_object_set_new(o, "act", r && r->act ? json_string(r->act) : json_null());
+            json_object_set_new(o, "topic", r && r->topic ? json_string(r->topic) : json_null());
             json_object_set_new(o, "safety", json_boolean(r && r->safety));
             json_object_set_new(o, "mixed", json_boolean(r && r->mixed));
             json_object_set_new(o, "reply", json_string(text));

@@ -21,11 +21,24 @@
 #include "lang.h"
 
 #define PP_ID_MAX 64          /* longest rule, set or framework id */
+#define PP_MAX_TAGS 32        /* suggestion tags of one rule set */
+#define PP_TAG_MAX 20         /* longest tag, with its NUL */
+#define PP_MAX_FACTS 8        /* fact kinds of one rule set */
+#define PP_FACT_MAX 100       /* longest fact kept, with its NUL */
+
+/* One kind of fact a message can tell (the word class fact_KIND of the
+ * rules, e.g. fact_together): its capture `fact` (or the whole match),
+ * reflected, is what the session keeps. */
+typedef struct pp_fact_kind {
+    char name[PP_TAG_MAX];    /* KIND */
+    pcre2_code *code;
+} pp_fact_kind;
 
 typedef struct pp_variant {
     char *text;
     unsigned roles;           /* bit (1 << pp_role); 0 = any role */
     int line;
+    uint32_t asks;            /* bit i: asks the user for rs->tags[i] ("space") */
 } pp_variant;
 
 /* The matcher's loop reads only pp_pattern, never the (larger, colder)
@@ -72,7 +85,10 @@ typedef struct pp_rule {
     int *example_lines, *counter_lines;
     size_t n_examples, n_counter;
     size_t n_patterns;
-    char pad_[40];            /* to a whole number of cache lines */
+    uint32_t avoid;           /* `avoid:` tags (bits of rs->tags) the user
+                                 cannot or already tried: never offered again */
+    char act[31];             /* `act:` the dialogue act ("ask.how-long"); "" = by role */
+    unsigned char avoid_last; /* `avoid: last`: also what the last reply asked */
 } pp_rule;
 _Static_assert(sizeof(pp_rule) % 64 == 0, "pp_rule: adjust pad_ to whole cache lines");
 _Static_assert(offsetof(pp_rule, n_after) + sizeof(size_t) <= 128, "pp_rule: the reply fields must fit line 1");
@@ -172,6 +188,13 @@ struct pp_ruleset {
     char **paths;             /* each file read, once: what ->file points to */
     size_t n_paths;
     pcre2_code *partner_re;   /* the `partner` word class, if defined */
+    char tags[PP_MAX_TAGS][PP_TAG_MAX];   /* what suggestions ask of the user
+                                 (a variant's `asks:`, a rule's `avoid:`) */
+    size_t n_tags;
+    pp_fact_kind facts[PP_MAX_FACTS];     /* the `fact_*` word classes */
+    size_t n_facts;
+    pcre2_code *pronoun_told[3];  /* `told_he`, `told_she`, `told_they`:
+                                 the user says which pronoun the partner uses */
     pcre2_code *pronoun_re[4];/* anchored: he, she, they, name */
     pcre2_match_context *mctx;/* match and depth limits; read-only */
     pp_index *index;
@@ -227,7 +250,17 @@ typedef struct pp_decision {
     int evidence[2];             /* reaching, stepping back (match.c) */
     int mixed, locked, limit_hit, budget_spent;
     char quote[128];             /* the user's words the winner matched */
+    char act[32];                /* the dialogue act recognised (pp_reply.act) */
 } pp_decision;
+
+/* A fact the user told (pp_session.facts): the kind's name and the
+ * user's words, reflected ("you've been together three years"). */
+typedef struct pp_fact {
+    char kind[PP_TAG_MAX];
+    char text[PP_FACT_MAX];
+} pp_fact;
+#define PP_SESSION_AVOID 8
+#define PP_SESSION_FACTS 8
 
 struct pp_session {
     pp_role role;
@@ -250,6 +283,9 @@ struct pp_session {
     unsigned store_turns;     /* that row's turn counter */
     uint32_t store_key;       /* pp_set_hash() of that row's key (0 = none):
                                  a row gone under this key was forgotten */
+    char avoid[PP_SESSION_AVOID][PP_TAG_MAX];   /* tags never to suggest again */
+    pp_fact facts[PP_SESSION_FACTS];            /* kind "" = empty slot */
+    unsigned recalled;        /* bit i: facts[i] was recalled in a reply */
     pp_work work;             /* working memory, never saved */
 };
 #define PP_SESSION_MAX_REV ((1LL << 53) - 1)   /* a rev stays exact in any JSON reader */

@@ -228,6 +228,11 @@ typedef struct pp_reply {
     int safety;          /* 1 when the reply is a crisis/safety reply */
     int mixed;           /* both sides of the dance had weight ("we both do it") */
     const char *notice;  /* input repaired or cut, NULL = clean */
+    const char *act;     /* the dialogue act recognised: a rule's `act:`
+                            ("ask.how-long", "pushback", "tried"), "tell"
+                            (a situation), "crisis", or "other" (no rule) */
+    const char *topic;   /* the framework the session is in after the
+                            turn, NULL = none yet */
 } pp_reply;
 
 /* One turn: updates the session.  Returns 0 or a negative error. */

@@ -112,6 +112,102 @@ static void find_partner(const pp_ruleset *rs, pp_session *s, const pcre2_code *
     }
 }
 
+/* ---- facts ------------------------------------------------------------ *
+ *
+ * Besides the partner, a message may tell a fact the coach should keep:
+ * how long they have been together, children, living together, what
+ * happened in the past (the fact_KIND word classes of the rules).  The
+ * session keeps the user's words of each kind, reflected ("you've been
+ * together three years"), one slot per kind, the latest told; {recall} in
+ * a reply says one back once ("You said ...", the recall.KIND set).  A
+ * told_he / told_she / told_they match ("they use they/them") sets the
+ * pronoun and keeps the name or noun. */
+static void keep_fact(pp_session *s, const char *kind, const char *text, size_t n)
+{
+    while (n > 0 && strchr(" ,.;:!?-", text[n - 1])) n--;
+    while (n > 0 && *text == ' ') { text++; n--; }
+    if (n == 0) return;
+    if (n >= PP_FACT_MAX) n = pp_utf8_cut(text, PP_FACT_MAX - 1);
+    char *r = pp_reflect(text, n);
+    if (!r) return;
+    int slot = -1;
+    for (int i = 0; i < PP_SESSION_FACTS; i++) {
+        if (strcmp(s->facts[i].kind, kind) == 0) { slot = i; break; }
+        if (slot < 0 && !s->facts[i].kind[0]) slot = i;
+    }
+    if (slot >= 0) {
+        pp_strlcpy(s->facts[slot].kind, kind, sizeof s->facts[slot].kind);
+        size_t rl = strlen(r);
+        if (rl >= PP_FACT_MAX) rl = pp_utf8_cut(r, PP_FACT_MAX - 1);
+        memcpy(s->facts[slot].text, r, rl);
+        s->facts[slot].text[rl] = '\0';
+        s->recalled &= ~(1u << slot);      /* news: it may be said back */
+    }
+    free(r);
+}
+
+static void learn_facts(const pp_ruleset *rs, pp_session *s, const char *text, size_t len)
+{
+    pcre2_match_data *md = s->work.aux;
+    for (size_t k = 0; k < rs->n_facts; k++) {
+        if (pcre2_match(rs->facts[k].code, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK, md, rs->mctx) < 0)
+            continue;
+        PCRE2_UCHAR *sub = NULL;
+        PCRE2_SIZE sublen = 0;
+        if (pcre2_substring_get_byname(md, (PCRE2_SPTR)"fact", &sub, &sublen) == 0) {
+            keep_fact(s, rs->facts[k].name, (const char *)sub, sublen);
+            pcre2_substring_free(sub);
+        } else {
+            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+            keep_fact(s, rs->facts[k].name, text + ov[0], ov[1] - ov[0]);
+        }
+    }
+    for (int i = 0; i < 3; i++)
+        if (rs->pronoun_told[i] &&
+            pcre2_match(rs->pronoun_told[i], (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK, md, rs->mctx) >= 0) {
+            s->pronoun = PP_PRONOUN_HE + i;
+            break;
+        }
+}
+
+/* ---- what the user tried or cannot do ----------------------------------- */
+
+/* The bits of rs->tags the session avoids. */
+static uint32_t avoid_mask(const pp_ruleset *rs, const pp_session *s)
+{
+    uint32_t m = 0;
+    for (int i = 0; i < PP_SESSION_AVOID && s->avoid[i][0]; i++)
+        for (size_t t = 0; t < rs->n_tags; t++)
+            if (strcmp(s->avoid[i], rs->tags[t]) == 0) m |= 1u << t;
+    return m;
+}
+
+static void avoid_add(const pp_ruleset *rs, pp_session *s, uint32_t bits)
+{
+    for (size_t t = 0; t < rs->n_tags; t++) {
+        if (!(bits & (1u << t))) continue;
+        int i = 0;
+        while (i < PP_SESSION_AVOID && s->avoid[i][0] && strcmp(s->avoid[i], rs->tags[t]) != 0) i++;
+        if (i == PP_SESSION_AVOID) {           /* full: forget the oldest */
+            memmove(s->avoid[0], s->avoid[1], sizeof s->avoid[0] * (PP_SESSION_AVOID - 1));
+            i = PP_SESSION_AVOID - 1;
+        }
+        pp_strlcpy(s->avoid[i], rs->tags[t], sizeof s->avoid[i]);
+    }
+}
+
+/* What the last reply's variant asked of the user ("I tried that"). */
+static uint32_t last_asks(const pp_ruleset *rs, const pp_session *s)
+{
+    const pp_set *set = s->set[0] ? pp_rules_find_set(rs, s->set) : NULL;
+    if (!set) return 0;
+    for (size_t i = 0; i < s->n_used; i++)
+        if (s->used[i].hash == set->hash && strcmp(s->used[i].set, set->id) == 0)
+            return s->used[i].last >= 0 && (size_t)s->used[i].last < set->n_variants
+                   ? set->variants[s->used[i].last].asks : 0;
+    return 0;
+}
+
 /* ---- placeholders ------------------------------------------------------ */
 
 typedef struct fill_ctx {
@@ -124,7 +220,35 @@ typedef struct fill_ctx {
     pcre2_match_data *md;       /* the winning pattern's match, or NULL */
     int all_resources;          /* {resources}: the whole list, not one line */
     int showed_resources;       /* out: the whole list went into the reply */
+    const char *fact;           /* {fact}: in a recall.* sentence */
+    unsigned recalled;          /* out: the facts {recall} said back */
 } fill_ctx;
+
+static void fill(pp_buf *b, const char *t, fill_ctx *c);
+
+/* {recall}: one fact the session keeps and has not said back yet, in the
+ * words of the recall.KIND set (or `recall`), e.g. "You said your dad
+ * left when you were small. "; nothing when there is none. */
+static void add_recall(pp_buf *b, fill_ctx *c)
+{
+    const pp_session *s = c->s;
+    for (int i = 0; i < PP_SESSION_FACTS; i++) {
+        if (!s->facts[i].kind[0] || ((s->recalled | c->recalled) & (1u << i))) continue;
+        char id[PP_ID_MAX];
+        snprintf(id, sizeof id, "recall.%s", s->facts[i].kind);
+        const pp_set *set = pp_rules_find_set(c->rs, id);
+        if (!set) set = pp_rules_find_set(c->rs, "recall");
+        if (!set || !set->n_variants) continue;
+        fill_ctx r = *c;
+        r.set = set;
+        r.fact = s->facts[i].text;
+        r.md = NULL;
+        fill(b, set->variants[s->turns % set->n_variants].text, &r);
+        if (b->len && b->s[b->len - 1] != ' ') pp_buf_adds(b, " ");   /* the sentence after it */
+        c->recalled |= r.recalled | (1u << i);
+        return;
+    }
+}
 
 static const char *pronoun_word(int p, const char *key)
 {
@@ -229,6 +353,8 @@ static void fill(pp_buf *b, const char *t, fill_ctx *c)
             }
         }
         else if (strcmp(low, "article") == 0) pp_buf_adds(b, c->set && c->set->article ? c->set->article : "");
+        else if (strcmp(low, "recall") == 0) { if (!c->fact) add_recall(b, c); }
+        else if (strcmp(low, "fact") == 0) pp_buf_adds(b, c->fact ? c->fact : "");
         else add_capture(b, c, key);
         if (cap && b->len > mark && !b->oom)
             b->s[mark] = (char)toupper((unsigned char)b->s[mark]);
@@ -254,7 +380,7 @@ void pp_system_text(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const 
     const pp_set *set = pp_rules_find_set(rs, id);
     const char *t = fallback;
     if (set && set->n_variants) t = set->variants[s->turns % set->n_variants].text;
-    fill_ctx c = { rs, s, set, "", 0, 0, 0, NULL, 1, 0 };
+    fill_ctx c = { rs, s, set, "", 0, 0, 0, NULL, 1, 0, NULL, 0 };
     /* a var's value goes in as it is (an error message may hold a '{'):
      * the text around it is filled piece by piece */
     const char *const *v;
@@ -311,14 +437,20 @@ static pp_used *used_entry(pp_session *s, const pp_set *set)
 /* seed: 0, or a number that moves where the search starts (the fallback
  * sets pass a hash of the message, so their lines do not come in the same
  * order in every conversation; still deterministic for one transcript). */
-static int pick_variant(pp_session *s, const pp_set *set, pp_role role, uint32_t seed)
+/* avoid: tags the user tried or cannot do; a variant that asks one is
+ * never picked, and -1 says every fitting variant does. */
+static int pick_variant(pp_session *s, const pp_set *set, pp_role role, uint32_t seed, uint32_t avoid)
 {
     size_t n = set->n_variants < 64 ? set->n_variants : 64;
     if (n == 0) return -1;
-    if (n == 1) return 0;             /* no choice, nothing to remember */
     uint64_t fit = set->fit[role];
     if (fit == 0)                     /* none for this role: any will do */
         fit = n == 64 ? ~0ull : (1ull << n) - 1;
+    if (avoid)
+        for (size_t i = 0; i < n; i++)
+            if (set->variants[i].asks & avoid) fit &= ~(1ull << i);
+    if (fit == 0) return -1;
+    if (n == 1) return 0;             /* no choice, nothing to remember */
     int n_fit = __builtin_popcountll(fit);
     pp_used *u = used_entry(s, set);
     for (int pass = 0; pass < 2; pass++) {
@@ -335,6 +467,19 @@ static int pick_variant(pp_session *s, const pp_set *set, pp_role role, uint32_t
         u->mask &= ~fit;   /* every fitting variant used: a new round */
     }
     return -1;   /* not reached: a round always has a fitting variant */
+}
+
+/* Has the session said every variant of set that fits role since the set
+ * last wrapped?  Then the next would be a repeat. */
+static int used_up(const pp_session *s, const pp_set *set, pp_role role)
+{
+    size_t n = set->n_variants < 64 ? set->n_variants : 64;
+    uint64_t fit = set->fit[role];
+    if (fit == 0) fit = n == 64 ? ~0ull : (1ull << n) - 1;
+    for (size_t i = 0; i < s->n_used; i++)
+        if (s->used[i].hash == set->hash && strcmp(s->used[i].set, set->id) == 0)
+            return (s->used[i].mask & fit) == fit;
+    return 0;
 }
 
 /* ---- the turn ---------------------------------------------------------- */
@@ -469,6 +614,80 @@ void pp_reply_clear(pp_reply *r)
     memset(r, 0, sizeof *r);
 }
 
+/* ---- the dialogue act and the topic ------------------------------------ */
+
+/* The act a rule recognises: its `act:`, else "crisis" for a crisis rule
+ * and "tell" (the user tells of their situation) for the rest. */
+static const char *rule_act(const pp_rule *r)
+{
+    if (!r) return "other";
+    if (r->act[0]) return r->act;
+    return r->role == PP_ROLE_CRISIS ? "crisis" : "tell";
+}
+
+/* The set that continues the session's topic after a message no rule
+ * matched: topic.FRAMEWORK, else `topic`; NULL outside a topic (no
+ * framework yet, or a disclosure was made: then the safety rules and the
+ * plain fallback answer, as before). */
+static const pp_set *topic_set(const pp_ruleset *rs, const pp_session *s)
+{
+    if (!s->framework[0] || s->safety_lock || s->disclosure != PP_DISCLOSED_NONE ||
+        strcmp(s->framework, "safety") == 0)
+        return NULL;
+    char id[PP_ID_MAX + 8];
+    snprintf(id, sizeof id, "topic.%s", s->framework);
+    const pp_set *set = pp_rules_find_set(rs, id);
+    if (set && !used_up(s, set, s->role)) return set;
+    set = pp_rules_find_set(rs, "topic");
+    return set && !used_up(s, set, s->role) ? set : NULL;
+}
+
+/* Where the last sentence of a longer message starts ("... and he still
+ * ignores me. How long should I wait?"), or 0 when it has one sentence.
+ * comma: the last clause after a comma instead. */
+static size_t tail_start(const char *t, size_t n, int comma)
+{
+    size_t z = n;
+    while (z > 0 && strchr(" \n?!.", t[z - 1])) z--;
+    size_t a = z;
+    while (a > 0 && !strchr(comma ? ",;\n" : ".!?\n", t[a - 1])) a--;
+    if (a == 0) return 0;
+    while (a < z && (t[a] == ' ' || t[a] == '\n')) a++;
+    return a < z ? a : 0;
+}
+
+/* The winner of the last sentence (or clause) of the message when it is a
+ * direct question (an act ask.*), with hit and the captures of its match
+ * in s->work.md; NULL when there is none.  prev_set / prev_fw: what the
+ * question follows (the situation just recognised), so the family answers. */
+static const pp_rule *tail_question(const pp_ruleset *rs, pp_session *s, const char *text, size_t n,
+                                    const char *prev_set, const char *prev_fw, pp_hit *hit, size_t *off)
+{
+    for (int comma = 0; comma < 2; comma++) {
+        size_t a = tail_start(text, n, comma);
+        if (a == 0 || (comma && a == tail_start(text, n, 0))) continue;
+        if (pp_match_run(rs, s, text + a, n - a, prev_set, prev_fw, hit) != 0 || hit->rule < 0) continue;
+        const pp_rule *q = &rs->rules[hit->rule];
+        if (q->role == PP_ROLE_CRISIS || strncmp(q->act, "ask.", 4) != 0) continue;
+        *off = a;
+        return q;
+    }
+    return NULL;
+}
+
+/* One variant of set for the session, filled into b; 0 when every fitting
+ * variant asks what the user avoids. */
+static int say_set(pp_buf *b, const pp_ruleset *rs, pp_session *s, const pp_set *set, pp_role role,
+                   uint32_t seed, fill_ctx *c)
+{
+    int vi = pick_variant(s, set, role, seed, avoid_mask(rs, s));
+    if (vi < 0) return 0;
+    c->set = set;
+    fill(b, set->variants[vi].text, c);
+    s->recalled |= c->recalled;
+    return 1;
+}
+
 int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
                   size_t len, pp_reply *out)
 {
@@ -491,10 +710,26 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     /* a clause pattern matched the rendering: it has no captures in the text */
     const pcre2_code *code = r && !rs->patterns[hit.pattern].on_clauses ? rs->patterns[hit.pattern].code : NULL;
     find_partner(rs, s, code, text, n);
+    if (!r || r->role != PP_ROLE_CRISIS) learn_facts(rs, s, text, n);   /* never from a disclosure */
+
+    /* a longer message no rule matched whole may end in a direct question:
+     * then that question is the message's act */
+    size_t q_off = 0;
+    pp_hit q_hit;
+    const pp_rule *q = NULL;
+    if (!r && n > 0 && !s->safety_lock &&
+        (q = tail_question(rs, s, text, n, s->set[0] ? s->set : NULL, prev_fw, &q_hit, &q_off)) != NULL) {
+        r = q;
+        hit = q_hit;
+        hit.start += q_off;
+        hit.end += q_off;
+        code = NULL;      /* its captures are of the tail: {said} still reads */
+        q = NULL;
+    }
 
     const pp_set *set = NULL;
     const pp_set *support = rs->set_support >= 0 ? &rs->sets[rs->set_support] : NULL;
-    int locked = 0, safety = 0;
+    int locked = 0, safety = 0, continuing = 0;
     pp_role role = s->role;
     const char *framework = NULL;
     if (r) {
@@ -516,12 +751,22 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
             locked = safety = 1;
             framework = "safety";
         }
+        /* "I tried giving him space", "I have no friends to call": never
+         * suggested again in this conversation */
+        if (!safety && (r->avoid || r->avoid_last))
+            avoid_add(rs, s, r->avoid | (r->avoid_last ? last_asks(rs, s) : 0));
         s->misses = 0;
     } else if (n > 0 && s->safety_lock && support) {
         /* a locked session keeps pointing to safety and support */
         set = support;
         locked = safety = 1;
         framework = "safety";
+    } else if (n > 0 && (set = topic_set(rs, s)) != NULL) {
+        /* inside a topic a message no rule knows continues it: the
+         * framework's next question, never the generic echo */
+        continuing = 1;
+        framework = s->framework;
+        s->misses = 0;
     } else if (n > 0) {
         s->misses++;
         if (s->misses >= 2 && rs->set_topics >= 0) {
@@ -544,22 +789,53 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     } else if (set && set->n_variants) {
         const pp_set *both = hit.mixed && !safety ? pp_rules_find_set(rs, "both-roles") : NULL;
         if (both && both->n_variants) {   /* "we both do it": say so first */
-            int bi = pick_variant(s, both, role, 0);
-            fill_ctx c = { rs, s, both, text, n, hit.start, hit.end, NULL, 0, 0 };
+            int bi = pick_variant(s, both, role, 0, 0);
+            fill_ctx c = { rs, s, both, text, n, hit.start, hit.end, NULL, 0, 0, NULL, 0 };
             if (bi >= 0) { fill(&b, both->variants[bi].text, &c); pp_buf_adds(&b, " "); }
         }
         int is_fallback = (rs->set_fallback >= 0 && set == &rs->sets[rs->set_fallback]) ||
                           (rs->set_topics >= 0 && set == &rs->sets[rs->set_topics]);
-        int vi = pick_variant(s, set, role, is_fallback ? pp_set_hash(text) : 0);
+        uint32_t seed = is_fallback || continuing ? pp_set_hash(text) : 0;
         fill_ctx c = { rs, s, set, text, n, r ? hit.start : 0, r ? hit.end : 0, code ? s->work.md : NULL,
-                       !s->resources_shown || (r && r->role == PP_ROLE_CRISIS && set != support), 0 };
-        if (vi >= 0) fill(&b, set->variants[vi].text, &c);
+                       !s->resources_shown || (r && r->role == PP_ROLE_CRISIS && set != support), 0,
+                       NULL, 0 };
+        if (!say_set(&b, rs, s, set, role, seed, &c) && !safety) {
+            /* every variant asks what the user tried or cannot do: the
+             * topic's next question instead, or the fallback */
+            const pp_set *alt = topic_set(rs, s);
+            c.md = NULL;
+            if (!alt || alt == set || !say_set(&b, rs, s, alt, role, pp_set_hash(text), &c)) {
+                alt = rs->set_fallback >= 0 ? &rs->sets[rs->set_fallback] : NULL;
+                if (!alt || !say_set(&b, rs, s, alt, role, pp_set_hash(text), &c))
+                    pp_buf_adds(&b, BUILTIN_FALLBACK);
+            }
+            if (alt) set = alt;
+        }
         if (c.showed_resources) s->resources_shown = 1;
     } else {
         pp_buf_adds(&b, BUILTIN_FALLBACK);
     }
 
+    /* a situation told at length that ends in a direct question: the
+     * question is answered too, in the terms of the situation just found */
+    const char *act = rule_act(r);
+    if (continuing) act = "other";
+    if (r && !safety && !locked && !r->act[0] && n > 0) {
+        const char *fw = strcmp(r->framework, "none") != 0 ? r->framework : prev_fw;
+        q = tail_question(rs, s, text, n, set ? set->id : NULL, fw, &q_hit, &q_off);
+        const pp_set *qset = q && q->set >= 0 ? &rs->sets[q->set] : NULL;
+        if (qset && qset->n_variants) {
+            pp_role qrole = q->role == PP_ROLE_NONE ? role : q->role;
+            fill_ctx c = { rs, s, qset, text + q_off, n - q_off, q_hit.start, q_hit.end,
+                           rs->patterns[q_hit.pattern].on_clauses ? NULL : s->work.md, 0, 0, NULL, 0 };
+            pp_buf_adds(&b, "\n\n");
+            if (say_set(&b, rs, s, qset, qrole, 0, &c)) act = rule_act(q);
+            else b.len -= 2, b.s[b.len] = '\0';
+        }
+    }
+
     keep_decision(s, rs, &hit, text, set, locked);
+    pp_strlcpy(s->why.act, act, sizeof s->why.act);
 
     /* the session moves on */
     s->turns++;
@@ -587,6 +863,8 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     out->safety = safety;
     out->mixed = hit.mixed && !safety;
     out->notice = notice;
+    out->act = act;
+    out->topic = s->framework[0] ? s->framework : NULL;
     if (!out->text) { pp_reply_clear(out); return PP_ENOMEM; }
     return 0;
 }

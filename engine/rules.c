@@ -46,7 +46,7 @@
 static const char *const builtin_placeholders[] = {
     "partner", "they", "them", "their", "theirs", "theyre", "theyve", "theyll",
     "themself", "s", "es", "is", "isnt", "was", "wasnt", "has", "does",
-    "doesnt", "said", "resources", "article", NULL
+    "doesnt", "said", "resources", "article", "recall", "fact", NULL
 };
 
 /* ---- reading files ----------------------------------------------------- */
@@ -313,6 +313,26 @@ static int find_define(const pp_ruleset *rs, const char *name, size_t len)
     return -1;
 }
 
+/* The bit of suggestion tag name (a variant's `asks:`, a rule's `avoid:`),
+ * added to rs->tags the first time it is seen; 0 with the error added. */
+static uint32_t tag_bit(loader *L, const char *name, const char *path, int lineno)
+{
+    pp_ruleset *rs = L->rs;
+    size_t n = strlen(name);
+    if (!valid_id(name) || n >= PP_TAG_MAX) {
+        pp_errors_add(L->errs, path, lineno, "bad tag '%s' (lowercase, digits, '-', at most %d bytes)",
+                      name, PP_TAG_MAX - 1);
+        return 0;
+    }
+    for (size_t i = 0; i < rs->n_tags; i++)
+        if (strcmp(rs->tags[i], name) == 0) return 1u << i;
+    if (rs->n_tags >= PP_MAX_TAGS) {
+        pp_errors_add(L->errs, path, lineno, "more than %d tags", PP_MAX_TAGS);
+        return 0;
+    }
+    pp_strlcpy(rs->tags[rs->n_tags], name, PP_TAG_MAX);
+    return 1u << rs->n_tags++;
+}
 
 /* ---- pass 1: rule files ------------------------------------------------ */
 
@@ -623,8 +643,18 @@ static void parse_rules_file(loader *L, const char *file)
         } else if (strcmp(key, "flag") == 0) {
             if (strcmp(value, "abuse") == 0) rule->flag_abuse = 1;
             else pp_errors_add(L->errs, path, lineno, "unknown flag '%s' (abuse)", value);
+        } else if (strcmp(key, "act") == 0) {
+            if (!valid_id(value) || strlen(value) >= sizeof rule->act)
+                pp_errors_add(L->errs, path, lineno, "bad act '%s'", value);
+            else pp_strlcpy(rule->act, value, sizeof rule->act);
+        } else if (strcmp(key, "avoid") == 0) {
+            char *tok, *save = NULL;
+            for (tok = strtok_r(value, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+                if (strcmp(tok, "last") == 0) rule->avoid_last = 1;
+                else rule->avoid |= tag_bit(L, tok, path, lineno);
+            }
         } else {
-            pp_errors_add(L->errs, path, lineno, "unknown key '%s' (role, framework, priority, match, not_after, unless, clause, example, not, reply, after, flag)", key);
+            pp_errors_add(L->errs, path, lineno, "unknown key '%s' (role, framework, priority, match, not_after, unless, clause, example, not, reply, after, flag, act, avoid)", key);
         }
     }
     check_rule_complete(L, r);
@@ -704,7 +734,9 @@ static void parse_responses_file(loader *L, const char *file)
             char *save = NULL;
             for (char *tok = strtok_r(p + 7, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
                 pp_role role;
-                if (pp_role_parse(tok, &role))
+                if (strncmp(tok, "asks:", 5) == 0)      /* what the suggestion asks of the user */
+                    v->asks |= tag_bit(L, tok + 5, path, lineno);
+                else if (pp_role_parse(tok, &role))
                     pp_errors_add(L->errs, path, lineno, "unknown role '%s' after variant", tok);
                 else v->roles |= 1u << role;
             }
@@ -1408,6 +1440,49 @@ static void prepare_sets(pp_ruleset *rs)
     if (rs->set_support < 0) rs->set_support = set_find_index(rs, "safety");
 }
 
+/* The fact_KIND word classes (what the session keeps: how long together,
+ * children, ...), the told_he / told_she / told_they ones (the user says
+ * which pronoun the partner uses), and every `avoid:` tag asked by some
+ * variant (else nothing would be held back). */
+static void compile_facts(loader *L)
+{
+    static const char *const told[3] = { "told_he", "told_she", "told_they" };
+    pp_ruleset *rs = L->rs;
+    for (size_t d = 0; d < rs->n_defines; d++) {
+        const pp_define *def = &rs->defines[d];
+        if (strncmp(def->name, "fact_", 5) != 0) continue;
+        if (rs->n_facts >= PP_MAX_FACTS || strlen(def->name + 5) >= PP_TAG_MAX) {
+            pp_errors_add(L->errs, def->file, def->line, "too many fact_ word classes or too long a name");
+            continue;
+        }
+        char src[PP_ID_MAX + 4];
+        snprintf(src, sizeof src, "{%s}", def->name);
+        pp_fact_kind *f = &rs->facts[rs->n_facts];
+        if (!(f->code = compile(L, src, def->file, def->line, 0, NULL))) continue;
+        pp_strlcpy(f->name, def->name + 5, sizeof f->name);
+        rs->n_facts++;
+    }
+    for (int i = 0; i < 3; i++) {
+        int d = find_define(rs, told[i], strlen(told[i]));
+        if (d < 0) continue;
+        char src[32];
+        snprintf(src, sizeof src, "{%s}", told[i]);
+        rs->pronoun_told[i] = compile(L, src, rs->defines[d].file, rs->defines[d].line, 0, NULL);
+    }
+    uint32_t asked = 0, avoided = 0;
+    for (size_t i = 0; i < rs->n_sets; i++)
+        for (size_t v = 0; v < rs->sets[i].n_variants; v++) asked |= rs->sets[i].variants[v].asks;
+    for (size_t i = 0; i < rs->n_rules; i++) {
+        uint32_t lone = rs->rules[i].avoid & ~asked & ~avoided;
+        for (size_t t = 0; t < rs->n_tags; t++)
+            if (lone & (1u << t))
+                pp_errors_add(L->errs, rs->rules[i].file, rs->rules[i].line,
+                              "rule %s: avoid: %s, but no variant asks: %s", rs->rules[i].id,
+                              rs->tags[t], rs->tags[t]);
+        avoided |= lone;
+    }
+}
+
 static void compile_partner(loader *L)
 {
     static const char *const names[4] = { "partner_he", "partner_she", "partner_they", "partner_name" };
@@ -1469,6 +1544,8 @@ void pp_rules_free(pp_ruleset *rs)
     free(rs->paths);
     pcre2_code_free(rs->partner_re);
     for (int i = 0; i < 4; i++) pcre2_code_free(rs->pronoun_re[i]);
+    for (size_t i = 0; i < rs->n_facts; i++) pcre2_code_free(rs->facts[i].code);
+    for (int i = 0; i < 3; i++) pcre2_code_free(rs->pronoun_told[i]);
     pcre2_match_context_free(rs->mctx);
     pp_index_free(rs->index);
     free(rs->resources);
@@ -1522,6 +1599,7 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     compile_all(&L);
     compile_words(&L, sdir);
     compile_partner(&L);
+    compile_facts(&L);
     check_references(&L);
     load_resources(&L, sdir, opt ? opt->region : NULL);
     order_patterns(rs);

@@ -9,7 +9,10 @@
  * PP_SESSION_SETS sets), the safety lock, what kind of crisis the user
  * told of last ("disclosure": selfharm, abuse, other) and whether the whole
  * list of crisis lines has been shown ("resources_shown": later replies
- * point to one line of it), and what the last reply decided (for /why).  It is
+ * point to one line of it), what the user tried or cannot do ("avoid":
+ * the tags of suggestions never to offer again) and the facts they told
+ * ("facts": how long together, children, ... in their words, reflected),
+ * and what the last reply decided (for /why, with its dialogue act).  It is
  * saved as a small JSON object (jansson) for the store; a field missing
  * from an older record reads as none / false (a locked record without
  * "disclosure" was locked by abuse).
@@ -96,6 +99,7 @@ static json_t *decision_json(const pp_decision *d)
     json_object_set_new(o, "limit_hit", json_boolean(d->limit_hit));
     json_object_set_new(o, "budget_spent", json_boolean(d->budget_spent));
     json_object_set_new(o, "quote", json_string(d->quote));
+    json_object_set_new(o, "act", json_string(d->act));
     return o;
 }
 
@@ -127,6 +131,17 @@ char *pp_session_save(const pp_session *s)
         if (u) json_array_append_new(used, u);
     }
     json_object_set_new(o, "used", used);
+    /* facts, not transcripts: what the user tried or cannot do, and the
+     * facts they told (pp_fact); /forget deletes them with the row */
+    json_t *avoid = json_array(), *facts = json_object();
+    for (int i = 0; i < PP_SESSION_AVOID && s->avoid[i][0]; i++)
+        json_array_append_new(avoid, json_string(s->avoid[i]));
+    for (int i = 0; i < PP_SESSION_FACTS; i++)
+        if (s->facts[i].kind[0])
+            json_object_set_new(facts, s->facts[i].kind, json_pack("{s:s, s:b}", "text", s->facts[i].text,
+                                                                   "recalled", (s->recalled >> i) & 1));
+    json_object_set_new(o, "avoid", avoid);
+    json_object_set_new(o, "facts", facts);
     char *out = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return out;
@@ -182,6 +197,7 @@ static int get_decision(json_t *o, pp_decision *d)
     int bad = get_str(w, "rule", d->rule, sizeof d->rule)
             | get_str(w, "set", d->set, sizeof d->set)
             | get_str(w, "quote", d->quote, sizeof d->quote)
+            | get_str(w, "act", d->act, sizeof d->act)
             | get_ids(w, "beat", d->beat)
             | get_ids(w, "spent_by", d->spent_by)
             | get_int(w, "mixed", 0, 1, &v[0])
@@ -254,6 +270,31 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
             if (e->last < -1 || e->last > 63) { bad = 1; break; }
         }
     }
+    json_t *avoid = json_object_get(o, "avoid"), *facts = json_object_get(o, "facts");
+    if (!bad && avoid) {
+        size_t i;
+        json_t *a;
+        if (!json_is_array(avoid)) bad = 1;
+        else json_array_foreach(avoid, i, a) {
+            if (!json_is_string(a)) { bad = 1; break; }
+            if (i < PP_SESSION_AVOID) pp_strlcpy(tmp.avoid[i], json_string_value(a), PP_TAG_MAX);
+        }
+    }
+    if (!bad && facts) {
+        const char *kind;
+        json_t *f;
+        int i = 0;
+        if (!json_is_object(facts)) bad = 1;
+        else json_object_foreach(facts, kind, f) {
+            json_t *t = json_object_get(f, "text"), *rec = json_object_get(f, "recalled");
+            if (!json_is_object(f) || !json_is_string(t) || (rec && !json_is_boolean(rec))) { bad = 1; break; }
+            if (i >= PP_SESSION_FACTS || !kind[0]) continue;
+            pp_strlcpy(tmp.facts[i].kind, kind, PP_TAG_MAX);
+            pp_strlcpy(tmp.facts[i].text, json_string_value(t), PP_FACT_MAX);
+            if (json_is_true(rec)) tmp.recalled |= 1u << i;
+            i++;
+        }
+    }
     json_decref(o);
     if (bad) {
         if (err) snprintf(err, errlen, "session record has a field of the wrong type or range");
@@ -287,6 +328,11 @@ int pp_session_merge(pp_session *s, const pp_session *theirs)
     if (theirs->disclaimed) s->disclaimed = 1;
     if (theirs->resources_shown) s->resources_shown = 1;
     if (s->disclosure == PP_DISCLOSED_NONE) s->disclosure = theirs->disclosure;
+    if (!s->avoid[0][0]) memcpy(s->avoid, theirs->avoid, sizeof s->avoid);
+    if (!s->facts[0].kind[0]) {
+        memcpy(s->facts, theirs->facts, sizeof s->facts);
+        s->recalled = theirs->recalled;
+    }
     if (!s->partner[0] && theirs->partner[0]) {
         memcpy(s->partner, theirs->partner, sizeof s->partner);
         s->pronoun = theirs->pronoun;

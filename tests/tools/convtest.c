@@ -25,9 +25,11 @@
 #include "pushpull.h"
 
 #define LINE_MAX_BYTES 8192
+#define MAX_REPLIES 256   /* replies of one file compared for repeats */
 
 typedef struct conv_stats {
     size_t files, turns, checks, failed, errors;
+    size_t whole;      /* files of 6 to 12 messages (commands not counted) */
 } conv_stats;
 
 typedef struct conv_turn {
@@ -150,6 +152,12 @@ static int check(conv_stats *st, conv_turn *t, pp_session *s, const char *file,
         else { printf("%s:%d: safety: must be yes or no, not '%s'\n", file, line, value); st->errors++; return -1; }
         int got = r ? r->safety != 0 : 0;
         if (want != got) fail(st, t, file, line, "safety", want ? "yes" : "no", got ? "yes" : "no");
+    } else if (strcmp(key, "act") == 0) {
+        const char *got = or_none(r ? r->act : NULL);
+        if (!one_of(value, got)) fail(st, t, file, line, "act", value, got);
+    } else if (strcmp(key, "topic") == 0) {
+        const char *got = or_none(pp_session_framework(s));
+        if (!one_of(value, got)) fail(st, t, file, line, "topic", value, got);
     } else if (strcmp(key, "has") == 0) {
         if (!ifind(text, value)) fail(st, t, file, line, "text containing", value, "a reply without it");
     } else if (strcmp(key, "lacks") == 0) {
@@ -160,7 +168,7 @@ static int check(conv_stats *st, conv_turn *t, pp_session *s, const char *file,
         if (has_word(text, value)) fail(st, t, file, line, "no word", value, "a reply containing it");
     } else {
         printf("%s:%d: unknown check '%s' (rule, role, framework, set, safety, session-role, "
-               "has, lacks, has-word, lacks-word)\n", file, line, key);
+               "act, topic, has, lacks, has-word, lacks-word)\n", file, line, key);
         st->checks--;
         st->errors++;
         return -1;
@@ -188,7 +196,10 @@ static void run_file(const pp_ruleset *rs, const char *file, conv_stats *st, int
     memset(&t, 0, sizeof t);
     char *buf = malloc(LINE_MAX_BYTES);
     if (!buf) { printf("%s:0: out of memory\n", file); st->errors++; pp_session_free(s); fclose(f); return; }
-    int lineno = 0, turns = 0;
+    int lineno = 0, turns = 0, said = 0;
+    /* every reply of the conversation, to prove none repeats */
+    char *seen[MAX_REPLIES];
+    int seen_line[MAX_REPLIES], n_seen = 0;
     while (fgets(buf, LINE_MAX_BYTES, f)) {
         lineno++;
         size_t n = strlen(buf);
@@ -217,12 +228,26 @@ static void run_file(const pp_ruleset *rs, const char *file, conv_stats *st, int
                        t.answer.text ? t.answer.text : "");
                 st->errors++;
             }
+            if (t.answer.had_reply && t.answer.text) {
+                said++;
+                for (int k = 0; k < n_seen; k++)
+                    if (strcmp(seen[k], t.answer.text) == 0) {
+                        st->checks++;
+                        char was[32];
+                        snprintf(was, sizeof was, "the reply to line %d", seen_line[k]);
+                        fail(st, &t, file, lineno, "a reply not said before, not", was, "it again");
+                        break;
+                    }
+                if (n_seen < MAX_REPLIES && (seen[n_seen] = strdup(t.answer.text)) != NULL)
+                    seen_line[n_seen++] = lineno;
+            }
             if (verbose) {
                 const pp_reply *r = t.answer.had_reply ? &t.answer.reply : NULL;
-                printf("%s:%d: > %s\n  [rule %s, role %s, framework %s, set %s, safety %s]\n  %s\n",
+                printf("%s:%d: > %s\n  [rule %s, role %s, framework %s, set %s, act %s, topic %s, safety %s]\n  %s\n",
                        file, lineno, msg, or_none(r ? r->rule : NULL),
                        pp_role_name(r ? r->role : PP_ROLE_NONE), or_none(r ? r->framework : NULL),
-                       or_none(r ? r->set : NULL), r && r->safety ? "yes" : "no",
+                       or_none(r ? r->set : NULL), or_none(r ? r->act : NULL),
+                       or_none(pp_session_framework(s)), r && r->safety ? "yes" : "no",
                        t.answer.text ? t.answer.text : "");
             }
             continue;
@@ -255,6 +280,8 @@ static void run_file(const pp_ruleset *rs, const char *file, conv_stats *st, int
     if (ferror(f)) { printf("%s:%d: read error\n", file, lineno); st->errors++; }
     if (turns == 0) { printf("%s:%d: no '>' message in the file\n", file, lineno); st->errors++; }
     if (t.have) pp_answer_clear(&t.answer);
+    for (int k = 0; k < n_seen; k++) free(seen[k]);
+    if (said >= 6 && said <= 12) st->whole++;
     free(buf);
     pp_session_free(s);
     fclose(f);
@@ -315,5 +342,6 @@ int main(int argc, char **argv)
     pp_rules_free(rs);
     printf("convtest: %zu files, %zu turns, %zu checks, %zu failed, %zu errors\n",
            st.files, st.turns, st.checks, st.failed, st.errors);
+    printf("convtest: %zu conversations of 6-12 messages\n", st.whole);
     return st.failed || st.errors ? 1 : 0;
 }
