@@ -286,6 +286,8 @@ struct pp_session {
     char avoid[PP_SESSION_AVOID][PP_TAG_MAX];   /* tags never to suggest again */
     pp_fact facts[PP_SESSION_FACTS];            /* kind "" = empty slot */
     unsigned recalled;        /* bit i: facts[i] was recalled in a reply */
+    int pronoun_told;         /* the user named the pronoun: a bare "she" later
+                                 does not undo it */
     pp_work work;             /* working memory, never saved */
 };
 #define PP_SESSION_MAX_REV ((1LL << 53) - 1)   /* a rev stays exact in any JSON reader */

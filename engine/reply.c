@@ -66,6 +66,7 @@ static void learn_partner(const pp_ruleset *rs, pp_session *s, const char *w, si
     int kind = classify(rs, word, n, md);
     if (kind == PP_PRONOUN_UNKNOWN) return;
     if (is_bare_pronoun(word)) {
+        if (s->pronoun_told) return;    /* "they use they/them" outranks a "she" */
         int p = kind == 4 ? PP_PRONOUN_THEY : kind;
         if (p == PP_PRONOUN_THEY && s->pronoun != PP_PRONOUN_UNKNOWN) return;   /* "they" is vague */
         if (s->pronoun != p) {
@@ -77,6 +78,7 @@ static void learn_partner(const pp_ruleset *rs, pp_session *s, const char *w, si
         }
         return;
     }
+    s->pronoun_told = 0;                /* a new name or noun: its own pronoun */
     if (kind == 4) {                    /* a first name */
         pp_strlcpy(s->partner, word, sizeof s->partner);
         s->pronoun = PP_PRONOUN_THEY;
@@ -166,6 +168,7 @@ static void learn_facts(const pp_ruleset *rs, pp_session *s, const char *text, s
         if (rs->pronoun_told[i] &&
             pcre2_match(rs->pronoun_told[i], (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK, md, rs->mctx) >= 0) {
             s->pronoun = PP_PRONOUN_HE + i;
+            s->pronoun_told = 1;
             break;
         }
 }

@@ -115,6 +115,7 @@ char *pp_session_save(const pp_session *s)
     json_object_set_new(o, "rule", json_string(s->rule));
     json_object_set_new(o, "partner", json_string(s->partner));
     json_object_set_new(o, "pronoun", json_integer(s->pronoun));
+    json_object_set_new(o, "pronoun_told", json_boolean(s->pronoun_told));
     json_object_set_new(o, "turns", json_integer(s->turns));
     json_object_set_new(o, "misses", json_integer(s->misses));
     json_object_set_new(o, "step", json_integer(s->step));
@@ -229,7 +230,7 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
     pp_session tmp;
     memset(&tmp, 0, sizeof tmp);
     char role[32], disclosure[16];
-    long long v[8], rev;
+    long long v[9], rev;
     int bad = get_str(o, "role", role, sizeof role)
             | get_str(o, "framework", tmp.framework, sizeof tmp.framework)
             | get_str(o, "set", tmp.set, sizeof tmp.set)
@@ -243,6 +244,7 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
             | get_int(o, "safety_lock", 0, 1, &v[5])
             | get_int(o, "disclaimed", 0, 1, &v[6])
             | get_int(o, "resources_shown", 0, 1, &v[7])
+            | get_int(o, "pronoun_told", 0, 1, &v[8])
             | get_int(o, "rev", 0, PP_SESSION_MAX_REV, &rev);
     if (!bad) bad = get_decision(o, &tmp.why);
     pp_role r = PP_ROLE_NONE;
@@ -304,6 +306,7 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
     tmp.work = s->work;
     tmp.role = r;
     tmp.pronoun = (int)v[0];
+    tmp.pronoun_told = (int)v[8];
     tmp.turns = (unsigned)v[1];
     tmp.misses = (unsigned)v[2];
     tmp.step = (unsigned)v[3];
