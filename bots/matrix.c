@@ -91,7 +91,7 @@ typedef struct mx_bot {
     size_t n_allow;
     long sync_timeout_ms;
     int timeline_limit;
-    int log_text;
+    int log_text, log_rules;
     pp_cli_common common;
     pp_ruleset *rules;
     pp_store *store;
@@ -760,17 +760,20 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
                         mx_q(err, qe, sizeof qe));
     if (last && !src) pp_store_set_cursor(b->store, "matrix.pending", "");
     b->answered++;
-    char tq[600] = "";
+    /* what the coaching was (rule, framework, role) only with
+     * --log-rules, the words only with --log-text */
+    char tq[600] = "", rf[400] = "";
     if (b->log_text) {
         char t1[256];
         snprintf(tq, sizeof tq, " text=%s", mx_q(body, t1, sizeof t1));
     }
+    if (b->log_rules) pp_net_rule_fields(text_ok ? &a : NULL, rf, sizeof rf);
     pp_net_log(trc == 0 && rc == MX_OK ? "info" : "warn", "reply",
-               "room=%s event_id=%s rule=%s send=%s latency_ms=%llu%s",
+               "room=%s event_id=%s kind=%s send=%s latency_ms=%llu%s%s",
                mx_q(r->id, qr, sizeof qr), mx_q(event_id, qe, sizeof qe),
-               a.had_reply && a.reply.rule ? a.reply.rule : "-",
+               !text_ok ? "nontext" : a.command ? "command" : "text",
                rc == MX_OK ? "ok" : "refused",
-               (unsigned long long)(pp_net_now_ms() - t0), tq);
+               (unsigned long long)(pp_net_now_ms() - t0), rf, tq);
     pp_answer_clear(&a);
     return MX_OK;
 }
@@ -1163,6 +1166,8 @@ static void mx_usage(FILE *f)
         "                       '@*:example.org' (repeatable; default: all)\n"
         "  --sync-timeout MS    /sync long-poll timeout, 0-300000 (default 30000)\n"
         "  --log-text           also log the text of messages (off by default)\n"
+        "  --log-rules          also log each reply's rule, framework and role (debugging;\n"
+        "                       off by default: they say what a user disclosed)\n"
         "  --allow-insecure-http\n"
         "                       allow http:// to another host: the token (and the login\n"
         "                       password) would cross the network in clear\n");
@@ -1176,7 +1181,7 @@ static void mx_usage(FILE *f)
 }
 
 static const char *const mx_options[] = {
-    "--homeserver", "--token-file", "--allow", "--sync-timeout", "--log-text",
+    "--homeserver", "--token-file", "--allow", "--sync-timeout", "--log-text", "--log-rules",
     "--allow-insecure-http", "--help", "--version", NULL
 };
 static const char *const mx_login_options[] = {
@@ -1361,6 +1366,7 @@ int pp_cmd_matrix(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { mx_usage(stdout); status = 0; goto out; }
         if (strcmp(a, "--version") == 0) { printf("pushpull %s\n", PP_VERSION); status = 0; goto out; }
         if (strcmp(a, "--log-text") == 0) { b->log_text = 1; continue; }
+        if (strcmp(a, "--log-rules") == 0) { b->log_rules = 1; continue; }
         if (strcmp(a, "--allow-insecure-http") == 0) { insecure_http = 1; continue; }
         int known = 0;
         for (int k = 0; mx_options[k]; k++) known |= strcmp(a, mx_options[k]) == 0;

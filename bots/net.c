@@ -525,6 +525,15 @@ const char *pp_net_quote(const char *s, char *out, size_t outlen)
     return out;
 }
 
+const char *pp_net_rule_fields(const struct pp_answer *a, char *out, size_t outlen)
+{
+    const pp_reply *r = a && a->had_reply ? &a->reply : NULL;
+    snprintf(out, outlen, " rule=%s framework=%s role=%s safety=%d",
+             r && r->rule ? r->rule : "-", r && r->framework ? r->framework : "-",
+             r ? pp_role_name(r->role) : "-", r ? r->safety : 0);
+    return out;
+}
+
 /* ---- one instance per state file ------------------------------------------ */
 
 int pp_net_lock_state(const char *state_path, char *err, size_t errlen)

@@ -143,6 +143,15 @@ void pp_net_log(const char *level, const char *event, const char *fmt, ...)
 #endif
     ;
 
+/* What a reply line may say about the coaching, only with --log-rules
+ * (debugging): " rule=ID framework=NAME role=ROLE safety=0|1", "-" for
+ * none.  By default a bot's log carries none of it: next to a chat or room
+ * id, a rule id such as safety.violence.hit records who disclosed what.
+ * a may be NULL or without a reply (commands, non-text): " rule=- ...".
+ * Returns out. */
+struct pp_answer;
+const char *pp_net_rule_fields(const struct pp_answer *a, char *out, size_t outlen);
+
 /* Quote a value for a log line: at most outlen-1 bytes, double quotes and
  * backslashes escaped, control bytes as spaces.  Returns out. */
 const char *pp_net_quote(const char *s, char *out, size_t outlen);

@@ -395,7 +395,7 @@ typedef struct tg_bot {
     pp_cli_common common;
     char token[TG_MAX_TOKEN];
     const char *api;
-    int log_text, n_workers, poll_timeout;
+    int log_text, log_rules, n_workers, poll_timeout;
     long backoff_cap_ms;
     long keep_unsent_ms;         /* how long an outage may hold an update */
     size_t max_chats;
@@ -867,15 +867,19 @@ static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_ite
         return 0;
     }
     if (before) pp_session_free(before);
-    if (b->log_text) {
-        char q1[600], q2[600];
-        pp_net_log("info", "reply", "chat=%lld update=%lld parts=%zu send_ms=%ld latency_ms=%ld text=%s reply=%s",
+    {
+        /* what the coaching was (rule, framework, role) only with
+         * --log-rules, the words only with --log-text */
+        char q1[600] = "", q2[600] = "", rf[400] = "";
+        if (b->log_rules) pp_net_rule_fields(turned ? &ans : NULL, rf, sizeof rf);
+        if (b->log_text) {
+            char t1[560], t2[560];
+            snprintf(q1, sizeof q1, " text=%s", pp_net_quote(it->text ? it->text : "", t1, sizeof t1));
+            snprintf(q2, sizeof q2, " reply=%s", pp_net_quote(reply ? reply : "", t2, sizeof t2));
+        }
+        pp_net_log("info", "reply", "chat=%lld update=%lld parts=%zu send_ms=%ld latency_ms=%ld kind=%s%s%s%s",
                    (long long)c->id, (long long)it->update_id, parts, (long)(pp_net_now_ms() - t0), latency,
-                   pp_net_quote(it->text ? it->text : "", q1, sizeof q1), pp_net_quote(reply ? reply : "", q2, sizeof q2));
-    } else {
-        pp_net_log("info", "reply", "chat=%lld update=%lld parts=%zu send_ms=%ld latency_ms=%ld%s",
-                   (long long)c->id, (long long)it->update_id, parts, (long)(pp_net_now_ms() - t0), latency,
-                   it->text ? (ans.command ? " kind=command" : " kind=text") : " kind=nontext");
+                   it->text ? (ans.command ? "command" : "text") : "nontext", rf, q1, q2);
     }
     if (turned && ans.forgot) {
         pp_session_free(c->session);
@@ -1152,7 +1156,9 @@ static void usage(FILE *f)
         "  --max-chats N        sessions kept in memory, 1-1000000 (default 1024)\n"
         "  --poll-timeout SECONDS\n"
         "                       getUpdates long-poll timeout, 0-50 (default 50)\n"
-        "  --log-text           also log the text of messages (off by default)\n");
+        "  --log-text           also log the text of messages (off by default)\n"
+        "  --log-rules          also log each reply's rule, framework and role (debugging;\n"
+        "                       off by default: they say what a user disclosed)\n");
     pp_cli_data_usage(f);
     fprintf(f, "  --keep-transcripts   also store the text of each turn (off by default)\n"
                "  --help, --version\n");
@@ -1160,7 +1166,7 @@ static void usage(FILE *f)
 
 static const char *const tg_options[] = {
     "--token-file", "--api-url", "--allow-insecure-http", "--workers", "--max-backoff",
-    "--keep-unsent", "--max-chats", "--poll-timeout", "--log-text", "--help", "--version", NULL
+    "--keep-unsent", "--max-chats", "--poll-timeout", "--log-text", "--log-rules", "--help", "--version", NULL
 };
 
 static long num_arg(const char *s, long lo, long hi)
@@ -1218,6 +1224,7 @@ int pp_cmd_telegram(int argc, char **argv)
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         long n;
         if (strcmp(a, "--log-text") == 0) { b->log_text = 1; continue; }
+        if (strcmp(a, "--log-rules") == 0) { b->log_rules = 1; continue; }
         if (strcmp(a, "--allow-insecure-http") == 0) { insecure_http = 1; continue; }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { usage(stdout); status = 0; goto out; }
         if (strcmp(a, "--version") == 0) { printf("pushpull %s\n", PP_VERSION); status = 0; goto out; }

@@ -50,9 +50,9 @@ _pushpull()
         reply) opts="$common --json" ;;
         reframe) opts="--json --rules --responses --region --help --version" ;;
         check) opts="$common --corpus --min-accuracy --quiet --json" ;;
-        telegram) opts="--token-file --api-url --log-text --workers --max-backoff --max-chats
+        telegram) opts="--token-file --api-url --log-text --log-rules --workers --max-backoff --max-chats
                         --keep-unsent --poll-timeout --allow-insecure-http $common" ;;
-        matrix) opts="login --homeserver --token-file --allow --sync-timeout --log-text
+        matrix) opts="login --homeserver --token-file --allow --sync-timeout --log-text --log-rules
                       --allow-insecure-http --user --password-file $common" ;;
         help) return ;;
     esac

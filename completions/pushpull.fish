@@ -38,6 +38,7 @@ complete -c pushpull -n "__fish_seen_subcommand_from check" -l quiet -d 'print o
 
 complete -c pushpull -n "__fish_seen_subcommand_from telegram matrix" -l token-file -r -F -d 'token file'
 complete -c pushpull -n "__fish_seen_subcommand_from telegram matrix" -l log-text -d 'log message text'
+complete -c pushpull -n "__fish_seen_subcommand_from telegram matrix" -l log-rules -d 'log rule, framework, role (debugging)'
 complete -c pushpull -n "__fish_seen_subcommand_from telegram matrix" -l allow-insecure-http -d 'allow http:// off this machine'
 complete -c pushpull -n "__fish_seen_subcommand_from telegram" -l api-url -x -d 'Bot API URL'
 complete -c pushpull -n "__fish_seen_subcommand_from telegram" -l workers -x -d 'worker threads'

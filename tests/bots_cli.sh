@@ -20,11 +20,11 @@ for cmd in "telegram" "matrix" "matrix login"; do
 done
 help=$($P telegram --help)
 for o in --token-file --api-url --allow-insecure-http --workers --max-backoff --keep-unsent \
-         --max-chats --poll-timeout --log-text --rules --responses --region --state --keep-transcripts; do
+         --max-chats --poll-timeout --log-text --log-rules --rules --responses --region --state --keep-transcripts; do
     grep -q -- "^  $o" <<<"$help" || fail "telegram --help does not describe $o"
 done
 help=$($P matrix --help)
-for o in --homeserver --token-file --allow --sync-timeout --log-text --allow-insecure-http \
+for o in --homeserver --token-file --allow --sync-timeout --log-text --log-rules --allow-insecure-http \
          --rules --responses --region --state --keep-transcripts; do
     grep -q -- "^  $o" <<<"$help" || fail "matrix --help does not describe $o"
 done
