@@ -527,86 +527,89 @@ static const pp_rule *rule_by_id(const pp_ruleset *rs, const char *id)
     return NULL;
 }
 
-static void add_int(pp_buf *b, int v)
+/* /why says each part of the decision in the words of a system.why-* set
+ * (responses/system.responses), with the decision's ids as its vars; the
+ * short C sentence is for a responses directory without that set. */
+static void why_say(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const char *id,
+                    const char *const *vars, const char *fallback)
 {
-    char num[16];
-    snprintf(num, sizeof num, "%d", v);
-    pp_buf_adds(b, num);
+    if (b->len) pp_buf_adds(b, "\n");
+    pp_system_text(b, rs, s, id, vars, fallback);
 }
 
-static void why_decision(pp_buf *b, const pp_ruleset *rs, const pp_decision *d)
+static void why_decision(pp_buf *b, const pp_ruleset *rs, const pp_session *s)
 {
-    if (!d->rule[0] && d->locked) {
-        pp_buf_adds(b, "No rule matched your last message. Because you told me about abuse or control "
-                       "earlier, I keep pointing to safety and support in this conversation "
-                       "(/reset ends this).");
-        return;
-    }
+    const pp_decision *d = &s->why;
     if (!d->rule[0]) {
-        pp_buf_adds(b, "No rule matched your last message, so I answered with a reflective question");
-        if (d->set[0]) { pp_buf_adds(b, " (set "); pp_buf_adds(b, d->set); pp_buf_adds(b, ")"); }
-        pp_buf_adds(b, ".");
-        if (d->limit_hit) pp_buf_adds(b, "\nA rule hit its matching limit on this message and was skipped.");
+        const char *vars[] = { "set", d->set[0] ? d->set : "none", NULL };
+        if (d->locked) why_say(b, rs, s, "system.why-none-locked", vars, "No rule matched; safety and support ({set}).");
+        else why_say(b, rs, s, "system.why-none", vars, "No rule matched ({set}).");
+        if (d->limit_hit) why_say(b, rs, s, "system.why-limit", NULL, "A rule hit its matching limit.");
         return;
     }
     const pp_rule *r = rule_by_id(rs, d->rule);
-    pp_buf_adds(b, "Rule "); pp_buf_adds(b, d->rule);
     if (!r) {
-        pp_buf_adds(b, " answered your last message; it is no longer in the rules.");
+        const char *vars[] = { "rule", d->rule, NULL };
+        why_say(b, rs, s, "system.why-rule-gone", vars, "Rule {rule} (no longer in the rules).");
         return;
     }
     const pp_set *rset = r->set >= 0 ? &rs->sets[r->set] : NULL;
-    pp_buf_adds(b, " ("); pp_buf_adds(b, r->shown_file); pp_buf_adds(b, ":"); add_int(b, r->line);
-    if (d->quote[0]) { pp_buf_adds(b, ") matched \""); pp_buf_adds(b, d->quote); pp_buf_adds(b, "\".\n"); }
-    else pp_buf_adds(b, ") matched your last message.\n");
-    pp_buf_adds(b, "Role: "); pp_buf_adds(b, pp_role_name(r->role));
-    pp_buf_adds(b, ". Framework: "); pp_buf_adds(b, r->framework);
-    pp_buf_adds(b, ". Priority: "); add_int(b, r->priority); pp_buf_adds(b, ".");
+    char line[16], prio[16], reach[16], step[16];
+    snprintf(line, sizeof line, "%d", r->line);
+    snprintf(prio, sizeof prio, "%d", r->priority);
+    snprintf(reach, sizeof reach, "%d", d->evidence[0]);
+    snprintf(step, sizeof step, "%d", d->evidence[1]);
+    const char *vars[] = { "rule", d->rule, "file", r->shown_file, "line", line, "quote", d->quote,
+                           "role", pp_role_name(r->role), "framework", r->framework, "priority", prio,
+                           "set", d->set[0] ? d->set : "safety-support", "reaching", reach,
+                           "stepping", step, NULL };
+    if (d->quote[0]) why_say(b, rs, s, "system.why-rule", vars, "Rule {rule} ({file}:{line}) matched \"{quote}\".");
+    else why_say(b, rs, s, "system.why-rule-noquote", vars, "Rule {rule} ({file}:{line}) matched your last message.");
+    why_say(b, rs, s, "system.why-role", vars, "Role: {role}. Framework: {framework}. Priority: {priority}.");
     if (rset && rset->article && rset->article[0]) {
-        pp_buf_adds(b, "\nSource article: \""); pp_buf_adds(b, rset->article); pp_buf_adds(b, "\".");
+        const char *art[] = { "article", rset->article, NULL };
+        why_say(b, rs, s, "system.why-article", art, "Source article: \"{article}\".");
     }
-    if (r->role == PP_ROLE_CRISIS)
-        pp_buf_adds(b, "\nSafety rules are checked before every other rule and always win.");
-    int first = 1;
+    if (r->role == PP_ROLE_CRISIS) why_say(b, rs, s, "system.why-crisis", NULL, "Safety rules come first.");
+    pp_buf beat = {0};
     for (int i = 0; i < 3; i++) {
         const pp_rule *o = d->beat[i][0] ? rule_by_id(rs, d->beat[i]) : NULL;
         if (!o) continue;
-        pp_buf_adds(b, first ? "\nIt was chosen over: " : "; ");
-        pp_buf_adds(b, o->id); pp_buf_adds(b, " ("); pp_buf_adds(b, o->framework);
-        pp_buf_adds(b, ", priority "); add_int(b, o->priority); pp_buf_adds(b, ")");
-        first = 0;
+        pp_buf_addf(&beat, "%s%s (%s, priority %d)", beat.len ? "; " : "", o->id, o->framework, o->priority);
     }
-    if (!first) pp_buf_adds(b, " -- a higher priority or a longer, more specific match wins, "
-                               "unless the other side of the dance has more evidence.");
+    if (beat.len && !beat.oom) {
+        const char *bv[] = { "beat", beat.s, NULL };
+        why_say(b, rs, s, "system.why-beat", bv, "Chosen over: {beat}.");
+    }
+    free(beat.s);
     if (d->evidence[0] && d->evidence[1]) {
-        pp_buf_adds(b, "\nEvidence in this message: reaching for closeness ");
-        add_int(b, d->evidence[0]);
-        pp_buf_adds(b, ", stepping back ");
-        add_int(b, d->evidence[1]);
-        pp_buf_adds(b, " (each side's rules' priorities added up)");
-        pp_buf_adds(b, d->mixed ? "; both carry weight, so I said you may be doing both." : ".");
+        if (d->mixed) why_say(b, rs, s, "system.why-evidence-mixed", vars, "Evidence: reaching {reaching}, stepping back {stepping}; both.");
+        else why_say(b, rs, s, "system.why-evidence", vars, "Evidence: reaching {reaching}, stepping back {stepping}.");
     }
-    if (d->locked) {
-        pp_buf_adds(b, "\nBecause you told me about abuse or control earlier, I don't coach with ");
-        pp_buf_adds(b, r->framework);
-        pp_buf_adds(b, " in this conversation; I answered from ");
-        pp_buf_adds(b, d->set[0] ? d->set : "safety-support");
-        pp_buf_adds(b, " instead (/reset ends this).");
-    }
+    if (d->locked) why_say(b, rs, s, "system.why-locked", vars, "Not coached with {framework} after a disclosure; answered from {set}.");
 }
 
 void pp_why_render(pp_buf *b, const pp_ruleset *rs, const pp_session *s)
 {
     const pp_decision *d = &s->why;
-    why_decision(b, rs, d);
-    if (!d->budget_spent) return;
-    pp_buf_adds(b, "\nThis message used up the matching step budget, so the rules after that were not "
-                   "tried (safety rules always are). It went to: ");
-    for (int i = 0; i < 3 && d->spent_by[i][0]; i++) {
-        if (i) pp_buf_adds(b, ", ");
-        pp_buf_adds(b, d->spent_by[i]);
+    pp_buf own = {0};
+    why_decision(&own, rs, s);
+    if (d->budget_spent) {
+        char list[3 * PP_ID_MAX + 8] = "";
+        for (int i = 0; i < 3 && d->spent_by[i][0]; i++) {
+            if (i) strcat(list, ", ");
+            strcat(list, d->spent_by[i]);
+        }
+        const char *vars[] = { "rules", list, NULL };
+        why_say(&own, rs, s, "system.why-budget", vars, "This message used up the matching step budget. It went to: {rules}.");
     }
-    pp_buf_adds(b, ".");
+    /* the act recognised and the topic the conversation is in */
+    const char *vars[] = { "act", d->act[0] ? d->act : "other",
+                           "topic", s->framework[0] ? s->framework : "none", NULL };
+    why_say(&own, rs, s, "system.why-act", vars, "Dialogue act: {act}. Topic: {topic}.");
+    if (own.s) pp_buf_add(b, own.s, own.len);
+    if (own.oom) b->oom = 1;
+    free(own.s);
 }
 
 void pp_reply_clear(pp_reply *r)

@@ -923,6 +923,18 @@ static int is_builtin(const char *name, size_t len)
     return 0;
 }
 
+/* What a command fills into a system.* set (dialog.c, reply.c's /why). */
+static int is_system_var(const char *name, size_t n)
+{
+    static const char *const vars[] = {
+        "error", "command", "rule", "file", "line", "quote", "role", "framework", "priority",
+        "set", "beat", "reaching", "stepping", "rules", "act", "topic", "article", NULL
+    };
+    for (int i = 0; vars[i]; i++)
+        if (strlen(vars[i]) == n && strncmp(name, vars[i], n) == 0) return 1;
+    return 0;
+}
+
 static void check_placeholders(loader *L, const pp_set *set)
 {
     pp_ruleset *rs = L->rs;
@@ -939,9 +951,7 @@ static void check_placeholders(loader *L, const pp_set *set)
             size_t n = (size_t)(q - p - 1);
             if (is_builtin(p + 1, n)) continue;
             /* what a command fills in (dialog.c) */
-            if (strncmp(set->id, "system.", 7) == 0 &&
-                ((n == 5 && strncmp(p + 1, "error", 5) == 0) || (n == 7 && strncmp(p + 1, "command", 7) == 0)))
-                continue;
+            if (strncmp(set->id, "system.", 7) == 0 && is_system_var(p + 1, n)) continue;
             char name[64];
             if (n >= sizeof name) n = sizeof name - 1;
             memcpy(name, p + 1, n);
