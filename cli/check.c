@@ -92,7 +92,7 @@ static int fw_in(const char *fw, const char *list)
     return 0;
 }
 
-static int score_file(const pp_ruleset *rs, pp_session *s, const char *path, corpus_score *sc,
+static int score_file(const pp_ruleset *rs, const char *path, corpus_score *sc,
                       size_t *hits, size_t *fw_counts, report *rp)
 {
     FILE *f = fopen(path, "r");
@@ -112,7 +112,7 @@ static int score_file(const pp_ruleset *rs, pp_session *s, const char *path, cor
         if (t2) *t2 = '\0';
         const char *role = t1 + 1, *fws = t2 ? t2 + 1 : "-";
         pp_match m;
-        if (pp_match_text_with(rs, s, line, strlen(line), &m)) continue;
+        if (pp_match_text(rs, line, strlen(line), &m)) continue;
         pp_rule_info ri = {0};
         const char *got_role = "none", *got_fw = NULL;
         if (m.rule >= 0 && pp_rules_info(rs, (size_t)m.rule, &ri) == 0) {
@@ -151,7 +151,7 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 /* Inputs that make careless patterns backtrack: each rule on its own
  * (does a pattern hit the per-pattern limit?), then the whole set the way
  * a reply runs it (does the message spend PP_STEP_BUDGET, and on what?). */
-static void hostile_inputs(const pp_ruleset *rs, pp_session *s, size_t *limit_rules,
+static void hostile_inputs(const pp_ruleset *rs, size_t *limit_rules,
                            size_t *budget_rules)
 {
     char *buf = malloc(PP_MAX_INPUT + 1);
@@ -163,7 +163,7 @@ static void hostile_inputs(const pp_ruleset *rs, pp_session *s, size_t *limit_ru
         buf[n] = '\0';
         pp_match_limits(rs, buf, n, limit_rules);
         pp_match m;
-        if (pp_match_text_with(rs, s, buf, n, &m) == 0 && m.budget_spent)
+        if (pp_match_text(rs, buf, n, &m) == 0 && m.budget_spent)
             for (int k = 0; k < 3; k++)
                 if (m.spent_by[k] >= 0) budget_rules[m.spent_by[k]]++;
     }
@@ -223,18 +223,16 @@ int pp_cmd_check(int argc, char **argv)
     size_t *spends = calloc(nr + 1, sizeof *spends);
     size_t nfw = pp_rules_framework_count(rs);
     size_t *fw_counts = calloc(nfw + 1, sizeof *fw_counts);   /* hits per catalogue entry */
-    pp_session *s = pp_session_new();   /* working memory for every match below */
     if (rp.json) {
         rp.problems = json_array();
         rp.corpus = json_array();
         rp.misses = json_array();
     }
-    if (!hits || !limits || !spends || !fw_counts || !s
+    if (!hits || !limits || !spends || !fw_counts
         || (rp.json && (!rp.problems || !rp.corpus || !rp.misses))) {
         fprintf(stderr, "pushpull check: out of memory\n");
         free(hits); free(limits); free(spends); free(fw_counts);
         json_decref(rp.problems); json_decref(rp.corpus); json_decref(rp.misses);
-        pp_session_free(s);
         pp_rules_free(rs);
         return 1;
     }
@@ -258,7 +256,7 @@ int pp_cmd_check(int argc, char **argv)
             }
             pp_match m;
             /* rules that need a conversation (after:) can't win here */
-            if (!ri.contextual && pp_match_text_with(rs, s, ex, strlen(ex), &m) == 0 && m.rule >= 0
+            if (!ri.contextual && pp_match_text(rs, ex, strlen(ex), &m) == 0 && m.rule >= 0
                 && (size_t)m.rule != i) {
                 pp_rule_info w;
                 pp_rules_info(rs, (size_t)m.rule, &w);
@@ -278,7 +276,7 @@ int pp_cmd_check(int argc, char **argv)
             }
         }
     }
-    hostile_inputs(rs, s, limits, spends);
+    hostile_inputs(rs, limits, spends);
     for (size_t i = 0; i < nr; i++) {
         if (!limits[i] && !spends[i]) continue;
         pp_rule_info ri;
@@ -326,7 +324,7 @@ int pp_cmd_check(int argc, char **argv)
             char path[PATH_MAX + 256];
             snprintf(path, sizeof path, "%s/%s", corpus, files[f]);
             corpus_score sc = {0};
-            if (score_file(rs, s, path, &sc, hits, fw_counts, &rp) == 0 && sc.total) {
+            if (score_file(rs, path, &sc, hits, fw_counts, &rp) == 0 && sc.total) {
                 double ra = 100.0 * (double)sc.role_ok / (double)sc.total;
                 double fa = 100.0 * (double)sc.fw_ok / (double)sc.total;
                 int low = min_acc >= 0 && ra < min_acc;
@@ -410,7 +408,6 @@ int pp_cmd_check(int argc, char **argv)
     free(limits);
     free(spends);
     free(fw_counts);
-    pp_session_free(s);
     pp_rules_free(rs);
     return status;
 }

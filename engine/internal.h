@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <pthread.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -204,7 +205,8 @@ struct pp_ruleset {
     char *disclaimer;
     int set_fallback, set_topics, set_support;   /* sets the turn may need; -1 = none */
     uint32_t max_pairs;       /* largest ovector any pattern needs */
-    uint64_t uid;             /* tells sessions their scratch is stale */
+    pthread_mutex_t work_mu;  /* guards spare */
+    struct pp_work *spare;    /* working memory not in use (match.c) */
 };
 
 /* Session: see session.c for the meaning of every field. */
@@ -220,11 +222,12 @@ enum { PP_PRONOUN_UNKNOWN = 0, PP_PRONOUN_HE, PP_PRONOUN_SHE, PP_PRONOUN_THEY };
 /* What a session was told (pp_session.disclosure): the latest crisis. */
 enum { PP_DISCLOSED_NONE = 0, PP_DISCLOSED_SELFHARM, PP_DISCLOSED_ABUSE, PP_DISCLOSED_OTHER };
 
-/* A session's working memory for matching: made for one rule set (uid)
- * and rebuilt when the set changes (SIGHUP).  Belongs to the process, not
- * the conversation: reset and load keep it. */
+/* Working memory for one reply, sized for one rule set, which keeps the
+ * ones not in use: a reply borrows one (pp_work_take) and gives it back.
+ * No conversation owns it, so a session is only what the conversation
+ * holds. */
 typedef struct pp_work {
-    uint64_t uid;
+    struct pp_work *next;     /* on the set's spare list */
     pp_index_scratch *index;
     pcre2_match_data *md;     /* the winning pattern's captures */
     pcre2_match_data *trial;  /* a candidate's; swapped with md when it wins */
@@ -288,7 +291,6 @@ struct pp_session {
     unsigned recalled;        /* bit i: facts[i] was recalled in a reply */
     int pronoun_told;         /* the user named the pronoun: a bare "she" later
                                  does not undo it */
-    pp_work work;             /* working memory, never saved */
 };
 #define PP_SESSION_MAX_REV ((1LL << 53) - 1)   /* a rev stays exact in any JSON reader */
 /* Fold theirs (the store's row, written by another process since s last
@@ -309,9 +311,12 @@ typedef struct pp_hit {
 /* The most matching rules one message is weighed on (match.c). */
 #define PP_MAX_FOUND 16
 
-int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
+/* w: from pp_work_take(rs); the winner's captures are left in w->md. */
+int pp_match_run(const pp_ruleset *rs, pp_work *w, const char *text,
                  size_t len, const char *prev_set, const char *prev_fw,
                  pp_hit *hit);
+pp_work *pp_work_take(const pp_ruleset *rs);        /* NULL: out of memory */
+void pp_work_give(const pp_ruleset *rs, pp_work *w);
 void pp_work_free(pp_work *w);
 
 /* rules.c */

@@ -26,11 +26,22 @@
 
 #include "internal.h"
 
-static int match_scratch(const pp_ruleset *rs, pp_session *s)
+/* ---- working memory ----------------------------------------------------
+ *
+ * Match data, the index's scratch, the candidate list and the analysis are
+ * sized for one rule set, so the set keeps them: a reply takes one from its
+ * spare list (or makes one) and gives it back, and two threads replying at
+ * once get two.  The set is const to its readers; the list is behind its
+ * mutex. */
+pp_work *pp_work_take(const pp_ruleset *rs)
 {
-    pp_work *w = &s->work;
-    if (w->uid == rs->uid && w->md && w->index) return 0;
-    pp_work_free(w);
+    pp_ruleset *m = (pp_ruleset *)rs;
+    pthread_mutex_lock(&m->work_mu);
+    pp_work *w = m->spare;
+    if (w) m->spare = w->next;
+    pthread_mutex_unlock(&m->work_mu);
+    if (w) return w;
+    if (!(w = calloc(1, sizeof *w))) return NULL;
     uint32_t pairs = rs->max_pairs ? rs->max_pairs : 1;
     w->index = pp_index_scratch_new(rs->index);
     w->md = pcre2_match_data_create(pairs, NULL);
@@ -40,14 +51,26 @@ static int match_scratch(const pp_ruleset *rs, pp_session *s)
     w->mctx = pcre2_match_context_copy(rs->mctx);
     if (!w->index || !w->md || !w->trial || !w->aux || !w->cand || !w->mctx) {
         pp_work_free(w);
-        return PP_ENOMEM;
+        return NULL;
     }
-    w->uid = rs->uid;
-    return 0;
+    return w;
+}
+
+/* Back on the list, without the last message's words. */
+void pp_work_give(const pp_ruleset *rs, pp_work *w)
+{
+    if (!w) return;
+    ppl_analysis_clear(&w->analysis);
+    pp_ruleset *m = (pp_ruleset *)rs;
+    pthread_mutex_lock(&m->work_mu);
+    w->next = m->spare;
+    m->spare = w;
+    pthread_mutex_unlock(&m->work_mu);
 }
 
 void pp_work_free(pp_work *w)
 {
+    if (!w) return;
     pp_index_scratch_free(w->index);
     pcre2_match_data_free(w->md);
     pcre2_match_data_free(w->trial);
@@ -56,7 +79,7 @@ void pp_work_free(pp_work *w)
     ppl_analysis_clear(&w->analysis);
     free(w->joined);
     pcre2_match_context_free(w->mctx);
-    memset(w, 0, sizeof *w);
+    free(w);
 }
 
 static int limit_error(int rc)
@@ -79,7 +102,7 @@ static int limit_error(int rc)
  * cannot pay a pattern's next run, the walk stops (budget->spent).  Crisis
  * patterns are charged too but never stopped: each may always run up to the
  * per-pattern limit, and they come first.  The allowance is set on the
- * session's copy of the match context (pp_work.mctx): the set's stays
+ * reply's copy of the match context (pp_work.mctx): the set's stays
  * read-only. */
 #define STEP_FIRST 100
 
@@ -328,7 +351,7 @@ static void weigh(const pp_ruleset *rs, const found *f, int n, pp_hit *hit)
         if (order[i] != win) hit->runner_up[k++] = f[order[i]].rule;
 }
 
-int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
+int pp_match_run(const pp_ruleset *rs, pp_work *w, const char *text,
                  size_t len, const char *prev_set, const char *prev_fw,
                  pp_hit *hit)
 {
@@ -337,9 +360,7 @@ int pp_match_run(const pp_ruleset *rs, pp_session *s, const char *text,
     hit->limit_hit = hit->budget_spent = hit->mixed = 0;
     hit->evidence[0] = hit->evidence[1] = 0;
     for (int i = 0; i < 3; i++) hit->runner_up[i] = hit->spent_by[i] = -1;
-    int rc = match_scratch(rs, s);
-    if (rc) return rc;
-    pp_work *w = &s->work;
+    int rc;
     budget b = { w->mctx, PP_STEP_BUDGET, 0, { -1, -1, -1 }, { 0, 0, 0 } };
     subject sj;
     if ((rc = subject_make(rs, w, text, len, &sj)) != 0) return rc;
@@ -436,16 +457,18 @@ static void match_none(pp_match *out)
     for (int i = 0; i < 3; i++) out->spent_by[i] = -1;
 }
 
-int pp_match_text_with(const pp_ruleset *rs, pp_session *s, const char *bytes, size_t len,
-                       pp_match *out)
+int pp_match_text(const pp_ruleset *rs, const char *bytes, size_t len, pp_match *out)
 {
     const char *notice;
     size_t n;
     match_none(out);
     char *text = pp_input_normalize(bytes, len, &n, &notice);
     if (!text) return PP_ENOMEM;
+    pp_work *w = pp_work_take(rs);
+    if (!w) { free(text); return PP_ENOMEM; }
     pp_hit hit;
-    int rc = pp_match_run(rs, s, text, n, NULL, NULL, &hit);
+    int rc = pp_match_run(rs, w, text, n, NULL, NULL, &hit);
+    pp_work_give(rs, w);
     if (rc == 0) {
         out->rule = hit.rule;
         out->limit_hit = hit.limit_hit;
@@ -460,14 +483,6 @@ int pp_match_text_with(const pp_ruleset *rs, pp_session *s, const char *bytes, s
     return rc;
 }
 
-int pp_match_text(const pp_ruleset *rs, const char *bytes, size_t len, pp_match *out)
-{
-    pp_session *s = pp_session_new();
-    if (!s) { match_none(out); return PP_ENOMEM; }
-    int rc = pp_match_text_with(rs, s, bytes, len, out);
-    pp_session_free(s);
-    return rc;
-}
 
 /* The text and, when the set has clause patterns, its analysis, without a
  * session (check's per-rule passes): a is the caller's to clear. */

@@ -209,12 +209,6 @@ const char *pp_session_framework(const pp_session *s);   /* NULL if none */
 unsigned pp_session_turns(const pp_session *s);
 int pp_session_safety_locked(const pp_session *s);
 
-/* pp_match_text with s's working memory, so that many calls (`check`) make
- * it once instead of once each; s's conversation is neither read nor
- * changed. */
-int pp_match_text_with(const pp_ruleset *rs, pp_session *s, const char *bytes, size_t len,
-                       pp_match *out);
-
 /* ---- replies ----------------------------------------------------------- */
 
 typedef struct pp_reply {

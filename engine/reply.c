@@ -91,18 +91,18 @@ static void learn_partner(const pp_ruleset *rs, pp_session *s, const char *w, si
     s->pronoun = kind;
 }
 
-static void find_partner(const pp_ruleset *rs, pp_session *s, const pcre2_code *code,
+static void find_partner(const pp_ruleset *rs, pp_session *s, pp_work *w, const pcre2_code *code,
                          const char *text, size_t len)
 {
     PCRE2_UCHAR *sub = NULL;
     PCRE2_SIZE sublen = 0;
-    if (code && pcre2_substring_get_byname(s->work.md, (PCRE2_SPTR)"partner", &sub, &sublen) == 0) {
-        learn_partner(rs, s, (const char *)sub, sublen, s->work.aux);
+    if (code && pcre2_substring_get_byname(w->md, (PCRE2_SPTR)"partner", &sub, &sublen) == 0) {
+        learn_partner(rs, s, (const char *)sub, sublen, w->aux);
         pcre2_substring_free(sub);
         return;
     }
     if (!rs->partner_re) return;
-    pcre2_match_data *md = s->work.aux;   /* sized for every pattern of the set */
+    pcre2_match_data *md = w->aux;   /* sized for every pattern of the set */
     if (pcre2_match(rs->partner_re, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK, md, rs->mctx) >= 0) {
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         if (pcre2_substring_get_byname(md, (PCRE2_SPTR)"partner", &sub, &sublen) == 0) {
@@ -148,9 +148,9 @@ static void keep_fact(pp_session *s, const char *kind, const char *text, size_t 
     free(r);
 }
 
-static void learn_facts(const pp_ruleset *rs, pp_session *s, const char *text, size_t len)
+static void learn_facts(const pp_ruleset *rs, pp_session *s, pp_work *w, const char *text, size_t len)
 {
-    pcre2_match_data *md = s->work.aux;
+    pcre2_match_data *md = w->aux;
     for (size_t k = 0; k < rs->n_facts; k++) {
         if (pcre2_match(rs->facts[k].code, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK, md, rs->mctx) < 0)
             continue;
@@ -664,15 +664,15 @@ static size_t tail_start(const char *t, size_t n, int comma)
 
 /* The winner of the last sentence (or clause) of the message when it is a
  * direct question (an act ask.*), with hit and the captures of its match
- * in s->work.md; NULL when there is none.  prev_set / prev_fw: what the
+ * in w->md; NULL when there is none.  prev_set / prev_fw: what the
  * question follows (the situation just recognised), so the family answers. */
-static const pp_rule *tail_question(const pp_ruleset *rs, pp_session *s, const char *text, size_t n,
+static const pp_rule *tail_question(const pp_ruleset *rs, pp_work *w, const char *text, size_t n,
                                     const char *prev_set, const char *prev_fw, pp_hit *hit, size_t *off)
 {
     for (int comma = 0; comma < 2; comma++) {
         size_t a = tail_start(text, n, comma);
         if (a == 0 || (comma && a == tail_start(text, n, 0))) continue;
-        if (pp_match_run(rs, s, text + a, n - a, prev_set, prev_fw, hit) != 0 || hit->rule < 0) continue;
+        if (pp_match_run(rs, w, text + a, n - a, prev_set, prev_fw, hit) != 0 || hit->rule < 0) continue;
         const pp_rule *q = &rs->rules[hit->rule];
         if (q->role == PP_ROLE_CRISIS || strncmp(q->act, "ask.", 4) != 0) continue;
         *off = a;
@@ -708,15 +708,17 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
      * an "ok" answers the question just asked, never one a few turns back */
     const char *prev_fw = s->safety_lock ? "safety-support"
                         : s->framework[0] && s->rule[0] ? s->framework : NULL;
-    int rc = pp_match_run(rs, s, text, n, s->set[0] ? s->set : NULL, prev_fw, &hit);
-    if (rc) { free(text); return rc; }
+    pp_work *w = pp_work_take(rs);
+    if (!w) { free(text); return PP_ENOMEM; }
+    int rc = pp_match_run(rs, w, text, n, s->set[0] ? s->set : NULL, prev_fw, &hit);
+    if (rc) { pp_work_give(rs, w); free(text); return rc; }
 
     const pp_rule *r = hit.rule >= 0 ? &rs->rules[hit.rule] : NULL;
-    /* the winner's captures are in s->work.md */
+    /* the winner's captures are in w->md */
     /* a clause pattern matched the rendering: it has no captures in the text */
     const pcre2_code *code = r && !rs->patterns[hit.pattern].on_clauses ? rs->patterns[hit.pattern].code : NULL;
-    find_partner(rs, s, code, text, n);
-    if (!r || r->role != PP_ROLE_CRISIS) learn_facts(rs, s, text, n);   /* never from a disclosure */
+    find_partner(rs, s, w, code, text, n);
+    if (!r || r->role != PP_ROLE_CRISIS) learn_facts(rs, s, w, text, n);   /* never from a disclosure */
 
     /* a longer message no rule matched whole may end in a direct question:
      * then that question is the message's act */
@@ -724,7 +726,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     pp_hit q_hit;
     const pp_rule *q = NULL;
     if (!r && n > 0 && !s->safety_lock &&
-        (q = tail_question(rs, s, text, n, s->set[0] ? s->set : NULL, prev_fw, &q_hit, &q_off)) != NULL) {
+        (q = tail_question(rs, w, text, n, s->set[0] ? s->set : NULL, prev_fw, &q_hit, &q_off)) != NULL) {
         r = q;
         hit = q_hit;
         hit.start += q_off;
@@ -802,7 +804,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         int is_fallback = (rs->set_fallback >= 0 && set == &rs->sets[rs->set_fallback]) ||
                           (rs->set_topics >= 0 && set == &rs->sets[rs->set_topics]);
         uint32_t seed = is_fallback || continuing ? pp_set_hash(text) : 0;
-        fill_ctx c = { rs, s, set, text, n, r ? hit.start : 0, r ? hit.end : 0, code ? s->work.md : NULL,
+        fill_ctx c = { rs, s, set, text, n, r ? hit.start : 0, r ? hit.end : 0, code ? w->md : NULL,
                        !s->resources_shown || (r && r->role == PP_ROLE_CRISIS && set != support), 0,
                        NULL, 0 };
         if (!say_set(&b, rs, s, set, role, seed, &c) && !safety) {
@@ -828,18 +830,19 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     if (continuing) act = "other";
     if (r && !safety && !locked && !r->act[0] && n > 0) {
         const char *fw = strcmp(r->framework, "none") != 0 ? r->framework : prev_fw;
-        q = tail_question(rs, s, text, n, set ? set->id : NULL, fw, &q_hit, &q_off);
+        q = tail_question(rs, w, text, n, set ? set->id : NULL, fw, &q_hit, &q_off);
         const pp_set *qset = q && q->set >= 0 ? &rs->sets[q->set] : NULL;
         if (qset && qset->n_variants) {
             pp_role qrole = q->role == PP_ROLE_NONE ? role : q->role;
             fill_ctx c = { rs, s, qset, text + q_off, n - q_off, q_hit.start, q_hit.end,
-                           rs->patterns[q_hit.pattern].on_clauses ? NULL : s->work.md, 0, 0, NULL, 0 };
+                           rs->patterns[q_hit.pattern].on_clauses ? NULL : w->md, 0, 0, NULL, 0 };
             pp_buf_adds(&b, "\n\n");
             if (say_set(&b, rs, s, qset, qrole, 0, &c)) act = rule_act(q);
             else b.len -= 2, b.s[b.len] = '\0';
         }
     }
 
+    pp_work_give(rs, w);              /* its captures are no longer needed */
     keep_decision(s, rs, &hit, text, set, locked);
     pp_strlcpy(s->why.act, act, sizeof s->why.act);
 

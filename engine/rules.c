@@ -1511,6 +1511,11 @@ static void compile_partner(loader *L)
 void pp_rules_free(pp_ruleset *rs)
 {
     if (!rs) return;
+    for (pp_work *w = rs->spare, *next; w; w = next) {
+        next = w->next;
+        pp_work_free(w);
+    }
+    pthread_mutex_destroy(&rs->work_mu);
     ppl_lexicon_free(rs->lexicon);
     for (size_t i = 0; i < rs->n_rules; i++) {
         pp_rule *r = &rs->rules[i];
@@ -1571,6 +1576,7 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     size_t before = errs->count;
     pp_ruleset *rs = calloc(1, sizeof *rs);
     if (!rs) { pp_errors_add(errs, NULL, 0, "out of memory"); return NULL; }
+    pthread_mutex_init(&rs->work_mu, NULL);
     L.rs = rs;
     L.cctx = pcre2_compile_context_create(NULL);
     if (!L.cctx) { pp_errors_add(errs, NULL, 0, "out of memory"); free(rs); return NULL; }
@@ -1653,9 +1659,6 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     const pp_set *disc = pp_rules_find_set(rs, "disclaimer");
     rs->disclaimer = pp_strdup(disc && disc->n_variants ? disc->variants[0].text
                                : "I'm a coach, not a therapist or an emergency service.");
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    rs->uid = ((uint64_t)(uintptr_t)rs << 16) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32);
 
     for (size_t i = 0; i < L.n_raw; i++) { free(L.raw[i].src); free(L.raw[i].not_after); }
     free(L.raw);

@@ -39,7 +39,6 @@ pp_session *pp_session_new(void)
 void pp_session_free(pp_session *s)
 {
     if (!s) return;
-    pp_work_free(&s->work);
     free(s);
 }
 
@@ -47,9 +46,7 @@ int pp_session_copy(pp_session *dst, const pp_session *src)
 {
     if (!dst || !src) return PP_EINPUT;
     if (dst == src) return 0;
-    pp_work work = dst->work;      /* scratch belongs to the session it serves */
     *dst = *src;
-    dst->work = work;
     return 0;
 }
 
@@ -59,14 +56,12 @@ void pp_session_reset(pp_session *s)
     uint64_t store_rev = s->store_rev;
     uint32_t store_key = s->store_key;
     int disclaimed = s->disclaimed;
-    pp_work work = s->work;
     memset(s, 0, sizeof *s);
     s->turns = turns;
     s->disclaimed = disclaimed;
     s->store_rev = store_rev;      /* the row it came from is still its base */
     s->store_turns = store_turns;
     s->store_key = store_key;
-    s->work = work;
 }
 
 pp_role pp_session_role(const pp_session *s) { return s->role; }
@@ -302,8 +297,6 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
         if (err) snprintf(err, errlen, "session record has a field of the wrong type or range");
         return PP_ECORRUPT;
     }
-    /* keep the scratch: it belongs to the process, not the conversation */
-    tmp.work = s->work;
     tmp.role = r;
     tmp.pronoun = (int)v[0];
     tmp.pronoun_told = (int)v[8];

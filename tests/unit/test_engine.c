@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <sys/stat.h>
+#include <pthread.h>
 
 #include "pushpull.h"
 
@@ -384,6 +385,67 @@ static void test_reply_no_repeat_and_roles(void **state)
         pp_reply_clear(&r);
     }
     pp_session_free(s);
+}
+
+/* The working memory of a reply belongs to the rule set, not the session:
+ * two threads replying on one set at once, each in its own sessions, give
+ * the replies one thread gives alone (under ASan and UBSan in CI). */
+static const char *thread_lines[] = {
+    "he pulls away", "the weather is nice", "my husband pulls away when I ask",
+    "he pulls away and I chase him", "hello", NULL,
+};
+
+typedef struct thread_run {
+    const pp_ruleset *rs;
+    char rules[200][64];
+} thread_run;
+
+static void *reply_many(void *arg)
+{
+    thread_run *t = arg;
+    for (int i = 0; i < 200; i++) {
+        pp_session *s = pp_session_new();
+        pp_reply r;
+        const char *m = thread_lines[i % 5];
+        if (!s || pp_reply_make(t->rs, s, m, strlen(m), &r) != 0) { pp_session_free(s); return NULL; }
+        snprintf(t->rules[i], sizeof t->rules[i], "%s|%s", r.rule ? r.rule : "-", r.text);
+        pp_reply_clear(&r);
+        pp_session_free(s);
+    }
+    return t;
+}
+
+static void test_reply_threads_share_set(void **state)
+{
+    pp_ruleset *rs = *state;
+    static thread_run alone, a, b;
+    alone.rs = a.rs = b.rs = rs;
+    assert_non_null(reply_many(&alone));
+    pthread_t ta, tb;
+    assert_int_equal(pthread_create(&ta, NULL, reply_many, &a), 0);
+    assert_int_equal(pthread_create(&tb, NULL, reply_many, &b), 0);
+    void *ra, *rb;
+    pthread_join(ta, &ra);
+    pthread_join(tb, &rb);
+    assert_non_null(ra);
+    assert_non_null(rb);
+    for (int i = 0; i < 200; i++) {
+        assert_string_equal(a.rules[i], alone.rules[i]);
+        assert_string_equal(b.rules[i], alone.rules[i]);
+    }
+    /* a session copied is the conversation alone: it replies the same */
+    pp_session *s1 = pp_session_new(), *s2 = pp_session_new();
+    pp_reply r1, r2;
+    assert_int_equal(pp_reply_make(rs, s1, "he pulls away", 13, &r1), 0);
+    assert_int_equal(pp_session_copy(s2, s1), 0);
+    pp_reply_clear(&r1);
+    assert_int_equal(pp_reply_make(rs, s1, "he pulls away", 13, &r1), 0);
+    assert_int_equal(pp_reply_make(rs, s2, "he pulls away", 13, &r2), 0);
+    assert_string_equal(r1.text, r2.text);
+    pp_reply_clear(&r1);
+    pp_reply_clear(&r2);
+    pp_session_free(s1);
+    pp_session_free(s2);
 }
 
 /* A set with one variant for the session's role, visited twice: the same
@@ -817,6 +879,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_match_priority_and_exclusion, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_pronouns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_no_repeat_and_roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reply_threads_share_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_captures_and_reflection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reply_single_fitting_variant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_safety_lock, setup, teardown),
