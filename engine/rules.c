@@ -380,6 +380,16 @@ static char *read_counted(loader *L, const char *path, int missing_ok)
     return buf;
 }
 
+/* A file of the set (rules, responses, catalogue, lexicon, words): the
+ * set's copy of its path in *path, and its text, counted; NULL when it
+ * cannot be read (the error is added).  Every parser starts here and then
+ * walks the text with next_line(). */
+static char *read_set_file(loader *L, const char *file, const char **path)
+{
+    *path = keep_path(L, file);
+    return *path ? read_counted(L, *path, 0) : NULL;
+}
+
 static void lexicon_error(void *ctx, const char *file, int line, const char *msg)
 {
     pp_errors_add(ctx, file, line, "%s", msg);
@@ -389,9 +399,8 @@ static void lexicon_error(void *ctx, const char *file, int line, const char *msg
  * bounded, counted), parsed by the language layer. */
 static void parse_lexicon_file(loader *L, const char *file)
 {
-    const char *path = keep_path(L, file);
-    if (!path) return;
-    char *buf = read_counted(L, path, 0);
+    const char *path;
+    char *buf = read_set_file(L, file, &path);
     if (!buf) return;
     ppl_lexicon_parse(L->rs->lexicon, path, buf, lexicon_error, L->errs);
     free(buf);
@@ -417,9 +426,8 @@ int pp_framework_locked(const pp_ruleset *rs, const char *id)
  * rules, so that the array is final when rules point into it. */
 static void parse_catalog_file(loader *L, const char *file)
 {
-    const char *path = keep_path(L, file);
-    if (!path) return;
-    char *buf = read_counted(L, path, 0);
+    const char *path;
+    char *buf = read_set_file(L, file, &path);
     if (!buf) return;
     pp_ruleset *rs = L->rs;
     char *cur = buf, *line;
@@ -533,9 +541,8 @@ static int add_define(loader *L, const char *path, int lineno, char *p)
 
 static void parse_rules_file(loader *L, const char *file)
 {
-    const char *path = keep_path(L, file);
-    if (!path) return;
-    char *buf = read_counted(L, path, 0);
+    const char *path;
+    char *buf = read_set_file(L, file, &path);
     if (!buf) return;
     pp_ruleset *rs = L->rs;
     char *cur = buf, *line;
@@ -683,9 +690,8 @@ static void finish_variant(loader *L, pp_set *set, pp_buf *text, const char *pat
 
 static void parse_responses_file(loader *L, const char *file)
 {
-    const char *path = keep_path(L, file);
-    if (!path) return;
-    char *buf = read_counted(L, path, 0);
+    const char *path;
+    char *buf = read_set_file(L, file, &path);
     if (!buf) return;
     pp_ruleset *rs = L->rs;
     char *cur = buf, *line;
@@ -1070,9 +1076,8 @@ static void set_pattern(loader *L, pp_reframe_pattern *re, const char *value, co
  * in all of them. */
 static void parse_words_file(loader *L, const char *file)
 {
-    const char *path = keep_path(L, file);
-    if (!path) return;
-    char *buf = read_counted(L, path, 0);
+    const char *path;
+    char *buf = read_set_file(L, file, &path);
     if (!buf) return;
     pp_reframe_words *w = L->rs->reframe;
     if (!w && !(w = L->rs->reframe = calloc(1, sizeof *w))) {
