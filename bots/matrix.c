@@ -78,6 +78,7 @@ typedef struct mx_room {
     pp_session *session;     /* loaded from the store on first use */
     int members;             /* joined members, -1 unknown */
     int encrypted;
+    int enc_checked;         /* encrypted is known (state seen or asked) */
     int e2e_told;
     int direct;              /* invited as a DM (is_direct) */
 } mx_room;
@@ -829,6 +830,33 @@ static int mx_tell_encrypted(mx_bot *b, mx_room *r)
     return MX_OK;
 }
 
+/* Is the room encrypted?  A sync carries its m.room.encryption state only
+ * the first time (or when it changes), so a bot restarted on an
+ * incremental sync would not know: before the first message it would
+ * answer in a room, ask the server once (GET .../state/m.room.encryption).
+ * Encryption cannot be turned off, so the answer holds.  MX_OK, or
+ * MX_FATAL / MX_CANCEL. */
+static int mx_room_encryption(mx_bot *b, mx_room *r)
+{
+    if (r->encrypted || r->enc_checked) return MX_OK;
+    char path[1024], errc[64], q[300], v[8], name[64];
+    snprintf(name, sizeof name, "matrix.e2e.%016llx", (unsigned long long)mx_fnv(r->id));
+    if (pp_store_get_cursor(b->store, name, v, sizeof v) == 1) {   /* told before */
+        r->encrypted = r->enc_checked = r->e2e_told = 1;
+        return MX_OK;
+    }
+    mx_room_path(r->id, "state/m.room.encryption/", path, sizeof path);
+    json_t *j = NULL;
+    int rc = mx_call(b, b->api_net, "GET", path, NULL, NULL, 0, 1, &j, errc, sizeof errc);
+    json_decref(j);
+    if (rc == MX_FATAL || rc == MX_CANCEL) return rc;
+    if (rc == MX_OK) r->encrypted = r->enc_checked = 1;
+    else if (strcmp(errc, "M_NOT_FOUND") == 0) r->enc_checked = 1;
+    else pp_net_log("warn", "encryption_unknown", "room=%s errcode=%s", mx_q(r->id, q, sizeof q),
+                    errc[0] ? errc : "-");     /* asked again at the next message */
+    return MX_OK;
+}
+
 /* A direct room the bot just joined with nothing in it to answer: say who
  * it is, once (remembered in the store, sent with a transaction id of the
  * room, so a redo is folded by the server). */
@@ -931,7 +959,7 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
     pp_mx_sync s;
     mx_item *items = NULL;
     size_t n_items = 0, cap_items = 0;
-    char qr[300];
+    char qr[300], qe[300];
     if (mx_sync_read(&me, sync, &s) != 0) return MX_FAIL;
     int rc;
     if (s.n_refused)
@@ -955,7 +983,8 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
         const pp_mx_room *pr = &s.rooms[k];
         mx_room *r = mx_room_get(b, pr->id, 1);
         if (!r) { rc = MX_FAIL; break; }
-        if (pr->encrypted) r->encrypted = 1;
+        if (pr->encrypted) r->encrypted = r->enc_checked = 1;
+        if (pr->joined && !pr->encrypted) r->enc_checked = 1;   /* its state came with the join */
         if (pr->member_change) r->members = -1;
         if (pr->has_count) r->members = pr->count;
         size_t n_gap = 0, n_before = n_items;
@@ -972,6 +1001,16 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
                 pp_net_log("warn", "event_refused", "room=%s reason=\"no type or msgtype, or an "
                            "event id or sender too long or not printable\"", mx_q(pr->id, qr, sizeof qr));
             if (e->kind != PP_MX_TEXT && e->kind != PP_MX_NONTEXT) continue;
+            /* A plaintext message in an encrypted room is not answered
+             * either: the bot would coach in the clear in a room whose
+             * members expect encryption (docs/matrix.md). */
+            rc = mx_room_encryption(b, r);
+            if (rc != MX_OK) break;
+            if (r->encrypted) {
+                pp_net_log("info", "skip", "room=%s event_id=%s reason=encrypted_room",
+                           mx_q(pr->id, qr, sizeof qr), mx_q(e->event_id, qe, sizeof qe));
+                continue;
+            }
             int members = mx_room_members(b, r);
             if (members == MX_FATAL || members == MX_CANCEL) { rc = members; break; }
             int group = members < 0 || members > 2;

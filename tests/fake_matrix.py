@@ -4,7 +4,7 @@
 Standard library only.  It speaks the client-server API shapes pushpull's
 Matrix bot uses (v3): login, account/whoami, profile, sync (since/next_batch,
 long poll held up to `timeout` ms, rooms.join/invite/leave, timeline and
-state, summary), join, leave, joined_members and send with transaction-id
+state, summary), join, leave, joined_members, one state event, and send with transaction-id
 idempotency (the same txnId from the same token gives the same event_id and
 stores the event once).  Faults are injected per endpoint: 429 with a
 Retry-After header or with retry_after_ms in the body, 500, dropped
@@ -562,6 +562,12 @@ class Handler(BaseHTTPRequestHandler):
                                         for u, m in room.members.items() if m == "join"}}
             if parts[2] == "messages" and method == "GET":
                 return self.messages(S, room, q)
+            if parts[2] == "state" and len(parts) in (4, 5) and method == "GET":
+                S.counts["state"] = S.counts.get("state", 0) + 1
+                ev = room.state.get((parts[3], parts[4] if len(parts) == 5 else ""))
+                if ev is None:
+                    return 404, {"errcode": "M_NOT_FOUND", "error": "Event not found."}
+                return 200, ev["content"]
             if parts[2] == "send" and len(parts) == 5 and method == "PUT":
                 return self.send(S, room, parts[3], parts[4], body)
         return 404, {"errcode": "M_UNRECOGNIZED", "error": "unknown endpoint"}
