@@ -261,6 +261,7 @@ typedef struct pp_decision {
 typedef struct pp_fact {
     char kind[PP_TAG_MAX];
     char text[PP_FACT_MAX];
+    unsigned turn;            /* the session's turn it was told at */
 } pp_fact;
 #define PP_SESSION_AVOID 8
 #define PP_SESSION_FACTS 8

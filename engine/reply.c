@@ -121,7 +121,8 @@ static void find_partner(const pp_ruleset *rs, pp_session *s, pp_work *w, const 
  * happened in the past (the fact_KIND word classes of the rules).  The
  * session keeps the user's words of each kind, reflected ("you've been
  * together three years"), one slot per kind, the latest told; {recall} in
- * a reply says one back once ("You said ...", the recall.KIND set).  A
+ * a reply says one back once, the latest told first ("You said ...", the
+ * recall.KIND set).  A
  * told_he / told_she / told_they match ("they use they/them") sets the
  * pronoun and keeps the name or noun. */
 static void keep_fact(pp_session *s, const char *kind, const char *text, size_t n)
@@ -143,6 +144,7 @@ static void keep_fact(pp_session *s, const char *kind, const char *text, size_t 
         if (rl >= PP_FACT_MAX) rl = pp_utf8_cut(r, PP_FACT_MAX - 1);
         memcpy(s->facts[slot].text, r, rl);
         s->facts[slot].text[rl] = '\0';
+        s->facts[slot].turn = s->turns;
         s->recalled &= ~(1u << slot);      /* news: it may be said back */
     }
     free(r);
@@ -235,22 +237,24 @@ static void fill(pp_buf *b, const char *t, fill_ctx *c);
 static void add_recall(pp_buf *b, fill_ctx *c)
 {
     const pp_session *s = c->s;
+    int best = -1;                     /* the latest told, not said back yet */
     for (int i = 0; i < PP_SESSION_FACTS; i++) {
         if (!s->facts[i].kind[0] || ((s->recalled | c->recalled) & (1u << i))) continue;
-        char id[PP_ID_MAX];
-        snprintf(id, sizeof id, "recall.%s", s->facts[i].kind);
-        const pp_set *set = pp_rules_find_set(c->rs, id);
-        if (!set) set = pp_rules_find_set(c->rs, "recall");
-        if (!set || !set->n_variants) continue;
-        fill_ctx r = *c;
-        r.set = set;
-        r.fact = s->facts[i].text;
-        r.md = NULL;
-        fill(b, set->variants[s->turns % set->n_variants].text, &r);
-        if (b->len && b->s[b->len - 1] != ' ') pp_buf_adds(b, " ");   /* the sentence after it */
-        c->recalled |= r.recalled | (1u << i);
-        return;
+        if (best < 0 || s->facts[i].turn > s->facts[best].turn) best = i;
     }
+    if (best < 0) return;
+    char id[PP_ID_MAX];
+    snprintf(id, sizeof id, "recall.%s", s->facts[best].kind);
+    const pp_set *set = pp_rules_find_set(c->rs, id);
+    if (!set) set = pp_rules_find_set(c->rs, "recall");
+    if (!set || !set->n_variants) return;
+    fill_ctx r = *c;
+    r.set = set;
+    r.fact = s->facts[best].text;
+    r.md = NULL;
+    fill(b, set->variants[s->turns % set->n_variants].text, &r);
+    if (b->len && b->s[b->len - 1] != ' ') pp_buf_adds(b, " ");   /* the sentence after it */
+    c->recalled |= r.recalled | (1u << best);
 }
 
 static const char *pronoun_word(int p, const char *key)

@@ -134,8 +134,9 @@ char *pp_session_save(const pp_session *s)
         json_array_append_new(avoid, json_string(s->avoid[i]));
     for (int i = 0; i < PP_SESSION_FACTS; i++)
         if (s->facts[i].kind[0])
-            json_object_set_new(facts, s->facts[i].kind, json_pack("{s:s, s:b}", "text", s->facts[i].text,
-                                                                   "recalled", (s->recalled >> i) & 1));
+            json_object_set_new(facts, s->facts[i].kind, json_pack("{s:s, s:b, s:i}", "text", s->facts[i].text,
+                                                                   "recalled", (s->recalled >> i) & 1,
+                                                                   "turn", (int)s->facts[i].turn));
     json_object_set_new(o, "avoid", avoid);
     json_object_set_new(o, "facts", facts);
     char *out = json_dumps(o, JSON_COMPACT);
@@ -284,11 +285,14 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
         if (!json_is_object(facts)) bad = 1;
         else json_object_foreach(facts, kind, f) {
             json_t *t = json_object_get(f, "text"), *rec = json_object_get(f, "recalled");
-            if (!json_is_object(f) || !json_is_string(t) || (rec && !json_is_boolean(rec))) { bad = 1; break; }
+            json_t *turn = json_object_get(f, "turn");
+            if (!json_is_object(f) || !json_is_string(t) || (rec && !json_is_boolean(rec)) ||
+                (turn && (!json_is_integer(turn) || json_integer_value(turn) < 0))) { bad = 1; break; }
             if (i >= PP_SESSION_FACTS || !kind[0]) continue;
             pp_strlcpy(tmp.facts[i].kind, kind, PP_TAG_MAX);
             pp_strlcpy(tmp.facts[i].text, json_string_value(t), PP_FACT_MAX);
             if (json_is_true(rec)) tmp.recalled |= 1u << i;
+            tmp.facts[i].turn = turn ? (unsigned)json_integer_value(turn) : 0;
             i++;
         }
     }
