@@ -5,9 +5,14 @@
 #   make test       install missing packages, build, run every test
 #   make test SAN=1 the same under AddressSanitizer + UBSan (build/san/)
 #   make bench      the speed benchmark (bench/results.json)
-#   make install    PREFIX=/usr/local DESTDIR=: the program, the library
-#                   (install-lib: header, .a, .so, pushpull.pc) and the
-#                   rules and responses (install-data)
+#   make install    PREFIX=/usr/local DESTDIR=: the program, its man page
+#                   and docs (install-bin), the library (install-lib:
+#                   header, .a, .so, pushpull.pc), the rules and responses
+#                   (install-data), shell completion and the systemd units
+#                   (install-units); after a build it compiles nothing
+#   make uninstall  the same PREFIX DESTDIR: removes all of that
+#   make WERROR=1   warnings are errors (CI); CPPFLAGS CFLAGS LDFLAGS LDLIBS
+#                   are the caller's (e.g. from dpkg-buildflags)
 #
 # Three layers, found by wildcard (docs/architecture.md):
 #   engine/*.c        libpushpull, the coach: PCRE2, jansson, SQLite,
@@ -53,8 +58,9 @@ DEB_cmocka     = libcmocka-dev
 LANGDEBS = libstemmer-dev hunspell-en-us wordnet-base
 DEBS = pkg-config gcc make python3 $(foreach p,$(PKGS) $(TESTPKGS),$(DEB_$(p))) $(LANGDEBS)
 # for make test only: the fuzz smoke (clang + libFuzzer), the leak check,
+# dpkg-buildflags (tests/install.sh builds as a Debian package does),
 # and the shells whose completions tests/cli_completion.sh runs
-TESTDEBS = clang libclang-rt-14-dev valgrind zsh fish
+TESTDEBS = clang libclang-rt-14-dev valgrind zsh fish dpkg-dev
 
 ifeq ($(SAN),1)
 B        = build/san
@@ -76,19 +82,31 @@ endif
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-# CFLAGS (default $(OPT)) and LDFLAGS are the caller's; the rest is ours.
-CFLAGS  ?= $(OPT)
-WFLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
-           $(SANFLAGS) -MMD -MP
+# The caller's flags, as Debian passes them (dpkg-buildflags: CPPFLAGS has
+# -D_FORTIFY_SOURCE=2, CFLAGS -O2 -fstack-protector-strong, LDFLAGS -z relro),
+# from the environment or the command line: CPPFLAGS, CFLAGS (default
+# $(OPT)), LDFLAGS, LDLIBS.  They come after ours, so they win.  Ours live in
+# PP_CPPFLAGS, PP_CFLAGS, PP_LDFLAGS and PP_LDLIBS, which nobody needs to set.
+# The feature macros are ours and complete (POSIX 2008, X/Open 7 for
+# wcwidth, the BSD/SVID names): no source relies on a dependency's pkg-config
+# or headers to define them, so readline's -D_XOPEN_SOURCE=600 is dropped.
+# -Werror only when asked for: `make WERROR=1` (CI does).
+CFLAGS   ?= $(OPT)
+PP_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -D_DEFAULT_SOURCE
+PP_CFLAGS   = -std=c11 -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) $(SANFLAGS) -MMD -MP
+PP_LDFLAGS  = $(SANFLAGS)
+FEATURE_MACROS = -D_POSIX_C_SOURCE% -D_XOPEN_SOURCE% -D_DEFAULT_SOURCE -D_GNU_SOURCE -D_BSD_SOURCE
 # the engine sees its own headers and its own dependencies only
-LIB_CFLAGS = $(CFLAGS) $(WFLAGS) -Iengine $(LIB_PKG_CFLAGS)
-APP_CFLAGS = $(CFLAGS) $(WFLAGS) -Iengine -Iapp -Ibots $(PKG_CFLAGS) \
-             -DPP_SHAREDIR='"$(SHAREDIR)"'
-LDFLAGS += $(SANFLAGS)
+LIB_CFLAGS = $(PP_CPPFLAGS) -Iengine $(filter-out $(FEATURE_MACROS),$(LIB_PKG_CFLAGS)) $(CPPFLAGS) \
+             $(PP_CFLAGS) $(CFLAGS)
+APP_CFLAGS = $(PP_CPPFLAGS) -Iengine -Iapp -Ibots $(filter-out $(FEATURE_MACROS),$(PKG_CFLAGS)) \
+             -DPP_SHAREDIR='"$(SHAREDIR)"' $(CPPFLAGS) $(PP_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(PP_LDFLAGS) $(LDFLAGS)
 # libstemmer has no .pc file
 NOPC_LIBS = -lstemmer
 LIB_LIBS = $(LIB_PKG_LIBS) $(NOPC_LIBS) -lpthread -lm
-LDLIBS  += $(PKG_LIBS) $(NOPC_LIBS) -lutil -lpthread -lm
+PP_LDLIBS = $(PKG_LIBS) $(NOPC_LIBS) -lutil -lpthread -lm
+ALL_LDLIBS = $(PP_LDLIBS) $(LDLIBS)
 
 # The shared library: soname libpushpull.so.$(SO_MAJOR) (raise it when the
 # ABI of pushpull.h breaks), file libpushpull.so.$(VERSION).
@@ -111,8 +129,8 @@ UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
 TOOL_BIN  = $(TOOL_SRC:tests/tools/%.c=$(B)/tests/%)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-.PHONY: all check-deps deps test-deps run test tests bench install install-lib install-data \
-        install-completions clean fuzz
+.PHONY: all check-deps deps test-deps run test tests bench install install-bin install-lib \
+        install-data install-completions install-units uninstall clean fuzz
 all: check-deps $(B)/pushpull $(B)/libpushpull.a $(B)/libpushpull.so
 
 check-deps:
@@ -152,7 +170,7 @@ $(B)/libpushpull.map: engine/pushpull.h
 	  sort -u | sed 's/.*/  &;/'; echo 'local: *; };'; } > $@.tmp && mv $@.tmp $@
 
 $(B)/$(SO_FILE): $(PIC_OBJ) $(B)/libpushpull.map
-	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -Wl,--version-script=$(B)/libpushpull.map \
+	$(CC) -shared $(ALL_LDFLAGS) -Wl,-soname,$(SONAME) -Wl,--version-script=$(B)/libpushpull.map \
 	    -Wl,--no-undefined -Wl,--as-needed -o $@ $(PIC_OBJ) $(LIB_LIBS)
 
 $(B)/libpushpull.so: $(B)/$(SO_FILE)
@@ -165,7 +183,7 @@ $(B)/libppapp.a: $(APP_OBJ) Makefile
 	$(AR) rcs $@ $(APP_OBJ)
 
 $(B)/pushpull: $(CLI_OBJ) $(APP_OBJ) $(B)/libpushpull.a
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(APP_OBJ) $(B)/libpushpull.a $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(APP_OBJ) $(B)/libpushpull.a $(ALL_LDLIBS)
 
 # The share dir is compiled in: rebuild common.o when it changes.
 $(B)/sharedir.stamp: FORCE
@@ -189,15 +207,15 @@ TEST_LIBS = $(B)/libppapp.a $(B)/libpushpull.a
 
 $(B)/tests/unit/%: tests/unit/%.c $(TEST_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(APP_CFLAGS) $(CMOCKA_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(CMOCKA_LIBS) $(LDLIBS)
+	$(CC) $(APP_CFLAGS) $(CMOCKA_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TEST_LIBS) $(CMOCKA_LIBS) $(ALL_LDLIBS)
 
 $(B)/tests/%: tests/tools/%.c $(TEST_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(APP_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(LDLIBS)
+	$(CC) $(APP_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TEST_LIBS) $(ALL_LDLIBS)
 
 $(B)/bench/%: bench/%.c $(TEST_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(APP_CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(LDLIBS)
+	$(CC) $(APP_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(TEST_LIBS) $(ALL_LDLIBS)
 
 tests: all $(UNIT_BIN) $(TOOL_BIN) $(BENCH_BIN)
 
@@ -208,12 +226,57 @@ test: test-deps
 bench: all $(BENCH_BIN)
 	@B=$(B) bash bench/run.sh
 
-install: all install-lib install-data install-completions
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+# `make && sudo make install`: install needs the built files, not `all`, and
+# when they are up to date (built with the same PREFIX: the share dir is
+# compiled in) it compiles nothing and writes nothing in the source tree, so
+# root leaves no files of its own in build/.  The man page, the units and the
+# pc file are made with the real paths as they are copied (sed into DESTDIR).
+DOCDIR  ?= $(PREFIX)/share/doc/pushpull
+SYSCONFDIR ?= /etc
+# where systemd looks for units of this prefix (/usr/lib/systemd/system,
+# /usr/local/lib/systemd/system)
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+UNITS    = pushpull-telegram.service pushpull-matrix.service
+ENVFILES = pushpull-telegram.env pushpull-matrix.env
+DOCS     = README.md $(wildcard docs/*.md)
+SUBST    = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+               -e 's|@SHAREDIR@|$(SHAREDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+               -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@VERSION@|$(VERSION)|g'
+
+install: install-bin install-lib install-data install-completions install-units
+
+install-bin: $(B)/pushpull
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(B)/pushpull $(DESTDIR)$(BINDIR)/pushpull
-	install -d $(DESTDIR)$(PREFIX)/share/doc/pushpull
-	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/pushpull/
-	install -m 0644 docs/pushpull.1 $(DESTDIR)$(MANDIR)/man1/pushpull.1
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	$(SUBST) docs/pushpull.1 > $(DESTDIR)$(MANDIR)/man1/pushpull.1
+	chmod 0644 $(DESTDIR)$(MANDIR)/man1/pushpull.1
+
+# The systemd units (contrib/*.service, @BINDIR@ and the rest substituted)
+# and, as examples beside the docs, the environment files they read from
+# $(SYSCONFDIR)/pushpull/ (never installed into /etc: that is the operator's).
+install-units:
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)/examples
+	for u in $(UNITS); do $(SUBST) contrib/$$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+	    chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; done
+	for e in $(ENVFILES); do $(SUBST) contrib/$$e > $(DESTDIR)$(DOCDIR)/examples/$$e && \
+	    chmod 0644 $(DESTDIR)$(DOCDIR)/examples/$$e || exit 1; done
+
+# Removes what install put there (and the directories of ours it leaves
+# empty); the operator's files in $(SYSCONFDIR)/pushpull and the bots'
+# state are not ours to remove.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pushpull $(DESTDIR)$(MANDIR)/man1/pushpull.1
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS))) \
+	      $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(ENVFILES)) \
+	      $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS))
+	rm -f $(DESTDIR)$(INCLUDEDIR)/pushpull.h $(DESTDIR)$(LIBDIR)/libpushpull.a \
+	      $(DESTDIR)$(LIBDIR)/libpushpull.so $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	      $(DESTDIR)$(LIBDIR)/libpushpull.so.* $(DESTDIR)$(PKGCONFIGDIR)/pushpull.pc
+	rm -rf $(DESTDIR)$(SHAREDIR)/rules $(DESTDIR)$(SHAREDIR)/responses
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/pushpull $(DESTDIR)$(ZSHCOMPDIR)/_pushpull \
+	      $(DESTDIR)$(FISHCOMPDIR)/pushpull.fish
+	rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SHAREDIR) 2>/dev/null || true
 
 # The library, for programs that embed the coach: pushpull.h, libpushpull.a,
 # libpushpull.so with its soname link, and pushpull.pc (made here from

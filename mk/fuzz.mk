@@ -26,8 +26,8 @@ FUZZ_ALL       = $(sort $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c)))
 FUZZ_TARGETS  ?= $(FUZZ_ALL)
 FUZZ_SAN       = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
                  -fno-omit-frame-pointer
-FUZZ_CFLAGS    = -O1 -g -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-                 -Wall -Wextra -Iengine -Iapp -Ibots $(PKG_CFLAGS) $(FUZZ_SAN) \
+FUZZ_CFLAGS    = -O1 -g -std=c11 $(PP_CPPFLAGS) \
+                 -Wall -Wextra -Iengine -Iapp -Ibots $(filter-out $(FEATURE_MACROS),$(PKG_CFLAGS)) $(FUZZ_SAN) \
                  -DPP_SHAREDIR='"$(SHAREDIR)"' -DPP_FUZZ_SRC='"$(CURDIR)"'
 FUZZ_LIB_SRC   = $(sort $(wildcard engine/*.c app/*.c bots/*.c))
 FUZZ_LIB_OBJ   = $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
@@ -51,7 +51,7 @@ $(FUZZ_DIR)/libpushpull-fuzz.a: $(FUZZ_LIB_OBJ)
 
 $(FUZZ_DIR)/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_DIR)/libpushpull-fuzz.a
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -Werror -fsanitize=fuzzer -o $@ $< \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP $(if $(filter 1,$(WERROR)),-Werror) -fsanitize=fuzzer -o $@ $< \
 	    $(FUZZ_DIR)/libpushpull-fuzz.a $(PKG_LIBS) $(NOPC_LIBS) -lutil -lpthread -lm
 
 # header changes (internal.h's structs) rebuild the clang objects too
