@@ -6,12 +6,14 @@
 # invariant or input slower than 10 s fails.  The long runs are
 # `make fuzz FUZZ_SECONDS=600`.  Only in the plain pass (the targets carry
 # their own sanitizers); clang and libFuzzer are required on Debian
-# (`make test-deps`: clang, libclang-rt-14-dev) and skipped elsewhere.
+# (`make test-deps`: clang, libclang-rt-14-dev) and skipped elsewhere
+# (exit 77, which tests/run.sh counts as skipped).  A line before each
+# target says which is running, so the minutes of the smoke are not silent.
 set -u
 secs=${FUZZ_SMOKE_SECONDS:-30}
 if [ "${SAN:-}" = 1 ]; then
     echo "fuzz: skipped in the SAN pass (the fuzz targets carry ASan+UBSan themselves)"
-    exit 0
+    exit 77
 fi
 probe=$TMPDIR/probe.c
 echo 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }' >"$probe"
@@ -22,13 +24,16 @@ if ! command -v clang >/dev/null 2>&1 || ! clang -fsanitize=fuzzer,address,undef
         exit 1
     fi
     echo "fuzz: skipped: no clang with libFuzzer, and not Debian"
-    exit 0
+    exit 77
 fi
+echo "fuzz: building the targets"
 make --no-print-directory -C "$SRC" fuzz-build >"$TMPDIR/build.log" 2>&1 || {
     tail -n 30 "$TMPDIR/build.log"; echo "fuzz: FAIL: the targets do not build"; exit 1; }
 status=0
-for src in "$SRC"/tests/fuzz/*.c; do
-    t=$(basename "$src" .c)
+srcs=("$SRC"/tests/fuzz/*.c); i=0
+for src in "${srcs[@]}"; do
+    t=$(basename "$src" .c); i=$((i+1))
+    echo "fuzz $t ($i/${#srcs[@]}): running for ${secs}s"
     mkdir -p "$TMPDIR/corpus/$t" "$TMPDIR/crashes"
     maxlen=16384; [ "$t" = rules ] && maxlen=262144; [ "$t" = reply ] && maxlen=8192; [ "$t" = index ] && maxlen=131072
     if ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
