@@ -44,6 +44,7 @@
 
 #include "pushpull.h"
 #include "app.h"
+#include "notify.h"
 #include "matrix.h"
 #include "net.h"
 
@@ -1138,9 +1139,11 @@ static int mx_run(mx_bot *b)
                    pp_rules_check_crisis(b->rules, why, sizeof why),
                    mx_q(dirs.rules, qr, sizeof qr), mx_q(dirs.responses, qs, sizeof qs));
     }
+    pp_notify("READY=1\nSTATUS=syncing");     /* systemd: Type=notify */
 
     int status = 0;
     while (!mx_stop) {
+        pp_notify_watchdog();
         if (mx_hup) { mx_hup = 0; mx_reload(b); }
         mx_wake = 0;
         if (mx_stop) break;
@@ -1183,6 +1186,7 @@ static int mx_run(mx_bot *b)
             if (mx_sleep(pp_net_backoff_ms(3, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng))) break;
         }
     }
+    pp_notify("STOPPING=1");
     pp_net_log("info", "stop", "answered=%lu skipped=%lu status=%d", b->answered, b->skipped, status);
     return status;
 }

@@ -38,6 +38,7 @@
 #include "net.h"
 #include "pushpull.h"
 #include "app.h"
+#include "notify.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -1382,6 +1383,7 @@ static int run(tg_bot *b)
                    pp_rules_check_crisis(b->rules, why, sizeof why),
                    pp_net_quote(dirs.rules, qr, sizeof qr), pp_net_quote(dirs.responses, qs, sizeof qs));
     }
+    pp_notify("READY=1\nSTATUS=polling");     /* systemd: Type=notify */
 
     workers = calloc((size_t)b->n_workers, sizeof *workers);
     if (!workers) goto done;
@@ -1400,6 +1402,7 @@ static int run(tg_bot *b)
 
     unsigned attempt = 0;
     while (!b->stop) {
+        pp_notify_watchdog();
         pthread_mutex_lock(&b->mu);
         int64_t offset = low_mark(b);
         int busy = b->win.n_open > 0;
@@ -1448,6 +1451,7 @@ static int run(tg_bot *b)
     status = 0;
 
 done:
+    pp_notify("STOPPING=1");
     stop_with(b, 0);
     {
         /* A stop ends every wait at once (a retry_after, a backoff, the
