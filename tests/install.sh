@@ -103,6 +103,18 @@ for b in telegram matrix; do
     grep -q "^LoadCredential=$b.token:/etc/pushpull/$b.token$" "$u" || fail "$u: the credential path"
     grep -q "file:/usr/share/doc/pushpull/" "$u" || fail "$u: Documentation= does not point at /usr/share/doc"
 done
+# the hardening, as systemd scores it (a tool of the machine, not a
+# dependency: checked where it is there; 5.6 before issue 21's hardening)
+if command -v systemd-analyze >/dev/null 2>&1; then
+    for b in telegram matrix; do
+        score=$(cd "$U/lib/systemd/system" && systemd-analyze security --offline=yes "pushpull-$b.service" 2>&1 |
+                sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')
+        echo "systemd-analyze security pushpull-$b: ${score:-?}"
+        awk -v s="${score:-99}" 'BEGIN { exit !(s <= 2.0) }' || fail "pushpull-$b.service: exposure ${score:-unknown}, want <= 2.0"
+    done
+else
+    echo "install: no systemd-analyze here: the units' exposure score not checked"
+fi
 grep -q '^prefix=/usr$' "$U/lib/pkgconfig/pushpull.pc" || fail "pushpull.pc: prefix is not /usr"
 if command -v man >/dev/null 2>&1; then
     MANWIDTH=80 man -l "$U/share/man/man1/pushpull.1" >"$TMPDIR/man.txt" 2>"$TMPDIR/man.err" || fail "man cannot format the page"
