@@ -56,11 +56,6 @@ char *pp_strndup(const char *s, size_t n)
 
 char *pp_strdup(const char *s) { return s ? pp_strndup(s, strlen(s)) : NULL; }
 
-size_t pp_utf8_cut(const char *s, size_t n)
-{
-    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
-    return n;
-}
 
 void pp_strlcpy(char *dst, const char *src, size_t size)
 {

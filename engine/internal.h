@@ -357,8 +357,14 @@ void pp_system_text(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const 
 char *pp_strdup(const char *s);
 char *pp_strndup(const char *s, size_t n);
 void pp_strlcpy(char *dst, const char *src, size_t size);
+
+/* utf8.c */
 /* n moved back, if need be, so that s[0..n) does not end inside a UTF-8
  * sequence (s[n] is not a continuation byte).  s[n] must be readable. */
 size_t pp_utf8_cut(const char *s, size_t n);
+/* One code point at s[0..n): its length, or 0 when not valid UTF-8
+ * (overlong, a surrogate, past U+10FFFF, cut short). */
+size_t pp_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+size_t pp_utf8_encode(uint32_t cp, char *out);   /* out: room for 4 */
 
 #endif

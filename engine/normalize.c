@@ -24,48 +24,6 @@ static const char NOTICE_CUT[] =
 static const char NOTICE_UTF8[] =
     "Part of your message was not valid text (UTF-8); I replaced it.";
 
-/* Decode one code point at s[0..n); returns its length, or 0 if invalid. */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    if (c < 0x80) { *cp = c; return 1; }
-    size_t len;
-    uint32_t v, min;
-    if (c >= 0xC2 && c <= 0xDF) { len = 2; v = c & 0x1F; min = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { len = 3; v = c & 0x0F; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; v = c & 0x07; min = 0x10000; }
-    else return 0;
-    if (n < len) return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
-    *cp = v;
-    return len;
-}
-
-static size_t utf8_encode(uint32_t cp, char *out)
-{
-    if (cp < 0x80) { out[0] = (char)cp; return 1; }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* What a code point becomes: a replacement string, "" to drop it, " " for
  * a space, or NULL to keep it as it is. */
 static const char *fold(uint32_t cp)
@@ -126,7 +84,7 @@ char *pp_input_normalize(const char *bytes, size_t len, size_t *out_len,
             continue;
         }
         uint32_t cp;
-        size_t n = utf8_decode(in + i, len - i, &cp);
+        size_t n = pp_utf8_decode(in + i, len - i, &cp);
         char enc[4];
         const char *rep;
         size_t rlen;
@@ -137,7 +95,7 @@ char *pp_input_normalize(const char *bytes, size_t len, size_t *out_len,
         }
         i += n;
         rep = fold(cp);
-        if (rep == NULL) { rlen = utf8_encode(cp, enc); rep = enc; }
+        if (rep == NULL) { rlen = pp_utf8_encode(cp, enc); rep = enc; }
         else rlen = strlen(rep);
         if (rlen == 1 && rep[0] == ' ') {
             if (space) continue;

@@ -100,15 +100,10 @@ static int bad_utf8_line(const char *buf, size_t len)
     int line = 1;
     const unsigned char *p = (const unsigned char *)buf;
     for (size_t i = 0; i < len;) {
-        unsigned char c = p[i];
-        size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
-                 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-        if (n == 0 || i + n > len) return line;
-        for (size_t k = 1; k < n; k++)
-            if ((p[i + k] & 0xC0) != 0x80) return line;
-        if (n == 3 && ((c == 0xE0 && p[i + 1] < 0xA0) || (c == 0xED && p[i + 1] >= 0xA0))) return line;
-        if (n == 4 && ((c == 0xF0 && p[i + 1] < 0x90) || (c == 0xF4 && p[i + 1] >= 0x90))) return line;
-        if (c == '\n') line++;
+        uint32_t cp;
+        size_t n = pp_utf8_decode(p + i, len - i, &cp);
+        if (n == 0) return line;
+        if (cp == '\n') line++;
         i += n;
     }
     return 0;
