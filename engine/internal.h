@@ -142,7 +142,17 @@ typedef struct pp_reframe_object {
     int plural;
 } pp_reframe_object;
 
+/* A `words NAME: a, b c, ...` list: phrases compared word by word with
+ * the language layer's words (reframe.c says what each name is for). */
+typedef struct pp_reframe_list {
+    char name[PP_ID_MAX];
+    char **phrases;           /* lowercase, single spaces */
+    size_t n_phrases, cap;
+} pp_reframe_list;
+
 typedef struct pp_reframe_words {
+    pp_reframe_list *lists;
+    size_t n_lists, lists_cap;
     pp_reframe_horseman *horsemen;
     size_t n_horsemen, horsemen_cap;
     pp_reframe_topic *topics;
@@ -151,6 +161,7 @@ typedef struct pp_reframe_words {
     size_t n_objects, objects_cap;
     pp_reframe_pattern past, istatement, request;
     char *note_horseman[4], *note_gentle, *note_template, *note_neutral, *note_source;
+    char *note_feeling;       /* the feeling was not said: name your own */
     char *template_text;      /* the fill-in-the-blanks rewrite */
 } pp_reframe_words;
 
@@ -353,6 +364,11 @@ char *pp_buf_take(pp_buf *b);   /* caller frees; NULL on oom */
  * kept so that every command still answers.  s is never NULL. */
 void pp_system_text(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const char *id,
                     const char *const *vars, const char *fallback);
+
+/* reply.c: the template t (not a set) filled the same way: the one
+ * placeholder language of replies, system sentences and reframe. */
+void pp_template_fill(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const char *t,
+                      const char *const *vars);
 
 char *pp_strdup(const char *s);
 char *pp_strndup(const char *s, size_t n);

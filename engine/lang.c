@@ -526,6 +526,12 @@ static int is_dictionary_word(ppl_lexicon *lx, const char *w)
     return hun_spell(lx, w);
 }
 
+int ppl_is_word(const ppl_lexicon *lx, const char *w)
+{
+    if (!lx || !lx->hun) return -1;
+    return is_dictionary_word((ppl_lexicon *)lx, w) ? 1 : 0;   /* hunspell: behind the mutex */
+}
+
 /* Optimal string alignment distance, capped: returns cap + 1 when more. */
 static int edit_distance(const char *a, const char *b, int cap)
 {

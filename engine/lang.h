@@ -130,6 +130,10 @@ char *ppl_fold(const char *text, size_t len, size_t *out_len);
  * "pull").  Writes at most size bytes; returns buf. */
 const char *ppl_lemma(const ppl_lexicon *lx, const char *word, char *buf, size_t size);
 
+/* Is w (lowercase) an English word: a word the data uses or one hunspell
+ * knows?  1 yes, 0 no, -1 when there is no dictionary to ask. */
+int ppl_is_word(const ppl_lexicon *lx, const char *w);
+
 /* Analyse one message (valid UTF-8).  0, or -1 when out of memory. */
 int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysis *out);
 void ppl_analysis_clear(ppl_analysis *a);

@@ -381,6 +381,32 @@ static const char *const *var_at(const char *t, const char *const *vars)
     return NULL;
 }
 
+/* t filled into b, each var's value put in as it is (a value may hold a
+ * '{', an error message or the user's words): the text around the vars
+ * is filled piece by piece. */
+static void fill_vars(pp_buf *b, const char *t, fill_ctx *c, const char *const *vars)
+{
+    const char *const *v;
+    for (const char *p = strchr(t, '{'); p; p = strchr(p + 1, '{')) {
+        if (!(v = var_at(p, vars))) continue;
+        char *piece = pp_strndup(t, (size_t)(p - t));
+        if (!piece) { b->oom = 1; return; }
+        fill(b, piece, c);
+        free(piece);
+        pp_buf_adds(b, v[1] ? v[1] : "");
+        t = p + strlen(v[0]) + 2;
+        p = t - 1;
+    }
+    fill(b, t, c);
+}
+
+void pp_template_fill(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const char *t,
+                      const char *const *vars)
+{
+    fill_ctx c = { rs, s, NULL, "", 0, 0, 0, NULL, 1, 0, NULL, 0 };
+    fill_vars(b, t ? t : "", &c, vars);
+}
+
 void pp_system_text(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const char *id,
                     const char *const *vars, const char *fallback)
 {
@@ -388,20 +414,7 @@ void pp_system_text(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const 
     const char *t = fallback;
     if (set && set->n_variants) t = set->variants[s->turns % set->n_variants].text;
     fill_ctx c = { rs, s, set, "", 0, 0, 0, NULL, 1, 0, NULL, 0 };
-    /* a var's value goes in as it is (an error message may hold a '{'):
-     * the text around it is filled piece by piece */
-    const char *const *v;
-    for (const char *p = strchr(t, '{'); p; p = strchr(p + 1, '{')) {
-        if (!(v = var_at(p, vars))) continue;
-        char *piece = pp_strndup(t, (size_t)(p - t));
-        if (!piece) { b->oom = 1; return; }
-        fill(b, piece, &c);
-        free(piece);
-        pp_buf_adds(b, v[1] ? v[1] : "");
-        t = p + strlen(v[0]) + 2;
-        p = t - 1;
-    }
-    fill(b, t, &c);
+    fill_vars(b, t ? t : "", &c, vars);
 }
 
 /* ---- what was disclosed ------------------------------------------------ */

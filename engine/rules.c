@@ -936,6 +936,14 @@ static int is_system_var(const char *name, size_t n)
     return 0;
 }
 
+static int reframe_placeholder(const char *name, size_t n)
+{
+    static const char *const names[] = { "feeling", "situation", "need", "request", "about", NULL };
+    for (int i = 0; names[i]; i++)
+        if (strlen(names[i]) == n && strncmp(name, names[i], n) == 0) return 1;
+    return 0;
+}
+
 static void check_placeholders(loader *L, const pp_set *set)
 {
     pp_ruleset *rs = L->rs;
@@ -953,6 +961,8 @@ static void check_placeholders(loader *L, const pp_set *set)
             if (is_builtin(p + 1, n)) continue;
             /* what a command fills in (dialog.c) */
             if (strncmp(set->id, "system.", 7) == 0 && is_system_var(p + 1, n)) continue;
+            /* what a rewrite fills in (reframe.c) */
+            if (strncmp(set->id, "reframe.", 8) == 0 && reframe_placeholder(p + 1, n)) continue;
             char name[64];
             if (n >= sizeof name) n = sizeof name - 1;
             memcpy(name, p + 1, n);
@@ -1065,6 +1075,46 @@ static void set_pattern(loader *L, pp_reframe_pattern *re, const char *value, co
     re->line = lineno;
 }
 
+/* `words NAME: phrase, phrase, ...`: lines of one name add up.  1 when out
+ * of memory. */
+static int add_word_list(loader *L, pp_reframe_words *w, const char *path, int lineno, char *rest)
+{
+    char *colon = strchr(rest, ':');
+    char *end = colon ? colon : rest;
+    while (end > rest && (end[-1] == ' ' || end[-1] == '\t')) end--;
+    if (!colon || end == rest) { pp_errors_add(L->errs, path, lineno, "expected 'words NAME: phrase, phrase, ...'"); return 0; }
+    *end = '\0';
+    if (!valid_id(rest)) { pp_errors_add(L->errs, path, lineno, "bad list name '%s'", rest); return 0; }
+    pp_reframe_list *list = NULL;
+    for (size_t i = 0; i < w->n_lists; i++)
+        if (strcmp(w->lists[i].name, rest) == 0) list = &w->lists[i];
+    if (!list) {
+        if (grow((void **)&w->lists, &w->lists_cap, w->n_lists + 1, sizeof *w->lists)) return 1;
+        list = &w->lists[w->n_lists++];
+        memset(list, 0, sizeof *list);
+        pp_strlcpy(list->name, rest, sizeof list->name);
+    }
+    for (char *item = colon + 1, *next; item; item = next) {
+        next = strchr(item, ',');
+        if (next) *next++ = '\0';
+        /* lowercase, single spaces, trimmed */
+        char phrase[128];
+        size_t n = 0;
+        for (char *c = item; *c && n + 1 < sizeof phrase; c++) {
+            char ch = *c == '\t' ? ' ' : (char)tolower((unsigned char)*c);
+            if (ch == ' ' && (n == 0 || phrase[n - 1] == ' ')) continue;
+            phrase[n++] = ch;
+        }
+        while (n && phrase[n - 1] == ' ') n--;
+        phrase[n] = '\0';
+        if (!n) continue;
+        if (grow((void **)&list->phrases, &list->cap, list->n_phrases + 1, sizeof *list->phrases)) return 1;
+        if (!(list->phrases[list->n_phrases] = pp_strdup(phrase))) return 1;
+        list->n_phrases++;
+    }
+    return 0;
+}
+
 /* A .words file of the responses directory: the word lists of pp_reframe()
  * (the format of responses/reframe.words, docs/rules.md).  Several files
  * add up; each single entry (past-tense:, a note, template:) is given once
@@ -1124,6 +1174,11 @@ static void parse_words_file(loader *L, const char *file)
                 topic->re.line = lineno;
                 continue;
             }
+            if (strcmp(word, "words") == 0) {
+                horse = NULL; topic = NULL;
+                if (add_word_list(L, w, path, lineno, rest)) break;
+                continue;
+            }
             if (strcmp(word, "object") == 0 || strcmp(word, "objects") == 0 || strcmp(word, "note") == 0) {
                 horse = NULL; topic = NULL;
                 char *colon = strchr(rest, ':');
@@ -1146,8 +1201,9 @@ static void parse_words_file(loader *L, const char *file)
                             : strcmp(rest, "gentle") == 0 ? &w->note_gentle
                             : strcmp(rest, "template") == 0 ? &w->note_template
                             : strcmp(rest, "neutral") == 0 ? &w->note_neutral
-                            : strcmp(rest, "source") == 0 ? &w->note_source : NULL;
-                if (!slot) pp_errors_add(L->errs, path, lineno, "unknown note '%s' (a horseman, gentle, template, neutral, source)", rest);
+                            : strcmp(rest, "source") == 0 ? &w->note_source
+                            : strcmp(rest, "feeling") == 0 ? &w->note_feeling : NULL;
+                if (!slot) pp_errors_add(L->errs, path, lineno, "unknown note '%s' (a horseman, gentle, template, neutral, source, feeling)", rest);
                 else set_text(L, slot, value, "this note", path, lineno);
                 continue;
             }
@@ -1222,7 +1278,7 @@ static void compile_words(loader *L, const char *sdir)
         { w->note_horseman[1], "note contempt:" }, { w->note_horseman[2], "note defensiveness:" },
         { w->note_horseman[3], "note stonewalling:" }, { w->note_gentle, "note gentle:" },
         { w->note_template, "note template:" }, { w->note_neutral, "note neutral:" },
-        { w->note_source, "note source:" },
+        { w->note_source, "note source:" }, { w->note_feeling, "note feeling:" },
     };
     for (size_t k = 0; k < sizeof need / sizeof need[0]; k++)
         if (!need[k].got) pp_errors_add(L->errs, sdir, 0, "the reframe word lists (*.words) have no %s", need[k].what);
@@ -1269,6 +1325,12 @@ static void free_words(pp_reframe_words *w)
     for (size_t i = 0; i < w->n_objects; i++) { free(w->objects[i].word); free(w->objects[i].phrase); }
     free(w->objects);
     free_pattern(&w->past); free_pattern(&w->istatement); free_pattern(&w->request);
+    for (size_t i = 0; i < w->n_lists; i++) {
+        for (size_t k = 0; k < w->lists[i].n_phrases; k++) free(w->lists[i].phrases[k]);
+        free(w->lists[i].phrases);
+    }
+    free(w->lists);
+    free(w->note_feeling);
     for (int k = 0; k < 4; k++) free(w->note_horseman[k]);
     free(w->note_gentle); free(w->note_template); free(w->note_neutral); free(w->note_source);
     free(w->template_text);

@@ -20,7 +20,7 @@ out=$("$P" reframe You never plan anything for us)
 grep -qx "Found: criticism" <<<"$out" || fail "plain: Found line: $out"
 grep -q "^- Criticism: " <<<"$out" || fail "plain: criticism note"
 grep -qx "Try saying:" <<<"$out" || fail "plain: Try saying"
-grep -qx "  I feel lonely when we don't have time set aside for just the two of us. I need time with you. Could we keep Thursday evenings just for us?" <<<"$out" \
+grep -qx "  I feel lonely when you don't plan anything for us. I need time with you. Could we keep Thursday evenings just for us?" <<<"$out" \
     || fail "plain: rewrite: $out"
 
 # already gentle: praised, kept
@@ -41,7 +41,7 @@ for r in rows:
     assert isinstance(r["gentle"], bool) and isinstance(r["template"], bool)
 a, b, c, d = rows
 assert a["horsemen"] == ["criticism"], a
-assert a["rewrite"] == ("I feel overwhelmed when the dishes are left to me. I need us to share the work "
+assert a["rewrite"] == ("I feel overwhelmed when you leave your dishes in the sink. I need us to share the work "
                         "at home. Could we agree on who takes care of the dishes on which days?"), a
 assert b["horsemen"] == ["stonewalling"] and b["rewrite"].endswith("in twenty minutes?"), b
 assert c["template"] is True and c["horsemen"] == [], c
@@ -81,7 +81,7 @@ EOF
 # of its topics knows reaches this one
 out=$("$P" reframe --rules "$SRC/rules" --responses "$w" "Why am I the one walking the dog") \
     || fail "a coach's topic: exit $?"
-grep -q "I feel worn out when our dog is left to me. I need a hand with the pets. Could you walk our dog on weekday mornings?" <<<"$out" \
+grep -q "I feel worn out when I'm the one walking the dog. I need a hand with the pets. Could you walk our dog on weekday mornings?" <<<"$out" \
     || fail "a coach's topic was not used: $out"
 printf 'topic broken\n  match: (\n  colour: blue\nnote gentle: twice\nobject nothing\n' >"$w/zz-local.words"
 set +e

