@@ -11,7 +11,8 @@
 #      its passes ask about each rule once;
 #   5. 300 rules that backtrack: a message spends its step budget and the
 #      walk stops, /why says so and names the rules, `check` names them;
-#      crisis rules are still tried after the budget is gone.
+#      crisis rules are still tried after the budget is gone;
+#   6. a byte that is not UTF-8 in a rule file is named at its line.
 # `timeout` is a hang guard (a regression shows as a failure, not a stuck
 # suite), never a speed assertion: every case takes well under a second in
 # the plain build.
@@ -157,6 +158,22 @@ for r in bt.r000 bt.r001 bt.r002; do
     grep -q "WARN rule $r spends the step budget of a message" <<<"$out" || fail "check does not name $r as spending the step budget"
 done
 [ "$(grep -c 'spends the step budget' <<<"$out")" = 3 ] || fail "check names other rules as spending the budget: $(grep 'spends the step budget' <<<"$out" | head -5)"
+
+# 6. A byte that is not UTF-8 in a rule or response file is named with
+#    its file and line (an overlong form, a surrogate, a stray Latin-1
+#    byte), and nothing of that set is used.
+for bad in '\xe0\x80\xaf' '\xed\xa0\x80' '\xe9t\xe9' '\xf4\x90\x80\x80'; do
+    d=$TMPDIR/utf8; rm -rf "$d"; copy_set "$d"
+    f=$(ls "$d"/rules/*.rules | head -1)
+    printf '# a comment\n# caf%b\n' "$bad" >> "$f"
+    line=$(wc -l < "$f")
+    out=$("$P" check --quiet --rules "$d/rules" --responses "$d/responses" 2>&1); rc=$?
+    [ $rc -ne 0 ] || fail "a rule file with the bytes $bad loaded"
+    grep -q "$(basename "$f"):$line: not valid UTF-8" <<<"$out" || fail "bytes $bad: not named at line $line: $out"
+done
+d=$TMPDIR/utf8; rm -rf "$d"; copy_set "$d"
+printf '# caf\xc3\xa9, na\xc3\xafve, \xf0\x9f\x99\x82\n' >> "$(ls "$d"/rules/*.rules | head -1)"
+"$P" check --quiet --rules "$d/rules" --responses "$d/responses" >/dev/null 2>&1 || fail "a rule file with valid UTF-8 (accents, an emoji) was refused"
 
 [ $status -eq 0 ] && echo "rules_bounds ok"
 exit $status
