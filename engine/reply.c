@@ -133,6 +133,12 @@ static void keep_fact(pp_session *s, const char *kind, const char *text, size_t 
     if (n >= PP_FACT_MAX) n = pp_utf8_cut(text, PP_FACT_MAX - 1);
     char *r = pp_reflect(text, n);
     if (!r) return;
+    /* "Her dad left ..." is said back inside a sentence: a pronoun or
+     * article starts lowercase, a name ("Maya's dad") keeps its capital */
+    static const char *const lower[] = { "her ", "his ", "their ", "our ", "your ", "the ", "he ",
+                                         "she ", "they ", "you ", "we ", "my ", NULL };
+    for (int i = 0; lower[i]; i++)
+        if (strncasecmp(r, lower[i], strlen(lower[i])) == 0) { r[0] = (char)tolower((unsigned char)r[0]); break; }
     int slot = -1;
     for (int i = 0; i < PP_SESSION_FACTS; i++) {
         if (strcmp(s->facts[i].kind, kind) == 0) { slot = i; break; }

@@ -8,8 +8,14 @@ set -u
 ct=$TESTBIN/convtest
 status=0
 
-# 1. the real conversations
-"$ct" --rules "$SRC/rules" --responses "$SRC/responses" "$SRC"/tests/conversations/*.conv || status=1
+# 1. the real conversations; at least 40 of them are whole conversations
+#    of 6-12 messages (issue 20)
+out=$("$ct" --rules "$SRC/rules" --responses "$SRC/responses" "$SRC"/tests/conversations/*.conv) || status=1
+echo "$out"
+whole=$(sed -n 's/^convtest: \([0-9]*\) conversations of 6-12 messages$/\1/p' <<<"$out")
+if [ -z "$whole" ] || [ "$whole" -lt 40 ]; then
+    echo "only ${whole:-0} conversations of 6-12 messages; at least 40 wanted"; status=1
+fi
 
 # 2. a wrong expectation fails, names the file and line, and shows the reply
 cat >"$TMPDIR/wrong.conv" <<'CONV'
@@ -17,14 +23,30 @@ cat >"$TMPDIR/wrong.conv" <<'CONV'
 > he pulls away every time we get close
 framework: sexual-fears
 lacks: dance
+act: thanks
+topic: sexual-fears
 CONV
 out=$("$ct" --rules "$SRC/rules" --responses "$SRC/responses" "$TMPDIR/wrong.conv")
 rc=$?
 if [ $rc -ne 1 ] \
    || ! grep -q "wrong.conv:3: expected framework sexual-fears, got distance-dance" <<<"$out" \
    || ! grep -q "wrong.conv:4: expected text without dance" <<<"$out" \
+   || ! grep -q "wrong.conv:5: expected act thanks, got tell" <<<"$out" \
+   || ! grep -q "wrong.conv:6: expected topic sexual-fears, got distance-dance" <<<"$out" \
    || ! grep -q "reply to line 2:" <<<"$out"; then
     echo "convtest did not report a wrong expectation (rc=$rc):"; echo "$out"; status=1
+fi
+
+# 2b. a reply said twice in one conversation fails, naming both lines
+cat >"$TMPDIR/repeat.conv" <<'CONV'
+> my boyfriend pulls away every time we get close
+> she uses they/them actually
+> she uses they/them actually
+CONV
+out=$("$ct" --rules "$SRC/rules" --responses "$SRC/responses" "$TMPDIR/repeat.conv")
+rc=$?
+if [ $rc -ne 1 ] || ! grep -q "repeat.conv:3: expected a reply not said before, not the reply to line 2" <<<"$out"; then
+    echo "convtest did not report a repeated reply (rc=$rc):"; echo "$out"; status=1
 fi
 
 # 3. a malformed file (unknown check, check before any message) fails
