@@ -20,6 +20,7 @@
 #include "pushpull.h"
 #include "index.h"
 #include "lang.h"
+#include "buf.h"
 
 #define PP_ID_MAX 64          /* longest rule, set or framework id */
 #define PP_MAX_TAGS 32        /* suggestion tags of one rule set */
@@ -339,22 +340,8 @@ int pp_framework_locked(const pp_ruleset *rs, const char *id);
 const pp_set *pp_rules_find_set(const pp_ruleset *rs, const char *id);
 uint32_t pp_set_hash(const char *id);
 
-/* A growable string. */
-typedef struct pp_buf {
-    char *s;
-    size_t len, cap;
-    int oom;
-} pp_buf;
-void pp_buf_add(pp_buf *b, const char *s, size_t n);
-void pp_buf_adds(pp_buf *b, const char *s);
 /* reply.c: /why, rendered from the session's kept decision. */
 void pp_why_render(pp_buf *b, const pp_ruleset *rs, const pp_session *s);
-void pp_buf_addf(pp_buf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-char *pp_buf_take(pp_buf *b);   /* caller frees; NULL on oom */
 
 /* reply.c: a sentence the coach says outside coaching (a command's answer,
  * a notice), from the response set id (responses/system.responses): one of

@@ -49,6 +49,7 @@
 #include <utf8proc.h>
 
 #include "lang.h"
+#include "buf.h"
 
 #define PPL_MAX_WORD     64      /* longer words are kept but not looked up */
 #define PPL_MAX_WORDS    2048    /* words analysed per message */
@@ -811,28 +812,13 @@ char *ppl_fold(const char *text, size_t len, size_t *out_len)
 
 /* ---- analysis ---------------------------------------------------------- */
 
-typedef struct strstore { char *s; size_t len, cap; int oom; } strstore;
-
-static size_t store_add(strstore *st, const char *s)
+/* The words' strings go one after another, each with its NUL, into one
+ * buffer; a word keeps its offset until the buffer stops moving. */
+static size_t store_add(pp_buf *st, const char *s)
 {
-    size_t n = strlen(s) + 1;
-    if (st->len + n > st->cap) {
-        size_t cap = st->cap ? st->cap : 1024;
-        while (cap < st->len + n) cap *= 2;
-        char *p = realloc(st->s, cap);
-        if (!p) { st->oom = 1; return 0; }
-        st->s = p;
-        st->cap = cap;
-    }
-    memcpy(st->s + st->len, s, n);
-    st->len += n;
-    return st->len - n;
-}
-
-static void str_add(strstore *st, const char *s)   /* append, no NUL kept */
-{
-    if (st->len && st->s[st->len - 1] == '\0') st->len--;
-    store_add(st, s);
+    size_t at = st->len;
+    pp_buf_add(st, s, strlen(s) + 1);
+    return at;
 }
 
 #define PPL_ANY_CLAUSE UINT32_MAX   /* member_matches: words of any clause */
@@ -1044,7 +1030,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     ppl_word *w = calloc(cap, sizeof *w);
     raw_word *wr = calloc(cap, sizeof *wr);          /* the raw word each came from */
     size_t *norm_at = calloc(cap, sizeof *norm_at), *lemma_at = calloc(cap, sizeof *lemma_at);
-    strstore st = {0};
+    pp_buf st = {0};
     if (!w || !wr || !norm_at || !lemma_at) { free(w); free(wr); free(norm_at); free(lemma_at); goto oom_rw; }
     for (size_t r = 0; r < nraw; r++) {
         char exp[PPL_MAX_WORD * 4], *save = NULL;
@@ -1251,13 +1237,13 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         hit_at[c] = h;
     }
     uint32_t shown[PPL_WITH_MAX];
-    strstore r = {0};
+    pp_buf r = {0};
     size_t h0 = 0;
     for (size_t c = 0; c < nc; c++) {
         const ppl_clause *cl = &out->clauses[c];
-        if (c) str_add(&r, " | ");
-        str_add(&r, ppl_subject_mark(cl->subject));
-        if (cl->question) str_add(&r, " @q");
+        if (c) pp_buf_adds(&r, " | ");
+        pp_buf_adds(&r, ppl_subject_mark(cl->subject));
+        if (cl->question) pp_buf_adds(&r, " @q");
         while (h0 < out->n_hits && w[out->hits[h0].first].clause < c) h0++;
         for (size_t h = h0; h < out->n_hits && w[out->hits[h].first].clause == c; h++) {
             const ppl_hit *hi = &out->hits[h];
@@ -1266,8 +1252,8 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             while (seen < h && !(out->hits[seen].concept == hi->concept &&
                                  out->hits[seen].negated == hi->negated)) seen++;
             if (seen < h) continue;
-            str_add(&r, hi->negated ? " ~not_" : " ~");
-            str_add(&r, lx->concept_names[hi->concept]);
+            pp_buf_adds(&r, hi->negated ? " ~not_" : " ~");
+            pp_buf_adds(&r, lx->concept_names[hi->concept]);
         }
         /* the concepts of the clauses around it in its sentence (up to
          * PPL_WITH_SPAN each way), as ~~name, for `with ~name`: "whenever
@@ -1284,21 +1270,19 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
                 while (seen < nshown && shown[seen] != hi->concept) seen++;
                 if (seen < nshown || nshown == PPL_WITH_MAX) continue;
                 shown[nshown++] = hi->concept;
-                str_add(&r, " ~~");
-                str_add(&r, lx->concept_names[hi->concept]);
+                pp_buf_adds(&r, " ~~");
+                pp_buf_adds(&r, lx->concept_names[hi->concept]);
             }
         }
-        str_add(&r, " :");
+        pp_buf_adds(&r, " :");
         for (size_t i = cl->first; i < cl->first + cl->count; i++) {
-            str_add(&r, " ");
-            str_add(&r, w[i].lemma);
+            pp_buf_adds(&r, " ");
+            pp_buf_adds(&r, w[i].lemma);
         }
     }
     free(hit_at);
-    if (r.oom) { free(r.s); goto oom; }
-    if (!r.s) store_add(&r, "");
-    out->rendered = r.s;
-    out->rendered_len = strlen(r.s);
+    if (!(out->rendered = pp_buf_take(&r))) goto oom;
+    out->rendered_len = strlen(out->rendered);
     return 0;
 
 oom_words:
