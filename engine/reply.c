@@ -799,13 +799,16 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         framework = s->framework;
         s->misses = 0;
     } else if (n > 0) {
+        /* the reflective lines, and after two misses the menu; a set that
+         * has said all its lines gives way to the other, so no line comes
+         * twice before both are used up */
+        const pp_set *fb = rs->set_fallback >= 0 ? &rs->sets[rs->set_fallback] : NULL;
+        const pp_set *menu = rs->set_topics >= 0 ? &rs->sets[rs->set_topics] : NULL;
         s->misses++;
-        if (s->misses >= 2 && rs->set_topics >= 0) {
-            set = &rs->sets[rs->set_topics];
-            s->misses = 0;
-        } else if (rs->set_fallback >= 0) {
-            set = &rs->sets[rs->set_fallback];
-        }
+        if (s->misses >= 2 && menu && !used_up(s, menu, s->role)) set = menu;
+        else if (fb && !used_up(s, fb, s->role)) set = fb;
+        else set = menu && !used_up(s, menu, s->role) ? menu : fb ? fb : menu;
+        if (set && set == menu) s->misses = 0;
     }
 
     pp_buf b = {0};
