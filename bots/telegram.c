@@ -287,11 +287,28 @@ static int update_read(json_t *u, const pp_tg_me *me, pp_tg_update *out)
         out->kind = PP_TG_CHANNEL;
         return 0;
     }
+    json_t *mto = json_object_get(m, "migrate_to_chat_id");
+    json_t *mfrom = json_object_get(m, "migrate_from_chat_id");
+    if (out->group && (json_is_integer(mto) || json_is_integer(mfrom))) {
+        /* the service messages of a group that became a supergroup: its
+         * conversation moves to the new chat id */
+        int64_t other = json_integer_value(json_is_integer(mto) ? mto : mfrom);
+        out->kind = other == 0 || other == out->chat_id ? PP_TG_MALFORMED : PP_TG_MIGRATE;
+        if (out->kind == PP_TG_MIGRATE && json_is_integer(mto)) {
+            out->migrate_to = other;
+        } else if (out->kind == PP_TG_MIGRATE) {
+            out->migrate_to = out->chat_id;
+            out->chat_id = other;
+        }
+        return 0;
+    }
     if (json_is_true(json_object_get(json_object_get(m, "from"), "is_bot"))) {
         out->kind = PP_TG_BOT;
         return 0;
     }
+    /* a photo's or video's caption is what the user wrote: text to answer */
     const char *text = json_string_value(json_object_get(m, "text"));
+    if (!text) text = json_string_value(json_object_get(m, "caption"));
     char *copy = NULL;
     if (text) {
         size_t tl = strlen(text);
@@ -364,7 +381,7 @@ void pp_tg_updates_free(pp_tg_update *ups, size_t n)
 const char *pp_tg_kind_name(pp_tg_kind kind)
 {
     static const char *const names[] = { "text", "nontext", "edited", "other", "malformed",
-                                         "channel", "bot", "group_not_addressed" };
+                                         "channel", "bot", "group_not_addressed", "migrate" };
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "unknown";
 }
 
@@ -373,6 +390,7 @@ const char *pp_tg_kind_name(pp_tg_kind kind)
 typedef struct tg_item {
     int64_t update_id, message_id;
     char *text;                 /* NULL: a message that is not text */
+    int64_t migrate_to;         /* not 0: the chat became this supergroup */
     uint64_t queued_ms;
     struct tg_item *next;
 } tg_item;
@@ -777,11 +795,72 @@ static void persist(tg_bot *b, tg_chat *c, int64_t update_id, int handled, pp_se
     }
 }
 
+/* A group became a supergroup (it->migrate_to): its conversation moves
+ * there, unless the supergroup has one already (the second of the two
+ * service messages, or a redo after a crash, finds nothing left to move).
+ * In the store: saved under the new key, then every row of the old one
+ * deleted (its transcript too, with --keep-transcripts: /forget in the
+ * new chat must reach everything); in memory, the old chat's session is
+ * dropped and the new chat reloads.  Queued on the old chat, so it comes
+ * after that chat's earlier messages. */
+static void chat_migrate(tg_bot *b, tg_chat *c, tg_item *it)
+{
+    char to_key[40], err[256] = "", q[300];
+    snprintf(to_key, sizeof to_key, "telegram:%lld", (long long)it->migrate_to);
+    const char *moved = "no";
+    if (b->store) {
+        pp_session *probe = pp_session_new(), *loaded = NULL;
+        pthread_mutex_lock(&b->store_mu);
+        int there = probe ? pp_store_load(b->store, to_key, probe, err, sizeof err) : -1;
+        pp_session *s = c->session;
+        if (there == 0 && !s && (loaded = pp_session_new()) != NULL &&
+            pp_store_load(b->store, c->key, loaded, err, sizeof err) == 1)
+            s = loaded;
+        if (there == 0 && s) {
+            moved = pp_store_save(b->store, to_key, s, NULL, NULL, NULL, NULL, err, sizeof err) == 0 &&
+                    pp_store_forget(b->store, c->key, err, sizeof err) == 0 ? "yes" : "failed";
+        }
+        pthread_mutex_unlock(&b->store_mu);
+        pp_session_free(probe);
+        pp_session_free(loaded);
+        if (strcmp(moved, "no") != 0) {
+            pthread_mutex_lock(&b->mu);
+            tg_chat *nc = chat_find(b, it->migrate_to);
+            if (nc && !nc->busy && nc->session) {      /* reload the moved one */
+                pp_session_free(nc->session);
+                nc->session = NULL;
+            }
+            pthread_mutex_unlock(&b->mu);
+            pp_session_free(c->session);
+            c->session = NULL;
+        }
+    } else if (c->session) {                           /* --no-state: in memory */
+        pthread_mutex_lock(&b->mu);
+        tg_chat *nc = chat_get(b, it->migrate_to, 1);
+        if (nc && !nc->busy && !nc->session) {
+            nc->session = c->session;
+            c->session = NULL;
+            moved = "yes";
+        }
+        pthread_mutex_unlock(&b->mu);
+    }
+    pp_net_log(strcmp(moved, "failed") == 0 ? "error" : "info", "chat_migrated",
+               "chat=%lld to=%lld update=%lld moved=%s%s%s", (long long)c->id,
+               (long long)it->migrate_to, (long long)it->update_id, moved,
+               strcmp(moved, "failed") == 0 ? " msg=" : "",
+               strcmp(moved, "failed") == 0 ? pp_net_quote(err, q, sizeof q) : "");
+    persist(b, c, it->update_id, 1, NULL, NULL, NULL);
+}
+
 /* One update of one chat: the dialog turn, the reply, the save.  Returns 0
  * handled, -1 left unhandled (stopping; Telegram will deliver it again). */
 static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_item *it)
 {
     char err[256];
+    if (it->migrate_to) {
+        chat_migrate(b, c, it);
+        return 0;
+    }
     if (!c->session) {
         c->session = pp_session_new();
         if (!c->session) return -1;
@@ -973,7 +1052,7 @@ static int take_update(tg_bot *b, pp_tg_update *up)
         pp_net_log("warn", "update_malformed", "update=%lld", uid);
         return 0;
     }
-    if (up->kind != PP_TG_TEXT && up->kind != PP_TG_NONTEXT) {
+    if (up->kind != PP_TG_TEXT && up->kind != PP_TG_NONTEXT && up->kind != PP_TG_MIGRATE) {
         pp_net_log("info", "update_ignored", "chat=%lld update=%lld kind=%s", chat_id, uid, kind);
         return 0;
     }
@@ -985,6 +1064,7 @@ static int take_update(tg_bot *b, pp_tg_update *up)
     }
     it->update_id = up->update_id;
     it->message_id = up->message_id;
+    it->migrate_to = up->migrate_to;
     it->text = up->text;
     up->text = NULL;
     it->queued_ms = pp_net_now_ms();

@@ -88,16 +88,21 @@ typedef struct pp_tg_me {
 } pp_tg_me;
 
 /* What an update is, so what the bot does with it: TEXT and NONTEXT are
- * answered ("I can only read text" for the second), the rest only logged. */
+ * answered ("I can only read text" for the second), MIGRATE moves a
+ * group's conversation, the rest is only logged. */
 typedef enum pp_tg_kind {
-    PP_TG_TEXT,                 /* a message with text, addressed to the bot */
+    PP_TG_TEXT,                 /* a message with text (or a photo's or video's
+                                 * caption), addressed to the bot */
     PP_TG_NONTEXT,              /* a message without text (sticker, photo) */
     PP_TG_EDITED,               /* an edited_message */
     PP_TG_OTHER,                /* no message at all */
     PP_TG_MALFORMED,            /* no integer chat id or message_id, no chat type */
     PP_TG_CHANNEL,              /* a chat neither private nor a group */
     PP_TG_BOT,                  /* sent by a bot */
-    PP_TG_NOT_ADDRESSED         /* a group message for someone else */
+    PP_TG_NOT_ADDRESSED,        /* a group message for someone else */
+    PP_TG_MIGRATE               /* a group became a supergroup: the old group's
+                                 * message with migrate_to_chat_id, or the new
+                                 * one's with migrate_from_chat_id */
 } pp_tg_kind;
 
 typedef struct pp_tg_update {
@@ -105,6 +110,10 @@ typedef struct pp_tg_update {
     pp_tg_kind kind;
     int64_t chat_id, message_id;    /* set for all but EDITED, OTHER, MALFORMED */
     int group;                      /* a group or supergroup (same) */
+    /* MIGRATE only, else 0: chat_id is then the old group's id, whichever
+     * of the two messages this is, and migrate_to the supergroup's (never
+     * 0, never chat_id) */
+    int64_t migrate_to;
     /* PP_TG_TEXT only, else NULL: owned, NUL-terminated, at most
      * 4 * PP_MAX_INPUT bytes (the engine cuts further).  "@username" is
      * taken out in groups and from private /commands ("/help@bot"). */

@@ -216,13 +216,26 @@ static void fz_tg_update_check(const pp_tg_update *up, json_t *u)
     json_t *chat = json_object_get(m, "chat");
     const char *type = json_string_value(json_object_get(chat, "type"));
     FUZZ_CHECK(type != NULL);
-    FUZZ_CHECK(up->chat_id == json_integer_value(json_object_get(chat, "id")));
+    json_int_t cid = json_integer_value(json_object_get(chat, "id"));
+    json_t *mto = json_object_get(m, "migrate_to_chat_id"), *mfrom = json_object_get(m, "migrate_from_chat_id");
+    if (up->kind == PP_TG_MIGRATE) {    /* old chat -> new chat, whichever message it was */
+        FUZZ_CHECK(up->group && up->migrate_to != 0 && up->migrate_to != up->chat_id && !up->text);
+        if (json_is_integer(mto))
+            FUZZ_CHECK(up->chat_id == cid && up->migrate_to == json_integer_value(mto));
+        else
+            FUZZ_CHECK(up->migrate_to == cid && up->chat_id == json_integer_value(mfrom));
+        return;
+    }
+    FUZZ_CHECK(up->migrate_to == 0);
+    FUZZ_CHECK(up->chat_id == cid);
     FUZZ_CHECK(up->message_id == json_integer_value(json_object_get(m, "message_id")));
     FUZZ_CHECK(up->group == (strcmp(type, "group") == 0 || strcmp(type, "supergroup") == 0));
     FUZZ_CHECK((up->kind == PP_TG_CHANNEL) == (!up->group && strcmp(type, "private") != 0));
     if (up->kind == PP_TG_CHANNEL || up->kind == PP_TG_BOT) return;
+    FUZZ_CHECK(!up->group || (!json_is_integer(mto) && !json_is_integer(mfrom)));
     FUZZ_CHECK(!json_is_true(json_object_get(json_object_get(m, "from"), "is_bot")));
-    const char *orig = json_string_value(json_object_get(m, "text"));
+    const char *orig = json_string_value(json_object_get(m, "text"));     /* or the caption */
+    if (!orig) orig = json_string_value(json_object_get(m, "caption"));
     json_t *rto = json_object_get(json_object_get(json_object_get(m, "reply_to_message"), "from"), "id");
     int to_us = json_is_integer(rto) && json_integer_value(rto) == FZ_TG_ID;
     if (!up->group) FUZZ_CHECK(up->kind == (orig ? PP_TG_TEXT : PP_TG_NONTEXT));

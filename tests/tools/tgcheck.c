@@ -210,6 +210,26 @@ static void test_updates(void)
               PP_TG_TEXT, "/start@OtherBot");
     tg_expect("private sticker", tg_one(&tg_me, TG_PRIVATE "'sticker':{'file_id':'x','emoji':'ok'}}"),
               PP_TG_NONTEXT, NULL);
+    /* a caption is text (issue 21): a photo or video with words */
+    tg_expect("photo caption", tg_one(&tg_me, TG_PRIVATE "'photo':[{'file_id':'p'}],'caption':'he left again'}"),
+              PP_TG_TEXT, "he left again");
+    tg_expect("video caption in a group", tg_one(&tg_me, TG_GROUP "'video':{'file_id':'v'},"
+              "'caption':'@PushpullBot look at us'}"), PP_TG_TEXT, " look at us");
+    tg_expect("photo, no caption", tg_one(&tg_me, TG_PRIVATE "'photo':[{'file_id':'p'}]}"), PP_TG_NONTEXT, NULL);
+    tg_expect("text wins over caption", tg_one(&tg_me, TG_PRIVATE "'text':'t','caption':'c'}"), PP_TG_TEXT, "t");
+    /* a group that became a supergroup: old -> new, from either message */
+    u = tg_one(&tg_me, TG_GROUP "'migrate_to_chat_id':-1009300}");
+    CHECK(u.kind == PP_TG_MIGRATE && u.chat_id == -300 && u.migrate_to == -1009300 && !u.text,
+          "migrate_to_chat_id: kind %s chat %lld to %lld", pp_tg_kind_name(u.kind),
+          (long long)u.chat_id, (long long)u.migrate_to);
+    u = tg_one(&tg_me, "'message':{'message_id':1,'chat':{'id':-1009300,'type':'supergroup'},"
+               "'migrate_from_chat_id':-300}");
+    CHECK(u.kind == PP_TG_MIGRATE && u.chat_id == -300 && u.migrate_to == -1009300,
+          "migrate_from_chat_id: kind %s chat %lld to %lld", pp_tg_kind_name(u.kind),
+          (long long)u.chat_id, (long long)u.migrate_to);
+    tg_expect("migrate to itself", tg_one(&tg_me, TG_GROUP "'migrate_to_chat_id':-300}"), PP_TG_MALFORMED, NULL);
+    tg_expect("migrate in a private chat", tg_one(&tg_me, TG_PRIVATE "'migrate_to_chat_id':-5}"),
+              PP_TG_NONTEXT, NULL);
 
     /* ignored, each for its reason */
     tg_expect("edited", tg_one(&tg_me, "'edited_message':{'message_id':7,'chat':{'id':202,'type':'private'},"
