@@ -55,7 +55,7 @@ int pp_cmd_export(int argc, char **argv)
         status = 1;
     } else {
         char err[512] = "";
-        char *json = pp_store_export(cv.store, cv.key, cv.session, err, sizeof err);
+        char *json = pp_store_export(cv.store, cv.key, cv.session, 0, err, sizeof err);
         if (json) printf("%s\n", json);
         else fprintf(stderr, "pushpull export: %s\n", err);
         status = json ? 0 : 1;

@@ -256,7 +256,8 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
              * that could not be opened may hold more: say so, not "{}". */
             char *json = NULL;
             if (d->store || !d->store_unusable)
-                json = pp_store_export(d->store, d->key, d->session, err, sizeof err);
+                json = pp_store_export(d->store, d->key, d->session, PP_DIALOG_EXPORT_MAX,
+                                       err, sizeof err);
             if (json) {
                 pp_buf_adds(&b, json);
                 free(json);

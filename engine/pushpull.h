@@ -374,9 +374,15 @@ int pp_store_sessions(pp_store *st, const char *prefix,
  * it knows them, in words), when it was saved, its transcript, the event
  * ids and settings tied to it; never another key's rows.  st NULL (no
  * state file): s, in memory, without the words the store would not keep.
- * malloc'd (caller frees); NULL with a message in err on failure.  The
- * format is described in docs/state.md. */
-char *pp_store_export(pp_store *st, const char *key, const pp_session *s, char *err, size_t errlen);
+ * max (0: none) caps its size in bytes: the oldest transcript lines that do
+ * not fit are left out, and "transcript_left_out" counts them.  malloc'd
+ * (caller frees); NULL with a message in err on failure.  The format is
+ * described in docs/state.md. */
+char *pp_store_export(pp_store *st, const char *key, const pp_session *s, size_t max,
+                      char *err, size_t errlen);
+/* The cap of /export's answer: a chat message, which the bots split
+ * (Telegram sends at most 64 parts of 4096 units). */
+#define PP_DIALOG_EXPORT_MAX 100000
 /* The message of the last failure of a call that takes no err buffer
  * (get/set_cursor, seen, settings); owned by st. */
 const char *pp_store_error(const pp_store *st);

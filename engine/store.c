@@ -1149,7 +1149,34 @@ static int session_export(pp_store *st, const char *key, const pp_session *mem, 
     return 0;
 }
 
-char *pp_store_export(pp_store *st, const char *key, const pp_session *s, char *err, size_t errlen)
+/* The export of o as text, within max bytes (0: no limit) when leaving
+ * out the oldest transcript lines can make it fit; how many were left
+ * out is said in the document. */
+static char *export_text(json_t *o, size_t max)
+{
+    const size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER;
+    char *text = json_dumps(o, flags);
+    json_t *lines = json_object_get(o, "transcript");
+    size_t left_out = 0;
+    while (text && max && strlen(text) > max && json_array_size(lines) > 0) {
+        /* drop about as many bytes of the oldest lines as it is over */
+        size_t over = strlen(text) - max, dropped = 0;
+        free(text);
+        while (json_array_size(lines) > 0 && dropped <= over) {
+            char *one = json_dumps(json_array_get(lines, 0), flags);
+            dropped += one ? strlen(one) + 8 : 64;
+            free(one);
+            json_array_remove(lines, 0);
+            left_out++;
+        }
+        json_object_set_new(o, "transcript_left_out", json_integer((json_int_t)left_out));
+        text = json_dumps(o, flags);
+    }
+    return text;
+}
+
+char *pp_store_export(pp_store *st, const char *key, const pp_session *s, size_t max,
+                      char *err, size_t errlen)
 {
     if (!str_ok(key, STORE_MAX_KEY) || (!st && !s)) {
         fail(st, err, errlen, "exporting: no conversation");
@@ -1182,7 +1209,7 @@ char *pp_store_export(pp_store *st, const char *key, const pp_session *s, char *
         if (!a) rc = PP_ESTORE;
         else json_object_set_new(o, parts[i].member, a);
     }
-    char *text = rc ? NULL : json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = rc ? NULL : export_text(o, max);
     json_decref(o);
     if (!rc && !text) fail(st, err, errlen, "exporting: out of memory");
     return text;

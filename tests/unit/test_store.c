@@ -553,6 +553,49 @@ static void test_forget_and_settings(void **state)
     pp_store_close(st);
 }
 
+/* An export capped in size (what /export answers in a chat) leaves out
+ * the oldest transcript lines and counts them; uncapped it has them all;
+ * another key's rows never appear. */
+static void test_export_capped(void **state)
+{
+    fixture *f = *state;
+    char err[256] = "", line[1100];
+    pp_store *st = pp_store_open(f->db, err, sizeof err);
+    if (!st) fail_msg("open: %s", err);
+    pp_store_keep_transcripts(st, 1);
+    pp_session *s = pp_session_new();
+    turn(f->rules, s, "my partner stonewalls me");
+    for (int i = 0; i < 100; i++) {
+        snprintf(line, sizeof line, "line-%03d %0990d", i, 0);
+        assert_int_equal(pp_store_save(st, "cli:big", s, NULL, NULL, line, NULL,
+                                       err, sizeof err), 0);
+    }
+    assert_int_equal(pp_store_save(st, "cli:other", s, NULL, NULL, "other-secret", NULL,
+                                   err, sizeof err), 0);
+    char *all = pp_store_export(st, "cli:big", s, 0, err, sizeof err);
+    char *cut = pp_store_export(st, "cli:big", s, 20000, err, sizeof err);
+    assert_non_null(all);
+    assert_non_null(cut);
+    assert_true(strlen(all) > 100000);
+    assert_non_null(strstr(all, "line-000"));
+    assert_null(strstr(all, "transcript_left_out"));
+    assert_true(strlen(cut) <= 20000);
+    assert_non_null(strstr(cut, "line-099"));      /* the newest stay */
+    assert_null(strstr(cut, "line-000"));
+    assert_non_null(strstr(cut, "\"transcript_left_out\""));
+    assert_null(strstr(all, "other-secret"));
+    free(all);
+    free(cut);
+    /* no store: the session in memory, the quote the store drops dropped */
+    char *mem = pp_store_export(NULL, "cli:big", s, 0, err, sizeof err);
+    assert_non_null(mem);
+    assert_non_null(strstr(mem, "\"state_file\": null"));
+    assert_null(strstr(mem, "stonewalls"));
+    free(mem);
+    pp_session_free(s);
+    pp_store_close(st);
+}
+
 /* Files the store must refuse, and leave byte for byte as they were. */
 static void refuse_untouched(const char *path, const char *what)
 {
@@ -916,6 +959,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_twice_keeps_version_and_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_older_version_migrated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_version_1_migrated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_export_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_version_refused_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_real_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cursors, setup, teardown),
