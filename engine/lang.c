@@ -159,6 +159,15 @@ typedef struct member {
     struct member *next_mech;    /* same first lemma, a mechanism concept */
 } member;
 
+/* A word of the vocabulary as a message types it (lowercase letters, no
+ * substitute): what analysing it gives, worked out once when the lexicon is
+ * sealed, so that most words of a message cost one lookup instead of six. */
+typedef struct known_word {
+    const char *lemma;           /* lx->lemmas' copy */
+    const struct lexword *norm;  /* NULL: no member uses the word ... */
+    const struct lexword *lem;   /* ... or its lemma */
+} known_word;
+
 /* A word the data uses, by its lemma or its exact form: an id (from 1), so
  * that the analysis compares numbers, not strings, and the members whose
  * first word it is. */
@@ -194,6 +203,8 @@ struct ppl_lexicon {
                                     the layer asks about them for every word */
     uint32_t n_words;
     uint32_t id_and, id_or, id_that, id_like;   /* words the clause rules ask about */
+    strmap known;                /* a word of the vocabulary, as typed in
+                                    lowercase -> its known_word (malloc'd) */
     member **members;
     size_t n_members, cap_members;
     del_entry *dels;
@@ -281,6 +292,7 @@ void ppl_lexicon_free(ppl_lexicon *lx)
     for (size_t i = 0; i < lx->n_concepts; i++) free(lx->concept_names[i]);
     free(lx->concept_names);
     map_free(&lx->words, 1);
+    map_free(&lx->known, 1);
     for (size_t i = 0; i < lx->n_members; i++) free(lx->members[i]);
     free(lx->members);
     free(lx->dels);
@@ -667,6 +679,18 @@ int ppl_lexicon_seal(ppl_lexicon *lx)
         if (each_deletion(w, max_edits(strlen(w)), add_del, &c)) return -1;
     }
     qsort(lx->dels, lx->n_dels, sizeof *lx->dels, del_cmp);
+    /* the words a message most often uses: expand_word() would give each
+     * back as it is (in the vocabulary, no substitute, no apostrophe) */
+    map_free(&lx->known, 1);
+    for (size_t i = 0; i < lx->n_vocab; i++) {
+        const char *w = lx->vocab_words[i];
+        if (!ascii_word(w) || map_get(&lx->subst, w)) continue;
+        const char *lemma = learn_lemma(lx, w);
+        known_word *kw = lemma ? malloc(sizeof *kw) : NULL;
+        if (!kw) return -1;
+        *kw = (known_word){ lemma, map_get(&lx->words, w), map_get(&lx->words, lemma) };
+        if (map_put(&lx->known, w, kw, 0) != kw) { free(kw); return -1; }
+    }
     size_t len = strlen(lx->status);
     snprintf(lx->status + len, sizeof lx->status - len, "; vocabulary: %zu words; concepts: %zu",
              lx->n_vocab, lx->n_concepts);
@@ -1030,12 +1054,18 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     ppl_word *w = calloc(cap, sizeof *w);
     raw_word *wr = calloc(cap, sizeof *wr);          /* the raw word each came from */
     size_t *norm_at = calloc(cap, sizeof *norm_at), *lemma_at = calloc(cap, sizeof *lemma_at);
+    const known_word **known_at = calloc(cap, sizeof *known_at);   /* NULL: looked up below */
     pp_buf st = {0};
-    if (!w || !wr || !norm_at || !lemma_at) { free(w); free(wr); free(norm_at); free(lemma_at); goto oom_rw; }
+    if (!w || !wr || !norm_at || !lemma_at || !known_at) {
+        free(w); free(wr); free(norm_at); free(lemma_at); free(known_at);
+        goto oom_rw;
+    }
     for (size_t r = 0; r < nraw; r++) {
         char exp[PPL_MAX_WORD * 4], *save = NULL;
         uint8_t flags = 0;
-        expand_word(lx, out->text + rw[r].off, rw[r].len, &rw[r], &flags, exp, sizeof exp);
+        lower_word(out->text + rw[r].off, rw[r].len, exp, sizeof exp);
+        const known_word *kw = map_get(&lx->known, exp);
+        if (!kw) expand_word(lx, out->text + rw[r].off, rw[r].len, &rw[r], &flags, exp, sizeof exp);
         int first = 1;
         for (char *p = strtok_r(exp, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
             if (n == cap) {
@@ -1048,7 +1078,9 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
                 if (a2) norm_at = a2;
                 size_t *b2 = a2 ? realloc(lemma_at, nc * sizeof *lemma_at) : NULL;
                 if (b2) lemma_at = b2;
-                if (!b2) { st.oom = 1; break; }
+                const known_word **k2 = b2 ? realloc(known_at, nc * sizeof *known_at) : NULL;
+                if (k2) known_at = k2;
+                if (!k2) { st.oom = 1; break; }
                 cap = nc;
             }
             memset(&w[n], 0, sizeof w[n]);
@@ -1060,7 +1092,8 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             w[n].flags = flags;
             char lb[PPL_MAX_WORD * 2];
             norm_at[n] = store_add(&st, norm);
-            lemma_at[n] = store_add(&st, ppl_lemma(lx, norm, lb, sizeof lb));
+            lemma_at[n] = store_add(&st, kw ? kw->lemma : ppl_lemma(lx, norm, lb, sizeof lb));
+            known_at[n] = kw;
             n++;
             first = 0;
         }
@@ -1072,15 +1105,18 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     for (size_t i = 0; i < n; i++) {
         w[i].norm = st.s + norm_at[i];
         w[i].lemma = st.s + lemma_at[i];
-        const lexword *lw = map_get(&lx->words, w[i].lemma);   /* looked up once */
+        const known_word *kw = known_at[i];
+        const lexword *lw = kw ? kw->lem : map_get(&lx->words, w[i].lemma);   /* looked up once */
         w[i].lemma_id = lw ? lw->id : 0;
         w[i].members = lw ? lw->first : NULL;
         w[i].mech_members = lw ? lw->mech : NULL;
-        w[i].norm_id = word_id(lx, w[i].norm);
+        w[i].norm_id = kw ? (kw->norm ? kw->norm->id : 0) : word_id(lx, w[i].norm);
     }
     free(norm_at);
     free(lemma_at);
+    free(known_at);
     norm_at = lemma_at = NULL;
+    known_at = NULL;
     out->words = w;
     out->n_words = n;
 
@@ -1291,6 +1327,7 @@ oom_words:
     free(wr);
     free(norm_at);
     free(lemma_at);
+    free(known_at);
 oom_rw:
     free(rw);
 oom:
