@@ -35,7 +35,7 @@ static void export_usage(FILE *f)
 
 int pp_cmd_export(int argc, char **argv)
 {
-    static const char *const names[] = { "--help", NULL };
+    static const char *const names[] = { "--help", "--version", NULL };
     pp_cli_common c = { .look_only = 1 };
     for (int i = 1; i < argc; i++) {
         int r = pp_cli_common_opt(&c, argc, argv, &i);
@@ -43,6 +43,10 @@ int pp_cmd_export(int argc, char **argv)
         if (r) continue;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             export_usage(stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("pushpull %s\n", PP_VERSION);
             return 0;
         }
         return pp_cli_unknown_arg("pushpull export", argv[i], names, 1);
@@ -129,13 +133,17 @@ static int find_one(const pp_store_entry *e, void *arg)
 
 int pp_cmd_sessions(int argc, char **argv)
 {
-    static const char *const names[] = { "--json", "--state", "--help", NULL };
+    static const char *const names[] = { "--json", "--state", "--help", "--version", NULL };
     const char *state = NULL, *del = NULL;
     int json = 0, deleting = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             sessions_usage(stdout);
+            return 0;
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("pushpull %s\n", PP_VERSION);
             return 0;
         }
         if (strcmp(a, "--json") == 0) { json = 1; continue; }
