@@ -105,6 +105,7 @@ typedef struct mx_bot {
     char since[PP_MX_MAX_BATCH + 1];
     char pending[PP_MX_MAX_ID + 1];   /* the event a previous run left in flight */
     unsigned long answered, skipped;
+    unsigned call_failures;           /* failed tries of mx_call's last success */
     int lock_fd;                      /* pp_net_lock_state's, -1 none */
 } mx_bot;
 
@@ -291,13 +292,18 @@ static pp_mx_kind mx_event_read(const pp_mx_me *me, json_t *ev, int before_join,
     if (!t || !mx_id_ok(e->sender) || !mx_id_ok(e->event_id)) return PP_MX_MALFORMED;
     if (strcmp(e->sender, me->user_id) == 0) return PP_MX_OWN;
     if (strcmp(t, "m.room.encrypted") == 0) return PP_MX_ENCRYPTED;
-    if (strcmp(t, "m.room.message") != 0) return PP_MX_OTHER;
     json_t *content = json_object_get(ev, "content");
+    json_t *rel = json_object_get(content, "m.relates_to");
+    const char *rt = mx_json_str(rel, "rel_type"), *root = mx_json_str(rel, "event_id");
+    if (rt && strcmp(rt, "m.thread") == 0 && mx_id_ok(root)) e->thread = root;
+    if (strcmp(t, "m.sticker") == 0) return PP_MX_NONTEXT;     /* an image, as the spec has it */
+    if (strcmp(t, "m.room.message") != 0) { e->thread = NULL; return PP_MX_OTHER; }
     const char *mt = mx_json_str(content, "msgtype");
-    if (!mt) return PP_MX_MALFORMED;
-    if (strcmp(mt, "m.notice") == 0) return PP_MX_NOTICE;           /* other bots */
-    const char *rt = mx_json_str(json_object_get(content, "m.relates_to"), "rel_type");
-    if (rt && strcmp(rt, "m.replace") == 0) return PP_MX_EDIT;
+    if (!mt || strcmp(mt, "m.notice") == 0 || (rt && strcmp(rt, "m.replace") == 0)) {
+        e->thread = NULL;
+        return !mt ? PP_MX_MALFORMED : strcmp(mt, "m.notice") == 0 ? PP_MX_NOTICE   /* other bots */
+                                                                    : PP_MX_EDIT;
+    }
     json_t *bj = json_object_get(content, "body");
     int reply_to_bot = 0;
     if (json_is_string(bj)) {
@@ -441,10 +447,10 @@ static int mx_call(mx_bot *b, pp_net *net, const char *method, const char *path,
                    const char *query, json_t *body, long timeout_ms, int retry,
                    json_t **out, char *errc, size_t errclen)
 {
-    char url[MX_MAX_URL], err[256], q1[64];
+    char url[MX_MAX_URL], err[256], q1[300];   /* an error text is never cut */
     const char *headers[] = { b->auth, NULL };
     char *payload = NULL;
-    unsigned attempt = 0;
+    unsigned attempt = 0, failures = 0;
     int ret = MX_FAIL;
     if (out) *out = NULL;
     if (errc && errclen) errc[0] = '\0';
@@ -503,6 +509,7 @@ static int mx_call(mx_bot *b, pp_net *net, const char *method, const char *path,
                 } else {
                     if (out) *out = j; else json_decref(j);
                     pp_net_response_clear(&r);
+                    b->call_failures = failures;
                     ret = MX_OK;
                     break;
                 }
@@ -536,6 +543,7 @@ static int mx_call(mx_bot *b, pp_net *net, const char *method, const char *path,
             }
         }
         pp_net_response_clear(&r);
+        failures++;
         if (!retry) { ret = MX_FAIL; break; }
         if (wait >= 0 && mx_sleep(wait)) { ret = MX_CANCEL; break; }
         if (attempt < 30) attempt++;
@@ -627,9 +635,12 @@ static int mx_leave(mx_bot *b, const char *room_id, const char *why)
 /* ---- sending ---------------------------------------------------------------- */
 
 /* Send text as m.notice (cut in chunks on UTF-8 boundaries).  txn_base is
- * derived from what the notice answers, so a resend is idempotent. */
+ * derived from what the notice answers, so a resend is idempotent.
+ * reply_to: a reply to that event (groups); thread: in that thread, as a
+ * reply to answers (DMs: only as the thread's fallback, is_falling_back). */
 static int mx_send_notice(mx_bot *b, const char *room_id, const char *txn_base,
-                          const char *text, const char *reply_to, const char *mention)
+                          const char *text, const char *reply_to, const char *mention,
+                          const char *thread, const char *answers)
 {
     size_t len = strlen(text), off = 0;
     unsigned part = 0;
@@ -654,7 +665,12 @@ static int mx_send_notice(mx_bot *b, const char *room_id, const char *txn_base,
         snprintf(path, sizeof path, "/rooms/%s/send/m.room.message/%s", esc, etxn);
         json_t *c = json_pack("{s:s, s:s%}", "msgtype", "m.notice", "body", text + off, n);
         if (!c) return MX_FAIL;
-        if (reply_to)
+        if (thread)
+            json_object_set_new(c, "m.relates_to",
+                                json_pack("{s:s, s:s, s:b, s:{s:s}}", "rel_type", "m.thread",
+                                          "event_id", thread, "is_falling_back", reply_to == NULL,
+                                          "m.in_reply_to", "event_id", reply_to ? reply_to : answers));
+        else if (reply_to)
             json_object_set_new(c, "m.relates_to",
                                 json_pack("{s:{s:s}}", "m.in_reply_to", "event_id", reply_to));
         if (mention)
@@ -692,7 +708,7 @@ static pp_session *mx_room_session(mx_bot *b, mx_room *r, const char *key)
  * to handle, so the session save also carries next_batch. */
 static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const char *sender,
                              const char *body, size_t len, int group, int text_ok,
-                             int last, const char *next_batch)
+                             const char *thread, int last, const char *next_batch)
 {
     char key[PP_MX_MAX_ID + 16], txn[64], err[256], qr[300], qe[300];
     snprintf(key, sizeof key, "matrix:%s", r->id);
@@ -739,7 +755,8 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
     } else {
         text = "I can only read text messages. Tell me in words what is going on.";
     }
-    int rc = mx_send_notice(b, r->id, txn, text, group ? event_id : NULL, group ? sender : NULL);
+    int rc = mx_send_notice(b, r->id, txn, text, group ? event_id : NULL, group ? sender : NULL,
+                            thread, event_id);      /* a thread's message is answered in it */
     if (rc == MX_FATAL || rc == MX_CANCEL) {
         pp_answer_clear(&a);
         return rc;
@@ -823,7 +840,7 @@ static int mx_tell_encrypted(mx_bot *b, mx_room *r)
     int rc = mx_send_notice(b, r->id, txn,
         "This room is end-to-end encrypted, and I cannot read encrypted messages yet, "
         "so I will not see what you write here. If you want to talk, invite me to a "
-        "room without encryption.", NULL, NULL);
+        "room without encryption.", NULL, NULL, NULL, NULL);
     if (rc == MX_FATAL || rc == MX_CANCEL) return rc;
     pp_store_set_cursor(b->store, name, "1");
     r->e2e_told = 1;
@@ -872,7 +889,7 @@ static int mx_say_hello(mx_bot *b, mx_room *r)
         "Hello, I'm an automated relationship coach (not a therapist or an emergency "
         "service). Tell me about a moment with your partner: when one of you pulls "
         "away, or reaches out more. Type !help for commands and for help in a crisis.",
-        NULL, NULL);
+        NULL, NULL, NULL, NULL);
     if (rc == MX_FATAL || rc == MX_CANCEL) return rc;
     pp_store_set_cursor(b->store, name, "1");
     pp_net_log("info", "hello", "room=%s status=%d", mx_q(r->id, q, sizeof q), rc);
@@ -897,7 +914,7 @@ static int mx_catch_up(mx_bot *b, const pp_mx_me *me, const pp_mx_room *pr,
     char path[1024], from[PP_MX_MAX_BATCH + 1], efrom[3 * PP_MX_MAX_BATCH + 1],
          eto[3 * PP_MX_MAX_BATCH + 1], query[2 * sizeof efrom + 400], qr[300];
     static const char filter[] = "%7B%22types%22%3A%5B%22m.room.message%22%2C%22m.room.encrypted%22%2C"
-                                 "%22m.room.member%22%2C%22m.room.encryption%22%5D%7D";
+                                 "%22m.room.member%22%2C%22m.room.encryption%22%2C%22m.sticker%22%5D%7D";
     json_t *all = json_array();     /* newest first, as /messages gives them */
     int rc = MX_OK, complete = 0;
     size_t n_pages = 0;
@@ -1057,7 +1074,7 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
         size_t off = items[k].group ? e->strip : 0;
         int last = k + 1 == n_items;
         rc = mx_handle_message(b, r, e->event_id, e->sender, e->body + off, e->body_len - off,
-                               items[k].group, e->kind == PP_MX_TEXT, last, s.next_batch);
+                               items[k].group, e->kind == PP_MX_TEXT, e->thread, last, s.next_batch);
         if (rc == MX_FAIL) rc = MX_OK;   /* logged; go on with the rest */
         if (last && rc == MX_OK) cursor_saved = 1;
     }
@@ -1142,6 +1159,7 @@ static int mx_run(mx_bot *b)
     pp_notify("READY=1\nSTATUS=syncing");     /* systemd: Type=notify */
 
     int status = 0;
+    unsigned sync_failures = 0;       /* syncs that failed since the last good one */
     while (!mx_stop) {
         pp_notify_watchdog();
         if (mx_hup) { mx_hup = 0; mx_reload(b); }
@@ -1152,7 +1170,7 @@ static int mx_run(mx_bot *b)
         char filter[512], efilter[1600], esince[3 * sizeof b->since], query[8192];
         snprintf(filter, sizeof filter,
                  "{\"room\":{\"timeline\":{\"types\":[\"m.room.message\",\"m.room.encrypted\","
-                 "\"m.room.member\",\"m.room.encryption\"],\"limit\":%d},"
+                 "\"m.room.member\",\"m.room.encryption\",\"m.sticker\"],\"limit\":%d},"
                  "\"state\":{\"types\":[\"m.room.member\",\"m.room.encryption\"]},"
                  "\"ephemeral\":{\"types\":[]},\"account_data\":{\"types\":[]}},"
                  "\"presence\":{\"types\":[]},\"account_data\":{\"types\":[]}}",
@@ -1165,7 +1183,13 @@ static int mx_run(mx_bot *b)
         rc = mx_call(b, b->sync_net, "GET", "/sync", query, NULL, tmo + 15000, 1, &j, errc, sizeof errc);
         if (rc == MX_FATAL) { status = mx_fatal_token(); break; }
         if (rc == MX_CANCEL) continue;     /* a signal: the loop head decides */
+        if (rc == MX_OK && sync_failures + b->call_failures > 0) {
+            /* as the Telegram bot's poll_recovered: the outage is over */
+            pp_net_log("info", "sync_recovered", "attempts=%u", sync_failures + b->call_failures);
+            sync_failures = 0;
+        }
         if (rc != MX_OK) {
+            sync_failures++;
             if (strcmp(errc, "TOO_BIG") == 0 && b->timeline_limit > 1) b->timeline_limit /= 2;
             if (!first_run && (strcmp(errc, "M_UNKNOWN_POS") == 0 ||
                                strcmp(errc, "M_INVALID_PARAM") == 0)) {

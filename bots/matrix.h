@@ -33,7 +33,8 @@ typedef struct pp_mx_me {
  * in rooms with more members, when it mentions the bot. */
 typedef enum pp_mx_kind {
     PP_MX_TEXT,                 /* m.text or m.emote with a string body */
-    PP_MX_NONTEXT,              /* another msgtype (image, file...) */
+    PP_MX_NONTEXT,              /* another msgtype (image, file...), or an
+                                 * m.sticker event */
     PP_MX_NOTICE,               /* m.notice: other bots */
     PP_MX_EDIT,                 /* m.replace */
     PP_MX_ENCRYPTED,            /* m.room.encrypted: the room is encrypted */
@@ -55,6 +56,9 @@ typedef struct pp_mx_event {
                                      * group the coach reads body + strip */
     int mentioned;                  /* m.mentions has the bot, or the body names
                                      * its user id, display name or localpart */
+    const char *thread;             /* TEXT and NONTEXT in a thread (m.relates_to
+                                     * rel_type m.thread): its root event id, a
+                                     * valid id; else NULL */
 } pp_mx_event;
 
 typedef struct pp_mx_room {         /* one of rooms.join */

@@ -333,6 +333,13 @@ class Server:
                 content["m.relates_to"] = {"m.in_reply_to": {"event_id": quoted["event_id"]}}
             if step.get("mention"):
                 content["m.mentions"] = {"user_ids": [self.bot]}
+            if step.get("thread"):
+                # in the thread of that label, as Element sends it: the
+                # root, and a reply to it only as the thread's fallback
+                root = self.labels[step["thread"]]
+                content["m.relates_to"] = {"rel_type": "m.thread", "event_id": root,
+                                           "is_falling_back": True,
+                                           "m.in_reply_to": {"event_id": root}}
             self._event(room, "m.room.message", step["sender"], content, label=step.get("id"))
         elif do == "burst":
             # count messages at once, none waiting for an answer
@@ -340,6 +347,10 @@ class Server:
                 self._event(room, "m.room.message", step["sender"],
                             {"msgtype": "m.text", "body": "%s (%d)" % (step["body"], i + 1)},
                             label="%s%d" % (step["id"], i + 1))
+        elif do == "sticker":
+            self._event(room, "m.sticker", step["sender"],
+                        {"body": step.get("body", "a sticker"), "url": "mxc://fake.test/st1",
+                         "info": {"mimetype": "image/png", "w": 64, "h": 64}}, label=step.get("id"))
         elif do == "say_encrypted":
             self._event(room, "m.room.encrypted", step["sender"],
                         {"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEnAC",
@@ -692,6 +703,19 @@ def check(scpath, statepath):
             for w in words:
                 if w.lower() not in r["body"].lower():
                     bad.append("%s: reply lacks %r: %r" % (label, w, r["body"][:200]))
+    for label, root in exp.get("in_thread", {}).items():
+        for r in replies_to(label):
+            rel = r["content"].get("m.relates_to") or {}
+            if rel.get("rel_type") != "m.thread" or rel.get("event_id") != labels.get(root):
+                bad.append("%s: reply not in the thread of %s: %r" % (label, root, rel))
+    for label in exp.get("not_in_thread", []):
+        for r in replies_to(label):
+            if (r["content"].get("m.relates_to") or {}).get("rel_type") == "m.thread":
+                bad.append("%s: reply in a thread, the message was not" % label)
+    for t in exp.get("filter_types", []):
+        if not any(t in ((f.get("room") or {}).get("timeline") or {}).get("types", [])
+                   for f in st["filters"] if isinstance(f, dict)):
+            bad.append("the sync filter does not ask for %s: %r" % (t, st["filters"][-1:]))
     for rid, n in exp.get("room_notices", {}).items():
         k = sum(1 for s in sent if s["room_id"] == rid)
         if k != n:

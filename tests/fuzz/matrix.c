@@ -100,13 +100,22 @@ static void fz_mx_event_check(const pp_mx_me *me, const pp_mx_event *e, json_t *
     json_t *bj = json_object_get(content, "body");
     FUZZ_CHECK(fz_mx_same(e->event_id, fz_mx_str(ev, "event_id")) && fz_mx_same(e->sender, fz_mx_str(ev, "sender")));
     int message = e->kind == PP_MX_TEXT || e->kind == PP_MX_NONTEXT;
-    if (!message) FUZZ_CHECK(e->body_len == 0 && e->strip == 0 && !e->mentioned);
+    if (!message) FUZZ_CHECK(e->body_len == 0 && e->strip == 0 && !e->mentioned && !e->thread);
+    if (e->thread) {     /* a valid root id from an m.thread relation */
+        json_t *rel = json_object_get(content, "m.relates_to");
+        FUZZ_CHECK(fz_mx_is(rel, "rel_type", "m.thread") && fz_mx_id(e->thread) &&
+                   fz_mx_same(e->thread, fz_mx_str(rel, "event_id")));
+    }
     if (e->kind == PP_MX_BEFORE_JOIN || e->kind == PP_MX_MALFORMED) return;
     FUZZ_CHECK(e->sender && fz_mx_id(e->event_id));
     FUZZ_CHECK((e->kind == PP_MX_OWN) == (strcmp(e->sender, me->user_id) == 0));
     if (e->kind == PP_MX_ENCRYPTED) FUZZ_CHECK(fz_mx_is(ev, "type", "m.room.encrypted"));
     if (e->kind == PP_MX_NOTICE) FUZZ_CHECK(fz_mx_is(content, "msgtype", "m.notice"));
     if (!message) return;
+    if (fz_mx_is(ev, "type", "m.sticker")) {   /* an image: never text */
+        FUZZ_CHECK(e->kind == PP_MX_NONTEXT && e->body_len == 0 && !e->mentioned);
+        return;
+    }
     FUZZ_CHECK(fz_mx_is(ev, "type", "m.room.message"));
     const char *mt = fz_mx_str(content, "msgtype");
     FUZZ_CHECK(mt && strcmp(mt, "m.notice") != 0);

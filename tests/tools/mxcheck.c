@@ -218,6 +218,25 @@ static void test_events(void)
     }
     pp_mx_sync_free(&s);
 
+    /* a sticker is an image (issue 21); a thread's message knows its root */
+    if (room("", "{'type':'m.sticker','event_id':'$st','sender':'@alice:example.org','content':"
+             "{'body':'Coach, a crying cat','url':'mxc://x/y','info':{}}}", &s))
+        CHECK(s.rooms[0].n_events == 1 && s.rooms[0].events[0].kind == PP_MX_NONTEXT &&
+              !s.rooms[0].events[0].mentioned && s.rooms[0].events[0].body_len == 0,
+              "an m.sticker is non-text, its description never read as a mention");
+    pp_mx_sync_free(&s);
+    pp_mx_event te = one("{'msgtype':'m.text','body':'he did it again','m.relates_to':{'rel_type':'m.thread',"
+                         "'event_id':'$root','is_falling_back':true,'m.in_reply_to':{'event_id':'$root'}}}", &s);
+    CHECK(te.kind == PP_MX_TEXT && te.thread && strcmp(te.thread, "$root") == 0 && te.body_len == 15,
+          "a message in a thread: its root, the body whole (no fallback quote)");
+    pp_mx_sync_free(&s);
+    te = one("{'msgtype':'m.text','body':'x','m.relates_to':{'rel_type':'m.thread','event_id':'bad id'}}", &s);
+    CHECK(te.kind == PP_MX_TEXT && !te.thread, "a thread root that is not a valid id: not a thread");
+    pp_mx_sync_free(&s);
+    te = one("{'msgtype':'m.text','body':'x'}", &s);
+    CHECK(!te.thread, "no relation: no thread");
+    pp_mx_sync_free(&s);
+
     /* mentions: a leading one is taken off, anywhere counts, m.mentions counts */
     pp_mx_event e = one("{'msgtype':'m.text','body':'Coach: my partner pulls away'}", &s);
     CHECK(e.kind == PP_MX_TEXT && e.mentioned && e.strip == 7 &&
