@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # export -- one's own data (issue 22), on a real SQLite file:
 # 1. `pushpull export` and /export write what the file holds about one
-#    conversation as JSON (python3's json reads it): its session, partner,
-#    transcript (only with --keep-transcripts) and settings, and nothing of
+#    conversation as JSON (python3's json reads it): its session (with the
+#    facts it keeps), partner, transcript (only with --keep-transcripts) and settings, and nothing of
 #    another conversation; export changes nothing; --no-state makes no file.
 # 2. `pushpull sessions` lists the saved conversations (name, last used,
 #    turns); `sessions delete NAME` takes its words out of the file's bytes
@@ -38,7 +38,7 @@ PY
 in_file() { local s=$1 n=0 f; shift; for f in "$@"; do [ -f "$f" ] && n=$((n + $(grep -c -a -F -- "$s" "$f"))); done; echo $n; }
 
 # ---- 1. export -------------------------------------------------------------
-printf 'my girlfriend Maya pulls away when I get close walrus-alice-fact\nshe goes quiet for days\n' |
+printf 'my girlfriend Maya pulls away when I get close walrus-alice-fact\nwe have been together for 7 years and she goes quiet for days\n' |
     $P reply --session alice --state "$db" --keep-transcripts >/dev/null || fail "alice's run"
 echo "my husband never listens narwhal-bob-fact" |
     $P reply --session bob --state "$db" --keep-transcripts >/dev/null || fail "bob's run"
@@ -48,7 +48,8 @@ check_json "$T/alice.json" 'd["format"] == "pushpull-export/1"' 'd["conversation
     'any("walrus-alice-fact" in l["text"] and l["who"] == "user" for l in d["transcript"])' \
     'len([l for l in d["transcript"] if l["who"] == "bot"]) == 2' \
     'd["partner"] is not None and d["partner"]["pronouns"] == "she/her"' \
-    'd["settings"] == []'
+    'd["settings"] == []' \
+    '"7 years" in d["session"]["facts"]["together"]["text"]'
 [ "$(in_file narwhal "$T/alice.json")" = 0 ] || fail "alice's export holds bob's words"
 # bob was used last (exporting alice's did not change that): the CLI's
 # note of it is a setting about bob's conversation
@@ -83,6 +84,7 @@ $P sessions delete alice --state "$db" >"$T/del.out" || fail "sessions delete ex
 grep -q 'Deleted the session alice' "$T/del.out" || fail "delete said: $(cat "$T/del.out")"
 [ "$(in_file walrus-alice-fact "$db" "$db-wal")" = 0 ] || fail "alice's words are still in the file's bytes"
 [ "$(in_file "Maya" "$db" "$db-wal")" = 0 ] || fail "alice's partner is still in the file's bytes"
+[ "$(in_file "for 7 years" "$db" "$db-wal")" = 0 ] || fail "alice's facts are still in the file's bytes"
 [ "$(in_file narwhal-bob-fact "$db" "$db-wal")" -gt 0 ] || fail "bob's conversation went too"
 $P sessions --json --state "$db" >"$T/list2.json"
 check_json "$T/list2.json" 'sorted(s["name"] for s in d) == ["bob", "quiet"]'
