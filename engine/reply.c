@@ -686,7 +686,7 @@ static size_t tail_start(const char *t, size_t n, int comma)
 }
 
 /* The winner of the last sentence (or clause) of the message when it is a
- * direct question (an act ask.*), with hit and the captures of its match
+ * direct question (an act ask.*) or a crisis rule, with hit and the captures of its match
  * in w->md; NULL when there is none.  prev_set / prev_fw: what the
  * question follows (the situation just recognised), so the family answers. */
 static const pp_rule *tail_question(const pp_ruleset *rs, pp_work *w, const char *text, size_t n,
@@ -697,7 +697,8 @@ static const pp_rule *tail_question(const pp_ruleset *rs, pp_work *w, const char
         if (a == 0 || (comma && a == tail_start(text, n, 0))) continue;
         if (pp_match_run(rs, w, text + a, n - a, prev_set, prev_fw, hit) != 0 || hit->rule < 0) continue;
         const pp_rule *q = &rs->rules[hit->rule];
-        if (q->role == PP_ROLE_CRISIS || strncmp(q->act, "ask.", 4) != 0) continue;
+        /* a crisis rule that only the last sentence wakes is answered too */
+        if (q->role != PP_ROLE_CRISIS && strncmp(q->act, "ask.", 4) != 0) continue;
         *off = a;
         return q;
     }
@@ -857,6 +858,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     if (r && !safety && !locked && !r->act[0] && n > 0) {
         const char *fw = strcmp(r->framework, "none") != 0 ? r->framework : prev_fw;
         q = tail_question(rs, w, text, n, set ? set->id : NULL, fw, &q_hit, &q_off);
+        if (q && q->role == PP_ROLE_CRISIS) q = NULL;   /* the whole was read first: not here */
         const pp_set *qset = q && q->set >= 0 ? &rs->sets[q->set] : NULL;
         if (qset && qset->n_variants) {
             pp_role qrole = q->role == PP_ROLE_NONE ? role : q->role;
