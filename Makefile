@@ -40,9 +40,10 @@ BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/share/zsh/vendor-completions,$(PREFIX)/share/zsh/site-functions)
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
 CC      ?= cc
-# what the library needs; the program adds libcurl (bots) and readline (chat)
+# what the library needs; the program adds libcurl and libolm (bots) and
+# readline (chat)
 LIB_PKGS = libpcre2-8 jansson sqlite3 hunspell libutf8proc
-PKGS     = $(LIB_PKGS) libcurl readline
+PKGS     = $(LIB_PKGS) libcurl readline olm
 TESTPKGS = cmocka
 # pkg-config name -> Debian package
 DEB_libpcre2-8 = libpcre2-dev
@@ -53,6 +54,7 @@ DEB_sqlite3    = libsqlite3-dev
 DEB_hunspell   = libhunspell-dev
 DEB_libutf8proc = libutf8proc-dev
 DEB_cmocka     = libcmocka-dev
+DEB_olm        = libolm-dev
 # the language layer: the Snowball stemmer (no .pc file) and the data it
 # reads at run time, hunspell's en_US dictionary and WordNet's exceptions
 LANGDEBS = libstemmer-dev hunspell-en-us wordnet-base
