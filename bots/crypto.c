@@ -21,9 +21,41 @@
 #define ALG_OLM    "m.olm.v1.curve25519-aes-sha2"
 #define ALG_MEGOLM "m.megolm.v1.aes-sha2"
 
+/* An Olm session with one device (by its Curve25519 key). */
+typedef struct peer {
+    char curve[64];
+    OlmSession *s;
+    void *mem;
+} peer;
+
+/* A Megolm session someone shared for a room: decrypts their messages. */
+typedef struct group_in {
+    char room[256], id[64], sender[64];
+    OlmInboundGroupSession *s;
+    void *mem;
+} group_in;
+
+/* The bot's own Megolm session for a room: encrypts its replies. */
+typedef struct group_out {
+    char room[256];
+    OlmOutboundGroupSession *s;
+    void *mem;
+    unsigned sent;              /* messages encrypted with it */
+} group_out;
+
+#define E2E_MAX_PEERS  1024     /* the oldest go first */
+#define E2E_MAX_GROUPS 4096
+#define E2E_ROTATE_MSGS 100     /* the spec's default rotation_period_msgs */
+
 struct e2e_account {
     OlmAccount *olm;
     void *mem;                  /* olm_account_size() bytes, OlmAccount lives in it */
+    peer *peers;
+    size_t n_peers;
+    group_in *in;
+    size_t n_in;
+    group_out *out;
+    size_t n_out;
 };
 
 static void wipe(void *p, size_t n)
@@ -56,9 +88,19 @@ static e2e_account *account_alloc(void)
     return a;
 }
 
+static void peer_clear(peer *p) { olm_clear_session(p->s); free(p->mem); }
+static void in_clear(group_in *g) { olm_clear_inbound_group_session(g->s); free(g->mem); }
+static void out_clear(group_out *g) { olm_clear_outbound_group_session(g->s); free(g->mem); }
+
 void e2e_account_free(e2e_account *a)
 {
     if (!a) return;
+    for (size_t i = 0; i < a->n_peers; i++) peer_clear(&a->peers[i]);
+    for (size_t i = 0; i < a->n_in; i++) in_clear(&a->in[i]);
+    for (size_t i = 0; i < a->n_out; i++) out_clear(&a->out[i]);
+    free(a->peers);
+    free(a->in);
+    free(a->out);
     olm_clear_account(a->olm);
     free(a->mem);
     free(a);
@@ -76,38 +118,156 @@ e2e_account *e2e_account_new(void)
     return a;
 }
 
+/* Each libolm object pickles under the key; the wrapper (which device or
+ * room each session is for) is JSON around the pickles. */
+#define PICKLE(name, type)                                                     \
+    static char *pickle_##name(type *o, const unsigned char *key, size_t keylen) \
+    {                                                                           \
+        size_t n = olm_pickle_##name##_length(o);                               \
+        char *out = malloc(n + 1);                                              \
+        if (!out) return NULL;                                                  \
+        if (olm_pickle_##name(o, key, keylen, out, n) == olm_error()) {         \
+            free(out);                                                          \
+            return NULL;                                                        \
+        }                                                                       \
+        out[n] = '\0';                                                          \
+        return out;                                                             \
+    }
+PICKLE(account, OlmAccount)
+PICKLE(session, OlmSession)
+PICKLE(inbound_group_session, OlmInboundGroupSession)
+PICKLE(outbound_group_session, OlmOutboundGroupSession)
+
+char *e2e_account_save(e2e_account *a, const unsigned char *key, size_t keylen)
+{
+    json_t *o = json_object(), *peers = json_array(), *in = json_array(), *out = json_array();
+    char *p = pickle_account(a->olm, key, keylen);
+    int ok = o && peers && in && out && p && json_object_set_new(o, "account", json_string(p)) == 0;
+    free(p);
+    for (size_t i = 0; ok && i < a->n_peers; i++) {
+        char *q = pickle_session(a->peers[i].s, key, keylen);
+        ok = q && json_array_append_new(peers, json_pack("{s:s, s:s}", "curve", a->peers[i].curve, "p", q)) == 0;
+        free(q);
+    }
+    for (size_t i = 0; ok && i < a->n_in; i++) {
+        char *q = pickle_inbound_group_session(a->in[i].s, key, keylen);
+        ok = q && json_array_append_new(in, json_pack("{s:s, s:s, s:s, s:s}", "room", a->in[i].room,
+                                                      "id", a->in[i].id, "sender", a->in[i].sender, "p", q)) == 0;
+        free(q);
+    }
+    for (size_t i = 0; ok && i < a->n_out; i++) {
+        char *q = pickle_outbound_group_session(a->out[i].s, key, keylen);
+        ok = q && json_array_append_new(out, json_pack("{s:s, s:i, s:s}", "room", a->out[i].room,
+                                                       "sent", (json_int_t)a->out[i].sent, "p", q)) == 0;
+        free(q);
+    }
+    char *text = NULL;
+    if (ok && json_object_set(o, "peers", peers) == 0 && json_object_set(o, "in", in) == 0 &&
+        json_object_set(o, "out", out) == 0)
+        text = json_dumps(o, JSON_COMPACT);
+    json_decref(peers);
+    json_decref(in);
+    json_decref(out);
+    json_decref(o);
+    return text;
+}
+
+/* A copy of src for libolm, which decodes its input in place. */
+static char *scratch(const char *src, size_t *n)
+{
+    char *c = src ? strdup(src) : NULL;
+    if (c) *n = strlen(c);
+    return c;
+}
+
 e2e_account *e2e_account_restore(const char *saved, const unsigned char *key, size_t keylen,
                                  char *err, size_t errlen)
 {
-    e2e_account *a = account_alloc();
-    char *copy = saved ? strdup(saved) : NULL;    /* olm decodes it in place */
-    if (!a || !copy) {
-        snprintf(err, errlen, "out of memory");
-        free(copy);
-        e2e_account_free(a);
+    json_t *o = saved ? json_loads(saved, 0, NULL) : NULL;
+    const char *acc = json_string_value(json_object_get(o, "account"));
+    e2e_account *a = acc ? account_alloc() : NULL;
+    if (!a) {
+        snprintf(err, errlen, "%s", acc ? "out of memory" : "the saved keys are damaged");
+        json_decref(o);
         return NULL;
     }
-    size_t rc = olm_unpickle_account(a->olm, key, keylen, copy, strlen(copy));
-    free(copy);
+    size_t n;
+    char *c = scratch(acc, &n);
+    size_t rc = c ? olm_unpickle_account(a->olm, key, keylen, c, n) : olm_error();
+    free(c);
     if (rc == olm_error()) {
         const char *why = olm_account_last_error(a->olm);
         snprintf(err, errlen, "%s", strcmp(why, "BAD_ACCOUNT_KEY") == 0
                  ? "the key file does not open these keys (another key file, or it was replaced)"
                  : "the saved keys are damaged");
-        e2e_account_free(a);
-        return NULL;
+        goto fail;
     }
+    json_t *v;
+    size_t i;
+    json_array_foreach(json_object_get(o, "peers"), i, v) {
+        const char *curve = json_string_value(json_object_get(v, "curve"));
+        const char *pk = json_string_value(json_object_get(v, "p"));
+        peer *pp = realloc(a->peers, (a->n_peers + 1) * sizeof *pp);
+        if (!pp || !curve || !pk || strlen(curve) >= sizeof pp->curve) goto damaged;
+        a->peers = pp;
+        peer *p = &a->peers[a->n_peers];
+        if (!(p->mem = malloc(olm_session_size()))) goto damaged;
+        p->s = olm_session(p->mem);
+        snprintf(p->curve, sizeof p->curve, "%s", curve);
+        c = scratch(pk, &n);
+        rc = c ? olm_unpickle_session(p->s, key, keylen, c, n) : olm_error();
+        free(c);
+        if (rc == olm_error()) { peer_clear(p); goto damaged; }
+        a->n_peers++;
+    }
+    json_array_foreach(json_object_get(o, "in"), i, v) {
+        const char *room = json_string_value(json_object_get(v, "room"));
+        const char *id = json_string_value(json_object_get(v, "id"));
+        const char *sender = json_string_value(json_object_get(v, "sender"));
+        const char *pk = json_string_value(json_object_get(v, "p"));
+        group_in *gg = realloc(a->in, (a->n_in + 1) * sizeof *gg);
+        if (!gg || !room || !id || !sender || !pk) goto damaged;
+        a->in = gg;
+        group_in *g = &a->in[a->n_in];
+        if (strlen(room) >= sizeof g->room || strlen(id) >= sizeof g->id || strlen(sender) >= sizeof g->sender)
+            goto damaged;
+        if (!(g->mem = malloc(olm_inbound_group_session_size()))) goto damaged;
+        g->s = olm_inbound_group_session(g->mem);
+        snprintf(g->room, sizeof g->room, "%s", room);
+        snprintf(g->id, sizeof g->id, "%s", id);
+        snprintf(g->sender, sizeof g->sender, "%s", sender);
+        c = scratch(pk, &n);
+        rc = c ? olm_unpickle_inbound_group_session(g->s, key, keylen, c, n) : olm_error();
+        free(c);
+        if (rc == olm_error()) { in_clear(g); goto damaged; }
+        a->n_in++;
+    }
+    json_array_foreach(json_object_get(o, "out"), i, v) {
+        const char *room = json_string_value(json_object_get(v, "room"));
+        const char *pk = json_string_value(json_object_get(v, "p"));
+        group_out *gg = realloc(a->out, (a->n_out + 1) * sizeof *gg);
+        if (!gg || !room || !pk) goto damaged;
+        a->out = gg;
+        group_out *g = &a->out[a->n_out];
+        if (strlen(room) >= sizeof g->room) goto damaged;
+        if (!(g->mem = malloc(olm_outbound_group_session_size()))) goto damaged;
+        g->s = olm_outbound_group_session(g->mem);
+        snprintf(g->room, sizeof g->room, "%s", room);
+        g->sent = (unsigned)json_integer_value(json_object_get(v, "sent"));
+        c = scratch(pk, &n);
+        rc = c ? olm_unpickle_outbound_group_session(g->s, key, keylen, c, n) : olm_error();
+        free(c);
+        if (rc == olm_error()) { out_clear(g); goto damaged; }
+        a->n_out++;
+    }
+    json_decref(o);
     return a;
-}
-
-char *e2e_account_save(e2e_account *a, const unsigned char *key, size_t keylen)
-{
-    size_t n = olm_pickle_account_length(a->olm);
-    char *out = malloc(n + 1);
-    if (!out) return NULL;
-    if (olm_pickle_account(a->olm, key, keylen, out, n) == olm_error()) { free(out); return NULL; }
-    out[n] = '\0';
-    return out;
+damaged:
+    snprintf(err, errlen, "the saved sessions are damaged");
+fail:
+    json_decref(o);
+    e2e_account_free(a);
+    return NULL;
 }
 
 int e2e_identity(e2e_account *a, char curve25519[64], char ed25519[64])
@@ -324,4 +484,330 @@ int e2e_key_file(const char *path, unsigned char key[32], char *err, size_t errl
     wipe(hex, sizeof hex);
     if (!ok) { snprintf(err, errlen, "the key file %s is not 64 hex digits", path); return -1; }
     return 0;
+}
+
+/* ---- Olm: to-device messages between two devices ----------------------- */
+
+static peer *peer_add(e2e_account *a, const char *curve)
+{
+    if (strlen(curve) >= sizeof a->peers[0].curve) return NULL;
+    if (a->n_peers == E2E_MAX_PEERS) {          /* the oldest goes */
+        peer_clear(&a->peers[0]);
+        memmove(a->peers, a->peers + 1, (a->n_peers - 1) * sizeof *a->peers);
+        a->n_peers--;
+    }
+    peer *pp = realloc(a->peers, (a->n_peers + 1) * sizeof *pp);
+    if (!pp) return NULL;
+    a->peers = pp;
+    peer *p = &a->peers[a->n_peers];
+    if (!(p->mem = malloc(olm_session_size()))) return NULL;
+    p->s = olm_session(p->mem);
+    snprintf(p->curve, sizeof p->curve, "%s", curve);
+    return p;                        /* counted once the caller has set it up */
+}
+
+/* body decrypted with p's session: the plaintext (malloc'd), or NULL. */
+static char *olm_open(peer *p, size_t type, const char *body)
+{
+    size_t n;
+    char *c = scratch(body, &n);
+    size_t max = c ? olm_decrypt_max_plaintext_length(p->s, type, c, n) : olm_error();
+    free(c);
+    if (max == olm_error()) return NULL;
+    char *plain = malloc(max + 1);
+    c = plain ? scratch(body, &n) : NULL;
+    size_t got = c ? olm_decrypt(p->s, type, c, n, plain, max) : olm_error();
+    free(c);
+    if (got == olm_error()) { free(plain); return NULL; }
+    plain[got] = '\0';
+    return plain;
+}
+
+json_t *e2e_olm_decrypt(e2e_account *a, const char *user_id, const char *sender_user,
+                        const json_t *content, char *err, size_t errlen)
+{
+    char curve[64], ed[64];
+    const char *alg = json_string_value(json_object_get(content, "algorithm"));
+    const char *sender_key = json_string_value(json_object_get(content, "sender_key"));
+    if (e2e_identity(a, curve, ed)) { snprintf(err, errlen, "no identity keys"); return NULL; }
+    const json_t *mine = json_object_get(json_object_get(content, "ciphertext"), curve);
+    const char *body = json_string_value(json_object_get(mine, "body"));
+    json_int_t type = json_integer_value(json_object_get(mine, "type"));
+    if (!alg || strcmp(alg, ALG_OLM) != 0 || !sender_key || !body || (type != 0 && type != 1)) {
+        snprintf(err, errlen, "not an Olm message for this device");
+        return NULL;
+    }
+    char *plain = NULL;
+    for (size_t i = a->n_peers; i-- > 0 && !plain;) {       /* the newest session first */
+        peer *p = &a->peers[i];
+        if (strcmp(p->curve, sender_key) != 0) continue;
+        if (type == 0) {
+            size_t n;
+            char *c = scratch(body, &n);
+            size_t m = c ? olm_matches_inbound_session_from(p->s, sender_key, strlen(sender_key), c, n) : 0;
+            free(c);
+            if (m != 1) continue;
+        }
+        plain = olm_open(p, (size_t)type, body);
+    }
+    if (!plain && type == 0) {            /* a new session, opened with one of our one-time keys */
+        peer *p = peer_add(a, sender_key);
+        size_t n;
+        char *c = p ? scratch(body, &n) : NULL;
+        size_t rc = c ? olm_create_inbound_session_from(p->s, a->olm, sender_key, strlen(sender_key), c, n)
+                      : olm_error();
+        free(c);
+        if (rc != olm_error() && (plain = olm_open(p, 0, body)) != NULL) {
+            olm_remove_one_time_keys(a->olm, p->s);   /* a one-time key opens one session */
+            a->n_peers++;
+        } else if (p) {
+            peer_clear(p);
+        }
+    }
+    if (!plain) { snprintf(err, errlen, "the Olm message could not be decrypted"); return NULL; }
+    json_t *o = json_loads(plain, 0, NULL);
+    free(plain);
+    /* it must be for us, from whom the envelope says */
+    const char *to = json_string_value(json_object_get(o, "recipient"));
+    const char *to_ed = json_string_value(json_object_get(json_object_get(o, "recipient_keys"), "ed25519"));
+    const char *from = json_string_value(json_object_get(o, "sender"));
+    if (!json_is_object(o) || !to || strcmp(to, user_id) != 0 || !to_ed || strcmp(to_ed, ed) != 0 ||
+        (sender_user && (!from || strcmp(from, sender_user) != 0))) {
+        snprintf(err, errlen, "the Olm message is not addressed to this device by its sender");
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+json_t *e2e_olm_encrypt(e2e_account *a, const char *user_id, const char *their_user,
+                        const char *their_curve, const char *their_ed, const char *their_otk,
+                        const char *type, const json_t *content)
+{
+    char curve[64], ed[64];
+    if (e2e_identity(a, curve, ed)) return NULL;
+    peer *p = NULL;
+    for (size_t i = a->n_peers; i-- > 0 && !p;)
+        if (strcmp(a->peers[i].curve, their_curve) == 0) p = &a->peers[i];
+    if (!p) {
+        if (!their_otk || !(p = peer_add(a, their_curve))) return NULL;
+        size_t rl = olm_create_outbound_session_random_length(p->s);
+        unsigned char *r = malloc(rl ? rl : 1);
+        int ok = r && fill_random(r, rl) == 0 &&
+                 olm_create_outbound_session(p->s, a->olm, their_curve, strlen(their_curve),
+                                             their_otk, strlen(their_otk), r, rl) != olm_error();
+        if (r) { wipe(r, rl); free(r); }
+        if (!ok) { peer_clear(p); return NULL; }
+        a->n_peers++;
+    }
+    json_t *plain = json_pack("{s:s, s:O, s:s, s:s, s:{s:s}, s:{s:s}}", "type", type, "content", content,
+                              "sender", user_id, "recipient", their_user,
+                              "recipient_keys", "ed25519", their_ed, "keys", "ed25519", ed);
+    char *text = plain ? json_dumps(plain, JSON_COMPACT) : NULL;
+    json_decref(plain);
+    if (!text) return NULL;
+    size_t len = strlen(text), mtype = olm_encrypt_message_type(p->s);
+    size_t rl = olm_encrypt_random_length(p->s), ml = olm_encrypt_message_length(p->s, len);
+    unsigned char *r = malloc(rl ? rl : 1);
+    char *msg = malloc(ml + 1);
+    int ok = r && msg && fill_random(r, rl) == 0 &&
+             olm_encrypt(p->s, text, len, r, rl, msg, ml) != olm_error();
+    if (r) { wipe(r, rl); free(r); }
+    wipe(text, len);
+    free(text);
+    json_t *out = NULL;
+    if (ok) {
+        msg[ml] = '\0';
+        out = json_pack("{s:s, s:s, s:{s:{s:i, s:s}}}", "algorithm", ALG_OLM, "sender_key", curve,
+                        "ciphertext", their_curve, "type", (json_int_t)mtype, "body", msg);
+    }
+    free(msg);
+    return out;
+}
+
+/* ---- Megolm: room messages ---------------------------------------------- */
+
+static group_in *find_in(e2e_account *a, const char *room, const char *id, const char *sender)
+{
+    for (size_t i = 0; i < a->n_in; i++)
+        if (strcmp(a->in[i].id, id) == 0 && strcmp(a->in[i].sender, sender) == 0 &&
+            strcmp(a->in[i].room, room) == 0) return &a->in[i];
+    return NULL;
+}
+
+int e2e_room_key_add(e2e_account *a, const json_t *plain, const char *sender_key)
+{
+    const json_t *c = json_object_get(plain, "content");
+    const char *type = json_string_value(json_object_get(plain, "type"));
+    const char *alg = json_string_value(json_object_get(c, "algorithm"));
+    const char *room = json_string_value(json_object_get(c, "room_id"));
+    const char *id = json_string_value(json_object_get(c, "session_id"));
+    const char *key = json_string_value(json_object_get(c, "session_key"));
+    if (!type || strcmp(type, "m.room_key") != 0 || !alg || strcmp(alg, ALG_MEGOLM) != 0 ||
+        !room || !id || !key || !sender_key || strlen(room) >= sizeof a->in[0].room ||
+        strlen(id) >= sizeof a->in[0].id || strlen(sender_key) >= sizeof a->in[0].sender)
+        return -1;
+    if (find_in(a, room, id, sender_key)) return 0;   /* known: the first copy stands */
+    if (a->n_in == E2E_MAX_GROUPS) {
+        in_clear(&a->in[0]);
+        memmove(a->in, a->in + 1, (a->n_in - 1) * sizeof *a->in);
+        a->n_in--;
+    }
+    group_in *gg = realloc(a->in, (a->n_in + 1) * sizeof *gg);
+    if (!gg) return -1;
+    a->in = gg;
+    group_in *g = &a->in[a->n_in];
+    if (!(g->mem = malloc(olm_inbound_group_session_size()))) return -1;
+    g->s = olm_inbound_group_session(g->mem);
+    char sid[64];
+    size_t n;
+    char *k = scratch(key, &n);
+    int ok = k && olm_init_inbound_group_session(g->s, (const uint8_t *)k, n) != olm_error();
+    if (k) { wipe(k, n); free(k); }
+    /* the session must be the one the event names */
+    size_t idn = ok ? olm_inbound_group_session_id(g->s, (uint8_t *)sid, sizeof sid - 1) : olm_error();
+    if (idn == olm_error() || (sid[idn] = '\0', strcmp(sid, id) != 0)) { in_clear(g); return -1; }
+    snprintf(g->room, sizeof g->room, "%s", room);
+    snprintf(g->id, sizeof g->id, "%s", id);
+    snprintf(g->sender, sizeof g->sender, "%s", sender_key);
+    a->n_in++;
+    return 0;
+}
+
+json_t *e2e_megolm_decrypt(e2e_account *a, const char *room_id, const json_t *content,
+                           int *missing, char *err, size_t errlen)
+{
+    *missing = 0;
+    const char *alg = json_string_value(json_object_get(content, "algorithm"));
+    const char *sender = json_string_value(json_object_get(content, "sender_key"));
+    const char *id = json_string_value(json_object_get(content, "session_id"));
+    const char *ct = json_string_value(json_object_get(content, "ciphertext"));
+    if (!alg || strcmp(alg, ALG_MEGOLM) != 0 || !sender || !id || !ct) {
+        snprintf(err, errlen, "not a Megolm message");
+        return NULL;
+    }
+    group_in *g = find_in(a, room_id, id, sender);
+    if (!g) {
+        *missing = 1;
+        snprintf(err, errlen, "no key for this message yet");
+        return NULL;
+    }
+    size_t n;
+    char *c = scratch(ct, &n);
+    size_t max = c ? olm_group_decrypt_max_plaintext_length(g->s, (uint8_t *)c, n) : olm_error();
+    free(c);
+    char *plain = max != olm_error() ? malloc(max + 1) : NULL;
+    uint32_t index = 0;
+    c = plain ? scratch(ct, &n) : NULL;
+    size_t got = c ? olm_group_decrypt(g->s, (uint8_t *)c, n, (uint8_t *)plain, max, &index) : olm_error();
+    free(c);
+    if (got == olm_error()) {
+        free(plain);
+        snprintf(err, errlen, "the message could not be decrypted");
+        return NULL;
+    }
+    plain[got] = '\0';
+    json_t *o = json_loads(plain, 0, NULL);
+    wipe(plain, got);
+    free(plain);
+    const char *room = json_string_value(json_object_get(o, "room_id"));
+    if (!json_is_object(o) || !room || strcmp(room, room_id) != 0 ||
+        !json_is_string(json_object_get(o, "type")) || !json_is_object(json_object_get(o, "content"))) {
+        snprintf(err, errlen, "the decrypted message is not for this room");
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static group_out *find_out(e2e_account *a, const char *room)
+{
+    for (size_t i = 0; i < a->n_out; i++)
+        if (strcmp(a->out[i].room, room) == 0) return &a->out[i];
+    return NULL;
+}
+
+void e2e_megolm_rotate(e2e_account *a, const char *room_id)
+{
+    group_out *g = find_out(a, room_id);
+    if (!g) return;
+    out_clear(g);
+    size_t at = (size_t)(g - a->out);
+    memmove(a->out + at, a->out + at + 1, (a->n_out - at - 1) * sizeof *a->out);
+    a->n_out--;
+}
+
+/* The room's outbound session, made (or remade after E2E_ROTATE_MSGS)
+ * when needed; *fresh: it is new, so its key must be shared first. */
+static group_out *outbound(e2e_account *a, const char *room, int *fresh)
+{
+    group_out *g = find_out(a, room);
+    if (g && g->sent >= E2E_ROTATE_MSGS) { e2e_megolm_rotate(a, room); g = NULL; }
+    if (g) return g;
+    if (strlen(room) >= sizeof a->out[0].room) return NULL;
+    group_out *gg = realloc(a->out, (a->n_out + 1) * sizeof *gg);
+    if (!gg) return NULL;
+    a->out = gg;
+    g = &a->out[a->n_out];
+    memset(g, 0, sizeof *g);
+    if (!(g->mem = malloc(olm_outbound_group_session_size()))) return NULL;
+    g->s = olm_outbound_group_session(g->mem);
+    size_t rl = olm_init_outbound_group_session_random_length(g->s);
+    unsigned char *r = malloc(rl ? rl : 1);
+    int ok = r && fill_random(r, rl) == 0 && olm_init_outbound_group_session(g->s, r, rl) != olm_error();
+    if (r) { wipe(r, rl); free(r); }
+    if (!ok) { out_clear(g); return NULL; }
+    snprintf(g->room, sizeof g->room, "%s", room);
+    a->n_out++;
+    *fresh = 1;
+    return g;
+}
+
+json_t *e2e_room_key(e2e_account *a, const char *room_id, int *fresh)
+{
+    *fresh = 0;
+    group_out *g = outbound(a, room_id, fresh);
+    if (!g) return NULL;
+    size_t il = olm_outbound_group_session_id_length(g->s), kl = olm_outbound_group_session_key_length(g->s);
+    char *id = malloc(il + 1), *key = malloc(kl + 1);
+    json_t *out = NULL;
+    if (id && key && olm_outbound_group_session_id(g->s, (uint8_t *)id, il) != olm_error() &&
+        olm_outbound_group_session_key(g->s, (uint8_t *)key, kl) != olm_error()) {
+        id[il] = key[kl] = '\0';
+        out = json_pack("{s:s, s:s, s:s, s:s}", "algorithm", ALG_MEGOLM, "room_id", room_id,
+                        "session_id", id, "session_key", key);
+    }
+    if (key) wipe(key, kl);
+    free(id);
+    free(key);
+    return out;
+}
+
+json_t *e2e_megolm_encrypt(e2e_account *a, const char *room_id, const char *device_id,
+                           const char *type, const json_t *content)
+{
+    char curve[64], ed[64];
+    group_out *g = e2e_identity(a, curve, ed) == 0 ? find_out(a, room_id) : NULL;
+    if (g && g->sent >= E2E_ROTATE_MSGS) g = NULL;   /* e2e_room_key() first: it rotates */
+    if (!g) return NULL;
+    json_t *plain = json_pack("{s:s, s:O, s:s}", "type", type, "content", content, "room_id", room_id);
+    char *text = plain ? json_dumps(plain, JSON_COMPACT) : NULL;
+    json_decref(plain);
+    if (!text) return NULL;
+    size_t len = strlen(text), ml = olm_group_encrypt_message_length(g->s, len);
+    size_t il = olm_outbound_group_session_id_length(g->s);
+    char *msg = malloc(ml + 1), *id = malloc(il + 1);
+    json_t *out = NULL;
+    if (msg && id && olm_group_encrypt(g->s, (uint8_t *)text, len, (uint8_t *)msg, ml) != olm_error() &&
+        olm_outbound_group_session_id(g->s, (uint8_t *)id, il) != olm_error()) {
+        msg[ml] = id[il] = '\0';
+        g->sent++;
+        out = json_pack("{s:s, s:s, s:s, s:s, s:s}", "algorithm", ALG_MEGOLM, "sender_key", curve,
+                        "ciphertext", msg, "session_id", id, "device_id", device_id);
+    }
+    wipe(text, len);
+    free(text);
+    free(msg);
+    free(id);
+    return out;
 }

@@ -54,6 +54,40 @@ int e2e_verify(const char *ed25519, const char *msg, size_t len, const char *sig
 int e2e_verify_object(const json_t *obj, const char *user_id, const char *device_id,
                       const char *ed25519);
 
+/* ---- Olm (to-device) and Megolm (room) messages ----
+ * The sessions live in the account and are saved with it. */
+
+/* An m.room.encrypted to-device content (Olm) for this device, from
+ * sender_user (NULL: not checked): its plaintext event, checked to be
+ * addressed to user_id and this device's key; NULL with err. */
+json_t *e2e_olm_decrypt(e2e_account *a, const char *user_id, const char *sender_user,
+                        const json_t *content, char *err, size_t errlen);
+/* The m.room.encrypted to-device content carrying {type, content} to one
+ * device: over the Olm session with it, or a new one from their_otk (a
+ * key claimed with /keys/claim; NULL when a session exists). */
+json_t *e2e_olm_encrypt(e2e_account *a, const char *user_id, const char *their_user,
+                        const char *their_curve, const char *their_ed, const char *their_otk,
+                        const char *type, const json_t *content);
+/* A decrypted m.room_key (from e2e_olm_decrypt, its Olm sender_key):
+ * the room's inbound session is kept.  0, or -1 when it is not one. */
+int e2e_room_key_add(e2e_account *a, const json_t *plain, const char *sender_key);
+/* A room's m.room.encrypted content (Megolm): the plaintext event
+ * {type, content, room_id}, checked to be for room_id; NULL with err, and
+ * *missing = 1 when the key has not arrived (retry when it does). */
+json_t *e2e_megolm_decrypt(e2e_account *a, const char *room_id, const json_t *content,
+                           int *missing, char *err, size_t errlen);
+/* The m.room_key content for the room's outbound session, made first when
+ * there is none or when it has encrypted its 100 messages (the spec's
+ * rotation_period_msgs): then *fresh = 1, and the key must reach every
+ * device of the room (e2e_olm_encrypt) before the next message. */
+json_t *e2e_room_key(e2e_account *a, const char *room_id, int *fresh);
+/* {type, content} encrypted for room_id with that session (NULL when
+ * e2e_room_key() has not made one or it is due to rotate). */
+json_t *e2e_megolm_encrypt(e2e_account *a, const char *room_id, const char *device_id,
+                           const char *type, const json_t *content);
+/* A member left: the next message starts a new session. */
+void e2e_megolm_rotate(e2e_account *a, const char *room_id);
+
 /* The pickle key: 32 bytes in `path` (hex, one line), created 0600 when
  * missing; refused when others may read it.  0, or -1 with err. */
 int e2e_key_file(const char *path, unsigned char key[32], char *err, size_t errlen);

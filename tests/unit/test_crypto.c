@@ -131,7 +131,8 @@ static void test_saved_under_key(void **state)
     e2e_account *wrong = e2e_account_restore(saved, other, sizeof other, err, sizeof err);
     assert_null(wrong);
     assert_non_null(strstr(err, "does not open"));
-    saved[10] = saved[10] == 'A' ? 'B' : 'A';
+    char *mid = strstr(saved, "\"account\":\"") + 20;
+    *mid = *mid == 'A' ? 'B' : 'A';
     assert_null(e2e_account_restore(saved, key, sizeof key, err, sizeof err));
     assert_null(e2e_account_restore("", key, sizeof key, err, sizeof err));
     free(saved);
@@ -166,6 +167,137 @@ static void test_key_file(void **state)
     rmdir(dir);
 }
 
+/* Alice's device and the bot's, end to end, as Element and the bot would:
+ * alice claims one of the bot's one-time keys, opens an Olm session and
+ * sends her room key over it; the bot decrypts her room message with it;
+ * the bot answers with a Megolm session of its own whose key it sends back
+ * over the same Olm session; both survive the bot saving and reopening. */
+static void test_round_trip(void **state)
+{
+    (void)state;
+    const char *ROOM = "!dm:localhost";
+    e2e_account *bot = e2e_account_new(), *alice = e2e_account_new();
+    assert_non_null(bot);
+    assert_non_null(alice);
+    char bc[64], be[64], ac[64], ae[64], err[200];
+    assert_int_equal(e2e_identity(bot, bc, be), 0);
+    assert_int_equal(e2e_identity(alice, ac, ae), 0);
+    json_t *otks = e2e_one_time_keys(bot, "@coach:localhost", "BOT", 2);
+    e2e_published(bot);
+    const char *kname;
+    json_t *kv;
+    const char *otk = NULL;
+    json_object_foreach(otks, kname, kv) { otk = json_string_value(json_object_get(kv, "key")); break; }
+    assert_non_null(otk);
+
+    /* alice: a room message she cannot send before the bot has her key */
+    int fresh = 0;
+    json_t *rk = e2e_room_key(alice, ROOM, &fresh);
+    assert_non_null(rk);
+    assert_int_equal(fresh, 1);
+    json_t *msg = json_pack("{s:s, s:s}", "msgtype", "m.text", "body", "he pulls away every time");
+    json_t *enc = e2e_megolm_encrypt(alice, ROOM, "ALICE", "m.room.message", msg);
+    assert_non_null(enc);
+    assert_null(strstr(json_string_value(json_object_get(enc, "ciphertext")), "pulls"));
+    int missing = 0;
+    assert_null(e2e_megolm_decrypt(bot, ROOM, enc, &missing, err, sizeof err));
+    assert_int_equal(missing, 1);                    /* retried when the key comes */
+
+    /* alice -> bot: the room key over a new Olm session (a pre-key message) */
+    json_t *td = e2e_olm_encrypt(alice, "@alice:localhost", "@coach:localhost", bc, be, otk, "m.room_key", rk);
+    assert_non_null(td);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(td, "ciphertext"), bc), "type")), 0);
+    json_t *plain = e2e_olm_decrypt(bot, "@coach:localhost", "@alice:localhost", td, err, sizeof err);
+    assert_non_null(plain);
+    assert_string_equal(json_string_value(json_object_get(plain, "type")), "m.room_key");
+    assert_int_equal(e2e_room_key_add(bot, plain, ac), 0);
+    json_decref(plain);
+    assert_null(e2e_olm_decrypt(bot, "@coach:localhost", "@alice:localhost", td, err, sizeof err));   /* not twice */
+    /* a second message on that session, handed over as if someone else sent it */
+    json_t *td_b = e2e_olm_encrypt(alice, "@alice:localhost", "@coach:localhost", bc, be, NULL, "m.dummy", msg);
+    assert_non_null(td_b);
+    assert_null(e2e_olm_decrypt(bot, "@coach:localhost", "@mallory:localhost", td_b, err, sizeof err));
+    assert_non_null(strstr(err, "not addressed"));
+    json_decref(td_b);
+    /* the one-time key is used up: the same pre-key message cannot open a second session */
+    json_t *dec = e2e_megolm_decrypt(bot, ROOM, enc, &missing, err, sizeof err);
+    assert_non_null(dec);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(dec, "content"), "body")),
+                        "he pulls away every time");
+    json_decref(dec);
+    assert_null(e2e_megolm_decrypt(bot, "!other:localhost", enc, &missing, err, sizeof err));   /* not this room */
+    /* a changed byte of ciphertext: refused, nothing else happens */
+    json_t *bad = json_deep_copy(enc);
+    char *ct = strdup(json_string_value(json_object_get(bad, "ciphertext")));
+    ct[20] = ct[20] == 'A' ? 'B' : 'A';
+    json_object_set_new(bad, "ciphertext", json_string(ct));
+    free(ct);
+    assert_null(e2e_megolm_decrypt(bot, ROOM, bad, &missing, err, sizeof err));
+    assert_int_equal(missing, 0);
+    json_decref(bad);
+
+    /* the bot saves and reopens: the session with alice and her room key hold */
+    unsigned char key[32];
+    memset(key, 42, sizeof key);
+    char *saved = e2e_account_save(bot, key, sizeof key);
+    assert_non_null(saved);
+    assert_null(strstr(saved, "pulls"));
+    e2e_account_free(bot);
+    bot = e2e_account_restore(saved, key, sizeof key, err, sizeof err);
+    free(saved);
+    assert_non_null(bot);
+    json_t *msg2 = json_pack("{s:s, s:s}", "msgtype", "m.text", "body", "and then I chase him");
+    json_t *enc2 = e2e_megolm_encrypt(alice, ROOM, "ALICE", "m.room.message", msg2);
+    dec = e2e_megolm_decrypt(bot, ROOM, enc2, &missing, err, sizeof err);
+    assert_non_null(dec);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(dec, "content"), "body")),
+                        "and then I chase him");
+    json_decref(dec);
+
+    /* bot -> alice: its own room key over the Olm session it has with her */
+    json_t *brk = e2e_room_key(bot, ROOM, &fresh);
+    assert_int_equal(fresh, 1);
+    json_t *td2 = e2e_olm_encrypt(bot, "@coach:localhost", "@alice:localhost", ac, ae, NULL, "m.room_key", brk);
+    assert_non_null(td2);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(td2, "ciphertext"), ac), "type")), 1);
+    json_t *ap = e2e_olm_decrypt(alice, "@alice:localhost", "@coach:localhost", td2, err, sizeof err);
+    assert_non_null(ap);
+    assert_int_equal(e2e_room_key_add(alice, ap, bc), 0);
+    json_decref(ap);
+    json_t *reply = json_pack("{s:s, s:s}", "msgtype", "m.notice", "body", "It sounds like a dance.");
+    json_t *renc = e2e_megolm_encrypt(bot, ROOM, "BOT", "m.room.message", reply);
+    dec = e2e_megolm_decrypt(alice, ROOM, renc, &missing, err, sizeof err);
+    assert_non_null(dec);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(dec, "content"), "msgtype")), "m.notice");
+    json_decref(dec);
+    /* after 100 messages the session rotates: a new key to share */
+    for (int i = 0; i < 99; i++) json_decref(e2e_megolm_encrypt(bot, ROOM, "BOT", "m.room.message", reply));
+    assert_null(e2e_megolm_encrypt(bot, ROOM, "BOT", "m.room.message", reply));
+    json_t *brk2 = e2e_room_key(bot, ROOM, &fresh);
+    assert_int_equal(fresh, 1);
+    assert_string_not_equal(json_string_value(json_object_get(brk, "session_id")),
+                            json_string_value(json_object_get(brk2, "session_id")));
+    /* a member left: rotated at once */
+    e2e_megolm_rotate(bot, ROOM);
+    json_t *brk3 = e2e_room_key(bot, ROOM, &fresh);
+    assert_int_equal(fresh, 1);
+    json_decref(brk3);
+    json_decref(brk2);
+    json_decref(renc);
+    json_decref(reply);
+    json_decref(td2);
+    json_decref(brk);
+    json_decref(enc2);
+    json_decref(msg2);
+    json_decref(td);
+    json_decref(enc);
+    json_decref(msg);
+    json_decref(rk);
+    json_decref(otks);
+    e2e_account_free(alice);
+    e2e_account_free(bot);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_one_time_keys),
         cmocka_unit_test(test_saved_under_key),
         cmocka_unit_test(test_key_file),
+        cmocka_unit_test(test_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
