@@ -27,6 +27,7 @@
 #define PP_TAG_MAX 20         /* longest tag, with its NUL */
 #define PP_MAX_FACTS 8        /* fact kinds of one rule set */
 #define PP_FACT_MAX 100       /* longest fact kept, with its NUL */
+#define PP_COMPLAINT_MAX 240  /* longest complaint kept for a draft, with its NUL */
 
 /* One kind of fact a message can tell (the word class fact_KIND of the
  * rules, e.g. fact_together): its capture `fact` (or the whole match),
@@ -304,6 +305,15 @@ struct pp_session {
     unsigned recalled;        /* bit i: facts[i] was recalled in a reply */
     int pronoun_told;         /* the user named the pronoun: a bare "she" later
                                  does not undo it */
+    /* What the coach drafts a gentle start-up from ("how do I tell her?",
+     * reframe.c): the last message that named what the partner does, and
+     * the last feeling the user named ("lonely").  The store keeps the
+     * complaint only with transcripts on. */
+    char complaint[PP_COMPLAINT_MAX];
+    char feeling[PP_TAG_MAX];
+    pp_role complaint_role;   /* the role the complaint was told in: after a
+                                 correction ("I'm the one who pulls away")
+                                 it is no longer drafted from */
 };
 #define PP_SESSION_MAX_REV ((1LL << 53) - 1)   /* a rev stays exact in any JSON reader */
 /* Fold theirs (the store's row, written by another process since s last
@@ -351,6 +361,14 @@ void pp_why_render(pp_buf *b, const pp_ruleset *rs, const pp_session *s);
  * kept so that every command still answers.  s is never NULL. */
 void pp_system_text(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const char *id,
                     const char *const *vars, const char *fallback);
+
+/* reframe.c: what a turn tells the draft (s->complaint, s->feeling); a
+ * is the message's analysis when the matcher made one, else NULL. */
+void pp_reframe_learn(const pp_ruleset *rs, pp_session *s, const char *text, size_t len,
+                      const ppl_analysis *a, pp_role role);
+/* {draft}: a gentle start-up from what the session knows, into b; 0 when
+ * it knows no complaint to start from. */
+int pp_reframe_draft(pp_buf *b, const pp_ruleset *rs, const pp_session *s);
 
 /* reply.c: the template t (not a set) filled the same way: the one
  * placeholder language of replies, system sentences and reframe. */

@@ -266,8 +266,14 @@ static void agree(const pp_ruleset *rs, toks *k, size_t at)
 static void second_person(const pp_ruleset *rs, toks *k, int g, size_t from, int verb_at)
 {
     if (verb_at) agree(rs, k, verb_at);
+    const pp_reframe_list *adverb = list_of(rs->reframe, "adverb");
     for (size_t i = from; i < k->n; i++) {
         const char *w = k->t[i];
+        if (verb_at && is(w, "and") && i + 1 < k->n) {        /* "... and barely looks at me" */
+            size_t v = i + 1;
+            while (v + 1 < k->n && in_list(adverb, k->t[v])) v++;
+            agree(rs, k, v);
+        }
         if ((g == 'm' && is(w, "he")) || (g == 'f' && is(w, "she"))) {
             k->t[i] = "you";
             agree(rs, k, i + 1);
@@ -284,6 +290,7 @@ typedef struct clause_read {
     int usable;          /* it can be said back: no insult, verdict, stonewall */
     int content;         /* it says something ("you do this" does not) */
     int subordinate;     /* it opened with "every time", "whenever": a comma follows */
+    int opens_next;      /* it ends with one: the next clause goes on from it */
     int subject;         /* person() of its subject after the rewrite */
 } clause_read;
 
@@ -298,13 +305,20 @@ static clause_read rewrite_clause(const pp_ruleset *rs, toks *k, uint8_t *name, 
     const pp_reframe_list *global = list_of(wl, "globaliser"), *opener = list_of(wl, "opener"),
                           *frame = list_of(wl, "question-frame"), *curse = list_of(wl, "curse"),
                           *filler = list_of(wl, "function"), *sub = list_of(wl, "subordinator");
-    clause_read r = { 0, 0, 0, 0 };
+    clause_read r = { 0, 0, 0, 0, 0 };
     /* a verdict or an insult anywhere: not a situation */
     static const char *const unsayable[] = { "insult", "verdict", "mindread", "stonewall", NULL };
     for (int u = 0; unsayable[u]; u++) {
         const pp_reframe_list *l = list_of(wl, unsayable[u]);
-        for (size_t i = 0; l && i < k->n; i++)
-            if (list_at(l, k->t, k->n, i)) return r;
+        for (size_t i = 0; l && i < k->n; i++) {
+            if (!list_at(l, k->t, k->n, i)) continue;
+            /* "you go silent on me and it's so childish": the part before */
+            size_t j = i;
+            while (j > 2 && !is(k->t[j], "and") && !is(k->t[j], "but")) j--;
+            if (j <= 2) return r;
+            k->n = j;
+            break;
+        }
     }
     size_t m;
     /* "I feel so alone": the feeling, not the situation */
@@ -353,6 +367,14 @@ static clause_read rewrite_clause(const pp_ruleset *rs, toks *k, uint8_t *name, 
         insert(k, 0, "you");
         memset(name, 0, RF_TOKENS);
     }
+    /* "he pulls away every time | we get close": the next clause goes on */
+    for (size_t i = k->n > 3 ? k->n - 3 : 1; i < k->n; i++)
+        if ((m = list_at(sub, k->t, k->n, i)) && i + m == k->n) {
+            drop(k, i, m);
+            insert(k, i, "when");
+            r.opens_next = 1;
+            break;
+        }
     /* globalisers; "never" is a negation */
     for (size_t i = 1; i < k->n; i++) {
         if (is(k->t[i], "never")) {
@@ -401,7 +423,9 @@ static clause_read rewrite_clause(const pp_ruleset *rs, toks *k, uint8_t *name, 
         if (!in_list(filler, k->t[i]) && !is(k->t[i], ",")) content++;
     r.content = content >= 1;
     for (size_t i = 0; i < k->n; i++)       /* a "never" left over: not said back */
-        if (strstr(k->t[i], "never") || strstr(k->t[i], "always")) return r;
+        if ((strstr(k->t[i], "never") || strstr(k->t[i], "always")) && !is(k->t[i], "whenever") &&
+            !is(k->t[i], "nevertheless"))
+            return r;
     /* "0idiot": letters glued to digits are read as the word they hold */
     for (size_t i = 0; i < k->n; i++) {
         const char *t = k->t[i], *letters = t;
@@ -473,7 +497,7 @@ static int own_situation(const pp_ruleset *rs, const ppl_analysis *a, pp_buf *b,
         for (size_t i = 0; i < nt && !ironic; i++) ironic = list_at(sarcasm, tok, nt, i);
         if (ironic) continue;
         size_t said = 0;
-        int comma = 0, carry = 0;
+        int comma = 0, carry = 0, opened = 0;
         for (size_t c = 0; c < a->n_clauses; c++) {
             const ppl_clause *cl = &a->clauses[c];
             if (cl->sentence != s || !cl->count) continue;
@@ -496,7 +520,7 @@ static int own_situation(const pp_ruleset *rs, const ppl_analysis *a, pp_buf *b,
                 }
             }
             /* after the first, only a clause that goes on from it */
-            if (said && !list_at(cont, k.t, k.n, 0)) break;
+            if (said && !opened && !list_at(cont, k.t, k.n, 0)) break;
             int was_carry = carry;
             clause_read r = rewrite_clause(rs, &k, name, said == 0, &carry);
             /* the first clause said must say something; the ones after it
@@ -512,6 +536,7 @@ static int own_situation(const pp_ruleset *rs, const ppl_analysis *a, pp_buf *b,
             if (said) pp_buf_adds(b, comma ? ", " : " ");
             said += k.n;
             comma = r.subordinate;
+            opened = r.opens_next;
             /* the past: "did not", "was", or the verb after the subject */
             for (size_t i = 0; i < k.n && !*past; i++)
                 if (is(k.t[i], "did") || is(k.t[i], "was") || is(k.t[i], "were")) *past = 1;
@@ -523,16 +548,18 @@ static int own_situation(const pp_ruleset *rs, const ppl_analysis *a, pp_buf *b,
     return 0;
 }
 
-/* A feeling the user named ("I feel so alone", "I'm exhausted"): the word
- * of the `feeling` list after feel/felt/am in a clause about the user.
+/* A feeling the user named ("I feel so alone", "it makes me feel
+ * invisible"): the word of the `feeling` list after feel/felt.
  * Written into out; 0 when none. */
 static int said_feeling(const pp_ruleset *rs, const ppl_analysis *a, char *out, size_t size)
 {
     const pp_reframe_list *feel = list_of(rs->reframe, "feeling"), *filler = list_of(rs->reframe, "function");
     for (size_t i = 0; i + 1 < a->n_words; i++) {
         const ppl_word *w = &a->words[i];
-        if (a->clauses[w->clause].subject != PPL_SUBJ_USER || (w->flags & PPL_WORD_NEGATED)) continue;
         if (!is(w->lemma, "feel") && !is(w->norm, "felt")) continue;
+        int mine = a->clauses[w->clause].subject == PPL_SUBJ_USER ||
+                   (i > 0 && is(a->words[i - 1].norm, "me"));        /* "it makes me feel" */
+        if (!mine || (w->flags & PPL_WORD_NEGATED)) continue;
         for (size_t j = i + 1; j < a->n_words && j < i + 5 && a->words[j].clause == w->clause; j++) {
             const char *n = a->words[j].norm;
             if (in_list(feel, n)) { pp_strlcpy(out, n, size); return 1; }
@@ -721,8 +748,11 @@ static int rewrite_from(const pp_ruleset *rs, const pp_session *s, pp_reframe_re
     return 0;
 }
 
+/* drafting: the text is what the user told the coach about the partner,
+ * not words said to them: its horsemen are the partner's, so only the
+ * situation is read. */
 static int build(const pp_ruleset *rs, const pp_session *s, pp_reframe_result *r, const char *text,
-                 size_t len, const char *feeling_said)
+                 size_t len, const char *feeling_said, int drafting)
 {
     const pp_reframe_words *w = rs->reframe;
     int rc;
@@ -741,7 +771,8 @@ static int build(const pp_ruleset *rs, const pp_session *s, pp_reframe_result *r
     if (t && !(rd.label = topic_phrase(rs, t->label, rd.obj, rd.plural))) { rc = PP_ENOMEM; goto out; }
     const char *note = NULL;
     rc = 0;
-    if (r->horsemen == 0 && run(rs, w->istatement.code, text, len) && run(rs, w->request.code, text, len)) {
+    if (drafting) r->horsemen = 0;
+    if (!drafting && r->horsemen == 0 && run(rs, w->istatement.code, text, len) && run(rs, w->request.code, text, len)) {
         r->already_gentle = 1;        /* the rewrite is the text, however long */
         note = w->note_gentle;
         if (!(r->rewrite = strdup(text))) rc = PP_ENOMEM;
@@ -827,7 +858,7 @@ static char *complaint_text(const char *bytes, size_t len, size_t *out_len)
 }
 
 static int reframe_with(const pp_ruleset *rs, const pp_session *s, const char *bytes, size_t len,
-                        const char *feeling, pp_reframe_result *out)
+                        const char *feeling, int drafting, pp_reframe_result *out)
 {
     if (!out) return PP_EINPUT;
     memset(out, 0, sizeof *out);
@@ -837,12 +868,55 @@ static int reframe_with(const pp_ruleset *rs, const pp_session *s, const char *b
         if (!pp_rules_find_set(rs, reframe_sets[i])) return PP_EINPUT;
     size_t n = 0;
     if (!(out->text = complaint_text(bytes, len, &n))) return PP_ENOMEM;
-    int rc = build(rs, s, out, out->text, n, feeling);
+    int rc = build(rs, s, out, out->text, n, feeling, drafting);
     if (rc) pp_reframe_clear(out);
     return rc;
 }
 
 int pp_reframe(const pp_ruleset *rs, const char *bytes, size_t len, pp_reframe_result *out)
 {
-    return reframe_with(rs, &no_session, bytes, len, NULL, out);
+    return reframe_with(rs, &no_session, bytes, len, NULL, 0, out);
+}
+
+/* ---- the draft inside a conversation --------------------------------------
+ *
+ * "How do I tell her without hurting her?": the coach drafts a gentle
+ * start-up from what the user has told it.  Each turn, pp_reframe_learn()
+ * keeps the last message that names something the partner does (a
+ * situation own_situation() can say back as "you ...") and the last
+ * feeling the user named; pp_reframe_draft() reframes that message, with
+ * that feeling, for {draft} in a reply (the `ID.draft` sets, reply.c). */
+void pp_reframe_learn(const pp_ruleset *rs, pp_session *s, const char *text, size_t len,
+                      const ppl_analysis *given, pp_role role)
+{
+    if (!rs->reframe || !rs->lexicon || len == 0) return;
+    ppl_analysis own;
+    const ppl_analysis *a = given;
+    if (!a) {
+        if (ppl_analyse(rs->lexicon, text, len, &own)) return;
+        a = &own;
+    }
+    char feeling[PP_TAG_MAX];
+    if (said_feeling(rs, a, feeling, sizeof feeling)) pp_strlcpy(s->feeling, feeling, sizeof s->feeling);
+    pp_buf sit = {0};
+    int past = 0, partner = 0;
+    if (own_situation(rs, a, &sit, &past, &partner) && partner && !sit.oom) {
+        size_t n = len < PP_COMPLAINT_MAX - 1 ? len : pp_utf8_cut(text, PP_COMPLAINT_MAX - 1);
+        memcpy(s->complaint, text, n);
+        s->complaint[n] = '\0';
+        s->complaint_role = role;
+    }
+    free(sit.s);
+    if (!given) ppl_analysis_clear(&own);
+}
+
+int pp_reframe_draft(pp_buf *b, const pp_ruleset *rs, const pp_session *s)
+{
+    if (!s->complaint[0] || s->complaint_role != s->role) return 0;
+    pp_reframe_result r;
+    if (reframe_with(rs, s, s->complaint, strlen(s->complaint), s->feeling, 1, &r)) return 0;
+    int made = !r.template_only && r.rewrite && r.rewrite[0];
+    if (made) pp_buf_adds(b, r.rewrite);
+    pp_reframe_clear(&r);
+    return made;
 }

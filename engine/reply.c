@@ -368,6 +368,7 @@ static void fill(pp_buf *b, const char *t, fill_ctx *c)
         else if (strcmp(low, "article") == 0) pp_buf_adds(b, c->set && c->set->article ? c->set->article : "");
         else if (strcmp(low, "recall") == 0) { if (!c->fact) add_recall(b, c); }
         else if (strcmp(low, "fact") == 0) pp_buf_adds(b, c->fact ? c->fact : "");
+        else if (strcmp(low, "draft") == 0) pp_reframe_draft(b, c->rs, s);
         else add_capture(b, c, key);
         if (cap && b->len > mark && !b->oom)
             b->s[mark] = (char)toupper((unsigned char)b->s[mark]);
@@ -705,6 +706,17 @@ static const pp_rule *tail_question(const pp_ruleset *rs, pp_work *w, const char
     return NULL;
 }
 
+/* set, or its `ID.draft` sibling when the session knows a complaint to
+ * draft a start-up from ({draft}, reframe.c). */
+static const pp_set *draft_set(const pp_ruleset *rs, const pp_session *s, const pp_set *set)
+{
+    char id[PP_ID_MAX + 8];
+    if (!s->complaint[0] || s->safety_lock || s->complaint_role != s->role) return set;
+    snprintf(id, sizeof id, "%s.draft", set->id);
+    const pp_set *d = pp_rules_find_set(rs, id);
+    return d && d->n_variants ? d : set;
+}
+
 /* One variant of set for the session, filled into b; 0 when every fitting
  * variant asks what the user avoids. */
 static int say_set(pp_buf *b, const pp_ruleset *rs, pp_session *s, const pp_set *set, pp_role role,
@@ -812,6 +824,14 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         if (set && set == menu) s->misses = 0;
     }
 
+    /* the draft of a gentle start-up reads what the user told (never in a
+     * crisis or a lock); a set with a `.draft` sibling says that one when
+     * there is a complaint to draft from ("how do I tell her?") */
+    if (!safety && !s->safety_lock && n > 0 && (!r || !r->act[0]))   /* a situation, not an act */
+        pp_reframe_learn(rs, s, text, n, rs->n_clause_patterns ? &w->analysis : NULL,
+                         r && (r->role == PP_ROLE_PURSUER || r->role == PP_ROLE_WITHDRAWER) ? r->role : s->role);
+    if (set && !safety) set = draft_set(rs, s, set);
+
     pp_buf b = {0};
     if (!s->disclaimed) {
         pp_buf_adds(&b, rs->disclaimer);
@@ -859,7 +879,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         const char *fw = strcmp(r->framework, "none") != 0 ? r->framework : prev_fw;
         q = tail_question(rs, w, text, n, set ? set->id : NULL, fw, &q_hit, &q_off);
         if (q && q->role == PP_ROLE_CRISIS) q = NULL;   /* the whole was read first: not here */
-        const pp_set *qset = q && q->set >= 0 ? &rs->sets[q->set] : NULL;
+        const pp_set *qset = q && q->set >= 0 ? draft_set(rs, s, &rs->sets[q->set]) : NULL;
         if (qset && qset->n_variants) {
             pp_role qrole = q->role == PP_ROLE_NONE ? role : q->role;
             fill_ctx c = { rs, s, qset, text + q_off, n - q_off, q_hit.start, q_hit.end,

@@ -46,7 +46,7 @@
 static const char *const builtin_placeholders[] = {
     "partner", "they", "them", "their", "theirs", "theyre", "theyve", "theyll",
     "themself", "s", "es", "is", "isnt", "was", "wasnt", "has", "does",
-    "doesnt", "said", "resources", "article", "recall", "fact", NULL
+    "doesnt", "said", "resources", "article", "recall", "fact", "draft", NULL
 };
 
 /* ---- reading files ----------------------------------------------------- */

@@ -139,6 +139,10 @@ char *pp_session_save(const pp_session *s)
                                                                    "turn", (int)s->facts[i].turn));
     json_object_set_new(o, "avoid", avoid);
     json_object_set_new(o, "facts", facts);
+    /* for a drafted start-up: the store drops "complaint" without transcripts */
+    if (s->complaint[0]) json_object_set_new(o, "complaint", json_string(s->complaint));
+    if (s->feeling[0]) json_object_set_new(o, "feeling", json_string(s->feeling));
+    if (s->complaint[0]) json_object_set_new(o, "complaint_role", json_string(pp_role_name(s->complaint_role)));
     char *out = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return out;
@@ -225,7 +229,7 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
     }
     pp_session tmp;
     memset(&tmp, 0, sizeof tmp);
-    char role[32], disclosure[16];
+    char role[32], disclosure[16], complaint_role[32];
     long long v[9], rev;
     int bad = get_str(o, "role", role, sizeof role)
             | get_str(o, "framework", tmp.framework, sizeof tmp.framework)
@@ -241,10 +245,16 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
             | get_int(o, "disclaimed", 0, 1, &v[6])
             | get_int(o, "resources_shown", 0, 1, &v[7])
             | get_int(o, "pronoun_told", 0, 1, &v[8])
-            | get_int(o, "rev", 0, PP_SESSION_MAX_REV, &rev);
+            | get_int(o, "rev", 0, PP_SESSION_MAX_REV, &rev)
+            | get_str(o, "complaint", tmp.complaint, sizeof tmp.complaint)
+            | get_str(o, "feeling", tmp.feeling, sizeof tmp.feeling)
+            | get_str(o, "complaint_role", complaint_role, sizeof complaint_role);
     if (!bad) bad = get_decision(o, &tmp.why);
     pp_role r = PP_ROLE_NONE;
     if (!bad && role[0] && pp_role_parse(role, &r)) bad = 1;
+    pp_role cr = PP_ROLE_NONE;
+    if (!bad && complaint_role[0] && pp_role_parse(complaint_role, &cr)) bad = 1;
+    tmp.complaint_role = cr;
     int kind = PP_DISCLOSED_NONE;
     if (!bad && disclosure[0]) {
         while (disclosure_names[kind] && strcmp(disclosure_names[kind], disclosure) != 0) kind++;

@@ -804,8 +804,9 @@ static int put_transcript(pp_store *st, const char *key, const char *who, const 
     return run(st, stmt, "saving the transcript", err, errlen);
 }
 
-/* The session's kept /why decision quotes the user's message; without
- * transcripts no message text goes to disk, so the quote is dropped (the
+/* The session's kept /why decision quotes the user's message, and the
+ * session keeps the last complaint for a draft; without transcripts no
+ * message text goes to disk, so both are dropped (the
  * engine treats it as optional: /why then names the rule without the
  * words).  Returns a malloc'd JSON string, or NULL. */
 static char *session_json(const pp_session *s, int keep_text)
@@ -820,6 +821,7 @@ static char *session_json(const pp_session *s, int keep_text)
     }
     json_t *why = json_object_get(o, "why");
     if (json_is_object(why)) json_object_del(why, "quote");
+    json_object_del(o, "complaint");   /* the user's words, kept for a draft */
     char *out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     return out;

@@ -100,3 +100,30 @@ out=$(printf '/reframe You never listen\n' | "$P" reply --no-state --rules "$SRC
 grep -q "couldn't work on that sentence" <<<"$out" || fail "no word lists: /reframe said: $out"
 set -e
 echo "reframe.sh ok"
+
+# The draft inside a conversation ("how do I tell her?") is made from the
+# last complaint the session kept.  Without transcripts the store keeps no
+# words of it: a second run has nothing to draft from.  With transcripts
+# it is kept, and a second run drafts from it.  Inside a safety lock there
+# is no draft.
+db=$TMPDIR/draft.db
+printf 'my girlfriend goes quiet for days whenever we argue\n' | "$P" reply --state "$db" >/dev/null
+python3 - "$db" <<'PY' || fail "the store kept the complaint without transcripts"
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+for (t,) in con.execute("select name from sqlite_master where type='table'"):
+    for row in con.execute("select * from %s" % t):
+        assert not any(isinstance(v, str) and "quiet for days" in v for v in row), (t, row)
+PY
+out=$(printf 'how do I tell her without hurting her?\n' | "$P" reply --state "$db" --json)
+grep -q '"set":"act.what-say"' <<<"${out// /}" || fail "no transcripts: a draft after a restart: $out"
+db=$TMPDIR/draft-kept.db
+printf 'my girlfriend goes quiet for days whenever we argue\n' | "$P" reply --state "$db" --keep-transcripts >/dev/null
+out=$(printf 'how do I tell her without hurting her?\n' | "$P" reply --state "$db" --keep-transcripts --json)
+grep -q 'I feel upset when you go quiet for days whenever we argue' <<<"$out" \
+    || fail "transcripts kept: no draft after a restart: $out"
+out=$(printf '%s\n' "my boyfriend never listens to me" "he hit me last night" "how do I tell him?" \
+      | "$P" reply --no-state --json | tail -1)
+grep -q 'I feel' <<<"$out" && fail "a draft inside a safety lock: $out"
+grep -q '"safety":true' <<<"${out// /}" || fail "the turn after a disclosure is not answered from safety: $out"
+echo "reframe.sh draft ok"
