@@ -269,7 +269,7 @@ static void second_person(const pp_ruleset *rs, toks *k, int g, size_t from, int
     const pp_reframe_list *adverb = list_of(rs->reframe, "adverb");
     for (size_t i = from; i < k->n; i++) {
         const char *w = k->t[i];
-        if (verb_at && is(w, "and") && i + 1 < k->n) {        /* "... and barely looks at me" */
+        if (is(w, "and") && i + 1 < k->n) {                   /* "... and barely looks at me" */
             size_t v = i + 1;
             while (v + 1 < k->n && in_list(adverb, k->t[v])) v++;
             agree(rs, k, v);
@@ -560,10 +560,19 @@ static int said_feeling(const pp_ruleset *rs, const ppl_analysis *a, char *out, 
         int mine = a->clauses[w->clause].subject == PPL_SUBJ_USER ||
                    (i > 0 && is(a->words[i - 1].norm, "me"));        /* "it makes me feel" */
         if (!mine || (w->flags & PPL_WORD_NEGATED)) continue;
-        for (size_t j = i + 1; j < a->n_words && j < i + 5 && a->words[j].clause == w->clause; j++) {
-            const char *n = a->words[j].norm;
-            if (in_list(feel, n)) { pp_strlcpy(out, n, size); return 1; }
-            if (!in_list(filler, n)) break;
+        const char *tok[8];
+        size_t nt = 0;
+        for (size_t j = i + 1; j < a->n_words && nt < 8 && a->words[j].clause == w->clause; j++)
+            tok[nt++] = a->words[j].norm;
+        for (size_t j = 0; j < nt && j < 4; j++) {
+            size_t m = list_at(feel, tok, nt, j);     /* "let down", "left out" */
+            if (m) {
+                out[0] = '\0';
+                for (size_t q = j; q < j + m; q++)
+                    snprintf(out + strlen(out), size - strlen(out), "%s%s", q > j ? " " : "", tok[q]);
+                return 1;
+            }
+            if (!in_list(filler, tok[j])) break;
         }
     }
     return 0;

@@ -714,7 +714,7 @@ static const pp_set *draft_set(const pp_ruleset *rs, const pp_session *s, const 
     if (!s->complaint[0] || s->safety_lock || s->complaint_role != s->role) return set;
     snprintf(id, sizeof id, "%s.draft", set->id);
     const pp_set *d = pp_rules_find_set(rs, id);
-    return d && d->n_variants ? d : set;
+    return d && d->n_variants && d->fit[s->role] ? d : set;   /* a variant for the role */
 }
 
 /* One variant of set for the session, filled into b; 0 when every fitting
