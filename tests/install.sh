@@ -38,6 +38,7 @@ fi
 M() { make --no-print-directory -C "$S" PREFIX=/usr "$@"; }
 
 # --- the build, with the caller's flags -----------------------------------
+echo "install: building a copy of the tree (PREFIX=/usr, the caller's flags)"
 M -j2 all "${flags[@]}" >"$TMPDIR/build.log" 2>&1 || { tail -n 30 "$TMPDIR/build.log"; echo "FAIL: the build"; exit 1; }
 # one command a line (make prints a recipe's continued lines as they are)
 sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$TMPDIR/build.log" >"$TMPDIR/cmds.log"
