@@ -153,6 +153,7 @@ typedef struct member {
     uint32_t n;                  /* words */
     int exact;                   /* written "in quotes": compared on the
                                     words themselves, not their lemmas */
+    int mech;                    /* of a mechanism concept (is_mechanism) */
     uint32_t ids[PPL_MAX_MEMBER];/* each word's lemma (the word, when exact),
                                     as its id in the lexicon's `words` */
     struct member *next;         /* same first lemma */
@@ -799,7 +800,7 @@ int ppl_concept_add(ppl_lexicon *lx, const char *concept, const char *phrase)
     lx->members[lx->n_members++] = m;       /* freed with the lexicon from here on */
     m->next = head->first;
     head->first = m;
-    if (is_mechanism(lx, m->concept)) {
+    if ((m->mech = is_mechanism(lx, m->concept)) != 0) {
         m->next_mech = head->mech;
         head->mech = m;
     }
@@ -941,21 +942,15 @@ const char *ppl_subject_mark(ppl_subject s)
     return (unsigned)s < 5 ? marks[s] : "@x";
 }
 
-/* Is the nominative pronoun at word i a new subject in the clause that
- * began at cs?  Only when a person came before it in the clause, and i is
- * not inside a person's phrase ("the guy i am seeing"). */
-/* Is word i inside a phrase of the data that starts in the clause before
- * it ("make sure | i regret it", "i'd be sorry | if")?  No clause ends
- * inside one.  (Words after i have no clause yet: compared as words.) */
 /* The words a member of the data (no mechanism concept) starting at word
  * j covers, compared as words (no fillers, any clause): one pass over the
  * message, so that asking about every word stays linear. */
-static void member_reach(const ppl_lexicon *lx, const ppl_word *w, size_t n, uint8_t *reach)
+static void member_reach(const ppl_word *w, size_t n, uint8_t *reach)
 {
     for (size_t j = 0; j < n; j++) {
         uint32_t best = 0;
         for (const member *m = (const member *)w[j].members; m; m = m->next) {
-            if (m->n <= best || j + m->n > n || is_mechanism(lx, m->concept)) continue;
+            if (m->n <= best || j + m->n > n || m->mech) continue;
             uint32_t k = 0;
             while (k < m->n && (m->exact ? w[j + k].norm_id : w[j + k].lemma_id) == m->ids[k]) k++;
             if (k == m->n) best = m->n;
@@ -966,7 +961,7 @@ static void member_reach(const ppl_lexicon *lx, const ppl_word *w, size_t n, uin
 
 /* Is word i inside such a member that starts in the clause before it
  * ("make sure | i regret it", "i'd be sorry | if")?  No clause ends
- * inside one. */
+ * inside one.  (Words after i have no clause yet: compared as words.) */
 static int inside_member(const uint8_t *reach, size_t cs, size_t i)
 {
     for (size_t j = i > cs + PPL_MAX_MEMBER ? i - PPL_MAX_MEMBER : cs; j < i; j++)
@@ -974,6 +969,9 @@ static int inside_member(const uint8_t *reach, size_t cs, size_t i)
     return 0;
 }
 
+/* Is the nominative pronoun at word i a new subject in the clause that
+ * began at cs?  Only when a person came before it in the clause, and i is
+ * not inside a person's phrase ("the guy i am seeing"). */
 static int new_subject(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t cs, size_t i)
 {
     int before = 0;
@@ -996,7 +994,7 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
     uint16_t clause = 0, sentence = 0;
     size_t cs = 0;                       /* where the current clause began */
     uint8_t *reach = calloc(n ? n : 1, 1);   /* NULL: no word is inside one */
-    if (reach) member_reach(lx, w, n, reach);
+    if (reach) member_reach(w, n, reach);
     uint32_t cs_len = 0;                 /* the person that opens the clause, */
     long cs_person = n ? person_in(lx, w, n, 0, PPL_ANY_CLAUSE, &cs_len) : -1;   /* once */
     for (size_t i = 0; i < n; i++) {
