@@ -241,6 +241,8 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 UNITS    = pushpull-telegram.service pushpull-matrix.service
 ENVFILES = pushpull-telegram.env pushpull-matrix.env
 DOCS     = README.md $(wildcard docs/*.md)
+RULE_FILES     = $(wildcard rules/*.rules rules/*.lexicon rules/*.catalog)
+RESPONSE_FILES = $(wildcard responses/*.responses responses/*.tsv responses/*.words)
 SUBST    = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
                -e 's|@SHAREDIR@|$(SHAREDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
                -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@VERSION@|$(VERSION)|g'
@@ -264,9 +266,9 @@ install-units:
 	for e in $(ENVFILES); do $(SUBST) contrib/$$e > $(DESTDIR)$(DOCDIR)/examples/$$e && \
 	    chmod 0644 $(DESTDIR)$(DOCDIR)/examples/$$e || exit 1; done
 
-# Removes what install put there (and the directories of ours it leaves
-# empty); the operator's files in $(SYSCONFDIR)/pushpull and the bots'
-# state are not ours to remove.
+# Removes what install put there, file by file (and the directories of ours
+# it leaves empty): a rule file an operator added to the share dir, the
+# files in $(SYSCONFDIR)/pushpull and the bots' state are not ours.
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pushpull $(DESTDIR)$(MANDIR)/man1/pushpull.1
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS))) \
@@ -275,7 +277,8 @@ uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/pushpull.h $(DESTDIR)$(LIBDIR)/libpushpull.a \
 	      $(DESTDIR)$(LIBDIR)/libpushpull.so $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	      $(DESTDIR)$(LIBDIR)/libpushpull.so.* $(DESTDIR)$(PKGCONFIGDIR)/pushpull.pc
-	rm -rf $(DESTDIR)$(SHAREDIR)/rules $(DESTDIR)$(SHAREDIR)/responses
+	rm -f $(addprefix $(DESTDIR)$(SHAREDIR)/,$(RULE_FILES) $(RESPONSE_FILES))
+	rmdir $(DESTDIR)$(SHAREDIR)/rules $(DESTDIR)$(SHAREDIR)/responses 2>/dev/null || true
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/pushpull $(DESTDIR)$(ZSHCOMPDIR)/_pushpull \
 	      $(DESTDIR)$(FISHCOMPDIR)/pushpull.fish
 	rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SHAREDIR) 2>/dev/null || true
@@ -301,8 +304,8 @@ install-lib: $(B)/libpushpull.a $(B)/$(SO_FILE)
 # The rules and responses the program and an embedding program load.
 install-data:
 	install -d $(DESTDIR)$(SHAREDIR)/rules $(DESTDIR)$(SHAREDIR)/responses
-	install -m 0644 $(wildcard rules/*.rules rules/*.lexicon rules/*.catalog) $(DESTDIR)$(SHAREDIR)/rules/
-	install -m 0644 responses/*.responses responses/*.tsv responses/*.words $(DESTDIR)$(SHAREDIR)/responses/
+	install -m 0644 $(RULE_FILES) $(DESTDIR)$(SHAREDIR)/rules/
+	install -m 0644 $(RESPONSE_FILES) $(DESTDIR)$(SHAREDIR)/responses/
 
 # Shell completion for bash, zsh and fish (completions/); builds nothing.
 install-completions:

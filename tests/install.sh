@@ -127,8 +127,12 @@ echo "$out" | grep -q '"framework": *"[a-z]' || fail "the installed program did 
 echo "installed: $(find "$ROOT" -type f | wc -l) files, $(find "$ROOT" -type l | wc -l) links"
 
 # --- uninstall ----------------------------------------------------------------
+# an operator's own rule file in the share dir is not ours to remove
+echo "# mine" >"$U/share/pushpull/rules/local.rules"
 M uninstall DESTDIR="$ROOT" >"$TMPDIR/uninstall.log" 2>&1 || { tail -n 20 "$TMPDIR/uninstall.log"; fail "make uninstall"; }
+[ -f "$U/share/pushpull/rules/local.rules" ] || fail "uninstall removed a rule file it did not install"
+rm -f "$U/share/pushpull/rules/local.rules"
 left=$(find "$ROOT" ! -type d)
-[ -z "$left" ] && echo "uninstall: no file left" || fail "uninstall left: $(echo "$left" | head -n 5)"
+[ -z "$left" ] && echo "uninstall: no file of ours left (an operator's own rule file kept)" || fail "uninstall left: $(echo "$left" | head -n 5)"
 [ "$fails" -eq 0 ] || { echo "$fails failures"; exit 1; }
 echo "install: ok"
