@@ -254,6 +254,8 @@ typedef struct pp_reframe_result {
     size_t n_notes;
     int already_gentle;  /* 1: praised, not rewritten (rewrite = text) */
     int template_only;   /* 1: too little to go on, rewrite is a template */
+    const pp_ruleset *rules;   /* the set it was read with: pp_reframe_format
+                                  says its labels from its responses */
 } pp_reframe_result;
 
 /* Reframe one complaint with the word lists rs loaded (the *.words files

@@ -659,24 +659,37 @@ const char *pp_horseman_name(unsigned bit)
     }
 }
 
+/* A label of the plain output: the set id of responses/reframe.responses,
+ * or the short C fallback for a result made without one. */
+static void label(pp_buf *b, const pp_reframe_result *r, const char *id, const char *const *vars,
+                  const char *fallback)
+{
+    if (r->rules) pp_system_text(b, r->rules, &no_session, id, vars, fallback);
+    else pp_template_fill(b, NULL, &no_session, fallback, vars);
+}
+
 char *pp_reframe_format(const pp_reframe_result *r)
 {
     pp_buf b = {0};
     if (r->horsemen) {
-        pp_buf_adds(&b, "Found:");
-        const char *sep = " ";
+        pp_buf names = {0};
         for (unsigned bit = 1; bit <= PP_HORSEMAN_STONEWALLING; bit <<= 1)
             if (r->horsemen & bit) {
-                pp_buf_addf(&b, "%s%s", sep, pp_horseman_name(bit));
-                sep = ", ";
+                if (names.len) pp_buf_adds(&names, ", ");
+                pp_buf_adds(&names, pp_horseman_name(bit));
             }
+        const char *vars[] = { "horsemen", names.s ? names.s : "", NULL };
+        label(&b, r, "reframe.found", vars, "Found: {horsemen}");
+        free(names.s);
         pp_buf_adds(&b, "\n");
     } else if (!r->already_gentle) {
-        pp_buf_adds(&b, "Found: no blame\n");
+        label(&b, r, "reframe.found-none", NULL, "Found: no blame");
+        pp_buf_adds(&b, "\n");
     }
     for (size_t i = 0; i < r->n_notes; i++) pp_buf_addf(&b, "- %s\n", r->notes[i]);
-    pp_buf_addf(&b, "%s\n  %s", r->already_gentle ? "Keep saying:" : "Try saying:",
-                r->rewrite ? r->rewrite : "");
+    if (r->already_gentle) label(&b, r, "reframe.keep-saying", NULL, "Keep saying:");
+    else label(&b, r, "reframe.try-saying", NULL, "Try saying:");
+    pp_buf_addf(&b, "\n  %s", r->rewrite ? r->rewrite : "");
     return pp_buf_take(&b);
 }
 
@@ -876,6 +889,7 @@ static int reframe_with(const pp_ruleset *rs, const pp_session *s, const char *b
     for (int i = 0; reframe_sets[i]; i++)
         if (!pp_rules_find_set(rs, reframe_sets[i])) return PP_EINPUT;
     size_t n = 0;
+    out->rules = rs;
     if (!(out->text = complaint_text(bytes, len, &n))) return PP_ENOMEM;
     int rc = build(rs, s, out, out->text, n, feeling, drafting);
     if (rc) pp_reframe_clear(out);

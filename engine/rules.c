@@ -938,7 +938,7 @@ static int is_system_var(const char *name, size_t n)
 
 static int reframe_placeholder(const char *name, size_t n)
 {
-    static const char *const names[] = { "feeling", "situation", "need", "request", "about", NULL };
+    static const char *const names[] = { "feeling", "situation", "need", "request", "about", "horsemen", NULL };
     for (int i = 0; names[i]; i++)
         if (strlen(names[i]) == n && strncmp(name, names[i], n) == 0) return 1;
     return 0;

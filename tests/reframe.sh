@@ -77,6 +77,11 @@ topic pets
   label: {obj}
 object the dog: our dog
 EOF
+# the sentences and labels are data too (responses/reframe.responses)
+sed -i 's/^  Try saying:$/  Say it like this:/; s/need a short break to calm down/need ten minutes to calm down/' "$w/reframe.responses"
+out=$("$P" reframe --rules "$SRC/rules" --responses "$w" "Whatever") || fail "reworded sets: exit $?"
+grep -qx "Say it like this:" <<<"$out" && grep -q "I need ten minutes to calm down" <<<"$out" \
+    || fail "reframe.responses not used: $out"
 # topics run in file order: reframe.words first, so only a complaint none
 # of its topics knows reaches this one
 out=$("$P" reframe --rules "$SRC/rules" --responses "$w" "Why am I the one walking the dog") \
