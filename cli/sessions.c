@@ -13,14 +13,33 @@
  * Only the CLI's own conversations ("cli:" keys) are listed or deleted
  * here; the bots' chats are their users' to export and /forget.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <jansson.h>
 
 #include "app.h"
 #include "cli.h"
+
+/* 1 when there is no state file at path (NULL: the default one): these
+ * subcommands only read, and do not make one to say it is empty.  The
+ * path it names goes in where (for messages). */
+static int no_state_file(const char *path, char *where, size_t len)
+{
+    char err[256];
+    if (!path) {
+        if (pp_store_default_path(where, len, err, sizeof err) != 0) return 0;  /* open says why */
+        path = where;
+    } else {
+        snprintf(where, len, "%s", path);
+    }
+    struct stat sb;
+    return stat(path, &sb) != 0 && errno == ENOENT;
+}
 
 static void export_usage(FILE *f)
 {
@@ -29,7 +48,8 @@ static void export_usage(FILE *f)
                "one used) as JSON on standard output: the saved session, the partner as it\n"
                "knows them, when it was saved, its transcript (only kept with\n"
                "--keep-transcripts), the event ids and settings tied to it.  Nothing is\n"
-               "changed.  With --no-state there is no file: the document is empty.\n\n"
+               "changed, and no state file is made: with --no-state, or none there, the\n"
+               "document is of an empty session.\n\n"
                "Exit status: 0 ok, 1 the state file could not be read, 2 usage error.\n");
 }
 
@@ -51,6 +71,9 @@ int pp_cmd_export(int argc, char **argv)
         }
         return pp_cli_unknown_arg("pushpull export", argv[i], names, 1);
     }
+    char where[PATH_MAX];
+    if (!c.no_state && no_state_file(c.state_path, where, sizeof where))
+        c.no_state = 1;   /* nothing kept: the document of an empty session */
     pp_cli_conv cv;
     if (pp_cli_conv_open(&cv, &c, NULL)) return 1;
     int status = 0;
@@ -90,14 +113,17 @@ typedef struct {
     int found;
 } walk;
 
-/* A name as a terminal may show it: control bytes become '?'. */
-static void put_name(const char *name, int width)
+/* A name as a terminal may show it: control bytes become '?'; padded
+ * with spaces to width. */
+static void put_name_padded(FILE *f, const char *name, int width)
 {
     int n = 0;
     for (const unsigned char *p = (const unsigned char *)name; *p; p++, n++)
-        putchar(*p < 0x20 || *p == 0x7f ? '?' : *p);
-    for (; n < width; n++) putchar(' ');
+        fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+    for (; n < width; n++) fputc(' ', f);
 }
+static void put_name(const char *name, int width) { put_name_padded(stdout, name, width); }
+static void put_name_to(FILE *f, const char *name) { put_name_padded(f, name, 0); }
 
 static int list_one(const pp_store_entry *e, void *arg)
 {
@@ -173,7 +199,18 @@ int pp_cmd_sessions(int argc, char **argv)
     }
     if (del) snprintf(key, sizeof key, "cli:%s", del);
 
-    char err[512] = "";
+    char err[512] = "", where[PATH_MAX];
+    if (no_state_file(state, where, sizeof where)) {
+        if (del) {
+            fprintf(stderr, "pushpull sessions delete: no saved session named '");
+            put_name_to(stderr, del);
+            fprintf(stderr, "' (there is no state file at %s)\n", where);
+            return 1;
+        }
+        if (json) printf("[]\n");
+        else printf("No saved sessions (there is no state file at %s).\n", where);
+        return 0;
+    }
     pp_store *st = NULL;
     if (pp_store_open_ex(state, &st, NULL, err, sizeof err) != 0) {
         fprintf(stderr, "pushpull sessions: %s\n", err);
@@ -190,8 +227,7 @@ int pp_cmd_sessions(int argc, char **argv)
             status = 1;
         } else if (!w.found) {
             fprintf(stderr, "pushpull sessions delete: no saved session named '");
-            for (const char *p = del; *p; p++)
-                fputc((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p, stderr);
+            put_name_to(stderr, del);
             fprintf(stderr, "' (pushpull sessions lists them)\n");
             status = 1;
         } else {

@@ -299,6 +299,10 @@ int pp_store_open_ex(const char *path, pp_store **out, int *existed, char *err, 
  * ("the disk is full; ..."); a constant string. */
 const char *pp_store_advice(int code);
 const char *pp_store_path(const pp_store *st);
+/* The path pp_store_open(NULL, ...) opens, in buf: 0, or PP_EIO with a
+ * message (no HOME, too long).  For a caller that only reads and would
+ * rather not create the file. */
+int pp_store_default_path(char *buf, size_t len, char *err, size_t errlen);
 
 /* Load the session saved under key ("cli:default", "telegram:42", ...).
  * Returns 1 when found (s filled), 0 when absent (s untouched), negative on

@@ -334,6 +334,11 @@ static int default_path(char *buf, size_t len, char *err, size_t errlen)
     return 0;
 }
 
+int pp_store_default_path(char *buf, size_t len, char *err, size_t errlen)
+{
+    return default_path(buf, len, err, errlen);
+}
+
 /* Take group and other bits off a file we own that fd has open. */
 static int make_private(int fd, const char *path, char *err, size_t errlen)
 {

@@ -70,6 +70,12 @@ check_json "$T/quiet.json" 'd["transcript"] == []' 'd["transcripts_kept"] is Fal
 $P export --no-state --state "$T/none.db" >"$T/none.json" || fail "export --no-state"
 check_json "$T/none.json" 'd["state_file"] is None' 'd["session"]["turns"] == 0'
 [ ! -e "$T/none.db" ] || fail "export --no-state made a state file"
+# they only read: no state file is made to say there is nothing in it
+$P export --state "$T/missing.db" >"$T/missing.json" || fail "export of a missing file"
+check_json "$T/missing.json" 'd["state_file"] is None' 'd["session"]["turns"] == 0'
+$P sessions --json --state "$T/missing.db" >"$T/missing-list.json" || fail "sessions of a missing file"
+check_json "$T/missing-list.json" 'd == []'
+[ ! -e "$T/missing.db" ] || fail "export or sessions made a state file"
 echo "export: alice's and bob's documents apart, /export the same, no state file with --no-state"
 
 # ---- 2. sessions -----------------------------------------------------------
