@@ -296,26 +296,81 @@ static void resource_line(pp_buf *b, const char *all, int disclosure)
     pp_buf_add(b, line, nl ? (size_t)(nl - line) : strlen(line));
 }
 
+/* Where a clause of text[a..z) ends or starts: a comma, a semicolon or a
+ * dash, or the space before "and", "but", "so", "because". */
+static int clause_edge(const char *t, size_t i, size_t z)
+{
+    static const char *const words[] = { "and ", "but ", "so ", "because ", NULL };
+    if (strchr(",;", t[i])) return 1;
+    if (t[i] != ' ') return 0;
+    for (int k = 0; words[k]; k++) {
+        size_t n = strlen(words[k]);
+        if (i + 1 + n <= z && strncasecmp(t + i + 1, words[k], n) == 0) return 1;
+    }
+    return 0;
+}
+
+/* {said}: the user's words, reflected ("I" -> "you"), whole: the sentence
+ * the match is in; when that is long, the clause around the match (or,
+ * with no match, the last sentence that fits, a question first); and only
+ * when one clause is longer than SAID_MAX, cut at spaces around the match. */
 static void add_said(pp_buf *b, const fill_ctx *c)
 {
+    const char *t = c->text;
     size_t a = c->start, z = c->end;
-    if (c->end == 0) { a = 0; z = c->len; }
-    while (a > 0 && !strchr(".!?", c->text[a - 1])) a--;
-    while (z < c->len && !strchr(".!?", c->text[z])) z++;
-    while (a < z && c->text[a] == ' ') a++;
+    if (c->end == 0) {                  /* no match: a sentence of the message */
+        size_t best_a = 0, best_z = 0;
+        int best_q = 0;
+        size_t e = c->len;
+        while (e > 0) {
+            while (e > 0 && strchr(" \n.!?", t[e - 1])) e--;
+            size_t f = e;
+            while (f > 0 && !strchr(".!?\n", t[f - 1])) f--;
+            size_t ff = f;
+            while (ff < e && t[ff] == ' ') ff++;
+            int q = e < c->len && t[e] == '?';
+            if (e > ff && e - ff <= SAID_MAX && strchr(t + ff, ' ') && (best_z == 0 || (q && !best_q))) {
+                best_a = ff, best_z = e, best_q = q;
+                if (q) break;
+            }
+            e = f;
+        }
+        if (best_z) { a = best_a; z = best_z; }
+        else { a = 0; z = c->len; }
+    } else {
+        while (a > 0 && !strchr(".!?", t[a - 1])) a--;
+        while (z < c->len && !strchr(".!?", t[z])) z++;
+    }
+    while (a < z && t[a] == ' ') a++;
     if (z - a > SAID_MAX) {
-        /* keep the part around the match, cut at spaces */
+        /* the clause around the match (the start when there is none) */
+        size_t m0 = c->end ? c->start : a, m1 = c->end ? c->end : a;
+        size_t ca = m0, cz = m1;
+        while (ca > a && !clause_edge(t, ca - 1, z)) ca--;
+        while (cz < z && !clause_edge(t, cz, z)) cz++;
+        /* and the clauses after it while they fit */
+        while (cz < z && cz - ca < SAID_MAX) {
+            size_t nz = cz + 1;
+            while (nz < z && !clause_edge(t, nz, z)) nz++;
+            if (nz - ca > SAID_MAX) break;
+            cz = nz;
+        }
+        if (cz - ca <= SAID_MAX && cz > ca) { a = ca; z = cz; }
+    }
+    while (a < z && strchr(" ,;", t[a])) a++;
+    if (z - a > SAID_MAX) {
+        /* one long clause: keep the part around the match, cut at spaces */
         size_t from = c->start > a + SAID_MAX / 2 ? c->start - SAID_MAX / 2 : a;
-        while (from > a && c->text[from - 1] != ' ') from++;
+        while (from > a && t[from - 1] != ' ') from++;
         size_t to = from + SAID_MAX < z ? from + SAID_MAX : z;
-        while (to > from && to < z && c->text[to] != ' ') to--;
+        while (to > from && to < z && t[to] != ' ') to--;
         if (to <= from) to = from + SAID_MAX < z ? from + SAID_MAX : z;
-        to = from + pp_utf8_cut(c->text + from, to - from);
+        to = from + pp_utf8_cut(t + from, to - from);
         a = from;
         z = to;
     }
-    while (z > a && strchr(" ,;:-", c->text[z - 1])) z--;
-    char *r = pp_reflect(c->text + a, z - a);
+    while (z > a && strchr(" ,;:-", t[z - 1])) z--;
+    char *r = pp_reflect(t + a, z - a);
     if (!r) return;
     /* start lowercase unless it is "I" or a name: the reply frames it */
     if (r[0] && isupper((unsigned char)r[0]) && !(r[0] == 'I' && (r[1] == ' ' || r[1] == '\'' || !r[1]))
