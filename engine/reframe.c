@@ -88,11 +88,16 @@ static size_t phrase_at(const char *phrase, const char *const *tok, size_t n, si
     return k;
 }
 
-/* The longest phrase of list l at tok[i], in words; 0 for none. */
+/* The longest phrase of list l at tok[i], in words; 0 for none.  A phrase
+ * whose first letter is not the token's cannot match: most are passed over
+ * on that one byte (the analysis asks this of every word of a message). */
 static size_t list_at(const pp_reframe_list *l, const char *const *tok, size_t n, size_t i)
 {
     size_t best = 0;
+    if (i >= n) return 0;
+    char first = tok[i][0];
     for (size_t k = 0; l && k < l->n_phrases; k++) {
+        if (l->phrases[k][0] != first) continue;
         size_t m = phrase_at(l->phrases[k], tok, n, i);
         if (m > best) best = m;
     }

@@ -735,7 +735,7 @@ static size_t tail_start(const char *t, size_t n, int comma)
     size_t z = n;
     while (z > 0 && strchr(" \n?!.", t[z - 1])) z--;
     size_t a = z;
-    while (a > 0 && !strchr(comma ? ",;\n" : ".!?\n", t[a - 1])) a--;
+    while (a > 0 && !strchr(comma ? ",;.!?\n" : ".!?\n", t[a - 1])) a--;   /* a comma of the last sentence */
     if (a == 0) return 0;
     while (a < z && (t[a] == ' ' || t[a] == '\n')) a++;
     return a < z ? a : 0;
