@@ -208,6 +208,9 @@ struct ppl_lexicon {
                                     lowercase -> its known_word (malloc'd) */
     member **members;
     size_t n_members, cap_members;
+    member *arena;               /* members[0 .. n_arena) once sealed: each
+                                    word's list in one run of memory */
+    size_t n_arena;
     del_entry *dels;
     size_t n_dels;
     long c_user, c_partner, c_both, c_other, c_negator, c_split, c_report, c_nominative, c_object;
@@ -294,8 +297,9 @@ void ppl_lexicon_free(ppl_lexicon *lx)
     free(lx->concept_names);
     map_free(&lx->words, 1);
     map_free(&lx->known, 1);
-    for (size_t i = 0; i < lx->n_members; i++) free(lx->members[i]);
+    for (size_t i = lx->n_arena; i < lx->n_members; i++) free(lx->members[i]);
     free(lx->members);
+    free(lx->arena);
     free(lx->dels);
     free(lx);
 }
@@ -667,6 +671,50 @@ static const char *correct(const ppl_lexicon *lx, const char *w)
     return c.best;
 }
 
+/* The members that start with a word are walked for every word of every
+ * message: once the lexicon is complete, each word's list is copied into
+ * one run of memory (a member is one cache line), in the same order, so
+ * the walk reads lines one after another instead of chasing allocations
+ * made file by file.  Sealing again packs what was added since. */
+static int pack_members(ppl_lexicon *lx)
+{
+    if (lx->n_arena == lx->n_members) return 0;
+    member *arena = malloc(lx->n_members * sizeof *arena);
+    member **old = malloc(lx->n_members * sizeof *old);
+    if (!arena || !old) { free(arena); free(old); return -1; }
+    size_t n = 0;
+    for (size_t i = 0; i < lx->words.cap; i++) {
+        lexword *lw = lx->words.keys[i] ? lx->words.vals[i] : NULL;
+        for (member *m = lw ? lw->first : NULL; m; m = m->next) {
+            old[n] = m;
+            arena[n] = *m;
+            m->ids[0] = (uint32_t)n;          /* where it went, for the links below */
+            n++;
+        }
+    }
+    if (n != lx->n_members) { free(arena); free(old); return -1; }   /* every member is on one list */
+    for (size_t k = 0; k < n; k++) {
+        member *m = &arena[k];
+        m->next = m->next ? &arena[m->next->ids[0]] : NULL;
+        m->next_mech = m->next_mech ? &arena[m->next_mech->ids[0]] : NULL;
+    }
+    for (size_t i = 0; i < lx->words.cap; i++) {
+        lexword *lw = lx->words.keys[i] ? lx->words.vals[i] : NULL;
+        if (!lw) continue;
+        if (lw->first) lw->first = &arena[lw->first->ids[0]];
+        if (lw->mech) lw->mech = &arena[lw->mech->ids[0]];
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (!(lx->arena && old[k] >= lx->arena && old[k] < lx->arena + lx->n_arena)) free(old[k]);
+        lx->members[k] = &arena[k];
+    }
+    free(old);
+    free(lx->arena);
+    lx->arena = arena;
+    lx->n_arena = n;
+    return 0;
+}
+
 int ppl_lexicon_seal(ppl_lexicon *lx)
 {
     add_ctx c = { lx, 0, 0 };
@@ -692,6 +740,7 @@ int ppl_lexicon_seal(ppl_lexicon *lx)
         *kw = (known_word){ lemma, map_get(&lx->words, w), map_get(&lx->words, lemma) };
         if (map_put(&lx->known, w, kw, 0) != kw) { free(kw); return -1; }
     }
+    if (pack_members(lx)) return -1;
     size_t len = strlen(lx->status);
     snprintf(lx->status + len, sizeof lx->status - len, "; vocabulary: %zu words; concepts: %zu",
              lx->n_vocab, lx->n_concepts);
