@@ -73,6 +73,7 @@ static const pp_reframe_list *list_of(const pp_reframe_words *w, const char *nam
  * phrase also matches its plural ("idiots"). */
 static size_t phrase_at(const char *phrase, const char *const *tok, size_t n, size_t i)
 {
+    if (i >= n || tok[i][0] != phrase[0]) return 0;      /* most phrases end here */
     size_t k = 0;
     for (const char *p = phrase; *p; k++) {
         size_t len = strcspn(p, " ");
@@ -924,11 +925,18 @@ void pp_reframe_learn(const pp_ruleset *rs, pp_session *s, const char *text, siz
         if (ppl_analyse(rs->lexicon, text, len, &own)) return;
         a = &own;
     }
+    /* most messages name no feeling and some no partner: look first */
+    int feels = 0, about = 0;
+    for (size_t i = 0; i < a->n_words; i++) {
+        const ppl_word *w = &a->words[i];
+        feels |= is(w->lemma, "feel") || is(w->norm, "felt");
+        about |= a->clauses[w->clause].subject == PPL_SUBJ_PARTNER || is(w->norm, "you");
+    }
     char feeling[PP_TAG_MAX];
-    if (said_feeling(rs, a, feeling, sizeof feeling)) pp_strlcpy(s->feeling, feeling, sizeof s->feeling);
+    if (feels && said_feeling(rs, a, feeling, sizeof feeling)) pp_strlcpy(s->feeling, feeling, sizeof s->feeling);
     pp_buf sit = {0};
     int past = 0, partner = 0;
-    if (own_situation(rs, a, &sit, &past, &partner) && partner && !sit.oom) {
+    if (about && own_situation(rs, a, &sit, &past, &partner) && partner && !sit.oom) {
         size_t n = len < PP_COMPLAINT_MAX - 1 ? len : pp_utf8_cut(text, PP_COMPLAINT_MAX - 1);
         memcpy(s->complaint, text, n);
         s->complaint[n] = '\0';
