@@ -25,13 +25,14 @@ if [ ! -x "$TB/up" ] || [ ! -x "$TB/down" ]; then
 fi
 D=$TMPDIR/synapse
 mkdir -p "$D"
-down() { "$TB/down" "$D" >/dev/null 2>&1; }
+down() { "$TB/down" "$D/hs" >/dev/null 2>&1; }
 trap down EXIT
 t0=$SECONDS
 if ! "$TB/up" "$D/hs" --user coach --user alice >"$D/up.log" 2>&1; then
     echo "FAIL: the Synapse testbed did not start:"; tail -n 20 "$D/up.log"; exit 1
 fi
 echo "synapse: up in $((SECONDS - t0)) s: $(tail -n 1 "$D/up.log")"
+SYN_PID=$(cat "$D/hs/synapse.pid")
 
 python3 - "$D" "$PUSHPULL" "$SRC" <<'PY'
 import json, os, signal, subprocess, sys, time, urllib.error, urllib.request
@@ -273,5 +274,10 @@ if failures:
     sys.exit(1)
 PY
 st=$?
+down
+# still running = a live process with a command line (a zombie has none)
+if tr -d '\0' <"/proc/$SYN_PID/cmdline" 2>/dev/null | grep -q .; then
+    echo "FAIL: Synapse (pid $SYN_PID) still runs after down"; exit 1; fi
+echo "synapse: stopped (pid $SYN_PID)"
 [ $st -eq 0 ] || { echo "FAIL: matrix_synapse (see above)"; exit 1; }
 echo "matrix_synapse: all checks passed against Synapse 1.67 in $((SECONDS - t0)) s"
