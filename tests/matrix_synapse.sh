@@ -25,7 +25,14 @@ if [ ! -x "$TB/up" ] || [ ! -x "$TB/down" ]; then
 fi
 D=$TMPDIR/synapse
 mkdir -p "$D"
-down() { "$TB/down" "$D/hs" >/dev/null 2>&1; }
+SYN_PID=
+# alive: a process with a command line (a zombie has none)
+alive() { [ -n "$1" ] && tr -d '\0' <"/proc/$1/cmdline" 2>/dev/null | grep -q .; }
+down() {
+    "$TB/down" "$D/hs" >/dev/null 2>&1
+    alive "$SYN_PID" && kill -TERM "$SYN_PID" 2>/dev/null   # the one this test started
+    return 0
+}
 trap down EXIT
 t0=$SECONDS
 if ! "$TB/up" "$D/hs" --user coach --user alice >"$D/up.log" 2>&1; then
@@ -274,9 +281,8 @@ if failures:
     sys.exit(1)
 PY
 st=$?
-down
-# still running = a live process with a command line (a zombie has none)
-if tr -d '\0' <"/proc/$SYN_PID/cmdline" 2>/dev/null | grep -q .; then
+"$TB/down" "$D/hs" >/dev/null 2>&1
+if alive "$SYN_PID"; then
     echo "FAIL: Synapse (pid $SYN_PID) still runs after down"; exit 1; fi
 echo "synapse: stopped (pid $SYN_PID)"
 [ $st -eq 0 ] || { echo "FAIL: matrix_synapse (see above)"; exit 1; }
