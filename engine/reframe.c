@@ -355,7 +355,7 @@ static clause_read rewrite_clause(const pp_ruleset *rs, toks *k, uint8_t *name, 
     size_t plen = 1;
     if (!asked && k->n > 2 && is_aux(k->t[0]) && person(wl, k, 1, name, &plen)) {
         size_t at = 1 + plen;
-        if (!is(k->t[at], "even") && !is(k->t[at], "ever")) return r;
+        if (at >= k->n || (!is(k->t[at], "even") && !is(k->t[at], "ever"))) return r;
         const char *aux = k->t[0];
         int did = is(aux, "did"), plain = is(aux, "do") || is(aux, "does") || did;
         drop(k, 0, 1);

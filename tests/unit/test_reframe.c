@@ -220,6 +220,17 @@ static void test_names_and_errors(void **state)
     pp_reframe_clear(NULL);
     assert_int_equal(pp_reframe(NULL, "x", 1, &r), PP_EINPUT);   /* no word lists */
     pp_reframe_clear(&r);
+    /* clauses that end where the reader looks one word further */
+    static const char *const edges[] = { "do my wife", "are my husband", "does he", "why do", "why",
+                                         "never", "he never", "my wife never", "every time",
+                                         "and and and", "whenever whenever", "Sam's Sam's", "do you even",
+                                         "my husband and", "she always and", NULL };
+    for (int i = 0; edges[i]; i++) {
+        assert_int_equal(pp_reframe(rs, edges[i], strlen(edges[i]), &r), 0);
+        const char *why = property_failure(edges[i], &r);
+        if (why) fail_msg("%s: %s: %s", edges[i], why, r.rewrite);
+        pp_reframe_clear(&r);
+    }
 }
 
 /* The same complaint, said with apostrophes dropped, curly quotes, shouting
