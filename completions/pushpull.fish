@@ -1,36 +1,56 @@
 # fish completion for pushpull(1).  Installed by `make install` as
 # share/fish/vendor_completions.d/pushpull.fish.  The options are those of
 # `pushpull SUBCOMMAND --help` (tests/cli_completion.sh holds the two
-# together for chat, reply, reframe and check).
+# together for chat, reply, reframe, check, export and sessions).
 
-set -l subs chat reply reframe check telegram matrix help
+set -l subs chat reply reframe check export sessions telegram matrix help
 set -l regions us uk gb ie ca au nz de fr in
+
+# the conversation names `pushpull sessions` lists (its first column),
+# from the state file given on the line when there is one
+function __pushpull_sessions
+    set -l tok (commandline -opc)
+    set -l state
+    for i in (seq (count $tok))
+        switch $tok[$i]
+            case --state
+                set state --state $tok[(math $i + 1)]
+            case '--state=*'
+                set state --state (string replace -- --state= '' $tok[$i])
+        end
+    end
+    pushpull sessions $state 2>/dev/null | awk 'NR > 1 { print $1 }'
+end
 
 complete -c pushpull -f
 complete -c pushpull -n "not __fish_seen_subcommand_from $subs" -a chat -d 'talk with the coach in the terminal (the default)'
 complete -c pushpull -n "not __fish_seen_subcommand_from $subs" -a reply -d 'read messages, write one reply per line'
 complete -c pushpull -n "not __fish_seen_subcommand_from $subs" -a reframe -d 'rewrite a complaint as a gentle start-up'
 complete -c pushpull -n "not __fish_seen_subcommand_from $subs" -a check -d 'check rule and response files, score the corpus'
+complete -c pushpull -n "not __fish_seen_subcommand_from $subs" -a export -d 'write what is kept about a conversation as JSON'
+complete -c pushpull -n "not __fish_seen_subcommand_from $subs" -a sessions -d 'list the saved conversations, or delete one'
 complete -c pushpull -n "not __fish_seen_subcommand_from $subs" -a telegram -d 'run the Telegram bot'
 complete -c pushpull -n "not __fish_seen_subcommand_from $subs" -a matrix -d 'run the Matrix bot'
 complete -c pushpull -n "not __fish_seen_subcommand_from $subs" -a help -d 'show the subcommands'
 
 # options every subcommand that loads rules takes (reframe: the first three)
-set -l loads "not __fish_seen_subcommand_from help"
+set -l loads "not __fish_seen_subcommand_from help sessions"
+complete -c pushpull -n "not __fish_seen_subcommand_from help" -l help -d 'show the options'
+complete -c pushpull -n "not __fish_seen_subcommand_from help" -l version -d 'show the version'
 complete -c pushpull -n $loads -l rules -r -a '(__fish_complete_directories)' -d 'rule files'
 complete -c pushpull -n $loads -l responses -r -a '(__fish_complete_directories)' -d 'response files'
 complete -c pushpull -n $loads -l region -x -a "$regions" -d 'crisis resources region'
-complete -c pushpull -n $loads -l help -d 'show the options'
-complete -c pushpull -n $loads -l version -d 'show the version'
-set -l conv "not __fish_seen_subcommand_from reframe help"
-complete -c pushpull -n $conv -l state -r -F -d 'state database'
-complete -c pushpull -n $conv -l session -x -d 'conversation to resume'
+complete -c pushpull -n "not __fish_seen_subcommand_from reframe help" -l state -r -F -d 'state database'
+set -l conv "not __fish_seen_subcommand_from reframe sessions help"
+complete -c pushpull -n $conv -l session -x -a '(__pushpull_sessions)' -d 'conversation to resume'
 complete -c pushpull -n $conv -l new -d 'start the conversation afresh'
 complete -c pushpull -n $conv -l no-state -d 'keep nothing on disk'
 complete -c pushpull -n $conv -l keep-transcripts -d 'also store the text of each turn'
 
 complete -c pushpull -n "not __fish_seen_subcommand_from $subs; or __fish_seen_subcommand_from chat" -l color -x -a 'auto always never' -d 'colour'
-complete -c pushpull -n "__fish_seen_subcommand_from reply reframe check" -l json -d 'JSON output'
+complete -c pushpull -n "__fish_seen_subcommand_from reply reframe check sessions" -l json -d 'JSON output'
+complete -c pushpull -n "__fish_seen_subcommand_from sessions; and not __fish_seen_subcommand_from delete" -a delete -d 'delete a saved conversation'
+complete -c pushpull -n "__fish_seen_subcommand_from delete" -a '(__pushpull_sessions)' -d 'saved conversation'
 complete -c pushpull -n "__fish_seen_subcommand_from reply" -F
 complete -c pushpull -n "__fish_seen_subcommand_from check" -l corpus -r -a '(__fish_complete_directories)' -d 'labelled messages'
 complete -c pushpull -n "__fish_seen_subcommand_from check" -l min-accuracy -x -d 'fail below this role accuracy (percent)'

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Shell completion: the bash function completes subcommands, options and
 # their values (run here with COMP_WORDS, as bash would); every option that
-# `pushpull SUBCOMMAND --help` names for chat, reply, reframe and check is
+# `pushpull SUBCOMMAND --help` names for chat, reply, reframe, check, export and sessions is
 # in all three files (bash, zsh, fish); `make install-completions` puts them
 # where bash-completion, zsh and fish look.  zsh -n and fish -n check the
 # syntax where those shells are installed.
@@ -34,12 +34,24 @@ has gb pushpull chat --region ""
 has uk pushpull reply --region u
 has --color=always pushpull chat --color=a
 has login pushpull matrix l
+has export pushpull ex
+has sessions pushpull se
+has delete pushpull sessions d
+has --json pushpull sessions --j
+# the saved conversations' names, from the state file on the line
+st="$TMPDIR/comp-state.db"
+echo "he pulls away" | $P reply --state "$st" --session work-talk >/dev/null
+echo "hello" | $P reply --state "$st" --session home-talk >/dev/null
+pp_dir=$(dirname "$P")
+PATH="$pp_dir:$PATH" has work-talk pushpull sessions --state "$st" delete w
+PATH="$pp_dir:$PATH" has home-talk pushpull export --state "$st" --session h
+if complete_bash pushpull sessions --j | grep -qx -- --session; then fail "bash: sessions offers --session"; fi
 mkdir -p "$TMPDIR/msgs"; : >"$TMPDIR/msgs/one.txt"
 has "$TMPDIR/msgs/one.txt" pushpull reply "$TMPDIR/msgs/o"
 if complete_bash pushpull reframe --j | grep -qx -- --new; then fail "bash: reframe offers --new"; fi
 
 # every option of --help, in every file
-for sub in chat reply reframe check; do
+for sub in chat reply reframe check export sessions; do
     for o in $($P $sub --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
         grep -q -- "$o\\b" "$C/pushpull.bash" || fail "bash completion lacks $sub $o"
         grep -q -- "[\"')]$o[=[]" "$C/_pushpull" || fail "zsh completion lacks $sub $o"
@@ -90,6 +102,8 @@ fish_offers() {   # fish_offers LINE WANT...
 if command -v zsh >/dev/null; then
     zsh -n "$C/_pushpull" || fail "zsh -n"
     zsh_offers 'pushpull ch' chat check
+    zsh_offers 'pushpull e' export
+    zsh_offers 'pushpull sessions ' delete
     zsh_offers 'pushpull check --mi' --min-accuracy=
     zsh_offers 'pushpull chat --color=' auto always never
     zsh_offers 'pushpull reply --region=' gb uk us
@@ -99,6 +113,9 @@ fi
 if command -v fish >/dev/null; then
     fish -n "$C/pushpull.fish" || fail "fish -n"
     fish_offers 'pushpull ch' chat check
+    fish_offers 'pushpull s' sessions
+    fish_offers 'pushpull sessions ' delete
+    PATH="$pp_dir:$PATH" fish_offers "pushpull sessions --state $st delete " work-talk home-talk
     fish_offers 'pushpull check --mi' --min-accuracy
     fish_offers 'pushpull chat --color ' auto always never
     fish_offers 'pushpull --region ' gb uk
