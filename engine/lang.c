@@ -59,6 +59,7 @@
 #define PPL_FILLER_SKIP  2       /* filler words allowed inside one member */
 #define PPL_WITH_SPAN    3       /* `with ~c`: clauses each way, one sentence */
 #define PPL_WITH_MAX     32      /* sentence concepts shown in one clause */
+#define PPL_LEAD_SKIP    3       /* conjunctions and adverbs before a clause's verb */
 
 /* ---- a string map ------------------------------------------------------ */
 
@@ -215,6 +216,8 @@ struct ppl_lexicon {
     size_t n_dels;
     long c_user, c_partner, c_both, c_other, c_negator, c_split, c_report, c_nominative, c_object;
     long c_filler, c_referent, c_pronoun, c_question;
+    long c_neg_end, c_adverb, c_passive, c_done_to;
+    uint32_t id_by;
     size_t n_irregular;
     char status[160];
 };
@@ -260,6 +263,7 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     lx->c_user = lx->c_partner = lx->c_both = lx->c_other = -1;
     lx->c_negator = lx->c_split = lx->c_report = lx->c_nominative = lx->c_object = -1;
     lx->c_filler = lx->c_referent = lx->c_pronoun = lx->c_question = -1;
+    lx->c_neg_end = lx->c_adverb = lx->c_passive = lx->c_done_to = -1;
     char aff[1024], dic[1024];
     const char *dd = dict_dir ? dict_dir : "/usr/share/hunspell";
     snprintf(aff, sizeof aff, "%s/en_US.aff", dd);
@@ -273,8 +277,10 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     load_exceptions(lx, wordnet_dir ? wordnet_dir : "/usr/share/wordnet", "verb.exc");
     load_exceptions(lx, wordnet_dir ? wordnet_dir : "/usr/share/wordnet", "noun.exc");
     lexword *a = intern(lx, "and"), *o = intern(lx, "or"), *t = intern(lx, "that"), *l = intern(lx, "like");
-    if (!a || !o || !t || !l) { ppl_lexicon_free(lx); return NULL; }
+    lexword *by = intern(lx, "by");
+    if (!a || !o || !t || !l || !by) { ppl_lexicon_free(lx); return NULL; }
     lx->id_and = a->id, lx->id_or = o->id, lx->id_that = t->id, lx->id_like = l->id;
+    lx->id_by = by->id;
     snprintf(lx->status, sizeof lx->status, "spelling: %s; stemmer: %s; irregular forms: %zu",
              lx->hun ? "hunspell en_US" : "off (no dictionary)",
              lx->stemmer ? "snowball english" : "off", lx->n_irregular);
@@ -453,6 +459,10 @@ static long concept_index(ppl_lexicon *lx, const char *name, int create)
     else if (!strcmp(name, "referent_other")) lx->c_referent = k;
     else if (!strcmp(name, "partner_pronoun")) lx->c_pronoun = k;
     else if (!strcmp(name, "question_start")) lx->c_question = k;
+    else if (!strcmp(name, "negation_end")) lx->c_neg_end = k;
+    else if (!strcmp(name, "adverb")) lx->c_adverb = k;
+    else if (!strcmp(name, "passive")) lx->c_passive = k;
+    else if (!strcmp(name, "done_to")) lx->c_done_to = k;
     return k;
 }
 
@@ -947,7 +957,8 @@ static int is_mechanism(const ppl_lexicon *lx, long k)
 {
     return is_person(lx, k) || k == lx->c_negator || k == lx->c_split || k == lx->c_report ||
            k == lx->c_nominative || k == lx->c_object || k == lx->c_filler ||
-           k == lx->c_referent || k == lx->c_pronoun || k == lx->c_question;
+           k == lx->c_referent || k == lx->c_pronoun || k == lx->c_question ||
+           k == lx->c_neg_end || k == lx->c_adverb || k == lx->c_passive || k == lx->c_done_to;
 }
 
 /* The person concept word i starts, and its length; -1 none.  Its words
@@ -1032,6 +1043,71 @@ static int new_subject(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_
         before = 1;
     }
     return before;
+}
+
+/* The first word from i on (at most PPL_LEAD_SKIP words skipped) that is
+ * not a conjunction, filler, adverb or negator of clause c: where a
+ * clause's verb stands when it has no subject ("..., and then just went
+ * to bed").  end when there is none. */
+static size_t past_lead(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i, size_t end,
+                        uint32_t c)
+{
+    const long lead[] = { lx->c_split, lx->c_filler, lx->c_adverb, lx->c_negator };
+    for (int skips = 0; i < end && skips <= PPL_LEAD_SKIP; skips++) {
+        uint32_t len = 0;
+        for (size_t q = 0; q < sizeof lead / sizeof lead[0] && !len; q++)
+            len = member_at(lx, w, n, i, lead[q], c);
+        if (!len) return i;
+        i += len;
+    }
+    return end;
+}
+
+/* Does word x look like a finite or participle verb by its form: "went",
+ * "ignored", "keeps", "texting", or a does/has of "doesn't"?  Without a
+ * tagger this is the word's ending (or WordNet's irregular forms). */
+static int verb_form(const ppl_lexicon *lx, const ppl_word *x)
+{
+    const char *s = x->norm;
+    size_t len = strlen(s);
+    if (len < 3) return 0;
+    if (map_get(&lx->irregular, s)) return 1;
+    if (!strcmp(s + len - 2, "ed")) return 1;
+    if (len > 4 && !strcmp(s + len - 3, "ing"))     /* not "nothing", "morning" */
+        return strcmp(s + len - 5, "thing") && strcmp(s + len - 5, "rning") && strcmp(s + len - 5, "ening");
+    if (s[len - 1] == 's' && len > 3 && !strchr("suiy", s[len - 2])) return 1;
+    return !strcmp(s, "does") || !strcmp(s, "says") || !strcmp(s, "stays") || !strcmp(s, "plays");
+}
+
+/* A passive after the user as subject: "I'm being ignored", "I keep
+ * getting pushed away", "I got the silent treatment" -- someone does the
+ * act to the user.  i is the first word after the subject.  Returns the
+ * doer: whoever "by ..." names, else the partner; PPL_SUBJ_NONE when the
+ * clause is not such a passive. */
+static ppl_subject passive_doer(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i,
+                                size_t end, uint32_t c)
+{
+    if (lx->c_passive < 0 || lx->c_done_to < 0) return PPL_SUBJ_NONE;
+    i = past_lead(lx, w, n, i, end, c);
+    uint32_t len = i < end ? member_at(lx, w, n, i, lx->c_passive, c) : 0;
+    if (!len) return PPL_SUBJ_NONE;
+    i = past_lead(lx, w, n, i + len, end, c);
+    if (i >= end) return PPL_SUBJ_NONE;
+    /* a participle ("ignored", "left", "shut out") or "the silent
+     * treatment"; not "i am ignoring him", "i get avoidant" */
+    const char *pw = w[i].norm;
+    size_t wl = strlen(pw);
+    if (!(wl > 3 && (!strcmp(pw + wl - 2, "ed") || !strcmp(pw + wl - 2, "en"))) &&
+        !map_get(&lx->irregular, pw) && strcmp(pw, "shut") && strcmp(pw, "the") && strcmp(pw, "a"))
+        return PPL_SUBJ_NONE;
+    if (!(len = member_at(lx, w, n, i, lx->c_done_to, c))) return PPL_SUBJ_NONE;
+    for (size_t j = i + len; j + 1 < end; j++) {
+        uint32_t pl;
+        long k;
+        if (w[j].norm_id == lx->id_by && (k = person_at(lx, w, n, j + 1, &pl)) >= 0)
+            return subject_of(lx, k) == PPL_SUBJ_USER ? PPL_SUBJ_NONE : subject_of(lx, k);
+    }
+    return PPL_SUBJ_PARTNER;
 }
 
 /* Clause boundaries: a mark, a sentence start, or a conjunction (concept
@@ -1208,8 +1284,14 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             if ((long)m->concept == lx->c_negator) {
                 w[i].flags |= PPL_WORD_NEGATOR;
                 out->clauses[w[i].clause].negated = 1;
-                for (size_t k = i + span; k < n && k <= i + span + PPL_NEG_SPAN && w[k].clause == w[i].clause; k++)
+                /* up to the next negator, which starts its own reach ("he
+                 * hasn't asked and won't talk"), or a contrast ("not yet,
+                 * but ...") */
+                for (size_t k = i + span; k < n && k <= i + span + PPL_NEG_SPAN && w[k].clause == w[i].clause; k++) {
+                    if (member_at(lx, w, n, k, lx->c_negator, w[k].clause) ||
+                        member_at(lx, w, n, k, lx->c_neg_end, w[k].clause)) break;
                     w[k].flags |= PPL_WORD_NEGATED;
+                }
             }
             if (out->n_hits == hcap) {
                 ppl_hit *h2 = realloc(out->hits, hcap * 2 * sizeof *h2);
@@ -1294,6 +1376,11 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
                     (s == PPL_SUBJ_PARTNER && s2 == PPL_SUBJ_USER))
                     s = PPL_SUBJ_BOTH;
             }
+            /* "i keep getting ignored": the act is done to the user */
+            if (s == PPL_SUBJ_USER) {
+                ppl_subject doer = passive_doer(lx, w, n, i + pl, end, (uint32_t)c);
+                if (doer != PPL_SUBJ_NONE) s = doer;
+            }
             cl->subject = s;
             break;
         }
@@ -1310,6 +1397,21 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         for (size_t c = 0; c < nc; c++)
             if (pronoun_clause[c]) out->clauses[c].subject = PPL_SUBJ_OTHER;
     free(pronoun_clause);
+    /* A clause of the same sentence with no subject of its own whose verb
+     * comes first keeps the subject before it: "he came home, went
+     * straight to his phone", "she sighs and ignores me". */
+    for (size_t c = 1; c < nc; c++) {
+        ppl_clause *cl = &out->clauses[c];
+        size_t d = c - 1;       /* past clauses of a conjunction alone: "..., and | then ignores me" */
+        while (d > 0 && !out->clauses[d].subject && out->clauses[d].sentence == cl->sentence &&
+               past_lead(lx, w, n, out->clauses[d].first, out->clauses[d].first + out->clauses[d].count,
+                         (uint32_t)d) == out->clauses[d].first + out->clauses[d].count)
+            d--;
+        const ppl_clause *prev = &out->clauses[d];
+        if (cl->subject || !prev->subject || prev->sentence != cl->sentence) continue;
+        size_t v = past_lead(lx, w, n, cl->first, cl->first + cl->count, (uint32_t)c);
+        if (v < cl->first + cl->count && verb_form(lx, &w[v])) cl->subject = prev->subject;
+    }
 
     /* render; hits are in word order, so a clause's hits are one run:
      * hit_at[c] .. hit_at[c + 1] */

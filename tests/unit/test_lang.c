@@ -187,6 +187,39 @@ static void test_clauses_and_subjects(void **state)
     ppl_analysis_clear(&a);
 }
 
+/* The user as the one an act is done to: a passive after "I" is the
+ * partner's act ("i keep getting ignored" is "he ignores me"), or that of
+ * whoever "by" names; a state ("i'm shut down") stays the user's. */
+static void test_user_as_object(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    assert_true(strncmp(render(lx, "i keep getting ignored"), "@p ~withdraw", 12) == 0);
+    assert_true(strncmp(render(lx, "im being ghosted by my bf"), "@p ~withdraw", 12) == 0);
+    assert_true(strncmp(render(lx, "I got the silent treatment all weekend"), "@p ~withdraw", 12) == 0);
+    assert_true(strncmp(render(lx, "I was pushed away again"), "@p ~withdraw", 12) == 0);
+    assert_true(strncmp(render(lx, "i was ignored by my mom as a kid"), "@o", 2) == 0);
+    /* the user's own acts and states are not passives */
+    assert_true(strncmp(render(lx, "i am ignoring him"), "@u ~withdraw", 12) == 0);
+    assert_true(strncmp(render(lx, "I'm shut down and numb"), "@u ~withdraw", 12) == 0);
+    assert_true(strncmp(render(lx, "i keep pushing him away"), "@u ~withdraw", 12) == 0);
+    /* and the object of an active clause was never its subject */
+    assert_true(strncmp(render(lx, "she keeps pushing me away"), "@p ~withdraw", 12) == 0);
+}
+
+/* A clause joined by a comma or "and" with no subject of its own, whose
+ * verb comes first, is about the subject before it. */
+static void test_clause_keeps_subject(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    assert_string_equal(render(lx, "he came home, went straight to bed"),
+                        "@p : he come home | @p : go straight to bed");
+    assert_non_null(strstr(render(lx, "she sighs, and then ignores me"), "| @p ~withdraw : then ignor me"));
+    assert_non_null(strstr(render(lx, "I came home, pulled away from him"), "| @u ~withdraw :"));
+    /* not when the next clause opens with a noun or "nothing" */
+    assert_non_null(strstr(render(lx, "he came home, dinner was cold"), "| @x"));
+    assert_non_null(strstr(render(lx, "we had a date, and then nothing for days"), "| @x"));
+}
+
 static void test_negation_and_questions(void **state)
 {
     const ppl_lexicon *lx = *state;
@@ -201,6 +234,19 @@ static void test_negation_and_questions(void **state)
     assert_true(strncmp(render(lx, "does he pull away because of me?"), "@p @q ~withdraw", 15) == 0);
     assert_true(strncmp(render(lx, "does he pull away because of me"), "@p @q ~withdraw", 15) == 0);
     assert_true(strncmp(render(lx, "he pulls away"), "@p ~withdraw", 12) == 0);
+    /* an early negation does not reach past a contrast or a second
+     * negator: each act keeps its own sign */
+    assert_non_null(strstr(render(lx, "he hasnt asked and wont reply"), "~withdraw"));
+    assert_null(strstr(render(lx, "he hasnt asked and wont reply"), "~not_withdraw"));
+    r = render(lx, "I don't know why but he pulls away");
+    assert_non_null(strstr(r, "@p ~withdraw"));
+    r = render(lx, "I don't mind, but pulling away all the time hurts");
+    assert_null(strstr(r, "~not_withdraw"));
+    r = render(lx, "I don't want to lose her but pull away anyway");
+    assert_non_null(strstr(r, "~withdraw"));
+    assert_null(strstr(r, "~not_withdraw"));
+    r = render(lx, "I don't pull away or ignore him");
+    assert_non_null(strstr(r, "~not_withdraw"));
 }
 
 /* The issue's missed dangers, each found as the concept a crisis rule
@@ -314,6 +360,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lemmas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concept_inflections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clauses_and_subjects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_as_object, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clause_keeps_subject, setup, teardown),
         cmocka_unit_test_setup_teardown(test_negation_and_questions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_safety_concepts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
