@@ -243,6 +243,7 @@ ENVFILES = pushpull-telegram.env pushpull-matrix.env
 DOCS     = README.md $(wildcard docs/*.md)
 RULE_FILES     = $(wildcard rules/*.rules rules/*.lexicon rules/*.catalog)
 RESPONSE_FILES = $(wildcard responses/*.responses responses/*.tsv responses/*.words)
+PROGRAM_FILES  = $(wildcard programs/*.program)
 SUBST    = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
                -e 's|@SHAREDIR@|$(SHAREDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
                -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@VERSION@|$(VERSION)|g'
@@ -277,8 +278,9 @@ uninstall:
 	rm -f $(DESTDIR)$(INCLUDEDIR)/pushpull.h $(DESTDIR)$(LIBDIR)/libpushpull.a \
 	      $(DESTDIR)$(LIBDIR)/libpushpull.so $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	      $(DESTDIR)$(LIBDIR)/libpushpull.so.* $(DESTDIR)$(PKGCONFIGDIR)/pushpull.pc
-	rm -f $(addprefix $(DESTDIR)$(SHAREDIR)/,$(RULE_FILES) $(RESPONSE_FILES))
-	rmdir $(DESTDIR)$(SHAREDIR)/rules $(DESTDIR)$(SHAREDIR)/responses 2>/dev/null || true
+	rm -f $(addprefix $(DESTDIR)$(SHAREDIR)/,$(RULE_FILES) $(RESPONSE_FILES) $(PROGRAM_FILES))
+	rmdir $(DESTDIR)$(SHAREDIR)/rules $(DESTDIR)$(SHAREDIR)/responses \
+	      $(DESTDIR)$(SHAREDIR)/programs 2>/dev/null || true
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/pushpull $(DESTDIR)$(ZSHCOMPDIR)/_pushpull \
 	      $(DESTDIR)$(FISHCOMPDIR)/pushpull.fish
 	rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SHAREDIR) 2>/dev/null || true
@@ -301,11 +303,12 @@ install-lib: $(B)/libpushpull.a $(B)/$(SO_FILE)
 	    engine/pushpull.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/pushpull.pc
 	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/pushpull.pc
 
-# The rules and responses the program and an embedding program load.
+# The rules, responses and programs the program and an embedding program load.
 install-data:
-	install -d $(DESTDIR)$(SHAREDIR)/rules $(DESTDIR)$(SHAREDIR)/responses
+	install -d $(DESTDIR)$(SHAREDIR)/rules $(DESTDIR)$(SHAREDIR)/responses $(DESTDIR)$(SHAREDIR)/programs
 	install -m 0644 $(RULE_FILES) $(DESTDIR)$(SHAREDIR)/rules/
 	install -m 0644 $(RESPONSE_FILES) $(DESTDIR)$(SHAREDIR)/responses/
+	install -m 0644 $(PROGRAM_FILES) $(DESTDIR)$(SHAREDIR)/programs/
 
 # Shell completion for bash, zsh and fish (completions/); builds nothing.
 install-completions:

@@ -15,12 +15,13 @@
 #include "pushpull.h"
 
 /* Options every engine-using subcommand shares: --rules DIR, --responses
- * DIR, --region R, --state PATH, --session NAME, --new, --no-state,
+ * DIR, --programs DIR, --region R, --state PATH, --session NAME, --new, --no-state,
  * --keep-transcripts.  pp_cli_common_opt() consumes argv[*i] (and its
  * value) when it is one of them and returns 1; 0 when it is not; -1 with a
  * message on stderr when its value is missing. */
 typedef struct pp_cli_common {
     const char *rules_dir, *responses_dir, *region, *state_path, *session;
+    const char *programs_dir;   /* --programs DIR (/plan's program files) */
     int fresh, no_state, keep_transcripts;
     /* Set by the terminal subcommands: with neither --region nor
      * PUSHPULL_REGION, the region is the locale's country (en_GB -> uk).
@@ -62,8 +63,8 @@ pp_ruleset *pp_cli_load_rules(const pp_cli_common *c);
 /* The directories pp_cli_load_rules reads (c's, else the defaults, kept in
  * the buffers), for start-up log lines.  Valid while c and out are. */
 typedef struct pp_cli_dirs {
-    const char *rules, *responses;
-    char rules_buf[PATH_MAX], responses_buf[PATH_MAX];
+    const char *rules, *responses, *programs;
+    char rules_buf[PATH_MAX], responses_buf[PATH_MAX], programs_buf[PATH_MAX];
 } pp_cli_dirs;
 void pp_cli_data_dirs(const pp_cli_common *c, pp_cli_dirs *out);
 /* The default directory for "rules" or "responses". */
@@ -94,6 +95,8 @@ typedef struct pp_cli_conv {
 } pp_cli_conv;
 
 int pp_cli_conv_open(pp_cli_conv *cv, const pp_cli_common *c, const pp_ruleset *rs);
+/* Before each turn: the dialog's now (app_now()) and the local offset. */
+void pp_cli_conv_clock(pp_cli_conv *cv);
 void pp_cli_conv_close(pp_cli_conv *cv);
 /* A span of secs in words: "a moment ago", "5 minutes ago", "yesterday",
  * "3 days ago". */

@@ -43,3 +43,12 @@ long long app_now(void)
     }
     return (long long)time(NULL);
 }
+
+int app_utc_offset(long long now)
+{
+    time_t t = (time_t)now;
+    struct tm tm;
+    if (!localtime_r(&t, &tm)) return 0;
+    long off = tm.tm_gmtoff;
+    return off > -86400 && off < 86400 ? (int)off : 0;
+}

@@ -14,5 +14,9 @@
 #define PP_APP_CLOCK_H
 
 long long app_now(void);
+/* The offset from UTC, in seconds, of the local time zone (TZ) at now: the
+ * terminal's user is where the terminal is.  The bots must not use it
+ * (their users are not where the server is). */
+int app_utc_offset(long long now);
 
 #endif

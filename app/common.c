@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "app.h"
+#include "clock.h"
 
 #ifndef PP_SHAREDIR
 #define PP_SHAREDIR "/usr/local/share/pushpull"
@@ -40,7 +41,7 @@ static int session_name_ok(const char *name, const char *where)
 int pp_cli_common_opt(pp_cli_common *c, int argc, char **argv, int *i)
 {
     static const char *const with_value[] = {
-        "--rules", "--responses", "--region", "--state", "--session", NULL
+        "--rules", "--responses", "--region", "--state", "--session", "--programs", NULL
     };
     const char *a = argv[*i];
     for (int k = 0; with_value[k]; k++) {
@@ -64,6 +65,7 @@ int pp_cli_common_opt(pp_cli_common *c, int argc, char **argv, int *i)
             if (!session_name_ok(v, "--session")) return -1;
             c->session = v;
             break;
+        case 5: c->programs_dir = v; break;
         }
         return 1;
     }
@@ -77,6 +79,7 @@ void pp_cli_data_usage(FILE *f)
 {
     fprintf(f, "  --rules DIR          rule files (default: the source tree or the share dir)\n"
                "  --responses DIR      response files\n"
+               "  --programs DIR       program files (/plan)\n"
                "  --region R           crisis resources region (us, uk or gb, au, ...; ISO 3166 codes;\n"
                "                       or PUSHPULL_REGION)\n"
                "  --state PATH         state database (default $XDG_STATE_HOME/pushpull/state.db)\n");
@@ -116,7 +119,7 @@ static size_t edits(const char *a, size_t na, const char *b, size_t nb)
 
 const char *const pp_cli_common_names[] = {
     "--rules", "--responses", "--region", "--state", "--session", "--new", "--no-state",
-    "--keep-transcripts", NULL
+    "--keep-transcripts", "--programs", NULL
 };
 
 const char *pp_cli_closest(const char *word, const char *const *known, const char *const *more)
@@ -288,6 +291,12 @@ void pp_cli_data_dirs(const pp_cli_common *c, pp_cli_dirs *out)
                  : pp_cli_default_dir("rules", out->rules_buf, sizeof out->rules_buf);
     out->responses = c->responses_dir ? c->responses_dir
                      : pp_cli_default_dir("responses", out->responses_buf, sizeof out->responses_buf);
+    /* programs go with the rules they name: with --rules or --responses
+     * of one's own and no --programs, none (their frameworks may not be
+     * in that catalogue) */
+    out->programs = c->programs_dir ? c->programs_dir
+                    : c->rules_dir || c->responses_dir ? NULL
+                    : pp_cli_default_dir("programs", out->programs_buf, sizeof out->programs_buf);
 }
 
 pp_ruleset *pp_cli_load_rules(const pp_cli_common *c)
@@ -295,13 +304,18 @@ pp_ruleset *pp_cli_load_rules(const pp_cli_common *c)
     pp_cli_dirs dirs;
     pp_cli_data_dirs(c, &dirs);
     char region[64];
+    pp_errors errs, perrs;
+    pp_errors_init(&errs);
+    pp_errors_init(&perrs);
     pp_load_options opt = {
         dirs.rules, dirs.responses, pp_cli_region(c, dirs.responses, region, sizeof region),
+        dirs.programs, &perrs,
     };
-    pp_errors errs;
-    pp_errors_init(&errs);
     pp_ruleset *rs = pp_rules_load(&opt, &errs);
     for (size_t i = 0; i < errs.count; i++) fprintf(stderr, "%s\n", errs.msg[i]);
+    /* a broken program is left out, never the coach: a warning */
+    for (size_t i = 0; rs && i < perrs.count; i++) fprintf(stderr, "pushpull: warning: %s\n", perrs.msg[i]);
+    pp_errors_clear(&perrs);
     if (!rs)
         fprintf(stderr, "pushpull: %zu error%s in %s and %s\n", errs.count,
                 errs.count == 1 ? "" : "s", opt.rules_dir, opt.responses_dir);
@@ -413,11 +427,19 @@ int pp_cli_conv_open(pp_cli_conv *cv, const pp_cli_common *c, const pp_ruleset *
     cv->dialog.key = cv->key;
     cv->dialog.session = cv->session;
     cv->dialog.keep_transcripts = c->keep_transcripts;
+    cv->dialog.plans = cv->store;
+    pp_cli_conv_clock(cv);
     return 0;
 
 fail:
     pp_cli_conv_close(cv);
     return -1;
+}
+
+void pp_cli_conv_clock(pp_cli_conv *cv)
+{
+    cv->dialog.now = app_now();
+    cv->dialog.utc_offset = app_utc_offset(cv->dialog.now);
 }
 
 void pp_cli_conv_close(pp_cli_conv *cv)

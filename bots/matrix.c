@@ -45,6 +45,7 @@
 #include "pushpull.h"
 #include "app.h"
 #include "notify.h"
+#include "clock.h"
 #include "matrix.h"
 #include "net.h"
 
@@ -739,8 +740,10 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
          * the session is saved below, after the send, with the cursor (see
          * the top of the file). */
         int export = pp_dialog_command(body, len) == PP_CMD_EXPORT;
+        /* one thread: the check-in scores go straight to the store
+         * (plans), the session is saved below */
         pp_dialog d = { .rules = b->rules, .store = export ? b->store : NULL, .key = key,
-                        .session = s };
+                        .session = s, .plans = b->store, .now = app_now(), .utc_offset = 0 };
         trc = pp_dialog_turn(&d, body, len, &a);
         text = a.text ? a.text : "Sorry, something went wrong on my side.";
         if (a.forgot) {   /* delete before saying so; idempotent on a redo */

@@ -39,6 +39,7 @@
 #include "pushpull.h"
 #include "app.h"
 #include "notify.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -892,13 +893,20 @@ static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_ite
         size_t tl = strlen(it->text);
         pp_command cmd = pp_dialog_command(it->text, tl);
         int is_forget = cmd == PP_CMD_FORGET || cmd == PP_CMD_EXPORT;
+        /* Programs and check-ins write their scores through the store
+         * (never the session): given, under store_mu, only to a turn that
+         * may need it (/plan, /checkin, /progress, a check-in's answer,
+         * the first line of the user's day in a program). */
+        long long now = app_now();
+        int plans = b->store && pp_dialog_wants_plans(c->session, it->text, tl, now, 0);
         pthread_rwlock_rdlock(&b->rules_lock);
         pp_dialog d = { .rules = b->rules, .store = is_forget ? b->store : NULL,
                         .key = c->key, .session = c->session,
-                        .keep_transcripts = b->common.keep_transcripts };
-        if (is_forget) pthread_mutex_lock(&b->store_mu);
+                        .keep_transcripts = b->common.keep_transcripts,
+                        .plans = plans ? b->store : NULL, .now = now, .utc_offset = 0 };
+        if (is_forget || plans) pthread_mutex_lock(&b->store_mu);
         pp_dialog_turn(&d, it->text, tl, &ans);
-        if (is_forget) pthread_mutex_unlock(&b->store_mu);
+        if (is_forget || plans) pthread_mutex_unlock(&b->store_mu);
         pthread_rwlock_unlock(&b->rules_lock);
         reply = ans.text;
         turned = 1;

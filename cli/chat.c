@@ -32,6 +32,7 @@
 #include <strings.h>
 #include <fcntl.h>
 #include <locale.h>
+#include <langinfo.h>
 #include <poll.h>
 #include <signal.h>
 #include <wchar.h>
@@ -41,11 +42,13 @@
 #include <readline/history.h>
 
 #include "app.h"
+#include "clock.h"
 #include "cli.h"
 #include "lines.h"
 
 static const char *const command_words[] = {
-    "/help", "/why", "/reset", "/new", "/forget", "/export", "/reframe ", "/quit", NULL
+    "/help", "/why", "/reset", "/new", "/forget", "/export", "/reframe ", "/plan", "/checkin",
+    "/progress", "/quit", NULL
 };
 
 static char *command_generator(const char *text, int state)
@@ -114,6 +117,7 @@ static int batch(pp_cli_conv *cv)
     int got;
     while ((got = pp_cli_lines_next(in, &line, &len)) > 0) {
         pp_answer a;
+        pp_cli_conv_clock(cv);
         pp_dialog_turn(&cv->dialog, line, len, &a);
         printf("%s\n\n", a.text ? a.text : "");
         int quit = a.quit;
@@ -140,6 +144,7 @@ static const char *kept_on_disk(const char *line, int keep_all)
         [PP_CMD_HELP] = "/help", [PP_CMD_WHY] = "/why", [PP_CMD_RESET] = "/reset",
         [PP_CMD_FORGET] = "/forget", [PP_CMD_REFRAME] = "/reframe", [PP_CMD_START] = "/start",
         [PP_CMD_QUIT] = "/quit", [PP_CMD_EXPORT] = "/export", [PP_CMD_NEW] = "/new",
+        [PP_CMD_PLAN] = "/plan", [PP_CMD_CHECKIN] = "/checkin", [PP_CMD_PROGRESS] = "/progress",
     };
     if (keep_all) return line[0] ? line : NULL;
     pp_command c = pp_dialog_command(line, strlen(line));
@@ -338,6 +343,23 @@ static int confirm_forget(void)
     return yes;
 }
 
+/* On start, in a program's check-in day: say so (the words are the
+ * dialog's: system.checkin-due and the question, through a turn that
+ * changes nothing but what the next line may answer). */
+static void greet_checkin(pp_cli_conv *cv, const char *on, const char *off)
+{
+    pp_cli_conv_clock(cv);
+    if (!pp_plan_checkin_due(cv->dialog.rules, cv->session, cv->dialog.now, cv->dialog.utc_offset))
+        return;
+    char *text = NULL, err[256];
+    if (pp_plan_nudge(cv->dialog.rules, cv->store, cv->key, cv->dialog.now, cv->dialog.utc_offset,
+                      &text, err, sizeof err) == 1 && text) {
+        print_wrapped(text, on, off);
+        fputc('\n', stdout);
+    }
+    free(text);
+}
+
 typedef struct repl_opts {
     int keep_all;
     int colour;
@@ -371,6 +393,7 @@ static int repl(pp_cli_conv *cv, const repl_opts *o)
         print_wrapped(cv->resumed, "", "");
         fputc('\n', stdout);
     }
+    greet_checkin(cv, on, off);
     int status = 0;
     for (;;) {
         fflush(stdout);
@@ -389,6 +412,7 @@ static int repl(pp_cli_conv *cv, const repl_opts *o)
             continue;
         }
         pp_answer a;
+        pp_cli_conv_clock(cv);
         pp_dialog_turn(&cv->dialog, said, strlen(said), &a);
         if (a.forgot) forget_history(hist);
         else append_history_line(hist, kept_on_disk(o->keep_all ? line : said, o->keep_all));
@@ -444,8 +468,14 @@ int pp_cmd_chat(int argc, char **argv)
                       || (strcmp(when, "auto") == 0 && isatty(STDOUT_FILENO) && !dumb
                           && !(no_color && no_color[0])),
         };
+        const char *cs = nl_langinfo(CODESET);
+        cv.dialog.ascii = !(cs && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0));
         rc = repl(&cv, &o);
     } else {
+        /* piped: UTF-8 charts unless the locale says otherwise */
+        setlocale(LC_CTYPE, "");
+        const char *cs = nl_langinfo(CODESET);
+        cv.dialog.ascii = !(cs && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0));
         rc = batch(&cv);
     }
     pp_cli_conv_close(&cv);

@@ -62,6 +62,7 @@ static int answer_stream(pp_cli_conv *cv, int fd, const char *name, int json)
     int got, status = 0;
     while ((got = pp_cli_lines_next(in, &line, &len)) > 0) {
         pp_answer a;
+        pp_cli_conv_clock(cv);
         int rc = pp_dialog_turn(&cv->dialog, line, len, &a);
         if (rc == PP_ESTORE) fprintf(stderr, "pushpull: could not save the session\n");
         const char *text = a.text ? a.text : "";

@@ -28,7 +28,7 @@ _pushpull()
     fi
 
     local subs="chat reply reframe check export sessions telegram matrix help"
-    local common="--rules --responses --region --state --session --new --no-state --keep-transcripts --help --version"
+    local common="--rules --responses --programs --region --state --session --new --no-state --keep-transcripts --help --version"
     local regions="us uk gb ie ca au nz de fr in"
     local sub="" i
     for ((i = 1; i < cword; i++)); do
@@ -39,7 +39,7 @@ _pushpull()
 
     # a value after an option that takes one
     case $prev in
-        --rules|--responses|--corpus)
+        --rules|--responses|--programs|--corpus)
             COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --state|--token-file|--password-file)
             COMPREPLY=($(compgen -f -- "$cur")); return ;;

@@ -39,6 +39,7 @@ complete -c pushpull -n "not __fish_seen_subcommand_from help" -l help -d 'show 
 complete -c pushpull -n "not __fish_seen_subcommand_from help" -l version -d 'show the version'
 complete -c pushpull -n $loads -l rules -r -a '(__fish_complete_directories)' -d 'rule files'
 complete -c pushpull -n $loads -l responses -r -a '(__fish_complete_directories)' -d 'response files'
+complete -c pushpull -n "not __fish_seen_subcommand_from reframe help sessions" -l programs -r -a '(__fish_complete_directories)' -d 'program files (/plan)'
 complete -c pushpull -n $loads -l region -x -a "$regions" -d 'crisis resources region'
 complete -c pushpull -n "not __fish_seen_subcommand_from reframe help" -l state -r -F -d 'state database'
 set -l conv "not __fish_seen_subcommand_from reframe sessions help"

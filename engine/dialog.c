@@ -30,12 +30,16 @@ typedef pp_command cmd;
 #define CMD_QUIT    PP_CMD_QUIT
 #define CMD_EXPORT  PP_CMD_EXPORT
 #define CMD_NEW     PP_CMD_NEW
+#define CMD_PLAN    PP_CMD_PLAN
+#define CMD_CHECKIN PP_CMD_CHECKIN
+#define CMD_PROGRESS PP_CMD_PROGRESS
 #define CMD_UNKNOWN PP_CMD_UNKNOWN
 
 static const struct { const char *name; cmd c; } commands[] = {
     {"help", CMD_HELP}, {"why", CMD_WHY}, {"reset", CMD_RESET},
     {"forget", CMD_FORGET}, {"reframe", CMD_REFRAME}, {"start", CMD_START},
     {"quit", CMD_QUIT}, {"exit", CMD_QUIT}, {"export", CMD_EXPORT}, {"new", CMD_NEW},
+    {"plan", CMD_PLAN}, {"checkin", CMD_CHECKIN}, {"progress", CMD_PROGRESS},
     {NULL, CMD_NONE}
 };
 
@@ -180,7 +184,11 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
     char err[256] = "";
     int rc = 0;
     sync_in(d, &b);
-    if (c == CMD_NONE) {
+    if (c == CMD_NONE && pp_plan_answer(d, bytes, len, &b)) {
+        /* a score, its note, how a step went: kept, not coached */
+        if (b.oom) return PP_ENOMEM;
+        if (save(d, NULL, NULL, err, sizeof err)) rc = PP_ESTORE;
+    } else if (c == CMD_NONE) {
         rc = pp_reply_make(d->rules, d->session, bytes ? bytes : "", bytes ? len : 0, &out->reply);
         if (rc) {
             /* stays in C: it may be out of memory, with no room to fill a set */
@@ -189,6 +197,7 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
         }
         out->had_reply = 1;
         pp_buf_adds(&b, out->reply.text);
+        pp_plan_after(d, &out->reply, &b);
         if (save(d, out->reply.input, out->reply.text, err, sizeof err))
             rc = PP_ESTORE;
     } else {
@@ -224,7 +233,11 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
             }
             if (ok) {
                 pp_session *s = d->session;
+                char e2[256];
+                /* the scores too, when they live in a store of their own */
+                if (d->plans && d->plans != d->store) pp_store_forget(d->plans, d->key, e2, sizeof e2);
                 pp_session_reset(s);
+                memset(&s->plan, 0, sizeof s->plan);
                 s->turns = 0;
                 s->disclaimed = 0;
                 s->store_rev = 0;          /* the row is gone: no base any more */
@@ -280,6 +293,9 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
             SAY(&b, d, "system.new", "Okay, a new conversation. What would you like to talk about?");
             break;
         }
+        case CMD_PLAN: pp_plan_cmd(&b, d, args, alen > 200 ? 200 : alen); break;
+        case CMD_CHECKIN: pp_plan_checkin_cmd(&b, d); break;
+        case CMD_PROGRESS: pp_plan_progress_cmd(&b, d); break;
         case CMD_QUIT:
             out->quit = 1;
             SAY(&b, d, "system.quit", "Take care of yourself.");

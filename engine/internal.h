@@ -179,6 +179,37 @@ typedef struct pp_framework {
     int line;
 } pp_framework;
 
+/* A program (programs/NAME.program, program.c): steps over program days. */
+enum { PP_ANSWER_DID, PP_ANSWER_PARTLY, PP_ANSWER_DIDNT, PP_ANSWER_BADLY, PP_ANSWER_KINDS };
+enum { PP_CHECKIN_NONE, PP_CHECKIN_DAILY, PP_CHECKIN_WEEKLY };
+typedef struct pp_program_step {
+    int first, last;          /* program days, 1-based, inclusive */
+    int checkin;              /* PP_CHECKIN_*: which of its days ask the 1-10 question */
+    char *todo;               /* what to do */
+    char *ask;                /* how the coach asks how it went */
+    char *reply[PP_ANSWER_KINDS];   /* what it says to each kind of answer */
+    int line;
+} pp_program_step;
+
+typedef struct pp_program {
+    char id[PP_ID_MAX];
+    char *title, *summary, *article;
+    char framework[PP_ID_MAX];
+    int offer_after;          /* offered once the framework came up this often; 0 = never */
+    pp_program_step *steps;   /* by first day, not overlapping */
+    size_t n_steps, steps_cap;
+    int days;                 /* the last step's last day */
+    const char *file;         /* rs->paths */
+    int line;
+} pp_program;
+
+/* How a user says how a step went (the `answer KIND:` lines): phrases,
+ * lowercase, matched as whole words. */
+typedef struct pp_answer_words {
+    char **phrases;
+    size_t n;
+} pp_answer_words;
+
 typedef struct pp_define {
     char *name, *value;
     const char *file;         /* rs->paths */
@@ -199,6 +230,9 @@ struct pp_ruleset {
     pp_framework *frameworks; /* the catalogue, in file order */
     size_t n_frameworks;
     pp_reframe_words *reframe;/* the *.words files; NULL = none */
+    pp_program *programs;     /* the *.program files that loaded, by id */
+    size_t n_programs;
+    pp_answer_words answers[PP_ANSWER_KINDS];
     char **paths;             /* each file read, once: what ->file points to */
     size_t n_paths;
     pcre2_code *partner_re;   /* the `partner` word class, if defined */
@@ -279,6 +313,24 @@ typedef struct pp_fact {
 #define PP_SESSION_AVOID 8
 #define PP_SESSION_FACTS 8
 
+/* Where the user is in a program, and what the coach asked last
+ * (program.c); days are the user's calendar days (see pushpull.h). */
+enum { PP_PENDING_NONE, PP_PENDING_SCORE, PP_PENDING_NOTE, PP_PENDING_STEP };
+#define PP_PLAN_OFFERS 8
+typedef struct pp_plan_state {
+    char program[PP_ID_MAX];  /* "" = none running */
+    long long started;        /* the day it started */
+    long long paused_on;      /* the day it was paused; meaningful when paused */
+    int paused;
+    long long paused_days;    /* days spent paused before, not counted */
+    long long seen_day;       /* the last day the coach spoke first of it */
+    long long checkin_day;    /* the last day a score was kept (-1: never) */
+    int pending;              /* PP_PENDING_*: what the next line may answer */
+    int asked_day;            /* PENDING_STEP: the program day asked about */
+    long long note_at;        /* PENDING_NOTE: the check-in row's time */
+    struct { char program[PP_ID_MAX]; unsigned count, offered; } offers[PP_PLAN_OFFERS];
+} pp_plan_state;
+
 struct pp_session {
     pp_role role;
     char framework[PP_ID_MAX];
@@ -314,6 +366,8 @@ struct pp_session {
     pp_role complaint_role;   /* the role the complaint was told in: after a
                                  correction ("I'm the one who pulls away")
                                  it is no longer drafted from */
+    pp_plan_state plan;       /* programs and check-ins: kept by /reset and
+                                 /new, cleared by /forget */
 };
 #define PP_SESSION_MAX_REV ((1LL << 53) - 1)   /* a rev stays exact in any JSON reader */
 /* Fold theirs (the store's row, written by another process since s last
@@ -349,6 +403,40 @@ const pp_framework *pp_framework_find(const pp_ruleset *rs, const char *id);
 int pp_framework_locked(const pp_ruleset *rs, const char *id);
 const pp_set *pp_rules_find_set(const pp_ruleset *rs, const char *id);
 uint32_t pp_set_hash(const char *id);
+
+/* program.c */
+/* Parse one .program file's text (buf, changed in place) into rs: broken
+ * programs are left out, each problem added to errs. */
+void pp_programs_parse(pp_ruleset *rs, const char *path, char *buf, pp_errors *errs);
+void pp_programs_free(pp_ruleset *rs);
+const pp_program *pp_program_find(const pp_ruleset *rs, const char *id);
+/* The user's calendar day at now. */
+long long pp_plan_day(long long now, int utc_offset);
+/* The program day (1-based) s is on today, counting no paused day; 0 when
+ * no program runs. */
+int pp_plan_program_day(const pp_session *s, long long today);
+const pp_program_step *pp_program_step_on(const pp_program *p, int day);
+/* Is day a check-in day of the program s runs (and no score kept today)? */
+int pp_plan_due(const pp_ruleset *rs, const pp_session *s, long long today);
+/* Which kind of answer text is (PP_ANSWER_*), or -1. */
+int pp_plan_answer_kind(const pp_ruleset *rs, const char *text, size_t len);
+
+/* plan.c: the dialog's programs and check-ins (d->now, d->utc_offset,
+ * d->plans).  pp_plan_answer: a line that answers what the coach asked,
+ * answered into b (1), or 0 for the ordinary turn; pp_plan_after: what
+ * follows an ordinary reply (an offer, the day's question). */
+int pp_plan_answer(pp_dialog *d, const char *bytes, size_t len, pp_buf *b);
+void pp_plan_after(pp_dialog *d, const pp_reply *r, pp_buf *b);
+void pp_plan_cmd(pp_buf *b, pp_dialog *d, const char *args, size_t n);
+void pp_plan_checkin_cmd(pp_buf *b, pp_dialog *d);
+void pp_plan_progress_cmd(pp_buf *b, pp_dialog *d);
+
+/* store.c: the note of the check-in key gave at `at`. */
+int pp_store_checkin_note(pp_store *st, const char *key, long long at, const char *note,
+                          char *err, size_t errlen);
+
+/* rules.c: the lines of a file, in place (trailing white space cut). */
+char *pp_next_line(char **cursor, int *lineno);
 
 /* reply.c: /why, rendered from the session's kept decision. */
 void pp_why_render(pp_buf *b, const pp_ruleset *rs, const pp_session *s);

@@ -82,6 +82,12 @@ typedef struct pp_load_options {
     const char *rules_dir;      /* every *.rules file in it */
     const char *responses_dir;  /* every *.responses file, resources.tsv */
     const char *region;         /* crisis resources region, NULL = default */
+    /* Programs (issue 24): every *.program file of programs_dir (NULL =
+     * none).  Unlike a rule, a broken program never fails the load: it is
+     * left out, the others load, and each problem is added to
+     * program_errors as "file:line: message" (may be NULL: not reported). */
+    const char *programs_dir;
+    pp_errors *program_errors;
 } pp_load_options;
 
 /* Load and compile.  On any error returns NULL and fills errs with every
@@ -397,6 +403,59 @@ const char *pp_store_error(const pp_store *st);
  * Keys, channels and event ids are limited to 1024
  * bytes, cursor names to 256, cursor values to 8192. */
 
+/* ---- programs and check-ins (programs/NAME.program, docs/programs.md) ---- */
+
+/* A program is a series of steps a user takes over days or weeks (the
+ * ten-week plan of "Why We Push Away the People We Love", ...); a check-in
+ * is the 1-10 connection question, answered with a score kept in the store.
+ * Time is always given: now is Unix seconds (app_now() in the front ends),
+ * utc_offset the user's offset from UTC in seconds (0 when unknown), and a
+ * "day" is the user's calendar day, (now + utc_offset) / 86400. */
+
+size_t pp_programs_count(const pp_ruleset *rs);
+typedef struct pp_program_info {
+    const char *id, *title, *framework, *article, *summary;
+    int days;                   /* how long it runs */
+    size_t n_steps;
+    const char *file;
+    int line;
+} pp_program_info;
+/* 0, or PP_EINPUT when i is out of range.  Strings are owned by rs. */
+int pp_programs_info(const pp_ruleset *rs, size_t i, pp_program_info *out);
+
+/* What the coach would send the user of key today without being asked --
+ * for a reminder: today's program step when a program is running and not
+ * paused, else the check-in question when one is due today (a check-in day
+ * of the program without a score yet), else nothing.  Never anything for a
+ * safety-locked session or one the store does not hold.  Reads the
+ * session saved under key and changes nothing: a reply with a number 1-10
+ * on a day a check-in is due is taken as its answer without further ado.
+ * Returns 1 with a malloc'd *text (caller frees), 0 with *text NULL when
+ * there is nothing to send, or a negative error with a message in err. */
+int pp_plan_nudge(const pp_ruleset *rs, pp_store *st, const char *key, long long now,
+                  int utc_offset, char **text, char *err, size_t errlen);
+
+/* Keep a check-in score (1-10) of key, with an optional note (one line,
+ * the user's words; NULL = none), as given at now on the user's day.
+ * The session's own note of the day is not changed: a dialog turn that
+ * records one does that.  0, PP_EINPUT for a score outside 1-10, or a
+ * negative store error with a message in err. */
+int pp_checkin_record(pp_store *st, const char *key, int score, const char *note,
+                      long long now, int utc_offset, char *err, size_t errlen);
+
+/* Every check-in of key since the Unix second since (0: all), oldest
+ * first: fn sees each (note NULL when none; valid during the call) and
+ * stops the walk by returning nonzero.  0 or negative. */
+typedef struct pp_checkin {
+    long long at;               /* Unix seconds */
+    long long day;              /* the user's day it was given on */
+    int score;                  /* 1-10 */
+    const char *note;
+} pp_checkin;
+int pp_store_checkins(pp_store *st, const char *key, long long since,
+                      int (*fn)(const pp_checkin *c, void *arg), void *arg,
+                      char *err, size_t errlen);
+
 /* ---- the dialog turn shared by every front end ------------------------- */
 
 typedef struct pp_dialog {
@@ -412,6 +471,15 @@ typedef struct pp_dialog {
     /* Bots: a cursor saved in the same transaction as the session change
      * this turn causes (e.g. "telegram.offset" = "1235"); NULL = none. */
     const char *cursor_name, *cursor_value;
+    /* Programs and check-ins: the store the scores are written to and read
+     * from (/checkin, /progress), which may be given when store is NULL
+     * (the bots save the session themselves: through plans the dialog only
+     * writes check-in rows, never the session).  NULL = none: the coach
+     * says it cannot keep scores. */
+    pp_store *plans;
+    long long now;             /* Unix seconds: app_now(), never time(NULL) */
+    int utc_offset;            /* the user's offset from UTC, seconds; 0 = unknown */
+    int ascii;                 /* charts in ASCII (a terminal that is not UTF-8) */
 } pp_dialog;
 
 typedef struct pp_answer {
@@ -437,6 +505,7 @@ typedef enum pp_command {
     PP_CMD_NONE,        /* not a command: an ordinary message */
     PP_CMD_HELP, PP_CMD_WHY, PP_CMD_RESET, PP_CMD_FORGET, PP_CMD_REFRAME,
     PP_CMD_START, PP_CMD_QUIT, PP_CMD_EXPORT, PP_CMD_NEW,
+    PP_CMD_PLAN, PP_CMD_CHECKIN, PP_CMD_PROGRESS,
     PP_CMD_UNKNOWN      /* "/word" the dialog does not know */
 } pp_command;
 
@@ -446,5 +515,17 @@ typedef enum pp_command {
  * matching): "/cmd", "!cmd" or "/cmd@botname" after optional spaces, in any
  * case, then white space or the end.  Pure; bytes may be NULL. */
 pp_command pp_dialog_command(const char *bytes, size_t len);
+
+/* Would the turn of this line read or write check-ins (d->plans)?  1 for
+ * /plan, /checkin and /progress, for a line that may answer a check-in,
+ * and for the first line of the user's day while a program runs; else 0.
+ * A front end that must lock its store for that (the Telegram workers)
+ * asks this before the turn.  Pure. */
+int pp_dialog_wants_plans(const pp_session *s, const char *bytes, size_t len,
+                          long long now, int utc_offset);
+
+/* A check-in is due today for s (a program's check-in day without a
+ * score yet): for the terminal chat's greeting.  Pure. */
+int pp_plan_checkin_due(const pp_ruleset *rs, const pp_session *s, long long now, int utc_offset);
 
 #endif

@@ -189,6 +189,11 @@ static char *next_line(char **cursor, int *lineno)
     return p;
 }
 
+char *pp_next_line(char **cursor, int *lineno)
+{
+    return next_line(cursor, lineno);
+}
+
 static char *skip_space(char *p)
 {
     while (*p == ' ' || *p == '\t') p++;
@@ -929,7 +934,10 @@ static int is_system_var(const char *name, size_t n)
 {
     static const char *const vars[] = {
         "error", "command", "rule", "file", "line", "quote", "role", "framework", "priority",
-        "set", "beat", "reaching", "stepping", "rules", "act", "topic", "article", NULL
+        "set", "beat", "reaching", "stepping", "rules", "act", "topic", "article",
+        /* programs and check-ins (plan.c) */
+        "title", "program", "days", "day", "step", "summary", "score", "count", "since",
+        "weeks", "before", "now", "all", NULL
     };
     for (int i = 0; vars[i]; i++)
         if (strlen(vars[i]) == n && strncmp(name, vars[i], n) == 0) return 1;
@@ -1617,6 +1625,7 @@ void pp_rules_free(pp_ruleset *rs)
     }
     free(rs->frameworks);
     free_words(rs->reframe);
+    pp_programs_free(rs);
     for (size_t i = 0; i < rs->n_paths; i++) free(rs->paths[i]);
     free(rs->paths);
     pcre2_code_free(rs->partner_re);
@@ -1680,6 +1689,23 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     compile_facts(&L);
     check_references(&L);
     load_resources(&L, sdir, opt ? opt->region : NULL);
+    if (opt && opt->programs_dir) {
+        /* programs last: they name the catalogue's frameworks.  Their
+         * problems go to their own list and never fail the load. */
+        pp_errors spare;
+        pp_errors_init(&spare);
+        pp_errors *pe = opt->program_errors ? opt->program_errors : &spare;
+        files = list_dir(opt->programs_dir, ".program", &nf, pe);
+        for (size_t i = 0; i < nf; i++) {
+            const char *path = keep_path(&L, files[i]);
+            size_t len;
+            char *buf = path ? read_text(path, &len, 0, pe) : NULL;
+            if (buf && !spend(&L, len, path, 0)) pp_programs_parse(rs, path, buf, pe);
+            free(buf);
+        }
+        free_list(files, nf);
+        pp_errors_clear(&spare);
+    }
     order_patterns(rs);
     for (size_t i = 0; i < rs->n_rules; i++) {
         pp_rule *r = &rs->rules[i];

@@ -56,7 +56,9 @@ void pp_session_reset(pp_session *s)
     uint64_t store_rev = s->store_rev;
     uint32_t store_key = s->store_key;
     int disclaimed = s->disclaimed;
+    pp_plan_state plan = s->plan;  /* a program is the user's, not the topic's */
     memset(s, 0, sizeof *s);
+    s->plan = plan;
     s->turns = turns;
     s->disclaimed = disclaimed;
     s->store_rev = store_rev;      /* the row it came from is still its base */
@@ -95,6 +97,34 @@ static json_t *decision_json(const pp_decision *d)
     json_object_set_new(o, "budget_spent", json_boolean(d->budget_spent));
     json_object_set_new(o, "quote", json_string(d->quote));
     json_object_set_new(o, "act", json_string(d->act));
+    return o;
+}
+
+/* Programs and check-ins (program.c): where the user is, what was asked,
+ * which programs were offered.  null when there is nothing. */
+static json_t *plan_json(const pp_plan_state *p)
+{
+    json_t *offers = json_array();
+    for (int i = 0; i < PP_PLAN_OFFERS && p->offers[i].program[0]; i++)
+        json_array_append_new(offers, json_pack("{s:s, s:i, s:b}", "program", p->offers[i].program,
+                                                "count", (int)p->offers[i].count,
+                                                "offered", p->offers[i].offered != 0));
+    if (!p->program[0] && !p->checkin_day && !p->pending && json_array_size(offers) == 0) {
+        json_decref(offers);
+        return json_null();
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "program", json_string(p->program));
+    json_object_set_new(o, "started", json_integer(p->started));
+    json_object_set_new(o, "paused", json_boolean(p->paused));
+    json_object_set_new(o, "paused_on", json_integer(p->paused_on));
+    json_object_set_new(o, "paused_days", json_integer(p->paused_days));
+    json_object_set_new(o, "seen_day", json_integer(p->seen_day));
+    json_object_set_new(o, "checkin_day", json_integer(p->checkin_day));
+    json_object_set_new(o, "pending", json_integer(p->pending));
+    json_object_set_new(o, "asked_day", json_integer(p->asked_day));
+    json_object_set_new(o, "note_at", json_integer(p->note_at));
+    json_object_set_new(o, "offers", offers);
     return o;
 }
 
@@ -143,6 +173,7 @@ char *pp_session_save(const pp_session *s)
     if (s->complaint[0]) json_object_set_new(o, "complaint", json_string(s->complaint));
     if (s->feeling[0]) json_object_set_new(o, "feeling", json_string(s->feeling));
     if (s->complaint[0]) json_object_set_new(o, "complaint_role", json_string(pp_role_name(s->complaint_role)));
+    json_object_set_new(o, "plan", plan_json(&s->plan));
     char *out = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return out;
@@ -217,6 +248,43 @@ static int get_decision(json_t *o, pp_decision *d)
     return 0;
 }
 
+static int get_plan(json_t *o, pp_plan_state *p)
+{
+    json_t *j = json_object_get(o, "plan");
+    memset(p, 0, sizeof *p);
+    if (!j || json_is_null(j)) return 0;
+    if (!json_is_object(j)) return -1;
+    const long long day = 1LL << 40;
+    long long v[9];
+    int bad = get_str(j, "program", p->program, sizeof p->program)
+            | get_int(j, "started", -day, day, &v[0])
+            | get_int(j, "paused", 0, 1, &v[1])
+            | get_int(j, "paused_on", -day, day, &v[2])
+            | get_int(j, "paused_days", 0, day, &v[3])
+            | get_int(j, "seen_day", -day, day, &v[4])
+            | get_int(j, "checkin_day", -day, day, &v[5])
+            | get_int(j, "pending", 0, PP_PENDING_STEP, &v[6])
+            | get_int(j, "asked_day", 0, 100000, &v[7])
+            | get_int(j, "note_at", 0, 1LL << 50, &v[8]);
+    if (bad) return -1;
+    p->started = v[0]; p->paused = (int)v[1]; p->paused_on = v[2]; p->paused_days = v[3];
+    p->seen_day = v[4]; p->checkin_day = v[5]; p->pending = (int)v[6];
+    p->asked_day = (int)v[7]; p->note_at = v[8];
+    json_t *offers = json_object_get(j, "offers"), *e;
+    size_t i;
+    if (offers && !json_is_array(offers)) return -1;
+    if (offers) json_array_foreach(offers, i, e) {
+        if (i >= PP_PLAN_OFFERS) break;
+        long long c, off;
+        if (!json_is_object(e) || get_str(e, "program", p->offers[i].program, PP_ID_MAX) ||
+            get_int(e, "count", 0, 1000000, &c) || get_int(e, "offered", 0, 1, &off))
+            return -1;
+        p->offers[i].count = (unsigned)c;
+        p->offers[i].offered = (unsigned)off;
+    }
+    return 0;
+}
+
 int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
 {
     json_error_t je;
@@ -250,6 +318,7 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
             | get_str(o, "feeling", tmp.feeling, sizeof tmp.feeling)
             | get_str(o, "complaint_role", complaint_role, sizeof complaint_role);
     if (!bad) bad = get_decision(o, &tmp.why);
+    if (!bad) bad = get_plan(o, &tmp.plan);
     pp_role r = PP_ROLE_NONE;
     if (!bad && role[0] && pp_role_parse(role, &r)) bad = 1;
     pp_role cr = PP_ROLE_NONE;
@@ -343,6 +412,8 @@ int pp_session_merge(pp_session *s, const pp_session *theirs)
         memcpy(s->facts, theirs->facts, sizeof s->facts);
         s->recalled = theirs->recalled;
     }
+    if (!s->plan.program[0] && theirs->plan.program[0]) s->plan = theirs->plan;
+    if (theirs->plan.checkin_day > s->plan.checkin_day) s->plan.checkin_day = theirs->plan.checkin_day;
     if (!s->partner[0] && theirs->partner[0]) {
         memcpy(s->partner, theirs->partner, sizeof s->partner);
         s->pronoun = theirs->pronoun;

@@ -114,6 +114,18 @@ static const char *const store_migrations[] = {
     "  SELECT 'cli.last_session', value, 'cli:' || value, CAST(strftime('%s', 'now') AS INTEGER)"
     "  FROM meta WHERE name = 'last_cli' AND value <> '';"
     "DROP TABLE meta;",
+    /* 3: check-in scores (issue 24), facts the user chose to record: the
+     * 1-10 connection check, the user's calendar day it was given on, and
+     * the one line they said about it (NULL = none).  /forget deletes them,
+     * /export shows them. */
+    "CREATE TABLE checkin ("
+    "  id    INTEGER PRIMARY KEY,"
+    "  key   TEXT NOT NULL,"
+    "  at    INTEGER NOT NULL,"
+    "  day   INTEGER NOT NULL,"
+    "  score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 10),"
+    "  note  TEXT);"
+    "CREATE INDEX checkin_by_key ON checkin (key, at);",
 };
 #define STORE_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 
@@ -1040,6 +1052,7 @@ int pp_store_forget(pp_store *st, const char *key, char *err, size_t errlen)
     if (!rc) rc = delete_where(st, "DELETE FROM transcript WHERE key = ?1", key, err, errlen);
     if (!rc) rc = delete_where(st, "DELETE FROM seen WHERE key = ?1", key, err, errlen);
     if (!rc) rc = delete_where(st, "DELETE FROM setting WHERE key = ?1", key, err, errlen);
+    if (!rc) rc = delete_where(st, "DELETE FROM checkin WHERE key = ?1", key, err, errlen);
     if (!rc) rc = commit(st, err, errlen);
     if (rc) { rollback(st); return rc; }
     /* secure_delete zeroed the pages; also move them out of the WAL into
@@ -1203,6 +1216,7 @@ char *pp_store_export(pp_store *st, const char *key, const pp_session *s, size_t
     static const char *const transcript_cols[] = { "at", "who", "text", NULL };
     static const char *const seen_cols[] = { "channel", "event_id", "at", NULL };
     static const char *const setting_cols[] = { "name", "value", "updated", NULL };
+    static const char *const checkin_cols[] = { "at", "day", "score", "note", NULL };
     const struct { const char *member, *sql; const char *const *cols; } parts[] = {
         { "transcript", "SELECT at, who, text FROM transcript WHERE key = ?1 ORDER BY id",
           transcript_cols },
@@ -1210,6 +1224,8 @@ char *pp_store_export(pp_store *st, const char *key, const pp_session *s, size_t
           seen_cols },
         { "settings", "SELECT name, value, updated FROM setting WHERE key = ?1 ORDER BY name",
           setting_cols },
+        { "checkins", "SELECT at, date(day * 86400, 'unixepoch'), score, note FROM checkin "
+                      "WHERE key = ?1 ORDER BY at, id", checkin_cols },
     };
     for (size_t i = 0; !rc && i < sizeof parts / sizeof parts[0]; i++) {
         json_t *a = st ? rows_json(st, parts[i].sql, key, parts[i].cols, err, errlen) : json_array();
@@ -1220,6 +1236,84 @@ char *pp_store_export(pp_store *st, const char *key, const pp_session *s, size_t
     json_decref(o);
     if (!rc && !text) fail(st, err, errlen, "exporting: out of memory");
     return text;
+}
+
+/* ---- check-ins --------------------------------------------------------- */
+
+int pp_checkin_record(pp_store *st, const char *key, int score, const char *note,
+                      long long now, int utc_offset, char *err, size_t errlen)
+{
+    if (!st) return fail(st, err, errlen, "no state database");
+    if (score < 1 || score > 10) {
+        set_err(err, errlen, "a check-in score is 1 to 10, not %d", score);
+        return PP_EINPUT;
+    }
+    if (!str_ok(key, STORE_MAX_KEY) || (note && strnlen(note, STORE_MAX_TEXT + 1) > STORE_MAX_TEXT))
+        return fail(st, err, errlen, "invalid check-in");
+    int rc = begin(st, err, errlen);
+    sqlite3_stmt *stmt;
+    if (!rc) rc = prepare(st, &stmt, "INSERT INTO checkin (key, at, day, score, note) "
+                                     "VALUES (?1, ?2, ?3, ?4, ?5)", err, errlen);
+    if (!rc) {
+        bind_text(stmt, 1, key);
+        sqlite3_bind_int64(stmt, 2, now);
+        sqlite3_bind_int64(stmt, 3, pp_plan_day(now, utc_offset));
+        sqlite3_bind_int(stmt, 4, score);
+        if (note && note[0]) bind_text(stmt, 5, note); else sqlite3_bind_null(stmt, 5);
+        rc = run(st, stmt, "saving a check-in", err, errlen);
+    }
+    if (!rc) rc = commit(st, err, errlen);
+    if (rc) rollback(st);
+    return rc;
+}
+
+int pp_store_checkin_note(pp_store *st, const char *key, long long at, const char *note,
+                          char *err, size_t errlen)
+{
+    if (!st) return fail(st, err, errlen, "no state database");
+    if (!str_ok(key, STORE_MAX_KEY) || !str_ok(note, STORE_MAX_TEXT))
+        return fail(st, err, errlen, "invalid check-in note");
+    int rc = begin(st, err, errlen);
+    sqlite3_stmt *stmt;
+    if (!rc) rc = prepare(st, &stmt, "UPDATE checkin SET note = ?3 WHERE id = "
+                                     "(SELECT max(id) FROM checkin WHERE key = ?1 AND at = ?2)",
+                          err, errlen);
+    if (!rc) {
+        bind_text(stmt, 1, key);
+        sqlite3_bind_int64(stmt, 2, at);
+        bind_text(stmt, 3, note);
+        rc = run(st, stmt, "saving a check-in note", err, errlen);
+    }
+    if (!rc) rc = commit(st, err, errlen);
+    if (rc) rollback(st);
+    return rc;
+}
+
+int pp_store_checkins(pp_store *st, const char *key, long long since,
+                      int (*fn)(const pp_checkin *c, void *arg), void *arg,
+                      char *err, size_t errlen)
+{
+    if (!st || !fn) return fail(st, err, errlen, "no state database");
+    if (!str_ok(key, STORE_MAX_KEY)) return fail(st, err, errlen, "invalid session key");
+    sqlite3_stmt *stmt;
+    if (prepare(st, &stmt, "SELECT at, day, score, note FROM checkin WHERE key = ?1 AND at >= ?2 "
+                           "ORDER BY at, id", err, errlen))
+        return PP_ESTORE;
+    bind_text(stmt, 1, key);
+    sqlite3_bind_int64(stmt, 2, since);
+    int rc, stop = 0;
+    while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        pp_checkin c = { sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1),
+                         sqlite3_column_int(stmt, 2), (const char *)sqlite3_column_text(stmt, 3) };
+        if (c.score < 1 || c.score > 10) continue;
+        stop = fn(&c, arg);
+    }
+    if (!stop && rc != SQLITE_DONE) {
+        sqlite3_finalize(stmt);
+        return fail_db(st, err, errlen, "reading check-ins");
+    }
+    sqlite3_finalize(stmt);
+    return 0;
 }
 
 int pp_store_sessions(pp_store *st, const char *prefix,

@@ -85,7 +85,8 @@ for f in bin/pushpull share/man/man1/pushpull.1 share/doc/pushpull/README.md \
          share/bash-completion/completions/pushpull share/zsh/vendor-completions/_pushpull \
          share/fish/vendor_completions.d/pushpull.fish \
          include/pushpull.h lib/libpushpull.a lib/libpushpull.so lib/libpushpull.so.0 lib/pkgconfig/pushpull.pc \
-         share/pushpull/rules/safety.rules share/pushpull/responses/resources.tsv; do
+         share/pushpull/rules/safety.rules share/pushpull/responses/resources.tsv \
+         share/pushpull/programs/ten-weeks.program share/pushpull/programs/00-answers.program; do
     [ -e "$U/$f" ] || fail "not installed: /usr/$f"
 done
 [ -x "$U/bin/pushpull" ] || fail "/usr/bin/pushpull is not executable"
@@ -124,6 +125,11 @@ fi
 out=$(echo "he pulls away every time we get close" | "$U/bin/pushpull" reply --json --no-state \
       --rules "$U/share/pushpull/rules" --responses "$U/share/pushpull/responses")
 echo "$out" | grep -q '"framework": *"[a-z]' || fail "the installed program did not answer from the installed rules: ${out:0:200}"
+# the installed program finds the installed programs (issue 24)
+out=$(printf '/plan\n' | "$U/bin/pushpull" chat --no-state \
+      --rules "$U/share/pushpull/rules" --responses "$U/share/pushpull/responses" \
+      --programs "$U/share/pushpull/programs" 2>&1)
+echo "$out" | grep -q '/plan ten-weeks' || fail "the installed program does not list the installed programs: ${out:0:200}"
 echo "installed: $(find "$ROOT" -type f | wc -l) files, $(find "$ROOT" -type l | wc -l) links"
 
 # --- uninstall ----------------------------------------------------------------

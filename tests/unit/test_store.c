@@ -43,7 +43,7 @@ static pp_ruleset *load_rules(void)
     char rules[512], responses[512];
     snprintf(rules, sizeof rules, "%s/rules", src ? src : ".");
     snprintf(responses, sizeof responses, "%s/responses", src ? src : ".");
-    pp_load_options opt = { rules, responses, NULL };
+    pp_load_options opt = { rules, responses, NULL, NULL, NULL };
     pp_errors errs;
     pp_errors_init(&errs);
     pp_ruleset *rs = pp_rules_load(&opt, &errs);
@@ -197,7 +197,7 @@ static void test_default_path_modes_wal(void **state)
     assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
     sqlite3_finalize(q);
     sqlite3_close(h);
-    assert_int_equal(sql_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(db, "PRAGMA user_version"), 3);
 
     pp_session_free(s);
     pp_store_close(st);
@@ -214,11 +214,11 @@ static void test_open_twice_keeps_version_and_data(void **state)
     turn(f->rules, s, "he pulls away every time we get close");
     assert_int_equal(pp_store_save(st, "telegram:42", s, NULL, NULL, NULL, NULL, err, sizeof err), 0);
     pp_store_close(st);
-    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 3);
 
     st = pp_store_open(f->db, err, sizeof err);
     if (!st) fail_msg("reopen: %s", err);
-    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 3);
     assert_int_equal(sql_int(f->db, "SELECT count(*) FROM session"), 1);
     pp_session *back = pp_session_new();
     assert_int_equal(pp_store_load(st, "telegram:42", back, err, sizeof err), 1);
@@ -237,7 +237,7 @@ static void test_older_version_migrated(void **state)
     char err[256] = "";
     pp_store *st = pp_store_open(f->db, err, sizeof err);
     if (!st) fail_msg("open: %s", err);
-    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 3);
     assert_int_equal(sql_int(f->db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
                      "AND name IN ('session','cursor','seen','transcript','setting')"), 5);
     assert_int_equal(sql_int(f->db, "SELECT count(*) FROM sqlite_schema WHERE name = 'meta'"), 0);
@@ -268,7 +268,7 @@ static void test_version_1_migrated(void **state)
     char err[256] = "", buf[64];
     pp_store *st = pp_store_open(f->db, err, sizeof err);
     if (!st) fail_msg("open: %s", err);
-    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 3);
     assert_int_equal(sql_int(f->db, "SELECT count(*) FROM sqlite_schema WHERE name = 'meta'"), 0);
     assert_int_equal(pp_store_get_setting(st, "cli.last_session", buf, sizeof buf), 1);
     assert_string_equal(buf, "walrus");
