@@ -309,10 +309,10 @@ pp_ruleset *pp_cli_load_rules(const pp_cli_common *c)
     pp_errors_init(&perrs);
     pp_load_options opt = {
         dirs.rules, dirs.responses, pp_cli_region(c, dirs.responses, region, sizeof region),
-        dirs.programs, &perrs,
     };
     pp_ruleset *rs = pp_rules_load(&opt, &errs);
     for (size_t i = 0; i < errs.count; i++) fprintf(stderr, "%s\n", errs.msg[i]);
+    if (rs && dirs.programs) pp_rules_load_programs(rs, dirs.programs, &perrs);
     /* a broken program is left out, never the coach: a warning */
     for (size_t i = 0; rs && i < perrs.count; i++) fprintf(stderr, "pushpull: warning: %s\n", perrs.msg[i]);
     pp_errors_clear(&perrs);

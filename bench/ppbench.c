@@ -165,7 +165,7 @@ static pp_ruleset *load(const char *rules, const char *responses, double *ms)
 {
     pp_errors errs;
     pp_errors_init(&errs);
-    pp_load_options opt = { rules, responses, NULL, NULL, NULL };
+    pp_load_options opt = { rules, responses, NULL };
     double t0 = now_s();
     pp_ruleset *rs = pp_rules_load(&opt, &errs);
     *ms = (now_s() - t0) * 1e3;

@@ -82,12 +82,6 @@ typedef struct pp_load_options {
     const char *rules_dir;      /* every *.rules file in it */
     const char *responses_dir;  /* every *.responses file, resources.tsv */
     const char *region;         /* crisis resources region, NULL = default */
-    /* Programs (issue 24): every *.program file of programs_dir (NULL =
-     * none).  Unlike a rule, a broken program never fails the load: it is
-     * left out, the others load, and each problem is added to
-     * program_errors as "file:line: message" (may be NULL: not reported). */
-    const char *programs_dir;
-    pp_errors *program_errors;
 } pp_load_options;
 
 /* Load and compile.  On any error returns NULL and fills errs with every
@@ -97,6 +91,13 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs);
 void pp_rules_free(pp_ruleset *rs);
 
 size_t pp_rules_count(const pp_ruleset *rs);
+
+/* Programs (issue 24, docs/programs.md): read every *.program file of dir
+ * into rs, once, after pp_rules_load and before rs is shared.  Unlike a
+ * rule, a broken program never fails: it is left out, the others load,
+ * and each problem is added to errs as "file:line: message".  Returns the
+ * number of programs rs holds, or PP_EINPUT (rs or dir NULL). */
+int pp_rules_load_programs(pp_ruleset *rs, const char *dir, pp_errors *errs);
 
 /* Read-only view of one rule, for `pushpull check` and /why. */
 typedef struct pp_rule_info {

@@ -1689,23 +1689,6 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     compile_facts(&L);
     check_references(&L);
     load_resources(&L, sdir, opt ? opt->region : NULL);
-    if (opt && opt->programs_dir) {
-        /* programs last: they name the catalogue's frameworks.  Their
-         * problems go to their own list and never fail the load. */
-        pp_errors spare;
-        pp_errors_init(&spare);
-        pp_errors *pe = opt->program_errors ? opt->program_errors : &spare;
-        files = list_dir(opt->programs_dir, ".program", &nf, pe);
-        for (size_t i = 0; i < nf; i++) {
-            const char *path = keep_path(&L, files[i]);
-            size_t len;
-            char *buf = path ? read_text(path, &len, 0, pe) : NULL;
-            if (buf && !spend(&L, len, path, 0)) pp_programs_parse(rs, path, buf, pe);
-            free(buf);
-        }
-        free_list(files, nf);
-        pp_errors_clear(&spare);
-    }
     order_patterns(rs);
     for (size_t i = 0; i < rs->n_rules; i++) {
         pp_rule *r = &rs->rules[i];
@@ -1753,6 +1736,29 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     pcre2_compile_context_free(L.cctx);
     if (errs->count > before) { pp_rules_free(rs); return NULL; }
     return rs;
+}
+
+/* ---- programs ----------------------------------------------------------- */
+
+int pp_rules_load_programs(pp_ruleset *rs, const char *dir, pp_errors *errs)
+{
+    if (!rs || !dir || !errs) return PP_EINPUT;
+    /* a loader of its own: paths kept by the set, bytes bounded */
+    loader L;
+    memset(&L, 0, sizeof L);
+    L.rs = rs;
+    L.errs = errs;
+    L.paths_cap = rs->n_paths;
+    size_t nf;
+    char **files = list_dir(dir, ".program", &nf, errs);
+    for (size_t i = 0; i < nf; i++) {
+        const char *path = keep_path(&L, files[i]);
+        char *buf = path ? read_counted(&L, path, 0) : NULL;
+        if (buf) pp_programs_parse(rs, path, buf, errs);
+        free(buf);
+    }
+    free_list(files, nf);
+    return (int)rs->n_programs;
 }
 
 /* ---- read-only views --------------------------------------------------- */

@@ -59,7 +59,7 @@ static inline const pp_ruleset *fz_shipped_rules(void)
     char rdir[4096], sdir[4096];
     snprintf(rdir, sizeof rdir, "%s/rules", fz_src_dir());
     snprintf(sdir, sizeof sdir, "%s/responses", fz_src_dir());
-    pp_load_options o = { rdir, sdir, NULL, NULL, NULL };
+    pp_load_options o = { rdir, sdir, NULL };
     pp_errors e;
     pp_errors_init(&e);
     rs = pp_rules_load(&o, &e);

@@ -72,7 +72,7 @@ FUZZ_ENTRY(rules)
     if (n2 < size || e2 < size) fz_write_file(p_res, data + n2, e3 - n2);
     else fz_write_file(p_res, res, res_len);
 
-    pp_load_options o = { rdir, sdir, NULL, NULL, NULL };
+    pp_load_options o = { rdir, sdir, NULL };
     pp_errors e;
     pp_errors_init(&e);
     pp_ruleset *rs = pp_rules_load(&o, &e);

@@ -301,7 +301,7 @@ int main(int argc, char **argv)
     char rules_buf[4096], resp_buf[4096];
     snprintf(rules_buf, sizeof rules_buf, "%s/rules", src && *src ? src : ".");
     snprintf(resp_buf, sizeof resp_buf, "%s/responses", src && *src ? src : ".");
-    pp_load_options opt = { rules_buf, resp_buf, NULL, NULL, NULL };
+    pp_load_options opt = { rules_buf, resp_buf, NULL };
     int verbose = 0, first = argc;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--rules") == 0 || strcmp(argv[i], "--responses") == 0

@@ -50,7 +50,7 @@ static const char *const messages[] = {
 
 static pp_ruleset *load_rules(const char *rules, const char *responses)
 {
-    pp_load_options opt = { rules, responses, NULL, NULL, NULL };
+    pp_load_options opt = { rules, responses, NULL };
     pp_errors errs;
     pp_errors_init(&errs);
     pp_ruleset *rs = pp_rules_load(&opt, &errs);

@@ -29,7 +29,7 @@ static void paths(void)
 /* Load a rule set, printing any error. */
 static pp_ruleset *load_dirs(const char *rules, const char *responses)
 {
-    pp_load_options o = { rules, responses, NULL, NULL, NULL };
+    pp_load_options o = { rules, responses, NULL };
     pp_errors e;
     pp_errors_init(&e);
     pp_ruleset *rs = pp_rules_load(&o, &e);
@@ -87,7 +87,7 @@ static int has_error(const pp_errors *e, const char *file_line, const char *word
 static void test_loader_reports_every_error(void **state)
 {
     (void)state;
-    pp_load_options o = { broken_rules, broken_responses, NULL, NULL, NULL };
+    pp_load_options o = { broken_rules, broken_responses, NULL };
     pp_errors e;
     pp_errors_init(&e);
     pp_ruleset *rs = pp_rules_load(&o, &e);
@@ -108,7 +108,7 @@ static void test_loader_reports_every_error(void **state)
 static void test_loader_missing_dir(void **state)
 {
     (void)state;
-    pp_load_options o = { "/nonexistent/rules", "/nonexistent/responses", NULL, NULL, NULL };
+    pp_load_options o = { "/nonexistent/rules", "/nonexistent/responses", NULL };
     pp_errors e;
     pp_errors_init(&e);
     assert_null(pp_rules_load(&o, &e));
@@ -119,7 +119,7 @@ static void test_loader_missing_dir(void **state)
 static void test_loader_region(void **state)
 {
     (void)state;
-    pp_load_options o = { rules_dir, responses_dir, "uk", NULL, NULL };
+    pp_load_options o = { rules_dir, responses_dir, "uk" };
     pp_errors e;
     pp_errors_init(&e);
     pp_ruleset *rs = pp_rules_load(&o, &e);

@@ -52,7 +52,7 @@ static unsigned control_in(const char *s)
 
 static pp_ruleset *load(const char *rules, const char *responses)
 {
-    pp_load_options o = { rules, responses, NULL, NULL, NULL };
+    pp_load_options o = { rules, responses, NULL };
     pp_errors e;
     pp_errors_init(&e);
     pp_ruleset *rs = pp_rules_load(&o, &e);

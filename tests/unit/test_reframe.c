@@ -35,7 +35,7 @@ static int load_shipped(void **state)
     const char *src = getenv("SRC") ? getenv("SRC") : ".";
     snprintf(rdir, sizeof rdir, "%s/rules", src);
     snprintf(sdir, sizeof sdir, "%s/responses", src);
-    pp_load_options o = { rdir, sdir, NULL, NULL, NULL };
+    pp_load_options o = { rdir, sdir, NULL };
     pp_errors e;
     pp_errors_init(&e);
     rs = pp_rules_load(&o, &e);

@@ -43,7 +43,7 @@ static pp_ruleset *load_rules(void)
     char rules[512], responses[512];
     snprintf(rules, sizeof rules, "%s/rules", src ? src : ".");
     snprintf(responses, sizeof responses, "%s/responses", src ? src : ".");
-    pp_load_options opt = { rules, responses, NULL, NULL, NULL };
+    pp_load_options opt = { rules, responses, NULL };
     pp_errors errs;
     pp_errors_init(&errs);
     pp_ruleset *rs = pp_rules_load(&opt, &errs);
