@@ -1449,12 +1449,16 @@ static int run(tg_bot *b)
     snprintf(b->username, sizeof b->username, "%s", uname ? uname : "");
     b->bot_id = json_is_integer(bid) ? json_integer_value(bid) : 0;
     result_clear(&r);
-    p = json_pack("{s:[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]}", "commands",
+    p = json_pack("{s:[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},"
+                  "{s:s,s:s},{s:s,s:s}]}", "commands",
                   "command", "start", "description", "Start, or see how this works",
                   "command", "help", "description", "What I can do",
                   "command", "reframe", "description", "Turn a complaint into a gentle start-up",
                   "command", "why", "description", "Why I answered the way I did",
                   "command", "reset", "description", "Start the coaching over",
+                  "command", "plan", "description", "Programs of small daily steps",
+                  "command", "checkin", "description", "How connected you feel, 1 to 10",
+                  "command", "progress", "description", "Your check-in scores over time",
                   "command", "forget", "description", "Delete everything stored about this chat");
     status = startup_call(b, net, &rng, "setMyCommands", p, &r);
     json_decref(p);

@@ -1088,7 +1088,7 @@ static json_t *text_column(sqlite3_stmt *stmt, int i)
 
 /* The rows of sql (key bound as ?1) as an array of objects, one member per
  * column, named by cols; a column whose name ends in "at" or "updated" is
- * a time.  NULL on error (message in err). */
+ * a time, an integer one a number, the rest text.  NULL on error (message in err). */
 static json_t *rows_json(pp_store *st, const char *sql, const char *key,
                          const char *const *cols, char *err, size_t errlen)
 {
@@ -1103,8 +1103,11 @@ static json_t *rows_json(pp_store *st, const char *sql, const char *key,
             size_t n = strlen(cols[i]);
             int is_time = (n >= 2 && strcmp(cols[i] + n - 2, "at") == 0) ||
                           strcmp(cols[i], "updated") == 0;
-            json_object_set_new(o, cols[i], is_time ? iso_time(sqlite3_column_int64(stmt, i))
-                                                    : text_column(stmt, i));
+            json_t *v = is_time ? iso_time(sqlite3_column_int64(stmt, i))
+                      : sqlite3_column_type(stmt, i) == SQLITE_INTEGER   /* a score */
+                      ? json_integer((json_int_t)sqlite3_column_int64(stmt, i))
+                      : text_column(stmt, i);
+            json_object_set_new(o, cols[i], v);
         }
         if (!o || json_array_append_new(a, o)) {
             json_decref(a);
