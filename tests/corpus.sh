@@ -48,7 +48,7 @@ for (n, msg, role, fws), r in zip(rows, replies):
     if fw in fws.split(",") or (fws == "-" and got == "none"):
         fok += 1
 n = len(rows)
-print(f"{path.rsplit('/', 1)[-1]}: {n} messages, role {100*ok/n:.1f}%, framework {100*fok/n:.1f}%")
+print(f"figure: corpus {path.rsplit('/', 1)[-1]}: {n} messages, role {100*ok/n:.1f}%, framework {100*fok/n:.1f}%")
 sys.exit(0 if 100 * ok / n >= minimum else 1)
 PY
 }
@@ -80,8 +80,8 @@ sys.exit(1 if bad else 0)
 PY
 
 # 1b. A holdout is held out: no holdout line (here, in tests/safety or in
-#     tests/situations) is a rule's example or counter-example, or a line of
-#     a training file.
+#     tests/situations, whose fresh.tsv is held out too) is a rule's example
+#     or counter-example, or a line of a training file.
 python3 - "$SRC" <<'PY'
 import glob, re, sys
 src = sys.argv[1]
@@ -95,10 +95,10 @@ for f in glob.glob(f"{src}/rules/*.rules"):
         m = re.match(r"\s*(?:example|not)\s*:\s*(.+)", line)
         if m: taken[m.group(1).strip().lower()] = f"{f}:{n}"
 for f in glob.glob(f"{src}/tests/*/*") :
-    if "holdout" in f or not (f.endswith(".tsv") or f.endswith(".txt")): continue
+    if "holdout" in f or "fresh" in f or not (f.endswith(".tsv") or f.endswith(".txt")): continue
     for n, m in msgs(f): taken.setdefault(m, f"{f}:{n}")
 bad = 0
-for f in sorted(glob.glob(f"{src}/tests/*/*holdout*")):
+for f in sorted(glob.glob(f"{src}/tests/*/*holdout*") + glob.glob(f"{src}/tests/*/fresh.tsv")):
     for n, m in msgs(f):
         if m in taken:
             print(f"{f}:{n}: a holdout line that is also {taken[m]}"); bad += 1

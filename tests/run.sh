@@ -3,7 +3,9 @@
 # tests/*.sh script.  Each is one case: exit 0 passed, exit 77 skipped
 # (the whole case could not run here: a tool or testbed that is truly
 # absent, or a pass it does not belong to; its last line of output says
-# why and is printed as "skip NAME: reason"), anything else failed.  A case
+# why and is printed as "skip NAME: reason"), anything else failed.  Lines
+# of a passing case that begin "figure: " (a measured figure) are printed
+# under its "ok" line.  A case
 # still running after 30 s gets a line every 30 s with its last output
 # line, so a long step (the fuzz smoke) is never silent.  The last line is
 # "N passed, N failed, N skipped"; the exit status is 0 when nothing failed
@@ -41,6 +43,8 @@ run_case() {
     fi
     if [ "$rc" -eq 0 ]; then
         pass=$((pass+1)); echo "ok   $name ($((SECONDS-start))s)"
+        # a case's measured figures ("figure: ..." lines) are shown too
+        grep '^figure: ' "$log" | cut -c9-200 | sed 's/^/     /'
     elif [ "$rc" -eq 77 ]; then
         skip=$((skip+1)); skipped+=("$name"); echo "skip $name: $(last_line "$log")"
     else
