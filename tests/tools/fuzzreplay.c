@@ -20,6 +20,7 @@
 #include "../fuzz/telegram.c"
 #include "../fuzz/matrix.c"
 #include "../fuzz/index.c"
+#include "../fuzz/program.c"
 
 #include <dirent.h>
 
@@ -29,7 +30,7 @@ static const struct { const char *name; fz_entry one; } replay_targets[] = {
     { "rules", fz_rules_one },       { "reply", fz_reply_one },
     { "reframe", fz_reframe_one },   { "session", fz_session_one },
     { "telegram", fz_telegram_one }, { "matrix", fz_matrix_one },
-    { "index", fz_index_one },
+    { "index", fz_index_one },       { "program", fz_program_one },
 };
 
 static int replay_file(fz_entry one, const char *path, size_t *count)
