@@ -41,11 +41,15 @@ typedef struct group_out {
     OlmOutboundGroupSession *s;
     void *mem;
     unsigned sent;              /* messages encrypted with it */
+    unsigned max_msgs;          /* rotation_period_msgs */
+    long long created_ms, max_ms;   /* made when; rotation_period_ms */
+    json_t *shared;             /* [[user, curve25519], ...]: who has its key */
 } group_out;
 
 #define E2E_MAX_PEERS  1024     /* the oldest go first */
 #define E2E_MAX_GROUPS 4096
 #define E2E_ROTATE_MSGS 100     /* the spec's default rotation_period_msgs */
+#define E2E_ROTATE_MS   (7LL * 24 * 3600 * 1000)   /* and rotation_period_ms: a week */
 
 struct e2e_account {
     OlmAccount *olm;
@@ -90,7 +94,12 @@ static e2e_account *account_alloc(void)
 
 static void peer_clear(peer *p) { olm_clear_session(p->s); free(p->mem); }
 static void in_clear(group_in *g) { olm_clear_inbound_group_session(g->s); free(g->mem); }
-static void out_clear(group_out *g) { olm_clear_outbound_group_session(g->s); free(g->mem); }
+static void out_clear(group_out *g)
+{
+    olm_clear_outbound_group_session(g->s);
+    free(g->mem);
+    json_decref(g->shared);
+}
 
 void e2e_account_free(e2e_account *a)
 {
@@ -157,8 +166,12 @@ char *e2e_account_save(e2e_account *a, const unsigned char *key, size_t keylen)
     }
     for (size_t i = 0; ok && i < a->n_out; i++) {
         char *q = pickle_outbound_group_session(a->out[i].s, key, keylen);
-        ok = q && json_array_append_new(out, json_pack("{s:s, s:i, s:s}", "room", a->out[i].room,
-                                                       "sent", (json_int_t)a->out[i].sent, "p", q)) == 0;
+        const group_out *g = &a->out[i];
+        ok = q && json_array_append_new(out, json_pack("{s:s, s:I, s:I, s:I, s:I, s:O, s:s}", "room", g->room,
+                                                       "sent", (json_int_t)g->sent, "max_msgs",
+                                                       (json_int_t)g->max_msgs, "created_ms",
+                                                       (json_int_t)g->created_ms, "max_ms",
+                                                       (json_int_t)g->max_ms, "shared", g->shared, "p", q)) == 0;
         free(q);
     }
     char *text = NULL;
@@ -178,6 +191,37 @@ static char *scratch(const char *src, size_t *n)
     char *c = src ? strdup(src) : NULL;
     if (c) *n = strlen(c);
     return c;
+}
+
+/* One saved libolm object: v's "p" unpickled under key into fresh
+ * memory (*mem, which the object lives in), or NULL.  The three kinds of
+ * session differ only in which libolm calls size, place and open them. */
+enum { KIND_SESSION, KIND_IN, KIND_OUT };
+static void *restore_one(int kind, const json_t *v, const unsigned char *key, size_t keylen, void **mem)
+{
+    const char *pk = json_string_value(json_object_get(v, "p"));
+    size_t size = kind == KIND_SESSION ? olm_session_size()
+                : kind == KIND_IN ? olm_inbound_group_session_size() : olm_outbound_group_session_size();
+    void *m = pk ? malloc(size) : NULL, *obj = NULL;
+    size_t n, rc = olm_error();
+    char *c = m ? scratch(pk, &n) : NULL;
+    if (c && kind == KIND_SESSION) {
+        obj = olm_session(m);
+        rc = olm_unpickle_session(obj, key, keylen, c, n);
+        if (rc == olm_error()) olm_clear_session(obj);
+    } else if (c && kind == KIND_IN) {
+        obj = olm_inbound_group_session(m);
+        rc = olm_unpickle_inbound_group_session(obj, key, keylen, c, n);
+        if (rc == olm_error()) olm_clear_inbound_group_session(obj);
+    } else if (c) {
+        obj = olm_outbound_group_session(m);
+        rc = olm_unpickle_outbound_group_session(obj, key, keylen, c, n);
+        if (rc == olm_error()) olm_clear_outbound_group_session(obj);
+    }
+    free(c);
+    if (rc == olm_error()) { free(m); return NULL; }
+    *mem = m;
+    return obj;
 }
 
 e2e_account *e2e_account_restore(const char *saved, const unsigned char *key, size_t keylen,
@@ -206,59 +250,49 @@ e2e_account *e2e_account_restore(const char *saved, const unsigned char *key, si
     size_t i;
     json_array_foreach(json_object_get(o, "peers"), i, v) {
         const char *curve = json_string_value(json_object_get(v, "curve"));
-        const char *pk = json_string_value(json_object_get(v, "p"));
         peer *pp = realloc(a->peers, (a->n_peers + 1) * sizeof *pp);
-        if (!pp || !curve || !pk || strlen(curve) >= sizeof pp->curve) goto damaged;
+        if (!pp) goto damaged;
         a->peers = pp;
         peer *p = &a->peers[a->n_peers];
-        if (!(p->mem = malloc(olm_session_size()))) goto damaged;
-        p->s = olm_session(p->mem);
+        if (!curve || strlen(curve) >= sizeof p->curve ||
+            !(p->s = restore_one(KIND_SESSION, v, key, keylen, &p->mem))) goto damaged;
         snprintf(p->curve, sizeof p->curve, "%s", curve);
-        c = scratch(pk, &n);
-        rc = c ? olm_unpickle_session(p->s, key, keylen, c, n) : olm_error();
-        free(c);
-        if (rc == olm_error()) { peer_clear(p); goto damaged; }
         a->n_peers++;
     }
     json_array_foreach(json_object_get(o, "in"), i, v) {
         const char *room = json_string_value(json_object_get(v, "room"));
         const char *id = json_string_value(json_object_get(v, "id"));
         const char *sender = json_string_value(json_object_get(v, "sender"));
-        const char *pk = json_string_value(json_object_get(v, "p"));
         group_in *gg = realloc(a->in, (a->n_in + 1) * sizeof *gg);
-        if (!gg || !room || !id || !sender || !pk) goto damaged;
+        if (!gg) goto damaged;
         a->in = gg;
         group_in *g = &a->in[a->n_in];
-        if (strlen(room) >= sizeof g->room || strlen(id) >= sizeof g->id || strlen(sender) >= sizeof g->sender)
-            goto damaged;
-        if (!(g->mem = malloc(olm_inbound_group_session_size()))) goto damaged;
-        g->s = olm_inbound_group_session(g->mem);
+        if (!room || !id || !sender || strlen(room) >= sizeof g->room || strlen(id) >= sizeof g->id ||
+            strlen(sender) >= sizeof g->sender ||
+            !(g->s = restore_one(KIND_IN, v, key, keylen, &g->mem))) goto damaged;
         snprintf(g->room, sizeof g->room, "%s", room);
         snprintf(g->id, sizeof g->id, "%s", id);
         snprintf(g->sender, sizeof g->sender, "%s", sender);
-        c = scratch(pk, &n);
-        rc = c ? olm_unpickle_inbound_group_session(g->s, key, keylen, c, n) : olm_error();
-        free(c);
-        if (rc == olm_error()) { in_clear(g); goto damaged; }
         a->n_in++;
     }
     json_array_foreach(json_object_get(o, "out"), i, v) {
         const char *room = json_string_value(json_object_get(v, "room"));
-        const char *pk = json_string_value(json_object_get(v, "p"));
         group_out *gg = realloc(a->out, (a->n_out + 1) * sizeof *gg);
-        if (!gg || !room || !pk) goto damaged;
+        if (!gg) goto damaged;
         a->out = gg;
         group_out *g = &a->out[a->n_out];
-        if (strlen(room) >= sizeof g->room) goto damaged;
-        if (!(g->mem = malloc(olm_outbound_group_session_size()))) goto damaged;
-        g->s = olm_outbound_group_session(g->mem);
+        memset(g, 0, sizeof *g);
+        if (!room || strlen(room) >= sizeof g->room ||
+            !(g->s = restore_one(KIND_OUT, v, key, keylen, &g->mem))) goto damaged;
         snprintf(g->room, sizeof g->room, "%s", room);
         g->sent = (unsigned)json_integer_value(json_object_get(v, "sent"));
-        c = scratch(pk, &n);
-        rc = c ? olm_unpickle_outbound_group_session(g->s, key, keylen, c, n) : olm_error();
-        free(c);
-        if (rc == olm_error()) { out_clear(g); goto damaged; }
+        g->max_msgs = (unsigned)json_integer_value(json_object_get(v, "max_msgs"));
+        g->created_ms = json_integer_value(json_object_get(v, "created_ms"));
+        g->max_ms = json_integer_value(json_object_get(v, "max_ms"));
+        json_t *sh = json_object_get(v, "shared");
+        g->shared = json_is_array(sh) ? json_incref(sh) : json_array();
         a->n_out++;
+        if (!g->shared) goto damaged;
     }
     json_decref(o);
     return a;
@@ -737,12 +771,20 @@ void e2e_megolm_rotate(e2e_account *a, const char *room_id)
     a->n_out--;
 }
 
-/* The room's outbound session, made (or remade after E2E_ROTATE_MSGS)
- * when needed; *fresh: it is new, so its key must be shared first. */
-static group_out *outbound(e2e_account *a, const char *room, int *fresh)
+/* Is the room's outbound session due to rotate: it has encrypted its
+ * rotation_period_msgs, or is older than rotation_period_ms? */
+static int due(const group_out *g, long long now_ms)
+{
+    return g->sent >= g->max_msgs || (now_ms >= 0 && now_ms - g->created_ms >= g->max_ms);
+}
+
+/* The room's outbound session, made (or remade when due) when needed;
+ * *fresh: it is new, so its key must be shared first. */
+static group_out *outbound(e2e_account *a, const char *room, unsigned max_msgs, long long max_ms,
+                           long long now_ms, int *fresh)
 {
     group_out *g = find_out(a, room);
-    if (g && g->sent >= E2E_ROTATE_MSGS) { e2e_megolm_rotate(a, room); g = NULL; }
+    if (g && due(g, now_ms)) { e2e_megolm_rotate(a, room); g = NULL; }
     if (g) return g;
     if (strlen(room) >= sizeof a->out[0].room) return NULL;
     group_out *gg = realloc(a->out, (a->n_out + 1) * sizeof *gg);
@@ -750,7 +792,8 @@ static group_out *outbound(e2e_account *a, const char *room, int *fresh)
     a->out = gg;
     g = &a->out[a->n_out];
     memset(g, 0, sizeof *g);
-    if (!(g->mem = malloc(olm_outbound_group_session_size()))) return NULL;
+    if (!(g->shared = json_array())) return NULL;
+    if (!(g->mem = malloc(olm_outbound_group_session_size()))) { json_decref(g->shared); return NULL; }
     g->s = olm_outbound_group_session(g->mem);
     size_t rl = olm_init_outbound_group_session_random_length(g->s);
     unsigned char *r = malloc(rl ? rl : 1);
@@ -758,15 +801,19 @@ static group_out *outbound(e2e_account *a, const char *room, int *fresh)
     if (r) { wipe(r, rl); free(r); }
     if (!ok) { out_clear(g); return NULL; }
     snprintf(g->room, sizeof g->room, "%s", room);
+    g->max_msgs = max_msgs ? max_msgs : E2E_ROTATE_MSGS;
+    g->max_ms = max_ms > 0 ? max_ms : E2E_ROTATE_MS;
+    g->created_ms = now_ms >= 0 ? now_ms : 0;
     a->n_out++;
     *fresh = 1;
     return g;
 }
 
-json_t *e2e_room_key(e2e_account *a, const char *room_id, int *fresh)
+json_t *e2e_room_key(e2e_account *a, const char *room_id, unsigned max_msgs, long long max_ms,
+                     long long now_ms, int *fresh)
 {
     *fresh = 0;
-    group_out *g = outbound(a, room_id, fresh);
+    group_out *g = outbound(a, room_id, max_msgs, max_ms, now_ms, fresh);
     if (!g) return NULL;
     size_t il = olm_outbound_group_session_id_length(g->s), kl = olm_outbound_group_session_key_length(g->s);
     char *id = malloc(il + 1), *key = malloc(kl + 1);
@@ -783,12 +830,56 @@ json_t *e2e_room_key(e2e_account *a, const char *room_id, int *fresh)
     return out;
 }
 
+int e2e_megolm_shared(e2e_account *a, const char *room_id, const char *curve)
+{
+    group_out *g = find_out(a, room_id);
+    size_t i;
+    json_t *v;
+    if (!g) return 0;
+    json_array_foreach(g->shared, i, v)
+        if (strcmp(json_string_value(json_array_get(v, 1)) ? json_string_value(json_array_get(v, 1)) : "",
+                   curve) == 0) return 1;
+    return 0;
+}
+
+int e2e_megolm_share(e2e_account *a, const char *room_id, const char *user, const char *curve)
+{
+    group_out *g = find_out(a, room_id);
+    if (!g) return -1;
+    if (e2e_megolm_shared(a, room_id, curve)) return 0;
+    return json_array_append_new(g->shared, json_pack("[s,s]", user, curve));
+}
+
+int e2e_megolm_check_members(e2e_account *a, const char *room_id,
+                             int (*still)(void *ctx, const char *user, const char *curve), void *ctx)
+{
+    group_out *g = find_out(a, room_id);
+    size_t i;
+    json_t *v;
+    if (!g) return 0;
+    json_array_foreach(g->shared, i, v) {
+        const char *u = json_string_value(json_array_get(v, 0)), *c = json_string_value(json_array_get(v, 1));
+        if (!u || !c || !still(ctx, u, c)) {
+            e2e_megolm_rotate(a, room_id);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int e2e_olm_has_session(e2e_account *a, const char *curve)
+{
+    for (size_t i = 0; i < a->n_peers; i++)
+        if (strcmp(a->peers[i].curve, curve) == 0) return 1;
+    return 0;
+}
+
 json_t *e2e_megolm_encrypt(e2e_account *a, const char *room_id, const char *device_id,
                            const char *type, const json_t *content)
 {
     char curve[64], ed[64];
     group_out *g = e2e_identity(a, curve, ed) == 0 ? find_out(a, room_id) : NULL;
-    if (g && g->sent >= E2E_ROTATE_MSGS) g = NULL;   /* e2e_room_key() first: it rotates */
+    if (g && g->sent >= g->max_msgs) g = NULL;   /* e2e_room_key() first: it rotates */
     if (!g) return NULL;
     json_t *plain = json_pack("{s:s, s:O, s:s}", "type", type, "content", content, "room_id", room_id);
     char *text = plain ? json_dumps(plain, JSON_COMPACT) : NULL;

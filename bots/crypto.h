@@ -9,7 +9,9 @@
  * signed one-time keys in the shapes /keys/upload takes, the canonical
  * JSON that signatures are made over, and the account saved ("pickled")
  * under a key that lives in its own 0600 file, never in the state
- * database.  Olm and Megolm sessions come next. */
+ * database.  Olm to-device messages, Megolm room messages in and out
+ * and their rotation; the Matrix bot (bots/matrix.c, its "end-to-end
+ * encryption" part) drives it. */
 #ifndef PP_CRYPTO_H
 #define PP_CRYPTO_H
 
@@ -77,10 +79,26 @@ int e2e_room_key_add(e2e_account *a, const json_t *plain, const char *sender_key
 json_t *e2e_megolm_decrypt(e2e_account *a, const char *room_id, const json_t *content,
                            int *missing, char *err, size_t errlen);
 /* The m.room_key content for the room's outbound session, made first when
- * there is none or when it has encrypted its 100 messages (the spec's
- * rotation_period_msgs): then *fresh = 1, and the key must reach every
- * device of the room (e2e_olm_encrypt) before the next message. */
-json_t *e2e_room_key(e2e_account *a, const char *room_id, int *fresh);
+ * there is none or when it is due to rotate: it encrypted max_msgs
+ * messages (the room's rotation_period_msgs; 0: the spec's 100) or is
+ * older than max_ms (rotation_period_ms; 0: a week) at now_ms (-1: not
+ * checked).  A new one sets *fresh = 1; its key must reach every device
+ * of the room (e2e_olm_encrypt) before the next message.  The key is the
+ * session at its current index: a device that gets it later reads only
+ * what comes after. */
+json_t *e2e_room_key(e2e_account *a, const char *room_id, unsigned max_msgs, long long max_ms,
+                     long long now_ms, int *fresh);
+/* Which devices (by Curve25519 key) the room's outbound session was given
+ * to: 1 or 0; mark one (0, -1 when there is no session).  Saved with it. */
+int e2e_megolm_shared(e2e_account *a, const char *room_id, const char *curve);
+int e2e_megolm_share(e2e_account *a, const char *room_id, const char *user, const char *curve);
+/* A device the session was given to that still(ctx, user, curve) says
+ * is gone (its user left, or the device was removed): the session is
+ * dropped, so the next message starts a new one; 1 then, else 0. */
+int e2e_megolm_check_members(e2e_account *a, const char *room_id,
+                             int (*still)(void *ctx, const char *user, const char *curve), void *ctx);
+/* Is there an Olm session with that device (else claim a one-time key)? */
+int e2e_olm_has_session(e2e_account *a, const char *curve);
 /* {type, content} encrypted for room_id with that session (NULL when
  * e2e_room_key() has not made one or it is due to rotate). */
 json_t *e2e_megolm_encrypt(e2e_account *a, const char *room_id, const char *device_id,

@@ -349,6 +349,15 @@ int pp_store_start_over(pp_store *st, const char *key, pp_session *s, char *err,
 int pp_store_get_cursor(pp_store *st, const char *name, char *buf, size_t buflen);
 int pp_store_set_cursor(pp_store *st, const char *name, const char *value);
 
+/* The bots' end-to-end encryption state (the Matrix bot's account and
+ * sessions, pickled under a key that is not in this file, and its device
+ * lists): named values too big for a cursor, up to 16 MB, about no one
+ * conversation, so /forget keeps them.  get: 1 found (*out malloc'd,
+ * caller frees), 0 absent (*out NULL), negative error; set: 0 or
+ * negative. */
+int pp_store_get_crypto(pp_store *st, const char *name, char **out);
+int pp_store_set_crypto(pp_store *st, const char *name, const char *value);
+
 /* Mark an external event (Telegram update id, Matrix event id) as handled,
  * returning 1 if it was already marked.  Old marks are pruned. */
 int pp_store_seen(pp_store *st, const char *channel, const char *event_id);

@@ -126,6 +126,13 @@ static const char *const store_migrations[] = {
     "  score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 10),"
     "  note  TEXT);"
     "CREATE INDEX checkin_by_key ON checkin (key, at);",
+    /* 4: the bots' end-to-end encryption state (the Matrix bot's pickled
+     * account and sessions, its device lists), too big for a cursor and
+     * about no one conversation: /forget keeps it. */
+    "CREATE TABLE crypto ("
+    "  name    TEXT PRIMARY KEY,"
+    "  value   TEXT NOT NULL,"
+    "  updated INTEGER NOT NULL);",
 };
 #define STORE_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 
@@ -951,6 +958,59 @@ int pp_store_set_cursor(pp_store *st, const char *name, const char *value)
         return fail(st, NULL, 0, "invalid cursor");
     int rc = begin(st, NULL, 0);
     if (!rc) rc = put_cursor(st, name, value, NULL, 0);
+    if (!rc) rc = commit(st, NULL, 0);
+    if (rc) rollback(st);
+    return rc;
+}
+
+/* ---- end-to-end encryption state --------------------------------------- */
+
+#define STORE_MAX_CRYPTO (16u << 20)
+
+int pp_store_get_crypto(pp_store *st, const char *name, char **out)
+{
+    if (out) *out = NULL;
+    if (!st || !out) return PP_ESTORE;
+    if (!str_ok(name, STORE_MAX_NAME)) return fail(st, NULL, 0, "invalid crypto name");
+    sqlite3_stmt *stmt;
+    if (prepare(st, &stmt, "SELECT value FROM crypto WHERE name = ?1", NULL, 0)) return PP_ESTORE;
+    bind_text(stmt, 1, name);
+    int rc = sqlite3_step(stmt), ret = 0;
+    if (rc == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(stmt, 0);
+        size_t n = v ? (size_t)sqlite3_column_bytes(stmt, 0) : 0;
+        *out = malloc(n + 1);
+        if (!*out) {
+            ret = fail(st, NULL, 0, "out of memory");
+        } else {
+            if (n) memcpy(*out, v, n);
+            (*out)[n] = '\0';
+            ret = 1;
+        }
+    } else if (rc != SQLITE_DONE) {
+        ret = fail_db(st, NULL, 0, "reading the encryption state");
+    }
+    sqlite3_finalize(stmt);
+    return ret;
+}
+
+int pp_store_set_crypto(pp_store *st, const char *name, const char *value)
+{
+    if (!st) return PP_ESTORE;
+    if (!str_ok(name, STORE_MAX_NAME) || !value || strnlen(value, STORE_MAX_CRYPTO + 1) > STORE_MAX_CRYPTO)
+        return fail(st, NULL, 0, "invalid crypto value");
+    sqlite3_stmt *stmt;
+    int rc = begin(st, NULL, 0);
+    if (!rc && prepare(st, &stmt,
+                       "INSERT INTO crypto (name, value, updated) VALUES (?1, ?2, ?3) "
+                       "ON CONFLICT (name) DO UPDATE SET value = excluded.value, "
+                       "updated = excluded.updated", NULL, 0)) rc = PP_ESTORE;
+    if (!rc) {
+        bind_text(stmt, 1, name);
+        bind_text(stmt, 2, value);
+        sqlite3_bind_int64(stmt, 3, (sqlite3_int64)time(NULL));
+        rc = run(st, stmt, "saving the encryption state", NULL, 0);
+    }
     if (!rc) rc = commit(st, NULL, 0);
     if (rc) rollback(st);
     return rc;

@@ -134,7 +134,7 @@ echo "she pulls away again" | $P reply --state "$old" >/dev/null 2>"$T/old.err" 
 python3 - "$old" <<'PY' || fail "the schema-1 file was not migrated"
 import json, sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-assert c.execute("PRAGMA user_version").fetchone()[0] >= 3
+assert c.execute("PRAGMA user_version").fetchone()[0] >= 4
 assert not c.execute("SELECT name FROM sqlite_schema WHERE name = 'meta'").fetchall(), "meta kept"
 turns = json.loads(c.execute("SELECT json FROM session WHERE key = 'cli:walrus'").fetchone()[0])["turns"]
 assert turns == 4, "the last session was not continued: %d turns" % turns

@@ -192,7 +192,7 @@ static void test_round_trip(void **state)
 
     /* alice: a room message she cannot send before the bot has her key */
     int fresh = 0;
-    json_t *rk = e2e_room_key(alice, ROOM, &fresh);
+    json_t *rk = e2e_room_key(alice, ROOM, 0, 0, -1, &fresh);
     assert_non_null(rk);
     assert_int_equal(fresh, 1);
     json_t *msg = json_pack("{s:s, s:s}", "msgtype", "m.text", "body", "he pulls away every time");
@@ -255,7 +255,7 @@ static void test_round_trip(void **state)
     json_decref(dec);
 
     /* bot -> alice: its own room key over the Olm session it has with her */
-    json_t *brk = e2e_room_key(bot, ROOM, &fresh);
+    json_t *brk = e2e_room_key(bot, ROOM, 0, 0, -1, &fresh);
     assert_int_equal(fresh, 1);
     json_t *td2 = e2e_olm_encrypt(bot, "@coach:localhost", "@alice:localhost", ac, ae, NULL, "m.room_key", brk);
     assert_non_null(td2);
@@ -273,13 +273,13 @@ static void test_round_trip(void **state)
     /* after 100 messages the session rotates: a new key to share */
     for (int i = 0; i < 99; i++) json_decref(e2e_megolm_encrypt(bot, ROOM, "BOT", "m.room.message", reply));
     assert_null(e2e_megolm_encrypt(bot, ROOM, "BOT", "m.room.message", reply));
-    json_t *brk2 = e2e_room_key(bot, ROOM, &fresh);
+    json_t *brk2 = e2e_room_key(bot, ROOM, 0, 0, -1, &fresh);
     assert_int_equal(fresh, 1);
     assert_string_not_equal(json_string_value(json_object_get(brk, "session_id")),
                             json_string_value(json_object_get(brk2, "session_id")));
     /* a member left: rotated at once */
     e2e_megolm_rotate(bot, ROOM);
-    json_t *brk3 = e2e_room_key(bot, ROOM, &fresh);
+    json_t *brk3 = e2e_room_key(bot, ROOM, 0, 0, -1, &fresh);
     assert_int_equal(fresh, 1);
     json_decref(brk3);
     json_decref(brk2);

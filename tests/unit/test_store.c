@@ -197,7 +197,7 @@ static void test_default_path_modes_wal(void **state)
     assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
     sqlite3_finalize(q);
     sqlite3_close(h);
-    assert_int_equal(sql_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(sql_int(db, "PRAGMA user_version"), 4);
 
     pp_session_free(s);
     pp_store_close(st);
@@ -214,11 +214,11 @@ static void test_open_twice_keeps_version_and_data(void **state)
     turn(f->rules, s, "he pulls away every time we get close");
     assert_int_equal(pp_store_save(st, "telegram:42", s, NULL, NULL, NULL, NULL, err, sizeof err), 0);
     pp_store_close(st);
-    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 3);
+    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 4);
 
     st = pp_store_open(f->db, err, sizeof err);
     if (!st) fail_msg("reopen: %s", err);
-    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 3);
+    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 4);
     assert_int_equal(sql_int(f->db, "SELECT count(*) FROM session"), 1);
     pp_session *back = pp_session_new();
     assert_int_equal(pp_store_load(st, "telegram:42", back, err, sizeof err), 1);
@@ -237,11 +237,40 @@ static void test_older_version_migrated(void **state)
     char err[256] = "";
     pp_store *st = pp_store_open(f->db, err, sizeof err);
     if (!st) fail_msg("open: %s", err);
-    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 3);
+    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 4);
     assert_int_equal(sql_int(f->db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
-                     "AND name IN ('session','cursor','seen','transcript','setting')"), 5);
+                     "AND name IN ('session','cursor','seen','transcript','setting','checkin','crypto')"), 7);
     assert_int_equal(sql_int(f->db, "SELECT count(*) FROM sqlite_schema WHERE name = 'meta'"), 0);
     assert_int_equal(sql_int(f->db, "SELECT x FROM unrelated"), 7);
+    pp_store_close(st);
+}
+
+/* The bots' encryption state: values far past a cursor's 8 KB, read back
+ * whole, kept by /forget (the bot's keys are not the user's). */
+static void test_crypto_state(void **state)
+{
+    fixture *f = *state;
+    char err[256] = "";
+    pp_store *st = pp_store_open(f->db, err, sizeof err);
+    if (!st) fail_msg("open: %s", err);
+    char *out = (char *)1;
+    assert_int_equal(pp_store_get_crypto(st, "matrix.account", &out), 0);
+    assert_null(out);
+    size_t n = 300000;
+    char *big = malloc(n + 1);
+    assert_non_null(big);
+    for (size_t i = 0; i < n; i++) big[i] = (char)('a' + i % 26);
+    big[n] = '\0';
+    assert_int_equal(pp_store_set_crypto(st, "matrix.account", big), 0);
+    assert_int_equal(pp_store_set_crypto(st, "matrix.account", big), 0);   /* replaced, not added */
+    assert_int_equal(sql_int(f->db, "SELECT count(*) FROM crypto"), 1);
+    assert_int_equal(pp_store_forget(st, "matrix:!room:x", err, sizeof err), 0);
+    assert_int_equal(pp_store_get_crypto(st, "matrix.account", &out), 1);
+    assert_string_equal(out, big);
+    free(out);
+    assert_true(pp_store_set_crypto(st, "", "x") < 0);
+    assert_true(pp_store_set_crypto(st, "matrix.account", NULL) < 0);
+    free(big);
     pp_store_close(st);
 }
 
@@ -268,7 +297,7 @@ static void test_version_1_migrated(void **state)
     char err[256] = "", buf[64];
     pp_store *st = pp_store_open(f->db, err, sizeof err);
     if (!st) fail_msg("open: %s", err);
-    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 3);
+    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 4);
     assert_int_equal(sql_int(f->db, "SELECT count(*) FROM sqlite_schema WHERE name = 'meta'"), 0);
     assert_int_equal(pp_store_get_setting(st, "cli.last_session", buf, sizeof buf), 1);
     assert_string_equal(buf, "walrus");
@@ -959,6 +988,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_twice_keeps_version_and_data, setup, teardown),
         cmocka_unit_test_setup_teardown(test_older_version_migrated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_version_1_migrated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crypto_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_export_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_version_refused_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_real_session, setup, teardown),
