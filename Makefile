@@ -62,7 +62,7 @@ DEBS = pkg-config gcc make python3 $(foreach p,$(PKGS) $(TESTPKGS),$(DEB_$(p))) 
 # for make test only: the fuzz smoke (clang + libFuzzer), the leak check,
 # dpkg-buildflags (tests/install.sh builds as a Debian package does),
 # and the shells whose completions tests/cli_completion.sh runs
-TESTDEBS = clang libclang-rt-14-dev valgrind zsh fish dpkg-dev
+TESTDEBS = clang libclang-rt-14-dev valgrind zsh fish dpkg-dev python3-olm
 
 ifeq ($(SAN),1)
 B        = build/san

@@ -22,6 +22,12 @@
  * So a SIGKILL anywhere redoes at most the one pending event, whose resend
  * the server folds into the first by txnId: nothing lost, nothing doubled.
  *
+ * Encrypted rooms: the part "end-to-end encryption" below drives
+ * bots/crypto.c (the only file that sees libolm): an m.room.encrypted
+ * event is opened into a plaintext event and then handled as any other;
+ * a reply in an encrypted room leaves as m.room.encrypted by the same
+ * txnId rule, its Megolm session saved before it is sent.
+ *
  * Errors: 429 M_LIMIT_EXCEEDED waits for Retry-After or retry_after_ms;
  * network errors and 5xx back off with full jitter; 401 M_UNKNOWN_TOKEN
  * stops with exit status 1.  The access token only ever goes into the
@@ -48,6 +54,8 @@
 #include "clock.h"
 #include "matrix.h"
 #include "net.h"
+#include "crypto.h"
+#include "clock.h"
 
 #define MX_API            "/_matrix/client/v3"
 #define MX_MAX_URL        16384
@@ -83,6 +91,10 @@ typedef struct mx_room {
     int enc_checked;         /* encrypted is known (state seen or asked) */
     int e2e_told;
     int direct;              /* invited as a DM (is_direct) */
+    json_t *joined;          /* e2e: joined members' ids, NULL unknown */
+    int rot_known;           /* e2e: rotation_period_* read */
+    unsigned rot_msgs;       /* 0: the spec's default */
+    long long rot_ms;
 } mx_room;
 
 typedef struct mx_bot {
@@ -108,6 +120,13 @@ typedef struct mx_bot {
     unsigned long answered, skipped;
     unsigned call_failures;           /* failed tries of mx_call's last success */
     int lock_fd;                      /* pp_net_lock_state's, -1 none */
+    /* end-to-end encryption (its part below); e2e NULL: off */
+    e2e_account *e2e;
+    unsigned char e2e_key[32];        /* the pickle key, from <state>.e2e-key */
+    char device_id[PP_MX_MAX_ID + 1];
+    json_t *e2e_devices;              /* {user: {device: {curve, ed}}}: members' devices */
+    json_t *e2e_stale;                /* {user: true}: ask again before use */
+    json_t *e2e_waiting;              /* [{room, event, at}]: events whose key has not come */
 } mx_bot;
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -289,6 +308,7 @@ static pp_mx_kind mx_event_read(const pp_mx_me *me, json_t *ev, int before_join,
     e->event_id = mx_json_str(ev, "event_id");
     e->sender = mx_json_str(ev, "sender");
     e->body = "";
+    e->raw = ev;
     if (before_join) return PP_MX_BEFORE_JOIN;
     if (!t || !mx_id_ok(e->sender) || !mx_id_ok(e->event_id)) return PP_MX_MALFORMED;
     if (strcmp(e->sender, me->user_id) == 0) return PP_MX_OWN;
@@ -591,6 +611,7 @@ static void mx_room_drop(mx_bot *b, const char *id)
         if (strcmp(b->rooms[i].id, id) != 0) continue;
         free(b->rooms[i].id);
         pp_session_free(b->rooms[i].session);
+        json_decref(b->rooms[i].joined);
         b->rooms[i] = b->rooms[--b->n_rooms];
         return;
     }
@@ -635,6 +656,8 @@ static int mx_leave(mx_bot *b, const char *room_id, const char *why)
 
 /* ---- sending ---------------------------------------------------------------- */
 
+static int mx_e2e_send(mx_bot *b, mx_room *r, const char *txn, json_t *content, json_t **resp);
+
 /* Send text as m.notice (cut in chunks on UTF-8 boundaries).  txn_base is
  * derived from what the notice answers, so a resend is idempotent.
  * reply_to: a reply to that event (groups); thread: in that thread, as a
@@ -677,7 +700,9 @@ static int mx_send_notice(mx_bot *b, const char *room_id, const char *txn_base,
         if (mention)
             json_object_set_new(c, "m.mentions", json_pack("{s:[s]}", "user_ids", mention));
         json_t *resp = NULL;
-        rc = mx_call(b, b->api_net, "PUT", path, NULL, c, 0, 1, &resp, NULL, 0);
+        mx_room *er = b->e2e ? mx_room_get(b, room_id, 0) : NULL;
+        if (er && er->encrypted) rc = mx_e2e_send(b, er, txn, c, &resp);   /* as m.room.encrypted */
+        else rc = mx_call(b, b->api_net, "PUT", path, NULL, c, 0, 1, &resp, NULL, 0);
         json_decref(c);
         if (rc == MX_OK && !mx_json_str(resp, "event_id"))
             pp_net_log("warn", "send", "room=%s error=\"no event_id in answer\"",
@@ -688,6 +713,572 @@ static int mx_send_notice(mx_bot *b, const char *room_id, const char *txn_base,
         part++;
     } while (off < len);
     return rc;
+}
+
+/* ---- end-to-end encryption (issue 23) ------------------------------------
+ * The crypto itself is bots/crypto.c (no libolm type here).  This part
+ * drives it: the bot's device at start (keys made or reopened, uploaded,
+ * one-time keys topped up from each sync's count), the to-device events
+ * of a sync (room keys over Olm), the members' devices (/keys/query,
+ * device_lists.changed / left), m.room.encrypted room events opened into
+ * plaintext events the rest of the bot handles as any other, and replies
+ * in an encrypted room sent as m.room.encrypted after the room's Megolm
+ * session reached every device of its members over Olm (/keys/claim,
+ * /sendToDevice).  The account and every session, the device lists and
+ * the events still waiting for their key live in the state database
+ * (pp_store_set_crypto), the account pickled under the key in
+ * <state>.e2e-key; nothing secret is ever logged.
+ *
+ * Order, for a restart to neither re-answer nor lose a key: a session's
+ * state is saved after each encryption and before its message is sent,
+ * and a device counts as given the room key only once /sendToDevice took
+ * it.  An event whose key has not come waits (saved) and is retried at
+ * each sync; after MX_E2E_WAIT_S the room is told once that a message
+ * could not be read. */
+
+#define MX_E2E_WAIT_S    60      /* how long an event waits for its key */
+#define MX_E2E_WAITING   1000    /* events waiting, at most */
+
+static int mx_e2e_save(mx_bot *b)
+{
+    char *acc = e2e_account_save(b->e2e, b->e2e_key, sizeof b->e2e_key);
+    json_t *dev = json_pack("{s:O, s:O}", "devices", b->e2e_devices, "stale", b->e2e_stale);
+    char *dl = dev ? json_dumps(dev, JSON_COMPACT) : NULL;
+    char *wl = json_dumps(b->e2e_waiting, JSON_COMPACT);
+    int rc = acc && dl && wl && pp_store_set_crypto(b->store, "matrix.account", acc) == 0 &&
+             pp_store_set_crypto(b->store, "matrix.devices", dl) == 0 &&
+             pp_store_set_crypto(b->store, "matrix.waiting", wl) == 0 ? 0 : -1;
+    if (rc) pp_net_log("error", "store", "error=\"cannot save the encryption state\"");
+    free(acc);
+    free(dl);
+    free(wl);
+    json_decref(dev);
+    return rc;
+}
+
+/* POST /keys/upload: the device keys (first time) and one-time keys up to
+ * half of what the account holds, given that the server has `have`. */
+static int mx_e2e_upload(mx_bot *b, int device_keys, size_t have)
+{
+    size_t want = e2e_max_one_time_keys(b->e2e) / 2;
+    json_t *otk = e2e_one_time_keys(b->e2e, b->user_id, b->device_id, want > have ? want - have : 0);
+    json_t *body = json_object();
+    if (!otk || !body) { json_decref(otk); json_decref(body); return MX_FAIL; }
+    if (device_keys) json_object_set_new(body, "device_keys", e2e_device_keys(b->e2e, b->user_id, b->device_id));
+    size_t n = json_object_size(otk);
+    json_object_set_new(body, "one_time_keys", otk);
+    if (mx_e2e_save(b)) { json_decref(body); return MX_FAIL; }   /* the keys exist before the server has them */
+    json_t *j = NULL;
+    int rc = mx_call(b, b->api_net, "POST", "/keys/upload", NULL, body, 0, 1, &j, NULL, 0);
+    json_decref(body);
+    if (rc == MX_OK) {
+        e2e_published(b->e2e);
+        mx_e2e_save(b);
+        json_t *cnt = json_object_get(json_object_get(j, "one_time_key_counts"), "signed_curve25519");
+        pp_net_log("info", "e2e_keys", "device_keys=%s one_time_keys=%zu server_count=%lld",
+                   device_keys ? "uploaded" : "kept", n, (long long)json_integer_value(cnt));
+    }
+    json_decref(j);
+    return rc;
+}
+
+/* At start: the device the access token stands for, its keys reopened (or
+ * made, when there are none or they were another device's) and uploaded.
+ * 0; -1 with a message on stderr when the key file or the saved keys
+ * cannot be used (the bot stops: it must not silently become a new
+ * device); encryption stays off (b->e2e NULL) when the server has no
+ * device for the token or does not take keys. */
+static int mx_e2e_start(mx_bot *b, const char *device_id)
+{
+    char path[4200], err[256], saved_dev[PP_MX_MAX_ID + 1];
+    if (!mx_id_ok(device_id)) {
+        pp_net_log("warn", "e2e", "status=off reason=\"whoami gave no device id\"");
+        return 0;
+    }
+    snprintf(b->device_id, sizeof b->device_id, "%s", device_id);
+    snprintf(path, sizeof path, "%s.e2e-key", pp_store_path(b->store));
+    if (e2e_key_file(path, b->e2e_key, err, sizeof err) != 0) {
+        fprintf(stderr, "pushpull matrix: %s\n", err);
+        return -1;
+    }
+    b->e2e_devices = json_object();
+    b->e2e_stale = json_object();
+    b->e2e_waiting = json_array();
+    char *acc = NULL, *dl = NULL, *wl = NULL;
+    int same = pp_store_get_cursor(b->store, "matrix.e2e.device", saved_dev, sizeof saved_dev) == 1 &&
+               strcmp(saved_dev, device_id) == 0;
+    if (same && pp_store_get_crypto(b->store, "matrix.account", &acc) == 1) {
+        b->e2e = e2e_account_restore(acc, b->e2e_key, sizeof b->e2e_key, err, sizeof err);
+        free(acc);
+        if (!b->e2e) {
+            fprintf(stderr, "pushpull matrix: the encryption keys in %s: %s\n", pp_store_path(b->store), err);
+            return -1;
+        }
+        if (pp_store_get_crypto(b->store, "matrix.devices", &dl) == 1) {
+            json_t *d = json_loads(dl, 0, NULL);
+            if (json_is_object(json_object_get(d, "devices")) && json_is_object(json_object_get(d, "stale"))) {
+                json_object_update(b->e2e_devices, json_object_get(d, "devices"));
+                json_object_update(b->e2e_stale, json_object_get(d, "stale"));
+            }
+            json_decref(d);
+            free(dl);
+        }
+        if (pp_store_get_crypto(b->store, "matrix.waiting", &wl) == 1) {
+            json_t *w = json_loads(wl, 0, NULL);
+            if (json_is_array(w)) json_array_extend(b->e2e_waiting, w);
+            json_decref(w);
+            free(wl);
+        }
+    } else {
+        b->e2e = e2e_account_new();
+        if (!b->e2e) { fprintf(stderr, "pushpull matrix: cannot make the encryption keys\n"); return -1; }
+        same = 0;
+    }
+    char v[8];
+    int uploaded = same && pp_store_get_cursor(b->store, "matrix.e2e.uploaded", v, sizeof v) == 1 &&
+                   strcmp(v, "1") == 0;
+    if (!uploaded) {
+        pp_store_set_cursor(b->store, "matrix.e2e.uploaded", "0");
+        pp_store_set_cursor(b->store, "matrix.e2e.device", device_id);
+        int rc = mx_e2e_upload(b, 1, 0);
+        if (rc == MX_FATAL || rc == MX_CANCEL) return rc == MX_FATAL ? -2 : -3;
+        if (rc != MX_OK) {
+            pp_net_log("warn", "e2e", "status=off reason=\"the homeserver did not take the device keys\"");
+            e2e_account_free(b->e2e);
+            b->e2e = NULL;
+            return 0;
+        }
+        pp_store_set_cursor(b->store, "matrix.e2e.uploaded", "1");
+    }
+    char curve[64], ed[64];
+    e2e_identity(b->e2e, curve, ed);
+    char q1[300], q2[100];
+    pp_net_log("info", "e2e", "status=on device=%s ed25519=%s keys=%s waiting=%zu",
+               mx_q(b->device_id, q1, sizeof q1), mx_q(ed, q2, sizeof q2),
+               uploaded ? "restored" : "new", json_array_size(b->e2e_waiting));
+    return 0;
+}
+
+/* The devices of users (an array of user ids) asked with /keys/query:
+ * each one's device_keys checked (its own ids, a signature by its own
+ * Ed25519 key) before it is kept; a device whose Ed25519 key changed is
+ * refused (the spec: a device id never changes keys). */
+static int mx_e2e_query(mx_bot *b, json_t *users)
+{
+    if (json_array_size(users) == 0) return MX_OK;
+    json_t *dk = json_object(), *j = NULL;
+    size_t i;
+    json_t *u;
+    json_array_foreach(users, i, u) json_object_set_new(dk, json_string_value(u), json_array());
+    json_t *body = json_pack("{s:o, s:i}", "device_keys", dk, "timeout", 10000);
+    int rc = body ? mx_call(b, b->api_net, "POST", "/keys/query", NULL, body, 0, 1, &j, NULL, 0) : MX_FAIL;
+    json_decref(body);
+    if (rc != MX_OK) { json_decref(j); return rc; }
+    char qu[300], qd[300];
+    json_array_foreach(users, i, u) {
+        const char *user = json_string_value(u);
+        json_t *got = json_object_get(json_object_get(j, "device_keys"), user);
+        json_t *old = json_object_get(b->e2e_devices, user), *now = json_object();
+        const char *dev;
+        json_t *k;
+        json_object_foreach(got, dev, k) {
+            char kc[300], ke[300];
+            snprintf(kc, sizeof kc, "curve25519:%s", dev);
+            snprintf(ke, sizeof ke, "ed25519:%s", dev);
+            const char *curve = mx_json_str(json_object_get(k, "keys"), kc);
+            const char *ed = mx_json_str(json_object_get(k, "keys"), ke);
+            const char *was = mx_json_str(json_object_get(old, dev), "ed");
+            int ok = mx_id_ok(dev) && curve && ed && strlen(curve) < 64 && strlen(ed) < 64 &&
+                     mx_json_str(k, "user_id") && strcmp(mx_json_str(k, "user_id"), user) == 0 &&
+                     mx_json_str(k, "device_id") && strcmp(mx_json_str(k, "device_id"), dev) == 0 &&
+                     e2e_verify_object(k, user, dev, ed) && (!was || strcmp(was, ed) == 0);
+            if (strcmp(user, b->user_id) == 0 && strcmp(dev, b->device_id) == 0) continue;   /* us */
+            if (!ok) {
+                pp_net_log("warn", "e2e_refused", "user=%s device=%s reason=\"device keys not signed by "
+                           "the device, or its signing key changed\"", mx_q(user, qu, sizeof qu),
+                           mx_q(dev, qd, sizeof qd));
+                continue;
+            }
+            json_object_set_new(now, dev, json_pack("{s:s, s:s}", "curve", curve, "ed", ed));
+        }
+        json_object_set_new(b->e2e_devices, user, now);
+        json_object_del(b->e2e_stale, user);
+    }
+    json_decref(j);
+    mx_e2e_save(b);
+    return MX_OK;
+}
+
+/* user's devices, asked for when not known or changed: {device: {curve,
+ * ed}} (borrowed), or NULL when the query failed. */
+static json_t *mx_e2e_devices(mx_bot *b, const char *user, int *rc)
+{
+    *rc = MX_OK;
+    if (!json_object_get(b->e2e_devices, user) || json_object_get(b->e2e_stale, user)) {
+        json_t *one = json_pack("[s]", user);
+        *rc = mx_e2e_query(b, one);
+        json_decref(one);
+    }
+    return json_object_get(b->e2e_devices, user);
+}
+
+/* The device of user whose Curve25519 key is curve: its Ed25519 key, or
+ * NULL (not one of theirs). */
+static const char *mx_e2e_ed_of(mx_bot *b, const char *user, const char *curve, int *rc)
+{
+    json_t *devs = mx_e2e_devices(b, user, rc), *d;
+    const char *id;
+    json_object_foreach(devs, id, d) {
+        const char *c = mx_json_str(d, "curve");
+        if (c && curve && strcmp(c, curve) == 0) return mx_json_str(d, "ed");
+    }
+    return NULL;
+}
+
+/* A sync's device lists, one-time key count and to-device events. */
+static int mx_e2e_sync(mx_bot *b, json_t *sync)
+{
+    char qu[300], qr[300], err[256];
+    size_t i;
+    json_t *v;
+    int changed = 0, rc = MX_OK;
+    json_t *dl = json_object_get(sync, "device_lists");
+    json_array_foreach(json_object_get(dl, "changed"), i, v) {
+        const char *u = json_string_value(v);
+        if (u && json_object_get(b->e2e_devices, u)) { json_object_set_new(b->e2e_stale, u, json_true()); changed = 1; }
+    }
+    json_array_foreach(json_object_get(dl, "left"), i, v) {
+        const char *u = json_string_value(v);
+        if (u && json_object_get(b->e2e_devices, u)) { json_object_del(b->e2e_devices, u); changed = 1; }
+    }
+    json_array_foreach(json_object_get(json_object_get(sync, "to_device"), "events"), i, v) {
+        const char *type = mx_json_str(v, "type"), *sender = mx_json_str(v, "sender");
+        json_t *content = json_object_get(v, "content");
+        if (!type || strcmp(type, "m.room.encrypted") != 0 || !mx_id_ok(sender)) continue;
+        json_t *plain = e2e_olm_decrypt(b->e2e, b->user_id, sender, content, err, sizeof err);
+        changed = 1;     /* a session may have moved on, or a one-time key gone */
+        if (!plain) {
+            pp_net_log("warn", "e2e_refused", "from=%s reason=%s", mx_q(sender, qu, sizeof qu),
+                       mx_q(err, qr, sizeof qr));
+            continue;
+        }
+        const char *ptype = mx_json_str(plain, "type");
+        const char *sender_key = mx_json_str(content, "sender_key");
+        const char *signer = mx_json_str(json_object_get(plain, "keys"), "ed25519");
+        int qrc;
+        const char *ed = mx_e2e_ed_of(b, sender, sender_key, &qrc);
+        if (qrc == MX_FATAL || qrc == MX_CANCEL) { json_decref(plain); rc = qrc; break; }
+        const char *room = mx_json_str(json_object_get(plain, "content"), "room_id");
+        if (ptype && strcmp(ptype, "m.room_key") == 0) {
+            /* from a device of its sender, as that device signs */
+            int ok = ed && signer && strcmp(ed, signer) == 0 && e2e_room_key_add(b->e2e, plain, sender_key) == 0;
+            pp_net_log(ok ? "info" : "warn", ok ? "e2e_room_key" : "e2e_refused", "from=%s room=%s%s",
+                       mx_q(sender, qu, sizeof qu), mx_q(room, qr, sizeof qr),
+                       ok ? "" : " reason=\"a room key not from a known device of its sender\"");
+        } else if (ptype && strcmp(ptype, "m.forwarded_room_key") == 0) {
+            /* the bot asks no one for keys (no m.room_key_request), so a
+             * forwarded key is one nobody was asked for: not taken */
+            pp_net_log("info", "e2e_refused", "from=%s room=%s reason=\"a forwarded room key the bot "
+                       "did not ask for\"", mx_q(sender, qu, sizeof qu), mx_q(room, qr, sizeof qr));
+        }
+        json_decref(plain);
+    }
+    if (changed) mx_e2e_save(b);
+    json_t *cnt = json_object_get(sync, "device_one_time_keys_count");
+    if (rc == MX_OK && json_is_object(cnt)) {
+        size_t have = (size_t)json_integer_value(json_object_get(cnt, "signed_curve25519"));
+        if (have < e2e_max_one_time_keys(b->e2e) / 4) rc = mx_e2e_upload(b, 0, have);
+        if (rc == MX_FAIL) rc = MX_OK;   /* logged; tried again at the next sync */
+    }
+    return rc;
+}
+
+/* An m.room.encrypted room event opened: a new plaintext event {type,
+ * content, event_id, sender} (caller decrefs), or NULL with *missing = 1
+ * when its key has not come yet, 0 when it cannot be read at all. */
+static json_t *mx_e2e_open(mx_bot *b, const char *room_id, json_t *ev, int *missing, int *rc)
+{
+    char err[256], qr[300], qe[300];
+    *rc = MX_OK;
+    json_t *content = json_object_get(ev, "content");
+    json_t *plain = e2e_megolm_decrypt(b->e2e, room_id, content, missing, err, sizeof err);
+    if (!plain) {
+        if (!*missing)
+            pp_net_log("warn", "e2e_refused", "room=%s event_id=%s reason=%s", mx_q(room_id, qr, sizeof qr),
+                       mx_q(mx_json_str(ev, "event_id"), qe, sizeof qe), mx_q(err, qe, sizeof qe));
+        return NULL;
+    }
+    /* the session came from a device of the event's sender */
+    const char *sender = mx_json_str(ev, "sender"), *sender_key = mx_json_str(content, "sender_key");
+    if (!mx_e2e_ed_of(b, sender, sender_key, rc)) {
+        if (*rc == MX_OK)
+            pp_net_log("warn", "e2e_refused", "room=%s event_id=%s reason=\"encrypted by a device "
+                       "that is not its sender's\"", mx_q(room_id, qr, sizeof qr),
+                       mx_q(mx_json_str(ev, "event_id"), qe, sizeof qe));
+        json_decref(plain);
+        return NULL;
+    }
+    json_t *out = json_pack("{s:O, s:O, s:O, s:O}", "type", json_object_get(plain, "type"),
+                            "content", json_object_get(plain, "content"),
+                            "event_id", json_object_get(ev, "event_id"), "sender", json_object_get(ev, "sender"));
+    json_decref(plain);
+    return out;
+}
+
+/* Keep ev (an event of room_id whose key has not come) to retry. */
+static void mx_e2e_wait(mx_bot *b, const char *room_id, json_t *ev)
+{
+    const char *id = mx_json_str(ev, "event_id");
+    size_t i;
+    json_t *w;
+    json_array_foreach(b->e2e_waiting, i, w)
+        if (strcmp(mx_json_str(json_object_get(w, "event"), "event_id"), id) == 0) return;
+    if (json_array_size(b->e2e_waiting) >= MX_E2E_WAITING) json_array_remove(b->e2e_waiting, 0);
+    json_array_append_new(b->e2e_waiting, json_pack("{s:s, s:O, s:I}", "room", room_id, "event", ev,
+                                                    "at", (json_int_t)app_now()));
+    mx_e2e_save(b);
+    char qr[300], qe[300];
+    pp_net_log("info", "e2e_waiting", "room=%s event_id=%s reason=\"its key has not come yet\"",
+               mx_q(room_id, qr, sizeof qr), mx_q(id, qe, sizeof qe));
+}
+
+/* The room's joined members (borrowed array), asked once and again after
+ * a membership change. */
+static json_t *mx_e2e_members(mx_bot *b, mx_room *r, int *rc)
+{
+    *rc = MX_OK;
+    if (r->joined) return r->joined;
+    char path[1024];
+    json_t *j = NULL;
+    mx_room_path(r->id, "joined_members", path, sizeof path);
+    *rc = mx_call(b, b->api_net, "GET", path, NULL, NULL, 0, 1, &j, NULL, 0);
+    if (*rc == MX_OK) {
+        r->joined = json_array();
+        const char *u;
+        json_t *v;
+        json_object_foreach(json_object_get(j, "joined"), u, v)
+            if (mx_id_ok(u)) json_array_append_new(r->joined, json_string(u));
+    }
+    json_decref(j);
+    return r->joined;
+}
+
+/* The room's rotation_period_ms / _msgs, from its m.room.encryption. */
+static int mx_e2e_rotation(mx_bot *b, mx_room *r)
+{
+    if (r->rot_known) return MX_OK;
+    char path[1024];
+    json_t *j = NULL;
+    mx_room_path(r->id, "state/m.room.encryption/", path, sizeof path);
+    int rc = mx_call(b, b->api_net, "GET", path, NULL, NULL, 0, 1, &j, NULL, 0);
+    if (rc == MX_FATAL || rc == MX_CANCEL) { json_decref(j); return rc; }
+    json_t *ms = json_object_get(j, "rotation_period_ms"), *n = json_object_get(j, "rotation_period_msgs");
+    if (json_is_integer(ms) && json_integer_value(ms) > 0) r->rot_ms = json_integer_value(ms);
+    if (json_is_integer(n) && json_integer_value(n) > 0 && json_integer_value(n) < 100000)
+        r->rot_msgs = (unsigned)json_integer_value(n);
+    r->rot_known = 1;
+    json_decref(j);
+    return MX_OK;
+}
+
+typedef struct mx_e2e_ctx { mx_bot *b; json_t *members; } mx_e2e_ctx;
+
+/* still(): is this device still one of a member's? */
+static int mx_e2e_still(void *ctx, const char *user, const char *curve)
+{
+    mx_e2e_ctx *c = ctx;
+    size_t i;
+    json_t *m;
+    int member = 0;
+    json_array_foreach(c->members, i, m) member |= strcmp(json_string_value(m), user) == 0;
+    const char *id;
+    json_t *d;
+    json_object_foreach(json_object_get(c->b->e2e_devices, user), id, d)
+        if (member && strcmp(mx_json_str(d, "curve"), curve) == 0) return 1;
+    return 0;
+}
+
+/* The room's Megolm session, made or rotated when due, given to every
+ * device of its members that does not have it yet: one-time keys claimed
+ * for the devices with no Olm session, the m.room_key sent to each over
+ * Olm in one /sendToDevice. */
+static int mx_e2e_share(mx_bot *b, mx_room *r)
+{
+    char qr[300];
+    int rc = mx_e2e_rotation(b, r);
+    if (rc != MX_OK) return rc;
+    json_t *members = mx_e2e_members(b, r, &rc);
+    if (!members) return rc == MX_OK ? MX_FAIL : rc;
+    json_t *ask = json_array();
+    size_t i;
+    json_t *m;
+    json_array_foreach(members, i, m) {
+        const char *u = json_string_value(m);
+        if (!json_object_get(b->e2e_devices, u) || json_object_get(b->e2e_stale, u))
+            json_array_append(ask, m);
+    }
+    rc = mx_e2e_query(b, ask);
+    json_decref(ask);
+    if (rc == MX_FATAL || rc == MX_CANCEL) return rc;
+    mx_e2e_ctx ctx = { b, members };
+    int left = e2e_megolm_check_members(b->e2e, r->id, mx_e2e_still, &ctx);
+    int fresh = 0;
+    json_t *rk = e2e_room_key(b->e2e, r->id, r->rot_msgs, r->rot_ms, (long long)app_now() * 1000, &fresh);
+    if (!rk) return MX_FAIL;
+    /* who lacks it, and who of them needs a one-time key first */
+    json_t *need = json_array(), *claim = json_object();
+    json_array_foreach(members, i, m) {
+        const char *u = json_string_value(m), *id;
+        json_t *d;
+        json_object_foreach(json_object_get(b->e2e_devices, u), id, d) {
+            const char *curve = mx_json_str(d, "curve");
+            if (e2e_megolm_shared(b->e2e, r->id, curve)) continue;
+            json_array_append_new(need, json_pack("{s:s, s:s, s:s, s:s}", "user", u, "device", id,
+                                                  "curve", curve, "ed", mx_json_str(d, "ed")));
+            if (!e2e_olm_has_session(b->e2e, curve)) {
+                if (!json_object_get(claim, u)) json_object_set_new(claim, u, json_object());
+                json_object_set_new(json_object_get(claim, u), id, json_string("signed_curve25519"));
+            }
+        }
+    }
+    json_t *claimed = NULL;
+    if (json_object_size(claim)) {
+        json_t *body = json_pack("{s:O, s:i}", "one_time_keys", claim, "timeout", 10000);
+        rc = mx_call(b, b->api_net, "POST", "/keys/claim", NULL, body, 0, 1, &claimed, NULL, 0);
+        json_decref(body);
+        if (rc == MX_FATAL || rc == MX_CANCEL) goto out;
+    }
+    json_t *messages = json_object();
+    size_t n = 0, missed = 0;
+    json_array_foreach(need, i, m) {
+        const char *u = mx_json_str(m, "user"), *dev = mx_json_str(m, "device");
+        const char *curve = mx_json_str(m, "curve"), *ed = mx_json_str(m, "ed"), *otk = NULL;
+        if (!e2e_olm_has_session(b->e2e, curve)) {
+            const char *kid;
+            json_t *k;
+            json_object_foreach(json_object_get(json_object_get(json_object_get(claimed, "one_time_keys"), u), dev), kid, k)
+                if (strncmp(kid, "signed_curve25519:", 18) == 0 && e2e_verify_object(k, u, dev, ed))
+                    otk = mx_json_str(k, "key");
+            if (!otk) { missed++; continue; }   /* no one-time key left: tried again at the next reply */
+        }
+        json_t *msg = e2e_olm_encrypt(b->e2e, b->user_id, u, curve, ed, otk, "m.room_key", rk);
+        if (!msg) { missed++; continue; }
+        if (!json_object_get(messages, u)) json_object_set_new(messages, u, json_object());
+        json_object_set_new(json_object_get(messages, u), dev, msg);
+        n++;
+    }
+    rc = MX_OK;
+    if (n) {
+        mx_e2e_save(b);   /* the Olm sessions moved on: saved before they are used */
+        char path[200];
+        uint64_t t = pp_net_rng_next(&b->rng);
+        snprintf(path, sizeof path, "/sendToDevice/m.room.encrypted/pp.k.%016llx", (unsigned long long)t);
+        json_t *body = json_pack("{s:O}", "messages", messages);
+        rc = mx_call(b, b->api_net, "PUT", path, NULL, body, 0, 1, NULL, NULL, 0);
+        json_decref(body);
+        if (rc == MX_OK) {
+            const char *u;
+            json_t *devs;
+            json_object_foreach(messages, u, devs) {
+                const char *dev;
+                json_t *x;
+                json_object_foreach(devs, dev, x)
+                    e2e_megolm_share(b->e2e, r->id, u, mx_json_str(json_object_get(json_object_get(b->e2e_devices, u), dev), "curve"));
+            }
+            mx_e2e_save(b);
+        }
+    }
+    if (fresh || n || missed)
+        pp_net_log(missed ? "warn" : "info", "e2e_share", "room=%s session=%s reason=%s devices=%zu "
+                   "missed=%zu status=%d", mx_q(r->id, qr, sizeof qr), fresh ? "new" : "kept",
+                   left ? "member_left" : fresh ? "first_or_due" : "new_devices", n, missed, rc);
+    json_decref(messages);
+out:
+    json_decref(claimed);
+    json_decref(claim);
+    json_decref(need);
+    json_decref(rk);
+    return rc == MX_FAIL ? MX_OK : rc;   /* a failed share: the devices that lack it are tried next time */
+}
+
+/* Send content (an m.room.message) in the encrypted room as
+ * m.room.encrypted with transaction id txn. */
+static int mx_e2e_send(mx_bot *b, mx_room *r, const char *txn, json_t *content, json_t **resp)
+{
+    int rc = mx_e2e_share(b, r);
+    if (rc != MX_OK) return rc;
+    json_t *enc = e2e_megolm_encrypt(b->e2e, r->id, b->device_id, "m.room.message", content);
+    if (!enc) return MX_FAIL;
+    mx_e2e_save(b);     /* the session's index moved on before the message goes */
+    char etxn[400], esc[3 * PP_MX_MAX_ID + 1], path[1400];
+    if (mx_escape(txn, etxn, sizeof etxn) || mx_escape(r->id, esc, sizeof esc)) { json_decref(enc); return MX_FAIL; }
+    snprintf(path, sizeof path, "/rooms/%s/send/m.room.encrypted/%s", esc, etxn);
+    rc = mx_call(b, b->api_net, "PUT", path, NULL, enc, 0, 1, resp, NULL, 0);
+    json_decref(enc);
+    return rc;
+}
+
+/* /forget in room_id: the events of it still waiting for their key go
+ * too (the bot's keys and the room's sessions stay: they are not the
+ * user's, and the next message needs them). */
+static void mx_e2e_forget(mx_bot *b, const char *room_id)
+{
+    if (!b->e2e) return;
+    size_t before = json_array_size(b->e2e_waiting);
+    for (size_t i = 0; i < json_array_size(b->e2e_waiting);) {
+        const char *room = mx_json_str(json_array_get(b->e2e_waiting, i), "room");
+        if (room && strcmp(room, room_id) == 0) json_array_remove(b->e2e_waiting, i);
+        else i++;
+    }
+    if (json_array_size(b->e2e_waiting) != before) mx_e2e_save(b);
+}
+
+/* Events that waited MX_E2E_WAIT_S for their key: the room is told once
+ * that a message could not be read, and they are marked handled. */
+static int mx_e2e_expire(mx_bot *b)
+{
+    long long now = app_now();
+    char qr[300];
+    for (size_t i = 0; i < json_array_size(b->e2e_waiting);) {
+        json_t *w = json_array_get(b->e2e_waiting, i);
+        json_int_t at = json_integer_value(json_object_get(w, "at"));
+        if (now - at < MX_E2E_WAIT_S || json_is_true(json_object_get(w, "opened"))) { i++; continue; }
+        const char *room = mx_json_str(w, "room");
+        const char *id = mx_json_str(json_object_get(w, "event"), "event_id");
+        char txn[64];
+        snprintf(txn, sizeof txn, "pp.unread.%016llx", (unsigned long long)mx_fnv(id ? id : ""));
+        /* every event of this room that is due goes with one notice */
+        size_t n = 0;
+        for (size_t k = i; k < json_array_size(b->e2e_waiting);) {
+            json_t *x = json_array_get(b->e2e_waiting, k);
+            if (strcmp(mx_json_str(x, "room"), room) != 0 || json_is_true(json_object_get(x, "opened")) ||
+                now - json_integer_value(json_object_get(x, "at")) < MX_E2E_WAIT_S) { k++; continue; }
+            n++;
+            k++;
+        }
+        char *rid = strdup(room);
+        if (!rid) return MX_FAIL;
+        mx_room *r = mx_room_get(b, rid, 1);
+        if (r) r->encrypted = r->enc_checked = 1;   /* its events are m.room.encrypted */
+        int rc = r ? mx_send_notice(b, rid, txn,
+            "I couldn't read a message you sent here: the key to decrypt it never reached me. "
+            "Please send it again.", NULL, NULL, NULL, NULL) : MX_FAIL;
+        if (rc == MX_FATAL || rc == MX_CANCEL) { free(rid); return rc; }
+        for (size_t k = i; k < json_array_size(b->e2e_waiting);) {
+            json_t *x = json_array_get(b->e2e_waiting, k);
+            if (strcmp(mx_json_str(x, "room"), rid) != 0 || json_is_true(json_object_get(x, "opened")) ||
+                now - json_integer_value(json_object_get(x, "at")) < MX_E2E_WAIT_S) { k++; continue; }
+            const char *eid = mx_json_str(json_object_get(x, "event"), "event_id");
+            char key[PP_MX_MAX_ID + 16];
+            snprintf(key, sizeof key, "matrix:%s", rid);
+            if (eid) pp_store_seen_key(b->store, "matrix", eid, key);
+            json_array_remove(b->e2e_waiting, k);
+        }
+        mx_e2e_save(b);
+        pp_net_log("info", "e2e_unread", "room=%s events=%zu action=told status=%d", mx_q(rid, qr, sizeof qr), n, rc);
+        free(rid);
+    }
+    return MX_OK;
 }
 
 /* ---- one message event ---------------------------------------------------- */
@@ -747,6 +1338,7 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
         trc = pp_dialog_turn(&d, body, len, &a);
         text = a.text ? a.text : "Sorry, something went wrong on my side.";
         if (a.forgot) {   /* delete before saying so; idempotent on a redo */
+            mx_e2e_forget(b, r->id);   /* its events still waiting for a key; never the bot's keys */
             if (pp_store_forget(b->store, key, err, sizeof err) == 0) {
                 text = "Done: I've deleted everything I kept about this conversation.";
             } else {
@@ -966,10 +1558,122 @@ static int mx_catch_up(mx_bot *b, const pp_mx_me *me, const pp_mx_room *pr,
 /* ---- one sync batch ------------------------------------------------------------ */
 
 typedef struct mx_item {
-    const pp_mx_room *room;
+    const char *room_id;
     const pp_mx_event *ev;
     int group;
 } mx_item;
+
+/* The messages of a batch to answer, in order, and the events opened
+ * from m.room.encrypted ones (owned). */
+typedef struct mx_items {
+    mx_item *v;
+    size_t n, cap;
+    pp_mx_event **opened;
+    size_t n_opened, cap_opened;
+} mx_items;
+
+/* Is e (TEXT or NONTEXT, in room r) to be answered: in a DM, or
+ * mentioning the bot in a group?  Then it is added to the list. */
+static int mx_want(mx_bot *b, mx_room *r, const pp_mx_event *e, mx_items *it)
+{
+    int members = mx_room_members(b, r);
+    if (members == MX_FATAL || members == MX_CANCEL) return members;
+    int group = members < 0 || members > 2;
+    if (group && (e->kind != PP_MX_TEXT || !e->mentioned)) return MX_OK;
+    if (it->n == it->cap) {
+        size_t nc = it->cap ? it->cap * 2 : 16;
+        mx_item *ni = realloc(it->v, nc * sizeof *ni);
+        if (!ni) return MX_FAIL;
+        it->v = ni;
+        it->cap = nc;
+    }
+    it->v[it->n++] = (mx_item){ r->id, e, group };
+    return MX_OK;
+}
+
+/* An m.room.encrypted event of room_id opened into *out (a plaintext
+ * event kept in held and it, read as any other), or left to wait for its
+ * key (*out NULL). */
+static int mx_e2e_event(mx_bot *b, const pp_mx_me *me, const char *room_id, json_t *raw, json_t *held,
+                        mx_items *it, const pp_mx_event **out)
+{
+    int missing = 0, rc;
+    *out = NULL;
+    json_t *ev = mx_e2e_open(b, room_id, raw, &missing, &rc);
+    if (!ev) {
+        if (missing && rc == MX_OK) mx_e2e_wait(b, room_id, raw);
+        return rc;
+    }
+    json_array_append_new(held, ev);
+    if (it->n_opened == it->cap_opened) {
+        size_t nc = it->cap_opened ? it->cap_opened * 2 : 8;
+        pp_mx_event **no = realloc(it->opened, nc * sizeof *no);
+        if (!no) return MX_FAIL;
+        it->opened = no;
+        it->cap_opened = nc;
+    }
+    pp_mx_event *d = calloc(1, sizeof *d);
+    if (!d) return MX_FAIL;
+    it->opened[it->n_opened++] = d;
+    d->kind = mx_event_read(me, ev, 0, d);
+    if (d->kind == PP_MX_ENCRYPTED) d->kind = PP_MX_MALFORMED;   /* encrypted twice: nonsense */
+    *out = d;
+    return MX_OK;
+}
+
+/* Events that waited for their key, opened now that it may have come;
+ * those that open are answered first (they are the oldest). */
+static int mx_e2e_retry(mx_bot *b, const pp_mx_me *me, json_t *held, mx_items *it)
+{
+    int rc = MX_OK;
+    size_t i;
+    json_t *w;
+    json_array_foreach(b->e2e_waiting, i, w)   /* a batch that failed left them: again */
+        json_object_del(w, "opened");
+    for (i = 0; i < json_array_size(b->e2e_waiting) && rc == MX_OK;) {
+        w = json_array_get(b->e2e_waiting, i);
+        const char *room = mx_json_str(w, "room");
+        json_t *raw = json_object_get(w, "event");
+        int missing = 0;
+        char err[64];
+        json_t *plain = room ? e2e_megolm_decrypt(b->e2e, room, json_object_get(raw, "content"), &missing,
+                                                  err, sizeof err) : NULL;
+        i++;
+        if (!plain && missing) {   /* still no key */
+            json_decref(plain);
+            continue;
+        }
+        json_decref(plain);
+        /* it stays in the list (marked) until the batch handled it: a
+         * restart before that opens it again, and the seen marks keep it
+         * from being answered twice */
+        json_object_set_new(w, "opened", json_true());
+        json_array_append(held, w);
+        mx_room *r = room ? mx_room_get(b, room, 1) : NULL;
+        const pp_mx_event *d = NULL;
+        if (r) {
+            r->encrypted = r->enc_checked = 1;
+            rc = mx_e2e_event(b, me, r->id, raw, held, it, &d);
+        }
+        char qr[300], qe[300];
+        pp_net_log("info", "e2e_retry", "room=%s event_id=%s status=%s", mx_q(room, qr, sizeof qr),
+                   mx_q(mx_json_str(raw, "event_id"), qe, sizeof qe), d ? "opened" : "refused");
+        if (rc == MX_OK && d && (d->kind == PP_MX_TEXT || d->kind == PP_MX_NONTEXT)) rc = mx_want(b, r, d, it);
+    }
+    return rc;
+}
+
+/* The batch handled the events that opened: off the list. */
+static void mx_e2e_retried(mx_bot *b)
+{
+    size_t before = json_array_size(b->e2e_waiting);
+    for (size_t i = 0; i < json_array_size(b->e2e_waiting);) {
+        if (json_is_true(json_object_get(json_array_get(b->e2e_waiting, i), "opened")))
+            json_array_remove(b->e2e_waiting, i);
+        else i++;
+    }
+    if (json_array_size(b->e2e_waiting) != before) mx_e2e_save(b);
+}
 
 /* Act on a batch read by mx_sync_read: invites, leaves, then the joined
  * rooms' bookkeeping and the list of messages to answer (so the last one
@@ -978,8 +1682,7 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
 {
     pp_mx_me me = { b->user_id, b->localpart, b->displayname, b->allow, b->n_allow };
     pp_mx_sync s;
-    mx_item *items = NULL;
-    size_t n_items = 0, cap_items = 0;
+    mx_items it = { 0 };
     char qr[300], qe[300];
     if (mx_sync_read(&me, sync, &s) != 0) return MX_FAIL;
     int rc;
@@ -999,8 +1702,8 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
         mx_room_drop(b, s.leaves[k]);
     }
 
-    rc = MX_OK;
-    for (size_t k = 0; k < s.n_rooms; k++) {
+    rc = b->e2e && !first_run ? mx_e2e_retry(b, &me, held, &it) : MX_OK;
+    for (size_t k = 0; k < s.n_rooms && rc == MX_OK; k++) {
         const pp_mx_room *pr = &s.rooms[k];
         mx_room *r = mx_room_get(b, pr->id, 1);
         if (!r) { rc = MX_FAIL; break; }
@@ -1008,7 +1711,7 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
         if (pr->joined && !pr->encrypted) r->enc_checked = 1;   /* its state came with the join */
         if (pr->member_change) r->members = -1;
         if (pr->has_count) r->members = pr->count;
-        size_t n_gap = 0, n_before = n_items;
+        size_t n_gap = 0, n_before = it.n;
         if (pr->limited && pr->prev_batch && !pr->joined && !first_run && b->since[0]) {
             json_t *pages = NULL;
             rc = mx_catch_up(b, &me, pr, &pages, &gaps[k], &n_gap);
@@ -1017,7 +1720,17 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
         }
         for (size_t i = 0; i < n_gap + pr->n_events && !first_run; i++) {
             const pp_mx_event *e = i < n_gap ? &gaps[k][i] : &pr->events[i - n_gap];
-            if (e->kind == PP_MX_ENCRYPTED) { r->encrypted = 1; continue; }
+            int opened = 0;
+            if (e->kind == PP_MX_ENCRYPTED) {
+                r->encrypted = 1;
+                if (!b->e2e) continue;
+                const pp_mx_event *d = NULL;
+                rc = mx_e2e_event(b, &me, pr->id, (json_t *)e->raw, held, &it, &d);
+                if (rc != MX_OK) break;
+                if (!d) continue;      /* waits for its key */
+                e = d;
+                opened = 1;
+            }
             if (e->kind == PP_MX_MALFORMED)
                 pp_net_log("warn", "event_refused", "room=%s reason=\"no type or msgtype, or an "
                            "event id or sender too long or not printable\"", mx_q(pr->id, qr, sizeof qr));
@@ -1025,39 +1738,31 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
             /* A plaintext message in an encrypted room is not answered
              * either: the bot would coach in the clear in a room whose
              * members expect encryption (docs/matrix.md). */
-            rc = mx_room_encryption(b, r);
+            rc = opened ? MX_OK : mx_room_encryption(b, r);
             if (rc != MX_OK) break;
-            if (r->encrypted) {
+            if (r->encrypted && !opened) {
                 pp_net_log("info", "skip", "room=%s event_id=%s reason=encrypted_room",
                            mx_q(pr->id, qr, sizeof qr), mx_q(e->event_id, qe, sizeof qe));
                 continue;
             }
-            int members = mx_room_members(b, r);
-            if (members == MX_FATAL || members == MX_CANCEL) { rc = members; break; }
-            int group = members < 0 || members > 2;
-            if (group && (e->kind != PP_MX_TEXT || !e->mentioned)) continue;
-            if (n_items == cap_items) {
-                size_t nc = cap_items ? cap_items * 2 : 16;
-                mx_item *ni = realloc(items, nc * sizeof *ni);
-                if (!ni) { rc = MX_FAIL; break; }
-                items = ni;
-                cap_items = nc;
-            }
-            items[n_items++] = (mx_item){ pr, e, group };
+            rc = mx_want(b, r, e, &it);
+            if (rc != MX_OK) break;
         }
         if (rc != MX_OK) break;
         if (pr->direct || (r->direct && pr->joined)) r->direct = 1;
-        if (pr->joined && r->direct && !r->encrypted && !first_run && n_items == n_before) {
+        if (pr->joined && r->direct && (!r->encrypted || b->e2e) && !first_run && it.n == n_before) {
             rc = mx_say_hello(b, r);   /* invited to a DM with nothing to answer in it */
             if (rc == MX_FATAL || rc == MX_CANCEL) break;
             rc = MX_OK;
         }
-        if (r->encrypted && !first_run) {
+        if (r->encrypted && !first_run && !b->e2e) {
             rc = mx_tell_encrypted(b, r);
             if (rc == MX_FATAL || rc == MX_CANCEL) break;
             rc = MX_OK;
         }
         if (pr->member_change) {
+            json_decref(r->joined);     /* e2e: asked again before the next reply */
+            r->joined = NULL;
             int m = mx_room_members(b, r);
             if (m == MX_FATAL || m == MX_CANCEL) { rc = m; break; }
             if (m == 1) {   /* only us */
@@ -1068,26 +1773,30 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
         }
     }
 
+    if (rc == MX_OK && b->e2e) rc = mx_e2e_expire(b);
     int cursor_saved = 0;
-    for (size_t k = 0; rc == MX_OK && k < n_items; k++) {
+    for (size_t k = 0; rc == MX_OK && k < it.n; k++) {
         if (mx_stop) { rc = MX_CANCEL; break; }
-        mx_room *r = mx_room_get(b, items[k].room->id, 1);
+        mx_room *r = mx_room_get(b, it.v[k].room_id, 1);
         if (!r) { rc = MX_FAIL; break; }
-        const pp_mx_event *e = items[k].ev;
-        size_t off = items[k].group ? e->strip : 0;
-        int last = k + 1 == n_items;
+        const pp_mx_event *e = it.v[k].ev;
+        size_t off = it.v[k].group ? e->strip : 0;
+        int last = k + 1 == it.n;
         rc = mx_handle_message(b, r, e->event_id, e->sender, e->body + off, e->body_len - off,
-                               items[k].group, e->kind == PP_MX_TEXT, e->thread, last, s.next_batch);
+                               it.v[k].group, e->kind == PP_MX_TEXT, e->thread, last, s.next_batch);
         if (rc == MX_FAIL) rc = MX_OK;   /* logged; go on with the rest */
         if (last && rc == MX_OK) cursor_saved = 1;
     }
     if (rc != MX_OK) goto out;
+    if (b->e2e) mx_e2e_retried(b);
     if (!cursor_saved && pp_store_set_cursor(b->store, "matrix.next_batch", s.next_batch) != 0)
         pp_net_log("error", "store", "error=\"cannot save next_batch\"");
     snprintf(b->since, sizeof b->since, "%s", s.next_batch);
     b->pending[0] = '\0';
 out:
-    free(items);
+    free(it.v);
+    for (size_t k = 0; k < it.n_opened; k++) free(it.opened[k]);
+    free(it.opened);
     for (size_t k = 0; gaps && k < s.n_rooms; k++) free(gaps[k]);
     free(gaps);
     json_decref(held);
@@ -1126,6 +1835,9 @@ static int mx_run(mx_bot *b)
         return 1;
     }
     snprintf(b->user_id, sizeof b->user_id, "%s", uid);
+    char device_id[PP_MX_MAX_ID + 1] = "";
+    const char *did = mx_json_str(j, "device_id");
+    if (did && mx_id_ok(did)) snprintf(device_id, sizeof device_id, "%s", did);
     json_decref(j);
     const char *colon = strchr(b->user_id, ':');
     snprintf(b->localpart, sizeof b->localpart, "%.*s", (int)(colon - b->user_id - 1), b->user_id + 1);
@@ -1143,6 +1855,11 @@ static int mx_run(mx_bot *b)
         }
         json_decref(j);
         j = NULL;
+    }
+    switch (mx_e2e_start(b, device_id)) {
+    case -1: return 1;
+    case -2: return mx_fatal_token();
+    case -3: return 0;
     }
     int have = pp_store_get_cursor(b->store, "matrix.next_batch", b->since, sizeof b->since);
     if (have != 1) b->since[0] = '\0';
@@ -1181,6 +1898,7 @@ static int mx_run(mx_bot *b)
         if (mx_escape(filter, efilter, sizeof efilter) ||
             mx_escape(b->since, esince, sizeof esince)) { status = 1; break; }
         long tmo = first_run ? 0 : b->sync_timeout_ms;
+        if (b->e2e && json_array_size(b->e2e_waiting) && tmo > 10000) tmo = 10000;   /* to tell in time */
         snprintf(query, sizeof query, "timeout=%ld&filter=%s%s%s", tmo, efilter,
                  first_run ? "" : "&since=", first_run ? "" : esince);
         rc = mx_call(b, b->sync_net, "GET", "/sync", query, NULL, tmo + 15000, 1, &j, errc, sizeof errc);
@@ -1204,7 +1922,8 @@ static int mx_run(mx_bot *b)
             if (mx_sleep(pp_net_backoff_ms(3, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng))) break;
             continue;
         }
-        rc = mx_handle_batch(b, j, first_run);
+        rc = b->e2e ? mx_e2e_sync(b, j) : MX_OK;
+        if (rc == MX_OK) rc = mx_handle_batch(b, j, first_run);
         json_decref(j);
         j = NULL;
         if (rc == MX_FATAL) { status = mx_fatal_token(); break; }
@@ -1535,8 +2254,14 @@ out:
     for (size_t i = 0; i < b->n_rooms; i++) {
         free(b->rooms[i].id);
         pp_session_free(b->rooms[i].session);
+        json_decref(b->rooms[i].joined);
     }
     free(b->rooms);
+    e2e_account_free(b->e2e);
+    json_decref(b->e2e_devices);
+    json_decref(b->e2e_stale);
+    json_decref(b->e2e_waiting);
+    memset(b->e2e_key, 0, sizeof b->e2e_key);
     pp_store_close(b->store);
     if (b->lock_fd >= 0) close(b->lock_fd);   /* after the store: the lock outlives it */
     pp_rules_free(b->rules);

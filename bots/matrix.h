@@ -56,6 +56,8 @@ typedef struct pp_mx_event {
                                      * group the coach reads body + strip */
     int mentioned;                  /* m.mentions has the bot, or the body names
                                      * its user id, display name or localpart */
+    const struct json_t *raw;       /* the event as it came (ENCRYPTED: opened
+                                     * with its room's key, bots/matrix.c) */
     const char *thread;             /* TEXT and NONTEXT in a thread (m.relates_to
                                      * rel_type m.thread): its root event id, a
                                      * valid id; else NULL */

@@ -11,6 +11,16 @@ Retry-After header or with retry_after_ms in the body, 500, dropped
 connections (before or after the request took effect), requests that hang
 (before or after they took effect) and 401 M_UNKNOWN_TOKEN.
 
+End-to-end encryption (issue 23): /keys/upload, /keys/query, /keys/claim,
+/sendToDevice, to-device events, device_lists and
+device_one_time_keys_count in /sync.  The users named in the scenario's
+"devices" have client devices here that encrypt with libolm
+(tests/e2e_client.py, python3-olm; imported only when a scenario has
+devices): they share their room keys with the bot's device over Olm,
+send Megolm-encrypted messages, and decrypt what the bot sends, which is
+recorded (and checked) as the plaintext they read.  Sync tokens are
+"s<room stream>~<to-device stream>".
+
 Design: one ordered stream of room events (stream position = sync token
 "sN"), one Condition guarding all state.  A scenario file (tests/matrix/
 *.json) is data: initial rooms, then steps, each "when <condition>, do
@@ -47,6 +57,12 @@ def fnv1a64(s):
 
 def reply_txn(event_id):
     return "pp." + fnv1a64(event_id)
+
+
+def parse_tok(tok):
+    """"s12~3" -> (12, 3); "s12" -> (12, 0); ValueError otherwise."""
+    pos, _, td = tok.lstrip("s").partition("~")
+    return int(pos), int(td or 0)
 
 
 class Room:
@@ -88,6 +104,16 @@ class Server:
         self.last_park = 0.0     # when a sync last parked with nothing to deliver
         self.last_event = 0.0    # when the last event was added
         self.rewind_to = None
+        # end-to-end encryption
+        self.dkeys = {}          # user -> {device: device_keys}
+        self.otks = {}           # user -> {device: {key id: signed key}}
+        self.td = []             # [(seq, kind, payload)]: to-device events, device list changes
+        self.td_seq = 0
+        self.devices = {}        # (user, device) -> e2e_client.Device (scripted users)
+        self.held = []           # room keys held back ("key": "late")
+        for user, devs in scenario.get("devices", {}).items():
+            for d in devs:
+                self._add_device(user, d)
         self.result = None
         self.closing = False
         self.evseq = 0
@@ -107,6 +133,93 @@ class Server:
                               "id": "%s%d" % (st["id"], i + 1),
                               "body": "%s (%d)" % (st["body"], i + 1)})
         scenario["steps"] = steps
+
+    # ---- end-to-end encryption (caller holds cv) ---------------------------
+    def _add_device(self, user, device_id):
+        import e2e_client      # python3-olm: only scenarios with devices need it
+        d = e2e_client.Device(user, device_id)
+        self.devices[(user, device_id)] = d
+        self.dkeys.setdefault(user, {})[device_id] = d.device_keys()
+        self.otks.setdefault(user, {})[device_id] = d.one_time_keys(5)
+        return d
+
+    def _td_add(self, kind, payload):
+        self.td_seq += 1
+        self.td.append((self.td_seq, kind, payload))
+        self.last_event = time.time()
+        self.cv.notify_all()
+
+    def _claim(self, user, device):
+        keys = self.otks.get(user, {}).get(device, {})
+        if not keys:
+            return None
+        kid = sorted(keys)[0]
+        self.counts["claimed"] = self.counts.get("claimed", 0) + 1
+        return {kid: keys.pop(kid)}
+
+    def _share_with_bot(self, dev, room, hold):
+        """dev's outbound session for room to each of the bot's devices
+        that lacks it, over Olm (a bot one-time key claimed for a new
+        session): queued as to-device events, or held (hold)."""
+        import e2e_client
+        for bdev, bk in self.dkeys.get(self.bot, {}).items():
+            curve, ed = bk["keys"]["curve25519:" + bdev], bk["keys"]["ed25519:" + bdev]
+            if curve in dev.shared.setdefault(room, set()):
+                continue
+            otk = None
+            if not dev.sessions.get(curve):
+                got = self._claim(self.bot, bdev) or {}
+                one = next(iter(got.values()), None)
+                if one is None or not e2e_client.verify(one, self.bot, bdev, ed):
+                    self.counts["bad_bot_otk"] = self.counts.get("bad_bot_otk", 0) + 1
+                    continue
+                otk = one["key"]
+            content = dev.olm_encrypt(self.bot, curve, ed, otk, "m.room_key", dev.room_key(room))
+            ev = {"type": "m.room.encrypted", "sender": dev.user, "content": content}
+            dev.shared[room].add(curve)
+            if hold:
+                self.held.append(ev)
+            else:
+                self._td_add("to_device", ev)
+
+    def _say_e2e(self, step, room):
+        user = step["sender"]
+        dev = self.devices[(user, step.get("device") or
+                            sorted(d for (u, d) in self.devices if u == user)[0])]
+        key = step.get("key", "now")
+        rid = room.room_id
+        saved = (dev.outbound.get(rid), dev.shared.get(rid))
+        if key in ("late", "never"):       # a session of its own, whose key comes late or never
+            dev.new_session(rid)
+        if key != "never":
+            self._share_with_bot(dev, rid, hold=key == "late")
+        content = {"msgtype": step.get("msgtype", "m.text"), "body": step["body"]}
+        if step.get("mention"):
+            content["m.mentions"] = {"user_ids": [self.bot]}
+        enc = dev.megolm_encrypt(rid, "m.room.message", content)
+        if key in ("late", "never"):
+            if saved[0] is None:
+                dev.outbound.pop(rid, None)
+                dev.shared.pop(rid, None)
+            else:
+                dev.outbound[rid], dev.shared[rid] = saved
+        self._event(room, "m.room.encrypted", user, enc, label=step.get("id"))
+
+    def _read_encrypted(self, room, content):
+        """What each scripted device in room reads of the bot's encrypted
+        event: (plaintext content or None, [devices that read it])."""
+        plain, readers = None, []
+        for (u, d), dev in sorted(self.devices.items()):
+            if room.members.get(u) != "join":
+                continue
+            try:
+                ev = dev.megolm_decrypt(room.room_id, content)
+            except (KeyError, ValueError):
+                continue
+            if ev.get("type") == "m.room.message":
+                plain = plain or ev["content"]
+                readers.append("%s/%s" % (u, d))
+        return plain, readers
 
     # ---- state helpers (caller holds cv) ---------------------------------
     def _event(self, room, etype, sender, content, state_key=None, label=None):
@@ -162,6 +275,7 @@ class Server:
 
     def dump(self):
         st = {"counts": self.counts, "sent": self.sent, "labels": self.labels,
+              "room_keys": getattr(self, "room_keys", []),
               "send_puts": self.send_puts, "filters": self.filters,
               "result": self.result,
               "rooms": {rid: {"members": r.members} for rid, r in self.rooms.items()}}
@@ -177,13 +291,16 @@ class Server:
             self.counts["sync"] += 1
             self.cv.notify_all()
             self.dump()
+            td_since = 0
             if since is None:
                 start = 0
             else:
                 try:
-                    start = int(since.lstrip("s"))
+                    start, td_since = parse_tok(since)
                 except ValueError:
                     return 400, {"errcode": "M_INVALID_PARAM", "error": "bad since"}
+                # what the bot had is acknowledged by this since: gone
+                self.td = [x for x in self.td if x[0] > td_since]
             if self.rewind_to is not None:
                 start = self.rewind_to
                 self.rewind_to = None
@@ -191,7 +308,9 @@ class Server:
             parked = False
             while True:
                 body = self._build(start, initial, limit)
-                if body["rooms"]["join"] or body["rooms"]["invite"] or body["rooms"]["leave"]:
+                if body["rooms"]["join"] or body["rooms"]["invite"] or body["rooms"]["leave"] \
+                        or body["to_device"]["events"] or body["device_lists"]["changed"] \
+                        or body["device_lists"]["left"]:
                     break
                 left = deadline - time.time()
                 if left <= 0 or self.closing:
@@ -246,8 +365,16 @@ class Server:
                                        "state": entry["state"]}
             else:
                 rooms["join"][rid] = entry
-        return {"next_batch": "s%d" % self.pos, "rooms": rooms,
-                "account_data": {"events": []}, "presence": {"events": []}}
+        out = {"next_batch": "s%d~%d" % (self.pos, self.td_seq), "rooms": rooms,
+               "account_data": {"events": []}, "presence": {"events": []},
+               "to_device": {"events": [p for (q, k, p) in self.td if k == "to_device"]},
+               "device_lists": {"changed": sorted({p for (q, k, p) in self.td if k == "changed"}),
+                                "left": sorted({p for (q, k, p) in self.td if k == "left"})}}
+        for dev in self.otks.get(self.bot, {}).values():
+            out["device_one_time_keys_count"] = {"signed_curve25519": len(dev)}
+        self.counts["to_device_delivered"] = self.counts.get("to_device_delivered", 0) + \
+            len(out["to_device"]["events"])
+        return out
 
     # ---- scenario driver --------------------------------------------------
     def cond_ok(self, when):
@@ -356,8 +483,19 @@ class Server:
                         {"algorithm": "m.megolm.v1.aes-sha2", "ciphertext": "AwgAEnAC",
                          "session_id": "s1", "device_id": "DEV"}, label=step.get("id"))
         elif do == "member":
+            if step.get("device"):           # joins with a device of their own
+                self._add_device(step["user"], step["device"])
+                self._td_add("changed", step["user"])
             self._event(room, "m.room.member", step["user"],
                         {"membership": step.get("membership", "join")}, step["user"])
+            if step.get("membership") == "leave":
+                self._td_add("left", step["user"])
+        elif do == "say_e2e":
+            self._say_e2e(step, room)
+        elif do == "release_keys":
+            for ev in self.held:
+                self._td_add("to_device", ev)
+            self.held = []
         elif do == "fault":
             self.faults.append({"endpoint": step["endpoint"], "kind": step["kind"],
                                 "count": step.get("count", 1),
@@ -550,6 +688,8 @@ class Handler(BaseHTTPRequestHandler):
                 pass
             return S.sync(q.get("since", [None])[0], timeout, limit)
         with S.cv:
+            if parts[0] == "keys" or parts[0] == "sendToDevice":
+                return self.keys(S, method, parts, body)
             if parts[0] == "join" and len(parts) == 2 and method == "POST":
                 return self.join(S, parts[1])
             if parts[0] != "rooms" or len(parts) < 3:
@@ -583,6 +723,61 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(S, room, parts[3], parts[4], body)
         return 404, {"errcode": "M_UNRECOGNIZED", "error": "unknown endpoint"}
 
+    def keys(self, S, method, parts, body):
+        """/keys/upload, /keys/query, /keys/claim and /sendToDevice (to the
+        scripted devices, which read their room keys at once)."""
+        name = "send_to_device" if parts[0] == "sendToDevice" else "keys_" + (parts[1] if len(parts) > 1 else "")
+        S.counts[name] = S.counts.get(name, 0) + 1
+        if parts == ["keys", "upload"] and method == "POST":
+            dev = "FAKEDEV"
+            dk = body.get("device_keys")
+            if dk:
+                if dk.get("user_id") != S.bot or dk.get("device_id") != dev:
+                    return 400, {"errcode": "M_INVALID_PARAM", "error": "not this device"}
+                S.dkeys.setdefault(S.bot, {})[dev] = dk
+            mine = S.otks.setdefault(S.bot, {}).setdefault(dev, {})
+            for kid, k in (body.get("one_time_keys") or {}).items():
+                if kid in mine and mine[kid] != k:
+                    return 400, {"errcode": "M_INVALID_PARAM", "error": "one-time key %s changed" % kid}
+                mine[kid] = k
+            S.dump()
+            return 200, {"one_time_key_counts": {"signed_curve25519": len(mine)}}
+        if parts == ["keys", "query"] and method == "POST":
+            want = body.get("device_keys") or {}
+            return 200, {"device_keys": {u: dict(S.dkeys.get(u, {})) for u in want}, "failures": {}}
+        if parts == ["keys", "claim"] and method == "POST":
+            out = {}
+            for u, devs in (body.get("one_time_keys") or {}).items():
+                for d in devs:
+                    got = S._claim(u, d)
+                    if got:
+                        out.setdefault(u, {})[d] = got
+            S.dump()
+            return 200, {"one_time_keys": out, "failures": {}}
+        if parts[0] == "sendToDevice" and len(parts) == 3 and method == "PUT":
+            key = (S.token, "td:" + parts[2])
+            if key in S.txns:
+                S.counts["duplicate_txn"] += 1
+                return 200, {}
+            S.txns[key] = parts[2]
+            for u, devs in (body.get("messages") or {}).items():
+                for d, content in devs.items():
+                    dev = S.devices.get((u, d))
+                    S.counts["to_device_sent"] = S.counts.get("to_device_sent", 0) + 1
+                    if dev is None or parts[1] != "m.room.encrypted":
+                        continue
+                    try:
+                        ev = dev.olm_decrypt(S.bot, content)
+                        room, sid = dev.take_room_key(ev, content["sender_key"])
+                        S.room_keys = getattr(S, "room_keys", [])
+                        S.room_keys.append({"device": "%s/%s" % (u, d), "room": room, "session": sid})
+                    except (ValueError, KeyError) as e:
+                        S.counts["bad_to_device"] = S.counts.get("bad_to_device", 0) + 1
+                        sys.stderr.write("to-device for %s/%s not read: %s\n" % (u, d, e))
+            S.dump()
+            return 200, {}
+        return 404, {"errcode": "M_UNRECOGNIZED", "error": "unknown endpoint"}
+
     def join(self, S, rid):
         room = S.rooms.get(rid)
         S.counts["join"] += 1
@@ -602,8 +797,8 @@ class Handler(BaseHTTPRequestHandler):
         if q.get("dir", ["f"])[0] != "b":
             return 400, {"errcode": "M_INVALID_PARAM", "error": "only dir=b here"}
         try:
-            frm = int(q["from"][0].lstrip("s")) if "from" in q else S.pos
-            to = int(q["to"][0].lstrip("s")) if "to" in q else -1
+            frm = parse_tok(q["from"][0])[0] if "from" in q else S.pos
+            to = parse_tok(q["to"][0])[0] if "to" in q else -1
             limit = max(1, min(1000, int(q.get("limit", ["10"])[0])))
         except ValueError:
             return 400, {"errcode": "M_INVALID_PARAM", "error": "bad token"}
@@ -626,9 +821,16 @@ class Handler(BaseHTTPRequestHandler):
         ev = S._event(room, etype, S.bot, body)
         ev["unsigned"] = {"transaction_id": txn}
         S.txns[key] = ev["event_id"]
-        S.sent.append({"room_id": room.room_id, "txn": txn, "event_id": ev["event_id"],
-                       "type": etype, "msgtype": body.get("msgtype"),
-                       "body": body.get("body", ""), "content": body})
+        rec = {"room_id": room.room_id, "txn": txn, "event_id": ev["event_id"],
+               "type": etype, "msgtype": body.get("msgtype"),
+               "body": body.get("body", ""), "content": body}
+        if etype == "m.room.encrypted":
+            # what the users' devices read of it
+            plain, readers = S._read_encrypted(room, body)
+            rec.update({"msgtype": (plain or {}).get("msgtype", "(not decrypted)"),
+                        "body": (plain or {}).get("body", ""), "content": plain or {},
+                        "session": body.get("session_id"), "readers": readers})
+        S.sent.append(rec)
         S.dump()
         return 200, {"event_id": ev["event_id"]}
 
@@ -724,6 +926,35 @@ def check(scpath, statepath):
         k = sum(1 for s in sent if s["room_id"] == rid and s["txn"].startswith("pp.e2e."))
         if k != n:
             bad.append("room %s: %d encryption notices, want %d" % (rid, k, n))
+    for rid in exp.get("encrypted_rooms", []):
+        for s_ in sent:
+            if s_["room_id"] == rid and s_["type"] != "m.room.encrypted":
+                bad.append("room %s: the bot sent a %s in the clear" % (rid, s_["type"]))
+    for label, devs in exp.get("read_by", {}).items():
+        for r in replies_to(label):
+            for d in devs:
+                if d not in r.get("readers", []):
+                    bad.append("%s: reply not readable by %s (readers %r)" % (label, d, r.get("readers")))
+    for label, devs in exp.get("not_read_by", {}).items():
+        for r in replies_to(label):
+            for d in devs:
+                if d in r.get("readers", []):
+                    bad.append("%s: reply readable by %s, who left" % (label, d))
+    for a, b_ in exp.get("new_session", []):
+        ra, rb = replies_to(a), replies_to(b_)
+        if ra and rb and ra[0].get("session") == rb[0].get("session"):
+            bad.append("%s and %s: replies in the same Megolm session, want a new one" % (a, b_))
+    for a, b_ in exp.get("same_session", []):
+        ra, rb = replies_to(a), replies_to(b_)
+        if ra and rb and ra[0].get("session") != rb[0].get("session"):
+            bad.append("%s and %s: replies in different Megolm sessions, want one" % (a, b_))
+    for rid, n in exp.get("unread_notices", {}).items():
+        us = [x for x in sent if x["room_id"] == rid and x["txn"].startswith("pp.unread.")]
+        if len(us) != n:
+            bad.append("room %s: %d could-not-read notices, want %d" % (rid, len(us), n))
+        for u in us:
+            if "couldn't read" not in u["body"]:
+                bad.append("room %s: the could-not-read notice reads %r" % (rid, u["body"][:120]))
     if "total_replies" in exp and len(sent) != exp["total_replies"]:
         bad.append("%d bot messages stored, want %d" % (len(sent), exp["total_replies"]))
     for rid in exp.get("joined", []):

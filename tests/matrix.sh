@@ -32,7 +32,7 @@ mx_server() {
     mx_cleanup
     MX_SC=$SRC/tests/matrix/$1.json
     MX_D=$TMPDIR/$1; mkdir -p "$MX_D"
-    python3 "$SRC/tests/fake_matrix.py" serve "$MX_SC" "$MX_D" 2>"$MX_D/server.log" &
+    ${MX_PY:-python3} "$SRC/tests/fake_matrix.py" serve "$MX_SC" "$MX_D" 2>"$MX_D/server.log" &
     MX_SRV_PID=$!
     mx_wait_file port 10
     MX_URL=http://127.0.0.1:$(cat "$MX_D/port")
@@ -82,7 +82,7 @@ mx_stop() {
 }
 mx_kill() { kill -9 "$MX_BOT_PID"; wait "$MX_BOT_PID" 2>/dev/null; MX_BOT_PID=; }
 mx_check() {
-    python3 "$SRC/tests/fake_matrix.py" check "$MX_SC" "$MX_D/state.json" || mx_fail "scenario $MX_SC"
+    ${MX_PY:-python3} "$SRC/tests/fake_matrix.py" check "$MX_SC" "$MX_D/state.json" || mx_fail "scenario $MX_SC"
     if grep -q -F "$MX_TOKEN" "$MX_D/bot.log"; then mx_fail "the access token is in the bot's log"; fi
     if grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$MX_D/bot.log"; then
         mx_fail "sanitizer report in the bot's log"; fi

@@ -298,6 +298,69 @@ static void test_round_trip(void **state)
     e2e_account_free(bot);
 }
 
+/* The bot's outbound session: rotated by the room's rotation_period_msgs
+ * and _ms, and when a device it was given to is gone; who has it is
+ * saved with it. */
+static int still_alice_only(void *ctx, const char *user, const char *curve)
+{
+    (void)curve;
+    return strcmp(user, (const char *)ctx) == 0;
+}
+
+static void test_rotation_and_shared(void **state)
+{
+    (void)state;
+    const char *ROOM = "!dm:localhost";
+    e2e_account *bot = e2e_account_new();
+    assert_non_null(bot);
+    unsigned char key[32] = { 7 };
+    int fresh = 0;
+    json_t *k1 = e2e_room_key(bot, ROOM, 2, 1000, 5000, &fresh);
+    assert_int_equal(fresh, 1);
+    assert_int_equal(e2e_megolm_shared(bot, ROOM, "CURVE_A"), 0);
+    assert_int_equal(e2e_megolm_share(bot, ROOM, "@alice:x", "CURVE_A"), 0);
+    assert_int_equal(e2e_megolm_share(bot, ROOM, "@bob:x", "CURVE_B"), 0);
+    assert_int_equal(e2e_megolm_shared(bot, ROOM, "CURVE_A"), 1);
+    /* saved and reopened: the same session, still given to both */
+    char *saved = e2e_account_save(bot, key, sizeof key);
+    char err[200];
+    e2e_account *back = e2e_account_restore(saved, key, sizeof key, err, sizeof err);
+    assert_non_null(back);
+    json_t *k2 = e2e_room_key(back, ROOM, 2, 1000, 5500, &fresh);
+    assert_int_equal(fresh, 0);
+    assert_string_equal(json_string_value(json_object_get(k1, "session_id")),
+                        json_string_value(json_object_get(k2, "session_id")));
+    assert_int_equal(e2e_megolm_shared(back, ROOM, "CURVE_B"), 1);
+    /* older than rotation_period_ms: a new one, given to no one yet */
+    json_t *k3 = e2e_room_key(back, ROOM, 2, 1000, 6000, &fresh);
+    assert_int_equal(fresh, 1);
+    assert_int_equal(e2e_megolm_shared(back, ROOM, "CURVE_A"), 0);
+    /* rotation_period_msgs = 2: the third message needs a new session */
+    json_t *c = json_pack("{s:s}", "body", "x");
+    json_decref(e2e_megolm_encrypt(back, ROOM, "BOT", "m.room.message", c));
+    json_decref(e2e_megolm_encrypt(back, ROOM, "BOT", "m.room.message", c));
+    assert_null(e2e_megolm_encrypt(back, ROOM, "BOT", "m.room.message", c));
+    json_t *k4 = e2e_room_key(back, ROOM, 2, 1000, 6001, &fresh);
+    assert_int_equal(fresh, 1);
+    /* bob (who had it) left: dropped at once; alice alone keeps it */
+    e2e_megolm_share(back, ROOM, "@alice:x", "CURVE_A");
+    assert_int_equal(e2e_megolm_check_members(back, ROOM, still_alice_only, "@alice:x"), 0);
+    e2e_megolm_share(back, ROOM, "@bob:x", "CURVE_B");
+    assert_int_equal(e2e_megolm_check_members(back, ROOM, still_alice_only, "@alice:x"), 1);
+    json_t *k5 = e2e_room_key(back, ROOM, 2, 1000, 6002, &fresh);
+    assert_int_equal(fresh, 1);
+    assert_int_equal(e2e_olm_has_session(back, "CURVE_A"), 0);
+    json_decref(c);
+    json_decref(k1);
+    json_decref(k2);
+    json_decref(k3);
+    json_decref(k4);
+    json_decref(k5);
+    free(saved);
+    e2e_account_free(back);
+    e2e_account_free(bot);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_saved_under_key),
         cmocka_unit_test(test_key_file),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_rotation_and_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
