@@ -217,6 +217,7 @@ struct ppl_lexicon {
     long c_user, c_partner, c_both, c_other, c_negator, c_split, c_report, c_nominative, c_object;
     long c_filler, c_referent, c_pronoun, c_question;
     long c_neg_end, c_adverb, c_passive, c_done_to;
+    long c_noun_he, c_noun_she, c_pron_he, c_pron_she;   /* who "he", "she" can be */
     uint32_t id_by;
     size_t n_irregular;
     char status[160];
@@ -264,6 +265,7 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     lx->c_negator = lx->c_split = lx->c_report = lx->c_nominative = lx->c_object = -1;
     lx->c_filler = lx->c_referent = lx->c_pronoun = lx->c_question = -1;
     lx->c_neg_end = lx->c_adverb = lx->c_passive = lx->c_done_to = -1;
+    lx->c_noun_he = lx->c_noun_she = lx->c_pron_he = lx->c_pron_she = -1;
     char aff[1024], dic[1024];
     const char *dd = dict_dir ? dict_dir : "/usr/share/hunspell";
     snprintf(aff, sizeof aff, "%s/en_US.aff", dd);
@@ -463,6 +465,10 @@ static long concept_index(ppl_lexicon *lx, const char *name, int create)
     else if (!strcmp(name, "adverb")) lx->c_adverb = k;
     else if (!strcmp(name, "passive")) lx->c_passive = k;
     else if (!strcmp(name, "done_to")) lx->c_done_to = k;
+    else if (!strcmp(name, "partner_noun_he")) lx->c_noun_he = k;
+    else if (!strcmp(name, "partner_noun_she")) lx->c_noun_she = k;
+    else if (!strcmp(name, "pronoun_he")) lx->c_pron_he = k;
+    else if (!strcmp(name, "pronoun_she")) lx->c_pron_she = k;
     return k;
 }
 
@@ -958,7 +964,8 @@ static int is_mechanism(const ppl_lexicon *lx, long k)
     return is_person(lx, k) || k == lx->c_negator || k == lx->c_split || k == lx->c_report ||
            k == lx->c_nominative || k == lx->c_object || k == lx->c_filler ||
            k == lx->c_referent || k == lx->c_pronoun || k == lx->c_question ||
-           k == lx->c_neg_end || k == lx->c_adverb || k == lx->c_passive || k == lx->c_done_to;
+           k == lx->c_neg_end || k == lx->c_adverb || k == lx->c_passive || k == lx->c_done_to ||
+           k == lx->c_noun_he || k == lx->c_noun_she || k == lx->c_pron_he || k == lx->c_pron_she;
 }
 
 /* The person concept word i starts, and its length; -1 none.  Its words
@@ -985,6 +992,41 @@ static long person_in(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t
     if (which < 0 && (w[i].flags & PPL_WORD_NAME) && lx->c_partner >= 0) { best = 1; which = lx->c_partner; }
     *len = best;
     return which;
+}
+
+/* What a partner pronoun at word i is: he, she or they (any other, such
+ * as "them" when no gender concept is loaded). */
+enum { PPL_PRON_NONE, PPL_PRON_HE, PPL_PRON_SHE, PPL_PRON_THEY };
+static int pronoun_kind(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i,
+                        uint32_t len, uint32_t clause)
+{
+    if (lx->c_pron_he >= 0 && member_at(lx, w, n, i, lx->c_pron_he, clause) == len) return PPL_PRON_HE;
+    if (lx->c_pron_she >= 0 && member_at(lx, w, n, i, lx->c_pron_she, clause) == len) return PPL_PRON_SHE;
+    return PPL_PRON_THEY;
+}
+
+/* The gender of the partner's noun in the message ("my husband": he), 0
+ * when none or both are named. */
+static int partner_gender(const ppl_lexicon *lx, const ppl_word *w, size_t n)
+{
+    int he = 0, she = 0;
+    if (lx->c_noun_he < 0 || lx->c_noun_she < 0 || lx->c_pron_he < 0 || lx->c_pron_she < 0) return 0;
+    for (size_t i = 0; i < n; i++) {
+        he |= member_at(lx, w, n, i, lx->c_noun_he, w[i].clause) > 0;
+        she |= member_at(lx, w, n, i, lx->c_noun_she, w[i].clause) > 0;
+    }
+    return he == she ? 0 : he ? PPL_PRON_HE : PPL_PRON_SHE;
+}
+
+/* Does the message name a person besides the user and the partner? */
+static int third_person_named(const ppl_lexicon *lx, const ppl_word *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t len;
+        /* a named one ("my mom", "his ex wife"), not "you" or "people" */
+        if (lx->c_other >= 0 && person_at(lx, w, n, i, &len) == lx->c_other && len >= 2) return 1;
+    }
+    return 0;
 }
 
 static ppl_subject subject_of(const ppl_lexicon *lx, long k)
@@ -1363,7 +1405,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
                 continue;
             ppl_subject s = subject_of(lx, k);
             if (s == PPL_SUBJ_PARTNER && member_at(lx, w, n, i, lx->c_pronoun, (uint32_t)c) == pl)
-                pronoun_clause[c] = 1;
+                pronoun_clause[c] = pronoun_kind(lx, w, n, i, pl, (uint32_t)c);
             if (s == PPL_SUBJ_OTHER && member_at(lx, w, n, i, lx->c_referent, (uint32_t)c) == pl)
                 referent_subject = 1;
             /* "my husband and I", "me and him": two people joined by and */
@@ -1396,6 +1438,20 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     if (referent_subject && !partner_named && lx->c_referent >= 0)
         for (size_t c = 0; c < nc; c++)
             if (pronoun_clause[c]) out->clauses[c].subject = PPL_SUBJ_OTHER;
+    /* A partner named by a noun of one gender ("my husband") makes a
+     * pronoun of the other someone else ("she invited him to dinner": his
+     * ex-wife), and, when a third person is named too, a plural "they"
+     * ("they slept in the same bed").  A message that names partners of
+     * both genders, or none, is left as it is. */
+    int gender = partner_gender(lx, w, n);
+    if (gender)
+        for (size_t c = 0; c < nc; c++) {
+            int pk = pronoun_clause[c];
+            if ((pk == PPL_PRON_HE || pk == PPL_PRON_SHE) && pk != gender)
+                out->clauses[c].subject = PPL_SUBJ_OTHER;
+            else if (pk == PPL_PRON_THEY && third_person_named(lx, w, n))
+                out->clauses[c].subject = PPL_SUBJ_OTHER;
+        }
     free(pronoun_clause);
     /* A clause of the same sentence with no subject of its own whose verb
      * comes first keeps the subject before it: "he came home, went

@@ -78,6 +78,17 @@ static void learn_partner(const pp_ruleset *rs, pp_session *s, const char *w, si
         }
         return;
     }
+    /* The partner words allow a possessive ("my husband's affair", "Sam's
+     * phone"), but the partner is the person, not "your husband's": drop
+     * the 's, and a bare s ("my husbands phone") when the noun without it
+     * is still a partner word of the same kind (never on a name: "James"). */
+    if (n > 2 && word[n - 2] == '\'' && (word[n - 1] == 's' || word[n - 1] == 'S')) {
+        n -= 2;
+        word[n] = '\0';
+    } else if (kind != 4 && n > 4 && (word[n - 1] == 's' || word[n - 1] == 'S')
+               && classify(rs, word, n - 1, md) == kind) {
+        word[--n] = '\0';
+    }
     s->pronoun_told = 0;                /* a new name or noun: its own pronoun */
     if (kind == 4) {                    /* a first name */
         pp_strlcpy(s->partner, word, sizeof s->partner);
@@ -91,26 +102,69 @@ static void learn_partner(const pp_ruleset *rs, pp_session *s, const char *w, si
     s->pronoun = kind;
 }
 
+/* "my ex", "my ex-wife": someone the user was with, not the one they are
+ * with now. */
+static int is_ex(const char *w, size_t n)
+{
+    return n >= 5 && strncasecmp(w, "my ex", 5) == 0 &&
+           (n == 5 || w[5] == ' ' || w[5] == '-' || w[5] == '\'' || w[5] == 's');
+}
+
+/* The partner of this message.  The user's own noun for them wins ("my
+ * husband"): a rule's capture that is a bare pronoun ("he", or a "she"
+ * who is his ex-wife) only says the pronoun when the message names no
+ * partner noun.  An ex is the partner only when a rule's pattern names
+ * them: "since my ex and I broke up I can't let anyone in" is about
+ * whoever comes next. */
 static void find_partner(const pp_ruleset *rs, pp_session *s, pp_work *w, const pcre2_code *code,
                          const char *text, size_t len)
 {
-    PCRE2_UCHAR *sub = NULL;
-    PCRE2_SIZE sublen = 0;
-    if (code && pcre2_substring_get_byname(w->md, (PCRE2_SPTR)"partner", &sub, &sublen) == 0) {
-        learn_partner(rs, s, (const char *)sub, sublen, w->aux);
-        pcre2_substring_free(sub);
-        return;
-    }
-    if (!rs->partner_re) return;
-    pcre2_match_data *md = w->aux;   /* sized for every pattern of the set */
-    if (pcre2_match(rs->partner_re, (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK, md, rs->mctx) >= 0) {
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-        if (pcre2_substring_get_byname(md, (PCRE2_SPTR)"partner", &sub, &sublen) == 0) {
-            learn_partner(rs, s, (const char *)sub, sublen, md);
-            pcre2_substring_free(sub);
-        } else {
-            learn_partner(rs, s, text + ov[0], ov[1] - ov[0], md);
+    PCRE2_UCHAR *cap = NULL;
+    PCRE2_SIZE caplen = 0;
+    if (code && pcre2_substring_get_byname(w->md, (PCRE2_SPTR)"partner", &cap, &caplen) == 0) {
+        char word[48];
+        size_t n = caplen < sizeof word ? caplen : sizeof word - 1;
+        memcpy(word, cap, n);
+        word[n] = '\0';
+        while (n > 0 && word[n - 1] == ' ') word[--n] = '\0';
+        if (!is_bare_pronoun(word)) {
+            learn_partner(rs, s, word, n, w->aux);
+            pcre2_substring_free(cap);
+            return;
         }
+    }
+    pcre2_match_data *md = w->aux;   /* sized for every pattern of the set */
+    for (size_t at = 0; rs->partner_re && at < len;) {
+        if (pcre2_match(rs->partner_re, (PCRE2_SPTR)text, len, at, PCRE2_NO_UTF_CHECK, md, rs->mctx) < 0)
+            break;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        PCRE2_UCHAR *sub = NULL;
+        PCRE2_SIZE sublen = 0;
+        const char *wd = text + ov[0];
+        size_t wn = ov[1] - ov[0];
+        if (pcre2_substring_get_byname(md, (PCRE2_SPTR)"partner", &sub, &sublen) == 0) {
+            wd = (const char *)sub;
+            wn = sublen;
+        }
+        char word[48];
+        size_t n = wn < sizeof word ? wn : sizeof word - 1;
+        memcpy(word, wd, n);
+        word[n] = '\0';
+        if (sub) pcre2_substring_free(sub);
+        /* the first noun or name, or without a capture the first word at all */
+        if (!is_ex(word, n) && (!is_bare_pronoun(word) || !cap)) {
+            learn_partner(rs, s, word, n, md);
+            if (cap) {   /* a name's pronoun: "Sam ... he pulls away" */
+                if (s->pronoun == PP_PRONOUN_THEY) learn_partner(rs, s, (const char *)cap, caplen, md);
+                pcre2_substring_free(cap);
+            }
+            return;
+        }
+        at = ov[1] > at ? ov[1] : at + 1;
+    }
+    if (cap) {
+        learn_partner(rs, s, (const char *)cap, caplen, w->aux);
+        pcre2_substring_free(cap);
     }
 }
 
@@ -314,6 +368,22 @@ static int clause_edge(const char *t, size_t i, size_t z)
  * the match is in; when that is long, the clause around the match (or,
  * with no match, the last sentence that fits, a question first); and only
  * when one clause is longer than SAID_MAX, cut at spaces around the match. */
+/* Is the first word of r a name: a word the dictionary does not know in
+ * lowercase ("Sam", "Jaxon"), while "The" and "My" are words?  Without a
+ * dictionary nothing is a name here. */
+static int is_name(const pp_ruleset *rs, const char *r)
+{
+    char w[32];
+    size_t n = 0;
+    while (n + 1 < sizeof w && isalpha((unsigned char)r[n])) {
+        w[n] = (char)tolower((unsigned char)r[n]);
+        n++;
+    }
+    if (n < 2 || isalpha((unsigned char)r[n]) || !rs->lexicon) return 0;
+    w[n] = '\0';
+    return ppl_is_word(rs->lexicon, w) == 0;
+}
+
 static void add_said(pp_buf *b, const fill_ctx *c)
 {
     const char *t = c->text;
@@ -372,9 +442,10 @@ static void add_said(pp_buf *b, const fill_ctx *c)
     while (z > a && strchr(" ,;:-", t[z - 1])) z--;
     char *r = pp_reflect(t + a, z - a);
     if (!r) return;
-    /* start lowercase unless it is "I" or a name: the reply frames it */
+    /* start lowercase unless it is "I" or a name ("Sam's silence": a word
+     * the dictionary knows only with its capital): the reply frames it */
     if (r[0] && isupper((unsigned char)r[0]) && !(r[0] == 'I' && (r[1] == ' ' || r[1] == '\'' || !r[1]))
-        && !(r[1] && isupper((unsigned char)r[1])))
+        && !(r[1] && isupper((unsigned char)r[1])) && !is_name(c->rs, r))
         r[0] = (char)tolower((unsigned char)r[0]);
     pp_buf_adds(b, r);
     free(r);

@@ -220,6 +220,46 @@ static void test_clause_keeps_subject(void **state)
     assert_non_null(strstr(render(lx, "we had a date, and then nothing for days"), "| @x"));
 }
 
+/* Who "he", "she" and "they" are when the partner is named by a noun of
+ * one gender: the other gender's pronoun is someone else (his ex-wife,
+ * her friend), and so is a plural "they" once a third person is named;
+ * the partner's own pronoun, and every pronoun in a message that names no
+ * gendered partner, stay the partner's. */
+/* The subject mark ("@p") of the rendered clause whose lemmas end with
+ * tail (": he say it be over"); "" when there is none. */
+static const char *mark_of(const char *rendered, const char *tail)
+{
+    static char mark[4];
+    const char *t = strstr(rendered, tail);
+    if (!t) return "";
+    const char *c = t;
+    while (c > rendered && !(c[-1] == ' ' && c - 2 >= rendered && c[-2] == '|')) c--;
+    snprintf(mark, sizeof mark, "%.2s", c);
+    return mark;
+}
+
+static void test_pronoun_gender(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    assert_string_equal(mark_of(render(lx, "my husband had an affair with his ex wife. she invited him to dinner"),
+                                ": she invit him to dinner"), "@o");
+    assert_string_equal(mark_of(render(lx, "my husband spent the night with his ex wife. they slept in the same bed"),
+                                ": they sleep in the same bed"), "@o");
+    /* his own pronoun is still the partner */
+    assert_string_equal(mark_of(render(lx, "my husband had an affair. he says it is over"),
+                                ": he say it be over"), "@p");
+    /* the same for a girlfriend and "he" */
+    assert_string_equal(mark_of(render(lx, "my girlfriend keeps talking to an old friend. he texts her every night"),
+                                ": he text her everi night"), "@o");
+    assert_string_equal(mark_of(render(lx, "my wife is distant. she ignores me"), ": she ignor me"), "@p");
+    /* no gendered noun: nothing to go by, the pronoun is the partner */
+    assert_string_equal(mark_of(render(lx, "my partner is distant. she ignores me"), ": she ignor me"), "@p");
+    /* "they" with no third person named stays the partner */
+    assert_string_equal(mark_of(render(lx, "my boyfriend is distant. they ignore me"), ": they ignor me"), "@p");
+    /* an ex is no gendered partner: "my ex boyfriend" leaves "she" alone */
+    assert_string_equal(mark_of(render(lx, "my ex boyfriend and I broke up. she ignores me"), ": she ignor me"), "@p");
+}
+
 static void test_negation_and_questions(void **state)
 {
     const ppl_lexicon *lx = *state;
@@ -362,6 +402,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clauses_and_subjects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_as_object, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clause_keeps_subject, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pronoun_gender, setup, teardown),
         cmocka_unit_test_setup_teardown(test_negation_and_questions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_safety_concepts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
