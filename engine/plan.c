@@ -555,14 +555,16 @@ void pp_plan_progress_cmd(pp_buf *b, pp_dialog *d)
     day_label(since, sizeof since, sc->c[0].day);
     const char *vars[] = { "count", n, "since", since, NULL };
     SAYV(b, d, "system.progress-title", vars, "Connection, 1 to 10 ({count} check-ins since {since}):");
-    /* the sparkline: the last 30, one block each (UTF-8 only) */
+    /* the sparkline: the last 30, one block each (UTF-8 only); ten
+     * scores on eight heights, 3 to 8 (where most scores are) apart */
+    static const unsigned char height[11] = { 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 7 };
     static const char *const blocks[] = { "\xe2\x96\x81", "\xe2\x96\x82", "\xe2\x96\x83",
                                           "\xe2\x96\x84", "\xe2\x96\x85", "\xe2\x96\x86",
                                           "\xe2\x96\x87", "\xe2\x96\x88" };
     size_t from = sc->n > 30 ? sc->n - 30 : 0;
     if (!d->ascii) {
         pp_buf_adds(b, "\n");
-        for (size_t i = from; i < sc->n; i++) pp_buf_adds(b, blocks[(sc->c[i].score - 1) * 7 / 9]);
+        for (size_t i = from; i < sc->n; i++) pp_buf_adds(b, blocks[height[sc->c[i].score]]);
     }
     /* one row each for the last ones: the day, the score, a bar */
     size_t rows = d->ascii ? 10 : 7;

@@ -82,7 +82,7 @@ printf '/checkin\n9\nno\n' | chat 25 >/dev/null 2>&1
 out=$(printf '/progress\n' | chat 25 2>&1)
 echo "$out" >"$TMPDIR/progress-utf8.txt"
 has "$out" "5 check-ins since Tue 02 Dec" "the title"
-has "$out" "▄▅▆▆▇" "the sparkline"
+has "$out" "▅▆▇▇█" "the sparkline"
 has "$out" "Thu 25 Dec  8 ████████" "a bar row"
 has "$out" "3 weeks ago you were mostly at 6; this week 8 and 9." "the reading"
 has "$out" "higher than when you started" "the direction"
