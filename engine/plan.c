@@ -186,6 +186,8 @@ int pp_plan_answer(pp_dialog *d, const char *bytes, size_t len, pp_buf *b)
             SAYV(b, d, "system.checkin-no-note", NULL, "That's fine; the number says enough.");
             return 1;
         }
+        /* a question or a story is for the coach, not a note */
+        if (len > NOTE_MAX || memchr(bytes, '?', len)) return 0;
         char nb[NOTE_MAX + 4];
         note_of(nb, sizeof nb, bytes, len);
         char err[256] = "";

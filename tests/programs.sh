@@ -138,6 +138,11 @@ out=$(printf '/checkin\n2, I want to kill myself\n' | chat 3 --session note2 --n
 lacks "$out" "is kept" "a dangerous score line was kept"
 [ "$(sql "SELECT count(*) FROM checkin WHERE key = 'cli:note2'")" = 0 ] || fail "the dangerous score line is on disk"
 
+# a question after the score is coached, not kept as its note
+out=$(printf '/checkin\n5\nwhy does she always pull away when we get close?\n' | chat 26 --session q --new 2>&1)
+lacks "$out" "kept that with the score" "a question was kept as a note"
+[ "$(sql "SELECT count(*) FROM checkin WHERE key = 'cli:q' AND note IS NOT NULL")" = 0 ] || fail "the question is on disk as a note"
+
 # --- 6. a broken program file ------------------------------------------------------
 mkdir -p "$TMPDIR/progs"
 cp "$SRC"/programs/*.program "$TMPDIR/progs/"
