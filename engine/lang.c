@@ -216,7 +216,7 @@ struct ppl_lexicon {
     size_t n_dels;
     long c_user, c_partner, c_both, c_other, c_negator, c_split, c_report, c_nominative, c_object;
     long c_filler, c_referent, c_pronoun, c_question;
-    long c_neg_end, c_adverb, c_passive, c_done_to;
+    long c_neg_end, c_adverb, c_passive, c_done_to, c_quoted;
     long c_noun_he, c_noun_she, c_pron_he, c_pron_she;   /* who "he", "she" can be */
     uint32_t id_by;
     size_t n_irregular;
@@ -264,7 +264,7 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     lx->c_user = lx->c_partner = lx->c_both = lx->c_other = -1;
     lx->c_negator = lx->c_split = lx->c_report = lx->c_nominative = lx->c_object = -1;
     lx->c_filler = lx->c_referent = lx->c_pronoun = lx->c_question = -1;
-    lx->c_neg_end = lx->c_adverb = lx->c_passive = lx->c_done_to = -1;
+    lx->c_neg_end = lx->c_adverb = lx->c_passive = lx->c_done_to = lx->c_quoted = -1;
     lx->c_noun_he = lx->c_noun_she = lx->c_pron_he = lx->c_pron_she = -1;
     char aff[1024], dic[1024];
     const char *dd = dict_dir ? dict_dir : "/usr/share/hunspell";
@@ -469,6 +469,7 @@ static long concept_index(ppl_lexicon *lx, const char *name, int create)
     else if (!strcmp(name, "partner_noun_she")) lx->c_noun_she = k;
     else if (!strcmp(name, "pronoun_he")) lx->c_pron_he = k;
     else if (!strcmp(name, "pronoun_she")) lx->c_pron_she = k;
+    else if (!strcmp(name, "quoted")) lx->c_quoted = k;
     return k;
 }
 
@@ -965,7 +966,8 @@ static int is_mechanism(const ppl_lexicon *lx, long k)
            k == lx->c_nominative || k == lx->c_object || k == lx->c_filler ||
            k == lx->c_referent || k == lx->c_pronoun || k == lx->c_question ||
            k == lx->c_neg_end || k == lx->c_adverb || k == lx->c_passive || k == lx->c_done_to ||
-           k == lx->c_noun_he || k == lx->c_noun_she || k == lx->c_pron_he || k == lx->c_pron_she;
+           k == lx->c_noun_he || k == lx->c_noun_she || k == lx->c_pron_he || k == lx->c_pron_she ||
+           k == lx->c_quoted;
 }
 
 /* The person concept word i starts, and its length; -1 none.  Its words
@@ -1154,7 +1156,9 @@ static ppl_subject passive_doer(const ppl_lexicon *lx, const ppl_word *w, size_t
 
 /* Clause boundaries: a mark, a sentence start, or a conjunction (concept
  * clause_start) that is followed within two words by a person -- or a
- * report verb ("i think", "he says") followed by a person. */
+ * report verb ("i think", "he says") followed by a person, unless what
+ * follows is a set phrase said as words (concept quoted: "he never says
+ * I love you" is one clause about him, not a clause about the user). */
 static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw_word *rw,
                          uint16_t *sentence_of)
 {
@@ -1174,6 +1178,10 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
             int only_person = cs_person >= 0 && cs + cs_len == i;
             if ((only_person && w[i].norm_id == lx->id_and) || (reach && inside_member(reach, cs, i))) {
                 /* "my husband and I ...": one compound subject */
+            } else if (lx->c_quoted >= 0 && lx->c_report >= 0 &&
+                       member_at(lx, w, n, i - 1, lx->c_report, clause) &&
+                       member_at(lx, w, n, i, lx->c_quoted, PPL_ANY_CLAUSE)) {
+                /* "she never says I miss you": words said, not a new subject */
             } else if (lx->c_split >= 0 && (len = member_at(lx, w, n, i, lx->c_split, clause)) > 0) {
                 for (size_t j = i + len; j < n && j <= i + len + 1; j++) {
                     uint32_t pl;

@@ -291,6 +291,21 @@ static void test_negation_and_questions(void **state)
 
 /* The issue's missed dangers, each found as the concept a crisis rule
  * uses; and the look-alikes that must not be. */
+/* A set phrase after a report verb is said, not a clause of its own: "he
+ * hasn't said I love you" is one negated clause about him; a real report
+ * ("he said I was cold") still starts a clause about the user. */
+static void test_quoted_phrase(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    const char *r = render(lx, "he hasn't said I love you in months");
+    assert_null(strstr(r, " | "));
+    assert_true(strncmp(r, "@p", 2) == 0);
+    r = render(lx, "she never says i miss you");
+    assert_null(strstr(r, " | "));
+    r = render(lx, "he said I was cold");
+    assert_non_null(strstr(r, " | @u"));
+}
+
 static void test_safety_concepts(void **state)
 {
     const ppl_lexicon *lx = *state;
@@ -404,6 +419,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clause_keeps_subject, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pronoun_gender, setup, teardown),
         cmocka_unit_test_setup_teardown(test_negation_and_questions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quoted_phrase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_safety_concepts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clause_patterns, setup, teardown),
