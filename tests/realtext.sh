@@ -18,13 +18,13 @@ set -eu
 : "${PUSHPULL:?}" "${SRC:?}" "${TMPDIR:?}"
 
 # ---- floors (percent); raise them as the rules improve -----------------------
-FLOOR_CRISIS_RECALL=95      # crisis rows that get a safety reply       (measured 100.0, 30/30)
+FLOOR_CRISIS_RECALL=100     # crisis rows that get a safety reply       (measured 100.0, 30/30)
 CEIL_FALSE_ALARM=2          # non-crisis rows that get a safety reply   (measured 1.7, 5/292)
-FLOOR_COACH_FRAMEWORK=75    # coach rows answered in a framework        (measured 77.1)
-FLOOR_COACH_ROLE=90         # coach rows with the right role            (measured 92.4)
-FLOOR_COACH_SIDE=84         # ... of those labelled pursuer/withdrawer  (measured 86.5)
-FLOOR_COACH_FW_OK=47        # coach rows with an acceptable framework   (measured 49.6)
-FLOOR_SCOPE_NOT_COACHED=90  # scope rows not coached in a framework     (measured 90.7)
+FLOOR_COACH_FRAMEWORK=78    # coach rows answered in a framework        (measured 78.6)
+FLOOR_COACH_ROLE=92         # coach rows with the right role            (measured 92.4)
+FLOOR_COACH_SIDE=86         # ... of those labelled pursuer/withdrawer  (measured 86.5)
+FLOOR_COACH_FW_OK=50        # coach rows with an acceptable framework   (measured 50.4)
+FLOOR_SCOPE_NOT_COACHED=90  # scope rows not coached in a framework     (measured 90.1)
 # -------------------------------------------------------------------------------
 
 SHARED=$SRC/../shared
