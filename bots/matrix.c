@@ -50,8 +50,10 @@
 
 #include "pushpull.h"
 #include "app.h"
-#include "notify.h"
 #include "clock.h"
+#include "notify.h"
+#include "pair.h"
+#include "remind.h"
 #include "matrix.h"
 #include "net.h"
 #include "crypto.h"
@@ -641,8 +643,18 @@ static int mx_room_members(mx_bot *b, mx_room *r)
     return r->members;
 }
 
+/* The user left the room (or the bot was removed): no more reminders. */
+static void mx_room_gone(mx_bot *b, const char *room_id)
+{
+    char key[PP_MX_MAX_ID + 16], q[300];
+    snprintf(key, sizeof key, "matrix:%s", room_id);
+    if (app_remind_stop(b->store, key) > 0)
+        pp_net_log("info", "reminder_stopped", "room=%s reason=left", mx_q(room_id, q, sizeof q));
+}
+
 static int mx_leave(mx_bot *b, const char *room_id, const char *why)
 {
+    mx_room_gone(b, room_id);
     char path[1024], q[300];
     json_t *body = json_object();
     mx_room_path(room_id, "leave", path, sizeof path);
@@ -1283,6 +1295,24 @@ static int mx_e2e_expire(mx_bot *b)
 
 /* ---- one message event ---------------------------------------------------- */
 
+static int mx_room_encryption(mx_bot *b, mx_room *r);
+
+/* Before the bot writes to a room by itself (a reminder, a word to a
+ * paired partner): the room is known (after a restart it may not be yet),
+ * and never in plaintext where it is encrypted and the bot cannot
+ * encrypt.  MX_OK send; MX_FAIL never (encrypted, no E2E); 1 not now
+ * (its encryption is unknown); MX_FATAL, MX_CANCEL.  May move b->rooms:
+ * no mx_room pointer is valid after it. */
+static int mx_push_ok(mx_bot *b, const char *room_id)
+{
+    mx_room *r = mx_room_get(b, room_id, 1);
+    if (!r) return 1;
+    int rc = mx_room_encryption(b, r);
+    if (rc != MX_OK) return rc;
+    if (r->encrypted) return b->e2e ? MX_OK : MX_FAIL;
+    return r->enc_checked ? MX_OK : 1;
+}
+
 static pp_session *mx_room_session(mx_bot *b, mx_room *r, const char *key)
 {
     if (r->session) return r->session;
@@ -1326,7 +1356,23 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
     memset(&a, 0, sizeof a);
     const char *text;
     int trc = 0;
-    if (text_ok) {
+    size_t args_at = 0;
+    pp_command cmd = text_ok ? pp_dialog_command_args(body, len, &args_at) : PP_CMD_NONE;
+    app_pair_out po;
+    memset(&po, 0, sizeof po);
+    if (app_bot_command(cmd)) {
+        /* /remind /timezone /pair /unpair /answer: app/remind.c, pair.c */
+        a.command = 1;
+        if (cmd == PP_CMD_REMIND || cmd == PP_CMD_TIMEZONE)
+            a.text = app_remind_command(b->store, b->rules, s, key, cmd, body + args_at,
+                                        len - args_at, app_now());
+        else if (app_pair_command(b->store, b->rules, s, key, cmd, body + args_at, len - args_at,
+                                  app_now(), &po) == 0) {
+            a.text = po.text;
+            po.text = NULL;
+        }
+        text = a.text ? a.text : "Sorry, something went wrong on my side.";
+    } else if (text_ok) {
         /* No store in the dialog but for /export, which only reads it:
          * the session is saved below, after the send, with the cursor (see
          * the top of the file). */
@@ -1339,6 +1385,7 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
         text = a.text ? a.text : "Sorry, something went wrong on my side.";
         if (a.forgot) {   /* delete before saying so; idempotent on a redo */
             mx_e2e_forget(b, r->id);   /* its events still waiting for a key; never the bot's keys */
+            app_pair_forgetting(b->store, b->rules, key, &po);   /* the partner is told it ended */
             if (pp_store_forget(b->store, key, err, sizeof err) == 0) {
                 text = "Done: I've deleted everything I kept about this conversation.";
             } else {
@@ -1354,6 +1401,7 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
                             thread, event_id);      /* a thread's message is answered in it */
     if (rc == MX_FATAL || rc == MX_CANCEL) {
         pp_answer_clear(&a);
+        app_pair_out_clear(&po);
         return rc;
     }
     int src;
@@ -1389,6 +1437,18 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
                rc == MX_OK ? "ok" : "refused",
                (unsigned long long)(pp_net_now_ms() - t0), rf, tq);
     pp_answer_clear(&a);
+    if (po.partner[0] && po.partner_text && strncmp(po.partner, "matrix:", 7) == 0) {
+        /* what the partner is told, in their room; idempotent on a redo
+         * (last: mx_push_ok may move the rooms, r with them) */
+        char ptxn[64];
+        snprintf(ptxn, sizeof ptxn, "pp.pair.%016llx", (unsigned long long)mx_fnv(event_id));
+        int prc = mx_push_ok(b, po.partner + 7);
+        if (prc == MX_OK)
+            prc = mx_send_notice(b, po.partner + 7, ptxn, po.partner_text, NULL, NULL, NULL, NULL);
+        pp_net_log(prc == MX_OK ? "info" : "warn", "push_sent", "room=%s status=%d",
+                   mx_q(po.partner + 7, qr, sizeof qr), prc);
+    }
+    app_pair_out_clear(&po);
     return MX_OK;
 }
 
@@ -1699,6 +1759,7 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
     }
     for (size_t k = 0; k < s.n_leaves; k++) {
         pp_net_log("info", "left", "room=%s", mx_q(s.leaves[k], qr, sizeof qr));
+        mx_room_gone(b, s.leaves[k]);
         mx_room_drop(b, s.leaves[k]);
     }
 
@@ -1801,6 +1862,53 @@ out:
     free(gaps);
     json_decref(held);
     pp_mx_sync_free(&s);
+    return rc;
+}
+
+/* ---- reminders ---------------------------------------------------------------- */
+
+/* After a sync: send the reminders due now (app/remind.h).  The txnId is
+ * the room's and the day's, so a resend after a crash is stored once. */
+static int mx_send_reminders(mx_bot *b)
+{
+    app_remind_job jobs[APP_REMIND_BATCH];
+    char q[300];
+    size_t n = app_remind_collect(b->store, b->rules, "matrix:", app_now(), jobs, APP_REMIND_BATCH);
+    int rc = MX_OK;
+    for (size_t i = 0; i < n; i++) {
+        app_remind_job *j = &jobs[i];
+        const char *room = j->r.key + 7;
+        if (rc != MX_OK) {               /* stopping: the rest stay due */
+        } else if (j->skip) {
+            pp_net_log("info", "reminder_skipped", "room=%s day=%s reason=%s late_s=%lld",
+                       mx_q(room, q, sizeof q), j->day, j->skip, j->late);
+            app_remind_done(b->store, j);
+        } else {
+            char txn[64];
+            snprintf(txn, sizeof txn, "pp.rem.%016llx.%.15s", (unsigned long long)mx_fnv(j->r.key), j->day);
+            int src = mx_push_ok(b, room);
+            if (src == MX_OK) src = mx_send_notice(b, room, txn, j->text, NULL, NULL, NULL, NULL);
+            else if (src == MX_FAIL) {    /* an encrypted room and no E2E: never in clear */
+                pp_net_log("info", "reminder_skipped", "room=%s day=%s reason=encrypted_room late_s=%lld",
+                           mx_q(room, q, sizeof q), j->day, j->late);
+                app_remind_done(b->store, j);
+                app_remind_job_clear(j);
+                continue;
+            }
+            if (src == 1) {               /* its encryption unknown: the next sync */
+            } else if (src == MX_OK) {
+                app_remind_done(b->store, j);
+                pp_net_log("info", "reminder_sent", "room=%s day=%s late_s=%lld",
+                           mx_q(room, q, sizeof q), j->day, j->late);
+            } else if (src == MX_FAIL) {  /* not in the room any more */
+                app_remind_stop(b->store, j->r.key);
+                pp_net_log("info", "reminder_stopped", "room=%s reason=refused", mx_q(room, q, sizeof q));
+            } else {
+                rc = src;
+            }
+        }
+        app_remind_job_clear(j);
+    }
     return rc;
 }
 
@@ -1926,6 +2034,7 @@ static int mx_run(mx_bot *b)
         if (rc == MX_OK) rc = mx_handle_batch(b, j, first_run);
         json_decref(j);
         j = NULL;
+        if (rc == MX_OK) rc = mx_send_reminders(b);   /* at least once a sync period */
         if (rc == MX_FATAL) { status = mx_fatal_token(); break; }
         if (rc == MX_FAIL) {
             pp_net_log("warn", "sync", "error=\"malformed batch\"");

@@ -38,8 +38,10 @@
 #include "net.h"
 #include "pushpull.h"
 #include "app.h"
-#include "notify.h"
 #include "clock.h"
+#include "notify.h"
+#include "pair.h"
+#include "remind.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -393,6 +395,12 @@ typedef struct tg_item {
     char *text;                 /* NULL: a message that is not text */
     int64_t migrate_to;         /* not 0: the chat became this supergroup */
     uint64_t queued_ms;
+    /* A message the bot sends by itself, not an answer (update_id 0): a
+     * daily reminder (remind set, job says which) or a word to a paired
+     * partner.  Owned. */
+    char *push;
+    int remind;
+    app_remind_job job;
     struct tg_item *next;
 } tg_item;
 
@@ -400,6 +408,7 @@ typedef struct tg_chat {
     int64_t id;
     int group;
     int busy;
+    int remind_queued;          /* a reminder item is queued or in flight */
     pp_session *session;        /* NULL until first used */
     tg_item *head, *tail;
     pp_net_bucket rate, group_rate;
@@ -465,6 +474,7 @@ static void chat_free(tg_chat *c)
         tg_item *it = c->head;
         c->head = it->next;
         free(it->text);
+        free(it->push);
         free(it);
     }
     pp_session_free(c->session);
@@ -853,11 +863,169 @@ static void chat_migrate(tg_bot *b, tg_chat *c, tg_item *it)
     persist(b, c, it->update_id, 1, NULL, NULL, NULL);
 }
 
+/* The chat of a conversation key "telegram:<id>": 0, or -1. */
+static int key_chat(const char *key, int64_t *id)
+{
+    char *end;
+    if (strncmp(key, "telegram:", 9) != 0) return -1;
+    errno = 0;
+    long long v = strtoll(key + 9, &end, 10);
+    if (end == key + 9 || *end || errno || v == 0) return -1;
+    *id = v;
+    return 0;
+}
+
+/* Queue a message the bot sends by itself on the chat of key (mu held):
+ * text is taken (freed on failure); job, when not NULL, makes it that
+ * reminder.  0, or -1. */
+static int queue_push(tg_bot *b, const char *key, char *text, const app_remind_job *job)
+{
+    int64_t id;
+    tg_chat *c = key_chat(key, &id) == 0 ? chat_get(b, id, id < 0) : NULL;
+    tg_item *it = c ? calloc(1, sizeof *it) : NULL;
+    if (!it) {
+        free(text);
+        return -1;
+    }
+    it->push = text;
+    it->queued_ms = pp_net_now_ms();
+    if (job) {
+        it->remind = 1;
+        it->job = *job;
+        it->job.text = NULL;
+        c->remind_queued = 1;
+    }
+    if (c->tail) c->tail->next = it; else c->head = it;
+    c->tail = it;
+    pthread_cond_broadcast(&b->cv);
+    return 0;
+}
+
+/* The user blocked the bot or the chat is gone (a 4xx on a send): no more
+ * reminders to it (store_mu not held). */
+static void chat_gone(tg_bot *b, tg_chat *c, int status)
+{
+    if (status != 403 && status != 400) return;
+    pthread_mutex_lock(&b->store_mu);
+    int rc = app_remind_stop(b->store, c->key);
+    pthread_mutex_unlock(&b->store_mu);
+    if (rc > 0)
+        pp_net_log("info", "reminder_stopped", "chat=%lld reason=%s", (long long)c->id,
+                   status == 403 ? "blocked" : "refused");
+}
+
+/* Send a push item (a reminder, a word to a partner).  0 done (sent or
+ * given up), -1 stopping (put back). */
+static int handle_push(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_item *it)
+{
+    size_t len = strlen(it->push);
+    size_t starts[TG_MAX_PARTS], lens[TG_MAX_PARTS];
+    size_t parts = len ? pp_tg_split(it->push, len, PP_TG_MAX_UNITS, starts, lens, TG_MAX_PARTS) : 0;
+    tg_send_fail why = { 0, 0, "" };
+    int failed = 0;
+    for (size_t i = 0; i < parts && !failed; i++) {
+        int st = send_part(b, net, rng, c, 0, 0, it->push + starts[i], lens[i], i == 0,
+                           it->queued_ms, &why);
+        if (st < 0) return -1;
+        failed = st;
+    }
+    const char *what = it->remind ? "reminder" : "push";
+    if (failed) {
+        char q[200];
+        pp_net_log("error", "send_failed", "chat=%lld kind=%s reason=%s status=%d msg=%s action=dropped",
+                   (long long)c->id, what, failed == 1 ? (why.status == 403 ? "blocked" : "refused") : "outage",
+                   why.status, pp_net_quote(why.desc, q, sizeof q));
+        chat_gone(b, c, why.status);
+        return 0;
+    }
+    if (it->remind) {
+        pthread_mutex_lock(&b->store_mu);
+        app_remind_done(b->store, &it->job);
+        pthread_mutex_lock(&b->mu);
+        c->remind_queued = 0;
+        pthread_mutex_unlock(&b->mu);
+        pthread_mutex_unlock(&b->store_mu);
+        pp_net_log("info", "reminder_sent", "chat=%lld day=%s late_s=%lld", (long long)c->id,
+                   it->job.day, it->job.late);
+    } else {
+        pp_net_log("info", "push_sent", "chat=%lld parts=%zu", (long long)c->id, parts);
+    }
+    return 0;
+}
+
+/* After a poll: queue the reminders due now, log and pass the skipped
+ * ones (docs/deploy.md, "Reminders"). */
+static void queue_reminders(tg_bot *b)
+{
+    if (!b->store) return;
+    app_remind_job jobs[APP_REMIND_BATCH];
+    long long now = app_now();
+    pthread_rwlock_rdlock(&b->rules_lock);
+    pthread_mutex_lock(&b->store_mu);
+    size_t n = app_remind_collect(b->store, b->rules, "telegram:", now, jobs, APP_REMIND_BATCH);
+    for (size_t i = 0; i < n; i++) {
+        app_remind_job *j = &jobs[i];
+        int64_t id;
+        if (j->skip || key_chat(j->r.key, &id) != 0) {
+            pp_net_log("info", "reminder_skipped", "chat=%s day=%s reason=%s late_s=%lld",
+                       j->r.key + 9, j->day, j->skip ? j->skip : "bad_key", j->late);
+            app_remind_done(b->store, j);
+            app_remind_job_clear(j);
+            continue;
+        }
+        pthread_mutex_lock(&b->mu);
+        tg_chat *c = chat_find(b, id);
+        if (!c || !c->remind_queued) {
+            queue_push(b, j->r.key, j->text, j);
+            j->text = NULL;
+        }
+        pthread_mutex_unlock(&b->mu);
+        app_remind_job_clear(j);
+    }
+    pthread_mutex_unlock(&b->store_mu);
+    pthread_rwlock_unlock(&b->rules_lock);
+}
+
+/* /remind /timezone /pair /unpair /answer: answered by app/remind.c and
+ * app/pair.c, with the store; what a partner is told is queued on the
+ * partner's chat.  *turned: the session changed (a safety reply). */
+static char *bot_command(tg_bot *b, tg_chat *c, pp_command cmd, const char *text, size_t args_at,
+                         int *turned)
+{
+    const char *args = text + args_at;
+    size_t n = strlen(args);
+    long long now = app_now();
+    char *reply = NULL;
+    pthread_rwlock_rdlock(&b->rules_lock);
+    pthread_mutex_lock(&b->store_mu);
+    if (cmd == PP_CMD_REMIND || cmd == PP_CMD_TIMEZONE) {
+        reply = app_remind_command(b->store, b->rules, c->session, c->key, cmd, args, n, now);
+    } else {
+        app_pair_out po;
+        if (app_pair_command(b->store, b->rules, c->session, c->key, cmd, args, n, now, &po) == 0) {
+            reply = po.text;
+            po.text = NULL;
+            *turned = po.turned;
+            if (po.partner[0] && po.partner_text) {
+                pthread_mutex_lock(&b->mu);
+                queue_push(b, po.partner, po.partner_text, NULL);
+                po.partner_text = NULL;
+                pthread_mutex_unlock(&b->mu);
+            }
+        }
+        app_pair_out_clear(&po);
+    }
+    pthread_mutex_unlock(&b->store_mu);
+    pthread_rwlock_unlock(&b->rules_lock);
+    return reply;
+}
+
 /* One update of one chat: the dialog turn, the reply, the save.  Returns 0
  * handled, -1 left unhandled (stopping; Telegram will deliver it again). */
 static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_item *it)
 {
     char err[256];
+    if (it->push) return handle_push(b, net, rng, c, it);
     if (it->migrate_to) {
         chat_migrate(b, c, it);
         return 0;
@@ -890,26 +1058,45 @@ static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_ite
          * mention is taken out, "!forget", "/forget@bot"): every other turn
          * is saved by persist() after the reply went out, with the offset
          * cursor. */
-        size_t tl = strlen(it->text);
-        pp_command cmd = pp_dialog_command(it->text, tl);
+        size_t tl = strlen(it->text), args_at;
+        pp_command cmd = pp_dialog_command_args(it->text, tl, &args_at);
         int is_forget = cmd == PP_CMD_FORGET || cmd == PP_CMD_EXPORT;
-        /* Programs and check-ins write their scores through the store
-         * (never the session): given, under store_mu, only to a turn that
-         * may need it (/plan, /checkin, /progress, a check-in's answer,
-         * the first line of the user's day in a program). */
-        long long now = app_now();
-        int plans = b->store && pp_dialog_wants_plans(c->session, it->text, tl, now, 0);
-        pthread_rwlock_rdlock(&b->rules_lock);
-        pp_dialog d = { .rules = b->rules, .store = is_forget ? b->store : NULL,
-                        .key = c->key, .session = c->session,
-                        .keep_transcripts = b->common.keep_transcripts,
-                        .plans = plans ? b->store : NULL, .now = now, .utc_offset = 0 };
-        if (is_forget || plans) pthread_mutex_lock(&b->store_mu);
-        pp_dialog_turn(&d, it->text, tl, &ans);
-        if (is_forget || plans) pthread_mutex_unlock(&b->store_mu);
-        pthread_rwlock_unlock(&b->rules_lock);
-        reply = ans.text;
-        turned = 1;
+        if (app_bot_command(cmd)) {
+            int changed = 0;
+            ans.text = bot_command(b, c, cmd, it->text, args_at, &changed);
+            ans.command = 1;
+            if (!ans.text) ans.text = strdup("Sorry, something went wrong on my side; please try again.");
+            reply = ans.text;
+            turned = 1;
+        } else {
+            /* Programs and check-ins write their scores through the store
+             * (never the session): given, under store_mu, only to a turn that
+             * may need it (/plan, /checkin, /progress, a check-in's answer,
+             * the first line of the user's day in a program). */
+            long long now = app_now();
+            int plans = b->store && pp_dialog_wants_plans(c->session, it->text, tl, now, 0);
+            app_pair_out po = { 0 };
+            pthread_rwlock_rdlock(&b->rules_lock);
+            pp_dialog d = { .rules = b->rules, .store = is_forget ? b->store : NULL,
+                            .key = c->key, .session = c->session,
+                            .keep_transcripts = b->common.keep_transcripts,
+                            .plans = plans ? b->store : NULL, .now = now, .utc_offset = 0 };
+            if (is_forget || plans) pthread_mutex_lock(&b->store_mu);
+            /* /forget ends a pairing: the partner is told it ended, no more */
+            if (cmd == PP_CMD_FORGET) app_pair_forgetting(b->store, b->rules, c->key, &po);
+            pp_dialog_turn(&d, it->text, tl, &ans);
+            if (ans.forgot && po.partner[0] && po.partner_text) {
+                pthread_mutex_lock(&b->mu);
+                queue_push(b, po.partner, po.partner_text, NULL);
+                po.partner_text = NULL;
+                pthread_mutex_unlock(&b->mu);
+            }
+            if (is_forget || plans) pthread_mutex_unlock(&b->store_mu);
+            pthread_rwlock_unlock(&b->rules_lock);
+            app_pair_out_clear(&po);
+            reply = ans.text;
+            turned = 1;
+        }
     }
     size_t len = reply ? strlen(reply) : 0;
     size_t starts[TG_MAX_PARTS], lens[TG_MAX_PARTS];
@@ -943,6 +1130,7 @@ static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_ite
                    (long long)c->id, (long long)it->update_id,
                    failed == 1 ? (why.status == 403 ? "blocked" : "refused") : "outage",
                    why.status, why.attempts, sent, parts, latency, pp_net_quote(why.desc, q, sizeof q));
+        if (failed == 1) chat_gone(b, c, why.status);
         if (before && sent == 0) { pp_session_free(c->session); c->session = before; before = NULL; }
         if (before) pp_session_free(before);
         if (turned && ans.forgot) {
@@ -1031,6 +1219,7 @@ static void *worker_main(void *arg)
             if (!best->tail) best->tail = it;
         } else {
             free(it->text);
+            free(it->push);
             free(it);
         }
         best->busy = 0;
@@ -1450,7 +1639,7 @@ static int run(tg_bot *b)
     b->bot_id = json_is_integer(bid) ? json_integer_value(bid) : 0;
     result_clear(&r);
     p = json_pack("{s:[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},"
-                  "{s:s,s:s},{s:s,s:s}]}", "commands",
+                  "{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]}", "commands",
                   "command", "start", "description", "Start, or see how this works",
                   "command", "help", "description", "What I can do",
                   "command", "reframe", "description", "Turn a complaint into a gentle start-up",
@@ -1459,7 +1648,12 @@ static int run(tg_bot *b)
                   "command", "plan", "description", "Programs of small daily steps",
                   "command", "checkin", "description", "How connected you feel, 1 to 10",
                   "command", "progress", "description", "Your check-in scores over time",
-                  "command", "forget", "description", "Delete everything stored about this chat");
+                  "command", "forget", "description", "Delete everything stored about this chat",
+                  "command", "remind", "description", "A daily check-in at a time you choose (20:00, off)",
+                  "command", "timezone", "description", "Your time zone (Europe/Berlin, +02:00)",
+                  "command", "pair", "description", "Pair with your partner for a shared daily question",
+                  "command", "answer", "description", "Answer today's shared question",
+                  "command", "unpair", "description", "End the pairing");
     status = startup_call(b, net, &rng, "setMyCommands", p, &r);
     json_decref(p);
     if (status != 0 || b->stop) goto done;
@@ -1524,6 +1718,7 @@ static int run(tg_bot *b)
         }
         if (attempt) pp_net_log("info", "poll_recovered", "attempts=%u", attempt);
         attempt = 0;
+        queue_reminders(b);     /* at least once a poll period */
         size_t refused = 0;
         size_t fresh = json_is_array(r.result) ? take_updates(b, r.result, &refused) : 0;
         result_clear(&r);

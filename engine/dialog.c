@@ -40,6 +40,8 @@ static const struct { const char *name; cmd c; } commands[] = {
     {"forget", CMD_FORGET}, {"reframe", CMD_REFRAME}, {"start", CMD_START},
     {"quit", CMD_QUIT}, {"exit", CMD_QUIT}, {"export", CMD_EXPORT}, {"new", CMD_NEW},
     {"plan", CMD_PLAN}, {"checkin", CMD_CHECKIN}, {"progress", CMD_PROGRESS},
+    {"remind", PP_CMD_REMIND}, {"timezone", PP_CMD_TIMEZONE}, {"pair", PP_CMD_PAIR},
+    {"unpair", PP_CMD_UNPAIR}, {"answer", PP_CMD_ANSWER},
     {NULL, CMD_NONE}
 };
 
@@ -77,6 +79,32 @@ pp_command pp_dialog_command(const char *bytes, size_t len)
     const char *args;
     char name[40];
     return command_of(bytes, len, &args, name, sizeof name);
+}
+
+pp_command pp_dialog_command_args(const char *bytes, size_t len, size_t *args_at)
+{
+    const char *args = NULL;
+    char name[40];
+    cmd c = command_of(bytes, len, &args, name, sizeof name);
+    *args_at = c != CMD_NONE && args ? (size_t)(args - bytes) : len;
+    return c;
+}
+
+char *pp_dialog_say(const pp_ruleset *rs, const pp_session *s, const char *id,
+                    unsigned long variant, const char *const *vars, const char *fallback)
+{
+    pp_session *fresh = s ? NULL : pp_session_new();
+    if (!s && !fresh) return NULL;
+    pp_buf b = {0};
+    pp_system_text_at(&b, rs, s ? s : fresh, id, variant, vars, fallback);
+    pp_session_free(fresh);
+    return pp_buf_take(&b);
+}
+
+size_t pp_rules_set_variants(const pp_ruleset *rs, const char *id)
+{
+    const pp_set *set = rs && id ? pp_rules_find_set(rs, id) : NULL;
+    return set ? set->n_variants : 0;
 }
 
 /* What the commands say is data: the sets of responses/system.responses
@@ -296,6 +324,14 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
         case CMD_PLAN: pp_plan_cmd(&b, d, args, alen > 200 ? 200 : alen); break;
         case CMD_CHECKIN: pp_plan_checkin_cmd(&b, d); break;
         case CMD_PROGRESS: pp_plan_progress_cmd(&b, d); break;
+        case PP_CMD_REMIND: case PP_CMD_TIMEZONE: case PP_CMD_PAIR: case PP_CMD_UNPAIR:
+        case PP_CMD_ANSWER: {
+            /* answered by the bots before the turn (app/remind.c, pair.c) */
+            const char *vars[] = { "command", name, NULL };
+            pp_system_text(&b, d->rules, d->session, "system.bot-only", vars,
+                           "/{command} works in the Telegram and Matrix bots.");
+            break;
+        }
         case CMD_QUIT:
             out->quit = 1;
             SAY(&b, d, "system.quit", "Take care of yourself.");

@@ -449,6 +449,9 @@ void pp_why_render(pp_buf *b, const pp_ruleset *rs, const pp_session *s);
  * kept so that every command still answers.  s is never NULL. */
 void pp_system_text(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const char *id,
                     const char *const *vars, const char *fallback);
+/* The same with the variant chosen by the caller (modulo the count). */
+void pp_system_text_at(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const char *id,
+                       unsigned long variant, const char *const *vars, const char *fallback);
 
 /* reframe.c: what a turn tells the draft (s->complaint, s->feeling); a
  * is the message's analysis when the matcher made one, else NULL. */

@@ -465,6 +465,60 @@ typedef struct pp_checkin {
 int pp_store_checkins(pp_store *st, const char *key, long long since,
                       int (*fn)(const pp_checkin *c, void *arg), void *arg,
                       char *err, size_t errlen);
+/* ---- reminders and pairing (the bots) ---------------------------------- */
+
+/* A daily reminder (app/remind.c): the local time asked for, the zone it
+ * is read in ("Europe/Berlin", "+02:00"), the Unix time of its next send,
+ * and the local day ("2026-12-02") it was last sent or skipped on. */
+#define PP_REMINDER_ZONE_MAX 63
+typedef struct pp_reminder {
+    char key[1025];
+    int minute;                 /* 0..1439 after local midnight */
+    char zone[PP_REMINDER_ZONE_MAX + 1];
+    long long due;
+    char last_day[16];
+} pp_reminder;
+
+/* Set (or replace) key's reminder: 0 or negative, message in err.  The
+ * last day sent is kept across a replacement (no second send today). */
+int pp_store_reminder_set(pp_store *st, const char *key, int minute, const char *zone,
+                          long long due, char *err, size_t errlen);
+/* 1 found (out filled), 0 none, negative on error. */
+int pp_store_reminder_get(pp_store *st, const char *key, pp_reminder *out);
+/* 1 deleted, 0 there was none, negative on error. */
+int pp_store_reminder_delete(pp_store *st, const char *key);
+/* Sent (or skipped) on last_day: the next send is at next_due.  0 or <0. */
+int pp_store_reminder_done(pp_store *st, const char *key, const char *last_day, long long next_due);
+/* The reminders of keys starting with prefix that are due at now (due <=
+ * now), the earliest first, at most max into out; *n_out says how many.
+ * 0 or negative. */
+int pp_store_reminders_due(pp_store *st, const char *prefix, long long now,
+                           pp_reminder *out, size_t max, size_t *n_out);
+
+/* Pairing (app/pair.c): a one-time code offered by one conversation and
+ * used by another pairs the two.  A code lives PP_PAIR_CODE_SECS. */
+#define PP_PAIR_CODE_SECS (24 * 3600)
+#define PP_STORE_PAIR_NOCODE 1   /* no such code, or it expired */
+#define PP_STORE_PAIR_SELF   2   /* the code is the joiner's own */
+#define PP_STORE_PAIR_BUSY   3   /* one of the two is paired already */
+/* Offer code for key until expires (key's older codes and every expired
+ * code are dropped): 0, 1 when the code is another's (pick another), <0. */
+int pp_store_pair_offer(pp_store *st, const char *key, const char *code, long long expires);
+/* key uses code at now: 0 paired (partner = the code's owner), else a
+ * PP_STORE_PAIR_* reason (nothing changed) or negative on error.  The
+ * codes of both are dropped. */
+int pp_store_pair_join(pp_store *st, const char *code, const char *key, long long now,
+                       char *partner, size_t len);
+/* 1 key is paired (partner's key in buf), 0 not, <0 error. */
+int pp_store_pair_partner(pp_store *st, const char *key, char *buf, size_t len);
+/* End key's pairing (both rows): 1 ended (partner's key in buf), 0 there
+ * was none, <0 error.  Answers stay with their writers until /forget. */
+int pp_store_pair_end(pp_store *st, const char *key, char *partner, size_t len);
+/* The words key gave after /answer on day (its local date), replacing an
+ * earlier answer of that day.  0 or <0. */
+int pp_store_pair_answer_put(pp_store *st, const char *key, const char *day, const char *answer);
+/* 1 found (in buf), 0 none, <0 error. */
+int pp_store_pair_answer_get(pp_store *st, const char *key, const char *day, char *buf, size_t len);
 
 /* ---- the dialog turn shared by every front end ------------------------- */
 
@@ -516,6 +570,9 @@ typedef enum pp_command {
     PP_CMD_HELP, PP_CMD_WHY, PP_CMD_RESET, PP_CMD_FORGET, PP_CMD_REFRAME,
     PP_CMD_START, PP_CMD_QUIT, PP_CMD_EXPORT, PP_CMD_NEW,
     PP_CMD_PLAN, PP_CMD_CHECKIN, PP_CMD_PROGRESS,
+    /* The bots' own (app/remind.c, app/pair.c): a bot answers them before
+     * the turn; pp_dialog_turn says they are only in the bots. */
+    PP_CMD_REMIND, PP_CMD_TIMEZONE, PP_CMD_PAIR, PP_CMD_UNPAIR, PP_CMD_ANSWER,
     PP_CMD_UNKNOWN      /* "/word" the dialog does not know */
 } pp_command;
 
@@ -525,6 +582,20 @@ typedef enum pp_command {
  * matching): "/cmd", "!cmd" or "/cmd@botname" after optional spaces, in any
  * case, then white space or the end.  Pure; bytes may be NULL. */
 pp_command pp_dialog_command(const char *bytes, size_t len);
+/* The same, and where the command's arguments start: bytes + *args_at,
+ * len - *args_at bytes (0 when there are none). */
+pp_command pp_dialog_command_args(const char *bytes, size_t len, size_t *args_at);
+
+/* The sentence of response set id (responses/ *.responses) filled as the
+ * dialog fills its own ({partner}, {resources}..., and vars: "name",
+ * "value", ..., NULL): its variant number `variant` modulo the set's
+ * count, or fallback (filled the same way) when the set is missing.  s
+ * may be NULL (a conversation not loaded).  malloc'd; NULL out of memory.
+ * For the front ends' sentences outside a turn (reminders, pairing). */
+char *pp_dialog_say(const pp_ruleset *rs, const pp_session *s, const char *id,
+                    unsigned long variant, const char *const *vars, const char *fallback);
+/* How many variants set id has (0: no such set). */
+size_t pp_rules_set_variants(const pp_ruleset *rs, const char *id);
 
 /* Would the turn of this line read or write check-ins (d->plans)?  1 for
  * /plan, /checkin and /progress, for a line that may answer a check-in,

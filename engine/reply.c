@@ -543,9 +543,15 @@ void pp_template_fill(pp_buf *b, const pp_ruleset *rs, const pp_session *s, cons
 void pp_system_text(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const char *id,
                     const char *const *vars, const char *fallback)
 {
+    pp_system_text_at(b, rs, s, id, s->turns, vars, fallback);
+}
+
+void pp_system_text_at(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const char *id,
+                       unsigned long variant, const char *const *vars, const char *fallback)
+{
     const pp_set *set = pp_rules_find_set(rs, id);
     const char *t = fallback;
-    if (set && set->n_variants) t = set->variants[s->turns % set->n_variants].text;
+    if (set && set->n_variants) t = set->variants[variant % set->n_variants].text;
     fill_ctx c = { rs, s, set, "", 0, 0, 0, NULL, 1, 0, NULL, 0 };
     fill_vars(b, t ? t : "", &c, vars);
 }

@@ -944,6 +944,18 @@ static int is_system_var(const char *name, size_t n)
     return 0;
 }
 
+/* What the bots' reminder and pairing sentences are filled with
+ * (app/remind.c, app/pair.c: responses/bots.responses). */
+static int is_bot_var(const char *name, size_t n)
+{
+    static const char *const vars[] = {
+        "time", "zone", "next", "now", "text", "code", "hours", "question", "answer", "error", NULL
+    };
+    for (int i = 0; vars[i]; i++)
+        if (strlen(vars[i]) == n && strncmp(name, vars[i], n) == 0) return 1;
+    return 0;
+}
+
 static int reframe_placeholder(const char *name, size_t n)
 {
     static const char *const names[] = { "feeling", "situation", "need", "request", "about", "horsemen", NULL };
@@ -969,6 +981,8 @@ static void check_placeholders(loader *L, const pp_set *set)
             if (is_builtin(p + 1, n)) continue;
             /* what a command fills in (dialog.c) */
             if (strncmp(set->id, "system.", 7) == 0 && is_system_var(p + 1, n)) continue;
+            if ((strncmp(set->id, "remind.", 7) == 0 || strncmp(set->id, "pair.", 5) == 0) &&
+                is_bot_var(p + 1, n)) continue;
             /* what a rewrite fills in (reframe.c) */
             if (strncmp(set->id, "reframe.", 8) == 0 && reframe_placeholder(p + 1, n)) continue;
             char name[64];

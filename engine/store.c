@@ -133,6 +133,38 @@ static const char *const store_migrations[] = {
     "  name    TEXT PRIMARY KEY,"
     "  value   TEXT NOT NULL,"
     "  updated INTEGER NOT NULL);",
+    /* 5: reminders and pairing (the bots; app/remind.c, app/pair.c).  A
+     * reminder is one row per conversation: the local time asked for, the
+     * zone it is read in, and the Unix time of its next send (due), so a
+     * restart knows what is owed.  A pairing is two rows, one per side; a
+     * code offered is its own row until it is used or expires.  The daily
+     * question's answers are the words the user gave after /answer, kept
+     * only so the partner can see them once both answered; /forget
+     * deletes a user's answers, codes, reminder and both rows of the pair. */
+    "CREATE TABLE reminder ("
+    "  key      TEXT PRIMARY KEY,"
+    "  minute   INTEGER NOT NULL,"
+    "  zone     TEXT NOT NULL,"
+    "  due      INTEGER NOT NULL,"
+    "  last_day TEXT NOT NULL DEFAULT '',"
+    "  updated  INTEGER NOT NULL);"
+    "CREATE INDEX reminder_by_due ON reminder (due);"
+    "CREATE TABLE pair_code ("
+    "  code    TEXT PRIMARY KEY,"
+    "  key     TEXT NOT NULL,"
+    "  expires INTEGER NOT NULL);"
+    "CREATE INDEX pair_code_by_key ON pair_code (key);"
+    "CREATE TABLE pair ("
+    "  key     TEXT PRIMARY KEY,"
+    "  partner TEXT NOT NULL,"
+    "  since   INTEGER NOT NULL);"
+    "CREATE INDEX pair_by_partner ON pair (partner);"
+    "CREATE TABLE pair_answer ("
+    "  key    TEXT NOT NULL,"
+    "  day    TEXT NOT NULL,"
+    "  answer TEXT NOT NULL,"
+    "  at     INTEGER NOT NULL,"
+    "  PRIMARY KEY (key, day));",
 };
 #define STORE_VERSION ((int)(sizeof store_migrations / sizeof store_migrations[0]))
 
@@ -1113,6 +1145,10 @@ int pp_store_forget(pp_store *st, const char *key, char *err, size_t errlen)
     if (!rc) rc = delete_where(st, "DELETE FROM seen WHERE key = ?1", key, err, errlen);
     if (!rc) rc = delete_where(st, "DELETE FROM setting WHERE key = ?1", key, err, errlen);
     if (!rc) rc = delete_where(st, "DELETE FROM checkin WHERE key = ?1", key, err, errlen);
+    if (!rc) rc = delete_where(st, "DELETE FROM reminder WHERE key = ?1", key, err, errlen);
+    if (!rc) rc = delete_where(st, "DELETE FROM pair_code WHERE key = ?1", key, err, errlen);
+    if (!rc) rc = delete_where(st, "DELETE FROM pair WHERE key = ?1 OR partner = ?1", key, err, errlen);
+    if (!rc) rc = delete_where(st, "DELETE FROM pair_answer WHERE key = ?1", key, err, errlen);
     if (!rc) rc = commit(st, err, errlen);
     if (rc) { rollback(st); return rc; }
     /* secure_delete zeroed the pages; also move them out of the WAL into
@@ -1280,6 +1316,9 @@ char *pp_store_export(pp_store *st, const char *key, const pp_session *s, size_t
     static const char *const seen_cols[] = { "channel", "event_id", "at", NULL };
     static const char *const setting_cols[] = { "name", "value", "updated", NULL };
     static const char *const checkin_cols[] = { "at", "day", "score", "note", NULL };
+    static const char *const reminder_cols[] = { "time", "zone", "due_at", "last_day", NULL };
+    static const char *const pair_cols[] = { "paired_at", NULL };
+    static const char *const answer_cols[] = { "day", "answer", "at", NULL };
     const struct { const char *member, *sql; const char *const *cols; } parts[] = {
         { "transcript", "SELECT at, who, text FROM transcript WHERE key = ?1 ORDER BY id",
           transcript_cols },
@@ -1289,6 +1328,12 @@ char *pp_store_export(pp_store *st, const char *key, const pp_session *s, size_t
           setting_cols },
         { "checkins", "SELECT at, date(day * 86400, 'unixepoch'), score, note FROM checkin "
                       "WHERE key = ?1 ORDER BY at, id", checkin_cols },
+        { "reminder", "SELECT printf('%02d:%02d', minute / 60, minute % 60), zone, due, last_day "
+                      "FROM reminder WHERE key = ?1", reminder_cols },
+        /* the partner's key is theirs, not this user's: only since when */
+        { "pairing", "SELECT since FROM pair WHERE key = ?1", pair_cols },
+        { "pair_answers", "SELECT day, answer, at FROM pair_answer WHERE key = ?1 ORDER BY day",
+          answer_cols },
     };
     for (size_t i = 0; !rc && i < sizeof parts / sizeof parts[0]; i++) {
         json_t *a = st ? rows_json(st, parts[i].sql, key, parts[i].cols, err, errlen) : json_array();
@@ -1412,4 +1457,248 @@ int pp_store_sessions(pp_store *st, const char *prefix,
     }
     sqlite3_finalize(stmt);
     return 0;
+}
+
+/* ---- reminders (app/remind.c) ------------------------------------------ */
+
+/* One reminder row into r (stmt's columns: key, minute, zone, due,
+ * last_day). */
+static void reminder_row(sqlite3_stmt *stmt, pp_reminder *r)
+{
+    const char *k = (const char *)sqlite3_column_text(stmt, 0);
+    const char *z = (const char *)sqlite3_column_text(stmt, 2);
+    const char *d = (const char *)sqlite3_column_text(stmt, 4);
+    snprintf(r->key, sizeof r->key, "%s", k ? k : "");
+    r->minute = sqlite3_column_int(stmt, 1);
+    snprintf(r->zone, sizeof r->zone, "%s", z ? z : "");
+    r->due = sqlite3_column_int64(stmt, 3);
+    snprintf(r->last_day, sizeof r->last_day, "%s", d ? d : "");
+}
+
+int pp_store_reminder_set(pp_store *st, const char *key, int minute, const char *zone,
+                          long long due, char *err, size_t errlen)
+{
+    if (!st) return fail(st, err, errlen, "no state database");
+    if (!str_ok(key, STORE_MAX_KEY) || minute < 0 || minute >= 24 * 60 ||
+        !str_ok(zone, PP_REMINDER_ZONE_MAX))
+        return fail(st, err, errlen, "invalid reminder");
+    int rc = begin(st, err, errlen);
+    sqlite3_stmt *stmt;
+    if (!rc) rc = prepare(st, &stmt,
+                          "INSERT INTO reminder (key, minute, zone, due, last_day, updated) "
+                          "VALUES (?1, ?2, ?3, ?4, '', ?5) ON CONFLICT (key) DO UPDATE SET "
+                          "minute = excluded.minute, zone = excluded.zone, due = excluded.due, "
+                          "updated = excluded.updated", err, errlen);
+    if (!rc) {
+        bind_text(stmt, 1, key);
+        sqlite3_bind_int(stmt, 2, minute);
+        bind_text(stmt, 3, zone);
+        sqlite3_bind_int64(stmt, 4, due);
+        sqlite3_bind_int64(stmt, 5, (sqlite3_int64)time(NULL));
+        rc = run(st, stmt, "saving a reminder", err, errlen);
+    }
+    if (!rc) rc = commit(st, err, errlen);
+    if (rc) rollback(st);
+    return rc;
+}
+
+int pp_store_reminder_get(pp_store *st, const char *key, pp_reminder *out)
+{
+    if (!st || !out) return PP_ESTORE;
+    memset(out, 0, sizeof *out);
+    if (!str_ok(key, STORE_MAX_KEY)) return fail(st, NULL, 0, "invalid session key");
+    sqlite3_stmt *stmt;
+    if (prepare(st, &stmt, "SELECT key, minute, zone, due, last_day FROM reminder WHERE key = ?1",
+                NULL, 0))
+        return PP_ESTORE;
+    bind_text(stmt, 1, key);
+    int rc = sqlite3_step(stmt), ret = 0;
+    if (rc == SQLITE_ROW) { reminder_row(stmt, out); ret = 1; }
+    else if (rc != SQLITE_DONE) ret = fail_db(st, NULL, 0, "reading a reminder");
+    sqlite3_finalize(stmt);
+    return ret;
+}
+
+/* One statement with key as ?1 (and, when the statement has them, text
+ * ?2 and ?3 and the number ?4), in its own transaction; *changed (may be
+ * NULL) = rows changed. */
+static int write_key(pp_store *st, const char *sql, const char *key, const char *a2,
+                     const char *a3, long long n4, int *changed)
+{
+    if (!st) return PP_ESTORE;
+    if (!str_ok(key, STORE_MAX_KEY)) return fail(st, NULL, 0, "invalid session key");
+    int rc = begin(st, NULL, 0);
+    sqlite3_stmt *stmt;
+    if (!rc) rc = prepare(st, &stmt, sql, NULL, 0);
+    if (!rc) {
+        bind_text(stmt, 1, key);
+        int np = sqlite3_bind_parameter_count(stmt);
+        if (a2 && np >= 2) bind_text(stmt, 2, a2);
+        if (a3 && np >= 3) bind_text(stmt, 3, a3);
+        if (np >= 4) sqlite3_bind_int64(stmt, 4, n4);
+        rc = run(st, stmt, "saving", NULL, 0);
+    }
+    if (!rc && changed) *changed = sqlite3_changes(st->db);
+    if (!rc) rc = commit(st, NULL, 0);
+    if (rc) rollback(st);
+    return rc;
+}
+
+int pp_store_reminder_delete(pp_store *st, const char *key)
+{
+    int n = 0;
+    int rc = write_key(st, "DELETE FROM reminder WHERE key = ?1", key, NULL, NULL, 0, &n);
+    return rc ? rc : n > 0;
+}
+
+int pp_store_reminder_done(pp_store *st, const char *key, const char *last_day, long long next_due)
+{
+    if (!last_day || strlen(last_day) >= sizeof ((pp_reminder *)0)->last_day)
+        return fail(st, NULL, 0, "invalid reminder day");
+    return write_key(st, "UPDATE reminder SET last_day = ?2, due = ?4 WHERE key = ?1", key, last_day, NULL, next_due, NULL);
+}
+
+int pp_store_reminders_due(pp_store *st, const char *prefix, long long now,
+                           pp_reminder *out, size_t max, size_t *n_out)
+{
+    *n_out = 0;
+    if (!st || !prefix || strnlen(prefix, STORE_MAX_KEY + 1) > STORE_MAX_KEY)
+        return fail(st, NULL, 0, "invalid key prefix");
+    sqlite3_stmt *stmt;
+    if (prepare(st, &stmt, "SELECT key, minute, zone, due, last_day FROM reminder "
+                           "WHERE due <= ?2 AND substr(key, 1, length(?1)) = ?1 "
+                           "ORDER BY due, key LIMIT ?3", NULL, 0))
+        return PP_ESTORE;
+    bind_text(stmt, 1, prefix);
+    sqlite3_bind_int64(stmt, 2, now);
+    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)max);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW && *n_out < max)
+        reminder_row(stmt, &out[(*n_out)++]);
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return fail_db(st, NULL, 0, "reading reminders");
+    return 0;
+}
+
+/* ---- pairing (app/pair.c) ---------------------------------------------- */
+
+/* The text of column 0 of sql (key bound as ?1) into buf: 1, 0 none, <0. */
+static int get_by_key(pp_store *st, const char *sql, const char *key, const char *a2,
+                      char *buf, size_t buflen)
+{
+    if (!st || !buf || !buflen) return PP_ESTORE;
+    buf[0] = '\0';
+    if (!str_ok(key, STORE_MAX_KEY)) return fail(st, NULL, 0, "invalid session key");
+    sqlite3_stmt *stmt;
+    if (prepare(st, &stmt, sql, NULL, 0)) return PP_ESTORE;
+    bind_text(stmt, 1, key);
+    if (a2) bind_text(stmt, 2, a2);
+    int rc = sqlite3_step(stmt), ret = 0;
+    if (rc == SQLITE_ROW) {
+        const char *v = (const char *)sqlite3_column_text(stmt, 0);
+        snprintf(buf, buflen, "%s", v ? v : "");
+        ret = 1;
+    } else if (rc != SQLITE_DONE) {
+        ret = fail_db(st, NULL, 0, "reading a pairing");
+    }
+    sqlite3_finalize(stmt);
+    return ret;
+}
+
+int pp_store_pair_offer(pp_store *st, const char *key, const char *code, long long expires)
+{
+    if (!str_ok(code, 64)) return fail(st, NULL, 0, "invalid pairing code");
+    int rc = write_key(st, "DELETE FROM pair_code WHERE key = ?1 OR expires < ?4", key, NULL, NULL,
+                       expires - PP_PAIR_CODE_SECS, NULL);
+    int n = 0;
+    if (!rc) rc = write_key(st, "INSERT INTO pair_code (key, code, expires) VALUES (?1, ?2, ?4) "
+                                "ON CONFLICT (code) DO NOTHING", key, code, NULL, expires, &n);
+    return rc ? rc : n == 0;
+}
+
+int pp_store_pair_join(pp_store *st, const char *code, const char *key, long long now,
+                       char *partner, size_t len)
+{
+    if (!st || !partner || !len) return PP_ESTORE;
+    partner[0] = '\0';
+    if (!str_ok(key, STORE_MAX_KEY)) return fail(st, NULL, 0, "invalid session key");
+    if (!str_ok(code, 64)) return PP_STORE_PAIR_NOCODE;
+    int rc = begin(st, NULL, 0), ret = 0;
+    char other[STORE_MAX_KEY + 1] = "", tmp[STORE_MAX_KEY + 1];
+    if (!rc) {
+        sqlite3_stmt *q;
+        rc = prepare(st, &q, "SELECT key FROM pair_code WHERE code = ?1 AND expires >= ?2", NULL, 0);
+        if (!rc) {
+            bind_text(q, 1, code);
+            sqlite3_bind_int64(q, 2, now);
+            int r = sqlite3_step(q);
+            if (r == SQLITE_ROW) {
+                const char *v = (const char *)sqlite3_column_text(q, 0);
+                snprintf(other, sizeof other, "%s", v ? v : "");
+            } else if (r != SQLITE_DONE) {
+                rc = fail_db(st, NULL, 0, "reading a pairing code");
+            }
+            sqlite3_finalize(q);
+        }
+    }
+    if (!rc && !other[0]) ret = PP_STORE_PAIR_NOCODE;
+    else if (!rc && strcmp(other, key) == 0) ret = PP_STORE_PAIR_SELF;
+    if (!rc && !ret) {
+        int a = get_by_key(st, "SELECT partner FROM pair WHERE key = ?1", key, NULL, tmp, sizeof tmp);
+        int b = a >= 0 ? get_by_key(st, "SELECT partner FROM pair WHERE key = ?1", other, NULL,
+                                    tmp, sizeof tmp) : a;
+        if (a < 0 || b < 0) rc = a < 0 ? a : b;
+        else if (a || b) ret = PP_STORE_PAIR_BUSY;
+    }
+    sqlite3_stmt *stmt;
+    for (int side = 0; !rc && !ret && side < 2; side++) {
+        rc = prepare(st, &stmt, "INSERT INTO pair (key, partner, since) VALUES (?1, ?2, ?3)", NULL, 0);
+        if (!rc) {
+            bind_text(stmt, 1, side ? other : key);
+            bind_text(stmt, 2, side ? key : other);
+            sqlite3_bind_int64(stmt, 3, now);
+            rc = run(st, stmt, "saving a pairing", NULL, 0);
+        }
+    }
+    if (!rc && !ret) {
+        rc = prepare(st, &stmt, "DELETE FROM pair_code WHERE key = ?1 OR key = ?2", NULL, 0);
+        if (!rc) {
+            bind_text(stmt, 1, key);
+            bind_text(stmt, 2, other);
+            rc = run(st, stmt, "using a pairing code", NULL, 0);
+        }
+    }
+    if (!rc) rc = commit(st, NULL, 0);
+    if (rc) { rollback(st); return rc; }
+    if (!ret) snprintf(partner, len, "%s", other);
+    return ret;
+}
+
+int pp_store_pair_partner(pp_store *st, const char *key, char *buf, size_t len)
+{
+    return get_by_key(st, "SELECT partner FROM pair WHERE key = ?1", key, NULL, buf, len);
+}
+
+int pp_store_pair_end(pp_store *st, const char *key, char *partner, size_t len)
+{
+    int got = pp_store_pair_partner(st, key, partner, len);
+    if (got <= 0) return got;
+    int rc = write_key(st, "DELETE FROM pair WHERE key = ?1 OR partner = ?1", key,
+                       NULL, NULL, 0, NULL);
+    return rc ? rc : 1;
+}
+
+int pp_store_pair_answer_put(pp_store *st, const char *key, const char *day, const char *answer)
+{
+    if (!str_ok(day, 15) || !answer || strnlen(answer, STORE_MAX_TEXT + 1) > STORE_MAX_TEXT)
+        return fail(st, NULL, 0, "invalid answer");
+    return write_key(st, "INSERT INTO pair_answer (key, day, answer, at) VALUES (?1, ?2, ?3, ?4) "
+                         "ON CONFLICT (key, day) DO UPDATE SET answer = excluded.answer, "
+                         "at = excluded.at", key, day, answer, (long long)time(NULL), NULL);
+}
+
+int pp_store_pair_answer_get(pp_store *st, const char *key, const char *day, char *buf, size_t len)
+{
+    return get_by_key(st, "SELECT answer FROM pair_answer WHERE key = ?1 AND day = ?2", key, day,
+                      buf, len);
 }

@@ -28,8 +28,11 @@ second per chat, 30 per second overall and 20 per minute per group (429 with
 parameters.retry_after), and counts every breach -- including a send to a
 chat before its retry_after ran out -- as a violation.  --latency-ms delays
 every answer.  Accepted messages are appended to --log (JSON lines), which
-survives restarts; GET /admin/state answers the counters and POST
-/admin/inject adds updates.
+survives restarts; GET /admin/state answers the counters, POST
+/admin/inject adds updates and POST /admin/block {"chat": ID} makes every
+later sendMessage to that chat answer 403 "bot was blocked by the user".
+With --clock FILE (the file PUSHPULL_CLOCK names), each logged message
+also carries "clock": the fake time the bot ran at when it was sent.
 
 `fake_telegram.py report --scenario F --log L` compares the log with what
 the scenario expects and prints a JSON summary (missing, duplicates per
@@ -111,6 +114,8 @@ class Fake:
         self.violations = []
         self.chat_last = {}        # chat -> time of last accepted send
         self.chat_blocked = {}     # chat -> time before which sends are refused
+        self.user_blocked = set()  # chats whose user blocked the bot (403)
+        self.clock = None          # --clock FILE
         self.global_times = []
         self.group_times = {}
         self.poll_gen = 0
@@ -197,6 +202,9 @@ class Fake:
             self.violation("parse_mode", chat=chat)
         now = time.time()
         with self.lock:
+            if chat in self.user_blocked:
+                return 403, {"ok": False, "error_code": 403,
+                             "description": "Forbidden: bot was blocked by the user"}
             blocked = self.chat_blocked.get(chat, 0)
             if now < blocked - 0.05:
                 self.violation("retry_after_ignored", chat=chat, early=blocked - now)
@@ -229,8 +237,14 @@ class Fake:
                 reply_to = rp.get("message_id")
             elif p.get("reply_to_message_id") is not None:
                 reply_to = p.get("reply_to_message_id")
-            self.record({"chat_id": chat, "reply_to": reply_to, "text": text,
-                         "len16": utf16_len(text), "t": now})
+            entry = {"chat_id": chat, "reply_to": reply_to, "text": text,
+                     "len16": utf16_len(text), "t": now}
+            if self.clock:
+                try:
+                    entry["clock"] = int(open(self.clock).read().strip())
+                except (OSError, ValueError):
+                    pass
+            self.record(entry)
         return 200, {"ok": True, "result": {"message_id": mid, "date": int(now),
                                             "chat": {"id": chat}, "text": text}}
 
@@ -304,6 +318,10 @@ def make_handler(fake):
             path, p = self.params()
             if path == "/admin/state":
                 return self.reply(200, fake.state())
+            if path == "/admin/block":
+                with fake.lock:
+                    fake.user_blocked.add(int(p.get("chat")))
+                return self.reply(200, {"ok": True})
             if path == "/admin/inject":
                 ups = p.get("updates", [])
                 with fake.lock:
@@ -441,8 +459,10 @@ def main():
     ap.add_argument("--port-file")
     ap.add_argument("--log")
     ap.add_argument("--latency-ms", type=int, default=0)
+    ap.add_argument("--clock")
     a = ap.parse_args()
     fake = Fake(json.load(open(a.scenario)), a.log, a.latency_ms)
+    fake.clock = a.clock
     ThreadingHTTPServer.daemon_threads = True
     ThreadingHTTPServer.allow_reuse_address = True
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), make_handler(fake))

@@ -113,7 +113,7 @@ fi
 
 # ---- FULL: a full disk ----------------------------------------------------
 mkdir -p "$T/full"
-if mount -t tmpfs -o size=256k tmpfs "$T/full" 2>/dev/null; then
+if mount -t tmpfs -o size=1m tmpfs "$T/full" 2>/dev/null; then
     mounts+=("$T/full")
     healthy "$T/full/state.db"
     dd if=/dev/zero of="$T/full/fill" bs=4k 2>/dev/null || true

@@ -13,7 +13,7 @@ wait_sent 10 30 || fail "not every message was answered: $(report "$SC/chat.json
 sleep 1.5   # a late extra reply (duplicate, or to the edited message) would land now
 report "$SC/chat.json" --expect 'answered == 10 and expected == 10' --expect 'duplicates == 0' \
     --expect 'unexpected == 0' --expect 'order_ok' --expect 'violations == 0' \
-    --expect 'commands == ["start", "help", "reframe", "why", "reset", "plan", "checkin", "progress", "forget"]' \
+    --expect 'commands == ["start", "help", "reframe", "why", "reset", "plan", "checkin", "progress", "forget", "remind", "timezone", "pair", "answer", "unpair"]' \
     --expect 'calls["getMe"] == 1' || fail "the chat went wrong"
 grep -q '"I can only read text' "$TMPDIR/sent.jsonl" || fail "the sticker got no 'I can only read text' answer"
 grep -q '"chat_id": -300, "reply_to": 3' "$TMPDIR/sent.jsonl" || fail "the group mention was not answered"

@@ -49,3 +49,33 @@ stop_bot() { kill -TERM "$BOT_PID"; wait "$BOT_PID"; BOT_STATUS=$?; }
 
 # no_token TOKEN FILES...: the token appears in none of them
 no_token() { local t=$1; shift; ! grep -F -q -- "$t" "$@" || fail "the token leaked into $*"; }
+
+# say CHAT TEXT: the fake delivers TEXT from private chat CHAT
+say() {
+    python3 - "$API" "$1" "$2" <<'PY'
+import json, sys, urllib.request
+u = {"message": {"chat": {"id": int(sys.argv[2]), "type": "private", "first_name": "U"},
+                 "text": sys.argv[3]}}
+urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/admin/inject",
+    data=json.dumps({"updates": [u]}).encode(), headers={"Content-Type": "application/json"}))
+PY
+}
+# to_chat CHAT: how many messages the fake accepted for CHAT
+to_chat() { local n=0; [ -f "$TMPDIR/sent.jsonl" ] && n=$(grep -c "\"chat_id\": $1," "$TMPDIR/sent.jsonl"); echo "${n:-0}"; }
+# wait_chat CHAT N SECONDS: until CHAT got N messages
+wait_chat() {
+    local deadline=$((SECONDS + $3))
+    while [ $SECONDS -lt $deadline ]; do
+        [ "$(to_chat "$1")" -ge "$2" ] && return 0
+        kill -0 "$BOT_PID" 2>/dev/null || return 1
+        sleep 0.2
+    done
+    return 1
+}
+# last_to CHAT: the text of the last message to CHAT
+last_to() { python3 -c '
+import json, sys
+m = [json.loads(l) for l in open(sys.argv[1]) if json.loads(l)["chat_id"] == int(sys.argv[2])]
+print(m[-1]["text"] if m else "")' "$TMPDIR/sent.jsonl" "$1" 2>/dev/null; }
+# set_clock "2026-12-07 19:00:30" (UTC): the fake time the bot reads
+set_clock() { date -u -d "$1" +%s >"$TMPDIR/clock.tmp" && mv "$TMPDIR/clock.tmp" "$TMPDIR/clock"; }

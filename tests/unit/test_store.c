@@ -25,6 +25,9 @@
 
 #include "pushpull.h"
 
+/* the migrations engine/store.c has (store_migrations[]) */
+#define SCHEMA_VERSION 5
+
 typedef struct fixture {
     char dir[256];
     char db[300];
@@ -197,7 +200,7 @@ static void test_default_path_modes_wal(void **state)
     assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
     sqlite3_finalize(q);
     sqlite3_close(h);
-    assert_int_equal(sql_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(sql_int(db, "PRAGMA user_version"), SCHEMA_VERSION);
 
     pp_session_free(s);
     pp_store_close(st);
@@ -214,11 +217,11 @@ static void test_open_twice_keeps_version_and_data(void **state)
     turn(f->rules, s, "he pulls away every time we get close");
     assert_int_equal(pp_store_save(st, "telegram:42", s, NULL, NULL, NULL, NULL, err, sizeof err), 0);
     pp_store_close(st);
-    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 4);
+    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), SCHEMA_VERSION);
 
     st = pp_store_open(f->db, err, sizeof err);
     if (!st) fail_msg("reopen: %s", err);
-    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 4);
+    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), SCHEMA_VERSION);
     assert_int_equal(sql_int(f->db, "SELECT count(*) FROM session"), 1);
     pp_session *back = pp_session_new();
     assert_int_equal(pp_store_load(st, "telegram:42", back, err, sizeof err), 1);
@@ -237,7 +240,7 @@ static void test_older_version_migrated(void **state)
     char err[256] = "";
     pp_store *st = pp_store_open(f->db, err, sizeof err);
     if (!st) fail_msg("open: %s", err);
-    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 4);
+    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), SCHEMA_VERSION);
     assert_int_equal(sql_int(f->db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
                      "AND name IN ('session','cursor','seen','transcript','setting','checkin','crypto')"), 7);
     assert_int_equal(sql_int(f->db, "SELECT count(*) FROM sqlite_schema WHERE name = 'meta'"), 0);
@@ -297,7 +300,7 @@ static void test_version_1_migrated(void **state)
     char err[256] = "", buf[64];
     pp_store *st = pp_store_open(f->db, err, sizeof err);
     if (!st) fail_msg("open: %s", err);
-    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), 4);
+    assert_int_equal(sql_int(f->db, "PRAGMA user_version"), SCHEMA_VERSION);
     assert_int_equal(sql_int(f->db, "SELECT count(*) FROM sqlite_schema WHERE name = 'meta'"), 0);
     assert_int_equal(pp_store_get_setting(st, "cli.last_session", buf, sizeof buf), 1);
     assert_string_equal(buf, "walrus");
