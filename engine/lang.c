@@ -954,6 +954,16 @@ static uint32_t member_at(const ppl_lexicon *lx, const ppl_word *w, size_t n, si
     return best;
 }
 
+/* Is the name at word i the name of a referent_other just before it ("my
+ * friend Omar", "my sister Jess"): someone else, not the partner? */
+static int names_referent(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i)
+{
+    if (lx->c_referent < 0) return 0;
+    for (size_t back = 1; back <= 3 && back <= i; back++)
+        if (member_at(lx, w, n, i - back, lx->c_referent, PPL_ANY_CLAUSE) == back) return 1;
+    return 0;
+}
+
 static int is_person(const ppl_lexicon *lx, long k)
 {
     return k >= 0 && (k == lx->c_user || k == lx->c_partner || k == lx->c_both || k == lx->c_other);
@@ -1396,7 +1406,8 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             member_at(lx, w, n, hi->first, lx->c_pronoun, w[hi->first].clause) != hi->count)
             partner_named = 1;
     }
-    for (size_t i = 0; i < n && !partner_named; i++) partner_named = (w[i].flags & PPL_WORD_NAME) != 0;
+    for (size_t i = 0; i < n && !partner_named; i++)
+        partner_named = (w[i].flags & PPL_WORD_NAME) && !names_referent(lx, w, n, i);
     for (size_t c = 0; c < nc; c++) {
         ppl_clause *cl = &out->clauses[c];
         size_t end = cl->first + cl->count, opening = cl->first;

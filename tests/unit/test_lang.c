@@ -306,6 +306,28 @@ static void test_quoted_phrase(void **state)
     assert_non_null(strstr(r, " | @u"));
 }
 
+/* "my friend Omar": a name right after someone else is theirs, so the
+ * pronouns after it are theirs too, not a partner's; "my cat" is someone
+ * else as well. */
+static void test_name_of_other(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    const char *r = render(lx, "my friend Omar keeps pulling away when they get serious");
+    assert_true(strncmp(r, "@o", 2) == 0);
+    assert_null(strstr(r, "@p"));
+    assert_null(strstr(render(lx, "my cat is so clingy she sleeps on my face"), "@p"));
+    /* a name on its own is still the partner */
+    assert_true(strncmp(render(lx, "Omar keeps pulling away"), "@p", 2) == 0);
+}
+
+/* "used to" reaches like a negation: a past habit is not today's act. */
+static void test_used_to(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    assert_non_null(strstr(render(lx, "i used to pull away from him"), "~not_withdraw"));
+    assert_null(strstr(render(lx, "i pull away from him"), "~not_withdraw"));
+}
+
 static void test_safety_concepts(void **state)
 {
     const ppl_lexicon *lx = *state;
@@ -420,6 +442,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pronoun_gender, setup, teardown),
         cmocka_unit_test_setup_teardown(test_negation_and_questions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quoted_phrase, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_name_of_other, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_used_to, setup, teardown),
         cmocka_unit_test_setup_teardown(test_safety_concepts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clause_patterns, setup, teardown),
