@@ -1454,6 +1454,21 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             if (k >= 0) cl->subject = subject_of(lx, k);
         }
     }
+    /* A sentence that opens with a gerund and names nobody before it is the
+     * writer's own doing: "needing space doesn't mean I don't love her",
+     * "does feeling smothered mean ...". */
+    for (size_t c = 0; c < nc; c++) {
+        ppl_clause *cl = &out->clauses[c];
+        if (cl->subject || (c > 0 && out->clauses[c - 1].sentence == cl->sentence)) continue;
+        size_t i = cl->first, end = cl->first + cl->count;
+        uint32_t cw;
+        while (i < end && (w[i].flags & PPL_WORD_FILLER)) i++;
+        if (i < end && lx->c_question >= 0 && (cw = member_at(lx, w, n, i, lx->c_question, (uint32_t)c)))
+            i += cw;
+        size_t nl = i < end ? strlen(w[i].norm) : 0;
+        if (nl > 5 && !strcmp(w[i].norm + nl - 3, "ing") && w[i].members)
+            cl->subject = PPL_SUBJ_USER;
+    }
     if (referent_subject && !partner_named && lx->c_referent >= 0)
         for (size_t c = 0; c < nc; c++)
             if (pronoun_clause[c]) out->clauses[c].subject = PPL_SUBJ_OTHER;

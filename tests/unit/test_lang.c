@@ -328,6 +328,28 @@ static void test_used_to(void **state)
     assert_null(strstr(render(lx, "i pull away from him"), "~not_withdraw"));
 }
 
+/* Only the auxiliary itself opens a question: "is he ..." asks, "been
+ * talking to him for weeks" does not. */
+static void test_question_auxiliary(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    assert_non_null(strstr(render(lx, "is he pulling away"), "@q"));
+    assert_non_null(strstr(render(lx, "does he pull away because of me"), "@q"));
+    assert_null(strstr(render(lx, "been talking to him for weeks and he pulls away"), "@q"));
+    assert_null(strstr(render(lx, "having a hard time, he pulls away"), "@q"));
+}
+
+/* A sentence that opens with a gerund, nobody named before it, is the
+ * writer's: "needing space doesn't mean I don't love her". */
+static void test_gerund_is_the_writer(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    assert_true(strncmp(render(lx, "needing space doesnt mean i dont love her"), "@u", 2) == 0);
+    assert_true(strncmp(render(lx, "does pulling away mean i dont love her?"), "@u @q", 5) == 0);
+    /* not a later clause of a sentence that has its subject */
+    assert_null(strstr(render(lx, "he came home, pulling away from me"), "@u"));
+}
+
 static void test_safety_concepts(void **state)
 {
     const ppl_lexicon *lx = *state;
@@ -444,6 +466,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_quoted_phrase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_name_of_other, setup, teardown),
         cmocka_unit_test_setup_teardown(test_used_to, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_question_auxiliary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gerund_is_the_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_safety_concepts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clause_patterns, setup, teardown),
