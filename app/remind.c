@@ -114,27 +114,35 @@ static int fixed_offset(const char *zone, int *off)
 }
 
 /* TZ set to zone for the calls between, under tz_mu; the process's own
- * TZ (or none) is put back after. */
-static char tz_saved[256];
-static int tz_had, tz_read;
+ * zone is put back after.  Other threads read the environment meanwhile
+ * (libcurl's proxy variables, app_now()), and glibc's getenv() is safe
+ * against setenv() of a name that is already there (the slot's pointer is
+ * swapped, the old string kept) but not against adding or removing one,
+ * which moves environ.  So TZ is never removed, and app_zone_init() adds
+ * it once, before the bots start their threads: the process's TZ, or
+ * ":/etc/localtime", which glibc reads exactly as it reads no TZ. */
+static char tz_saved[256] = ":/etc/localtime";
+
+void app_zone_init(void)
+{
+    pthread_mutex_lock(&tz_mu);
+    const char *t = getenv("TZ");
+    if (t && *t && strlen(t) < sizeof tz_saved) snprintf(tz_saved, sizeof tz_saved, "%s", t);
+    setenv("TZ", tz_saved, 1);
+    tzset();
+    pthread_mutex_unlock(&tz_mu);
+}
 
 static void tz_enter(const char *zone)
 {
     pthread_mutex_lock(&tz_mu);
-    if (!tz_read) {
-        const char *t = getenv("TZ");
-        tz_had = t != NULL && strlen(t) < sizeof tz_saved;
-        if (tz_had) snprintf(tz_saved, sizeof tz_saved, "%s", t);
-        tz_read = 1;
-    }
     setenv("TZ", zone, 1);
     tzset();
 }
 
 static void tz_leave(void)
 {
-    if (tz_had) setenv("TZ", tz_saved, 1);
-    else unsetenv("TZ");
+    setenv("TZ", tz_saved, 1);
     tzset();
     pthread_mutex_unlock(&tz_mu);
 }
@@ -209,6 +217,16 @@ void app_zone_of(pp_store *st, const char *key, char *buf, size_t len)
     snprintf(name, sizeof name, "timezone:%s", key);
     if (!st || pp_store_get_setting(st, name, buf, len) != 1 || !buf[0])
         snprintf(buf, len, "UTC");
+}
+
+int app_zone_offset(pp_store *st, const char *key, long long now)
+{
+    char zone[256];
+    struct tm tm;
+    app_zone_of(st, key, zone, sizeof zone);
+    if (local_tm(zone, now, &tm) != 0) return 0;
+    long long off = (long long)timegm(&tm) - now;
+    return off > -86400 && off < 86400 ? (int)off : 0;
 }
 
 /* ---- the commands -------------------------------------------------------- */

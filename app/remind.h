@@ -49,6 +49,13 @@ int app_zone_local(const char *zone, long long t, char *day, size_t daylen, int 
 long long app_remind_next(const char *zone, int minute, long long after);
 /* The zone the conversation key uses (its /timezone, else "UTC") in buf. */
 void app_zone_of(pp_store *st, const char *key, char *buf, size_t len);
+/* Its offset from UTC at now, in seconds (0 for "UTC" or an unusable
+ * zone): the dialog's utc_offset, so that a program's days are the
+ * user's days. */
+int app_zone_offset(pp_store *st, const char *key, long long now);
+/* Put TZ in the environment once, before any thread starts (see
+ * remind.c): the bots call it first thing. */
+void app_zone_init(void);
 
 /* /remind and /timezone (c says which, args/n what followed): the answer
  * to send, malloc'd (NULL out of memory).  st NULL: --no-state.  s is the

@@ -1381,6 +1381,8 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
          * (plans), the session is saved below */
         pp_dialog d = { .rules = b->rules, .store = export ? b->store : NULL, .key = key,
                         .session = s, .plans = b->store, .now = app_now(), .utc_offset = 0 };
+        /* the user's /timezone makes a program's days theirs */
+        d.utc_offset = b->store ? app_zone_offset(b->store, key, d.now) : 0;
         trc = pp_dialog_turn(&d, body, len, &a);
         text = a.text ? a.text : "Sorry, something went wrong on my side.";
         if (a.forgot) {   /* delete before saying so; idempotent on a redo */
@@ -2249,6 +2251,7 @@ done:
 int pp_cmd_matrix(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "login") == 0) return mx_login(argc - 1, argv + 1);
+    app_zone_init();   /* before any thread: TZ is never added later (remind.c) */
     mx_bot *b = calloc(1, sizeof *b);
     if (!b) return 1;
     b->sync_timeout_ms = 30000;

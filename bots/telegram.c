@@ -1074,13 +1074,20 @@ static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_ite
              * may need it (/plan, /checkin, /progress, a check-in's answer,
              * the first line of the user's day in a program). */
             long long now = app_now();
-            int plans = b->store && pp_dialog_wants_plans(c->session, it->text, tl, now, 0);
+            /* the user's /timezone makes a program's days theirs */
+            int offset = 0;
+            if (b->store) {
+                pthread_mutex_lock(&b->store_mu);
+                offset = app_zone_offset(b->store, c->key, now);
+                pthread_mutex_unlock(&b->store_mu);
+            }
+            int plans = b->store && pp_dialog_wants_plans(c->session, it->text, tl, now, offset);
             app_pair_out po = { 0 };
             pthread_rwlock_rdlock(&b->rules_lock);
             pp_dialog d = { .rules = b->rules, .store = is_forget ? b->store : NULL,
                             .key = c->key, .session = c->session,
                             .keep_transcripts = b->common.keep_transcripts,
-                            .plans = plans ? b->store : NULL, .now = now, .utc_offset = 0 };
+                            .plans = plans ? b->store : NULL, .now = now, .utc_offset = offset };
             if (is_forget || plans) pthread_mutex_lock(&b->store_mu);
             /* /forget ends a pairing: the partner is told it ended, no more */
             if (cmd == PP_CMD_FORGET) app_pair_forgetting(b->store, b->rules, c->key, &po);
@@ -1479,6 +1486,7 @@ static int run(tg_bot *b);
 
 int pp_cmd_telegram(int argc, char **argv)
 {
+    app_zone_init();   /* before any thread: TZ is never added later (remind.c) */
     tg_bot *b = calloc(1, sizeof *b);
     if (!b) return 1;
     pthread_mutex_init(&b->mu, NULL);

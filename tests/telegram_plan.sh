@@ -3,7 +3,8 @@
 # real HTTP to the fake Bot API, with the clock set (PUSHPULL_CLOCK):
 # day 1, /plan lists and starts the ten-week plan, the day-1 check-in and
 # its note and a second /checkin are kept, /progress charts them; a chat
-# that disclosed abuse gets no program and no check-in prompt.  The bot is
+# that disclosed abuse gets no program and no check-in prompt; a chat
+# at UTC+14 (/timezone) has its check-in on its own calendar day.  The bot is
 # restarted on day 8 (program day 8, a weekly check-in day): the first
 # message is answered and followed by the check-in question, the bare
 # number is kept, /progress and /export show the scores, and /forget
@@ -29,7 +30,7 @@ refuse() { ! grep -qF -- "$3" <<<"$(text_of "$1" "$2" "$4")" || fail "chat $2, a
 # --- day 1 ---
 start_fake "$SC/plan-day1.json"
 PUSHPULL_CLOCK=$D0 start_bot bot "$TOKEN" --programs "$SRC/programs"
-wait_sent 11 40 || fail "day 1: not every message was answered: $(report "$SC/plan-day1.json")"
+wait_sent 15 40 || fail "day 1: not every message was answered: $(report "$SC/plan-day1.json")"
 sleep 0.5
 stop_bot
 kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null
@@ -48,6 +49,12 @@ refuse "$L1" 602 "how connected" 2
 refuse "$L1" 602 "day 1 of" 2
 expect "$L1" 602 "safety matters more" 2
 expect "$L1" 602 "safety matters more" 3
+# a user at UTC+14 (10:00 UTC is 00:00 the next day there): the
+# check-in is of their day, Wed 03 Dec, not the server's
+expect "$L1" 603 "+14:00" 1
+expect "$L1" 603 "5 is kept" 3
+expect "$L1" 603 "Wed 03 Dec" 4
+refuse "$L1" 603 "Tue 02 Dec" 4
 rows=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT group_concat(score) FROM checkin WHERE key = ?", ("telegram:601",)).fetchone()[0])' "$db")
 [ "$rows" = "6,7" ] || fail "day 1: the kept scores are $rows, want 6,7"
 
