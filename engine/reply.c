@@ -828,12 +828,21 @@ static const pp_rule *tail_question(const pp_ruleset *rs, pp_work *w, const char
     for (int comma = 0; comma < 2; comma++) {
         size_t a = tail_start(text, n, comma);
         if (a == 0 || (comma && a == tail_start(text, n, 0))) continue;
-        if (pp_match_run(rs, w, text + a, n - a, prev_set, prev_fw, hit) != 0 || hit->rule < 0) continue;
-        const pp_rule *q = &rs->rules[hit->rule];
-        /* a crisis rule that only the last sentence wakes is answered too */
-        if (q->role != PP_ROLE_CRISIS && strncmp(q->act, "ask.", 4) != 0) continue;
-        *off = a;
-        return q;
+        /* first as following the situation (the framework's own family of
+         * the question answers), then on its own: a follow-up that reads
+         * "what should I do?" as a yes to a question the user has not yet
+         * seen must not hide the question */
+        for (int alone = 0; alone < 2; alone++) {
+            if (alone && !prev_set && !prev_fw) break;
+            if (pp_match_run(rs, w, text + a, n - a, alone ? NULL : prev_set, alone ? NULL : prev_fw,
+                             hit) != 0 || hit->rule < 0)
+                continue;
+            const pp_rule *q = &rs->rules[hit->rule];
+            /* a crisis rule that only the last sentence wakes is answered too */
+            if (q->role != PP_ROLE_CRISIS && strncmp(q->act, "ask.", 4) != 0) continue;
+            *off = a;
+            return q;
+        }
     }
     return NULL;
 }
