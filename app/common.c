@@ -38,7 +38,7 @@ static int session_name_ok(const char *name, const char *where)
     return 0;
 }
 
-int pp_cli_common_opt(pp_cli_common *c, int argc, char **argv, int *i)
+int app_common_opt(app_common *c, int argc, char **argv, int *i)
 {
     static const char *const with_value[] = {
         "--rules", "--responses", "--region", "--state", "--session", "--programs", NULL
@@ -75,7 +75,7 @@ int pp_cli_common_opt(pp_cli_common *c, int argc, char **argv, int *i)
     return 0;
 }
 
-void pp_cli_data_usage(FILE *f)
+void app_data_usage(FILE *f)
 {
     fprintf(f, "  --rules DIR          rule files (default: the source tree or the share dir)\n"
                "  --responses DIR      response files\n"
@@ -85,9 +85,9 @@ void pp_cli_data_usage(FILE *f)
                "  --state PATH         state database (default $XDG_STATE_HOME/pushpull/state.db)\n");
 }
 
-void pp_cli_common_usage(FILE *f)
+void app_common_usage(FILE *f)
 {
-    pp_cli_data_usage(f);
+    app_data_usage(f);
     fprintf(f, "  --session NAME       conversation to resume (default: the last one)\n"
                "  --new                start the conversation afresh\n"
                "  --no-state           keep nothing on disk\n");
@@ -117,12 +117,12 @@ static size_t edits(const char *a, size_t na, const char *b, size_t nb)
     return d[na][nb];
 }
 
-const char *const pp_cli_common_names[] = {
+const char *const app_common_names[] = {
     "--rules", "--responses", "--region", "--state", "--session", "--new", "--no-state",
     "--keep-transcripts", "--programs", NULL
 };
 
-const char *pp_cli_closest(const char *word, const char *const *known, const char *const *more)
+const char *app_closest(const char *word, const char *const *known, const char *const *more)
 {
     size_t n = strcspn(word, "=");
     const char *best = NULL;
@@ -138,9 +138,9 @@ const char *pp_cli_closest(const char *word, const char *const *known, const cha
     return best;
 }
 
-int pp_cli_unknown_arg(const char *who, const char *arg, const char *const *known, int common)
+int app_unknown_arg(const char *who, const char *arg, const char *const *known, int common)
 {
-    const char *near = pp_cli_closest(arg, known, common ? pp_cli_common_names : NULL);
+    const char *near = app_closest(arg, known, common ? app_common_names : NULL);
     int opt = arg[0] == '-' && arg[1] != '\0';
     size_t n = opt ? strcspn(arg, "=") : strlen(arg);
     if (n > 60) n = 60;   /* a pasted paragraph is not worth repeating */
@@ -215,7 +215,7 @@ static int region_listed(const char *responses_dir, const char *region, char *na
     return found;
 }
 
-const char *pp_cli_region(const pp_cli_common *c, const char *responses_dir, char *buf, size_t len)
+const char *app_region(const app_common *c, const char *responses_dir, char *buf, size_t len)
 {
     static int warned;   /* once a run: the bots reload their rules on SIGHUP */
     const char *r = c->region, *from = "--region";
@@ -257,7 +257,7 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-const char *pp_cli_default_dir(const char *what, char *buf, size_t len)
+const char *app_default_dir(const char *what, char *buf, size_t len)
 {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -285,30 +285,30 @@ const char *pp_cli_default_dir(const char *what, char *buf, size_t len)
     return buf;
 }
 
-void pp_cli_data_dirs(const pp_cli_common *c, pp_cli_dirs *out)
+void app_data_dirs(const app_common *c, app_dirs *out)
 {
     out->rules = c->rules_dir ? c->rules_dir
-                 : pp_cli_default_dir("rules", out->rules_buf, sizeof out->rules_buf);
+                 : app_default_dir("rules", out->rules_buf, sizeof out->rules_buf);
     out->responses = c->responses_dir ? c->responses_dir
-                     : pp_cli_default_dir("responses", out->responses_buf, sizeof out->responses_buf);
+                     : app_default_dir("responses", out->responses_buf, sizeof out->responses_buf);
     /* programs go with the rules they name: with --rules or --responses
      * of one's own and no --programs, none (their frameworks may not be
      * in that catalogue) */
     out->programs = c->programs_dir ? c->programs_dir
                     : c->rules_dir || c->responses_dir ? NULL
-                    : pp_cli_default_dir("programs", out->programs_buf, sizeof out->programs_buf);
+                    : app_default_dir("programs", out->programs_buf, sizeof out->programs_buf);
 }
 
-pp_ruleset *pp_cli_load_rules(const pp_cli_common *c)
+pp_ruleset *app_load_rules(const app_common *c)
 {
-    pp_cli_dirs dirs;
-    pp_cli_data_dirs(c, &dirs);
+    app_dirs dirs;
+    app_data_dirs(c, &dirs);
     char region[64];
     pp_errors errs, perrs;
     pp_errors_init(&errs);
     pp_errors_init(&perrs);
     pp_load_options opt = {
-        dirs.rules, dirs.responses, pp_cli_region(c, dirs.responses, region, sizeof region),
+        dirs.rules, dirs.responses, app_region(c, dirs.responses, region, sizeof region),
     };
     pp_ruleset *rs = pp_rules_load(&opt, &errs);
     for (size_t i = 0; i < errs.count; i++) fprintf(stderr, "%s\n", errs.msg[i]);
@@ -355,14 +355,14 @@ static int find_saved(const pp_store_entry *e, void *arg)
 }
 
 /* "Continuing the conversation from 3 days ago; /new starts afresh." */
-static void resumed_note(pp_cli_conv *cv, const char *name)
+static void resumed_note(app_conv *cv, const char *name)
 {
     pp_store_entry want = { cv->key, 0, 0 };
     char err[256], ago[64];
     if (pp_store_sessions(cv->store, cv->key, find_saved, &want, err, sizeof err) != 0 ||
         want.updated <= 0)
         return;
-    pp_cli_ago((long long)time(NULL) - want.updated, ago, sizeof ago);
+    app_ago((long long)time(NULL) - want.updated, ago, sizeof ago);
     if (strcmp(name, "default") == 0)
         snprintf(cv->resumed, sizeof cv->resumed,
                  "Continuing the conversation from %s; /new starts afresh.", ago);
@@ -371,7 +371,7 @@ static void resumed_note(pp_cli_conv *cv, const char *name)
                  "Continuing the conversation \"%s\" from %s; /new starts afresh.", name, ago);
 }
 
-void pp_cli_ago(long long secs, char *buf, size_t len)
+void app_ago(long long secs, char *buf, size_t len)
 {
     const long long min = 60, hour = 3600, day = 86400;
     if (secs < min) snprintf(buf, len, "a moment ago");
@@ -381,7 +381,7 @@ void pp_cli_ago(long long secs, char *buf, size_t len)
     else snprintf(buf, len, "%lld days ago", secs / day);
 }
 
-int pp_cli_conv_open(pp_cli_conv *cv, const pp_cli_common *c, const pp_ruleset *rs)
+int app_conv_open(app_conv *cv, const app_common *c, const pp_ruleset *rs)
 {
     char err[512] = "";
     memset(cv, 0, sizeof *cv);
@@ -428,21 +428,21 @@ int pp_cli_conv_open(pp_cli_conv *cv, const pp_cli_common *c, const pp_ruleset *
     cv->dialog.session = cv->session;
     cv->dialog.keep_transcripts = c->keep_transcripts;
     cv->dialog.plans = cv->store;
-    pp_cli_conv_clock(cv);
+    app_conv_clock(cv);
     return 0;
 
 fail:
-    pp_cli_conv_close(cv);
+    app_conv_close(cv);
     return -1;
 }
 
-void pp_cli_conv_clock(pp_cli_conv *cv)
+void app_conv_clock(app_conv *cv)
 {
     cv->dialog.now = app_now();
     cv->dialog.utc_offset = app_utc_offset(cv->dialog.now);
 }
 
-void pp_cli_conv_close(pp_cli_conv *cv)
+void app_conv_close(app_conv *cv)
 {
     pp_store_close(cv->store);
     pp_session_free(cv->session);

@@ -15,7 +15,7 @@
 #include <sys/un.h>
 #include "notify.h"
 
-int pp_notify(const char *state)
+int app_notify(const char *state)
 {
     const char *path = getenv("NOTIFY_SOCKET");
     if (!path || !*path || !state) return 0;
@@ -36,7 +36,7 @@ int pp_notify(const char *state)
     return w == (ssize_t)strlen(state) ? 1 : -1;
 }
 
-void pp_notify_watchdog(void)
+void app_notify_watchdog(void)
 {
     static uint64_t last_us, every_us;
     static int checked;
@@ -54,5 +54,5 @@ void pp_notify_watchdog(void)
     uint64_t now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
     if (last_us && now - last_us < every_us) return;
     last_us = now;
-    pp_notify("WATCHDOG=1");
+    app_notify("WATCHDOG=1");
 }

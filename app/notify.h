@@ -7,10 +7,10 @@
 
 /* Sends state ("READY=1\nSTATUS=...", newline-separated assignments) as one
  * datagram to $NOTIFY_SOCKET.  1 sent, 0 not under systemd, -1 failed. */
-int pp_notify(const char *state);
+int app_notify(const char *state);
 /* WATCHDOG=1 when $WATCHDOG_USEC is set (and $WATCHDOG_PID, if set, is this
  * process), at most once every quarter of the watchdog interval: cheap to
  * call on every turn of a loop. */
-void pp_notify_watchdog(void);
+void app_notify_watchdog(void);
 
 #endif

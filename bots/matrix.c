@@ -4,7 +4,7 @@
  * One thread, one loop: /sync long poll (inline filter: room messages,
  * membership and encryption state; invites always come), then every event
  * of the batch in order.  A batch is first read by a pure function
- * (pp_mx_parse_sync, matrix.h: what each event is, who invited us, whether
+ * (mx_parse_sync, matrix.h: what each event is, who invited us, whether
  * a message names the bot), then acted on with the HTTP calls.  Each room is a conversation "matrix:<room_id>"
  * driven through pp_dialog_turn(); replies are m.notice events sent with
  * PUT .../send/m.room.message/<txnId>, where txnId = "pp." + FNV-1a-64 of
@@ -109,19 +109,19 @@ typedef struct mx_bot {
     long sync_timeout_ms;
     int timeline_limit;
     int log_text, log_rules;
-    pp_cli_common common;
+    app_common common;
     pp_ruleset *rules;
     pp_store *store;
-    pp_net *sync_net, *api_net;
+    net_client *sync_net, *api_net;
     uint64_t rng;
-    pp_net_bucket sends;
+    net_bucket sends;
     mx_room *rooms;
     size_t n_rooms, cap_rooms;
     char since[PP_MX_MAX_BATCH + 1];
     char pending[PP_MX_MAX_ID + 1];   /* the event a previous run left in flight */
     unsigned long answered, skipped;
     unsigned call_failures;           /* failed tries of mx_call's last success */
-    int lock_fd;                      /* pp_net_lock_state's, -1 none */
+    int lock_fd;                      /* net_lock_state's, -1 none */
     /* end-to-end encryption (its part below); e2e NULL: off */
     e2e_account *e2e;
     unsigned char e2e_key[32];        /* the pickle key, from <state>.e2e-key */
@@ -178,7 +178,7 @@ static int mx_escape(const char *s, char *out, size_t outlen)
 
 static const char *mx_q(const char *s, char *buf, size_t len)
 {
-    return pp_net_quote(s ? s : "", buf, len);
+    return net_quote(s ? s : "", buf, len);
 }
 
 /* Sleep ms milliseconds in short slices; 1 when a stop was asked. */
@@ -201,7 +201,7 @@ static const char *mx_json_str(json_t *obj, const char *key)
 
 /* ---- reading a sync answer (matrix.h): pure, no I/O ------------------------ */
 
-static int mx_allowed(const pp_mx_me *me, const char *user)
+static int mx_allowed(const mx_me *me, const char *user)
 {
     if (me->n_allow == 0) return 1;
     for (size_t i = 0; i < me->n_allow; i++)
@@ -212,7 +212,7 @@ static int mx_allowed(const pp_mx_me *me, const char *user)
 /* The body with a leading mention of the bot ("Coach: ...", "@coach:x ...")
  * taken off, so "Coach: !reframe ..." is still a command.  Returns the
  * offset into body. */
-static size_t mx_strip_mention(const pp_mx_me *me, const char *body, size_t len)
+static size_t mx_strip_mention(const mx_me *me, const char *body, size_t len)
 {
     const char *names[3] = { me->user_id, me->displayname, me->localpart };
     for (int i = 0; i < 3; i++) {
@@ -250,7 +250,7 @@ static int mx_names(const char *hay, size_t hlen, const char *needle)
     return 0;
 }
 
-static int mx_mentioned(const pp_mx_me *me, json_t *content, const char *body, size_t len)
+static int mx_mentioned(const mx_me *me, json_t *content, const char *body, size_t len)
 {
     json_t *m = json_object_get(content, "m.mentions");
     json_t *ids = json_is_object(m) ? json_object_get(m, "user_ids") : NULL;
@@ -285,7 +285,7 @@ static size_t mx_reply_fallback(json_t *content, const char *body, size_t len)
     return o;
 }
 
-static void mx_invite_read(const pp_mx_me *me, const char *room_id, json_t *room, pp_mx_invite *inv)
+static void mx_invite_read(const mx_me *me, const char *room_id, json_t *room, mx_invite *inv)
 {
     json_t *evs = json_object_get(json_object_get(room, "invite_state"), "events");
     size_t i;
@@ -304,7 +304,7 @@ static void mx_invite_read(const pp_mx_me *me, const char *room_id, json_t *room
     inv->allowed = inv->inviter && mx_id_ok(inv->inviter) && mx_allowed(me, inv->inviter);
 }
 
-static pp_mx_kind mx_event_read(const pp_mx_me *me, json_t *ev, int before_join, pp_mx_event *e)
+static mx_kind mx_event_read(const mx_me *me, json_t *ev, int before_join, mx_event *e)
 {
     const char *t = mx_json_str(ev, "type");
     e->event_id = mx_json_str(ev, "event_id");
@@ -347,7 +347,7 @@ static pp_mx_kind mx_event_read(const pp_mx_me *me, json_t *ev, int before_join,
            ? PP_MX_TEXT : PP_MX_NONTEXT;
 }
 
-static int mx_room_read(const pp_mx_me *me, const char *room_id, json_t *room, pp_mx_room *r)
+static int mx_room_read(const mx_me *me, const char *room_id, json_t *room, mx_sync_room *r)
 {
     json_t *cnt = json_object_get(json_object_get(room, "summary"), "m.joined_member_count");
     json_t *state = json_object_get(json_object_get(room, "state"), "events");
@@ -403,9 +403,9 @@ static int mx_room_read(const pp_mx_me *me, const char *room_id, json_t *room, p
     return 0;
 }
 
-/* The bot's half of pp_mx_parse_sync: mx_call has parsed the body already.
+/* The bot's half of mx_parse_sync: mx_call has parsed the body already.
  * Takes a reference to sync. */
-static int mx_sync_read(const pp_mx_me *me, json_t *sync, pp_mx_sync *out)
+static int mx_sync_read(const mx_me *me, json_t *sync, mx_sync *out)
 {
     memset(out, 0, sizeof *out);
     const char *next_batch = mx_json_str(sync, "next_batch");
@@ -435,11 +435,11 @@ static int mx_sync_read(const pp_mx_me *me, json_t *sync, pp_mx_sync *out)
     }
     return 0;
 fail:
-    pp_mx_sync_free(out);
+    mx_sync_free(out);
     return -1;
 }
 
-int pp_mx_parse_sync(const char *body, size_t len, const pp_mx_me *me, pp_mx_sync *out)
+int mx_parse_sync(const char *body, size_t len, const mx_me *me, mx_sync *out)
 {
     json_error_t je;
     json_t *j = json_loadb(body, len, JSON_ALLOW_NUL, &je);    /* as mx_call reads it */
@@ -449,7 +449,7 @@ int pp_mx_parse_sync(const char *body, size_t len, const pp_mx_me *me, pp_mx_syn
     return rc;
 }
 
-void pp_mx_sync_free(pp_mx_sync *s)
+void mx_sync_free(mx_sync *s)
 {
     for (size_t i = 0; s->rooms && i < s->n_rooms; i++) free(s->rooms[i].events);
     free(s->rooms);
@@ -466,7 +466,7 @@ void pp_mx_sync_free(pp_mx_sync *s)
  * (backoff with jitter) while retry is set; returns MX_OK with *out the
  * parsed body (caller decrefs), or MX_FAIL / MX_FATAL / MX_CANCEL, with
  * errcode (when the server gave one) in errc. */
-static int mx_call(mx_bot *b, pp_net *net, const char *method, const char *path,
+static int mx_call(mx_bot *b, net_client *net, const char *method, const char *path,
                    const char *query, json_t *body, long timeout_ms, int retry,
                    json_t **out, char *errc, size_t errclen)
 {
@@ -498,26 +498,26 @@ static int mx_call(mx_bot *b, pp_net *net, const char *method, const char *path,
         }
     }
     for (;;) {
-        pp_net_response r;
+        net_response r;
         long wait = -1;
-        int rc = pp_net_request(net, method, url, headers, payload,
+        int rc = net_request(net, method, url, headers, payload,
                                 payload ? strlen(payload) : 0, timeout_ms, &r, err, sizeof err);
         if (rc == PP_NET_ECANCEL) {
-            pp_net_response_clear(&r);
+            net_response_clear(&r);
             ret = MX_CANCEL;
             break;
         }
         if (rc == PP_NET_ETOOBIG) {
-            pp_net_response_clear(&r);
-            pp_net_log("error", "http", "call=%s error=%s", ep, mx_q(err, q1, sizeof q1));
+            net_response_clear(&r);
+            net_log("error", "http", "call=%s error=%s", ep, mx_q(err, q1, sizeof q1));
             if (errc) snprintf(errc, errclen, "TOO_BIG");
             ret = MX_FAIL;
             break;
         }
         if (rc != 0) {
-            pp_net_log("warn", "http", "call=%s attempt=%u error=%s", ep, attempt + 1,
+            net_log("warn", "http", "call=%s attempt=%u error=%s", ep, attempt + 1,
                        mx_q(err, q1, sizeof q1));
-            wait = pp_net_backoff_ms(attempt, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng);
+            wait = net_backoff_ms(attempt, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng);
         } else {
             json_error_t je;
             json_t *j = r.len ? json_loadb(r.body, r.len, JSON_ALLOW_NUL, &je) : NULL;
@@ -526,19 +526,19 @@ static int mx_call(mx_bot *b, pp_net *net, const char *method, const char *path,
             if (r.status >= 200 && r.status < 300) {
                 if (!json_is_object(j)) {
                     json_decref(j);
-                    pp_net_log("warn", "http", "call=%s status=%ld error=\"not a JSON object\"",
+                    net_log("warn", "http", "call=%s status=%ld error=\"not a JSON object\"",
                                ep, r.status);
-                    wait = pp_net_backoff_ms(attempt, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng);
+                    wait = net_backoff_ms(attempt, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng);
                 } else {
                     if (out) *out = j; else json_decref(j);
-                    pp_net_response_clear(&r);
+                    net_response_clear(&r);
                     b->call_failures = failures;
                     ret = MX_OK;
                     break;
                 }
             } else if (r.status == 401 || (ec && strcmp(ec, "M_UNKNOWN_TOKEN") == 0)) {
                 json_decref(j);
-                pp_net_response_clear(&r);
+                net_response_clear(&r);
                 ret = MX_FATAL;
                 break;
             } else if (r.status == 429 || (ec && strcmp(ec, "M_LIMIT_EXCEEDED") == 0)) {
@@ -547,25 +547,25 @@ static int mx_call(mx_bot *b, pp_net *net, const char *method, const char *path,
                 else if (json_is_integer(ms) && json_integer_value(ms) >= 0)
                     wait = json_integer_value(ms) > MX_RETRY_CAP_MS ? MX_RETRY_CAP_MS
                          : (long)json_integer_value(ms);
-                else wait = pp_net_backoff_ms(attempt, 1000, MX_BACKOFF_CAP, &b->rng) + 1000;
+                else wait = net_backoff_ms(attempt, 1000, MX_BACKOFF_CAP, &b->rng) + 1000;
                 if (wait > MX_RETRY_CAP_MS) wait = MX_RETRY_CAP_MS;
-                pp_net_log("warn", "rate_limited", "call=%s retry_ms=%ld", ep, wait);
+                net_log("warn", "rate_limited", "call=%s retry_ms=%ld", ep, wait);
                 json_decref(j);
                 attempt = 0;
             } else if (r.status >= 500 || r.status == 0) {
-                pp_net_log("warn", "http", "call=%s status=%ld attempt=%u", ep, r.status, attempt + 1);
+                net_log("warn", "http", "call=%s status=%ld attempt=%u", ep, r.status, attempt + 1);
                 json_decref(j);
-                wait = pp_net_backoff_ms(attempt, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng);
+                wait = net_backoff_ms(attempt, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng);
             } else {
-                pp_net_log("error", "http", "call=%s status=%ld errcode=%s", ep, r.status,
+                net_log("error", "http", "call=%s status=%ld errcode=%s", ep, r.status,
                            mx_q(ec, q1, sizeof q1));
                 json_decref(j);
-                pp_net_response_clear(&r);
+                net_response_clear(&r);
                 ret = MX_FAIL;
                 break;
             }
         }
-        pp_net_response_clear(&r);
+        net_response_clear(&r);
         failures++;
         if (!retry) { ret = MX_FAIL; break; }
         if (wait >= 0 && mx_sleep(wait)) { ret = MX_CANCEL; break; }
@@ -580,7 +580,7 @@ static int mx_fatal_token(void)
     fprintf(stderr, "pushpull matrix: the homeserver refused the access token "
             "(M_UNKNOWN_TOKEN: expired, logged out or wrong).  Log in again with "
             "`pushpull matrix login` and restart.\n");
-    pp_net_log("error", "token_refused", "action=stop");
+    net_log("error", "token_refused", "action=stop");
     return 1;
 }
 
@@ -649,7 +649,7 @@ static void mx_room_gone(mx_bot *b, const char *room_id)
     char key[PP_MX_MAX_ID + 16], q[300];
     snprintf(key, sizeof key, "matrix:%s", room_id);
     if (app_remind_stop(b->store, key) > 0)
-        pp_net_log("info", "reminder_stopped", "room=%s reason=left", mx_q(room_id, q, sizeof q));
+        net_log("info", "reminder_stopped", "room=%s reason=left", mx_q(room_id, q, sizeof q));
 }
 
 static int mx_leave(mx_bot *b, const char *room_id, const char *why)
@@ -660,7 +660,7 @@ static int mx_leave(mx_bot *b, const char *room_id, const char *why)
     mx_room_path(room_id, "leave", path, sizeof path);
     int rc = mx_call(b, b->api_net, "POST", path, NULL, body, 0, 1, NULL, NULL, 0);
     json_decref(body);
-    pp_net_log(rc == MX_OK ? "info" : "warn", "leave", "room=%s reason=%s status=%d",
+    net_log(rc == MX_OK ? "info" : "warn", "leave", "room=%s reason=%s status=%d",
                mx_q(room_id, q, sizeof q), why, rc);
     mx_room_drop(b, room_id);
     return rc;
@@ -689,11 +689,11 @@ static int mx_send_notice(mx_bot *b, const char *room_id, const char *txn_base,
             while (n > 0 && ((unsigned char)text[off + n] & 0xC0) == 0x80) n--;
         }
         for (;;) {   /* our own token bucket, before the server's limits */
-            long w = pp_net_bucket_wait_ms(&b->sends, pp_net_now_ms());
+            long w = net_bucket_wait_ms(&b->sends, net_now_ms());
             if (w <= 0) break;
             if (mx_sleep(w)) return MX_CANCEL;
         }
-        pp_net_bucket_take(&b->sends, pp_net_now_ms());
+        net_bucket_take(&b->sends, net_now_ms());
         char txn[128], etxn[400], path[1400], esc[3 * PP_MX_MAX_ID + 1];
         if (part == 0) snprintf(txn, sizeof txn, "%s", txn_base);
         else snprintf(txn, sizeof txn, "%s.%u", txn_base, part);
@@ -717,7 +717,7 @@ static int mx_send_notice(mx_bot *b, const char *room_id, const char *txn_base,
         else rc = mx_call(b, b->api_net, "PUT", path, NULL, c, 0, 1, &resp, NULL, 0);
         json_decref(c);
         if (rc == MX_OK && !mx_json_str(resp, "event_id"))
-            pp_net_log("warn", "send", "room=%s error=\"no event_id in answer\"",
+            net_log("warn", "send", "room=%s error=\"no event_id in answer\"",
                        mx_q(room_id, rq, sizeof rq));
         json_decref(resp);
         if (rc != MX_OK) return rc;
@@ -760,7 +760,7 @@ static int mx_e2e_save(mx_bot *b)
     int rc = acc && dl && wl && pp_store_set_crypto(b->store, "matrix.account", acc) == 0 &&
              pp_store_set_crypto(b->store, "matrix.devices", dl) == 0 &&
              pp_store_set_crypto(b->store, "matrix.waiting", wl) == 0 ? 0 : -1;
-    if (rc) pp_net_log("error", "store", "error=\"cannot save the encryption state\"");
+    if (rc) net_log("error", "store", "error=\"cannot save the encryption state\"");
     free(acc);
     free(dl);
     free(wl);
@@ -787,7 +787,7 @@ static int mx_e2e_upload(mx_bot *b, int device_keys, size_t have)
         e2e_published(b->e2e);
         mx_e2e_save(b);
         json_t *cnt = json_object_get(json_object_get(j, "one_time_key_counts"), "signed_curve25519");
-        pp_net_log("info", "e2e_keys", "device_keys=%s one_time_keys=%zu server_count=%lld",
+        net_log("info", "e2e_keys", "device_keys=%s one_time_keys=%zu server_count=%lld",
                    device_keys ? "uploaded" : "kept", n, (long long)json_integer_value(cnt));
     }
     json_decref(j);
@@ -804,7 +804,7 @@ static int mx_e2e_start(mx_bot *b, const char *device_id)
 {
     char path[4200], err[256], saved_dev[PP_MX_MAX_ID + 1];
     if (!mx_id_ok(device_id)) {
-        pp_net_log("warn", "e2e", "status=off reason=\"whoami gave no device id\"");
+        net_log("warn", "e2e", "status=off reason=\"whoami gave no device id\"");
         return 0;
     }
     snprintf(b->device_id, sizeof b->device_id, "%s", device_id);
@@ -855,7 +855,7 @@ static int mx_e2e_start(mx_bot *b, const char *device_id)
         int rc = mx_e2e_upload(b, 1, 0);
         if (rc == MX_FATAL || rc == MX_CANCEL) return rc == MX_FATAL ? -2 : -3;
         if (rc != MX_OK) {
-            pp_net_log("warn", "e2e", "status=off reason=\"the homeserver did not take the device keys\"");
+            net_log("warn", "e2e", "status=off reason=\"the homeserver did not take the device keys\"");
             e2e_account_free(b->e2e);
             b->e2e = NULL;
             return 0;
@@ -865,7 +865,7 @@ static int mx_e2e_start(mx_bot *b, const char *device_id)
     char curve[64], ed[64];
     e2e_identity(b->e2e, curve, ed);
     char q1[300], q2[100];
-    pp_net_log("info", "e2e", "status=on device=%s ed25519=%s keys=%s waiting=%zu",
+    net_log("info", "e2e", "status=on device=%s ed25519=%s keys=%s waiting=%zu",
                mx_q(b->device_id, q1, sizeof q1), mx_q(ed, q2, sizeof q2),
                uploaded ? "restored" : "new", json_array_size(b->e2e_waiting));
     return 0;
@@ -906,7 +906,7 @@ static int mx_e2e_query(mx_bot *b, json_t *users)
                      e2e_verify_object(k, user, dev, ed) && (!was || strcmp(was, ed) == 0);
             if (strcmp(user, b->user_id) == 0 && strcmp(dev, b->device_id) == 0) continue;   /* us */
             if (!ok) {
-                pp_net_log("warn", "e2e_refused", "user=%s device=%s reason=\"device keys not signed by "
+                net_log("warn", "e2e_refused", "user=%s device=%s reason=\"device keys not signed by "
                            "the device, or its signing key changed\"", mx_q(user, qu, sizeof qu),
                            mx_q(dev, qd, sizeof qd));
                 continue;
@@ -970,7 +970,7 @@ static int mx_e2e_sync(mx_bot *b, json_t *sync)
         json_t *plain = e2e_olm_decrypt(b->e2e, b->user_id, sender, content, err, sizeof err);
         changed = 1;     /* a session may have moved on, or a one-time key gone */
         if (!plain) {
-            pp_net_log("warn", "e2e_refused", "from=%s reason=%s", mx_q(sender, qu, sizeof qu),
+            net_log("warn", "e2e_refused", "from=%s reason=%s", mx_q(sender, qu, sizeof qu),
                        mx_q(err, qr, sizeof qr));
             continue;
         }
@@ -984,13 +984,13 @@ static int mx_e2e_sync(mx_bot *b, json_t *sync)
         if (ptype && strcmp(ptype, "m.room_key") == 0) {
             /* from a device of its sender, as that device signs */
             int ok = ed && signer && strcmp(ed, signer) == 0 && e2e_room_key_add(b->e2e, plain, sender_key) == 0;
-            pp_net_log(ok ? "info" : "warn", ok ? "e2e_room_key" : "e2e_refused", "from=%s room=%s%s",
+            net_log(ok ? "info" : "warn", ok ? "e2e_room_key" : "e2e_refused", "from=%s room=%s%s",
                        mx_q(sender, qu, sizeof qu), mx_q(room, qr, sizeof qr),
                        ok ? "" : " reason=\"a room key not from a known device of its sender\"");
         } else if (ptype && strcmp(ptype, "m.forwarded_room_key") == 0) {
             /* the bot asks no one for keys (no m.room_key_request), so a
              * forwarded key is one nobody was asked for: not taken */
-            pp_net_log("info", "e2e_refused", "from=%s room=%s reason=\"a forwarded room key the bot "
+            net_log("info", "e2e_refused", "from=%s room=%s reason=\"a forwarded room key the bot "
                        "did not ask for\"", mx_q(sender, qu, sizeof qu), mx_q(room, qr, sizeof qr));
         }
         json_decref(plain);
@@ -1016,7 +1016,7 @@ static json_t *mx_e2e_open(mx_bot *b, const char *room_id, json_t *ev, int *miss
     json_t *plain = e2e_megolm_decrypt(b->e2e, room_id, content, missing, err, sizeof err);
     if (!plain) {
         if (!*missing)
-            pp_net_log("warn", "e2e_refused", "room=%s event_id=%s reason=%s", mx_q(room_id, qr, sizeof qr),
+            net_log("warn", "e2e_refused", "room=%s event_id=%s reason=%s", mx_q(room_id, qr, sizeof qr),
                        mx_q(mx_json_str(ev, "event_id"), qe, sizeof qe), mx_q(err, qe, sizeof qe));
         return NULL;
     }
@@ -1024,7 +1024,7 @@ static json_t *mx_e2e_open(mx_bot *b, const char *room_id, json_t *ev, int *miss
     const char *sender = mx_json_str(ev, "sender"), *sender_key = mx_json_str(content, "sender_key");
     if (!mx_e2e_ed_of(b, sender, sender_key, rc)) {
         if (*rc == MX_OK)
-            pp_net_log("warn", "e2e_refused", "room=%s event_id=%s reason=\"encrypted by a device "
+            net_log("warn", "e2e_refused", "room=%s event_id=%s reason=\"encrypted by a device "
                        "that is not its sender's\"", mx_q(room_id, qr, sizeof qr),
                        mx_q(mx_json_str(ev, "event_id"), qe, sizeof qe));
         json_decref(plain);
@@ -1050,7 +1050,7 @@ static void mx_e2e_wait(mx_bot *b, const char *room_id, json_t *ev)
                                                     "at", (json_int_t)app_now()));
     mx_e2e_save(b);
     char qr[300], qe[300];
-    pp_net_log("info", "e2e_waiting", "room=%s event_id=%s reason=\"its key has not come yet\"",
+    net_log("info", "e2e_waiting", "room=%s event_id=%s reason=\"its key has not come yet\"",
                mx_q(room_id, qr, sizeof qr), mx_q(id, qe, sizeof qe));
 }
 
@@ -1183,7 +1183,7 @@ static int mx_e2e_share(mx_bot *b, mx_room *r)
     if (n) {
         mx_e2e_save(b);   /* the Olm sessions moved on: saved before they are used */
         char path[200];
-        uint64_t t = pp_net_rng_next(&b->rng);
+        uint64_t t = net_rng_next(&b->rng);
         snprintf(path, sizeof path, "/sendToDevice/m.room.encrypted/pp.k.%016llx", (unsigned long long)t);
         json_t *body = json_pack("{s:O}", "messages", messages);
         rc = mx_call(b, b->api_net, "PUT", path, NULL, body, 0, 1, NULL, NULL, 0);
@@ -1201,7 +1201,7 @@ static int mx_e2e_share(mx_bot *b, mx_room *r)
         }
     }
     if (fresh || n || missed)
-        pp_net_log(missed ? "warn" : "info", "e2e_share", "room=%s session=%s reason=%s devices=%zu "
+        net_log(missed ? "warn" : "info", "e2e_share", "room=%s session=%s reason=%s devices=%zu "
                    "missed=%zu status=%d", mx_q(r->id, qr, sizeof qr), fresh ? "new" : "kept",
                    left ? "member_left" : fresh ? "first_or_due" : "new_devices", n, missed, rc);
     json_decref(messages);
@@ -1287,7 +1287,7 @@ static int mx_e2e_expire(mx_bot *b)
             json_array_remove(b->e2e_waiting, k);
         }
         mx_e2e_save(b);
-        pp_net_log("info", "e2e_unread", "room=%s events=%zu action=told status=%d", mx_q(rid, qr, sizeof qr), n, rc);
+        net_log("info", "e2e_unread", "room=%s events=%zu action=told status=%d", mx_q(rid, qr, sizeof qr), n, rc);
         free(rid);
     }
     return MX_OK;
@@ -1321,7 +1321,7 @@ static pp_session *mx_room_session(mx_bot *b, mx_room *r, const char *key)
     char err[256], q[300];
     int rc = pp_store_load(b->store, key, r->session, err, sizeof err);
     if (rc < 0)
-        pp_net_log("warn", "session_load", "room=%s error=%s action=fresh",
+        net_log("warn", "session_load", "room=%s error=%s action=fresh",
                    mx_q(r->id, q, sizeof q), mx_q(err, q, sizeof q));
     return r->session;
 }
@@ -1335,17 +1335,17 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
     char key[PP_MX_MAX_ID + 16], txn[64], err[256], qr[300], qe[300];
     snprintf(key, sizeof key, "matrix:%s", r->id);
     snprintf(txn, sizeof txn, "pp.%016llx", (unsigned long long)mx_fnv(event_id));
-    uint64_t t0 = pp_net_now_ms();
+    uint64_t t0 = net_now_ms();
 
     if (pp_store_set_cursor(b->store, "matrix.pending", event_id) != 0) {
-        pp_net_log("error", "store", "room=%s event_id=%s error=\"cannot mark pending\"",
+        net_log("error", "store", "room=%s event_id=%s error=\"cannot mark pending\"",
                    mx_q(r->id, qr, sizeof qr), mx_q(event_id, qe, sizeof qe));
         return MX_FAIL;
     }
     int seen = pp_store_seen(b->store, "matrix", event_id);
     if (seen == 1 && strcmp(event_id, b->pending) != 0) {
         b->skipped++;
-        pp_net_log("info", "skip", "room=%s event_id=%s reason=already_handled",
+        net_log("info", "skip", "room=%s event_id=%s reason=already_handled",
                    mx_q(r->id, qr, sizeof qr), mx_q(event_id, qe, sizeof qe));
         return MX_OK;
     }
@@ -1392,7 +1392,7 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
                 text = "Done: I've deleted everything I kept about this conversation.";
             } else {
                 text = "I couldn't delete what I kept about this conversation; please try again.";
-                pp_net_log("error", "forget", "room=%s error=%s",
+                net_log("error", "forget", "room=%s error=%s",
                            mx_q(r->id, qr, sizeof qr), mx_q(err, qe, sizeof qe));
             }
         }
@@ -1419,7 +1419,7 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
                             last ? next_batch : "", keep ? user : NULL, keep ? text : NULL,
                             err, sizeof err);
     }
-    if (src) pp_net_log("error", "store", "room=%s event_id=%s error=%s",
+    if (src) net_log("error", "store", "room=%s event_id=%s error=%s",
                         mx_q(r->id, qr, sizeof qr), mx_q(event_id, qe, sizeof qe),
                         mx_q(err, qe, sizeof qe));
     if (last && !src) pp_store_set_cursor(b->store, "matrix.pending", "");
@@ -1431,13 +1431,13 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
         char t1[256];
         snprintf(tq, sizeof tq, " text=%s", mx_q(body, t1, sizeof t1));
     }
-    if (b->log_rules) pp_net_rule_fields(text_ok ? &a : NULL, rf, sizeof rf);
-    pp_net_log(trc == 0 && rc == MX_OK ? "info" : "warn", "reply",
+    if (b->log_rules) net_rule_fields(text_ok ? &a : NULL, rf, sizeof rf);
+    net_log(trc == 0 && rc == MX_OK ? "info" : "warn", "reply",
                "room=%s event_id=%s kind=%s send=%s latency_ms=%llu%s%s",
                mx_q(r->id, qr, sizeof qr), mx_q(event_id, qe, sizeof qe),
                !text_ok ? "nontext" : a.command ? "command" : "text",
                rc == MX_OK ? "ok" : "refused",
-               (unsigned long long)(pp_net_now_ms() - t0), rf, tq);
+               (unsigned long long)(net_now_ms() - t0), rf, tq);
     pp_answer_clear(&a);
     if (po.partner[0] && po.partner_text && strncmp(po.partner, "matrix:", 7) == 0) {
         /* what the partner is told, in their room; idempotent on a redo
@@ -1447,7 +1447,7 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
         int prc = mx_push_ok(b, po.partner + 7);
         if (prc == MX_OK)
             prc = mx_send_notice(b, po.partner + 7, ptxn, po.partner_text, NULL, NULL, NULL, NULL);
-        pp_net_log(prc == MX_OK ? "info" : "warn", "push_sent", "room=%s status=%d",
+        net_log(prc == MX_OK ? "info" : "warn", "push_sent", "room=%s status=%d",
                    mx_q(po.partner + 7, qr, sizeof qr), prc);
     }
     app_pair_out_clear(&po);
@@ -1456,11 +1456,11 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
 
 /* ---- invites ---------------------------------------------------------------- */
 
-static int mx_handle_invite(mx_bot *b, const pp_mx_invite *inv)
+static int mx_handle_invite(mx_bot *b, const mx_invite *inv)
 {
     char qr[300], qu[300];
     if (!inv->allowed) {
-        pp_net_log("info", "invite", "room=%s inviter=%s action=decline",
+        net_log("info", "invite", "room=%s inviter=%s action=decline",
                    mx_q(inv->room_id, qr, sizeof qr), mx_q(inv->inviter, qu, sizeof qu));
         return mx_leave(b, inv->room_id, "not_allowed");
     }
@@ -1469,7 +1469,7 @@ static int mx_handle_invite(mx_bot *b, const pp_mx_invite *inv)
     mx_room_path(inv->room_id, "join", path, sizeof path);
     int rc = mx_call(b, b->api_net, "POST", path, NULL, body, 0, 1, NULL, NULL, 0);
     json_decref(body);
-    pp_net_log(rc == MX_OK ? "info" : "warn", "invite", "room=%s inviter=%s action=join status=%d",
+    net_log(rc == MX_OK ? "info" : "warn", "invite", "room=%s inviter=%s action=join status=%d",
                mx_q(inv->room_id, qr, sizeof qr), mx_q(inv->inviter, qu, sizeof qu), rc);
     if (rc == MX_OK) {
         mx_room *r = mx_room_get(b, inv->room_id, 1);
@@ -1501,7 +1501,7 @@ static int mx_tell_encrypted(mx_bot *b, mx_room *r)
     if (rc == MX_FATAL || rc == MX_CANCEL) return rc;
     pp_store_set_cursor(b->store, name, "1");
     r->e2e_told = 1;
-    pp_net_log("info", "encrypted_room", "room=%s action=told", mx_q(r->id, q, sizeof q));
+    net_log("info", "encrypted_room", "room=%s action=told", mx_q(r->id, q, sizeof q));
     return MX_OK;
 }
 
@@ -1527,7 +1527,7 @@ static int mx_room_encryption(mx_bot *b, mx_room *r)
     if (rc == MX_FATAL || rc == MX_CANCEL) return rc;
     if (rc == MX_OK) r->encrypted = r->enc_checked = 1;
     else if (strcmp(errc, "M_NOT_FOUND") == 0) r->enc_checked = 1;
-    else pp_net_log("warn", "encryption_unknown", "room=%s errcode=%s", mx_q(r->id, q, sizeof q),
+    else net_log("warn", "encryption_unknown", "room=%s errcode=%s", mx_q(r->id, q, sizeof q),
                     errc[0] ? errc : "-");     /* asked again at the next message */
     return MX_OK;
 }
@@ -1549,7 +1549,7 @@ static int mx_say_hello(mx_bot *b, mx_room *r)
         NULL, NULL, NULL, NULL);
     if (rc == MX_FATAL || rc == MX_CANCEL) return rc;
     pp_store_set_cursor(b->store, name, "1");
-    pp_net_log("info", "hello", "room=%s status=%d", mx_q(r->id, q, sizeof q), rc);
+    net_log("info", "hello", "room=%s status=%d", mx_q(r->id, q, sizeof q), rc);
     return MX_OK;
 }
 
@@ -1565,8 +1565,8 @@ static int mx_say_hello(mx_bot *b, mx_room *r)
  * its strings live in *pages, decref it).  Events already handled are
  * skipped later by their marks, so a server that ignores `to` costs
  * requests, never a second answer. */
-static int mx_catch_up(mx_bot *b, const pp_mx_me *me, const pp_mx_room *pr,
-                       json_t **pages, pp_mx_event **out, size_t *n_out)
+static int mx_catch_up(mx_bot *b, const mx_me *me, const mx_sync_room *pr,
+                       json_t **pages, mx_event **out, size_t *n_out)
 {
     char path[1024], from[PP_MX_MAX_BATCH + 1], efrom[3 * PP_MX_MAX_BATCH + 1],
          eto[3 * PP_MX_MAX_BATCH + 1], query[2 * sizeof efrom + 400], qr[300];
@@ -1611,7 +1611,7 @@ static int mx_catch_up(mx_bot *b, const pp_mx_me *me, const pp_mx_room *pr,
             (*out)[k].kind = mx_event_read(me, json_array_get(all, n - 1 - k), 0, &(*out)[k]);
         if (*out) *n_out = n;
     }
-    pp_net_log(complete ? "info" : "warn", "catch_up", "room=%s events=%zu pages=%zu complete=%s",
+    net_log(complete ? "info" : "warn", "catch_up", "room=%s events=%zu pages=%zu complete=%s",
                mx_q(pr->id, qr, sizeof qr), n, n_pages, complete ? "yes" : "no");
     json_decref(all);
     return rc == MX_FATAL || rc == MX_CANCEL ? rc : MX_OK;
@@ -1621,7 +1621,7 @@ static int mx_catch_up(mx_bot *b, const pp_mx_me *me, const pp_mx_room *pr,
 
 typedef struct mx_item {
     const char *room_id;
-    const pp_mx_event *ev;
+    const mx_event *ev;
     int group;
 } mx_item;
 
@@ -1630,13 +1630,13 @@ typedef struct mx_item {
 typedef struct mx_items {
     mx_item *v;
     size_t n, cap;
-    pp_mx_event **opened;
+    mx_event **opened;
     size_t n_opened, cap_opened;
 } mx_items;
 
 /* Is e (TEXT or NONTEXT, in room r) to be answered: in a DM, or
  * mentioning the bot in a group?  Then it is added to the list. */
-static int mx_want(mx_bot *b, mx_room *r, const pp_mx_event *e, mx_items *it)
+static int mx_want(mx_bot *b, mx_room *r, const mx_event *e, mx_items *it)
 {
     int members = mx_room_members(b, r);
     if (members == MX_FATAL || members == MX_CANCEL) return members;
@@ -1656,8 +1656,8 @@ static int mx_want(mx_bot *b, mx_room *r, const pp_mx_event *e, mx_items *it)
 /* An m.room.encrypted event of room_id opened into *out (a plaintext
  * event kept in held and it, read as any other), or left to wait for its
  * key (*out NULL). */
-static int mx_e2e_event(mx_bot *b, const pp_mx_me *me, const char *room_id, json_t *raw, json_t *held,
-                        mx_items *it, const pp_mx_event **out)
+static int mx_e2e_event(mx_bot *b, const mx_me *me, const char *room_id, json_t *raw, json_t *held,
+                        mx_items *it, const mx_event **out)
 {
     int missing = 0, rc;
     *out = NULL;
@@ -1669,12 +1669,12 @@ static int mx_e2e_event(mx_bot *b, const pp_mx_me *me, const char *room_id, json
     json_array_append_new(held, ev);
     if (it->n_opened == it->cap_opened) {
         size_t nc = it->cap_opened ? it->cap_opened * 2 : 8;
-        pp_mx_event **no = realloc(it->opened, nc * sizeof *no);
+        mx_event **no = realloc(it->opened, nc * sizeof *no);
         if (!no) return MX_FAIL;
         it->opened = no;
         it->cap_opened = nc;
     }
-    pp_mx_event *d = calloc(1, sizeof *d);
+    mx_event *d = calloc(1, sizeof *d);
     if (!d) return MX_FAIL;
     it->opened[it->n_opened++] = d;
     d->kind = mx_event_read(me, ev, 0, d);
@@ -1685,7 +1685,7 @@ static int mx_e2e_event(mx_bot *b, const pp_mx_me *me, const char *room_id, json
 
 /* Events that waited for their key, opened now that it may have come;
  * those that open are answered first (they are the oldest). */
-static int mx_e2e_retry(mx_bot *b, const pp_mx_me *me, json_t *held, mx_items *it)
+static int mx_e2e_retry(mx_bot *b, const mx_me *me, json_t *held, mx_items *it)
 {
     int rc = MX_OK;
     size_t i;
@@ -1712,13 +1712,13 @@ static int mx_e2e_retry(mx_bot *b, const pp_mx_me *me, json_t *held, mx_items *i
         json_object_set_new(w, "opened", json_true());
         json_array_append(held, w);
         mx_room *r = room ? mx_room_get(b, room, 1) : NULL;
-        const pp_mx_event *d = NULL;
+        const mx_event *d = NULL;
         if (r) {
             r->encrypted = r->enc_checked = 1;
             rc = mx_e2e_event(b, me, r->id, raw, held, it, &d);
         }
         char qr[300], qe[300];
-        pp_net_log("info", "e2e_retry", "room=%s event_id=%s status=%s", mx_q(room, qr, sizeof qr),
+        net_log("info", "e2e_retry", "room=%s event_id=%s status=%s", mx_q(room, qr, sizeof qr),
                    mx_q(mx_json_str(raw, "event_id"), qe, sizeof qe), d ? "opened" : "refused");
         if (rc == MX_OK && d && (d->kind == PP_MX_TEXT || d->kind == PP_MX_NONTEXT)) rc = mx_want(b, r, d, it);
     }
@@ -1742,32 +1742,32 @@ static void mx_e2e_retried(mx_bot *b)
  * can carry next_batch). */
 static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
 {
-    pp_mx_me me = { b->user_id, b->localpart, b->displayname, b->allow, b->n_allow };
-    pp_mx_sync s;
+    mx_me me = { b->user_id, b->localpart, b->displayname, b->allow, b->n_allow };
+    mx_sync s;
     mx_items it = { 0 };
     char qr[300], qe[300];
     if (mx_sync_read(&me, sync, &s) != 0) return MX_FAIL;
     int rc;
     if (s.n_refused)
-        pp_net_log("warn", "ids_refused", "rooms=%zu msg=\"room ids longer than %d bytes or "
+        net_log("warn", "ids_refused", "rooms=%zu msg=\"room ids longer than %d bytes or "
                    "not printable: left out, never cut\"", s.n_refused, PP_MX_MAX_ID - 1);
 
     json_t *held = json_array();   /* pages of catch-up events, alive till the end */
-    pp_mx_event **gaps = calloc(s.n_rooms + 1, sizeof *gaps);
+    mx_event **gaps = calloc(s.n_rooms + 1, sizeof *gaps);
     if (!held || !gaps) { rc = MX_FAIL; goto out; }
     for (size_t k = 0; k < s.n_invites; k++) {
         rc = mx_handle_invite(b, &s.invites[k]);
         if (rc == MX_FATAL || rc == MX_CANCEL) goto out;
     }
     for (size_t k = 0; k < s.n_leaves; k++) {
-        pp_net_log("info", "left", "room=%s", mx_q(s.leaves[k], qr, sizeof qr));
+        net_log("info", "left", "room=%s", mx_q(s.leaves[k], qr, sizeof qr));
         mx_room_gone(b, s.leaves[k]);
         mx_room_drop(b, s.leaves[k]);
     }
 
     rc = b->e2e && !first_run ? mx_e2e_retry(b, &me, held, &it) : MX_OK;
     for (size_t k = 0; k < s.n_rooms && rc == MX_OK; k++) {
-        const pp_mx_room *pr = &s.rooms[k];
+        const mx_sync_room *pr = &s.rooms[k];
         mx_room *r = mx_room_get(b, pr->id, 1);
         if (!r) { rc = MX_FAIL; break; }
         if (pr->encrypted) r->encrypted = r->enc_checked = 1;
@@ -1782,12 +1782,12 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
             if (rc != MX_OK) break;
         }
         for (size_t i = 0; i < n_gap + pr->n_events && !first_run; i++) {
-            const pp_mx_event *e = i < n_gap ? &gaps[k][i] : &pr->events[i - n_gap];
+            const mx_event *e = i < n_gap ? &gaps[k][i] : &pr->events[i - n_gap];
             int opened = 0;
             if (e->kind == PP_MX_ENCRYPTED) {
                 r->encrypted = 1;
                 if (!b->e2e) continue;
-                const pp_mx_event *d = NULL;
+                const mx_event *d = NULL;
                 rc = mx_e2e_event(b, &me, pr->id, (json_t *)e->raw, held, &it, &d);
                 if (rc != MX_OK) break;
                 if (!d) continue;      /* waits for its key */
@@ -1795,7 +1795,7 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
                 opened = 1;
             }
             if (e->kind == PP_MX_MALFORMED)
-                pp_net_log("warn", "event_refused", "room=%s reason=\"no type or msgtype, or an "
+                net_log("warn", "event_refused", "room=%s reason=\"no type or msgtype, or an "
                            "event id or sender too long or not printable\"", mx_q(pr->id, qr, sizeof qr));
             if (e->kind != PP_MX_TEXT && e->kind != PP_MX_NONTEXT) continue;
             /* A plaintext message in an encrypted room is not answered
@@ -1804,7 +1804,7 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
             rc = opened ? MX_OK : mx_room_encryption(b, r);
             if (rc != MX_OK) break;
             if (r->encrypted && !opened) {
-                pp_net_log("info", "skip", "room=%s event_id=%s reason=encrypted_room",
+                net_log("info", "skip", "room=%s event_id=%s reason=encrypted_room",
                            mx_q(pr->id, qr, sizeof qr), mx_q(e->event_id, qe, sizeof qe));
                 continue;
             }
@@ -1842,7 +1842,7 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
         if (mx_stop) { rc = MX_CANCEL; break; }
         mx_room *r = mx_room_get(b, it.v[k].room_id, 1);
         if (!r) { rc = MX_FAIL; break; }
-        const pp_mx_event *e = it.v[k].ev;
+        const mx_event *e = it.v[k].ev;
         size_t off = it.v[k].group ? e->strip : 0;
         int last = k + 1 == it.n;
         rc = mx_handle_message(b, r, e->event_id, e->sender, e->body + off, e->body_len - off,
@@ -1853,7 +1853,7 @@ static int mx_handle_batch(mx_bot *b, json_t *sync, int first_run)
     if (rc != MX_OK) goto out;
     if (b->e2e) mx_e2e_retried(b);
     if (!cursor_saved && pp_store_set_cursor(b->store, "matrix.next_batch", s.next_batch) != 0)
-        pp_net_log("error", "store", "error=\"cannot save next_batch\"");
+        net_log("error", "store", "error=\"cannot save next_batch\"");
     snprintf(b->since, sizeof b->since, "%s", s.next_batch);
     b->pending[0] = '\0';
 out:
@@ -1863,7 +1863,7 @@ out:
     for (size_t k = 0; gaps && k < s.n_rooms; k++) free(gaps[k]);
     free(gaps);
     json_decref(held);
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     return rc;
 }
 
@@ -1882,7 +1882,7 @@ static int mx_send_reminders(mx_bot *b)
         const char *room = j->r.key + 7;
         if (rc != MX_OK) {               /* stopping: the rest stay due */
         } else if (j->skip) {
-            pp_net_log("info", "reminder_skipped", "room=%s day=%s reason=%s late_s=%lld",
+            net_log("info", "reminder_skipped", "room=%s day=%s reason=%s late_s=%lld",
                        mx_q(room, q, sizeof q), j->day, j->skip, j->late);
             app_remind_done(b->store, j);
         } else {
@@ -1891,7 +1891,7 @@ static int mx_send_reminders(mx_bot *b)
             int src = mx_push_ok(b, room);
             if (src == MX_OK) src = mx_send_notice(b, room, txn, j->text, NULL, NULL, NULL, NULL);
             else if (src == MX_FAIL) {    /* an encrypted room and no E2E: never in clear */
-                pp_net_log("info", "reminder_skipped", "room=%s day=%s reason=encrypted_room late_s=%lld",
+                net_log("info", "reminder_skipped", "room=%s day=%s reason=encrypted_room late_s=%lld",
                            mx_q(room, q, sizeof q), j->day, j->late);
                 app_remind_done(b->store, j);
                 app_remind_job_clear(j);
@@ -1900,11 +1900,11 @@ static int mx_send_reminders(mx_bot *b)
             if (src == 1) {               /* its encryption unknown: the next sync */
             } else if (src == MX_OK) {
                 app_remind_done(b->store, j);
-                pp_net_log("info", "reminder_sent", "room=%s day=%s late_s=%lld",
+                net_log("info", "reminder_sent", "room=%s day=%s late_s=%lld",
                            mx_q(room, q, sizeof q), j->day, j->late);
             } else if (src == MX_FAIL) {  /* not in the room any more */
                 app_remind_stop(b->store, j->r.key);
-                pp_net_log("info", "reminder_stopped", "room=%s reason=refused", mx_q(room, q, sizeof q));
+                net_log("info", "reminder_stopped", "room=%s reason=refused", mx_q(room, q, sizeof q));
             } else {
                 rc = src;
             }
@@ -1918,14 +1918,14 @@ static int mx_send_reminders(mx_bot *b)
 
 static int mx_reload(mx_bot *b)
 {
-    pp_ruleset *rs = pp_cli_load_rules(&b->common);   /* prints every error */
+    pp_ruleset *rs = app_load_rules(&b->common);   /* prints every error */
     if (!rs) {
-        pp_net_log("error", "reload", "status=failed action=keep_old_rules");
+        net_log("error", "reload", "status=failed action=keep_old_rules");
         return -1;
     }
     pp_rules_free(b->rules);
     b->rules = rs;
-    pp_net_log("info", "reload", "status=ok rules=%zu", pp_rules_count(rs));
+    net_log("info", "reload", "status=ok rules=%zu", pp_rules_count(rs));
     return 0;
 }
 
@@ -1960,7 +1960,7 @@ static int mx_run(mx_bot *b)
             if (dn && strlen(dn) < sizeof b->displayname)
                 snprintf(b->displayname, sizeof b->displayname, "%s", dn);
             else if (dn)    /* never a cut name: it would match other words */
-                pp_net_log("warn", "displayname_ignored", "len=%zu msg=\"longer than %zu bytes: "
+                net_log("warn", "displayname_ignored", "len=%zu msg=\"longer than %zu bytes: "
                            "mentions by display name are not seen\"", strlen(dn), sizeof b->displayname - 1);
         }
         json_decref(j);
@@ -1978,20 +1978,20 @@ static int mx_run(mx_bot *b)
     {
         /* which rules this bot answers with, so an operator can see them */
         char qr[1024], qs[1024], why[300];
-        pp_cli_dirs dirs;
-        pp_cli_data_dirs(&b->common, &dirs);
-        pp_net_log("info", "start", "user=%s resume=%s allow=%zu rules=%zu crisis_rules=%d "
+        app_dirs dirs;
+        app_data_dirs(&b->common, &dirs);
+        net_log("info", "start", "user=%s resume=%s allow=%zu rules=%zu crisis_rules=%d "
                    "rules_dir=%s responses_dir=%s", mx_q(b->user_id, q, sizeof q),
                    b->since[0] ? "yes" : "no", b->n_allow, pp_rules_count(b->rules),
                    pp_rules_check_crisis(b->rules, why, sizeof why),
                    mx_q(dirs.rules, qr, sizeof qr), mx_q(dirs.responses, qs, sizeof qs));
     }
-    pp_notify("READY=1\nSTATUS=syncing");     /* systemd: Type=notify */
+    app_notify("READY=1\nSTATUS=syncing");     /* systemd: Type=notify */
 
     int status = 0;
     unsigned sync_failures = 0;       /* syncs that failed since the last good one */
     while (!mx_stop) {
-        pp_notify_watchdog();
+        app_notify_watchdog();
         if (mx_hup) { mx_hup = 0; mx_reload(b); }
         mx_wake = 0;
         if (mx_stop) break;
@@ -2016,7 +2016,7 @@ static int mx_run(mx_bot *b)
         if (rc == MX_CANCEL) continue;     /* a signal: the loop head decides */
         if (rc == MX_OK && sync_failures + b->call_failures > 0) {
             /* as the Telegram bot's poll_recovered: the outage is over */
-            pp_net_log("info", "sync_recovered", "attempts=%u", sync_failures + b->call_failures);
+            net_log("info", "sync_recovered", "attempts=%u", sync_failures + b->call_failures);
             sync_failures = 0;
         }
         if (rc != MX_OK) {
@@ -2026,10 +2026,10 @@ static int mx_run(mx_bot *b)
                                strcmp(errc, "M_INVALID_PARAM") == 0)) {
                 /* The server forgot our position: start over (the handled
                  * event marks keep old messages from being answered). */
-                pp_net_log("warn", "sync", "error=%s action=restart_from_scratch", errc);
+                net_log("warn", "sync", "error=%s action=restart_from_scratch", errc);
                 b->since[0] = '\0';
             }
-            if (mx_sleep(pp_net_backoff_ms(3, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng))) break;
+            if (mx_sleep(net_backoff_ms(3, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng))) break;
             continue;
         }
         rc = b->e2e ? mx_e2e_sync(b, j) : MX_OK;
@@ -2039,12 +2039,12 @@ static int mx_run(mx_bot *b)
         if (rc == MX_OK) rc = mx_send_reminders(b);   /* at least once a sync period */
         if (rc == MX_FATAL) { status = mx_fatal_token(); break; }
         if (rc == MX_FAIL) {
-            pp_net_log("warn", "sync", "error=\"malformed batch\"");
-            if (mx_sleep(pp_net_backoff_ms(3, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng))) break;
+            net_log("warn", "sync", "error=\"malformed batch\"");
+            if (mx_sleep(net_backoff_ms(3, MX_BACKOFF_BASE, MX_BACKOFF_CAP, &b->rng))) break;
         }
     }
-    pp_notify("STOPPING=1");
-    pp_net_log("info", "stop", "answered=%lu skipped=%lu status=%d", b->answered, b->skipped, status);
+    app_notify("STOPPING=1");
+    net_log("info", "stop", "answered=%lu skipped=%lu status=%d", b->answered, b->skipped, status);
     return status;
 }
 
@@ -2071,7 +2071,7 @@ static void mx_usage(FILE *f)
         "  --allow-insecure-http\n"
         "                       allow http:// to another host: the token (and the login\n"
         "                       password) would cross the network in clear\n");
-    pp_cli_data_usage(f);
+    app_data_usage(f);
     fprintf(f,
         "  --keep-transcripts   also store the text of each turn (off by default)\n"
         "  --help, --version\n"
@@ -2157,7 +2157,7 @@ static int mx_set_homeserver(mx_bot *b, const char *url, int insecure_http)
 {
     char err[256];
     size_t n = strlen(url);
-    if (pp_net_base_url_check(url, insecure_http, err, sizeof err) != 0) {
+    if (net_base_url_check(url, insecure_http, err, sizeof err) != 0) {
         fprintf(stderr, "pushpull matrix: --homeserver %s\n", err);
         return -1;
     }
@@ -2182,7 +2182,7 @@ static int mx_login(int argc, char **argv)
         const char **dst = strcmp(a, "--homeserver") == 0 ? &hs : strcmp(a, "--user") == 0 ? &user
                          : strcmp(a, "--password-file") == 0 ? &pwfile
                          : strcmp(a, "--token-file") == 0 ? &out : NULL;
-        if (!dst) return pp_cli_unknown_arg("pushpull matrix login", a, mx_login_options, 0);
+        if (!dst) return app_unknown_arg("pushpull matrix login", a, mx_login_options, 0);
         if (i + 1 >= argc) {
             fprintf(stderr, "pushpull matrix login: %s needs a value (see pushpull matrix --help)\n", a);
             return 2;
@@ -2202,11 +2202,11 @@ static int mx_login(int argc, char **argv)
     json_t *j = NULL, *req = NULL;
     if (mx_set_homeserver(b, hs, insecure_http)) { status = 2; goto done; }
     if (!(pw = mx_read_secret(pwfile, "password"))) goto done;
-    if (pp_net_global_init() != 0) goto done;
-    b->api_net = pp_net_new(NULL, err, sizeof err);
+    if (net_global_init() != 0) goto done;
+    b->api_net = net_new(NULL, err, sizeof err);
     if (!b->api_net) { fprintf(stderr, "pushpull matrix: %s\n", err); goto done_net; }
-    pp_net_set_secret(b->api_net, pw);
-    pp_net_rng_seed(&b->rng, (uint64_t)time(NULL) ^ (uint64_t)getpid());
+    net_set_secret(b->api_net, pw);
+    net_rng_seed(&b->rng, (uint64_t)time(NULL) ^ (uint64_t)getpid());
     snprintf(b->auth, sizeof b->auth, "X-Pushpull: login");
     req = json_pack("{s:s, s:{s:s, s:s}, s:s, s:s}", "type", "m.login.password",
                     "identifier", "type", "m.id.user", "user", user, "password", pw,
@@ -2238,8 +2238,8 @@ static int mx_login(int argc, char **argv)
     printf("logged in as %s; the access token is in %s (mode 0600)\n", uid ? uid : user, out);
     status = 0;
 done_net:
-    pp_net_free(b->api_net);
-    pp_net_global_cleanup();
+    net_free(b->api_net);
+    net_global_cleanup();
 done:
     json_decref(j);
     json_decref(req);
@@ -2248,7 +2248,7 @@ done:
     return status;
 }
 
-int pp_cmd_matrix(int argc, char **argv)
+int cli_matrix(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "login") == 0) return mx_login(argc - 1, argv + 1);
     app_zone_init();   /* before any thread: TZ is never added later (remind.c) */
@@ -2260,7 +2260,7 @@ int pp_cmd_matrix(int argc, char **argv)
     const char *hs = NULL, *token_file = NULL;
     int status = 2, insecure_http = 0;
     for (int i = 1; i < argc; i++) {
-        int c = pp_cli_common_opt(&b->common, argc, argv, &i);
+        int c = app_common_opt(&b->common, argc, argv, &i);
         if (c < 0) goto out;
         if (c > 0) continue;
         const char *a = argv[i];
@@ -2271,7 +2271,7 @@ int pp_cmd_matrix(int argc, char **argv)
         if (strcmp(a, "--allow-insecure-http") == 0) { insecure_http = 1; continue; }
         int known = 0;
         for (int k = 0; mx_options[k]; k++) known |= strcmp(a, mx_options[k]) == 0;
-        if (!known) { status = pp_cli_unknown_arg("pushpull matrix", a, mx_options, 1); goto out; }
+        if (!known) { status = app_unknown_arg("pushpull matrix", a, mx_options, 1); goto out; }
         if (i + 1 >= argc) {
             fprintf(stderr, "pushpull matrix: %s needs a value (see pushpull matrix --help)\n", a);
             goto out;
@@ -2316,9 +2316,9 @@ int pp_cmd_matrix(int argc, char **argv)
     snprintf(b->auth, sizeof b->auth, "Authorization: Bearer %s", b->token);
 
     char err[512];
-    b->rules = pp_cli_load_rules(&b->common);   /* refuses a set without crisis rules */
+    b->rules = app_load_rules(&b->common);   /* refuses a set without crisis rules */
     if (!b->rules) {
-        pp_net_log("error", "rules_failed", "msg=\"the rules did not load or hold no crisis "
+        net_log("error", "rules_failed", "msg=\"the rules did not load or hold no crisis "
                    "rules (errors above); nothing was sent\"");
         goto out;
     }
@@ -2326,27 +2326,27 @@ int pp_cmd_matrix(int argc, char **argv)
     if (!b->store) { fprintf(stderr, "pushpull matrix: %s\n", err); goto out; }
     /* one bot per state file: two would answer each other's messages and
      * lose session updates */
-    b->lock_fd = pp_net_lock_state(b->common.state_path, err, sizeof err);
+    b->lock_fd = net_lock_state(b->common.state_path, err, sizeof err);
     if (b->lock_fd < 0) {
         fprintf(stderr, "pushpull matrix: %s\n", err);
-        pp_net_log("error", "state_locked", "msg=\"another instance holds the state file; nothing was sent\"");
+        net_log("error", "state_locked", "msg=\"another instance holds the state file; nothing was sent\"");
         goto out;
     }
     pp_store_keep_transcripts(b->store, b->common.keep_transcripts);
-    if (pp_net_global_init() != 0) { fprintf(stderr, "pushpull matrix: curl init failed\n"); goto out; }
-    pp_net_opts so = { 0 };
+    if (net_global_init() != 0) { fprintf(stderr, "pushpull matrix: curl init failed\n"); goto out; }
+    net_opts so = { 0 };
     so.timeout_ms = 30000;
-    b->sync_net = pp_net_new(&so, err, sizeof err);
-    b->api_net = b->sync_net ? pp_net_new(&so, err, sizeof err) : NULL;
+    b->sync_net = net_new(&so, err, sizeof err);
+    b->api_net = b->sync_net ? net_new(&so, err, sizeof err) : NULL;
     if (!b->api_net) { fprintf(stderr, "pushpull matrix: %s\n", err); goto out_net; }
-    pp_net_set_secret(b->sync_net, b->token);
-    pp_net_set_secret(b->api_net, b->token);
-    pp_net_set_cancel(b->sync_net, &mx_wake);
+    net_set_secret(b->sync_net, b->token);
+    net_set_secret(b->api_net, b->token);
+    net_set_cancel(b->sync_net, &mx_wake);
     /* a stop cuts a call in flight too: every one is safe to redo (a
      * send by its txnId, which the server folds into the first) */
-    pp_net_set_cancel(b->api_net, &mx_stop);
-    pp_net_rng_seed(&b->rng, (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16));
-    pp_net_bucket_init(&b->sends, 5, 1, 10, pp_net_now_ms());
+    net_set_cancel(b->api_net, &mx_stop);
+    net_rng_seed(&b->rng, (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16));
+    net_bucket_init(&b->sends, 5, 1, 10, net_now_ms());
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -2359,9 +2359,9 @@ int pp_cmd_matrix(int argc, char **argv)
 
     status = mx_run(b);
 out_net:
-    pp_net_free(b->sync_net);
-    pp_net_free(b->api_net);
-    pp_net_global_cleanup();
+    net_free(b->sync_net);
+    net_free(b->api_net);
+    net_global_cleanup();
 out:
     for (size_t i = 0; i < b->n_rooms; i++) {
         free(b->rooms[i].id);

@@ -3,7 +3,7 @@
  * tests/tools/mxcheck.c and the fuzz target tests/fuzz/matrix.c drive the
  * code the bot runs.
  *
- * The bot itself is pp_cmd_matrix(), below; see
+ * The bot itself is cli_matrix(), below; see
  * bots/matrix.c for its design and docs/matrix.md for operators.
  */
 #ifndef PP_MATRIX_H
@@ -14,24 +14,24 @@
 /* `pushpull matrix`: the bot, a subcommand of the program (cli/main.c).  Takes
  * the argv that follows the program name (argv[0] is the subcommand);
  * returns the exit status. */
-int pp_cmd_matrix(int argc, char **argv);
+int cli_matrix(int argc, char **argv);
 
 #define PP_MX_MAX_ID    255    /* room, event and user ids (spec) */
 #define PP_MX_MAX_BATCH 2047   /* bytes of a next_batch token the bot keeps */
 
 /* Who the bot is (whoami, profile, --allow). */
-typedef struct pp_mx_me {
+typedef struct mx_me {
     const char *user_id;            /* "@coach:example.org" */
     const char *localpart;          /* "coach" */
     const char *displayname;        /* "" when it has none */
     const char *const *allow;       /* inviter globs (fnmatch); none: anyone */
     size_t n_allow;
-} pp_mx_me;
+} mx_me;
 
 /* What a timeline event is.  Only TEXT and NONTEXT are answered: NONTEXT
  * with "I can only read text" in direct rooms, TEXT in direct rooms and,
  * in rooms with more members, when it mentions the bot. */
-typedef enum pp_mx_kind {
+typedef enum mx_kind {
     PP_MX_TEXT,                 /* m.text or m.emote with a string body */
     PP_MX_NONTEXT,              /* another msgtype (image, file...), or an
                                  * m.sticker event */
@@ -43,11 +43,11 @@ typedef enum pp_mx_kind {
                                  * in the timeline, its join): not sent to it */
     PP_MX_MALFORMED,            /* no type, no msgtype, a bad event id or sender */
     PP_MX_OTHER                 /* not a message (membership, encryption state) */
-} pp_mx_kind;
+} mx_kind;
 
-/* Strings point into the parsed body (pp_mx_sync.root). */
-typedef struct pp_mx_event {
-    pp_mx_kind kind;
+/* Strings point into the parsed body (mx_sync.root). */
+typedef struct mx_event {
+    mx_kind kind;
     const char *event_id, *sender;  /* NULL when absent */
     /* TEXT and NONTEXT only; otherwise "", 0, 0, 0: */
     const char *body;               /* content.body, "" when not a string; may hold NULs */
@@ -61,9 +61,9 @@ typedef struct pp_mx_event {
     const char *thread;             /* TEXT and NONTEXT in a thread (m.relates_to
                                      * rel_type m.thread): its root event id, a
                                      * valid id; else NULL */
-} pp_mx_event;
+} mx_event;
 
-typedef struct pp_mx_room {         /* one of rooms.join */
+typedef struct mx_sync_room {         /* one of rooms.join */
     const char *id;
     int has_count, count;           /* summary.m.joined_member_count */
     int member_change;              /* a membership event: the count is stale */
@@ -74,39 +74,39 @@ typedef struct pp_mx_room {         /* one of rooms.join */
                                      * before the first one (page back) */
     const char *prev_batch;         /* timeline.prev_batch, NULL when absent or
                                      * longer than PP_MX_MAX_BATCH */
-    pp_mx_event *events;            /* timeline.events, all, in order */
+    mx_event *events;            /* timeline.events, all, in order */
     size_t n_events;
-} pp_mx_room;
+} mx_sync_room;
 
-typedef struct pp_mx_invite {       /* one of rooms.invite */
+typedef struct mx_invite {       /* one of rooms.invite */
     const char *room_id;
     const char *inviter;            /* sender of the bot's invite; NULL none */
     int allowed;                    /* a valid id the allow-list takes: join */
     int direct;                     /* the invite says is_direct (a DM) */
-} pp_mx_invite;
+} mx_invite;
 
-typedef struct pp_mx_sync {
+typedef struct mx_sync {
     const char *next_batch;         /* at most PP_MX_MAX_BATCH bytes */
-    pp_mx_invite *invites;
+    mx_invite *invites;
     size_t n_invites;
     const char **leaves;            /* room ids of rooms.leave */
     size_t n_leaves;
-    pp_mx_room *rooms;
+    mx_sync_room *rooms;
     size_t n_rooms;
     size_t n_refused;               /* rooms of join, invite and leave left out:
                                      * their id is too long or not printable */
     struct json_t *root;            /* the parsed body: owned */
-} pp_mx_sync;
+} mx_sync;
 
 /* Read a /sync answer body into *out, in the order the bot acts on it.
  * Ids from the wire must be bounded (PP_MX_MAX_ID) and printable, never
  * cut (two long ids would merge): rooms with a bad id are left out (and
  * counted), events with a bad event id or sender are MALFORMED.
  * Pure: no I/O, no logging.  Returns 0 (free with
- * pp_mx_sync_free), or -1 with nothing to free when the body is not a JSON
+ * mx_sync_free), or -1 with nothing to free when the body is not a JSON
  * object with a next_batch string, or memory ran out. */
-int pp_mx_parse_sync(const char *body, size_t len, const pp_mx_me *me, pp_mx_sync *out);
+int mx_parse_sync(const char *body, size_t len, const mx_me *me, mx_sync *out);
 
-void pp_mx_sync_free(pp_mx_sync *s);
+void mx_sync_free(mx_sync *s);
 
 #endif

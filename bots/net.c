@@ -1,10 +1,10 @@
 /* net.c -- the bots' HTTP client, backoff, token buckets and log lines.
  *
- * One pp_net wraps one CURL easy handle and reuses it for every request, so
+ * One net_client wraps one CURL easy handle and reuses it for every request, so
  * libcurl keeps the connection open between calls (keep-alive) and a dead
  * one is noticed by TCP keep-alive and the low-speed limit.  The URL is
  * never copied into an error message (the Telegram token lives in its
- * path); curl's own error text is passed through pp_net_redact() with the
+ * path); curl's own error text is passed through net_redact() with the
  * handle's secret before it reaches the caller.  See net.h for the API.
  */
 #include "net.h"
@@ -24,10 +24,10 @@
 #include <fcntl.h>
 #include <sys/file.h>
 
-struct pp_net {
+struct net_client {
     CURL *curl;
     CURLM *multi;           /* drives curl so a cancel is seen within NET_TICK_MS */
-    pp_net_opts opts;
+    net_opts opts;
     const char *secret;
     const volatile int *cancel;
     char errbuf[CURL_ERROR_SIZE];
@@ -38,12 +38,12 @@ struct pp_net {
     long retry_after;
 };
 
-int pp_net_global_init(void)
+int net_global_init(void)
 {
     return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : PP_NET_EOTHER;
 }
 
-void pp_net_global_cleanup(void)
+void net_global_cleanup(void)
 {
     curl_global_cleanup();
 }
@@ -55,12 +55,12 @@ static void set_err(char *err, size_t errlen, const char *secret, const char *fm
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
-    pp_net_redact(err, secret);
+    net_redact(err, secret);
 }
 
-pp_net *pp_net_new(const pp_net_opts *opts, char *err, size_t errlen)
+net_client *net_new(const net_opts *opts, char *err, size_t errlen)
 {
-    pp_net *n = calloc(1, sizeof *n);
+    net_client *n = calloc(1, sizeof *n);
     if (!n) {
         set_err(err, errlen, NULL, "out of memory");
         return NULL;
@@ -82,7 +82,7 @@ pp_net *pp_net_new(const pp_net_opts *opts, char *err, size_t errlen)
     return n;
 }
 
-void pp_net_free(pp_net *n)
+void net_free(net_client *n)
 {
     if (!n) return;
     curl_easy_cleanup(n->curl);       /* not in the multi between requests */
@@ -91,10 +91,10 @@ void pp_net_free(pp_net *n)
     free(n);
 }
 
-void pp_net_set_secret(pp_net *n, const char *secret) { n->secret = secret; }
-void pp_net_set_cancel(pp_net *n, const volatile int *cancel) { n->cancel = cancel; }
+void net_set_secret(net_client *n, const char *secret) { n->secret = secret; }
+void net_set_cancel(net_client *n, const volatile int *cancel) { n->cancel = cancel; }
 
-void pp_net_response_clear(pp_net_response *r)
+void net_response_clear(net_response *r)
 {
     if (!r) return;
     free(r->body);
@@ -104,7 +104,7 @@ void pp_net_response_clear(pp_net_response *r)
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 {
-    pp_net *n = ud;
+    net_client *n = ud;
     size_t add = size * nmemb;
     if (n->len + add > n->opts.max_body) {
         n->too_big = 1;
@@ -126,7 +126,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 {
-    pp_net *n = ud;
+    net_client *n = ud;
     size_t len = size * nmemb;
     static const char name[] = "retry-after:";
     if (len > sizeof name - 1 && strncasecmp(ptr, name, sizeof name - 1) == 0) {
@@ -148,7 +148,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
  * waited up to a second.  Here *cancel is read every NET_TICK_MS; the
  * multi keeps the connection cache between requests (keep-alive). */
 #define NET_TICK_MS 50
-static CURLcode net_perform(pp_net *n)
+static CURLcode net_perform(net_client *n)
 {
     if (curl_multi_add_handle(n->multi, n->curl) != CURLM_OK) return CURLE_FAILED_INIT;
     CURLcode rc = CURLE_GOT_NOTHING;
@@ -176,13 +176,13 @@ static CURLcode net_perform(pp_net *n)
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
     (void)dt; (void)dn; (void)ut; (void)un;
-    pp_net *n = ud;
+    net_client *n = ud;
     return (n->cancel && *n->cancel) ? 1 : 0;
 }
 
-int pp_net_request(pp_net *n, const char *method, const char *url,
+int net_request(net_client *n, const char *method, const char *url,
                    const char *const *headers, const char *body,
-                   size_t body_len, long timeout_ms, pp_net_response *out,
+                   size_t body_len, long timeout_ms, net_response *out,
                    char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -256,9 +256,9 @@ int pp_net_request(pp_net *n, const char *method, const char *url,
         }
     }
 
-    uint64_t t0 = pp_net_now_ms();
+    uint64_t t0 = net_now_ms();
     CURLcode rc = net_perform(n);
-    out->seconds = (double)(pp_net_now_ms() - t0) / 1000.0;
+    out->seconds = (double)(net_now_ms() - t0) / 1000.0;
     curl_slist_free_all(hl);
     /* Forget the URL and body pointers: they belong to the caller. */
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
@@ -323,7 +323,7 @@ static int host_is_loopback(const char *host, size_t len, int ipv6)
     return inet_pton(AF_INET, h, &a4) == 1 && (ntohl(a4.s_addr) >> 24) == 127;
 }
 
-int pp_net_base_url_check(const char *url, int allow_insecure_http, char *err, size_t errlen)
+int net_base_url_check(const char *url, int allow_insecure_http, char *err, size_t errlen)
 {
     int tls = strncmp(url, "https://", 8) == 0;
     if (!tls && strncmp(url, "http://", 7) != 0) {
@@ -376,7 +376,7 @@ int pp_net_base_url_check(const char *url, int allow_insecure_http, char *err, s
     return 0;
 }
 
-size_t pp_net_redact(char *s, const char *secret)
+size_t net_redact(char *s, const char *secret)
 {
     if (!s || !secret || !*secret) return 0;
     size_t slen = strlen(secret), count = 0;
@@ -394,13 +394,13 @@ size_t pp_net_redact(char *s, const char *secret)
 
 /* ---- backoff ------------------------------------------------------------ */
 
-void pp_net_rng_seed(uint64_t *rng, uint64_t seed)
+void net_rng_seed(uint64_t *rng, uint64_t seed)
 {
     *rng = seed ^ 0x9e3779b97f4a7c15ull;
     if (*rng == 0) *rng = 0x2545f4914f6cdd1dull;
 }
 
-uint64_t pp_net_rng_next(uint64_t *rng)
+uint64_t net_rng_next(uint64_t *rng)
 {
     uint64_t x = *rng;
     x ^= x >> 12;
@@ -410,19 +410,19 @@ uint64_t pp_net_rng_next(uint64_t *rng)
     return x * 0x2545f4914f6cdd1dull;
 }
 
-long pp_net_backoff_ms(unsigned attempt, long base_ms, long cap_ms, uint64_t *rng)
+long net_backoff_ms(unsigned attempt, long base_ms, long cap_ms, uint64_t *rng)
 {
     if (base_ms <= 0) base_ms = 1;
     if (cap_ms < base_ms) cap_ms = base_ms;
     long ceil = base_ms;
     for (unsigned i = 0; i < attempt && ceil < cap_ms; i++) ceil *= 2;
     if (ceil > cap_ms) ceil = cap_ms;
-    return (long)(pp_net_rng_next(rng) % (uint64_t)(ceil + 1));
+    return (long)(net_rng_next(rng) % (uint64_t)(ceil + 1));
 }
 
 /* ---- token buckets ------------------------------------------------------ */
 
-void pp_net_bucket_init(pp_net_bucket *b, double per, double seconds,
+void net_bucket_init(net_bucket *b, double per, double seconds,
                         double burst, uint64_t now_ms)
 {
     b->rate = per / (seconds * 1000.0);
@@ -432,7 +432,7 @@ void pp_net_bucket_init(pp_net_bucket *b, double per, double seconds,
     b->blocked_until_ms = 0;
 }
 
-static void refill(pp_net_bucket *b, uint64_t now_ms)
+static void refill(net_bucket *b, uint64_t now_ms)
 {
     if (now_ms > b->last_ms) {
         b->tokens += (double)(now_ms - b->last_ms) * b->rate;
@@ -441,7 +441,7 @@ static void refill(pp_net_bucket *b, uint64_t now_ms)
     }
 }
 
-long pp_net_bucket_wait_ms(pp_net_bucket *b, uint64_t now_ms)
+long net_bucket_wait_ms(net_bucket *b, uint64_t now_ms)
 {
     if (now_ms < b->blocked_until_ms) return (long)(b->blocked_until_ms - now_ms);
     refill(b, now_ms);     /* (refill ignores times before last_ms) */
@@ -451,13 +451,13 @@ long pp_net_bucket_wait_ms(pp_net_bucket *b, uint64_t now_ms)
     return ms > 0 ? ms : 1;
 }
 
-void pp_net_bucket_take(pp_net_bucket *b, uint64_t now_ms)
+void net_bucket_take(net_bucket *b, uint64_t now_ms)
 {
     refill(b, now_ms);
     b->tokens -= 1.0;
 }
 
-void pp_net_bucket_block(pp_net_bucket *b, uint64_t now_ms, long ms)
+void net_bucket_block(net_bucket *b, uint64_t now_ms, long ms)
 {
     if (ms < 0) ms = 0;
     uint64_t until = now_ms + (uint64_t)ms;
@@ -470,14 +470,14 @@ void pp_net_bucket_block(pp_net_bucket *b, uint64_t now_ms, long ms)
 
 /* ---- time and logs ------------------------------------------------------ */
 
-uint64_t pp_net_now_ms(void)
+uint64_t net_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-void pp_net_log(const char *level, const char *event, const char *fmt, ...)
+void net_log(const char *level, const char *event, const char *fmt, ...)
 {
     char line[1024];
     struct timespec ts;
@@ -506,7 +506,7 @@ void pp_net_log(const char *level, const char *event, const char *fmt, ...)
     (void)w;
 }
 
-const char *pp_net_quote(const char *s, char *out, size_t outlen)
+const char *net_quote(const char *s, char *out, size_t outlen)
 {
     if (!outlen) return out;
     size_t o = 0;
@@ -525,7 +525,7 @@ const char *pp_net_quote(const char *s, char *out, size_t outlen)
     return out;
 }
 
-const char *pp_net_rule_fields(const struct pp_answer *a, char *out, size_t outlen)
+const char *net_rule_fields(const struct pp_answer *a, char *out, size_t outlen)
 {
     const pp_reply *r = a && a->had_reply ? &a->reply : NULL;
     snprintf(out, outlen, " rule=%s framework=%s role=%s safety=%d",
@@ -536,7 +536,7 @@ const char *pp_net_rule_fields(const struct pp_answer *a, char *out, size_t outl
 
 /* ---- one instance per state file ------------------------------------------ */
 
-int pp_net_lock_state(const char *state_path, char *err, size_t errlen)
+int net_lock_state(const char *state_path, char *err, size_t errlen)
 {
     char path[4096];
     if (snprintf(path, sizeof path, "%s.lock", state_path) >= (int)sizeof path) {

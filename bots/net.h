@@ -1,20 +1,20 @@
 /* net.h -- plumbing shared by the chat bots (Telegram, Matrix).
  *
  * Four small things every long-running bot needs:
- *   pp_net_*        an HTTP client over libcurl, and the check of the base
- *                   URL it is pointed at (pp_net_base_url_check).  One pp_net owns one CURL
+ *   net_*        an HTTP client over libcurl, and the check of the base
+ *                   URL it is pointed at (net_base_url_check).  One net_client owns one CURL
  *                   easy handle that is reused for every request, so the
  *                   connection stays alive between calls (keep-alive).  A
- *                   pp_net belongs to one thread at a time: give each
+ *                   net_client belongs to one thread at a time: give each
  *                   thread its own.  Timeouts (connect, total, low speed)
  *                   and TCP keep-alive are always on; the response body is
  *                   capped; the HTTP status and Retry-After are returned.
  *                   Error messages never contain the URL, and a secret set
- *                   with pp_net_set_secret() is redacted from them.
- *   pp_net_backoff_ms  exponential backoff with full jitter.
- *   pp_net_bucket_* token buckets for rate limits (not thread-safe: guard
+ *                   with net_set_secret() is redacted from them.
+ *   net_backoff_ms  exponential backoff with full jitter.
+ *   net_bucket_* token buckets for rate limits (not thread-safe: guard
  *                   them with the caller's lock).
- *   pp_net_log      one line per event on stderr, key=value, written with a
+ *   net_log      one line per event on stderr, key=value, written with a
  *                   single write(2) so lines from threads never interleave.
  *
  * Status codes: 0 ok (an HTTP response arrived, whatever its status), or a
@@ -35,43 +35,43 @@
 #define PP_NET_MAX_BODY  (4u * 1024u * 1024u)
 
 /* Call once per process before any thread starts (curl_global_init). */
-int pp_net_global_init(void);
-void pp_net_global_cleanup(void);
+int net_global_init(void);
+void net_global_cleanup(void);
 
-typedef struct pp_net pp_net;
+typedef struct net_client net_client;
 
-typedef struct pp_net_opts {
+typedef struct net_opts {
     long connect_timeout_ms;   /* 0 = 10000 */
     long timeout_ms;           /* default total timeout; 0 = 30000 */
     long low_speed_bytes;      /* abort when slower than this... 0 = 1 */
     long low_speed_secs;       /* ...for this long; 0 = 30 */
     size_t max_body;           /* 0 = PP_NET_MAX_BODY */
     const char *user_agent;    /* NULL = "pushpull/<version>" */
-} pp_net_opts;
+} net_opts;
 
 /* A new connection handle (opts may be NULL for the defaults).  NULL with a
- * message in err on failure.  Free with pp_net_free(). */
-pp_net *pp_net_new(const pp_net_opts *opts, char *err, size_t errlen);
-void pp_net_free(pp_net *n);
+ * message in err on failure.  Free with net_free(). */
+net_client *net_new(const net_opts *opts, char *err, size_t errlen);
+void net_free(net_client *n);
 
 /* Redact this string (a bot token) from every error message of n.  The
  * pointer is kept, not copied: it must outlive n. */
-void pp_net_set_secret(pp_net *n, const char *secret);
+void net_set_secret(net_client *n, const char *secret);
 
 /* When cancel is not NULL, a request in progress stops (PP_NET_ECANCEL)
  * within about 50 ms of *cancel becoming non-zero (a long poll included),
  * and none starts while it is.  The pointer must outlive n. */
-void pp_net_set_cancel(pp_net *n, const volatile int *cancel);
+void net_set_cancel(net_client *n, const volatile int *cancel);
 
-typedef struct pp_net_response {
+typedef struct net_response {
     long status;         /* HTTP status, 0 when none arrived */
     char *body;          /* NUL-terminated, malloc'd; freed by _clear */
     size_t len;
     long retry_after;    /* Retry-After header in seconds, -1 when absent */
     double seconds;      /* wall time of the request */
-} pp_net_response;
+} net_response;
 
-void pp_net_response_clear(pp_net_response *r);
+void net_response_clear(net_response *r);
 
 /* One request.  method "GET" or "POST"; headers is a NULL-terminated list
  * of "Name: value" lines (may be NULL); body/body_len the request body for
@@ -79,9 +79,9 @@ void pp_net_response_clear(pp_net_response *r);
  * timeout_ms 0 = the handle's default, >0 overrides it for this request
  * (the low-speed window is stretched to match, so a long poll is not cut).
  * Fills out (clear it afterwards, also on error). */
-int pp_net_request(pp_net *n, const char *method, const char *url,
+int net_request(net_client *n, const char *method, const char *url,
                    const char *const *headers, const char *body,
-                   size_t body_len, long timeout_ms, pp_net_response *out,
+                   size_t body_len, long timeout_ms, net_response *out,
                    char *err, size_t errlen);
 
 /* Check a base URL from the command line (--api-url, --homeserver) before
@@ -93,51 +93,51 @@ int pp_net_request(pp_net *n, const char *method, const char *url,
  * set: the bots' tokens must not cross a network in clear.  Pure, no
  * I/O.  0 ok, else -1 with a message for the user in err (it names
  * --allow-insecure-http when that is what would let the URL through). */
-int pp_net_base_url_check(const char *url, int allow_insecure_http, char *err, size_t errlen);
+int net_base_url_check(const char *url, int allow_insecure_http, char *err, size_t errlen);
 
 /* Replace every occurrence of secret in s (NUL-terminated) by "***", in
  * place.  Returns the number of replacements.  NULL or "" secret: none. */
-size_t pp_net_redact(char *s, const char *secret);
+size_t net_redact(char *s, const char *secret);
 
 /* ---- backoff ------------------------------------------------------------ */
 
 /* Seed a per-thread random state (xorshift64*); any seed, 0 included. */
-void pp_net_rng_seed(uint64_t *rng, uint64_t seed);
-uint64_t pp_net_rng_next(uint64_t *rng);
+void net_rng_seed(uint64_t *rng, uint64_t seed);
+uint64_t net_rng_next(uint64_t *rng);
 
 /* Full jitter: a uniform delay in [0, min(cap_ms, base_ms * 2^attempt)].
  * attempt counts from 0. */
-long pp_net_backoff_ms(unsigned attempt, long base_ms, long cap_ms, uint64_t *rng);
+long net_backoff_ms(unsigned attempt, long base_ms, long cap_ms, uint64_t *rng);
 
 /* ---- token buckets ------------------------------------------------------ */
 
-typedef struct pp_net_bucket {
+typedef struct net_bucket {
     double rate;          /* tokens per millisecond */
     double burst;         /* capacity */
     double tokens;
     uint64_t last_ms;     /* when tokens was last brought up to date */
     uint64_t blocked_until_ms;   /* a 429 said: nothing before this */
-} pp_net_bucket;
+} net_bucket;
 
 /* per_seconds tokens every `seconds` seconds (e.g. 20 per 60), at most
  * burst at once.  Starts full. */
-void pp_net_bucket_init(pp_net_bucket *b, double per, double seconds,
+void net_bucket_init(net_bucket *b, double per, double seconds,
                         double burst, uint64_t now_ms);
 /* Milliseconds until a token is available (0 = now).  Takes nothing. */
-long pp_net_bucket_wait_ms(pp_net_bucket *b, uint64_t now_ms);
+long net_bucket_wait_ms(net_bucket *b, uint64_t now_ms);
 /* Take one token (call after _wait_ms returned 0). */
-void pp_net_bucket_take(pp_net_bucket *b, uint64_t now_ms);
+void net_bucket_take(net_bucket *b, uint64_t now_ms);
 /* Nothing is available before now_ms + ms (a 429's retry_after). */
-void pp_net_bucket_block(pp_net_bucket *b, uint64_t now_ms, long ms);
+void net_bucket_block(net_bucket *b, uint64_t now_ms, long ms);
 
 /* ---- time and logs ------------------------------------------------------ */
 
-uint64_t pp_net_now_ms(void);     /* monotonic clock, milliseconds */
+uint64_t net_now_ms(void);     /* monotonic clock, milliseconds */
 
 /* One line on stderr: "<UTC time> level=<level> event=<event> <fmt...>".
  * fmt adds key=value pairs; the caller never passes URLs or tokens.  The
  * line is cut at 1024 bytes and newlines in it become spaces. */
-void pp_net_log(const char *level, const char *event, const char *fmt, ...)
+void net_log(const char *level, const char *event, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
@@ -150,11 +150,11 @@ void pp_net_log(const char *level, const char *event, const char *fmt, ...)
  * a may be NULL or without a reply (commands, non-text): " rule=- ...".
  * Returns out. */
 struct pp_answer;
-const char *pp_net_rule_fields(const struct pp_answer *a, char *out, size_t outlen);
+const char *net_rule_fields(const struct pp_answer *a, char *out, size_t outlen);
 
 /* Quote a value for a log line: at most outlen-1 bytes, double quotes and
  * backslashes escaped, control bytes as spaces.  Returns out. */
-const char *pp_net_quote(const char *s, char *out, size_t outlen);
+const char *net_quote(const char *s, char *out, size_t outlen);
 
 /* ---- one instance per state file --------------------------------------- */
 
@@ -166,6 +166,6 @@ const char *pp_net_quote(const char *s, char *out, size_t outlen);
  * kernel releases the lock when it ends, kill -9 included), or -1 with a
  * message for the user in err naming the state file, and the pid holding
  * it when another instance does. */
-int pp_net_lock_state(const char *state_path, char *err, size_t errlen);
+int net_lock_state(const char *state_path, char *err, size_t errlen);
 
 #endif

@@ -10,7 +10,7 @@
  * Token buckets (1/s per chat, 30/s overall, 20/min per group) are checked
  * before every sendMessage; a 429 blocks the chat for retry_after.  What
  * an update is (text, edit, a group message for another bot...) is decided
- * by a pure reader first (pp_tg_parse_updates, telegram.h), so the tests
+ * by a pure reader first (tg_parse_updates, telegram.h), so the tests
  * and the fuzz target drive the very code the bot runs.
  *
  * Nothing is lost and nothing repeated across a crash: an update counts as
@@ -20,7 +20,7 @@
  * poll offset is the lowest unhandled update_id; updates above it that are
  * handled already are listed in the cursor itself ("NEXT +ID +ID") and
  * skipped when Telegram delivers them again.  That bookkeeping is the pure
- * update window (pp_tg_window_*, telegram.h), which the fuzz target drives;
+ * update window (tg_window_*, telegram.h), which the fuzz target drives;
  * it refuses an update_id Telegram cannot send (outside 1..2^53-1), so
  * "one past the highest" never overflows.  A kill between the send and
  * the save repeats at most that one reply per chat.
@@ -81,7 +81,7 @@ static size_t utf8_seq(const unsigned char *p, size_t left, unsigned *units)
     return n;
 }
 
-size_t pp_tg_utf16_len(const char *text, size_t len)
+size_t tg_utf16_len(const char *text, size_t len)
 {
     size_t units = 0, i = 0;
     while (i < len) {
@@ -92,7 +92,7 @@ size_t pp_tg_utf16_len(const char *text, size_t len)
     return units;
 }
 
-size_t pp_tg_split(const char *text, size_t len, size_t max_units,
+size_t tg_split(const char *text, size_t len, size_t max_units,
                    size_t *starts, size_t *lens, size_t max_parts)
 {
     const unsigned char *p = (const unsigned char *)text;
@@ -125,7 +125,7 @@ size_t pp_tg_split(const char *text, size_t len, size_t max_units,
     return n;
 }
 
-int pp_tg_cursor_parse(const char *s, int64_t *next, int64_t *done,
+int tg_cursor_parse(const char *s, int64_t *next, int64_t *done,
                        size_t max_done, size_t *n_done)
 {
     char *end;
@@ -182,15 +182,15 @@ static int ids_del(int64_t *a, size_t *n, int64_t v)
     return -1;
 }
 
-int64_t pp_tg_window_offset(const pp_tg_window *w)
+int64_t tg_window_offset(const tg_window *w)
 {
     return w->n_open ? w->open[0] : w->next_new;
 }
 
-pp_tg_take pp_tg_window_take(pp_tg_window *w, int64_t uid)
+tg_take tg_window_take(tg_window *w, int64_t uid)
 {
     if (uid < 1 || uid > PP_TG_MAX_UPDATE_ID) return PP_TG_TAKE_BAD_ID;
-    if (uid < pp_tg_window_offset(w)) return PP_TG_TAKE_CONFIRMED;
+    if (uid < tg_window_offset(w)) return PP_TG_TAKE_CONFIRMED;
     if (ids_has(w->open, w->n_open, uid)) return PP_TG_TAKE_OPEN;
     if (ids_has(w->done, w->n_done, uid)) {
         if (uid >= w->next_new) w->next_new = uid + 1;
@@ -202,16 +202,16 @@ pp_tg_take pp_tg_window_take(pp_tg_window *w, int64_t uid)
     return PP_TG_TAKE_NEW;
 }
 
-int pp_tg_window_handled(pp_tg_window *w, int64_t uid)
+int tg_window_handled(tg_window *w, int64_t uid)
 {
     if (ids_del(w->open, &w->n_open, uid) != 0) return -1;
     ids_add(w->done, &w->n_done, uid);
     return 0;
 }
 
-int pp_tg_window_cursor(pp_tg_window *w, char *buf, size_t len)
+int tg_window_cursor(tg_window *w, char *buf, size_t len)
 {
-    int64_t low = pp_tg_window_offset(w);
+    int64_t low = tg_window_offset(w);
     /* drop handled ids below the offset: it covers them */
     size_t k = 0;
     for (size_t i = 0; i < w->n_done; i++)
@@ -266,7 +266,7 @@ static int addressed(const char *username, char *text, int *other_bot_command)
 
 /* One update (with an integer update_id) into *out.  0, or -1 when out of
  * memory (nothing to free then). */
-static int update_read(json_t *u, const pp_tg_me *me, pp_tg_update *out)
+static int update_read(json_t *u, const tg_bot_id *me, tg_update *out)
 {
     memset(out, 0, sizeof *out);
     out->update_id = json_integer_value(json_object_get(u, "update_id"));
@@ -338,19 +338,19 @@ static int update_read(json_t *u, const pp_tg_me *me, pp_tg_update *out)
 }
 
 /* A getUpdates result array into updates; the bot's half of
- * pp_tg_parse_updates (api_call has parsed the answer already). */
-static int updates_read(json_t *result, const pp_tg_me *me, pp_tg_update **out, size_t *n_out)
+ * tg_parse_updates (api_call has parsed the answer already). */
+static int updates_read(json_t *result, const tg_bot_id *me, tg_update **out, size_t *n_out)
 {
     *out = NULL;
     *n_out = 0;
-    pp_tg_update *ups = calloc(json_array_size(result) + 1, sizeof *ups);
+    tg_update *ups = calloc(json_array_size(result) + 1, sizeof *ups);
     if (!ups) return -1;
     size_t n = 0, i;
     json_t *u;
     json_array_foreach(result, i, u) {
         if (!json_is_integer(json_object_get(u, "update_id"))) continue;
         if (update_read(u, me, &ups[n]) != 0) {
-            pp_tg_updates_free(ups, n);
+            tg_updates_free(ups, n);
             return -1;
         }
         n++;
@@ -360,8 +360,8 @@ static int updates_read(json_t *result, const pp_tg_me *me, pp_tg_update **out, 
     return 0;
 }
 
-int pp_tg_parse_updates(const char *body, size_t len, const pp_tg_me *me,
-                        pp_tg_update **out, size_t *n_out)
+int tg_parse_updates(const char *body, size_t len, const tg_bot_id *me,
+                        tg_update **out, size_t *n_out)
 {
     json_error_t jerr;
     json_t *root = json_loadb(body, len, 0, &jerr);     /* as api_call reads it */
@@ -375,13 +375,13 @@ int pp_tg_parse_updates(const char *body, size_t len, const pp_tg_me *me,
     return st;
 }
 
-void pp_tg_updates_free(pp_tg_update *ups, size_t n)
+void tg_updates_free(tg_update *ups, size_t n)
 {
     for (size_t i = 0; ups && i < n; i++) free(ups[i].text);
     free(ups);
 }
 
-const char *pp_tg_kind_name(pp_tg_kind kind)
+const char *tg_kind_name(tg_kind kind)
 {
     static const char *const names[] = { "text", "nontext", "edited", "other", "malformed",
                                          "channel", "bot", "group_not_addressed", "migrate" };
@@ -411,7 +411,7 @@ typedef struct tg_chat {
     int remind_queued;          /* a reminder item is queued or in flight */
     pp_session *session;        /* NULL until first used */
     tg_item *head, *tail;
-    pp_net_bucket rate, group_rate;
+    net_bucket rate, group_rate;
     uint64_t last_used;
     char key[40];               /* "telegram:<id>" */
     struct tg_chat *hnext;
@@ -421,7 +421,7 @@ typedef struct tg_chat {
 
 typedef struct tg_bot {
     /* configuration */
-    pp_cli_common common;
+    app_common common;
     char token[TG_MAX_TOKEN];
     const char *api;
     int log_text, log_rules, n_workers, poll_timeout;
@@ -436,11 +436,11 @@ typedef struct tg_bot {
     pthread_cond_t cv;
     tg_chat *hash[TG_HASH];
     size_t n_chats;
-    pp_net_bucket global;
-    pp_tg_window win;            /* the update ids in hand */
+    net_bucket global;
+    tg_window win;            /* the update ids in hand */
     int64_t refused[8];          /* bad update ids logged lately */
     size_t n_refused;
-    volatile int stop;           /* read by the poll's pp_net (cancel) */
+    volatile int stop;           /* read by the poll's net_client (cancel) */
     volatile int abort_sends;    /* a stop's grace is over: cancel the sends in flight */
     int n_workers_running;       /* workers not yet returned */
     int fatal;                   /* exit status when stopping on an error */
@@ -450,13 +450,13 @@ typedef struct tg_bot {
     /* the rule set: read by turns, swapped by SIGHUP */
     pthread_rwlock_t rules_lock;
     pp_ruleset *rules;
-    int lock_fd;                 /* pp_net_lock_state's, -1 none */
+    int lock_fd;                 /* net_lock_state's, -1 none */
 } tg_bot;
 
 /* The offset to poll with and confirm (mu held). */
 static int64_t low_mark(const tg_bot *b)
 {
-    return pp_tg_window_offset(&b->win);
+    return tg_window_offset(&b->win);
 }
 
 /* -- chats (mu held) -- */
@@ -506,13 +506,13 @@ static tg_chat *chat_get(tg_bot *b, int64_t id, int group)
     if (!c) return NULL;
     c->id = id;
     c->group = group;
-    uint64_t now = pp_net_now_ms();
+    uint64_t now = net_now_ms();
     /* a margin under Telegram's limits, so clock jitter never breaks them */
-    pp_net_bucket_init(&c->rate, 1, 1.1, 1, now);
-    pp_net_bucket_init(&c->group_rate, 18, 60, 1, now);
+    net_bucket_init(&c->rate, 1, 1.1, 1, now);
+    net_bucket_init(&c->group_rate, 18, 60, 1, now);
     /* Just after a start, a previous instance may have sent to this chat
      * a moment ago: wait out one interval before the first message. */
-    if (now < b->start_ms + 1100) pp_net_bucket_block(&c->rate, now, (long)(b->start_ms + 1100 - now));
+    if (now < b->start_ms + 1100) net_bucket_block(&c->rate, now, (long)(b->start_ms + 1100 - now));
     c->last_used = now;
     snprintf(c->key, sizeof c->key, "telegram:%lld", (long long)id);
     c->hnext = b->hash[(uint64_t)id % TG_HASH];
@@ -523,11 +523,11 @@ static tg_chat *chat_get(tg_bot *b, int64_t id, int group)
 
 static long chat_wait_ms(tg_bot *b, tg_chat *c, uint64_t now)
 {
-    long w = pp_net_bucket_wait_ms(&c->rate, now);
-    long g = pp_net_bucket_wait_ms(&b->global, now);
+    long w = net_bucket_wait_ms(&c->rate, now);
+    long g = net_bucket_wait_ms(&b->global, now);
     if (g > w) w = g;
     if (c->group) {
-        long gr = pp_net_bucket_wait_ms(&c->group_rate, now);
+        long gr = net_bucket_wait_ms(&c->group_rate, now);
         if (gr > w) w = gr;
     }
     return w;
@@ -535,9 +535,9 @@ static long chat_wait_ms(tg_bot *b, tg_chat *c, uint64_t now)
 
 static void chat_take(tg_bot *b, tg_chat *c, uint64_t now)
 {
-    pp_net_bucket_take(&c->rate, now);
-    pp_net_bucket_take(&b->global, now);
-    if (c->group) pp_net_bucket_take(&c->group_rate, now);
+    net_bucket_take(&c->rate, now);
+    net_bucket_take(&b->global, now);
+    if (c->group) net_bucket_take(&c->group_rate, now);
 }
 
 /* Sleep up to ms, waking early on stop (mu held). */
@@ -554,9 +554,9 @@ static void wait_locked(tg_bot *b, long ms)
 static void sleep_ms(tg_bot *b, long ms)
 {
     pthread_mutex_lock(&b->mu);
-    uint64_t until = pp_net_now_ms() + (uint64_t)ms;
+    uint64_t until = net_now_ms() + (uint64_t)ms;
     while (!b->stop) {
-        uint64_t now = pp_net_now_ms();
+        uint64_t now = net_now_ms();
         if (now >= until) break;
         wait_locked(b, (long)(until - now));
     }
@@ -586,12 +586,12 @@ typedef struct tg_result {
 static long retry_capped(long long asked, const char *method)
 {
     if (asked <= TG_RETRY_CAP_S) return (long)asked;
-    pp_net_log("warn", "retry_after_capped", "method=%s asked=%lld used=%d", method, asked,
+    net_log("warn", "retry_after_capped", "method=%s asked=%lld used=%d", method, asked,
                TG_RETRY_CAP_S);
     return TG_RETRY_CAP_S;
 }
 
-static void api_call(tg_bot *b, pp_net *net, const char *method, json_t *params,
+static void api_call(tg_bot *b, net_client *net, const char *method, json_t *params,
                      long timeout_ms, tg_result *r)
 {
     char url[512 + TG_MAX_TOKEN];
@@ -604,16 +604,16 @@ static void api_call(tg_bot *b, pp_net *net, const char *method, json_t *params,
         snprintf(r->desc, sizeof r->desc, "out of memory");
         return;
     }
-    pp_net_response resp;
+    net_response resp;
     char err[256];
-    int st = pp_net_request(net, "POST", url, NULL, body, strlen(body), timeout_ms,
+    int st = net_request(net, "POST", url, NULL, body, strlen(body), timeout_ms,
                             &resp, err, sizeof err);
     free(body);
     memset(url, 0, sizeof url);
     if (st != 0) {
         r->status = st;
         snprintf(r->desc, sizeof r->desc, "%.150s", err);
-        pp_net_response_clear(&resp);
+        net_response_clear(&resp);
         return;
     }
     json_error_t jerr;
@@ -623,16 +623,16 @@ static void api_call(tg_bot *b, pp_net *net, const char *method, json_t *params,
         r->status = resp.status == 200 ? PP_NET_EOTHER : (int)resp.status;
         snprintf(r->desc, sizeof r->desc, "HTTP %ld with a body that is not JSON", resp.status);
         json_decref(root);
-        pp_net_response_clear(&resp);
+        net_response_clear(&resp);
         return;
     }
     long http_status = resp.status;
-    pp_net_response_clear(&resp);
+    net_response_clear(&resp);
     json_t *ok = json_object_get(root, "ok");
     const char *d = json_string_value(json_object_get(root, "description"));
     if (d) {
         snprintf(r->desc, sizeof r->desc, "%s", d);
-        pp_net_redact(r->desc, b->token);
+        net_redact(r->desc, b->token);
     }
     json_t *ra = json_object_get(json_object_get(root, "parameters"), "retry_after");
     if (json_is_integer(ra) && json_integer_value(ra) >= 0)
@@ -665,11 +665,11 @@ static void log_fatal(const tg_result *r, const char *method)
 {
     char q[200];
     if (r->status == 401 || r->status == 404)
-        pp_net_log("error", "token_refused", "method=%s status=%d msg=%s", method, r->status,
-                   pp_net_quote("Telegram refused the bot token (check TELEGRAM_BOT_TOKEN or --token-file)", q, sizeof q));
+        net_log("error", "token_refused", "method=%s status=%d msg=%s", method, r->status,
+                   net_quote("Telegram refused the bot token (check TELEGRAM_BOT_TOKEN or --token-file)", q, sizeof q));
     else
-        pp_net_log("error", "conflict", "method=%s status=%d msg=%s", method, r->status,
-                   pp_net_quote("another getUpdates is running for this bot (a second instance, or a webhook): stop it first", q, sizeof q));
+        net_log("error", "conflict", "method=%s status=%d msg=%s", method, r->status,
+                   net_quote("another getUpdates is running for this bot (a second instance, or a webhook): stop it first", q, sizeof q));
 }
 
 /* -- sending -- */
@@ -686,7 +686,7 @@ typedef struct tg_send_fail {
  * 1 refused for good (a 4xx: blocked by the user, chat not found), 2 the
  * outage outlasted the bound, -1 gave up because of stop (the update stays
  * unconfirmed).  *why says what the last failure was. */
-static int send_part(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, int64_t update_id,
+static int send_part(tg_bot *b, net_client *net, uint64_t *rng, tg_chat *c, int64_t update_id,
                      int64_t reply_to, const char *text, size_t len, int have_token,
                      uint64_t queued_ms, tg_send_fail *why)
 {
@@ -696,7 +696,7 @@ static int send_part(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, int64_t 
         if (!have_token) {
             pthread_mutex_lock(&b->mu);
             for (;;) {
-                uint64_t now = pp_net_now_ms();
+                uint64_t now = net_now_ms();
                 long w = chat_wait_ms(b, c, now);
                 if (w == 0) { chat_take(b, c, now); break; }
                 if (b->stop && (attempt > 0 || limited)) { pthread_mutex_unlock(&b->mu); return -1; }
@@ -713,15 +713,15 @@ static int send_part(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, int64_t 
                                 json_pack("{s:I,s:b}", "message_id", (json_int_t)reply_to,
                                           "allow_sending_without_reply", 1));
         tg_result r;
-        uint64_t t0 = pp_net_now_ms();
+        uint64_t t0 = net_now_ms();
         api_call(b, net, "sendMessage", p, 0, &r);
         json_decref(p);
-        long ms = (long)(pp_net_now_ms() - t0);
+        long ms = (long)(net_now_ms() - t0);
         if (r.status == PP_NET_ECANCEL) {
             /* stopping, and the send outlived the grace: the update stays
              * unconfirmed (if Telegram took the message, it is repeated
              * once after a restart, as after a kill) */
-            pp_net_log("warn", "send_cancelled", "chat=%lld update=%lld latency_ms=%ld",
+            net_log("warn", "send_cancelled", "chat=%lld update=%lld latency_ms=%ld",
                        (long long)c->id, (long long)update_id, ms);
             return -1;
         }
@@ -729,7 +729,7 @@ static int send_part(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, int64_t 
             /* The server may have taken the message at any moment until it
              * answered: count the chat's interval from the answer. */
             pthread_mutex_lock(&b->mu);
-            pp_net_bucket_block(&c->rate, pp_net_now_ms(), 1100);
+            net_bucket_block(&c->rate, net_now_ms(), 1100);
             pthread_mutex_unlock(&b->mu);
             result_clear(&r);
             return 0;
@@ -737,9 +737,9 @@ static int send_part(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, int64_t 
         if (r.status == 429) {
             long ra = r.retry_after >= 0 ? r.retry_after : 1;
             pthread_mutex_lock(&b->mu);
-            pp_net_bucket_block(&c->rate, pp_net_now_ms(), ra * 1000 + 50);
+            net_bucket_block(&c->rate, net_now_ms(), ra * 1000 + 50);
             pthread_mutex_unlock(&b->mu);
-            pp_net_log("warn", "rate_limited", "chat=%lld update=%lld retry_after=%ld latency_ms=%ld",
+            net_log("warn", "rate_limited", "chat=%lld update=%lld retry_after=%ld latency_ms=%ld",
                        (long long)c->id, (long long)update_id, ra, ms);
             limited = 1;
             if (b->stop) return -1;
@@ -755,20 +755,20 @@ static int send_part(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, int64_t 
         why->attempts = attempt + 1;
         snprintf(why->desc, sizeof why->desc, "%s", r.desc);
         if (r.status >= 400 && r.status < 500) {
-            pp_net_log("error", "send_refused", "chat=%lld update=%lld status=%d latency_ms=%ld msg=%s",
+            net_log("error", "send_refused", "chat=%lld update=%lld status=%d latency_ms=%ld msg=%s",
                        (long long)c->id, (long long)update_id, r.status, ms,
-                       pp_net_quote(r.desc, q, sizeof q));
+                       net_quote(r.desc, q, sizeof q));
             return 1;
         }
-        long wait = pp_net_backoff_ms(attempt, 500, b->backoff_cap_ms, rng);
-        pp_net_log("warn", "send_retry", "chat=%lld update=%lld status=%d attempt=%u backoff_ms=%ld latency_ms=%ld msg=%s",
+        long wait = net_backoff_ms(attempt, 500, b->backoff_cap_ms, rng);
+        net_log("warn", "send_retry", "chat=%lld update=%lld status=%d attempt=%u backoff_ms=%ld latency_ms=%ld msg=%s",
                    (long long)c->id, (long long)update_id, r.status, attempt + 1, wait, ms,
-                   pp_net_quote(r.desc, q, sizeof q));
+                   net_quote(r.desc, q, sizeof q));
         if (attempt < 1000) attempt++;
         if (b->stop) return -1;
         /* An outage keeps the update (unconfirmed: a restart gets it
          * again) until it is keep_unsent_ms old, then it is given up. */
-        if (pp_net_now_ms() + (uint64_t)wait >= queued_ms + (uint64_t)b->keep_unsent_ms) return 2;
+        if (net_now_ms() + (uint64_t)wait >= queued_ms + (uint64_t)b->keep_unsent_ms) return 2;
         sleep_ms(b, wait);
         if (b->stop) return -1;
     }
@@ -781,10 +781,10 @@ static void persist(tg_bot *b, tg_chat *c, int64_t update_id, int handled, pp_se
     char cur[TG_CURSOR_MAX], err[256] = "could not save the offset";
     pthread_mutex_lock(&b->store_mu);
     pthread_mutex_lock(&b->mu);
-    if (handled) pp_tg_window_handled(&b->win, update_id);
+    if (handled) tg_window_handled(&b->win, update_id);
     /* never a cut list (a handled id left out would be answered again):
      * TG_CURSOR_MAX holds the fullest window, so this is only a guard */
-    const char *cursor = pp_tg_window_cursor(&b->win, cur, sizeof cur) == 0 ? "telegram.offset" : NULL;
+    const char *cursor = tg_window_cursor(&b->win, cur, sizeof cur) == 0 ? "telegram.offset" : NULL;
     pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->mu);
     int st = cursor ? 0 : -1;
@@ -800,9 +800,9 @@ static void persist(tg_bot *b, tg_chat *c, int64_t update_id, int handled, pp_se
     pthread_mutex_unlock(&b->store_mu);
     if (st != 0) {
         char q[300];
-        pp_net_log("error", "store_failed", "chat=%lld update=%lld msg=%s",
+        net_log("error", "store_failed", "chat=%lld update=%lld msg=%s",
                    c ? (long long)c->id : 0LL, (long long)update_id,
-                   pp_net_quote(err, q, sizeof q));
+                   net_quote(err, q, sizeof q));
     }
 }
 
@@ -855,11 +855,11 @@ static void chat_migrate(tg_bot *b, tg_chat *c, tg_item *it)
         }
         pthread_mutex_unlock(&b->mu);
     }
-    pp_net_log(strcmp(moved, "failed") == 0 ? "error" : "info", "chat_migrated",
+    net_log(strcmp(moved, "failed") == 0 ? "error" : "info", "chat_migrated",
                "chat=%lld to=%lld update=%lld moved=%s%s%s", (long long)c->id,
                (long long)it->migrate_to, (long long)it->update_id, moved,
                strcmp(moved, "failed") == 0 ? " msg=" : "",
-               strcmp(moved, "failed") == 0 ? pp_net_quote(err, q, sizeof q) : "");
+               strcmp(moved, "failed") == 0 ? net_quote(err, q, sizeof q) : "");
     persist(b, c, it->update_id, 1, NULL, NULL, NULL);
 }
 
@@ -888,7 +888,7 @@ static int queue_push(tg_bot *b, const char *key, char *text, const app_remind_j
         return -1;
     }
     it->push = text;
-    it->queued_ms = pp_net_now_ms();
+    it->queued_ms = net_now_ms();
     if (job) {
         it->remind = 1;
         it->job = *job;
@@ -910,17 +910,17 @@ static void chat_gone(tg_bot *b, tg_chat *c, int status)
     int rc = app_remind_stop(b->store, c->key);
     pthread_mutex_unlock(&b->store_mu);
     if (rc > 0)
-        pp_net_log("info", "reminder_stopped", "chat=%lld reason=%s", (long long)c->id,
+        net_log("info", "reminder_stopped", "chat=%lld reason=%s", (long long)c->id,
                    status == 403 ? "blocked" : "refused");
 }
 
 /* Send a push item (a reminder, a word to a partner).  0 done (sent or
  * given up), -1 stopping (put back). */
-static int handle_push(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_item *it)
+static int handle_push(tg_bot *b, net_client *net, uint64_t *rng, tg_chat *c, tg_item *it)
 {
     size_t len = strlen(it->push);
     size_t starts[TG_MAX_PARTS], lens[TG_MAX_PARTS];
-    size_t parts = len ? pp_tg_split(it->push, len, PP_TG_MAX_UNITS, starts, lens, TG_MAX_PARTS) : 0;
+    size_t parts = len ? tg_split(it->push, len, PP_TG_MAX_UNITS, starts, lens, TG_MAX_PARTS) : 0;
     tg_send_fail why = { 0, 0, "" };
     int failed = 0;
     for (size_t i = 0; i < parts && !failed; i++) {
@@ -932,9 +932,9 @@ static int handle_push(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_ite
     const char *what = it->remind ? "reminder" : "push";
     if (failed) {
         char q[200];
-        pp_net_log("error", "send_failed", "chat=%lld kind=%s reason=%s status=%d msg=%s action=dropped",
+        net_log("error", "send_failed", "chat=%lld kind=%s reason=%s status=%d msg=%s action=dropped",
                    (long long)c->id, what, failed == 1 ? (why.status == 403 ? "blocked" : "refused") : "outage",
-                   why.status, pp_net_quote(why.desc, q, sizeof q));
+                   why.status, net_quote(why.desc, q, sizeof q));
         chat_gone(b, c, why.status);
         return 0;
     }
@@ -945,10 +945,10 @@ static int handle_push(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_ite
         c->remind_queued = 0;
         pthread_mutex_unlock(&b->mu);
         pthread_mutex_unlock(&b->store_mu);
-        pp_net_log("info", "reminder_sent", "chat=%lld day=%s late_s=%lld", (long long)c->id,
+        net_log("info", "reminder_sent", "chat=%lld day=%s late_s=%lld", (long long)c->id,
                    it->job.day, it->job.late);
     } else {
-        pp_net_log("info", "push_sent", "chat=%lld parts=%zu", (long long)c->id, parts);
+        net_log("info", "push_sent", "chat=%lld parts=%zu", (long long)c->id, parts);
     }
     return 0;
 }
@@ -967,7 +967,7 @@ static void queue_reminders(tg_bot *b)
         app_remind_job *j = &jobs[i];
         int64_t id;
         if (j->skip || key_chat(j->r.key, &id) != 0) {
-            pp_net_log("info", "reminder_skipped", "chat=%s day=%s reason=%s late_s=%lld",
+            net_log("info", "reminder_skipped", "chat=%s day=%s reason=%s late_s=%lld",
                        j->r.key + 9, j->day, j->skip ? j->skip : "bad_key", j->late);
             app_remind_done(b->store, j);
             app_remind_job_clear(j);
@@ -1022,7 +1022,7 @@ static char *bot_command(tg_bot *b, tg_chat *c, pp_command cmd, const char *text
 
 /* One update of one chat: the dialog turn, the reply, the save.  Returns 0
  * handled, -1 left unhandled (stopping; Telegram will deliver it again). */
-static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_item *it)
+static int handle_item(tg_bot *b, net_client *net, uint64_t *rng, tg_chat *c, tg_item *it)
 {
     char err[256];
     if (it->push) return handle_push(b, net, rng, c, it);
@@ -1039,8 +1039,8 @@ static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_ite
             pthread_mutex_unlock(&b->store_mu);
             if (st < 0) {
                 char q[300];
-                pp_net_log("error", "session_unreadable", "chat=%lld msg=%s", (long long)c->id,
-                           pp_net_quote(err, q, sizeof q));
+                net_log("error", "session_unreadable", "chat=%lld msg=%s", (long long)c->id,
+                           net_quote(err, q, sizeof q));
             }
         }
     }
@@ -1107,11 +1107,11 @@ static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_ite
     }
     size_t len = reply ? strlen(reply) : 0;
     size_t starts[TG_MAX_PARTS], lens[TG_MAX_PARTS];
-    size_t parts = len ? pp_tg_split(reply, len, PP_TG_MAX_UNITS, starts, lens, TG_MAX_PARTS) : 0;
+    size_t parts = len ? tg_split(reply, len, PP_TG_MAX_UNITS, starts, lens, TG_MAX_PARTS) : 0;
     int gave_up = 0, failed = 0;
     size_t sent = 0;
     tg_send_fail why = { 0, 0, "" };
-    uint64_t t0 = pp_net_now_ms();
+    uint64_t t0 = net_now_ms();
     for (size_t i = 0; i < parts; i++) {
         int st = send_part(b, net, rng, c, it->update_id, i == 0 ? it->message_id : 0,
                            reply + starts[i], lens[i], i == 0, it->queued_ms, &why);
@@ -1126,17 +1126,17 @@ static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_ite
         if (turned) pp_answer_clear(&ans);
         return -1;
     }
-    long latency = (long)(pp_net_now_ms() - it->queued_ms);
+    long latency = (long)(net_now_ms() - it->queued_ms);
     if (failed) {
         /* The reply did not reach the user and never will: say so (not
          * event=reply), and handle the update so the offset moves on.  A
          * turn nobody saw is undone, unless part of it went out. */
         char q[200];
-        pp_net_log("error", "send_failed", "chat=%lld update=%lld reason=%s status=%d attempts=%u "
+        net_log("error", "send_failed", "chat=%lld update=%lld reason=%s status=%d attempts=%u "
                    "parts_sent=%zu parts=%zu latency_ms=%ld msg=%s action=dropped",
                    (long long)c->id, (long long)it->update_id,
                    failed == 1 ? (why.status == 403 ? "blocked" : "refused") : "outage",
-                   why.status, why.attempts, sent, parts, latency, pp_net_quote(why.desc, q, sizeof q));
+                   why.status, why.attempts, sent, parts, latency, net_quote(why.desc, q, sizeof q));
         if (failed == 1) chat_gone(b, c, why.status);
         if (before && sent == 0) { pp_session_free(c->session); c->session = before; before = NULL; }
         if (before) pp_session_free(before);
@@ -1154,14 +1154,14 @@ static int handle_item(tg_bot *b, pp_net *net, uint64_t *rng, tg_chat *c, tg_ite
         /* what the coaching was (rule, framework, role) only with
          * --log-rules, the words only with --log-text */
         char q1[600] = "", q2[600] = "", rf[400] = "";
-        if (b->log_rules) pp_net_rule_fields(turned ? &ans : NULL, rf, sizeof rf);
+        if (b->log_rules) net_rule_fields(turned ? &ans : NULL, rf, sizeof rf);
         if (b->log_text) {
             char t1[560], t2[560];
-            snprintf(q1, sizeof q1, " text=%s", pp_net_quote(it->text ? it->text : "", t1, sizeof t1));
-            snprintf(q2, sizeof q2, " reply=%s", pp_net_quote(reply ? reply : "", t2, sizeof t2));
+            snprintf(q1, sizeof q1, " text=%s", net_quote(it->text ? it->text : "", t1, sizeof t1));
+            snprintf(q2, sizeof q2, " reply=%s", net_quote(reply ? reply : "", t2, sizeof t2));
         }
-        pp_net_log("info", "reply", "chat=%lld update=%lld parts=%zu send_ms=%ld latency_ms=%ld kind=%s%s%s%s",
-                   (long long)c->id, (long long)it->update_id, parts, (long)(pp_net_now_ms() - t0), latency,
+        net_log("info", "reply", "chat=%lld update=%lld parts=%zu send_ms=%ld latency_ms=%ld kind=%s%s%s%s",
+                   (long long)c->id, (long long)it->update_id, parts, (long)(net_now_ms() - t0), latency,
                    it->text ? (ans.command ? "command" : "text") : "nontext", rf, q1, q2);
     }
     if (turned && ans.forgot) {
@@ -1181,21 +1181,21 @@ static void *worker_main(void *arg)
 {
     tg_bot *b = arg;
     char err[256];
-    pp_net *net = pp_net_new(NULL, err, sizeof err);
+    net_client *net = net_new(NULL, err, sizeof err);
     uint64_t rng;
-    pp_net_rng_seed(&rng, (uint64_t)(uintptr_t)&rng ^ pp_net_now_ms());
+    net_rng_seed(&rng, (uint64_t)(uintptr_t)&rng ^ net_now_ms());
     if (!net) {
-        pp_net_log("error", "worker_failed", "msg=\"no HTTP handle\"");
+        net_log("error", "worker_failed", "msg=\"no HTTP handle\"");
         stop_with(b, 1);
         return NULL;
     }
-    pp_net_set_secret(net, b->token);
-    pp_net_set_cancel(net, &b->abort_sends);
+    net_set_secret(net, b->token);
+    net_set_cancel(net, &b->abort_sends);
     pthread_mutex_lock(&b->mu);
     while (!b->stop) {
         /* The ready chat holding the oldest update: per-chat order is kept
          * by the queue, fairness across chats by the update ids. */
-        uint64_t now = pp_net_now_ms();
+        uint64_t now = net_now_ms();
         tg_chat *best = NULL;
         long min_wait = 1000;
         for (size_t h = 0; h < TG_HASH; h++)
@@ -1230,13 +1230,13 @@ static void *worker_main(void *arg)
             free(it);
         }
         best->busy = 0;
-        best->last_used = pp_net_now_ms();
+        best->last_used = net_now_ms();
         pthread_cond_broadcast(&b->cv);
     }
     b->n_workers_running--;
     pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->mu);
-    pp_net_free(net);
+    net_free(net);
     return NULL;
 }
 
@@ -1244,20 +1244,20 @@ static void *worker_main(void *arg)
 
 /* Queue one update (mu held), taking its text.  Returns 1 when it was
  * queued for a reply, 0 when it needs none. */
-static int take_update(tg_bot *b, pp_tg_update *up)
+static int take_update(tg_bot *b, tg_update *up)
 {
     long long uid = up->update_id, chat_id = up->chat_id;
-    const char *kind = pp_tg_kind_name(up->kind);
+    const char *kind = tg_kind_name(up->kind);
     if (up->kind == PP_TG_EDITED || up->kind == PP_TG_OTHER) {
-        pp_net_log("info", "update_ignored", "update=%lld kind=%s", uid, kind);
+        net_log("info", "update_ignored", "update=%lld kind=%s", uid, kind);
         return 0;
     }
     if (up->kind == PP_TG_MALFORMED) {
-        pp_net_log("warn", "update_malformed", "update=%lld", uid);
+        net_log("warn", "update_malformed", "update=%lld", uid);
         return 0;
     }
     if (up->kind != PP_TG_TEXT && up->kind != PP_TG_NONTEXT && up->kind != PP_TG_MIGRATE) {
-        pp_net_log("info", "update_ignored", "chat=%lld update=%lld kind=%s", chat_id, uid, kind);
+        net_log("info", "update_ignored", "chat=%lld update=%lld kind=%s", chat_id, uid, kind);
         return 0;
     }
     tg_chat *c = chat_get(b, up->chat_id, up->group);
@@ -1271,10 +1271,10 @@ static int take_update(tg_bot *b, pp_tg_update *up)
     it->migrate_to = up->migrate_to;
     it->text = up->text;
     up->text = NULL;
-    it->queued_ms = pp_net_now_ms();
+    it->queued_ms = net_now_ms();
     if (c->tail) c->tail->next = it; else c->head = it;
     c->tail = it;
-    pp_net_log("info", "update", "chat=%lld update=%lld kind=%s", chat_id, uid, kind);
+    net_log("info", "update", "chat=%lld update=%lld kind=%s", chat_id, uid, kind);
     return 1;
 }
 
@@ -1286,7 +1286,7 @@ static void refuse_update(tg_bot *b, int64_t uid)
     for (size_t i = 0; i < n; i++)
         if (b->refused[i] == uid) return;
     b->refused[b->n_refused++ % 8] = uid;
-    pp_net_log("warn", "update_refused", "update=%lld msg=\"an update_id outside 1..2^53-1: "
+    net_log("warn", "update_refused", "update=%lld msg=\"an update_id outside 1..2^53-1: "
                "not answered, not confirmed\"", (long long)uid);
 }
 
@@ -1294,8 +1294,8 @@ static void refuse_update(tg_bot *b, int64_t uid)
  * Returns how many updates were new; *refused counts the bad ids. */
 static size_t take_updates(tg_bot *b, json_t *arr, size_t *refused)
 {
-    pp_tg_me me = { b->username, b->bot_id };
-    pp_tg_update *ups;
+    tg_bot_id me = { b->username, b->bot_id };
+    tg_update *ups;
     size_t n_ups;
     *refused = 0;
     if (updates_read(arr, &me, &ups, &n_ups) != 0) return 0;   /* delivered again */
@@ -1305,7 +1305,7 @@ static size_t take_updates(tg_bot *b, json_t *arr, size_t *refused)
     pthread_mutex_lock(&b->mu);
     for (size_t k = 0; k < n_ups; k++) {
         int64_t uid = ups[k].update_id;
-        pp_tg_take t = pp_tg_window_take(&b->win, uid);
+        tg_take t = tg_window_take(&b->win, uid);
         if (t == PP_TG_TAKE_FULL) break;              /* delivered again later */
         if (t == PP_TG_TAKE_BAD_ID) { refuse_update(b, uid); (*refused)++; }
         if (t != PP_TG_TAKE_NEW) continue;            /* confirmed, in hand, handled */
@@ -1314,7 +1314,7 @@ static size_t take_updates(tg_bot *b, json_t *arr, size_t *refused)
     }
     pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->mu);
-    pp_tg_updates_free(ups, n_ups);
+    tg_updates_free(ups, n_ups);
     for (size_t k = 0; k < n_ignored; k++)
         persist(b, NULL, ignored[k], 1, NULL, NULL, NULL);
     return fresh;
@@ -1334,13 +1334,13 @@ static void *signal_main(void *arg)
     while (!b->stop) {
         int sig = sigtimedwait(&set, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT) {
-            pp_net_log("info", "stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+            net_log("info", "stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
             stop_with(b, 0);
         } else if (sig == SIGHUP) {
-            uint64_t t0 = pp_net_now_ms();
-            pp_ruleset *rs = pp_cli_load_rules(&b->common);   /* prints each error */
+            uint64_t t0 = net_now_ms();
+            pp_ruleset *rs = app_load_rules(&b->common);   /* prints each error */
             if (!rs) {
-                pp_net_log("error", "reload_failed", "msg=\"kept the rules already loaded\"");
+                net_log("error", "reload_failed", "msg=\"kept the rules already loaded\"");
                 continue;
             }
             pthread_rwlock_wrlock(&b->rules_lock);
@@ -1348,8 +1348,8 @@ static void *signal_main(void *arg)
             b->rules = rs;
             pthread_rwlock_unlock(&b->rules_lock);
             pp_rules_free(old);
-            pp_net_log("info", "reloaded", "rules=%zu latency_ms=%ld", pp_rules_count(rs),
-                       (long)(pp_net_now_ms() - t0));
+            net_log("info", "reloaded", "rules=%zu latency_ms=%ld", pp_rules_count(rs),
+                       (long)(net_now_ms() - t0));
         }
     }
     return NULL;
@@ -1366,14 +1366,14 @@ static int read_token(tg_bot *b, const char *file)
         if (!f) {
             int e = errno;
             fprintf(stderr, "pushpull telegram: cannot open the token file %s: %s\n", file, strerror(e));
-            pp_net_log("error", "token_missing", "msg=\"cannot read the --token-file\" errno=%d", e);
+            net_log("error", "token_missing", "msg=\"cannot read the --token-file\" errno=%d", e);
             return -1;
         }
         struct stat sb;
         if (fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077)) {
             fprintf(stderr, "pushpull telegram: warning: token file %s is readable by others "
                     "(chmod 600 it)\n", file);
-            pp_net_log("warn", "token_file_mode", "msg=\"the token file is readable by others\" mode=%o",
+            net_log("warn", "token_file_mode", "msg=\"the token file is readable by others\" mode=%o",
                        (unsigned)(sb.st_mode & 0777));
         }
         size_t n = fread(buf, 1, sizeof buf - 1, f);
@@ -1385,13 +1385,13 @@ static int read_token(tg_bot *b, const char *file)
         src = getenv("TELEGRAM_BOT_TOKEN");
     }
     if (!src || !*src) {
-        pp_net_log("error", "token_missing", "msg=\"set TELEGRAM_BOT_TOKEN or give --token-file\"");
+        net_log("error", "token_missing", "msg=\"set TELEGRAM_BOT_TOKEN or give --token-file\"");
         return -1;
     }
     size_t len = strlen(src);
     if (len >= sizeof b->token || strspn(src, "0123456789abcdefghijklmnopqrstuvwxyz"
                                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ:_-") != len) {
-        pp_net_log("error", "token_invalid", "msg=\"the token is not in the form Telegram gives (digits:letters)\"");
+        net_log("error", "token_invalid", "msg=\"the token is not in the form Telegram gives (digits:letters)\"");
         memset(buf, 0, sizeof buf);
         return -1;
     }
@@ -1402,7 +1402,7 @@ static int read_token(tg_bot *b, const char *file)
 
 /* A call that must succeed before polling starts: retried on transient
  * errors.  0 ok (r filled), else the exit status. */
-static int startup_call(tg_bot *b, pp_net *net, uint64_t *rng, const char *method,
+static int startup_call(tg_bot *b, net_client *net, uint64_t *rng, const char *method,
                         json_t *params, tg_result *r)
 {
     for (unsigned attempt = 0; ; attempt++) {
@@ -1411,9 +1411,9 @@ static int startup_call(tg_bot *b, pp_net *net, uint64_t *rng, const char *metho
         if (fatal_status(r->status)) { log_fatal(r, method); return 1; }
         char q[200];
         long wait = r->status == 429 && r->retry_after >= 0 ? r->retry_after * 1000
-                  : pp_net_backoff_ms(attempt, 500, b->backoff_cap_ms, rng);
-        pp_net_log("warn", "api_retry", "method=%s status=%d backoff_ms=%ld msg=%s", method, r->status,
-                   wait, pp_net_quote(r->desc, q, sizeof q));
+                  : net_backoff_ms(attempt, 500, b->backoff_cap_ms, rng);
+        net_log("warn", "api_retry", "method=%s status=%d backoff_ms=%ld msg=%s", method, r->status,
+                   wait, net_quote(r->desc, q, sizeof q));
         result_clear(r);
         sleep_ms(b, wait);
         if (b->stop) return b->fatal;
@@ -1444,7 +1444,7 @@ static void usage(FILE *f)
         "  --log-text           also log the text of messages (off by default)\n"
         "  --log-rules          also log each reply's rule, framework and role (debugging;\n"
         "                       off by default: they say what a user disclosed)\n");
-    pp_cli_data_usage(f);
+    app_data_usage(f);
     fprintf(f, "  --keep-transcripts   also store the text of each turn (off by default)\n"
                "  --help, --version\n");
 }
@@ -1484,7 +1484,7 @@ static void bot_free(tg_bot *b)
 
 static int run(tg_bot *b);
 
-int pp_cmd_telegram(int argc, char **argv)
+int cli_telegram(int argc, char **argv)
 {
     app_zone_init();   /* before any thread: TZ is never added later (remind.c) */
     tg_bot *b = calloc(1, sizeof *b);
@@ -1503,7 +1503,7 @@ int pp_cmd_telegram(int argc, char **argv)
     const char *token_file = NULL;
     int status = 2, insecure_http = 0;
     for (int i = 1; i < argc; i++) {
-        int r = pp_cli_common_opt(&b->common, argc, argv, &i);
+        int r = app_common_opt(&b->common, argc, argv, &i);
         if (r < 0) goto out;
         if (r > 0) continue;
         const char *a = argv[i];
@@ -1516,7 +1516,7 @@ int pp_cmd_telegram(int argc, char **argv)
         if (strcmp(a, "--version") == 0) { printf("pushpull %s\n", PP_VERSION); status = 0; goto out; }
         int known = 0;
         for (int k = 0; tg_options[k]; k++) known |= strcmp(a, tg_options[k]) == 0;
-        if (!known) { status = pp_cli_unknown_arg("pushpull telegram", a, tg_options, 1); goto out; }
+        if (!known) { status = app_unknown_arg("pushpull telegram", a, tg_options, 1); goto out; }
         if (!v) {
             fprintf(stderr, "pushpull telegram: %s needs a value (see pushpull telegram --help)\n", a);
             goto out;
@@ -1535,7 +1535,7 @@ int pp_cmd_telegram(int argc, char **argv)
         i++;
     }
     char err[256];
-    if (pp_net_base_url_check(b->api, insecure_http, err, sizeof err) != 0) {
+    if (net_base_url_check(b->api, insecure_http, err, sizeof err) != 0) {
         fprintf(stderr, "pushpull telegram: --api-url %s\n", err);
         goto out;
     }
@@ -1555,16 +1555,16 @@ static int run(tg_bot *b)
     while (api_len > 0 && b->api[api_len - 1] == '/') api_len--;
     char api[512];
     if (api_len >= sizeof api) {
-        pp_net_log("error", "bad_option", "msg=\"--api-url is too long\"");
+        net_log("error", "bad_option", "msg=\"--api-url is too long\"");
         return 2;
     }
     memcpy(api, b->api, api_len);
     api[api_len] = '\0';
     b->api = api;
 
-    b->rules = pp_cli_load_rules(&b->common);   /* refuses a set without crisis rules */
+    b->rules = app_load_rules(&b->common);   /* refuses a set without crisis rules */
     if (!b->rules) {
-        pp_net_log("error", "rules_failed", "msg=\"the rules did not load or hold no crisis "
+        net_log("error", "rules_failed", "msg=\"the rules did not load or hold no crisis "
                    "rules (errors above); nothing was sent\"");
         return 1;
     }
@@ -1572,16 +1572,16 @@ static int run(tg_bot *b)
         b->store = pp_store_open(b->common.state_path, err, sizeof err);
         if (!b->store) {
             char q[300];
-            pp_net_log("error", "store_failed", "msg=%s", pp_net_quote(err, q, sizeof q));
+            net_log("error", "store_failed", "msg=%s", net_quote(err, q, sizeof q));
             return 1;
         }
         pp_store_keep_transcripts(b->store, b->common.keep_transcripts);
         /* one bot per state file: two would each answer part of a chat and
          * lose session updates (Telegram's 409 comes only once both poll) */
-        b->lock_fd = pp_net_lock_state(b->common.state_path, err, sizeof err);
+        b->lock_fd = net_lock_state(b->common.state_path, err, sizeof err);
         if (b->lock_fd < 0) {
             fprintf(stderr, "pushpull telegram: %s\n", err);
-            pp_net_log("error", "state_locked", "msg=\"another instance holds the state file; nothing was sent\"");
+            net_log("error", "state_locked", "msg=\"another instance holds the state file; nothing was sent\"");
             return 1;
         }
     }
@@ -1594,37 +1594,37 @@ static int run(tg_bot *b)
         if (pp_store_get_cursor(b->store, "telegram.offset", cur, sizeof cur) > 0 && cur[0]) {
             int64_t next;
             size_t nd;
-            if (pp_tg_cursor_parse(cur, &next, b->win.done, b->win.cap / 2, &nd) == 0) {
+            if (tg_cursor_parse(cur, &next, b->win.done, b->win.cap / 2, &nd) == 0) {
                 /* polling restarts at next; the handled ids above it are
                  * skipped when Telegram delivers them again */
                 b->win.next_new = next;
                 b->win.n_done = nd;
             } else {
-                pp_net_log("warn", "cursor_unreadable", "msg=\"starting from Telegram's own offset\"");
+                net_log("warn", "cursor_unreadable", "msg=\"starting from Telegram's own offset\"");
             }
         }
     }
-    uint64_t now = pp_net_now_ms();
-    pp_net_bucket_init(&b->global, 27, 1, 1, now);
+    uint64_t now = net_now_ms();
+    net_bucket_init(&b->global, 27, 1, 1, now);
     b->start_ms = now;
-    pp_net_bucket_block(&b->global, now, 1000);   /* see chat_get() */
+    net_bucket_block(&b->global, now, 1000);   /* see chat_get() */
 
-    if (pp_net_global_init() != 0) return 1;
+    if (net_global_init() != 0) return 1;
     sigset_t set, old;
     sigemptyset(&set);
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, &old);
-    pp_net_opts po = { .timeout_ms = 30000, .low_speed_secs = 30 };
-    pp_net *net = pp_net_new(&po, err, sizeof err);
+    net_opts po = { .timeout_ms = 30000, .low_speed_secs = 30 };
+    net_client *net = net_new(&po, err, sizeof err);
     uint64_t rng;
-    pp_net_rng_seed(&rng, pp_net_now_ms() ^ (uint64_t)(uintptr_t)b);
+    net_rng_seed(&rng, net_now_ms() ^ (uint64_t)(uintptr_t)b);
     pthread_t sig_thread, *workers = NULL;
     int n_started = 0, sig_started = 0;
     if (!net) goto done;
-    pp_net_set_secret(net, b->token);
-    pp_net_set_cancel(net, &b->stop);
+    net_set_secret(net, b->token);
+    net_set_cancel(net, &b->stop);
     if (pthread_create(&sig_thread, NULL, signal_main, b) == 0) sig_started = 1;
 
     tg_result r;
@@ -1637,7 +1637,7 @@ static int run(tg_bot *b)
     if (uname && (strlen(uname) >= sizeof b->username ||
                   strspn(uname, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(uname))) {
         /* cut or odd, it would match mentions of another name */
-        pp_net_log("error", "getme_invalid", "msg=\"getMe gave a username that is too long or not "
+        net_log("error", "getme_invalid", "msg=\"getMe gave a username that is too long or not "
                    "letters, digits and _\" len=%zu", strlen(uname));
         result_clear(&r);
         status = 1;
@@ -1669,15 +1669,15 @@ static int run(tg_bot *b)
     {
         /* which rules this bot answers with, so an operator can see them */
         char q[200], qr[1024], qs[1024], why[300];
-        pp_cli_dirs dirs;
-        pp_cli_data_dirs(&b->common, &dirs);
-        pp_net_log("info", "started", "bot=%s workers=%d offset=%lld rules=%zu crisis_rules=%d "
-                   "rules_dir=%s responses_dir=%s", pp_net_quote(b->username, q, sizeof q),
+        app_dirs dirs;
+        app_data_dirs(&b->common, &dirs);
+        net_log("info", "started", "bot=%s workers=%d offset=%lld rules=%zu crisis_rules=%d "
+                   "rules_dir=%s responses_dir=%s", net_quote(b->username, q, sizeof q),
                    b->n_workers, (long long)low_mark(b), pp_rules_count(b->rules),
                    pp_rules_check_crisis(b->rules, why, sizeof why),
-                   pp_net_quote(dirs.rules, qr, sizeof qr), pp_net_quote(dirs.responses, qs, sizeof qs));
+                   net_quote(dirs.rules, qr, sizeof qr), net_quote(dirs.responses, qs, sizeof qs));
     }
-    pp_notify("READY=1\nSTATUS=polling");     /* systemd: Type=notify */
+    app_notify("READY=1\nSTATUS=polling");     /* systemd: Type=notify */
 
     workers = calloc((size_t)b->n_workers, sizeof *workers);
     if (!workers) goto done;
@@ -1696,17 +1696,17 @@ static int run(tg_bot *b)
 
     unsigned attempt = 0;
     while (!b->stop) {
-        pp_notify_watchdog();
+        app_notify_watchdog();
         pthread_mutex_lock(&b->mu);
         int64_t offset = low_mark(b);
         int busy = b->win.n_open > 0;
         pthread_mutex_unlock(&b->mu);
         json_t *gp = json_pack("{s:I,s:i,s:i,s:[s,s]}", "offset", (json_int_t)offset, "limit", TG_WINDOW,
                                "timeout", busy ? 0 : b->poll_timeout, "allowed_updates", "message", "edited_message");
-        uint64_t t0 = pp_net_now_ms();
+        uint64_t t0 = net_now_ms();
         api_call(b, net, "getUpdates", gp, (long)(busy ? 0 : b->poll_timeout) * 1000 + 15000, &r);
         json_decref(gp);
-        long ms = (long)(pp_net_now_ms() - t0);
+        long ms = (long)(net_now_ms() - t0);
         if (b->stop) { result_clear(&r); break; }
         if (r.status != 0) {
             if (fatal_status(r.status)) {
@@ -1716,15 +1716,15 @@ static int run(tg_bot *b)
             }
             char q[200];
             long wait = r.status == 429 && r.retry_after >= 0 ? r.retry_after * 1000
-                      : pp_net_backoff_ms(attempt, 500, b->backoff_cap_ms, &rng);
-            pp_net_log("warn", "poll_error", "status=%d attempt=%u backoff_ms=%ld latency_ms=%ld msg=%s",
-                       r.status, attempt + 1, wait, ms, pp_net_quote(r.desc, q, sizeof q));
+                      : net_backoff_ms(attempt, 500, b->backoff_cap_ms, &rng);
+            net_log("warn", "poll_error", "status=%d attempt=%u backoff_ms=%ld latency_ms=%ld msg=%s",
+                       r.status, attempt + 1, wait, ms, net_quote(r.desc, q, sizeof q));
             attempt++;
             result_clear(&r);
             sleep_ms(b, wait);
             continue;
         }
-        if (attempt) pp_net_log("info", "poll_recovered", "attempts=%u", attempt);
+        if (attempt) net_log("info", "poll_recovered", "attempts=%u", attempt);
         attempt = 0;
         queue_reminders(b);     /* at least once a poll period */
         size_t refused = 0;
@@ -1736,9 +1736,9 @@ static int run(tg_bot *b)
             pthread_mutex_lock(&b->mu);
             if ((b->win.n_open > 0 || refused > 0) && !b->stop) {
                 int64_t low = low_mark(b);
-                uint64_t until = pp_net_now_ms() + 2000;
-                while (!b->stop && low_mark(b) == low && pp_net_now_ms() < until)
-                    wait_locked(b, (long)(until - pp_net_now_ms()));
+                uint64_t until = net_now_ms() + 2000;
+                while (!b->stop && low_mark(b) == low && net_now_ms() < until)
+                    wait_locked(b, (long)(until - net_now_ms()));
             }
             pthread_mutex_unlock(&b->mu);
         }
@@ -1746,16 +1746,16 @@ static int run(tg_bot *b)
     status = 0;
 
 done:
-    pp_notify("STOPPING=1");
+    app_notify("STOPPING=1");
     stop_with(b, 0);
     {
         /* A stop ends every wait at once (a retry_after, a backoff, the
          * long poll); a send already on the wire gets TG_STOP_GRACE_MS
          * to be answered, so its update is confirmed, then it is cut. */
         pthread_mutex_lock(&b->mu);
-        uint64_t until = pp_net_now_ms() + TG_STOP_GRACE_MS;
-        while (b->n_workers_running > 0 && pp_net_now_ms() < until)
-            wait_locked(b, (long)(until - pp_net_now_ms()));
+        uint64_t until = net_now_ms() + TG_STOP_GRACE_MS;
+        while (b->n_workers_running > 0 && net_now_ms() < until)
+            wait_locked(b, (long)(until - net_now_ms()));
         b->abort_sends = 1;
         pthread_mutex_unlock(&b->mu);
     }
@@ -1771,18 +1771,18 @@ done:
         int64_t offset = low_mark(b);
         pthread_mutex_unlock(&b->mu);
         if (!b->fatal && offset > 0) {
-            pp_net_set_cancel(net, NULL);
+            net_set_cancel(net, NULL);
             json_t *gp = json_pack("{s:I,s:i,s:i}", "offset", (json_int_t)offset, "limit", 1, "timeout", 0);
             api_call(b, net, "getUpdates", gp, 10000, &r);
             json_decref(gp);
-            pp_net_log(r.status == 0 ? "info" : "warn", "offset_confirmed", "offset=%lld status=%d",
+            net_log(r.status == 0 ? "info" : "warn", "offset_confirmed", "offset=%lld status=%d",
                        (long long)offset, r.status);
             result_clear(&r);
         }
-        pp_net_log("info", "stopped", "status=%d", status);
+        net_log("info", "stopped", "status=%d", status);
     }
-    pp_net_free(net);
-    pp_net_global_cleanup();
+    net_free(net);
+    net_global_cleanup();
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return status;
 }

@@ -2,7 +2,7 @@
  * it is built from, exposed so tests/tools/tgcheck.c and the fuzz target
  * tests/fuzz/telegram.c can exercise them.
  *
- * The bot itself is pp_cmd_telegram(), below; see
+ * The bot itself is cli_telegram(), below; see
  * bots/telegram.c for its design and docs/deploy.md for operators.
  */
 #ifndef PP_TELEGRAM_H
@@ -14,13 +14,13 @@
 /* `pushpull telegram`: the bot, a subcommand of the program (cli/main.c).  Takes
  * the argv that follows the program name (argv[0] is the subcommand);
  * returns the exit status. */
-int pp_cmd_telegram(int argc, char **argv);
+int cli_telegram(int argc, char **argv);
 
 #define PP_TG_MAX_UNITS 4096   /* Telegram's limit, in UTF-16 code units */
 
 /* Length of UTF-8 text in UTF-16 code units (4-byte sequences count 2; an
  * invalid byte counts 1). */
-size_t pp_tg_utf16_len(const char *text, size_t len);
+size_t tg_utf16_len(const char *text, size_t len);
 
 /* Split text into parts of at most max_units UTF-16 code units, never
  * inside a UTF-8 sequence, preferring to cut after a newline or a space in
@@ -28,7 +28,7 @@ size_t pp_tg_utf16_len(const char *text, size_t len);
  * offset and length of each part into starts/lens (room for max_parts) and
  * returns the number of parts, or 0 when they do not fit (or text is
  * empty). */
-size_t pp_tg_split(const char *text, size_t len, size_t max_units,
+size_t tg_split(const char *text, size_t len, size_t max_units,
                    size_t *starts, size_t *lens, size_t max_parts);
 
 /* Telegram's update ids are positive and fit in 53 bits (the Bot API
@@ -42,7 +42,7 @@ size_t pp_tg_split(const char *text, size_t len, size_t max_units,
  * update at or above it, at most PP_TG_MAX_UPDATE_ID, that is already
  * handled.  Parse returns 0 or -1; *n_done is set to the number of ids
  * stored (at most max_done). */
-int pp_tg_cursor_parse(const char *s, int64_t *next, int64_t *done,
+int tg_cursor_parse(const char *s, int64_t *next, int64_t *done,
                        size_t max_done, size_t *n_done);
 
 /* ---- the update window: which update ids are in hand ---- */
@@ -50,47 +50,47 @@ int pp_tg_cursor_parse(const char *s, int64_t *next, int64_t *done,
 /* What the bot fetched and handled, so which offset it polls with and
  * confirms: the lowest open update, or one past the highest taken.  The
  * caller owns the arrays (cap entries each) and guards the window. */
-typedef struct pp_tg_window {
+typedef struct tg_window {
     int64_t *open;              /* fetched, not handled: sorted */
     int64_t *done;              /* handled, at or above the lowest open: sorted */
     size_t n_open, n_done;      /* n_open + n_done < cap */
     size_t cap;
     int64_t next_new;           /* one past the highest update_id taken */
-} pp_tg_window;
+} tg_window;
 
-typedef enum pp_tg_take {
+typedef enum tg_take {
     PP_TG_TAKE_NEW,             /* now open: queue it */
     PP_TG_TAKE_CONFIRMED,       /* below the offset: handled and confirmed */
     PP_TG_TAKE_OPEN,            /* open already (delivered twice) */
     PP_TG_TAKE_DONE,            /* handled already (before a restart) */
     PP_TG_TAKE_FULL,            /* no room: left for a later poll */
     PP_TG_TAKE_BAD_ID           /* not in 1..PP_TG_MAX_UPDATE_ID: refused */
-} pp_tg_take;
+} tg_take;
 
 /* Take one delivered update_id into the window.  Pure. */
-pp_tg_take pp_tg_window_take(pp_tg_window *w, int64_t update_id);
+tg_take tg_window_take(tg_window *w, int64_t update_id);
 /* An open update was handled (its reply went out).  0, or -1 when it was
  * not open (nothing changes). */
-int pp_tg_window_handled(pp_tg_window *w, int64_t update_id);
+int tg_window_handled(tg_window *w, int64_t update_id);
 /* The offset to poll with and to confirm. */
-int64_t pp_tg_window_offset(const pp_tg_window *w);
-/* The cursor of the window (pp_tg_cursor_parse reads it back), after
+int64_t tg_window_offset(const tg_window *w);
+/* The cursor of the window (tg_cursor_parse reads it back), after
  * dropping the handled ids below the offset.  0, or -1 when it does not
  * fit len (buf then holds "", never a cut list). */
-int pp_tg_window_cursor(pp_tg_window *w, char *buf, size_t len);
+int tg_window_cursor(tg_window *w, char *buf, size_t len);
 
 /* ---- reading getUpdates ---- */
 
 /* Who the bot is (getMe): what a group message must name to be answered. */
-typedef struct pp_tg_me {
+typedef struct tg_bot_id {
     const char *username;       /* without the '@'; "" when unknown */
     int64_t id;                 /* the bot's user id; 0 when unknown */
-} pp_tg_me;
+} tg_bot_id;
 
 /* What an update is, so what the bot does with it: TEXT and NONTEXT are
  * answered ("I can only read text" for the second), MIGRATE moves a
  * group's conversation, the rest is only logged. */
-typedef enum pp_tg_kind {
+typedef enum tg_kind {
     PP_TG_TEXT,                 /* a message with text (or a photo's or video's
                                  * caption), addressed to the bot */
     PP_TG_NONTEXT,              /* a message without text (sticker, photo) */
@@ -103,11 +103,11 @@ typedef enum pp_tg_kind {
     PP_TG_MIGRATE               /* a group became a supergroup: the old group's
                                  * message with migrate_to_chat_id, or the new
                                  * one's with migrate_from_chat_id */
-} pp_tg_kind;
+} tg_kind;
 
-typedef struct pp_tg_update {
+typedef struct tg_update {
     int64_t update_id;
-    pp_tg_kind kind;
+    tg_kind kind;
     int64_t chat_id, message_id;    /* set for all but EDITED, OTHER, MALFORMED */
     int group;                      /* a group or supergroup (same) */
     /* MIGRATE only, else 0: chat_id is then the old group's id, whichever
@@ -118,19 +118,19 @@ typedef struct pp_tg_update {
      * 4 * PP_MAX_INPUT bytes (the engine cuts further).  "@username" is
      * taken out in groups and from private /commands ("/help@bot"). */
     char *text;
-} pp_tg_update;
+} tg_update;
 
 /* Read a getUpdates answer as Telegram sends it ({"ok":true,"result":[..]})
  * into *out, one entry per element with an integer update_id, in order
  * (others are left out: there is nothing to confirm).  Pure: no I/O, no
- * logging.  Returns 0 (free *out with pp_tg_updates_free), or -1 with
+ * logging.  Returns 0 (free *out with tg_updates_free), or -1 with
  * *out NULL when the body is not such an answer or memory ran out. */
-int pp_tg_parse_updates(const char *body, size_t len, const pp_tg_me *me,
-                        pp_tg_update **out, size_t *n_out);
+int tg_parse_updates(const char *body, size_t len, const tg_bot_id *me,
+                        tg_update **out, size_t *n_out);
 
-void pp_tg_updates_free(pp_tg_update *ups, size_t n);
+void tg_updates_free(tg_update *ups, size_t n);
 
 /* The kind as the bot's log lines name it ("text", "group_not_addressed"). */
-const char *pp_tg_kind_name(pp_tg_kind kind);
+const char *tg_kind_name(tg_kind kind);
 
 #endif

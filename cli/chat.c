@@ -76,7 +76,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: pushpull chat [OPTIONS]\n\n"
                "Talk with the coach.  Commands: /help /why /reset /forget /reframe TEXT /quit.\n"
                "Ctrl-C cancels the line; Ctrl-D, /quit, exit, quit or bye leave.\n\n");
-    pp_cli_common_usage(f);
+    app_common_usage(f);
     fprintf(f, "  --keep-transcripts   store the text of each turn and the full input history\n"
                "  --color[=WHEN]       colour: auto (default: a terminal, no NO_COLOR, TERM not\n"
                "                       dumb), always or never\n\n"
@@ -105,9 +105,9 @@ static int state_dir(char *buf, size_t len)
     return 0;
 }
 
-static int batch(pp_cli_conv *cv)
+static int batch(app_conv *cv)
 {
-    pp_cli_lines *in = pp_cli_lines_open(STDIN_FILENO, "pushpull chat");
+    app_lines *in = app_lines_open(STDIN_FILENO, "pushpull chat");
     if (!in) {
         fprintf(stderr, "pushpull chat: out of memory\n");
         return 1;
@@ -115,17 +115,17 @@ static int batch(pp_cli_conv *cv)
     const char *line;
     size_t len;
     int got;
-    while ((got = pp_cli_lines_next(in, &line, &len)) > 0) {
+    while ((got = app_lines_next(in, &line, &len)) > 0) {
         pp_answer a;
-        pp_cli_conv_clock(cv);
+        app_conv_clock(cv);
         pp_dialog_turn(&cv->dialog, line, len, &a);
         printf("%s\n\n", a.text ? a.text : "");
         int quit = a.quit;
         pp_answer_clear(&a);
         /* nobody hears the rest: main() says why */
-        if (pp_cli_flush() != 0 || quit) break;
+        if (app_flush() != 0 || quit) break;
     }
-    pp_cli_lines_close(in);
+    app_lines_close(in);
     if (got < 0) {
         perror("pushpull chat: standard input");
         return 1;
@@ -346,9 +346,9 @@ static int confirm_forget(void)
 /* On start, in a program's check-in day: say so (the words are the
  * dialog's: system.checkin-due and the question, through a turn that
  * changes nothing but what the next line may answer). */
-static void greet_checkin(pp_cli_conv *cv, const char *on, const char *off)
+static void greet_checkin(app_conv *cv, const char *on, const char *off)
 {
-    pp_cli_conv_clock(cv);
+    app_conv_clock(cv);
     if (!pp_plan_checkin_due(cv->dialog.rules, cv->session, cv->dialog.now, cv->dialog.utc_offset))
         return;
     char *text = NULL, err[256];
@@ -365,7 +365,7 @@ typedef struct repl_opts {
     int colour;
 } repl_opts;
 
-static int repl(pp_cli_conv *cv, const repl_opts *o)
+static int repl(app_conv *cv, const repl_opts *o)
 {
     const char *on = o->colour ? "\033[36m" : "", *off = o->colour ? "\033[0m" : "";
     const char *prompt = o->colour ? "\001\033[1m\002you>\001\033[0m\002 " : "you> ";
@@ -412,7 +412,7 @@ static int repl(pp_cli_conv *cv, const repl_opts *o)
             continue;
         }
         pp_answer a;
-        pp_cli_conv_clock(cv);
+        app_conv_clock(cv);
         pp_dialog_turn(&cv->dialog, said, strlen(said), &a);
         if (a.forgot) forget_history(hist);
         else append_history_line(hist, kept_on_disk(o->keep_all ? line : said, o->keep_all));
@@ -421,7 +421,7 @@ static int repl(pp_cli_conv *cv, const repl_opts *o)
         int quit = a.quit;
         pp_answer_clear(&a);
         free(line);
-        if (pp_cli_flush() != 0) { status = 1; break; }
+        if (app_flush() != 0) { status = 1; break; }
         if (quit) break;
     }
     if (hist[0] && access(hist, F_OK) == 0) history_truncate_file(hist, 1000);
@@ -429,13 +429,13 @@ static int repl(pp_cli_conv *cv, const repl_opts *o)
     return status;
 }
 
-int pp_cmd_chat(int argc, char **argv)
+int cli_chat(int argc, char **argv)
 {
     static const char *const names[] = { "--color", "--colour", "--help", "--version", NULL };
-    pp_cli_common c = { .locale_region = 1 };
+    app_common c = { .locale_region = 1 };
     const char *when = "auto";
     for (int i = 1; i < argc; i++) {
-        int r = pp_cli_common_opt(&c, argc, argv, &i);
+        int r = app_common_opt(&c, argc, argv, &i);
         if (r < 0) return 2;
         if (r) continue;
         const char *a = argv[i];
@@ -451,12 +451,12 @@ int pp_cmd_chat(int argc, char **argv)
             }
             continue;
         }
-        return pp_cli_unknown_arg("pushpull chat", a, names, 1);
+        return app_unknown_arg("pushpull chat", a, names, 1);
     }
-    pp_ruleset *rs = pp_cli_load_rules(&c);
+    pp_ruleset *rs = app_load_rules(&c);
     if (!rs) return 1;
-    pp_cli_conv cv;
-    if (pp_cli_conv_open(&cv, &c, rs)) { pp_rules_free(rs); return 1; }
+    app_conv cv;
+    if (app_conv_open(&cv, &c, rs)) { pp_rules_free(rs); return 1; }
     int rc;
     if (isatty(STDIN_FILENO)) {
         setlocale(LC_CTYPE, "");   /* readline and the wrapping read the user's encoding */
@@ -478,7 +478,7 @@ int pp_cmd_chat(int argc, char **argv)
         cv.dialog.ascii = !(cs && (strcasecmp(cs, "UTF-8") == 0 || strcasecmp(cs, "utf8") == 0));
         rc = batch(&cv);
     }
-    pp_cli_conv_close(&cv);
+    app_conv_close(&cv);
     pp_rules_free(rs);
     return rc;
 }

@@ -2,7 +2,7 @@
  *
  * Loads every rule and response file (printing every error as file:line;
  * a set without crisis rules is refused like every front end refuses it,
- * see pp_cli_load_rules), then for each rule runs its examples (each must match the rule) and
+ * see app_load_rules), then for each rule runs its examples (each must match the rule) and
  * counter-examples (none may), warns when an example is taken by another
  * rule that outranks it (a shadowed rule), when a pattern hits the PCRE2
  * limits on an example or on hostile input, and when a hostile input
@@ -181,17 +181,17 @@ static int parse_percent(const char *text, double *out)
     return 0;
 }
 
-int pp_cmd_check(int argc, char **argv)
+int cli_check(int argc, char **argv)
 {
     static const char *const names[] = {
         "--corpus", "--min-accuracy", "--quiet", "--json", "--help", "--version", NULL
     };
-    pp_cli_common c = {0};
+    app_common c = {0};
     const char *corpus = NULL;
     double min_acc = -1;
     report rp = {0};
     for (int i = 1; i < argc; i++) {
-        int r = pp_cli_common_opt(&c, argc, argv, &i);
+        int r = app_common_opt(&c, argc, argv, &i);
         if (r < 0) return 2;
         if (r) continue;
         const char *a = argv[i];
@@ -214,9 +214,9 @@ int pp_cmd_check(int argc, char **argv)
         else if (strcmp(a, "--json") == 0) rp.json = 1;
         else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(stdout); return 0; }
         else if (strcmp(a, "--version") == 0) { printf("pushpull %s\n", PP_VERSION); return 0; }
-        else return pp_cli_unknown_arg("pushpull check", a, names, 1);
+        else return app_unknown_arg("pushpull check", a, names, 1);
     }
-    pp_ruleset *rs = pp_cli_load_rules(&c);
+    pp_ruleset *rs = app_load_rules(&c);
     if (!rs) return 1;
     size_t nr = pp_rules_count(rs), failures = 0, warnings = 0, n_ex = 0;
     size_t *hits = calloc(nr + 1, sizeof *hits), *limits = calloc(nr + 1, sizeof *limits);
@@ -303,7 +303,7 @@ int pp_cmd_check(int argc, char **argv)
     char cbuf[PATH_MAX];
     if (!corpus) {
         char rbuf[PATH_MAX];
-        const char *rd = c.rules_dir ? c.rules_dir : pp_cli_default_dir("rules", rbuf, sizeof rbuf);
+        const char *rd = c.rules_dir ? c.rules_dir : app_default_dir("rules", rbuf, sizeof rbuf);
         snprintf(cbuf, sizeof cbuf, "%s/../tests/corpus", rd);
         corpus = cbuf;
     }

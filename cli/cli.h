@@ -6,11 +6,11 @@
 #ifndef PP_CLI_H
 #define PP_CLI_H
 
-int pp_cmd_chat(int argc, char **argv);
-int pp_cmd_reply(int argc, char **argv);
-int pp_cmd_reframe(int argc, char **argv);
-int pp_cmd_check(int argc, char **argv);
-int pp_cmd_export(int argc, char **argv);     /* sessions.c */
-int pp_cmd_sessions(int argc, char **argv);
+int cli_chat(int argc, char **argv);
+int cli_reply(int argc, char **argv);
+int cli_reframe(int argc, char **argv);
+int cli_check(int argc, char **argv);
+int cli_export(int argc, char **argv);     /* sessions.c */
+int cli_sessions(int argc, char **argv);
 
 #endif

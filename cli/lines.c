@@ -13,7 +13,7 @@
  *
  * Each answer is flushed as it is made; when that fails the subcommand
  * stops, and the failure's errno is kept here (stdio keeps only a flag, and
- * the unwritten buffer is gone) for pp_cli_close_stdout() to say why.
+ * the unwritten buffer is gone) for app_close_stdout() to say why.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -26,7 +26,7 @@
 /* The errno of the first failed write to stdout, 0 = none yet. */
 static int stdout_errno;
 
-struct pp_cli_lines {
+struct app_lines {
     int fd;
     int eof;
     const char *who;
@@ -36,9 +36,9 @@ struct pp_cli_lines {
     char line[PP_CLI_LINE_MAX + 2];   /* the limit, a '\r', the NUL */
 };
 
-pp_cli_lines *pp_cli_lines_open(int fd, const char *who)
+app_lines *app_lines_open(int fd, const char *who)
 {
-    pp_cli_lines *r = malloc(sizeof *r);
+    app_lines *r = malloc(sizeof *r);
     if (!r) return NULL;
     r->fd = fd;
     r->eof = 0;
@@ -48,12 +48,12 @@ pp_cli_lines *pp_cli_lines_open(int fd, const char *who)
     return r;
 }
 
-void pp_cli_lines_close(pp_cli_lines *r)
+void app_lines_close(app_lines *r)
 {
     free(r);
 }
 
-int pp_cli_lines_next(pp_cli_lines *r, const char **line, size_t *len)
+int app_lines_next(app_lines *r, const char **line, size_t *len)
 {
     const size_t keep = PP_CLI_LINE_MAX + 1;
     size_t n = 0;
@@ -93,7 +93,7 @@ int pp_cli_lines_next(pp_cli_lines *r, const char **line, size_t *len)
     return 1;
 }
 
-int pp_cli_flush(void)
+int app_flush(void)
 {
     errno = 0;
     if (fflush(stdout) == 0 && !ferror(stdout)) return 0;
@@ -101,9 +101,9 @@ int pp_cli_flush(void)
     return -1;
 }
 
-int pp_cli_close_stdout(int status)
+int app_close_stdout(int status)
 {
-    int failed = pp_cli_flush() != 0;
+    int failed = app_flush() != 0;
     errno = 0;
     if (fclose(stdout) != 0 && !failed) {
         failed = 1;

@@ -12,26 +12,26 @@
  * notice. */
 #define PP_CLI_LINE_MAX (2 * PP_MAX_INPUT)
 
-typedef struct pp_cli_lines pp_cli_lines;
+typedef struct app_lines app_lines;
 
 /* A reader of fd; who ("pushpull reply") names its notices on stderr.
- * NULL when out of memory.  Freed by pp_cli_lines_close(). */
-pp_cli_lines *pp_cli_lines_open(int fd, const char *who);
+ * NULL when out of memory.  Freed by app_lines_close(). */
+app_lines *app_lines_open(int fd, const char *who);
 /* The next line, without its "\n" and a "\r" before it: *line points into
  * the reader (valid until the next call; NUL-terminated, may hold NULs),
  * *len is at most PP_CLI_LINE_MAX.  A longer line keeps its first
  * PP_CLI_LINE_MAX bytes: the rest is read and dropped, and stderr says so.
  * Returns 1 for a line, 0 at the end of input, -1 on a read error (errno
  * set). */
-int pp_cli_lines_next(pp_cli_lines *r, const char **line, size_t *len);
-void pp_cli_lines_close(pp_cli_lines *r);
+int app_lines_next(app_lines *r, const char **line, size_t *len);
+void app_lines_close(app_lines *r);
 
 /* Flush stdout after an answer: 0, or -1 when the write failed (stop
- * answering: nobody hears it; pp_cli_close_stdout says why). */
-int pp_cli_flush(void);
+ * answering: nobody hears it; app_close_stdout says why). */
+int app_flush(void);
 /* Flush and close stdout at the end of a run: status when every write
  * worked, else 1 after "pushpull: write error: ..." on stderr (no message
  * for a broken pipe: the reader left). */
-int pp_cli_close_stdout(int status);
+int app_close_stdout(int status);
 
 #endif

@@ -11,7 +11,7 @@
  * Safety first: a "complaint" may be a message about suicide or violence,
  * and rewriting that into an I-statement would coach it.  So reframe loads
  * the rules like chat and reply (--rules, --responses, --region; refused
- * without crisis rules, see pp_cli_load_rules) and asks them about each
+ * without crisis rules, see app_load_rules) and asks them about each
  * complaint first, as the first message of a fresh conversation: when a
  * crisis rule answers, that crisis reply (with the resources) is printed
  * instead of a rewrite ("safety": true in --json).
@@ -154,13 +154,13 @@ static int rules_opt(const char *a)
 
 static int run(const pp_ruleset *rs, int argc, char **argv, int i, int json);
 
-int pp_cmd_reframe(int argc, char **argv)
+int cli_reframe(int argc, char **argv)
 {
     int json = 0, i = 1;
-    pp_cli_common c = { .locale_region = 1 };
+    app_common c = { .locale_region = 1 };
     for (; i < argc; i++) {
         if (rules_opt(argv[i])) {
-            if (pp_cli_common_opt(&c, argc, argv, &i) < 0)
+            if (app_common_opt(&c, argc, argv, &i) < 0)
                 return 2;
         } else if (!strcmp(argv[i], "--json"))
             json = 1;
@@ -177,7 +177,7 @@ int pp_cmd_reframe(int argc, char **argv)
             static const char *const names[] = {
                 "--json", "--rules", "--responses", "--region", "--help", "--version", NULL
             };
-            return pp_cli_unknown_arg("pushpull reframe", argv[i], names, 0);
+            return app_unknown_arg("pushpull reframe", argv[i], names, 0);
         } else
             break;
     }
@@ -193,7 +193,7 @@ int pp_cmd_reframe(int argc, char **argv)
             return 2;
         }
     }
-    pp_ruleset *rs = pp_cli_load_rules(&c);   /* says why it refused */
+    pp_ruleset *rs = app_load_rules(&c);   /* says why it refused */
     if (!rs)
         return 1;
     int rc = run(rs, argc, argv, i, json);
@@ -228,7 +228,7 @@ static int run(const pp_ruleset *rs, int argc, char **argv, int i, int json)
         free(text);
         return rc;
     }
-    pp_cli_lines *in = pp_cli_lines_open(STDIN_FILENO, "pushpull reframe");
+    app_lines *in = app_lines_open(STDIN_FILENO, "pushpull reframe");
     if (!in) {
         fprintf(stderr, "pushpull reframe: out of memory\n");
         return 1;
@@ -236,7 +236,7 @@ static int run(const pp_ruleset *rs, int argc, char **argv, int i, int json)
     const char *buf;
     size_t len;
     int got, rc = 0;
-    while ((got = pp_cli_lines_next(in, &buf, &len)) > 0) {
+    while ((got = app_lines_next(in, &buf, &len)) > 0) {
         size_t k = 0;
         while (k < len && (buf[k] == ' ' || buf[k] == '\t' || buf[k] == '\r'))
             k++;
@@ -247,13 +247,13 @@ static int run(const pp_ruleset *rs, int argc, char **argv, int i, int json)
             break;
         }
         /* nobody reads the rest: main() says why */
-        if (pp_cli_flush() != 0)
+        if (app_flush() != 0)
             break;
     }
     if (got < 0) {
         perror("pushpull reframe: standard input");
         rc = 1;
     }
-    pp_cli_lines_close(in);
+    app_lines_close(in);
     return rc;
 }

@@ -28,7 +28,7 @@ static void usage(FILE *f)
                "input) and writes one reply per line, all in one session.\n\n"
                "  --json               one JSON object per line: text, rule, role, framework,\n"
                "                       safety, mixed, reply (and set, article, notice, command)\n");
-    pp_cli_common_usage(f);
+    app_common_usage(f);
     fprintf(f, "  --keep-transcripts   also store the text of each turn (off by default)\n\n"
                "The region defaults to the locale's country (LANG=en_GB.UTF-8: uk).\n"
                "Exit status: 0 ok, 1 the rules could not be loaded, a file could not be read\n"
@@ -50,9 +50,9 @@ static void flatten(char *s)
 /* Answer every line of fd (name for messages: "standard input" or the
  * path): 0 at its end, 1 on a read error (said), 2 when the run stops
  * (/quit, or a write failed: main() says why). */
-static int answer_stream(pp_cli_conv *cv, int fd, const char *name, int json)
+static int answer_stream(app_conv *cv, int fd, const char *name, int json)
 {
-    pp_cli_lines *in = pp_cli_lines_open(fd, "pushpull reply");
+    app_lines *in = app_lines_open(fd, "pushpull reply");
     if (!in) {
         fprintf(stderr, "pushpull reply: out of memory\n");
         return 1;
@@ -60,9 +60,9 @@ static int answer_stream(pp_cli_conv *cv, int fd, const char *name, int json)
     const char *line;
     size_t len;
     int got, status = 0;
-    while ((got = pp_cli_lines_next(in, &line, &len)) > 0) {
+    while ((got = app_lines_next(in, &line, &len)) > 0) {
         pp_answer a;
-        pp_cli_conv_clock(cv);
+        app_conv_clock(cv);
         int rc = pp_dialog_turn(&cv->dialog, line, len, &a);
         if (rc == PP_ESTORE) fprintf(stderr, "pushpull: could not save the session\n");
         const char *text = a.text ? a.text : "";
@@ -101,20 +101,20 @@ static int answer_stream(pp_cli_conv *cv, int fd, const char *name, int json)
         int quit = a.quit;
         pp_answer_clear(&a);
         /* nobody hears the rest: main() says why */
-        if (pp_cli_flush() != 0 || quit) { status = 2; break; }
+        if (app_flush() != 0 || quit) { status = 2; break; }
     }
     if (got < 0) {
         fprintf(stderr, "pushpull reply: %s: %s\n", name, strerror(errno));
         status = 1;
     }
-    pp_cli_lines_close(in);
+    app_lines_close(in);
     return status;
 }
 
-int pp_cmd_reply(int argc, char **argv)
+int cli_reply(int argc, char **argv)
 {
     static const char *const names[] = { "--json", "--help", "--version", NULL };
-    pp_cli_common c = { .locale_region = 1 };
+    app_common c = { .locale_region = 1 };
     int json = 0, nfiles = 0, dashdash = 0;
     char **files = calloc((size_t)argc + 1, sizeof *files);
     if (!files) { fprintf(stderr, "pushpull reply: out of memory\n"); return 1; }
@@ -122,19 +122,19 @@ int pp_cmd_reply(int argc, char **argv)
         const char *a = argv[i];
         if (dashdash || strcmp(a, "-") == 0 || a[0] != '-') { files[nfiles++] = argv[i]; continue; }
         if (strcmp(a, "--") == 0) { dashdash = 1; continue; }
-        int r = pp_cli_common_opt(&c, argc, argv, &i);
+        int r = app_common_opt(&c, argc, argv, &i);
         if (r < 0) { free(files); return 2; }
         if (r) continue;
         if (strcmp(a, "--json") == 0) json = 1;
         else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { usage(stdout); free(files); return 0; }
         else if (strcmp(a, "--version") == 0) { printf("pushpull %s\n", PP_VERSION); free(files); return 0; }
-        else { free(files); return pp_cli_unknown_arg("pushpull reply", a, names, 1); }
+        else { free(files); return app_unknown_arg("pushpull reply", a, names, 1); }
     }
     if (nfiles == 0) files[nfiles++] = "-";
-    pp_ruleset *rs = pp_cli_load_rules(&c);
+    pp_ruleset *rs = app_load_rules(&c);
     if (!rs) { free(files); return 1; }
-    pp_cli_conv cv;
-    if (pp_cli_conv_open(&cv, &c, rs)) { pp_rules_free(rs); free(files); return 1; }
+    app_conv cv;
+    if (app_conv_open(&cv, &c, rs)) { pp_rules_free(rs); free(files); return 1; }
     int status = 0;
     for (int k = 0; k < nfiles; k++) {
         int stdin_ = strcmp(files[k], "-") == 0;
@@ -150,7 +150,7 @@ int pp_cmd_reply(int argc, char **argv)
         if (rc == 2) break;
     }
     free(files);
-    pp_cli_conv_close(&cv);
+    app_conv_close(&cv);
     pp_rules_free(rs);
     return status;
 }

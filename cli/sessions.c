@@ -53,12 +53,12 @@ static void export_usage(FILE *f)
                "Exit status: 0 ok, 1 the state file could not be read, 2 usage error.\n");
 }
 
-int pp_cmd_export(int argc, char **argv)
+int cli_export(int argc, char **argv)
 {
     static const char *const names[] = { "--help", "--version", NULL };
-    pp_cli_common c = { .look_only = 1 };
+    app_common c = { .look_only = 1 };
     for (int i = 1; i < argc; i++) {
-        int r = pp_cli_common_opt(&c, argc, argv, &i);
+        int r = app_common_opt(&c, argc, argv, &i);
         if (r < 0) return 2;
         if (r) continue;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -69,13 +69,13 @@ int pp_cmd_export(int argc, char **argv)
             printf("pushpull %s\n", PP_VERSION);
             return 0;
         }
-        return pp_cli_unknown_arg("pushpull export", argv[i], names, 1);
+        return app_unknown_arg("pushpull export", argv[i], names, 1);
     }
     char where[PATH_MAX];
     if (!c.no_state && no_state_file(c.state_path, where, sizeof where))
         c.no_state = 1;   /* nothing kept: the document of an empty session */
-    pp_cli_conv cv;
-    if (pp_cli_conv_open(&cv, &c, NULL)) return 1;
+    app_conv cv;
+    if (app_conv_open(&cv, &c, NULL)) return 1;
     int status = 0;
     if (cv.store_unusable[0]) {
         /* said on stderr already; an empty document would not be true */
@@ -88,7 +88,7 @@ int pp_cmd_export(int argc, char **argv)
         status = json ? 0 : 1;
         free(json);
     }
-    pp_cli_conv_close(&cv);
+    app_conv_close(&cv);
     return status;
 }
 
@@ -141,7 +141,7 @@ static int list_one(const pp_store_entry *e, void *arg)
         return 0;
     }
     if (w->count == 1) printf("%-24s  %-20s  %s\n", "NAME", "LAST USED", "TURNS");
-    pp_cli_ago((long long)(w->now - t), ago, sizeof ago);
+    app_ago((long long)(w->now - t), ago, sizeof ago);
     put_name(name, 24);
     printf("  %-20s  ", when);
     if (e->turns >= 0) printf("%d", e->turns);
@@ -157,7 +157,7 @@ static int find_one(const pp_store_entry *e, void *arg)
     return w->found;
 }
 
-int pp_cmd_sessions(int argc, char **argv)
+int cli_sessions(int argc, char **argv)
 {
     static const char *const names[] = { "--json", "--state", "--help", "--version", NULL };
     const char *state = NULL, *del = NULL;
@@ -184,13 +184,13 @@ int pp_cmd_sessions(int argc, char **argv)
         if (strncmp(a, "--state=", 8) == 0 && a[8]) { state = a + 8; continue; }
         if (i == 1 && strcmp(a, "delete") == 0) { deleting = 1; continue; }
         if (deleting && !del && a[0] != '-') { del = a; continue; }
-        return pp_cli_unknown_arg("pushpull sessions", a, names, 0);
+        return app_unknown_arg("pushpull sessions", a, names, 0);
     }
     if (deleting && !del) {
         fprintf(stderr, "pushpull sessions delete: which session? (pushpull sessions lists them)\n");
         return 2;
     }
-    if (deleting && json) return pp_cli_unknown_arg("pushpull sessions delete", "--json", NULL, 0);
+    if (deleting && json) return app_unknown_arg("pushpull sessions delete", "--json", NULL, 0);
     char key[4 + PP_CLI_MAX_SESSION + 1];
     if (del && (!del[0] || strlen(del) > PP_CLI_MAX_SESSION)) {
         fprintf(stderr, "pushpull sessions delete: a session name is 1 to %d bytes\n",

@@ -95,15 +95,15 @@ char *pp_dialog_say(const pp_ruleset *rs, const pp_session *s, const char *id,
 {
     pp_session *fresh = s ? NULL : pp_session_new();
     if (!s && !fresh) return NULL;
-    pp_buf b = {0};
-    pp_system_text_at(&b, rs, s ? s : fresh, id, variant, vars, fallback);
+    ppb_buf b = {0};
+    ppy_system_text_at(&b, rs, s ? s : fresh, id, variant, vars, fallback);
     pp_session_free(fresh);
-    return pp_buf_take(&b);
+    return ppb_take(&b);
 }
 
 size_t pp_rules_set_variants(const pp_ruleset *rs, const char *id)
 {
-    const pp_set *set = rs && id ? pp_rules_find_set(rs, id) : NULL;
+    const ppr_set *set = rs && id ? ppr_find_set(rs, id) : NULL;
     return set ? set->n_variants : 0;
 }
 
@@ -111,24 +111,24 @@ size_t pp_rules_set_variants(const pp_ruleset *rs, const char *id)
  * (and `help`), filled like replies ({partner}, {resources}, and {error} or
  * {command} where given).  The C sentence after each set id is the short
  * fallback for a responses directory without that set. */
-#define SAY(b, d, id, fallback) pp_system_text(b, (d)->rules, (d)->session, id, NULL, fallback)
+#define SAY(b, d, id, fallback) ppy_system_text(b, (d)->rules, (d)->session, id, NULL, fallback)
 
 /* /help: the `help` set, then -- unless it showed the crisis lines itself
  * -- system.help-resources: /help always says how to get help now. */
-static void help_text(pp_buf *b, const pp_dialog *d)
+static void help_text(ppb_buf *b, const pp_dialog *d)
 {
     size_t mark = b->len;
     SAY(b, d, "help", "Tell me what is happening between you and your partner, and I'll "
                       "help you see the pattern. Commands: /why /reset /new /forget /export "
                       "/reframe /quit.");
     if (!b->oom && strstr(b->s + mark, d->rules->resources)) return;
-    pp_buf_adds(b, "\n\n");
+    ppb_adds(b, "\n\n");
     SAY(b, d, "system.help-resources", "If you are in danger, please reach out now:");
-    pp_buf_adds(b, "\n");
-    pp_buf_adds(b, d->rules->resources);
+    ppb_adds(b, "\n");
+    ppb_adds(b, d->rules->resources);
 }
 
-static void reframe_text(pp_buf *b, const pp_dialog *d, const char *args, size_t n)
+static void reframe_text(ppb_buf *b, const pp_dialog *d, const char *args, size_t n)
 {
     if (n == 0) {
         SAY(b, d, "system.reframe-empty", "Give me the sentence after /reframe.");
@@ -140,7 +140,7 @@ static void reframe_text(pp_buf *b, const pp_dialog *d, const char *args, size_t
         return;
     }
     char *text = pp_reframe_format(&r);
-    if (text) pp_buf_adds(b, text);
+    if (text) ppb_adds(b, text);
     else b->oom = 1;
     free(text);
     pp_reframe_clear(&r);
@@ -171,17 +171,17 @@ static int reframe_crisis(pp_dialog *d, const char *args, size_t n, pp_answer *o
 /* Another window on this conversation (a second terminal) may have saved
  * it since this one read it: take that in before the turn, so that a safety
  * lock set there answers here from the next line on, and say so. */
-static void sync_in(pp_dialog *d, pp_buf *b)
+static void sync_in(pp_dialog *d, ppb_buf *b)
 {
     char err[256];
     int got = d->store ? pp_store_refresh(d->store, d->key, d->session, err, sizeof err) : 0;
     if (got > 0 && (got & PP_STORE_FORGOTTEN)) {
         SAY(b, d, "system.forgotten-elsewhere", "(This conversation was deleted with /forget in "
                                                 "another window; we're starting afresh.)");
-        pp_buf_adds(b, "\n\n");
+        ppb_adds(b, "\n\n");
     } else if (got > 0 && (got & PP_STORE_MERGED_LOCK)) {
         SAY(b, d, "system.merged-elsewhere", "(What you said in another window is with me here too.)");
-        pp_buf_adds(b, "\n\n");
+        ppb_adds(b, "\n\n");
     }
 }
 
@@ -208,11 +208,11 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
     const char *args = NULL;
     char name[40] = "";
     cmd c = command_of(bytes, len, &args, name, sizeof name);
-    pp_buf b = {0};
+    ppb_buf b = {0};
     char err[256] = "";
     int rc = 0;
     sync_in(d, &b);
-    if (c == CMD_NONE && pp_plan_answer(d, bytes, len, &b)) {
+    if (c == CMD_NONE && ppp_answer(d, bytes, len, &b)) {
         /* a score, its note, how a step went: kept, not coached */
         if (b.oom) return PP_ENOMEM;
         if (save(d, NULL, NULL, err, sizeof err)) rc = PP_ESTORE;
@@ -220,12 +220,12 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
         rc = pp_reply_make(d->rules, d->session, bytes ? bytes : "", bytes ? len : 0, &out->reply);
         if (rc) {
             /* stays in C: it may be out of memory, with no room to fill a set */
-            out->text = pp_strdup("Sorry, something went wrong on my side; please try again.");
+            out->text = ppe_strdup("Sorry, something went wrong on my side; please try again.");
             return rc;
         }
         out->had_reply = 1;
-        pp_buf_adds(&b, out->reply.text);
-        pp_plan_after(d, &out->reply, &b);
+        ppb_adds(&b, out->reply.text);
+        ppp_after(d, &out->reply, &b);
         if (save(d, out->reply.input, out->reply.text, err, sizeof err))
             rc = PP_ESTORE;
     } else {
@@ -234,13 +234,13 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
         switch (c) {
         case CMD_HELP: help_text(&b, d); break;
         case CMD_START:
-            pp_buf_adds(&b, d->rules->disclaimer);
-            pp_buf_adds(&b, "\n\n");
+            ppb_adds(&b, d->rules->disclaimer);
+            ppb_adds(&b, "\n\n");
             help_text(&b, d);
             d->session->disclaimed = 1;
             break;
         case CMD_WHY:
-            if (d->session->why.made) pp_why_render(&b, d->rules, d->session);
+            if (d->session->why.made) ppy_why_render(&b, d->rules, d->session);
             else SAY(&b, d, "system.why-nothing", "There's nothing to explain yet.");
             break;
         case CMD_RESET:
@@ -254,7 +254,7 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
                 /* A state file is there and may hold this conversation:
                  * "I kept nothing on disk" would not be true. */
                 const char *vars[] = { "error", d->store_unusable, NULL };
-                pp_system_text(&b, d->rules, d->session, "system.forget-unusable", vars,
+                ppy_system_text(&b, d->rules, d->session, "system.forget-unusable", vars,
                                "I couldn't delete anything: {error}.");
                 rc = PP_ESTORE;
                 break;
@@ -277,7 +277,7 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
                     pp_store_set_cursor(d->store, d->cursor_name, d->cursor_value);
             } else {
                 const char *vars[] = { "error", err, NULL };
-                pp_system_text(&b, d->rules, d->session, "system.forget-failed", vars,
+                ppy_system_text(&b, d->rules, d->session, "system.forget-failed", vars,
                                "I couldn't delete your data: {error}");
                 rc = PP_ESTORE;
             }
@@ -287,7 +287,7 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
             /* the text after the command, capped like any message */
             size_t n = alen > PP_MAX_INPUT * 2 ? PP_MAX_INPUT * 2 : alen;
             int crisis = n ? reframe_crisis(d, args, n, out) : 0;
-            if (crisis > 0) pp_buf_adds(&b, out->reply.text);
+            if (crisis > 0) ppb_adds(&b, out->reply.text);
             else if (crisis < 0) SAY(&b, d, "system.reframe-failed", "Sorry, I couldn't work on that sentence.");
             else reframe_text(&b, d, args, n);
             break;
@@ -300,12 +300,12 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
                 json = pp_store_export(d->store, d->key, d->session, PP_DIALOG_EXPORT_MAX,
                                        err, sizeof err);
             if (json) {
-                pp_buf_adds(&b, json);
+                ppb_adds(&b, json);
                 free(json);
                 break;
             }
             const char *vars[] = { "error", d->store_unusable ? d->store_unusable : err, NULL };
-            pp_system_text(&b, d->rules, d->session, "system.export-failed", vars,
+            ppy_system_text(&b, d->rules, d->session, "system.export-failed", vars,
                            "I couldn't read what I kept: {error}");
             rc = PP_ESTORE;
             break;
@@ -321,14 +321,14 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
             SAY(&b, d, "system.new", "Okay, a new conversation. What would you like to talk about?");
             break;
         }
-        case CMD_PLAN: pp_plan_cmd(&b, d, args, alen > 200 ? 200 : alen); break;
-        case CMD_CHECKIN: pp_plan_checkin_cmd(&b, d); break;
-        case CMD_PROGRESS: pp_plan_progress_cmd(&b, d); break;
+        case CMD_PLAN: ppp_cmd(&b, d, args, alen > 200 ? 200 : alen); break;
+        case CMD_CHECKIN: ppp_checkin_cmd(&b, d); break;
+        case CMD_PROGRESS: ppp_progress_cmd(&b, d); break;
         case PP_CMD_REMIND: case PP_CMD_TIMEZONE: case PP_CMD_PAIR: case PP_CMD_UNPAIR:
         case PP_CMD_ANSWER: {
             /* answered by the bots before the turn (app/remind.c, pair.c) */
             const char *vars[] = { "command", name, NULL };
-            pp_system_text(&b, d->rules, d->session, "system.bot-only", vars,
+            ppy_system_text(&b, d->rules, d->session, "system.bot-only", vars,
                            "/{command} works in the Telegram and Matrix bots.");
             break;
         }
@@ -338,7 +338,7 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
             break;
         default: {
             const char *vars[] = { "command", name, NULL };
-            pp_system_text(&b, d->rules, d->session, "system.unknown-command", vars,
+            ppy_system_text(&b, d->rules, d->session, "system.unknown-command", vars,
                            "I don't know the command {command}. Try /help.");
             break;
         }
@@ -346,7 +346,7 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
         if (c != CMD_FORGET && c != CMD_EXPORT && save(d, NULL, NULL, err, sizeof err))
             rc = PP_ESTORE;
     }
-    out->text = pp_buf_take(&b);
+    out->text = ppb_take(&b);
     if (!out->text) return PP_ENOMEM;
     return rc;
 }

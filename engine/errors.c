@@ -32,7 +32,7 @@ void pp_errors_add(pp_errors *e, const char *file, int line, const char *fmt, ..
         e->msg = m;
         e->cap = cap;
     }
-    char *copy = pp_strdup(msg);
+    char *copy = ppe_strdup(msg);
     if (copy) e->msg[e->count++] = copy;
 }
 
@@ -45,7 +45,7 @@ void pp_errors_clear(pp_errors *e)
 
 /* ---- strings ----------------------------------------------------------- */
 
-char *pp_strndup(const char *s, size_t n)
+char *ppe_strndup(const char *s, size_t n)
 {
     char *d = malloc(n + 1);
     if (!d) return NULL;
@@ -54,19 +54,19 @@ char *pp_strndup(const char *s, size_t n)
     return d;
 }
 
-char *pp_strdup(const char *s) { return s ? pp_strndup(s, strlen(s)) : NULL; }
+char *ppe_strdup(const char *s) { return s ? ppe_strndup(s, strlen(s)) : NULL; }
 
 
-void pp_strlcpy(char *dst, const char *src, size_t size)
+void ppe_strlcpy(char *dst, const char *src, size_t size)
 {
     size_t n = strlen(src);
     if (size == 0) return;
-    if (n >= size) n = pp_utf8_cut(src, size - 1);   /* never half a character */
+    if (n >= size) n = ppu_cut(src, size - 1);   /* never half a character */
     memcpy(dst, src, n);
     dst[n] = '\0';
 }
 
-void pp_buf_add(pp_buf *b, const char *s, size_t n)
+void ppb_add(ppb_buf *b, const char *s, size_t n)
 {
     if (b->oom) return;
     if (b->len + n + 1 > b->cap) {
@@ -82,9 +82,9 @@ void pp_buf_add(pp_buf *b, const char *s, size_t n)
     b->s[b->len] = '\0';
 }
 
-void pp_buf_adds(pp_buf *b, const char *s) { pp_buf_add(b, s, strlen(s)); }
+void ppb_adds(ppb_buf *b, const char *s) { ppb_add(b, s, strlen(s)); }
 
-void pp_buf_addf(pp_buf *b, const char *fmt, ...)
+void ppb_addf(ppb_buf *b, const char *fmt, ...)
 {
     char tmp[512];
     va_list ap;
@@ -92,21 +92,21 @@ void pp_buf_addf(pp_buf *b, const char *fmt, ...)
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
     if (n < 0) return;
-    if ((size_t)n < sizeof tmp) { pp_buf_add(b, tmp, (size_t)n); return; }
+    if ((size_t)n < sizeof tmp) { ppb_add(b, tmp, (size_t)n); return; }
     char *big = malloc((size_t)n + 1);
     if (!big) { b->oom = 1; return; }
     va_start(ap, fmt);
     vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    pp_buf_add(b, big, (size_t)n);
+    ppb_add(b, big, (size_t)n);
     free(big);
 }
 
-char *pp_buf_take(pp_buf *b)
+char *ppb_take(ppb_buf *b)
 {
     char *s = b->oom ? NULL : b->s;
     if (b->oom) free(b->s);
-    if (s == NULL && !b->oom) s = pp_strdup("");
+    if (s == NULL && !b->oom) s = ppe_strdup("");
     memset(b, 0, sizeof *b);
     return s;
 }

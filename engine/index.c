@@ -80,7 +80,7 @@ typedef struct ix_entry {
     uint8_t kind;
 } ix_entry;
 
-struct pp_index {
+struct ppx_index {
     uint32_t n;               /* patterns (max id + 1) */
     ix_key *keys;
     size_t nkeys, capkeys;
@@ -119,7 +119,7 @@ struct pp_index {
     int finished;
 };
 
-struct pp_index_scratch {
+struct ppx_scratch {
     uint64_t *seen;           /* bit per pattern: already a candidate */
     uint32_t *ver;            /* per candidate slot: clauses to verify */
     uint64_t *present;        /* bit per key: some token is that key */
@@ -161,7 +161,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 /* While building: the key (w, kind) with hash h, or -1.  verify compares
  * the text; without it, any key of that hash, kind and length (see
  * key_intern). */
-static long key_find(const pp_index *ix, const char *w, size_t len, int kind, uint32_t h,
+static long key_find(const ppx_index *ix, const char *w, size_t len, int kind, uint32_t h,
                      int verify)
 {
     if (!ix->nslots) return -1;
@@ -178,7 +178,7 @@ static long key_find(const pp_index *ix, const char *w, size_t len, int kind, ui
     }
 }
 
-static int rehash(pp_index *ix, size_t nslots)
+static int rehash(ppx_index *ix, size_t nslots)
 {
     uint64_t *slots = calloc(nslots, sizeof *slots);
     if (!slots) return -1;
@@ -194,7 +194,7 @@ static int rehash(pp_index *ix, size_t nslots)
 }
 
 /* Intern key (w, kind); w is already in storage order.  Index or -1. */
-static long key_intern(pp_index *ix, const char *w, size_t len, int kind)
+static long key_intern(ppx_index *ix, const char *w, size_t len, int kind)
 {
     uint32_t h = HASH_INIT;
     for (size_t i = 0; i < len; i++) h = hash_step(h, (unsigned char)w[i]);
@@ -649,7 +649,7 @@ static unsigned key_weight(const ix_key *k)
     return k->kind == K_EXACT ? w : 2 * w;
 }
 
-static unsigned clause_weight(const pp_index *ix, const ix_clause *c)
+static unsigned clause_weight(const ppx_index *ix, const ix_clause *c)
 {
     unsigned w = 0;
     for (int i = 0; i < c->n; i++) w += key_weight(&ix->keys[c->k[i]]);
@@ -685,7 +685,7 @@ static int clause_union(ix_clause *out, const ix_clause *a, const ix_clause *b)
 
 /* d = d AND c.  A clause implied by another is not kept; when d is full,
  * the likeliest-true clause goes (dropping one only weakens). */
-static void cnf_add(const pp_index *ix, ix_cnf *d, const ix_clause *c)
+static void cnf_add(const ppx_index *ix, ix_cnf *d, const ix_clause *c)
 {
     for (int i = 0; i < d->n; i++)
         if (clause_subset(&d->c[i], c)) return;
@@ -706,14 +706,14 @@ static void cnf_add(const pp_index *ix, ix_cnf *d, const ix_clause *c)
     if (clause_weight(ix, c) < ww) d->c[worst] = *c;
 }
 
-static void cnf_and(const pp_index *ix, ix_cnf *d, const ix_cnf *e)
+static void cnf_and(const ppx_index *ix, ix_cnf *d, const ix_cnf *e)
 {
     for (int j = 0; j < e->n; j++) cnf_add(ix, d, &e->c[j]);
 }
 
 /* d = d OR e: (D1 and D2) or (E1 and E2) implies every (Di or Ej); tmp is
  * working room.  Unions too big to keep are left out (weaker). */
-static void cnf_or(const pp_index *ix, ix_cnf *d, const ix_cnf *e, ix_cnf *tmp)
+static void cnf_or(const ppx_index *ix, ix_cnf *d, const ix_cnf *e, ix_cnf *tmp)
 {
     if (d->n == 0) return;
     if (e->n == 0) { d->n = 0; return; }
@@ -726,7 +726,7 @@ static void cnf_or(const pp_index *ix, ix_cnf *d, const ix_cnf *e, ix_cnf *tmp)
 }
 
 typedef struct ix_an {
-    pp_index *ix;
+    ppx_index *ix;
     const ix_parser *ps;
     int oom;
 } ix_an;
@@ -839,12 +839,12 @@ static void req_alts(ix_an *an, int node, int L, int R, ix_cnf *out)
 
 /* ---- the public API ---------------------------------------------------- */
 
-pp_index *pp_index_new(void)
+ppx_index *ppx_new(void)
 {
-    return calloc(1, sizeof(pp_index));
+    return calloc(1, sizeof(ppx_index));
 }
 
-void pp_index_free(pp_index *ix)
+void ppx_free(ppx_index *ix)
 {
     if (!ix) return;
     free(ix->keys); free(ix->slots); free(ix->chars); free(ix->filter); free(ix->ent);
@@ -853,14 +853,14 @@ void pp_index_free(pp_index *ix)
     free(ix);
 }
 
-static int req_push(pp_index *ix, uint32_t v)
+static int req_push(ppx_index *ix, uint32_t v)
 {
     if (grow((void **)&ix->req, &ix->capreq, ix->nreq + 1, sizeof *ix->req)) return -1;
     ix->req[ix->nreq++] = v;
     return 0;
 }
 
-int pp_index_add(pp_index *ix, uint32_t id, const char *source, const pcre2_code *code)
+int ppx_add(ppx_index *ix, uint32_t id, const char *source, const pcre2_code *code)
 {
     if (!ix || ix->finished || id == UINT32_MAX) return -1;
     if (id >= ix->capn) {
@@ -931,7 +931,7 @@ int pp_index_add(pp_index *ix, uint32_t id, const char *source, const pcre2_code
  * the word is in text; its document frequency (how many patterns name it)
  * says how many candidates it brings when it is: "hello" in 2,500
  * patterns is a poor key even where it is rare in messages. */
-static uint32_t post_clause(const pp_index *ix, size_t at)
+static uint32_t post_clause(const ppx_index *ix, size_t at)
 {
     uint32_t nc = ix->req[at++], best = 0;
     double best_cost = 0;
@@ -966,7 +966,7 @@ static uint32_t cl_hash(const uint32_t *c)
 
 /* The id of clause c ([nk, key...], keys ascending), added if new (the
  * caller made room in ix->cl, ix->cl_at and the table). */
-static uint32_t cl_intern(pp_index *ix, cl_table *t, const uint32_t *c)
+static uint32_t cl_intern(ppx_index *ix, cl_table *t, const uint32_t *c)
 {
     size_t mask = t->nslots - 1, i = cl_hash(c) & mask, len = 1 + (size_t)c[0];
     for (; t->slot[i]; i = (i + 1) & mask) {
@@ -983,7 +983,7 @@ static uint32_t cl_intern(pp_index *ix, cl_table *t, const uint32_t *c)
     return id;
 }
 
-int pp_index_finish(pp_index *ix)
+int ppx_finish(ppx_index *ix)
 {
     if (!ix) return -1;
     if (ix->finished) return 0;
@@ -1101,9 +1101,9 @@ int pp_index_finish(pp_index *ix)
     return 0;
 }
 
-pp_index_scratch *pp_index_scratch_new(const pp_index *ix)
+ppx_scratch *ppx_scratch_new(const ppx_index *ix)
 {
-    pp_index_scratch *sc = calloc(1, sizeof *sc);
+    ppx_scratch *sc = calloc(1, sizeof *sc);
     if (!sc) return NULL;
     sc->n = ix ? ix->n : 0;
     sc->nkeys = ix ? (uint32_t)ix->nkeys : 0;
@@ -1114,13 +1114,13 @@ pp_index_scratch *pp_index_scratch_new(const pp_index *ix)
     sc->present = calloc(sc->nkeys / 64 + 1, sizeof *sc->present);
     sc->found = malloc(sizeof *sc->found * (sc->nkeys ? sc->nkeys : 1));
     if (!sc->seen || !sc->ver || !sc->present || !sc->found || !sc->memo) {
-        pp_index_scratch_free(sc);
+        ppx_scratch_free(sc);
         return NULL;
     }
     return sc;
 }
 
-void pp_index_scratch_free(pp_index_scratch *sc)
+void ppx_scratch_free(ppx_scratch *sc)
 {
     if (!sc) return;
     free(sc->seen);
@@ -1133,7 +1133,7 @@ void pp_index_scratch_free(pp_index_scratch *sc)
 
 /* Key k (or -1) is in the text: mark it present, and its patterns
  * candidates, with the clauses each still has to pass. */
-static size_t take(const pp_index *ix, pp_index_scratch *sc, const ix_entry *key,
+static size_t take(const ppx_index *ix, ppx_scratch *sc, const ix_entry *key,
                    uint32_t *out, size_t n, uint32_t *nfound)
 {
     if (!key) return n;
@@ -1164,7 +1164,7 @@ static size_t take(const pp_index *ix, pp_index_scratch *sc, const ix_entry *key
 
 /* Does every clause listed at ix->ver[at] have a key present in the
  * text?  Each clause is read at most once per text (sc->memo). */
-static int verified(const pp_index *ix, pp_index_scratch *sc, uint32_t at)
+static int verified(const ppx_index *ix, ppx_scratch *sc, uint32_t at)
 {
     const uint32_t *v = ix->ver + at;
     uint32_t nc = *v++;
@@ -1187,7 +1187,7 @@ static int verified(const pp_index *ix, pp_index_scratch *sc, uint32_t at)
  * filter answers most misses; a hit trusts hash, kind and length without
  * reading characters (keys that agree in all three were merged when the
  * index was built, so this can only add candidates). */
-static const ix_entry *ent_find(const pp_index *ix, size_t len, int kind, uint32_t h)
+static const ix_entry *ent_find(const ppx_index *ix, size_t len, int kind, uint32_t h)
 {
     if (!(ix->filter[h >> ix->filter_shift >> 6] >> (h >> ix->filter_shift & 63) & 1))
         return NULL;
@@ -1200,7 +1200,7 @@ static const ix_entry *ent_find(const pp_index *ix, size_t len, int kind, uint32
 }
 
 /* One token (mapped, lowercased): look it up as every kind of key. */
-static size_t lookup_token(const pp_index *ix, pp_index_scratch *sc, const char *head,
+static size_t lookup_token(const ppx_index *ix, ppx_scratch *sc, const char *head,
                            size_t hlen, const char *tail_rev, size_t tlen,
                            size_t toklen, uint32_t *out, size_t n, uint32_t *nfound)
 {
@@ -1225,7 +1225,7 @@ static size_t lookup_token(const pp_index *ix, pp_index_scratch *sc, const char 
     return n;
 }
 
-size_t pp_index_candidates(const pp_index *ix, pp_index_scratch *sc,
+size_t ppx_candidates(const ppx_index *ix, ppx_scratch *sc,
                            const char *text, size_t len, uint32_t *out)
 {
     if (!ix || !sc || !ix->finished || sc->n < ix->n || sc->nkeys < ix->nkeys || sc->ncl < ix->ncl) {
@@ -1310,7 +1310,7 @@ size_t pp_index_candidates(const pp_index *ix, pp_index_scratch *sc,
     return n;
 }
 
-size_t pp_index_always(const pp_index *ix)
+size_t ppx_always(const ppx_index *ix)
 {
     if (!ix) return 0;
     if (ix->finished) return ix->nalways;
@@ -1320,7 +1320,7 @@ size_t pp_index_always(const pp_index *ix)
     return n;
 }
 
-int pp_index_is_always(const pp_index *ix, uint32_t id)
+int ppx_is_always(const ppx_index *ix, uint32_t id)
 {
     if (!ix || id >= ix->n) return 1;
     return !ix->added[id] || ix->req_at[id] == UINT32_MAX;

@@ -15,34 +15,34 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-typedef struct pp_index pp_index;
-typedef struct pp_index_scratch pp_index_scratch;
+typedef struct ppx_index ppx_index;
+typedef struct ppx_scratch ppx_scratch;
 
-pp_index *pp_index_new(void);
-void pp_index_free(pp_index *ix);
+ppx_index *ppx_new(void);
+void ppx_free(ppx_index *ix);
 
 /* Add pattern `id` (ids are 0, 1, 2, ... in order).  `source` is the
  * pattern text with word classes expanded, `code` its compiled form
  * (compiled caseless, UTF, UCP).  0 ok, negative on allocation failure. */
-int pp_index_add(pp_index *ix, uint32_t id, const char *source, const pcre2_code *code);
+int ppx_add(ppx_index *ix, uint32_t id, const char *source, const pcre2_code *code);
 
 /* Call once after the last add. */
-int pp_index_finish(pp_index *ix);
+int ppx_finish(ppx_index *ix);
 
-/* Working memory for pp_index_candidates; one per thread or session. */
-pp_index_scratch *pp_index_scratch_new(const pp_index *ix);
-void pp_index_scratch_free(pp_index_scratch *sc);
+/* Working memory for ppx_candidates; one per thread or session. */
+ppx_scratch *ppx_scratch_new(const ppx_index *ix);
+void ppx_scratch_free(ppx_scratch *sc);
 
 /* Write into out (room for every pattern) the ids of the patterns that may
  * match text, in ascending order, and return how many. */
-size_t pp_index_candidates(const pp_index *ix, pp_index_scratch *sc,
+size_t ppx_candidates(const ppx_index *ix, ppx_scratch *sc,
                            const char *text, size_t len, uint32_t *out);
 
 /* Number of patterns that are always candidates (no required literal). */
-size_t pp_index_always(const pp_index *ix);
+size_t ppx_always(const ppx_index *ix);
 
 /* 1 when pattern id is always a candidate (its source gave no usable
  * required word, or it was never added); for tests and `check`. */
-int pp_index_is_always(const pp_index *ix, uint32_t id);
+int ppx_is_always(const ppx_index *ix, uint32_t id);
 
 #endif

@@ -905,10 +905,10 @@ char *ppl_fold(const char *text, size_t len, size_t *out_len)
 
 /* The words' strings go one after another, each with its NUL, into one
  * buffer; a word keeps its offset until the buffer stops moving. */
-static size_t store_add(pp_buf *st, const char *s)
+static size_t store_add(ppb_buf *st, const char *s)
 {
     size_t at = st->len;
-    pp_buf_add(st, s, strlen(s) + 1);
+    ppb_add(st, s, strlen(s) + 1);
     return at;
 }
 
@@ -1238,7 +1238,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     raw_word *wr = calloc(cap, sizeof *wr);          /* the raw word each came from */
     size_t *norm_at = calloc(cap, sizeof *norm_at), *lemma_at = calloc(cap, sizeof *lemma_at);
     const known_word **known_at = calloc(cap, sizeof *known_at);   /* NULL: looked up below */
-    pp_buf st = {0};
+    ppb_buf st = {0};
     if (!w || !wr || !norm_at || !lemma_at || !known_at) {
         free(w); free(wr); free(norm_at); free(lemma_at); free(known_at);
         goto oom_rw;
@@ -1512,13 +1512,13 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         hit_at[c] = h;
     }
     uint32_t shown[PPL_WITH_MAX];
-    pp_buf r = {0};
+    ppb_buf r = {0};
     size_t h0 = 0;
     for (size_t c = 0; c < nc; c++) {
         const ppl_clause *cl = &out->clauses[c];
-        if (c) pp_buf_adds(&r, " | ");
-        pp_buf_adds(&r, ppl_subject_mark(cl->subject));
-        if (cl->question) pp_buf_adds(&r, " @q");
+        if (c) ppb_adds(&r, " | ");
+        ppb_adds(&r, ppl_subject_mark(cl->subject));
+        if (cl->question) ppb_adds(&r, " @q");
         while (h0 < out->n_hits && w[out->hits[h0].first].clause < c) h0++;
         for (size_t h = h0; h < out->n_hits && w[out->hits[h].first].clause == c; h++) {
             const ppl_hit *hi = &out->hits[h];
@@ -1527,8 +1527,8 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             while (seen < h && !(out->hits[seen].concept == hi->concept &&
                                  out->hits[seen].negated == hi->negated)) seen++;
             if (seen < h) continue;
-            pp_buf_adds(&r, hi->negated ? " ~not_" : " ~");
-            pp_buf_adds(&r, lx->concept_names[hi->concept]);
+            ppb_adds(&r, hi->negated ? " ~not_" : " ~");
+            ppb_adds(&r, lx->concept_names[hi->concept]);
         }
         /* the concepts of the clauses around it in its sentence (up to
          * PPL_WITH_SPAN each way), as ~~name, for `with ~name`: "whenever
@@ -1545,18 +1545,18 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
                 while (seen < nshown && shown[seen] != hi->concept) seen++;
                 if (seen < nshown || nshown == PPL_WITH_MAX) continue;
                 shown[nshown++] = hi->concept;
-                pp_buf_adds(&r, " ~~");
-                pp_buf_adds(&r, lx->concept_names[hi->concept]);
+                ppb_adds(&r, " ~~");
+                ppb_adds(&r, lx->concept_names[hi->concept]);
             }
         }
-        pp_buf_adds(&r, " :");
+        ppb_adds(&r, " :");
         for (size_t i = cl->first; i < cl->first + cl->count; i++) {
-            pp_buf_adds(&r, " ");
-            pp_buf_adds(&r, w[i].lemma);
+            ppb_adds(&r, " ");
+            ppb_adds(&r, w[i].lemma);
         }
     }
     free(hit_at);
-    if (!(out->rendered = pp_buf_take(&r))) goto oom;
+    if (!(out->rendered = ppb_take(&r))) goto oom;
     out->rendered_len = strlen(out->rendered);
     return 0;
 

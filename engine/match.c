@@ -33,31 +33,31 @@
  * spare list (or makes one) and gives it back, and two threads replying at
  * once get two.  The set is const to its readers; the list is behind its
  * mutex. */
-pp_work *pp_work_take(const pp_ruleset *rs)
+ppm_work *ppm_work_take(const pp_ruleset *rs)
 {
     pp_ruleset *m = (pp_ruleset *)rs;
     pthread_mutex_lock(&m->work_mu);
-    pp_work *w = m->spare;
+    ppm_work *w = m->spare;
     if (w) m->spare = w->next;
     pthread_mutex_unlock(&m->work_mu);
     if (w) return w;
     if (!(w = calloc(1, sizeof *w))) return NULL;
     uint32_t pairs = rs->max_pairs ? rs->max_pairs : 1;
-    w->index = pp_index_scratch_new(rs->index);
+    w->index = ppx_scratch_new(rs->index);
     w->md = pcre2_match_data_create(pairs, NULL);
     w->trial = pcre2_match_data_create(pairs, NULL);
     w->aux = pcre2_match_data_create(pairs, NULL);
     w->cand = malloc((rs->n_patterns ? rs->n_patterns : 1) * sizeof *w->cand);
     w->mctx = pcre2_match_context_copy(rs->mctx);
     if (!w->index || !w->md || !w->trial || !w->aux || !w->cand || !w->mctx) {
-        pp_work_free(w);
+        ppm_work_free(w);
         return NULL;
     }
     return w;
 }
 
 /* Back on the list, without the last message's words. */
-void pp_work_give(const pp_ruleset *rs, pp_work *w)
+void ppm_work_give(const pp_ruleset *rs, ppm_work *w)
 {
     if (!w) return;
     ppl_analysis_clear(&w->analysis);
@@ -68,10 +68,10 @@ void pp_work_give(const pp_ruleset *rs, pp_work *w)
     pthread_mutex_unlock(&m->work_mu);
 }
 
-void pp_work_free(pp_work *w)
+void ppm_work_free(ppm_work *w)
 {
     if (!w) return;
-    pp_index_scratch_free(w->index);
+    ppx_scratch_free(w->index);
     pcre2_match_data_free(w->md);
     pcre2_match_data_free(w->trial);
     pcre2_match_data_free(w->aux);
@@ -102,7 +102,7 @@ static int limit_error(int rc)
  * cannot pay a pattern's next run, the walk stops (budget->spent).  Crisis
  * patterns are charged too but never stopped: each may always run up to the
  * per-pattern limit, and they come first.  The allowance is set on the
- * reply's copy of the match context (pp_work.mctx): the set's stays
+ * reply's copy of the match context (ppm_work.mctx): the set's stays
  * read-only. */
 #define STEP_FIRST 100
 
@@ -149,7 +149,7 @@ static int run_pattern(const pp_ruleset *rs, budget *b, const pcre2_code *code,
 
 /* Does an exclusion of rule r (its index ri) match?  One that cannot be
  * decided (a limit) counts as a match: the rule must not fire. */
-static int unless_hit(const pp_ruleset *rs, budget *b, const pp_rule *r, int ri,
+static int unless_hit(const pp_ruleset *rs, budget *b, const ppr_rule *r, int ri,
                       const char *text, size_t len, pcre2_match_data *md, int *limit_hit)
 {
     for (size_t u = 0; u < r->n_unless; u++) {
@@ -171,7 +171,7 @@ static int ends_sentence(char c) { return c == '.' || c == '!' || c == '?'; }
  * count ("we spar at jiu jitsu and she chokes me out"): the search goes on
  * after that sentence.  A guard that cannot be decided (a limit) leaves the
  * match standing -- for a crisis rule, the safe side. */
-static int match_pattern(const pp_ruleset *rs, budget *b, const pp_pattern *p,
+static int match_pattern(const pp_ruleset *rs, budget *b, const ppr_pattern *p,
                          const char *text, size_t len, const char *clauses, size_t clen,
                          pcre2_match_data *md, pcre2_match_data *aux)
 {
@@ -192,7 +192,7 @@ static int match_pattern(const pp_ruleset *rs, budget *b, const pp_pattern *p,
     }
 }
 
-static int match_unless(const pp_ruleset *rs, const pp_rule *r, const char *text,
+static int match_unless(const pp_ruleset *rs, const ppr_rule *r, const char *text,
                         size_t len, pcre2_match_data *md, int *limit_hit)
 {
     budget none = { .mctx = NULL };
@@ -203,9 +203,9 @@ static int match_unless(const pp_ruleset *rs, const pp_rule *r, const char *text
  * AFTER_NONE (the rule has none), AFTER_FRAMEWORK (the session's
  * framework), AFTER_SET (the very set that answered last: the question
  * just asked).  prev_set and prev_fw may be NULL; hs and hf are their
- * pp_set_hash. */
+ * ppr_set_hash. */
 enum { AFTER_NONE = 1, AFTER_FRAMEWORK = 2, AFTER_SET = 3 };
-static int after_ok(const pp_rule *r, const char *prev_set, uint32_t hs,
+static int after_ok(const ppr_rule *r, const char *prev_set, uint32_t hs,
                     const char *prev_fw, uint32_t hf)
 {
     if (r->n_after == 0) return AFTER_NONE;
@@ -235,7 +235,7 @@ typedef struct subject {
     size_t lookup_len;
 } subject;
 
-static int subject_make(const pp_ruleset *rs, pp_work *w, const char *text, size_t len,
+static int subject_make(const pp_ruleset *rs, ppm_work *w, const char *text, size_t len,
                         subject *sj)
 {
     *sj = (subject){ text, len, NULL, 0, NULL, text, len };
@@ -305,17 +305,17 @@ static int better(const found *a, const found *b)
 }
 
 /* A dialogue act: a rule of no framework (`framework: none`). */
-static int is_act(const pp_rule *r)
+static int is_act(const ppr_rule *r)
 {
     return r->framework && strcmp(r->framework, "none") == 0;
 }
 
-static int side_of(const pp_rule *r)
+static int side_of(const ppr_rule *r)
 {
     return r->role == PP_ROLE_PURSUER ? 0 : r->role == PP_ROLE_WITHDRAWER ? 1 : -1;
 }
 
-static void weigh(const pp_ruleset *rs, const found *f, int n, pp_hit *hit)
+static void weigh(const pp_ruleset *rs, const found *f, int n, ppm_hit *hit)
 {
     int order[PP_MAX_FOUND];
     for (int i = 0; i < n; i++) order[i] = i;
@@ -351,9 +351,9 @@ static void weigh(const pp_ruleset *rs, const found *f, int n, pp_hit *hit)
         if (order[i] != win) hit->runner_up[k++] = f[order[i]].rule;
 }
 
-int pp_match_run(const pp_ruleset *rs, pp_work *w, const char *text,
+int ppm_run(const pp_ruleset *rs, ppm_work *w, const char *text,
                  size_t len, const char *prev_set, const char *prev_fw,
-                 pp_hit *hit)
+                 ppm_hit *hit)
 {
     hit->pattern = hit->rule = -1;
     hit->start = hit->end = 0;
@@ -364,22 +364,22 @@ int pp_match_run(const pp_ruleset *rs, pp_work *w, const char *text,
     budget b = { w->mctx, PP_STEP_BUDGET, 0, { -1, -1, -1 }, { 0, 0, 0 } };
     subject sj;
     if ((rc = subject_make(rs, w, text, len, &sj)) != 0) return rc;
-    size_t n = pp_index_candidates(rs->index, w->index, sj.lookup, sj.lookup_len, w->cand);
+    size_t n = ppx_candidates(rs->index, w->index, sj.lookup, sj.lookup_len, w->cand);
     found f[PP_MAX_FOUND];
     int nf = 0, best = -1;       /* f[best]'s captures are in w->md */
     uint32_t hs = 0, hf = 0;  /* hashes of prev_set, prev_fw: when first needed */
     int hashed = 0;
     for (size_t k = 0; k < n && nf < PP_MAX_FOUND; k++) {
         uint32_t id = w->cand[k];
-        const pp_pattern *p = &rs->patterns[id];
+        const ppr_pattern *p = &rs->patterns[id];
         if (best >= 0 && rs->rules[f[best].rule].role == PP_ROLE_CRISIS) break;
         if (nf && f[nf - 1].rule == p->rule) continue;   /* a rule counts once */
         if (b.spent || (!p->crisis && b.left == 0)) { b.spent = 1; break; }
-        const pp_rule *r = &rs->rules[p->rule];
+        const ppr_rule *r = &rs->rules[p->rule];
         if (p->has_after) {
             if (!hashed) {
-                hs = prev_set ? pp_set_hash(prev_set) : 0;
-                hf = prev_fw ? pp_set_hash(prev_fw) : 0;
+                hs = prev_set ? ppr_set_hash(prev_set) : 0;
+                hf = prev_fw ? ppr_set_hash(prev_fw) : 0;
                 hashed = 1;
             }
         }
@@ -428,7 +428,7 @@ int pp_match_run(const pp_ruleset *rs, pp_work *w, const char *text,
         }
         weigh(rs, f, nf, hit);
         if (hit->pattern != kept.pattern) {   /* another match won: its captures */
-            const pp_pattern *p = &rs->patterns[hit->pattern];
+            const ppr_pattern *p = &rs->patterns[hit->pattern];
             budget none = { .mctx = NULL };
             if (match_pattern(rs, &none, p, text, len, sj.clauses, sj.clen, w->md, w->aux) < 0 &&
                 !is_act(&rs->rules[kept.rule]))
@@ -464,11 +464,11 @@ int pp_match_text(const pp_ruleset *rs, const char *bytes, size_t len, pp_match 
     match_none(out);
     char *text = pp_input_normalize(bytes, len, &n, &notice);
     if (!text) return PP_ENOMEM;
-    pp_work *w = pp_work_take(rs);
+    ppm_work *w = ppm_work_take(rs);
     if (!w) { free(text); return PP_ENOMEM; }
-    pp_hit hit;
-    int rc = pp_match_run(rs, w, text, n, NULL, NULL, &hit);
-    pp_work_give(rs, w);
+    ppm_hit hit;
+    int rc = ppm_run(rs, w, text, n, NULL, NULL, &hit);
+    ppm_work_give(rs, w);
     if (rc == 0) {
         out->rule = hit.rule;
         out->limit_hit = hit.limit_hit;
@@ -506,10 +506,10 @@ static int subject_alone(const pp_ruleset *rs, const char *text, size_t n, ppl_a
 static int rule_matches(const pp_ruleset *rs, size_t i, const subject *sj,
                         pcre2_match_data *md, pcre2_match_data *aux, int *limit_hit)
 {
-    const pp_rule *r = &rs->rules[i];
+    const ppr_rule *r = &rs->rules[i];
     budget none = { .mctx = NULL };
     for (size_t k = r->order < 0 ? rs->n_patterns : (size_t)r->order; k < rs->n_patterns; k++) {
-        const pp_pattern *p = &rs->patterns[k];
+        const ppr_pattern *p = &rs->patterns[k];
         if (p->rule != (int)i) break;
         if (p->on_clauses && !sj->clauses) continue;
         int rc = match_pattern(rs, &none, p, sj->text, sj->len, sj->clauses, sj->clen, md, aux);

@@ -84,7 +84,7 @@ char *pp_input_normalize(const char *bytes, size_t len, size_t *out_len,
             continue;
         }
         uint32_t cp;
-        size_t n = pp_utf8_decode(in + i, len - i, &cp);
+        size_t n = ppu_decode(in + i, len - i, &cp);
         char enc[4];
         const char *rep;
         size_t rlen;
@@ -95,7 +95,7 @@ char *pp_input_normalize(const char *bytes, size_t len, size_t *out_len,
         }
         i += n;
         rep = fold(cp);
-        if (rep == NULL) { rlen = pp_utf8_encode(cp, enc); rep = enc; }
+        if (rep == NULL) { rlen = ppu_encode(cp, enc); rep = enc; }
         else rlen = strlen(rep);
         if (rlen == 1 && rep[0] == ' ') {
             if (space) continue;
@@ -134,7 +134,7 @@ char *pp_input_normalize(const char *bytes, size_t len, size_t *out_len,
                 if (!(f[r] == ' ' && (w == 0 || f[w - 1] == ' '))) f[w++] = f[r];
             while (w > 0 && f[w - 1] == ' ') w--;
             if (w > PP_MAX_INPUT) {
-                w = pp_utf8_cut(f, PP_MAX_INPUT);
+                w = ppu_cut(f, PP_MAX_INPUT);
                 *notice = NOTICE_CUT;
             }
             f[w] = '\0';
@@ -171,7 +171,7 @@ static int is_word_byte(unsigned char c)
 
 char *pp_reflect(const char *text, size_t len)
 {
-    pp_buf b = {0};
+    ppb_buf b = {0};
     char prev[16] = "";
     int clause_start = 1;
     for (size_t i = 0; i < len;) {
@@ -179,7 +179,7 @@ char *pp_reflect(const char *text, size_t len)
             char c = text[i];
             if (c == '.' || c == ',' || c == ';' || c == '!' || c == '?' || c == ':')
                 clause_start = 1;
-            pp_buf_add(&b, &text[i], 1);
+            ppb_add(&b, &text[i], 1);
             i++;
             continue;
         }
@@ -205,14 +205,14 @@ char *pp_reflect(const char *text, size_t len)
                 for (const struct swap *s = swaps; s->from; s++)
                     if (strcmp(w, s->from) == 0) { rep = s->to; break; }
             }
-            pp_strlcpy(prev, w, sizeof prev);
+            ppe_strlcpy(prev, w, sizeof prev);
         } else {
             prev[0] = '\0';
         }
-        if (rep) pp_buf_adds(&b, rep);
-        else pp_buf_add(&b, text + i, wl);
+        if (rep) ppb_adds(&b, rep);
+        else ppb_add(&b, text + i, wl);
         clause_start = 0;
         i = j;
     }
-    return pp_buf_take(&b);
+    return ppb_take(&b);
 }

@@ -27,39 +27,39 @@
 
 #include "internal.h"
 
-#define SAYV(b, d, id, vars, fallback) pp_system_text(b, (d)->rules, (d)->session, id, vars, fallback)
+#define SAYV(b, d, id, vars, fallback) ppy_system_text(b, (d)->rules, (d)->session, id, vars, fallback)
 #define NOTE_MAX 280
 #define CHART_MAX 400
 
-static void para(pp_buf *b)
+static void para(ppb_buf *b)
 {
-    if (b->len) pp_buf_adds(b, "\n\n");
+    if (b->len) ppb_adds(b, "\n\n");
 }
 
 /* ---- a program's step, in words ---------------------------------------- */
 
-static void fill(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const char *t)
+static void fill(ppb_buf *b, const pp_ruleset *rs, const pp_session *s, const char *t)
 {
-    pp_template_fill(b, rs, s, t ? t : "", NULL);
+    ppy_template_fill(b, rs, s, t ? t : "", NULL);
 }
 
 /* "{title}, day {day} of {days}: {step}" */
-static void today_text(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const pp_program *p,
+static void today_text(ppb_buf *b, const pp_ruleset *rs, const pp_session *s, const ppp_program *p,
                        int day)
 {
-    const pp_program_step *st = pp_program_step_on(p, day);
-    pp_buf step = {0};
+    const ppp_step *st = ppp_step_on(p, day);
+    ppb_buf step = {0};
     fill(&step, rs, s, st ? st->todo : "");
     char dn[16], dd[16];
     snprintf(dn, sizeof dn, "%d", day);
     snprintf(dd, sizeof dd, "%d", p->days);
     const char *vars[] = { "title", p->title, "day", dn, "days", dd,
                            "step", step.s ? step.s : "", NULL };
-    pp_system_text(b, rs, s, "system.plan-today", vars, "{title}, day {day} of {days}: {step}");
+    ppy_system_text(b, rs, s, "system.plan-today", vars, "{title}, day {day} of {days}: {step}");
     free(step.s);
 }
 
-static void question(pp_buf *b, const pp_dialog *d)
+static void question(ppb_buf *b, const pp_dialog *d)
 {
     SAYV(b, d, "system.checkin-question", NULL,
          "On a scale of 1 to 10, how connected do you feel to {partner} today? Send the number.");
@@ -120,7 +120,7 @@ static void note_of(char *dst, size_t size, const char *t, size_t n)
     char tmp[NOTE_MAX + 2];
     memcpy(tmp, t, m);
     tmp[m] = '\0';
-    m = pp_utf8_cut(tmp, m);
+    m = ppu_cut(tmp, m);
     memcpy(dst, t, m);
     dst[m] = '\0';
     while (m > 0 && isspace((unsigned char)dst[m - 1])) dst[--m] = '\0';
@@ -137,10 +137,10 @@ static int is_skip(const char *t, size_t n)
     return 0;
 }
 
-static void record(pp_dialog *d, pp_buf *b, int score, const char *note, size_t note_len)
+static void record(pp_dialog *d, ppb_buf *b, int score, const char *note, size_t note_len)
 {
     pp_session *s = d->session;
-    pp_plan_state *p = &s->plan;
+    ppp_state *p = &s->plan;
     char err[256] = "", nb[NOTE_MAX + 4] = "";
     if (note_len) note_of(nb, sizeof nb, note, note_len);
     if (pp_checkin_record(d->plans, d->key, score, nb[0] ? nb : NULL, d->now, d->utc_offset,
@@ -150,7 +150,7 @@ static void record(pp_dialog *d, pp_buf *b, int score, const char *note, size_t 
         p->pending = PP_PENDING_NONE;
         return;
     }
-    p->checkin_day = pp_plan_day(d->now, d->utc_offset);
+    p->checkin_day = ppp_day(d->now, d->utc_offset);
     char sc[8];
     snprintf(sc, sizeof sc, "%d", score);
     const char *vars[] = { "score", sc, NULL };
@@ -164,12 +164,12 @@ static void record(pp_dialog *d, pp_buf *b, int score, const char *note, size_t 
     }
 }
 
-int pp_plan_answer(pp_dialog *d, const char *bytes, size_t len, pp_buf *b)
+int ppp_answer(pp_dialog *d, const char *bytes, size_t len, ppb_buf *b)
 {
     pp_session *s = d->session;
-    pp_plan_state *p = &s->plan;
-    long long today = pp_plan_day(d->now, d->utc_offset);
-    int due = pp_plan_due(d->rules, s, today);
+    ppp_state *p = &s->plan;
+    long long today = ppp_day(d->now, d->utc_offset);
+    int due = ppp_due(d->rules, s, today);
     int pending = p->pending;
     if (!pending && !due) return 0;
     if (!bytes || !len) return 0;
@@ -192,19 +192,19 @@ int pp_plan_answer(pp_dialog *d, const char *bytes, size_t len, pp_buf *b)
         note_of(nb, sizeof nb, bytes, len);
         char err[256] = "";
         if (!d->plans || !nb[0] ||
-            pp_store_checkin_note(d->plans, d->key, p->note_at, nb, err, sizeof err) != 0)
+            ppk_checkin_note(d->plans, d->key, p->note_at, nb, err, sizeof err) != 0)
             return 0;
         SAYV(b, d, "system.checkin-note-kept", NULL, "Thank you; I've kept that with the score.");
         return 1;
     }
     if (pending == PP_PENDING_STEP) {
         p->pending = PP_PENDING_NONE;
-        const pp_program *pg = pp_program_find(d->rules, p->program);
-        const pp_program_step *st = pp_program_step_on(pg, p->asked_day);
-        int kind = st ? pp_plan_answer_kind(d->rules, bytes, len) : -1;
+        const ppp_program *pg = ppp_find(d->rules, p->program);
+        const ppp_step *st = ppp_step_on(pg, p->asked_day);
+        int kind = st ? ppp_answer_kind(d->rules, bytes, len) : -1;
         if (kind < 0) return 0;
         fill(b, d->rules, s, st->reply[kind]);
-        int day = pp_plan_program_day(s, today);
+        int day = ppp_program_day(s, today);
         if (pg && day <= pg->days && !p->paused) {
             para(b);
             today_text(b, d->rules, s, pg, day);
@@ -236,18 +236,18 @@ int pp_plan_answer(pp_dialog *d, const char *bytes, size_t len, pp_buf *b)
 /* ---- after an ordinary reply ------------------------------------------- */
 
 /* The offer of a program whose framework came up offer_after times, once. */
-static void offer(pp_dialog *d, const pp_reply *r, pp_buf *b)
+static void offer(pp_dialog *d, const pp_reply *r, ppb_buf *b)
 {
     pp_session *s = d->session;
-    pp_plan_state *ps = &s->plan;
+    ppp_state *ps = &s->plan;
     if (!r->framework || ps->program[0]) return;
     for (size_t i = 0; i < d->rules->n_programs; i++) {
-        const pp_program *p = &d->rules->programs[i];
+        const ppp_program *p = &d->rules->programs[i];
         if (!p->offer_after || strcmp(p->framework, r->framework) != 0) continue;
         int k = 0;
         while (k < PP_PLAN_OFFERS && ps->offers[k].program[0] && strcmp(ps->offers[k].program, p->id)) k++;
         if (k == PP_PLAN_OFFERS) continue;
-        if (!ps->offers[k].program[0]) pp_strlcpy(ps->offers[k].program, p->id, PP_ID_MAX);
+        if (!ps->offers[k].program[0]) ppe_strlcpy(ps->offers[k].program, p->id, PP_ID_MAX);
         if (ps->offers[k].offered) continue;
         if (++ps->offers[k].count < (unsigned)p->offer_after) continue;
         ps->offers[k].offered = 1;
@@ -262,17 +262,17 @@ static void offer(pp_dialog *d, const pp_reply *r, pp_buf *b)
     }
 }
 
-void pp_plan_after(pp_dialog *d, const pp_reply *r, pp_buf *b)
+void ppp_after(pp_dialog *d, const pp_reply *r, ppb_buf *b)
 {
     pp_session *s = d->session;
-    pp_plan_state *ps = &s->plan;
+    ppp_state *ps = &s->plan;
     if (r->safety || s->safety_lock) { ps->pending = PP_PENDING_NONE; return; }
     offer(d, r, b);
-    long long today = pp_plan_day(d->now, d->utc_offset);
+    long long today = ppp_day(d->now, d->utc_offset);
     if (!ps->program[0] || ps->paused || ps->seen_day == today) return;
     ps->seen_day = today;
-    const pp_program *p = pp_program_find(d->rules, ps->program);
-    int day = pp_plan_program_day(s, today);
+    const ppp_program *p = ppp_find(d->rules, ps->program);
+    int day = ppp_program_day(s, today);
     if (!p || day > p->days) {
         const char *vars[] = { "title", p ? p->title : ps->program, NULL };
         para(b);
@@ -281,14 +281,14 @@ void pp_plan_after(pp_dialog *d, const pp_reply *r, pp_buf *b)
         return;
     }
     para(b);
-    if (pp_plan_due(d->rules, s, today)) {
+    if (ppp_due(d->rules, s, today)) {
         SAYV(b, d, "system.checkin-due", NULL, "It's a check-in day.");
-        pp_buf_adds(b, " ");
+        ppb_adds(b, " ");
         question(b, d);
         ps->pending = PP_PENDING_SCORE;
         return;
     }
-    const pp_program_step *st = day > 1 ? pp_program_step_on(p, day - 1) : NULL;
+    const ppp_step *st = day > 1 ? ppp_step_on(p, day - 1) : NULL;
     if (st && st->ask && st->ask[0]) {
         fill(b, d->rules, s, st->ask);
         ps->pending = PP_PENDING_STEP;
@@ -300,7 +300,7 @@ void pp_plan_after(pp_dialog *d, const pp_reply *r, pp_buf *b)
 
 /* ---- /plan ------------------------------------------------------------- */
 
-static void list_programs(pp_buf *b, const pp_dialog *d)
+static void list_programs(ppb_buf *b, const pp_dialog *d)
 {
     const pp_ruleset *rs = d->rules;
     if (!rs->n_programs) {
@@ -309,30 +309,30 @@ static void list_programs(pp_buf *b, const pp_dialog *d)
     }
     SAYV(b, d, "system.plan-list", NULL, "Programs you can follow (start one with /plan NAME):");
     for (size_t i = 0; i < rs->n_programs; i++) {
-        const pp_program *p = &rs->programs[i];
+        const ppp_program *p = &rs->programs[i];
         char days[16];
         snprintf(days, sizeof days, "%d", p->days);
-        pp_buf sum = {0};
+        ppb_buf sum = {0};
         fill(&sum, rs, d->session, p->summary);
         const char *vars[] = { "program", p->id, "title", p->title, "days", days,
                                "article", p->article ? p->article : "",
                                "summary", sum.s ? sum.s : "", NULL };
-        pp_buf_adds(b, "\n");
+        ppb_adds(b, "\n");
         SAYV(b, d, "system.plan-item", vars, "- /plan {program}: {title} ({days} days). {summary}");
         free(sum.s);
     }
 }
 
-static void status(pp_buf *b, const pp_dialog *d, long long today)
+static void status(ppb_buf *b, const pp_dialog *d, long long today)
 {
-    const pp_plan_state *ps = &d->session->plan;
-    const pp_program *p = pp_program_find(d->rules, ps->program);
+    const ppp_state *ps = &d->session->plan;
+    const ppp_program *p = ppp_find(d->rules, ps->program);
     if (!p) {
         const char *vars[] = { "program", ps->program, NULL };
         SAYV(b, d, "system.plan-gone", vars, "The program {program} is not here any more; /plan stop ends it.");
         return;
     }
-    int day = pp_plan_program_day(d->session, today);
+    int day = ppp_program_day(d->session, today);
     if (day > p->days) {
         const char *vars[] = { "title", p->title, NULL };
         SAYV(b, d, "system.plan-finished", vars, "You've come to the end of {title}. Well done.");
@@ -344,18 +344,18 @@ static void status(pp_buf *b, const pp_dialog *d, long long today)
     else SAYV(b, d, "system.plan-controls", NULL, "/plan pause, /plan stop.");
 }
 
-void pp_plan_cmd(pp_buf *b, pp_dialog *d, const char *args, size_t n)
+void ppp_cmd(ppb_buf *b, pp_dialog *d, const char *args, size_t n)
 {
     pp_session *s = d->session;
-    pp_plan_state *ps = &s->plan;
-    long long today = pp_plan_day(d->now, d->utc_offset);
+    ppp_state *ps = &s->plan;
+    long long today = ppp_day(d->now, d->utc_offset);
     char word[PP_ID_MAX] = "";
     while (n && isspace((unsigned char)args[n - 1])) n--;
     if (n >= sizeof word) n = sizeof word - 1;
     for (size_t i = 0; i < n; i++) word[i] = (char)tolower((unsigned char)args[i]);
     word[n] = '\0';
     const char *vars[] = { "title", "", "program", word, NULL };
-    const pp_program *cur = pp_program_find(d->rules, ps->program);
+    const ppp_program *cur = ppp_find(d->rules, ps->program);
     if (cur) vars[1] = cur->title;
     if (!word[0]) {
         if (s->safety_lock) SAYV(b, d, "system.plan-locked", NULL, "Your safety comes first now.");
@@ -384,11 +384,11 @@ void pp_plan_cmd(pp_buf *b, pp_dialog *d, const char *args, size_t n)
             SAYV(b, d, "system.plan-resumed", vars, "Welcome back to {title}.");
             para(b);
             ps->seen_day = today;
-            today_text(b, d->rules, s, cur, pp_plan_program_day(s, today));
+            today_text(b, d->rules, s, cur, ppp_program_day(s, today));
         }
         return;
     }
-    const pp_program *p = pp_program_find(d->rules, word);
+    const ppp_program *p = ppp_find(d->rules, word);
     if (!p) { SAYV(b, d, "system.plan-unknown", vars, "There is no program {program}; /plan lists them."); return; }
     if (s->safety_lock) { SAYV(b, d, "system.plan-locked", NULL, "Your safety comes first now."); return; }
     if (ps->program[0] && strcmp(ps->program, p->id) != 0) {
@@ -396,7 +396,7 @@ void pp_plan_cmd(pp_buf *b, pp_dialog *d, const char *args, size_t n)
         return;
     }
     if (ps->program[0]) { status(b, d, today); return; }
-    pp_strlcpy(ps->program, p->id, sizeof ps->program);
+    ppe_strlcpy(ps->program, p->id, sizeof ps->program);
     ps->started = today;
     ps->paused = 0;
     ps->paused_days = 0;
@@ -404,7 +404,7 @@ void pp_plan_cmd(pp_buf *b, pp_dialog *d, const char *args, size_t n)
     ps->pending = PP_PENDING_NONE;
     char days[16];
     snprintf(days, sizeof days, "%d", p->days);
-    pp_buf sum = {0};
+    ppb_buf sum = {0};
     fill(&sum, d->rules, s, p->summary);
     const char *sv[] = { "title", p->title, "days", days, "article", p->article ? p->article : "",
                          "summary", sum.s ? sum.s : "", NULL };
@@ -412,7 +412,7 @@ void pp_plan_cmd(pp_buf *b, pp_dialog *d, const char *args, size_t n)
     free(sum.s);
     para(b);
     today_text(b, d->rules, s, p, 1);
-    if (pp_plan_due(d->rules, s, today)) {
+    if (ppp_due(d->rules, s, today)) {
         para(b);
         question(b, d);
         ps->pending = PP_PENDING_SCORE;
@@ -421,7 +421,7 @@ void pp_plan_cmd(pp_buf *b, pp_dialog *d, const char *args, size_t n)
 
 /* ---- /checkin ---------------------------------------------------------- */
 
-void pp_plan_checkin_cmd(pp_buf *b, pp_dialog *d)
+void ppp_checkin_cmd(ppb_buf *b, pp_dialog *d)
 {
     pp_session *s = d->session;
     if (s->safety_lock) {
@@ -472,7 +472,7 @@ static int mostly(const scores *sc, size_t from, size_t to)
 }
 
 /* The distinct scores of c[from..to), ascending: "6 and 7", "4, 5 and 6". */
-static void score_list(pp_buf *b, const pp_dialog *d, const scores *sc, size_t from, size_t to)
+static void score_list(ppb_buf *b, const pp_dialog *d, const scores *sc, size_t from, size_t to)
 {
     int seen[11] = {0}, k = 0, n = 0;
     for (size_t i = from; i < to; i++) seen[sc->c[i].score] = 1;
@@ -480,13 +480,13 @@ static void score_list(pp_buf *b, const pp_dialog *d, const scores *sc, size_t f
     for (int v = 1; v <= 10; v++) {
         if (!seen[v]) continue;
         if (k > 0 && k == n - 1) {
-            pp_buf_adds(b, " ");
+            ppb_adds(b, " ");
             SAYV(b, d, "system.progress-and", NULL, "and");
-            pp_buf_adds(b, " ");
+            ppb_adds(b, " ");
         } else if (k > 0) {
-            pp_buf_adds(b, ", ");
+            ppb_adds(b, ", ");
         }
-        pp_buf_addf(b, "%d", v);
+        ppb_addf(b, "%d", v);
         k++;
     }
 }
@@ -499,14 +499,14 @@ static double mean(const scores *sc, size_t from, size_t to)
 }
 
 /* The short honest reading: the first week against this one. */
-static void reading(pp_buf *b, const pp_dialog *d, const scores *sc, long long today)
+static void reading(ppb_buf *b, const pp_dialog *d, const scores *sc, long long today)
 {
     size_t week = sc->n;     /* the first of this week's (the last 7 days) */
     while (week > 0 && sc->c[week - 1].day > today - 7) week--;
     long long first = sc->c[0].day;
     size_t early = 0;        /* the end of the first week's */
     while (early < sc->n && sc->c[early].day < first + 7) early++;
-    pp_buf now = {0}, before = {0};
+    ppb_buf now = {0}, before = {0};
     score_list(&now, d, sc, week, sc->n);
     score_list(&before, d, sc, 0, early);
     char weeks[24], was[16];
@@ -524,7 +524,7 @@ static void reading(pp_buf *b, const pp_dialog *d, const scores *sc, long long t
         SAYV(b, d, (today - first) / 7 == 1 ? "system.progress-trend-1" : "system.progress-trend",
              vars, "{weeks} weeks ago you were mostly at {before}; this week {now}.");
         double diff = mean(sc, week, sc->n) - mean(sc, 0, early);
-        pp_buf_adds(b, " ");
+        ppb_adds(b, " ");
         SAYV(b, d, diff >= 1 ? "system.progress-up" : diff <= -1 ? "system.progress-down"
                    : "system.progress-same", NULL, "");
     }
@@ -532,7 +532,7 @@ static void reading(pp_buf *b, const pp_dialog *d, const scores *sc, long long t
     free(before.s);
 }
 
-void pp_plan_progress_cmd(pp_buf *b, pp_dialog *d)
+void ppp_progress_cmd(ppb_buf *b, pp_dialog *d)
 {
     if (!d->plans) {
         SAYV(b, d, "system.checkin-nostore", NULL, "I can't keep scores here: there is no state file.");
@@ -565,8 +565,8 @@ void pp_plan_progress_cmd(pp_buf *b, pp_dialog *d)
                                           "\xe2\x96\x87", "\xe2\x96\x88" };
     size_t from = sc->n > 30 ? sc->n - 30 : 0;
     if (!d->ascii) {
-        pp_buf_adds(b, "\n");
-        for (size_t i = from; i < sc->n; i++) pp_buf_adds(b, blocks[height[sc->c[i].score]]);
+        ppb_adds(b, "\n");
+        for (size_t i = from; i < sc->n; i++) ppb_adds(b, blocks[height[sc->c[i].score]]);
     }
     /* one row each for the last ones: the day, the score, a bar */
     size_t rows = d->ascii ? 10 : 7;
@@ -574,11 +574,11 @@ void pp_plan_progress_cmd(pp_buf *b, pp_dialog *d)
     for (size_t i = from; i < sc->n; i++) {
         char label[32];
         day_label(label, sizeof label, sc->c[i].day);
-        pp_buf_addf(b, "\n%s %2d ", label, sc->c[i].score);
-        for (int k = 0; k < sc->c[i].score; k++) pp_buf_adds(b, d->ascii ? "#" : "\xe2\x96\x88");
+        ppb_addf(b, "\n%s %2d ", label, sc->c[i].score);
+        for (int k = 0; k < sc->c[i].score; k++) ppb_adds(b, d->ascii ? "#" : "\xe2\x96\x88");
     }
-    pp_buf_adds(b, "\n\n");
-    reading(b, d, sc, pp_plan_day(d->now, d->utc_offset));
+    ppb_adds(b, "\n\n");
+    reading(b, d, sc, ppp_day(d->now, d->utc_offset));
     free(sc);
 }
 
@@ -593,7 +593,7 @@ int pp_dialog_wants_plans(const pp_session *s, const char *bytes, size_t len,
         return 1;
     if (!s) return 0;
     if (s->plan.pending) return 1;
-    return s->plan.program[0] && s->plan.seen_day != pp_plan_day(now, utc_offset);
+    return s->plan.program[0] && s->plan.seen_day != ppp_day(now, utc_offset);
 }
 
 int pp_plan_nudge(const pp_ruleset *rs, pp_store *st, const char *key, long long now,
@@ -611,20 +611,20 @@ int pp_plan_nudge(const pp_ruleset *rs, pp_store *st, const char *key, long long
         pp_session_free(s);
         return got < 0 ? got : 0;
     }
-    long long today = pp_plan_day(now, utc_offset);
-    const pp_plan_state *ps = &s->plan;
-    const pp_program *p = pp_program_find(rs, ps->program);
-    int day = pp_plan_program_day(s, today);
-    pp_buf b = {0};
+    long long today = ppp_day(now, utc_offset);
+    const ppp_state *ps = &s->plan;
+    const ppp_program *p = ppp_find(rs, ps->program);
+    int day = ppp_program_day(s, today);
+    ppb_buf b = {0};
     if (p && !ps->paused && day <= p->days) today_text(&b, rs, s, p, day);
-    if (pp_plan_due(rs, s, today)) {
-        if (b.len) pp_buf_adds(&b, "\n\n");
-        pp_system_text(&b, rs, s, "system.checkin-question", NULL,
+    if (ppp_due(rs, s, today)) {
+        if (b.len) ppb_adds(&b, "\n\n");
+        ppy_system_text(&b, rs, s, "system.checkin-question", NULL,
                        "On a scale of 1 to 10, how connected do you feel to {partner} today? Send the number.");
     }
     pp_session_free(s);
     if (b.oom) { free(b.s); return PP_ENOMEM; }
     if (!b.len) { free(b.s); return 0; }
-    *text = pp_buf_take(&b);
+    *text = ppb_take(&b);
     return *text ? 1 : PP_ENOMEM;
 }

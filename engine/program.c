@@ -63,14 +63,14 @@ static int add_text(char **slot, const char *line)
     return 0;
 }
 
-static void free_step(pp_program_step *st)
+static void free_step(ppp_step *st)
 {
     free(st->todo);
     free(st->ask);
     for (int k = 0; k < PP_ANSWER_KINDS; k++) free(st->reply[k]);
 }
 
-static void free_program(pp_program *p)
+static void free_program(ppp_program *p)
 {
     for (size_t i = 0; i < p->n_steps; i++) free_step(&p->steps[i]);
     free(p->steps);
@@ -80,7 +80,7 @@ static void free_program(pp_program *p)
     memset(p, 0, sizeof *p);
 }
 
-void pp_programs_free(pp_ruleset *rs)
+void ppp_free(pp_ruleset *rs)
 {
     for (size_t i = 0; i < rs->n_programs; i++) free_program(&rs->programs[i]);
     free(rs->programs);
@@ -94,7 +94,7 @@ void pp_programs_free(pp_ruleset *rs)
     }
 }
 
-const pp_program *pp_program_find(const pp_ruleset *rs, const char *id)
+const ppp_program *ppp_find(const pp_ruleset *rs, const char *id)
 {
     for (size_t i = 0; rs && id && i < rs->n_programs; i++)
         if (strcmp(rs->programs[i].id, id) == 0) return &rs->programs[i];
@@ -127,7 +127,7 @@ typedef struct reader {
     pp_ruleset *rs;
     pp_errors *errs;
     const char *path;
-    pp_program cur;           /* the program being read */
+    ppp_program cur;           /* the program being read */
     int in_program, bad;
     char **text;              /* the text key continuation lines go to */
 } reader;
@@ -136,7 +136,7 @@ typedef struct reader {
 static void finish_program(reader *R)
 {
     if (!R->in_program) return;
-    pp_program *p = &R->cur;
+    ppp_program *p = &R->cur;
     if (!p->title) { pp_errors_add(R->errs, R->path, p->line, "program %s has no title:", p->id); R->bad = 1; }
     if (!p->framework[0]) {
         pp_errors_add(R->errs, R->path, p->line, "program %s has no framework:", p->id);
@@ -144,7 +144,7 @@ static void finish_program(reader *R)
     }
     if (!p->n_steps) { pp_errors_add(R->errs, R->path, p->line, "program %s has no steps", p->id); R->bad = 1; }
     for (size_t i = 0; i < p->n_steps; i++) {
-        pp_program_step *st = &p->steps[i];
+        ppp_step *st = &p->steps[i];
         const char *miss = !st->todo ? "do" : !st->ask ? "ask" : NULL;
         for (int k = 0; !miss && k < PP_ANSWER_KINDS; k++) if (!st->reply[k]) miss = answer_names[k];
         if (miss) {
@@ -153,7 +153,7 @@ static void finish_program(reader *R)
         }
         if (st->last > p->days) p->days = st->last;
     }
-    if (pp_program_find(R->rs, p->id)) {
+    if (ppp_find(R->rs, p->id)) {
         pp_errors_add(R->errs, R->path, p->line, "program %s is defined twice", p->id);
         R->bad = 1;
     }
@@ -162,11 +162,11 @@ static void finish_program(reader *R)
         R->bad = 1;
     }
     if (!p->article && p->framework[0]) {
-        const pp_framework *f = pp_framework_find(R->rs, p->framework);
-        if (f && f->article) p->article = pp_strdup(f->article);
+        const ppr_framework *f = ppr_framework_find(R->rs, p->framework);
+        if (f && f->article) p->article = ppe_strdup(f->article);
     }
     if (!R->bad) {
-        pp_program *a = realloc(R->rs->programs, (R->rs->n_programs + 1) * sizeof *a);
+        ppp_program *a = realloc(R->rs->programs, (R->rs->n_programs + 1) * sizeof *a);
         if (a) {
             R->rs->programs = a;
             a[R->rs->n_programs++] = *p;
@@ -201,17 +201,17 @@ static void answer_line(reader *R, char *p, int lineno)
         while (n && (w[n - 1] == ' ' || w[n - 1] == '\t')) w[--n] = '\0';
         if (!n) continue;
         for (size_t i = 0; i < n; i++) w[i] = (char)tolower((unsigned char)w[i]);
-        pp_answer_words *a = &R->rs->answers[k];
+        ppp_answer_words *a = &R->rs->answers[k];
         char **ph = realloc(a->phrases, (a->n + 1) * sizeof *ph);
         if (!ph) return;
         a->phrases = ph;
-        if ((ph[a->n] = pp_strdup(w))) a->n++;
+        if ((ph[a->n] = ppe_strdup(w))) a->n++;
     }
 }
 
 static void step_line(reader *R, char *p, int lineno)
 {
-    pp_program *pg = &R->cur;
+    ppp_program *pg = &R->cur;
     R->text = NULL;
     if (!R->in_program) { pp_errors_add(R->errs, R->path, lineno, "step before any 'program ID'"); return; }
     int first, last;
@@ -227,10 +227,10 @@ static void step_line(reader *R, char *p, int lineno)
         R->bad = 1;
         return;
     }
-    pp_program_step *a = realloc(pg->steps, (pg->n_steps + 1) * sizeof *a);
+    ppp_step *a = realloc(pg->steps, (pg->n_steps + 1) * sizeof *a);
     if (!a) { R->bad = 1; return; }
     pg->steps = a;
-    pp_program_step *st = &a[pg->n_steps++];
+    ppp_step *st = &a[pg->n_steps++];
     memset(st, 0, sizeof *st);
     st->first = first;
     st->last = last;
@@ -249,8 +249,8 @@ static int key_line(reader *R, char *p, int lineno)
     while (keys[k] && !(strlen(keys[k]) == n && strncmp(keys[k], p, n) == 0)) k++;
     if (!keys[k]) return 0;
     char *value = skip_ws(colon + 1);
-    pp_program *pg = &R->cur;
-    pp_program_step *st = pg->n_steps ? &pg->steps[pg->n_steps - 1] : NULL;
+    ppp_program *pg = &R->cur;
+    ppp_step *st = pg->n_steps ? &pg->steps[pg->n_steps - 1] : NULL;
     int step_key = k >= 5;
     if (!R->in_program) {
         pp_errors_add(R->errs, R->path, lineno, "'%s:' before any 'program ID'", keys[k]);
@@ -272,11 +272,11 @@ static int key_line(reader *R, char *p, int lineno)
     case 1: slot = &pg->summary; break;
     case 2: slot = &pg->article; break;
     case 3:
-        if (!pp_framework_find(R->rs, value)) {
+        if (!ppr_framework_find(R->rs, value)) {
             pp_errors_add(R->errs, R->path, lineno, "unknown framework '%s' (rules/frameworks.catalog)", value);
             R->bad = 1;
         } else {
-            pp_strlcpy(pg->framework, value, sizeof pg->framework);
+            ppe_strlcpy(pg->framework, value, sizeof pg->framework);
         }
         R->text = NULL;
         return 1;
@@ -314,11 +314,11 @@ static int key_line(reader *R, char *p, int lineno)
     }
     R->text = slot;
     if (*value && add_text(slot, value)) R->bad = 1;
-    if (!*value && !(*slot = pp_strdup(""))) R->bad = 1;
+    if (!*value && !(*slot = ppe_strdup(""))) R->bad = 1;
     return 1;
 }
 
-void pp_programs_parse(pp_ruleset *rs, const char *path, char *buf, pp_errors *errs)
+void ppp_parse(pp_ruleset *rs, const char *path, char *buf, pp_errors *errs)
 {
     reader R;
     memset(&R, 0, sizeof R);
@@ -327,7 +327,7 @@ void pp_programs_parse(pp_ruleset *rs, const char *path, char *buf, pp_errors *e
     R.path = path;
     char *cur = buf, *line;
     int lineno = 0;
-    while ((line = pp_next_line(&cur, &lineno)) != NULL) {
+    while ((line = ppr_next_line(&cur, &lineno)) != NULL) {
         int indented = line[0] == ' ' || line[0] == '\t';
         char *p = skip_ws(line);
         if (*p == '\0' || (*p == '#' && !R.text)) continue;
@@ -351,7 +351,7 @@ void pp_programs_parse(pp_ruleset *rs, const char *path, char *buf, pp_errors *e
                 pp_errors_add(errs, path, lineno, "bad program id '%s' ([a-z0-9._-]+)", id);
                 R.bad = 1;
             }
-            pp_strlcpy(R.cur.id, id, sizeof R.cur.id);
+            ppe_strlcpy(R.cur.id, id, sizeof R.cur.id);
             continue;
         }
         if (strncmp(p, "step ", 5) == 0) { step_line(&R, skip_ws(p + 5), lineno); continue; }
@@ -364,15 +364,15 @@ void pp_programs_parse(pp_ruleset *rs, const char *path, char *buf, pp_errors *e
 
 /* ---- the calendar ------------------------------------------------------ */
 
-long long pp_plan_day(long long now, int utc_offset)
+long long ppp_day(long long now, int utc_offset)
 {
     long long t = now + utc_offset;
     return t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
 }
 
-int pp_plan_program_day(const pp_session *s, long long today)
+int ppp_program_day(const pp_session *s, long long today)
 {
-    const pp_plan_state *p = &s->plan;
+    const ppp_state *p = &s->plan;
     if (!p->program[0]) return 0;
     long long at = p->paused ? p->paused_on : today;
     long long d = at - p->started - p->paused_days + 1;
@@ -380,21 +380,21 @@ int pp_plan_program_day(const pp_session *s, long long today)
     return d > 100000 ? 100000 : (int)d;
 }
 
-const pp_program_step *pp_program_step_on(const pp_program *p, int day)
+const ppp_step *ppp_step_on(const ppp_program *p, int day)
 {
     for (size_t i = 0; p && i < p->n_steps; i++)
         if (day >= p->steps[i].first && day <= p->steps[i].last) return &p->steps[i];
     return NULL;
 }
 
-int pp_plan_due(const pp_ruleset *rs, const pp_session *s, long long today)
+int ppp_due(const pp_ruleset *rs, const pp_session *s, long long today)
 {
-    const pp_plan_state *ps = &s->plan;
+    const ppp_state *ps = &s->plan;
     if (!ps->program[0] || ps->paused || s->safety_lock) return 0;
     if (ps->checkin_day == today && ps->checkin_day != 0) return 0;
-    const pp_program *p = pp_program_find(rs, ps->program);
-    int day = pp_plan_program_day(s, today);
-    const pp_program_step *st = pp_program_step_on(p, day);
+    const ppp_program *p = ppp_find(rs, ps->program);
+    int day = ppp_program_day(s, today);
+    const ppp_step *st = ppp_step_on(p, day);
     if (!st) return 0;
     if (st->checkin == PP_CHECKIN_DAILY) return 1;
     return st->checkin == PP_CHECKIN_WEEKLY && (day - st->first) % 7 == 0;
@@ -402,7 +402,7 @@ int pp_plan_due(const pp_ruleset *rs, const pp_session *s, long long today)
 
 int pp_plan_checkin_due(const pp_ruleset *rs, const pp_session *s, long long now, int utc_offset)
 {
-    return rs && s ? pp_plan_due(rs, s, pp_plan_day(now, utc_offset)) : 0;
+    return rs && s ? ppp_due(rs, s, ppp_day(now, utc_offset)) : 0;
 }
 
 /* ---- kinds of answer --------------------------------------------------- */
@@ -416,7 +416,7 @@ static int has_phrase(const char *padded, const char *phrase)
     return 0;
 }
 
-int pp_plan_answer_kind(const pp_ruleset *rs, const char *text, size_t len)
+int ppp_answer_kind(const pp_ruleset *rs, const char *text, size_t len)
 {
     if (len > 400) return -1;   /* a story, not an answer: the coach reads it */
     char low[404];
@@ -431,7 +431,7 @@ int pp_plan_answer_kind(const pp_ruleset *rs, const char *text, size_t len)
     /* the gravest first: "partly, and then it went badly" went badly */
     static const int order[] = { PP_ANSWER_BADLY, PP_ANSWER_PARTLY, PP_ANSWER_DIDNT, PP_ANSWER_DID };
     for (int o = 0; o < 4; o++) {
-        const pp_answer_words *a = &rs->answers[order[o]];
+        const ppp_answer_words *a = &rs->answers[order[o]];
         for (size_t i = 0; i < a->n; i++)
             if (has_phrase(low, a->phrases[i])) return order[o];
     }
@@ -445,7 +445,7 @@ size_t pp_programs_count(const pp_ruleset *rs) { return rs ? rs->n_programs : 0;
 int pp_programs_info(const pp_ruleset *rs, size_t i, pp_program_info *out)
 {
     if (!rs || !out || i >= rs->n_programs) return PP_EINPUT;
-    const pp_program *p = &rs->programs[i];
+    const ppp_program *p = &rs->programs[i];
     out->id = p->id;
     out->title = p->title;
     out->framework = p->framework;

@@ -17,7 +17,7 @@
  *
  * Every sentence that joins the pieces is a response set of
  * responses/reframe.responses, filled by reply.c's placeholder renderer
- * (pp_template_fill / pp_system_text, the one template language):
+ * (ppy_template_fill / ppy_system_text, the one template language):
  *   stonewalling  -> ask for a break and say when to come back;
  *   defensiveness -> own a part and ask what would help;
  *   a situation   -> "I feel <feeling> when <situation>. I need <need>.
@@ -62,7 +62,7 @@ static int run(const pp_ruleset *rs, const pcre2_code *code, const char *text, s
 
 /* ---- the word lists ---------------------------------------------------- */
 
-static const pp_reframe_list *list_of(const pp_reframe_words *w, const char *name)
+static const ppf_list *list_of(const ppf_words *w, const char *name)
 {
     for (size_t i = 0; i < w->n_lists; i++)
         if (strcmp(w->lists[i].name, name) == 0) return &w->lists[i];
@@ -92,7 +92,7 @@ static size_t phrase_at(const char *phrase, const char *const *tok, size_t n, si
 /* The longest phrase of list l at tok[i], in words; 0 for none.  A phrase
  * whose first letter is not the token's cannot match: most are passed over
  * on that one byte (the analysis asks this of every word of a message). */
-static size_t list_at(const pp_reframe_list *l, const char *const *tok, size_t n, size_t i)
+static size_t list_at(const ppf_list *l, const char *const *tok, size_t n, size_t i)
 {
     size_t best = 0;
     if (i >= n) return 0;
@@ -105,7 +105,7 @@ static size_t list_at(const pp_reframe_list *l, const char *const *tok, size_t n
     return best;
 }
 
-static int in_list(const pp_reframe_list *l, const char *word)
+static int in_list(const ppf_list *l, const char *word)
 {
     const char *t[1] = { word };
     return list_at(l, t, 1, 0) == 1;
@@ -216,7 +216,7 @@ static int is_aux(const char *w)
 /* Who the words at tok[i] are: 'y' you, 'p' the partner in the third
  * person (he, she, my wife, a name), 'u' the user, 'w' we; 0 none.  *len
  * gets how many words. */
-static int person(const pp_reframe_words *wl, const toks *k, size_t i, const uint8_t *name, size_t *len)
+static int person(const ppf_words *wl, const toks *k, size_t i, const uint8_t *name, size_t *len)
 {
     *len = 1;
     if (i >= k->n) return 0;
@@ -233,7 +233,7 @@ static int person(const pp_reframe_words *wl, const toks *k, size_t i, const uin
 }
 
 /* The partner's pronoun set of a third-person subject: 'm' he, 'f' she. */
-static int gender(const pp_reframe_words *wl, const toks *k, size_t i, size_t len)
+static int gender(const ppf_words *wl, const toks *k, size_t i, size_t len)
 {
     const char *w = k->t[i + len - 1];
     if (is(w, "he") || in_list(list_of(wl, "partner-he"), w)) return 'm';
@@ -272,7 +272,7 @@ static void agree(const pp_ruleset *rs, toks *k, size_t at)
 static void second_person(const pp_ruleset *rs, toks *k, int g, size_t from, int verb_at)
 {
     if (verb_at) agree(rs, k, verb_at);
-    const pp_reframe_list *adverb = list_of(rs->reframe, "adverb");
+    const ppf_list *adverb = list_of(rs->reframe, "adverb");
     for (size_t i = from; i < k->n; i++) {
         const char *w = k->t[i];
         if (is(w, "and") && i + 1 < k->n) {                   /* "... and barely looks at me" */
@@ -307,15 +307,15 @@ typedef struct clause_read {
  * returned read. */
 static clause_read rewrite_clause(const pp_ruleset *rs, toks *k, uint8_t *name, int first, int *carry)
 {
-    const pp_reframe_words *wl = rs->reframe;
-    const pp_reframe_list *global = list_of(wl, "globaliser"), *opener = list_of(wl, "opener"),
+    const ppf_words *wl = rs->reframe;
+    const ppf_list *global = list_of(wl, "globaliser"), *opener = list_of(wl, "opener"),
                           *frame = list_of(wl, "question-frame"), *curse = list_of(wl, "curse"),
                           *filler = list_of(wl, "function"), *sub = list_of(wl, "subordinator");
     clause_read r = { 0, 0, 0, 0, 0 };
     /* a verdict or an insult anywhere: not a situation */
     static const char *const unsayable[] = { "insult", "verdict", "mindread", "stonewall", NULL };
     for (int u = 0; unsayable[u]; u++) {
-        const pp_reframe_list *l = list_of(wl, unsayable[u]);
+        const ppf_list *l = list_of(wl, unsayable[u]);
         for (size_t i = 0; l && i < k->n; i++) {
             if (!list_at(l, k->t, k->n, i)) continue;
             /* "you go silent on me and it's so childish": the part before */
@@ -448,7 +448,7 @@ static clause_read rewrite_clause(const pp_ruleset *rs, toks *k, uint8_t *name, 
 
 /* The words as a phrase: contractions joined back ("do not" -> "don't"),
  * "I" capitalised, names as typed. */
-static void say(pp_buf *b, const toks *k)
+static void say(ppb_buf *b, const toks *k)
 {
     static const char *const joined[][3] = {
         {"do", "not", "don't"}, {"does", "not", "doesn't"}, {"did", "not", "didn't"},
@@ -461,17 +461,17 @@ static void say(pp_buf *b, const toks *k)
     };
     for (size_t i = 0; i < k->n; i++) {
         const char *w = k->t[i];
-        if (i && !is(w, ",")) pp_buf_adds(b, " ");
+        if (i && !is(w, ",")) ppb_adds(b, " ");
         int done = 0;
         for (int j = 0; joined[j][0] && i + 1 < k->n; j++)
             if (is(w, joined[j][0]) && is(k->t[i + 1], joined[j][1]) &&
                 (strcmp(joined[j][1], "not") == 0 || i + 2 < k->n)) {   /* "how I am", not "how I'm" */
-                pp_buf_adds(b, joined[j][2]);
+                ppb_adds(b, joined[j][2]);
                 i++;
                 done = 1;
                 break;
             }
-        if (!done) pp_buf_adds(b, is(w, "i") ? "I" : w);
+        if (!done) ppb_adds(b, is(w, "i") ? "I" : w);
     }
 }
 
@@ -490,9 +490,9 @@ static int possessive(const ppl_analysis *a, size_t i)
 /* The situation the complaint names, in its own words, into b: the first
  * sentence with a clause that can be said back, its usable clauses in
  * order.  0 when there is none. */
-static int own_situation(const pp_ruleset *rs, const ppl_analysis *a, pp_buf *b, int *past, int *partner)
+static int own_situation(const pp_ruleset *rs, const ppl_analysis *a, ppb_buf *b, int *past, int *partner)
 {
-    const pp_reframe_list *conj = list_of(rs->reframe, "conjunction"),
+    const ppf_list *conj = list_of(rs->reframe, "conjunction"),
                           *sarcasm = list_of(rs->reframe, "sarcasm"), *cont = list_of(rs->reframe, "continuation");
     for (size_t s = 0; s < a->n_sentences; s++) {
         /* sarcasm says the opposite of its words: not said back */
@@ -539,7 +539,7 @@ static int own_situation(const pp_ruleset *rs, const ppl_analysis *a, pp_buf *b,
             if (!said && (m = list_at(conj, k.t, k.n, 0))) drop(&k, 0, m);
             if (!k.n) continue;
             if (!said) *partner = r.subject == 'y' || r.subject == 'p';
-            if (said) pp_buf_adds(b, comma ? ", " : " ");
+            if (said) ppb_adds(b, comma ? ", " : " ");
             said += k.n;
             comma = r.subordinate;
             opened = r.opens_next;
@@ -559,7 +559,7 @@ static int own_situation(const pp_ruleset *rs, const ppl_analysis *a, pp_buf *b,
  * Written into out; 0 when none. */
 static int said_feeling(const pp_ruleset *rs, const ppl_analysis *a, char *out, size_t size)
 {
-    const pp_reframe_list *feel = list_of(rs->reframe, "feeling"), *filler = list_of(rs->reframe, "function");
+    const ppf_list *feel = list_of(rs->reframe, "feeling"), *filler = list_of(rs->reframe, "function");
     for (size_t i = 0; i + 1 < a->n_words; i++) {
         const ppl_word *w = &a->words[i];
         if (!is(w->lemma, "feel") && !is(w->norm, "felt")) continue;
@@ -587,7 +587,7 @@ static int said_feeling(const pp_ruleset *rs, const ppl_analysis *a, char *out, 
 /* ---- topics ------------------------------------------------------------ */
 
 /* The safe phrase for a captured object ("Dishes" -> "the dishes"). */
-static const pp_reframe_object *find_object(const pp_reframe_words *w, const char *text,
+static const ppf_object *find_object(const ppf_words *w, const char *text,
                                             size_t start, size_t end)
 {
     char word[48];
@@ -607,7 +607,7 @@ static const pp_reframe_object *find_object(const pp_reframe_words *w, const cha
 /* Which topic (index, or -1), and its object phrase. */
 static int find_topic(const pp_ruleset *rs, const char *text, size_t len, const char **obj, int *plural)
 {
-    const pp_reframe_words *w = rs->reframe;
+    const ppf_words *w = rs->reframe;
     for (size_t i = 0; i < w->n_topics; i++) {
         const pcre2_code *code = w->topics[i].re.code;
         pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
@@ -617,8 +617,8 @@ static int find_topic(const pp_ruleset *rs, const char *text, size_t len, const 
             pcre2_match_data_free(md);
             continue;
         }
-        const pp_reframe_topic *t = &w->topics[i];
-        const pp_reframe_object *o = NULL;
+        const ppf_topic *t = &w->topics[i];
+        const ppf_object *o = NULL;
         int num = pcre2_substring_number_from_name(code, (PCRE2_SPTR) "obj");
         if (num > 0 && num < rc) {
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
@@ -637,9 +637,9 @@ static char *topic_phrase(const pp_ruleset *rs, const char *tpl, const char *obj
 {
     const char *vars[] = { "obj", obj, "s", plural ? "" : "s", "is", plural ? "are" : "is",
                            "was", plural ? "were" : "was", NULL };
-    pp_buf b = {0};
-    pp_template_fill(&b, rs, &no_session, tpl, vars);
-    return pp_buf_take(&b);
+    ppb_buf b = {0};
+    ppy_template_fill(&b, rs, &no_session, tpl, vars);
+    return ppb_take(&b);
 }
 
 /* ---- result ------------------------------------------------------------ */
@@ -667,36 +667,36 @@ const char *pp_horseman_name(unsigned bit)
 
 /* A label of the plain output: the set id of responses/reframe.responses,
  * or the short C fallback for a result made without one. */
-static void label(pp_buf *b, const pp_reframe_result *r, const char *id, const char *const *vars,
+static void label(ppb_buf *b, const pp_reframe_result *r, const char *id, const char *const *vars,
                   const char *fallback)
 {
-    if (r->rules) pp_system_text(b, r->rules, &no_session, id, vars, fallback);
-    else pp_template_fill(b, NULL, &no_session, fallback, vars);
+    if (r->rules) ppy_system_text(b, r->rules, &no_session, id, vars, fallback);
+    else ppy_template_fill(b, NULL, &no_session, fallback, vars);
 }
 
 char *pp_reframe_format(const pp_reframe_result *r)
 {
-    pp_buf b = {0};
+    ppb_buf b = {0};
     if (r->horsemen) {
-        pp_buf names = {0};
+        ppb_buf names = {0};
         for (unsigned bit = 1; bit <= PP_HORSEMAN_STONEWALLING; bit <<= 1)
             if (r->horsemen & bit) {
-                if (names.len) pp_buf_adds(&names, ", ");
-                pp_buf_adds(&names, pp_horseman_name(bit));
+                if (names.len) ppb_adds(&names, ", ");
+                ppb_adds(&names, pp_horseman_name(bit));
             }
         const char *vars[] = { "horsemen", names.s ? names.s : "", NULL };
         label(&b, r, "reframe.found", vars, "Found: {horsemen}");
         free(names.s);
-        pp_buf_adds(&b, "\n");
+        ppb_adds(&b, "\n");
     } else if (!r->already_gentle) {
         label(&b, r, "reframe.found-none", NULL, "Found: no blame");
-        pp_buf_adds(&b, "\n");
+        ppb_adds(&b, "\n");
     }
-    for (size_t i = 0; i < r->n_notes; i++) pp_buf_addf(&b, "- %s\n", r->notes[i]);
+    for (size_t i = 0; i < r->n_notes; i++) ppb_addf(&b, "- %s\n", r->notes[i]);
     if (r->already_gentle) label(&b, r, "reframe.keep-saying", NULL, "Keep saying:");
     else label(&b, r, "reframe.try-saying", NULL, "Try saying:");
-    pp_buf_addf(&b, "\n  %s", r->rewrite ? r->rewrite : "");
-    return pp_buf_take(&b);
+    ppb_addf(&b, "\n  %s", r->rewrite ? r->rewrite : "");
+    return ppb_take(&b);
 }
 
 void pp_reframe_clear(pp_reframe_result *r)
@@ -715,8 +715,8 @@ void pp_reframe_clear(pp_reframe_result *r)
  * on who they are is criticism; an insult anywhere is contempt. */
 static unsigned layer_horsemen(const pp_ruleset *rs, const ppl_analysis *a)
 {
-    const pp_reframe_words *wl = rs->reframe;
-    const pp_reframe_list *verdict = list_of(wl, "verdict"), *insult = list_of(wl, "insult"),
+    const ppf_words *wl = rs->reframe;
+    const ppf_list *verdict = list_of(wl, "verdict"), *insult = list_of(wl, "insult"),
                           *blame = list_of(wl, "blame"), *when = list_of(wl, "blame-when"),
                           *gentle = list_of(wl, "i-statement");
     unsigned found = 0;
@@ -767,10 +767,10 @@ typedef struct reading {
 static int rewrite_from(const pp_ruleset *rs, const pp_session *s, pp_reframe_result *r, const char *id,
                         const char *const *vars)
 {
-    pp_buf b = {0};
-    pp_system_text(&b, rs, s, id, vars, "");
+    ppb_buf b = {0};
+    ppy_system_text(&b, rs, s, id, vars, "");
     free(r->rewrite);
-    r->rewrite = pp_buf_take(&b);
+    r->rewrite = ppb_take(&b);
     if (!r->rewrite) return PP_ENOMEM;
     if (r->rewrite[0] >= 'a' && r->rewrite[0] <= 'z') r->rewrite[0] = (char)(r->rewrite[0] - 'a' + 'A');
     return 0;
@@ -782,7 +782,7 @@ static int rewrite_from(const pp_ruleset *rs, const pp_session *s, pp_reframe_re
 static int build(const pp_ruleset *rs, const pp_session *s, pp_reframe_result *r, const char *text,
                  size_t len, const char *feeling_said, int drafting)
 {
-    const pp_reframe_words *w = rs->reframe;
+    const ppf_words *w = rs->reframe;
     int rc;
     ppl_analysis a;
     int analysed = rs->lexicon && ppl_analyse(rs->lexicon, text, len, &a) == 0;
@@ -795,7 +795,7 @@ static int build(const pp_ruleset *rs, const pp_session *s, pp_reframe_result *r
 
     reading rd = { -1, "", 0, NULL };
     rd.topic = find_topic(rs, text, len, &rd.obj, &rd.plural);
-    const pp_reframe_topic *t = rd.topic >= 0 ? &w->topics[rd.topic] : NULL;
+    const ppf_topic *t = rd.topic >= 0 ? &w->topics[rd.topic] : NULL;
     if (t && !(rd.label = topic_phrase(rs, t->label, rd.obj, rd.plural))) { rc = PP_ENOMEM; goto out; }
     const char *note = NULL;
     rc = 0;
@@ -811,7 +811,7 @@ static int build(const pp_ruleset *rs, const pp_session *s, pp_reframe_result *r
         const char *vars[] = { "about", rd.label, NULL };
         rc = rewrite_from(rs, s, r, t ? "reframe.defensiveness-topic" : "reframe.defensiveness", vars);
     } else {
-        pp_buf sit = {0};
+        ppb_buf sit = {0};
         int past = 0;
         char feeling[48] = "";
         int about_partner = 0;
@@ -823,16 +823,16 @@ static int build(const pp_ruleset *rs, const pp_session *s, pp_reframe_result *r
             past = 0;
             sit.len = 0;
         }
-        if (feeling_said && *feeling_said) pp_strlcpy(feeling, feeling_said, sizeof feeling);
+        if (feeling_said && *feeling_said) ppe_strlcpy(feeling, feeling_said, sizeof feeling);
         else if (analysed) said_feeling(rs, &a, feeling, sizeof feeling);
         if (!own && t) {                /* the topic's own neutral words */
             past = run(rs, w->past.code, text, len);
             char *p = topic_phrase(rs, past ? t->sit_past : t->sit_now, rd.obj, rd.plural);
-            if (p) pp_buf_adds(&sit, p);
+            if (p) ppb_adds(&sit, p);
             else sit.oom = 1;
             free(p);
         }
-        char *situation = pp_buf_take(&sit);
+        char *situation = ppb_take(&sit);
         if (!situation && (own || t)) { rc = PP_ENOMEM; goto out; }
         if (own || t) {
             char *request = t ? topic_phrase(rs, t->request, rd.obj, rd.plural) : NULL;
@@ -893,7 +893,7 @@ static int reframe_with(const pp_ruleset *rs, const pp_session *s, const char *b
     if (!rs || !rs->reframe)
         return PP_EINPUT;             /* no word lists: nothing to reframe with */
     for (int i = 0; reframe_sets[i]; i++)
-        if (!pp_rules_find_set(rs, reframe_sets[i])) return PP_EINPUT;
+        if (!ppr_find_set(rs, reframe_sets[i])) return PP_EINPUT;
     size_t n = 0;
     out->rules = rs;
     if (!(out->text = complaint_text(bytes, len, &n))) return PP_ENOMEM;
@@ -910,12 +910,12 @@ int pp_reframe(const pp_ruleset *rs, const char *bytes, size_t len, pp_reframe_r
 /* ---- the draft inside a conversation --------------------------------------
  *
  * "How do I tell her without hurting her?": the coach drafts a gentle
- * start-up from what the user has told it.  Each turn, pp_reframe_learn()
+ * start-up from what the user has told it.  Each turn, ppf_learn()
  * keeps the last message that names something the partner does (a
  * situation own_situation() can say back as "you ...") and the last
- * feeling the user named; pp_reframe_draft() reframes that message, with
+ * feeling the user named; ppf_draft() reframes that message, with
  * that feeling, for {draft} in a reply (the `ID.draft` sets, reply.c). */
-void pp_reframe_learn(const pp_ruleset *rs, pp_session *s, const char *text, size_t len,
+void ppf_learn(const pp_ruleset *rs, pp_session *s, const char *text, size_t len,
                       const ppl_analysis *given, pp_role role)
 {
     if (!rs->reframe || !rs->lexicon || len == 0) return;
@@ -933,11 +933,11 @@ void pp_reframe_learn(const pp_ruleset *rs, pp_session *s, const char *text, siz
         about |= a->clauses[w->clause].subject == PPL_SUBJ_PARTNER || is(w->norm, "you");
     }
     char feeling[PP_TAG_MAX];
-    if (feels && said_feeling(rs, a, feeling, sizeof feeling)) pp_strlcpy(s->feeling, feeling, sizeof s->feeling);
-    pp_buf sit = {0};
+    if (feels && said_feeling(rs, a, feeling, sizeof feeling)) ppe_strlcpy(s->feeling, feeling, sizeof s->feeling);
+    ppb_buf sit = {0};
     int past = 0, partner = 0;
     if (about && own_situation(rs, a, &sit, &past, &partner) && partner && !sit.oom) {
-        size_t n = len < PP_COMPLAINT_MAX - 1 ? len : pp_utf8_cut(text, PP_COMPLAINT_MAX - 1);
+        size_t n = len < PP_COMPLAINT_MAX - 1 ? len : ppu_cut(text, PP_COMPLAINT_MAX - 1);
         memcpy(s->complaint, text, n);
         s->complaint[n] = '\0';
         s->complaint_role = role;
@@ -946,13 +946,13 @@ void pp_reframe_learn(const pp_ruleset *rs, pp_session *s, const char *text, siz
     if (!given) ppl_analysis_clear(&own);
 }
 
-int pp_reframe_draft(pp_buf *b, const pp_ruleset *rs, const pp_session *s)
+int ppf_draft(ppb_buf *b, const pp_ruleset *rs, const pp_session *s)
 {
     if (!s->complaint[0] || s->complaint_role != s->role) return 0;
     pp_reframe_result r;
     if (reframe_with(rs, s, s->complaint, strlen(s->complaint), s->feeling, 1, &r)) return 0;
     int made = !r.template_only && r.rewrite && r.rewrite[0];
-    if (made) pp_buf_adds(b, r.rewrite);
+    if (made) ppb_adds(b, r.rewrite);
     pp_reframe_clear(&r);
     return made;
 }

@@ -91,7 +91,7 @@ static void learn_partner(const pp_ruleset *rs, pp_session *s, const char *w, si
     }
     s->pronoun_told = 0;                /* a new name or noun: its own pronoun */
     if (kind == 4) {                    /* a first name */
-        pp_strlcpy(s->partner, word, sizeof s->partner);
+        ppe_strlcpy(s->partner, word, sizeof s->partner);
         s->pronoun = PP_PRONOUN_THEY;
         return;
     }
@@ -116,7 +116,7 @@ static int is_ex(const char *w, size_t n)
  * partner noun.  An ex is the partner only when a rule's pattern names
  * them: "since my ex and I broke up I can't let anyone in" is about
  * whoever comes next. */
-static void find_partner(const pp_ruleset *rs, pp_session *s, pp_work *w, const pcre2_code *code,
+static void find_partner(const pp_ruleset *rs, pp_session *s, ppm_work *w, const pcre2_code *code,
                          const char *text, size_t len)
 {
     PCRE2_UCHAR *cap = NULL;
@@ -184,7 +184,7 @@ static void keep_fact(pp_session *s, const char *kind, const char *text, size_t 
     while (n > 0 && strchr(" ,.;:!?-", text[n - 1])) n--;
     while (n > 0 && *text == ' ') { text++; n--; }
     if (n == 0) return;
-    if (n >= PP_FACT_MAX) n = pp_utf8_cut(text, PP_FACT_MAX - 1);
+    if (n >= PP_FACT_MAX) n = ppu_cut(text, PP_FACT_MAX - 1);
     char *r = pp_reflect(text, n);
     if (!r) return;
     /* "Her dad left ..." is said back inside a sentence: a pronoun or
@@ -199,9 +199,9 @@ static void keep_fact(pp_session *s, const char *kind, const char *text, size_t 
         if (slot < 0 && !s->facts[i].kind[0]) slot = i;
     }
     if (slot >= 0) {
-        pp_strlcpy(s->facts[slot].kind, kind, sizeof s->facts[slot].kind);
+        ppe_strlcpy(s->facts[slot].kind, kind, sizeof s->facts[slot].kind);
         size_t rl = strlen(r);
-        if (rl >= PP_FACT_MAX) rl = pp_utf8_cut(r, PP_FACT_MAX - 1);
+        if (rl >= PP_FACT_MAX) rl = ppu_cut(r, PP_FACT_MAX - 1);
         memcpy(s->facts[slot].text, r, rl);
         s->facts[slot].text[rl] = '\0';
         s->facts[slot].turn = s->turns;
@@ -210,7 +210,7 @@ static void keep_fact(pp_session *s, const char *kind, const char *text, size_t 
     free(r);
 }
 
-static void learn_facts(const pp_ruleset *rs, pp_session *s, pp_work *w, const char *text, size_t len)
+static void learn_facts(const pp_ruleset *rs, pp_session *s, ppm_work *w, const char *text, size_t len)
 {
     pcre2_match_data *md = w->aux;
     for (size_t k = 0; k < rs->n_facts; k++) {
@@ -257,14 +257,14 @@ static void avoid_add(const pp_ruleset *rs, pp_session *s, uint32_t bits)
             memmove(s->avoid[0], s->avoid[1], sizeof s->avoid[0] * (PP_SESSION_AVOID - 1));
             i = PP_SESSION_AVOID - 1;
         }
-        pp_strlcpy(s->avoid[i], rs->tags[t], sizeof s->avoid[i]);
+        ppe_strlcpy(s->avoid[i], rs->tags[t], sizeof s->avoid[i]);
     }
 }
 
 /* What the last reply's variant asked of the user ("I tried that"). */
 static uint32_t last_asks(const pp_ruleset *rs, const pp_session *s)
 {
-    const pp_set *set = s->set[0] ? pp_rules_find_set(rs, s->set) : NULL;
+    const ppr_set *set = s->set[0] ? ppr_find_set(rs, s->set) : NULL;
     if (!set) return 0;
     for (size_t i = 0; i < s->n_used; i++)
         if (s->used[i].hash == set->hash && strcmp(s->used[i].set, set->id) == 0)
@@ -278,7 +278,7 @@ static uint32_t last_asks(const pp_ruleset *rs, const pp_session *s)
 typedef struct fill_ctx {
     const pp_ruleset *rs;
     const pp_session *s;
-    const pp_set *set;
+    const ppr_set *set;
     const char *text;
     size_t len;
     size_t start, end;          /* the match span, or 0,0 */
@@ -289,12 +289,12 @@ typedef struct fill_ctx {
     unsigned recalled;          /* out: the facts {recall} said back */
 } fill_ctx;
 
-static void fill(pp_buf *b, const char *t, fill_ctx *c);
+static void fill(ppb_buf *b, const char *t, fill_ctx *c);
 
 /* {recall}: one fact the session keeps and has not said back yet, in the
  * words of the recall.KIND set (or `recall`), e.g. "You said your dad
  * left when you were small. "; nothing when there is none. */
-static void add_recall(pp_buf *b, fill_ctx *c)
+static void add_recall(ppb_buf *b, fill_ctx *c)
 {
     const pp_session *s = c->s;
     int best = -1;                     /* the latest told, not said back yet */
@@ -305,15 +305,15 @@ static void add_recall(pp_buf *b, fill_ctx *c)
     if (best < 0) return;
     char id[PP_ID_MAX];
     snprintf(id, sizeof id, "recall.%s", s->facts[best].kind);
-    const pp_set *set = pp_rules_find_set(c->rs, id);
-    if (!set) set = pp_rules_find_set(c->rs, "recall");
+    const ppr_set *set = ppr_find_set(c->rs, id);
+    if (!set) set = ppr_find_set(c->rs, "recall");
     if (!set || !set->n_variants) return;
     fill_ctx r = *c;
     r.set = set;
     r.fact = s->facts[best].text;
     r.md = NULL;
     fill(b, set->variants[s->turns % set->n_variants].text, &r);
-    if (b->len && b->s[b->len - 1] != ' ') pp_buf_adds(b, " ");   /* the sentence after it */
+    if (b->len && b->s[b->len - 1] != ' ') ppb_adds(b, " ");   /* the sentence after it */
     c->recalled |= r.recalled | (1u << best);
 }
 
@@ -341,13 +341,13 @@ static const char *pronoun_word(int p, const char *key)
  * resources.tsv keeps each region's lines in order: the emergency number,
  * the main line for suicide and self-harm, the main line for abuse, then
  * the rest; a region with fewer lines gives its last. */
-static void resource_line(pp_buf *b, const char *all, int disclosure)
+static void resource_line(ppb_buf *b, const char *all, int disclosure)
 {
     size_t want = disclosure == PP_DISCLOSED_ABUSE ? 2 : 1;
     const char *line = all, *nl;
     for (size_t i = 0; i < want && (nl = strchr(line, '\n')) != NULL; i++) line = nl + 1;
     nl = strchr(line, '\n');
-    pp_buf_add(b, line, nl ? (size_t)(nl - line) : strlen(line));
+    ppb_add(b, line, nl ? (size_t)(nl - line) : strlen(line));
 }
 
 /* Where a clause of text[a..z) ends or starts: a comma, a semicolon or a
@@ -384,7 +384,7 @@ static int is_name(const pp_ruleset *rs, const char *r)
     return ppl_is_word(rs->lexicon, w) == 0;
 }
 
-static void add_said(pp_buf *b, const fill_ctx *c)
+static void add_said(ppb_buf *b, const fill_ctx *c)
 {
     const char *t = c->text;
     size_t a = c->start, z = c->end;
@@ -435,7 +435,7 @@ static void add_said(pp_buf *b, const fill_ctx *c)
         size_t to = from + SAID_MAX < z ? from + SAID_MAX : z;
         while (to > from && to < z && t[to] != ' ') to--;
         if (to <= from) to = from + SAID_MAX < z ? from + SAID_MAX : z;
-        to = from + pp_utf8_cut(t + from, to - from);
+        to = from + ppu_cut(t + from, to - from);
         a = from;
         z = to;
     }
@@ -447,30 +447,30 @@ static void add_said(pp_buf *b, const fill_ctx *c)
     if (r[0] && isupper((unsigned char)r[0]) && !(r[0] == 'I' && (r[1] == ' ' || r[1] == '\'' || !r[1]))
         && !(r[1] && isupper((unsigned char)r[1])) && !is_name(c->rs, r))
         r[0] = (char)tolower((unsigned char)r[0]);
-    pp_buf_adds(b, r);
+    ppb_adds(b, r);
     free(r);
 }
 
-static void add_capture(pp_buf *b, const fill_ctx *c, const char *name)
+static void add_capture(ppb_buf *b, const fill_ctx *c, const char *name)
 {
     PCRE2_UCHAR *sub;
     PCRE2_SIZE n;
     if (!c->md || pcre2_substring_get_byname(c->md, (PCRE2_SPTR)name, &sub, &n) != 0) return;
     char *r = pp_reflect((const char *)sub, n);
-    if (r) pp_buf_adds(b, r);
+    if (r) ppb_adds(b, r);
     free(r);
     pcre2_substring_free(sub);
 }
 
-static void fill(pp_buf *b, const char *t, fill_ctx *c)
+static void fill(ppb_buf *b, const char *t, fill_ctx *c)
 {
     const pp_session *s = c->s;
     while (*t) {
         const char *open = strchr(t, '{');
-        if (!open) { pp_buf_adds(b, t); break; }
-        pp_buf_add(b, t, (size_t)(open - t));
+        if (!open) { ppb_adds(b, t); break; }
+        ppb_add(b, t, (size_t)(open - t));
         const char *close = strchr(open, '}');
-        if (!close || close - open > 40) { pp_buf_add(b, open, 1); t = open + 1; continue; }
+        if (!close || close - open > 40) { ppb_add(b, open, 1); t = open + 1; continue; }
         char key[48];
         size_t n = (size_t)(close - open - 1);
         memcpy(key, open + 1, n);
@@ -480,21 +480,21 @@ static void fill(pp_buf *b, const char *t, fill_ctx *c)
         for (size_t i = 0; i <= n; i++) low[i] = (char)tolower((unsigned char)key[i]);
         size_t mark = b->len;
         const char *w;
-        if (strcmp(low, "partner") == 0) pp_buf_adds(b, s->partner[0] ? s->partner : "your partner");
-        else if ((w = pronoun_word(s->pronoun, low)) != NULL) pp_buf_adds(b, w);
+        if (strcmp(low, "partner") == 0) ppb_adds(b, s->partner[0] ? s->partner : "your partner");
+        else if ((w = pronoun_word(s->pronoun, low)) != NULL) ppb_adds(b, w);
         else if (strcmp(low, "said") == 0) add_said(b, c);
         else if (strcmp(low, "resources") == 0) {
             if (c->all_resources || !c->rs->resources) {
-                pp_buf_adds(b, c->rs->resources);
+                ppb_adds(b, c->rs->resources);
                 c->showed_resources = 1;
             } else {
                 resource_line(b, c->rs->resources, s->disclosure);
             }
         }
-        else if (strcmp(low, "article") == 0) pp_buf_adds(b, c->set && c->set->article ? c->set->article : "");
+        else if (strcmp(low, "article") == 0) ppb_adds(b, c->set && c->set->article ? c->set->article : "");
         else if (strcmp(low, "recall") == 0) { if (!c->fact) add_recall(b, c); }
-        else if (strcmp(low, "fact") == 0) pp_buf_adds(b, c->fact ? c->fact : "");
-        else if (strcmp(low, "draft") == 0) pp_reframe_draft(b, c->rs, s);
+        else if (strcmp(low, "fact") == 0) ppb_adds(b, c->fact ? c->fact : "");
+        else if (strcmp(low, "draft") == 0) ppf_draft(b, c->rs, s);
         else add_capture(b, c, key);
         if (cap && b->len > mark && !b->oom)
             b->s[mark] = (char)toupper((unsigned char)b->s[mark]);
@@ -517,39 +517,39 @@ static const char *const *var_at(const char *t, const char *const *vars)
 /* t filled into b, each var's value put in as it is (a value may hold a
  * '{', an error message or the user's words): the text around the vars
  * is filled piece by piece. */
-static void fill_vars(pp_buf *b, const char *t, fill_ctx *c, const char *const *vars)
+static void fill_vars(ppb_buf *b, const char *t, fill_ctx *c, const char *const *vars)
 {
     const char *const *v;
     for (const char *p = strchr(t, '{'); p; p = strchr(p + 1, '{')) {
         if (!(v = var_at(p, vars))) continue;
-        char *piece = pp_strndup(t, (size_t)(p - t));
+        char *piece = ppe_strndup(t, (size_t)(p - t));
         if (!piece) { b->oom = 1; return; }
         fill(b, piece, c);
         free(piece);
-        pp_buf_adds(b, v[1] ? v[1] : "");
+        ppb_adds(b, v[1] ? v[1] : "");
         t = p + strlen(v[0]) + 2;
         p = t - 1;
     }
     fill(b, t, c);
 }
 
-void pp_template_fill(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const char *t,
+void ppy_template_fill(ppb_buf *b, const pp_ruleset *rs, const pp_session *s, const char *t,
                       const char *const *vars)
 {
     fill_ctx c = { rs, s, NULL, "", 0, 0, 0, NULL, 1, 0, NULL, 0 };
     fill_vars(b, t ? t : "", &c, vars);
 }
 
-void pp_system_text(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const char *id,
+void ppy_system_text(ppb_buf *b, const pp_ruleset *rs, const pp_session *s, const char *id,
                     const char *const *vars, const char *fallback)
 {
-    pp_system_text_at(b, rs, s, id, s->turns, vars, fallback);
+    ppy_system_text_at(b, rs, s, id, s->turns, vars, fallback);
 }
 
-void pp_system_text_at(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const char *id,
+void ppy_system_text_at(ppb_buf *b, const pp_ruleset *rs, const pp_session *s, const char *id,
                        unsigned long variant, const char *const *vars, const char *fallback)
 {
-    const pp_set *set = pp_rules_find_set(rs, id);
+    const ppr_set *set = ppr_find_set(rs, id);
     const char *t = fallback;
     if (set && set->n_variants) t = set->variants[variant % set->n_variants].text;
     fill_ctx c = { rs, s, set, "", 0, 0, 0, NULL, 1, 0, NULL, 0 };
@@ -562,7 +562,7 @@ void pp_system_text_at(pp_buf *b, const pp_ruleset *rs, const pp_session *s, con
  * locks the session, self-harm when it answers from safety.selfharm or a
  * set after it (safety.selfharm.*); otherwise the kind told before stays
  * ("should I give him space?" after abuse is still abuse). */
-static int disclosure_kind(const pp_rule *r, const pp_set *set, int before)
+static int disclosure_kind(const ppr_rule *r, const ppr_set *set, int before)
 {
     if (r->flag_abuse) return PP_DISCLOSED_ABUSE;
     if (set && strncmp(set->id, "safety.selfharm", 15) == 0 && (set->id[15] == '\0' || set->id[15] == '.'))
@@ -572,12 +572,12 @@ static int disclosure_kind(const pp_rule *r, const pp_set *set, int before)
 
 /* ---- choosing a variant ------------------------------------------------ */
 
-static pp_used *used_entry(pp_session *s, const pp_set *set)
+static ppm_used *used_entry(pp_session *s, const ppr_set *set)
 {
     for (size_t i = 0; i < s->n_used; i++)
         if (s->used[i].hash == set->hash && strcmp(s->used[i].set, set->id) == 0)
             return &s->used[i];
-    pp_used *u;
+    ppm_used *u;
     if (s->n_used < PP_SESSION_SETS) {
         u = &s->used[s->n_used++];
     } else {                                   /* forget the oldest */
@@ -587,7 +587,7 @@ static pp_used *used_entry(pp_session *s, const pp_set *set)
     memset(u, 0, sizeof *u);
     u->last = -1;
     u->hash = set->hash;
-    pp_strlcpy(u->set, set->id, sizeof u->set);
+    ppe_strlcpy(u->set, set->id, sizeof u->set);
     return u;
 }
 
@@ -598,7 +598,7 @@ static pp_used *used_entry(pp_session *s, const pp_set *set)
  * order in every conversation; still deterministic for one transcript). */
 /* avoid: tags the user tried or cannot do; a variant that asks one is
  * never picked, and -1 says every fitting variant does. */
-static int pick_variant(pp_session *s, const pp_set *set, pp_role role, uint32_t seed, uint32_t avoid)
+static int pick_variant(pp_session *s, const ppr_set *set, pp_role role, uint32_t seed, uint32_t avoid)
 {
     size_t n = set->n_variants < 64 ? set->n_variants : 64;
     if (n == 0) return -1;
@@ -611,7 +611,7 @@ static int pick_variant(pp_session *s, const pp_set *set, pp_role role, uint32_t
     if (fit == 0) return -1;
     if (n == 1) return 0;             /* no choice, nothing to remember */
     int n_fit = __builtin_popcountll(fit);
-    pp_used *u = used_entry(s, set);
+    ppm_used *u = used_entry(s, set);
     for (int pass = 0; pass < 2; pass++) {
         size_t off = (s->turns + (size_t)seed) % n;
         for (size_t k = 0; k < n; k++) {
@@ -630,7 +630,7 @@ static int pick_variant(pp_session *s, const pp_set *set, pp_role role, uint32_t
 
 /* Has the session said every variant of set that fits role since the set
  * last wrapped?  Then the next would be a repeat. */
-static int used_up(const pp_session *s, const pp_set *set, pp_role role)
+static int used_up(const pp_session *s, const ppr_set *set, pp_role role)
 {
     size_t n = set->n_variants < 64 ? set->n_variants : 64;
     uint64_t fit = set->fit[role];
@@ -650,24 +650,24 @@ static int used_up(const pp_session *s, const pp_set *set, pp_role role)
  * matched); /why renders it from the rule set when asked.  The record holds
  * ids, so it reads the same after a restart; the quote is the user's own
  * words and the store drops it unless transcripts are kept. */
-static void keep_decision(pp_session *s, const pp_ruleset *rs, const pp_hit *hit,
-                          const char *text, const pp_set *set, int locked)
+static void keep_decision(pp_session *s, const pp_ruleset *rs, const ppm_hit *hit,
+                          const char *text, const ppr_set *set, int locked)
 {
-    pp_decision *d = &s->why;
+    ppm_decision *d = &s->why;
     memset(d, 0, sizeof *d);
     d->made = 1;
     if (hit->rule >= 0) {
-        pp_strlcpy(d->rule, rs->rules[hit->rule].id, sizeof d->rule);
+        ppe_strlcpy(d->rule, rs->rules[hit->rule].id, sizeof d->rule);
         size_t span = hit->end - hit->start;
-        if (span >= sizeof d->quote) span = pp_utf8_cut(text + hit->start, sizeof d->quote - 1);
+        if (span >= sizeof d->quote) span = ppu_cut(text + hit->start, sizeof d->quote - 1);
         memcpy(d->quote, text + hit->start, span);
         d->quote[span] = '\0';
     }
     for (int i = 0; i < 3; i++) {
-        if (hit->runner_up[i] >= 0) pp_strlcpy(d->beat[i], rs->rules[hit->runner_up[i]].id, PP_ID_MAX);
-        if (hit->spent_by[i] >= 0) pp_strlcpy(d->spent_by[i], rs->rules[hit->spent_by[i]].id, PP_ID_MAX);
+        if (hit->runner_up[i] >= 0) ppe_strlcpy(d->beat[i], rs->rules[hit->runner_up[i]].id, PP_ID_MAX);
+        if (hit->spent_by[i] >= 0) ppe_strlcpy(d->spent_by[i], rs->rules[hit->spent_by[i]].id, PP_ID_MAX);
     }
-    if (set) pp_strlcpy(d->set, set->id, sizeof d->set);
+    if (set) ppe_strlcpy(d->set, set->id, sizeof d->set);
     d->evidence[0] = hit->evidence[0];
     d->evidence[1] = hit->evidence[1];
     d->mixed = hit->mixed;
@@ -676,7 +676,7 @@ static void keep_decision(pp_session *s, const pp_ruleset *rs, const pp_hit *hit
     d->budget_spent = hit->budget_spent;
 }
 
-static const pp_rule *rule_by_id(const pp_ruleset *rs, const char *id)
+static const ppr_rule *rule_by_id(const pp_ruleset *rs, const char *id)
 {
     for (size_t i = 0; i < rs->n_rules; i++)
         if (strcmp(rs->rules[i].id, id) == 0) return &rs->rules[i];
@@ -686,16 +686,16 @@ static const pp_rule *rule_by_id(const pp_ruleset *rs, const char *id)
 /* /why says each part of the decision in the words of a system.why-* set
  * (responses/system.responses), with the decision's ids as its vars; the
  * short C sentence is for a responses directory without that set. */
-static void why_say(pp_buf *b, const pp_ruleset *rs, const pp_session *s, const char *id,
+static void why_say(ppb_buf *b, const pp_ruleset *rs, const pp_session *s, const char *id,
                     const char *const *vars, const char *fallback)
 {
-    if (b->len) pp_buf_adds(b, "\n");
-    pp_system_text(b, rs, s, id, vars, fallback);
+    if (b->len) ppb_adds(b, "\n");
+    ppy_system_text(b, rs, s, id, vars, fallback);
 }
 
-static void why_decision(pp_buf *b, const pp_ruleset *rs, const pp_session *s)
+static void why_decision(ppb_buf *b, const pp_ruleset *rs, const pp_session *s)
 {
-    const pp_decision *d = &s->why;
+    const ppm_decision *d = &s->why;
     if (!d->rule[0]) {
         const char *vars[] = { "set", d->set[0] ? d->set : "none", NULL };
         if (d->locked) why_say(b, rs, s, "system.why-none-locked", vars, "No rule matched; safety and support ({set}).");
@@ -703,13 +703,13 @@ static void why_decision(pp_buf *b, const pp_ruleset *rs, const pp_session *s)
         if (d->limit_hit) why_say(b, rs, s, "system.why-limit", NULL, "A rule hit its matching limit.");
         return;
     }
-    const pp_rule *r = rule_by_id(rs, d->rule);
+    const ppr_rule *r = rule_by_id(rs, d->rule);
     if (!r) {
         const char *vars[] = { "rule", d->rule, NULL };
         why_say(b, rs, s, "system.why-rule-gone", vars, "Rule {rule} (no longer in the rules).");
         return;
     }
-    const pp_set *rset = r->set >= 0 ? &rs->sets[r->set] : NULL;
+    const ppr_set *rset = r->set >= 0 ? &rs->sets[r->set] : NULL;
     char line[16], prio[16], reach[16], step[16];
     snprintf(line, sizeof line, "%d", r->line);
     snprintf(prio, sizeof prio, "%d", r->priority);
@@ -727,11 +727,11 @@ static void why_decision(pp_buf *b, const pp_ruleset *rs, const pp_session *s)
         why_say(b, rs, s, "system.why-article", art, "Source article: \"{article}\".");
     }
     if (r->role == PP_ROLE_CRISIS) why_say(b, rs, s, "system.why-crisis", NULL, "Safety rules come first.");
-    pp_buf beat = {0};
+    ppb_buf beat = {0};
     for (int i = 0; i < 3; i++) {
-        const pp_rule *o = d->beat[i][0] ? rule_by_id(rs, d->beat[i]) : NULL;
+        const ppr_rule *o = d->beat[i][0] ? rule_by_id(rs, d->beat[i]) : NULL;
         if (!o) continue;
-        pp_buf_addf(&beat, "%s%s (%s, priority %d)", beat.len ? "; " : "", o->id, o->framework, o->priority);
+        ppb_addf(&beat, "%s%s (%s, priority %d)", beat.len ? "; " : "", o->id, o->framework, o->priority);
     }
     if (beat.len && !beat.oom) {
         const char *bv[] = { "beat", beat.s, NULL };
@@ -745,10 +745,10 @@ static void why_decision(pp_buf *b, const pp_ruleset *rs, const pp_session *s)
     if (d->locked) why_say(b, rs, s, "system.why-locked", vars, "Not coached with {framework} after a disclosure; answered from {set}.");
 }
 
-void pp_why_render(pp_buf *b, const pp_ruleset *rs, const pp_session *s)
+void ppy_why_render(ppb_buf *b, const pp_ruleset *rs, const pp_session *s)
 {
-    const pp_decision *d = &s->why;
-    pp_buf own = {0};
+    const ppm_decision *d = &s->why;
+    ppb_buf own = {0};
     why_decision(&own, rs, s);
     if (d->budget_spent) {
         char list[3 * PP_ID_MAX + 8] = "";
@@ -763,7 +763,7 @@ void pp_why_render(pp_buf *b, const pp_ruleset *rs, const pp_session *s)
     const char *vars[] = { "act", d->act[0] ? d->act : "other",
                            "topic", s->framework[0] ? s->framework : "none", NULL };
     why_say(&own, rs, s, "system.why-act", vars, "Dialogue act: {act}. Topic: {topic}.");
-    if (own.s) pp_buf_add(b, own.s, own.len);
+    if (own.s) ppb_add(b, own.s, own.len);
     if (own.oom) b->oom = 1;
     free(own.s);
 }
@@ -780,7 +780,7 @@ void pp_reply_clear(pp_reply *r)
 
 /* The act a rule recognises: its `act:`, else "crisis" for a crisis rule
  * and "tell" (the user tells of their situation) for the rest. */
-static const char *rule_act(const pp_rule *r)
+static const char *rule_act(const ppr_rule *r)
 {
     if (!r) return "other";
     if (r->act[0]) return r->act;
@@ -791,16 +791,16 @@ static const char *rule_act(const pp_rule *r)
  * matched: topic.FRAMEWORK, else `topic`; NULL outside a topic (no
  * framework yet, or a disclosure was made: then the safety rules and the
  * plain fallback answer, as before). */
-static const pp_set *topic_set(const pp_ruleset *rs, const pp_session *s)
+static const ppr_set *topic_set(const pp_ruleset *rs, const pp_session *s)
 {
     if (!s->framework[0] || s->safety_lock || s->disclosure != PP_DISCLOSED_NONE ||
         strcmp(s->framework, "safety") == 0)
         return NULL;
     char id[PP_ID_MAX + 8];
     snprintf(id, sizeof id, "topic.%s", s->framework);
-    const pp_set *set = pp_rules_find_set(rs, id);
+    const ppr_set *set = ppr_find_set(rs, id);
     if (set && !used_up(s, set, s->role)) return set;
-    set = pp_rules_find_set(rs, "topic");
+    set = ppr_find_set(rs, "topic");
     return set && !used_up(s, set, s->role) ? set : NULL;
 }
 
@@ -822,8 +822,8 @@ static size_t tail_start(const char *t, size_t n, int comma)
  * direct question (an act ask.*) or a crisis rule, with hit and the captures of its match
  * in w->md; NULL when there is none.  prev_set / prev_fw: what the
  * question follows (the situation just recognised), so the family answers. */
-static const pp_rule *tail_question(const pp_ruleset *rs, pp_work *w, const char *text, size_t n,
-                                    const char *prev_set, const char *prev_fw, pp_hit *hit, size_t *off)
+static const ppr_rule *tail_question(const pp_ruleset *rs, ppm_work *w, const char *text, size_t n,
+                                    const char *prev_set, const char *prev_fw, ppm_hit *hit, size_t *off)
 {
     for (int comma = 0; comma < 2; comma++) {
         size_t a = tail_start(text, n, comma);
@@ -834,10 +834,10 @@ static const pp_rule *tail_question(const pp_ruleset *rs, pp_work *w, const char
          * seen must not hide the question */
         for (int alone = 0; alone < 2; alone++) {
             if (alone && !prev_set && !prev_fw) break;
-            if (pp_match_run(rs, w, text + a, n - a, alone ? NULL : prev_set, alone ? NULL : prev_fw,
+            if (ppm_run(rs, w, text + a, n - a, alone ? NULL : prev_set, alone ? NULL : prev_fw,
                              hit) != 0 || hit->rule < 0)
                 continue;
-            const pp_rule *q = &rs->rules[hit->rule];
+            const ppr_rule *q = &rs->rules[hit->rule];
             /* a crisis rule that only the last sentence wakes is answered too */
             if (q->role != PP_ROLE_CRISIS && strncmp(q->act, "ask.", 4) != 0) continue;
             *off = a;
@@ -849,18 +849,18 @@ static const pp_rule *tail_question(const pp_ruleset *rs, pp_work *w, const char
 
 /* set, or its `ID.draft` sibling when the session knows a complaint to
  * draft a start-up from ({draft}, reframe.c). */
-static const pp_set *draft_set(const pp_ruleset *rs, const pp_session *s, const pp_set *set)
+static const ppr_set *draft_set(const pp_ruleset *rs, const pp_session *s, const ppr_set *set)
 {
     char id[PP_ID_MAX + 8];
     if (!s->complaint[0] || s->safety_lock || s->complaint_role != s->role) return set;
     snprintf(id, sizeof id, "%s.draft", set->id);
-    const pp_set *d = pp_rules_find_set(rs, id);
+    const ppr_set *d = ppr_find_set(rs, id);
     return d && d->n_variants && d->fit[s->role] ? d : set;   /* a variant for the role */
 }
 
 /* One variant of set for the session, filled into b; 0 when every fitting
  * variant asks what the user avoids. */
-static int say_set(pp_buf *b, const pp_ruleset *rs, pp_session *s, const pp_set *set, pp_role role,
+static int say_set(ppb_buf *b, const pp_ruleset *rs, pp_session *s, const ppr_set *set, pp_role role,
                    uint32_t seed, fill_ctx *c)
 {
     int vi = pick_variant(s, set, role, seed, avoid_mask(rs, s));
@@ -879,18 +879,18 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     const char *notice;
     char *text = pp_input_normalize(bytes, len, &n, &notice);
     if (!text) return PP_ENOMEM;
-    pp_hit hit;
+    ppm_hit hit;
     /* inside a lock, every turn follows safety-support (see the top); after
      * a miss (a fallback reply) `after:` sees only that set, so a "yes" or
      * an "ok" answers the question just asked, never one a few turns back */
     const char *prev_fw = s->safety_lock ? "safety-support"
                         : s->framework[0] && s->rule[0] ? s->framework : NULL;
-    pp_work *w = pp_work_take(rs);
+    ppm_work *w = ppm_work_take(rs);
     if (!w) { free(text); return PP_ENOMEM; }
-    int rc = pp_match_run(rs, w, text, n, s->set[0] ? s->set : NULL, prev_fw, &hit);
-    if (rc) { pp_work_give(rs, w); free(text); return rc; }
+    int rc = ppm_run(rs, w, text, n, s->set[0] ? s->set : NULL, prev_fw, &hit);
+    if (rc) { ppm_work_give(rs, w); free(text); return rc; }
 
-    const pp_rule *r = hit.rule >= 0 ? &rs->rules[hit.rule] : NULL;
+    const ppr_rule *r = hit.rule >= 0 ? &rs->rules[hit.rule] : NULL;
     /* the winner's captures are in w->md */
     /* a clause pattern matched the rendering: it has no captures in the text */
     const pcre2_code *code = r && !rs->patterns[hit.pattern].on_clauses ? rs->patterns[hit.pattern].code : NULL;
@@ -900,8 +900,8 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     /* a longer message no rule matched whole may end in a direct question:
      * then that question is the message's act */
     size_t q_off = 0;
-    pp_hit q_hit;
-    const pp_rule *q = NULL;
+    ppm_hit q_hit;
+    const ppr_rule *q = NULL;
     if (!r && n > 0 && !s->safety_lock &&
         (q = tail_question(rs, w, text, n, s->set[0] ? s->set : NULL, prev_fw, &q_hit, &q_off)) != NULL) {
         r = q;
@@ -912,8 +912,8 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         q = NULL;
     }
 
-    const pp_set *set = NULL;
-    const pp_set *support = rs->set_support >= 0 ? &rs->sets[rs->set_support] : NULL;
+    const ppr_set *set = NULL;
+    const ppr_set *support = rs->set_support >= 0 ? &rs->sets[rs->set_support] : NULL;
     int locked = 0, safety = 0, continuing = 0;
     pp_role role = s->role;
     const char *framework = NULL;
@@ -931,7 +931,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         /* inside a lock a dialogue act (framework none) is answered from
          * safety-support too: "yes" or "ok" after a disclosure is not small talk */
         else if (s->safety_lock && support &&
-                 (pp_framework_locked(rs, r->framework) || strcmp(r->framework, "none") == 0)) {
+                 (ppr_framework_locked(rs, r->framework) || strcmp(r->framework, "none") == 0)) {
             set = support;
             locked = safety = 1;
             framework = "safety";
@@ -956,8 +956,8 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         /* the reflective lines, and after two misses the menu; a set that
          * has said all its lines gives way to the other, so no line comes
          * twice before both are used up */
-        const pp_set *fb = rs->set_fallback >= 0 ? &rs->sets[rs->set_fallback] : NULL;
-        const pp_set *menu = rs->set_topics >= 0 ? &rs->sets[rs->set_topics] : NULL;
+        const ppr_set *fb = rs->set_fallback >= 0 ? &rs->sets[rs->set_fallback] : NULL;
+        const ppr_set *menu = rs->set_topics >= 0 ? &rs->sets[rs->set_topics] : NULL;
         s->misses++;
         if (s->misses >= 2 && menu && !used_up(s, menu, s->role)) set = menu;
         else if (fb && !used_up(s, fb, s->role)) set = fb;
@@ -969,47 +969,47 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
      * crisis or a lock); a set with a `.draft` sibling says that one when
      * there is a complaint to draft from ("how do I tell her?") */
     if (!safety && !s->safety_lock && n > 0 && (!r || !r->act[0]))   /* a situation, not an act */
-        pp_reframe_learn(rs, s, text, n, rs->n_clause_patterns ? &w->analysis : NULL,
+        ppf_learn(rs, s, text, n, rs->n_clause_patterns ? &w->analysis : NULL,
                          r && (r->role == PP_ROLE_PURSUER || r->role == PP_ROLE_WITHDRAWER) ? r->role : s->role);
     if (set && !safety) set = draft_set(rs, s, set);
 
-    pp_buf b = {0};
+    ppb_buf b = {0};
     if (!s->disclaimed) {
-        pp_buf_adds(&b, rs->disclaimer);
-        pp_buf_adds(&b, "\n\n");
+        ppb_adds(&b, rs->disclaimer);
+        ppb_adds(&b, "\n\n");
         s->disclaimed = 1;
     }
-    if (notice) { pp_buf_adds(&b, notice); pp_buf_adds(&b, " "); }
+    if (notice) { ppb_adds(&b, notice); ppb_adds(&b, " "); }
     if (n == 0) {
-        pp_system_text(&b, rs, s, "system.no-words", NULL, "I didn't catch any words there.");
+        ppy_system_text(&b, rs, s, "system.no-words", NULL, "I didn't catch any words there.");
     } else if (set && set->n_variants) {
-        const pp_set *both = hit.mixed && !safety ? pp_rules_find_set(rs, "both-roles") : NULL;
+        const ppr_set *both = hit.mixed && !safety ? ppr_find_set(rs, "both-roles") : NULL;
         if (both && both->n_variants) {   /* "we both do it": say so first */
             int bi = pick_variant(s, both, role, 0, 0);
             fill_ctx c = { rs, s, both, text, n, hit.start, hit.end, NULL, 0, 0, NULL, 0 };
-            if (bi >= 0) { fill(&b, both->variants[bi].text, &c); pp_buf_adds(&b, " "); }
+            if (bi >= 0) { fill(&b, both->variants[bi].text, &c); ppb_adds(&b, " "); }
         }
         int is_fallback = (rs->set_fallback >= 0 && set == &rs->sets[rs->set_fallback]) ||
                           (rs->set_topics >= 0 && set == &rs->sets[rs->set_topics]);
-        uint32_t seed = is_fallback || continuing ? pp_set_hash(text) : 0;
+        uint32_t seed = is_fallback || continuing ? ppr_set_hash(text) : 0;
         fill_ctx c = { rs, s, set, text, n, r ? hit.start : 0, r ? hit.end : 0, code ? w->md : NULL,
                        !s->resources_shown || (r && r->role == PP_ROLE_CRISIS && set != support), 0,
                        NULL, 0 };
         if (!say_set(&b, rs, s, set, role, seed, &c) && !safety) {
             /* every variant asks what the user tried or cannot do: the
              * topic's next question instead, or the fallback */
-            const pp_set *alt = topic_set(rs, s);
+            const ppr_set *alt = topic_set(rs, s);
             c.md = NULL;
-            if (!alt || alt == set || !say_set(&b, rs, s, alt, role, pp_set_hash(text), &c)) {
+            if (!alt || alt == set || !say_set(&b, rs, s, alt, role, ppr_set_hash(text), &c)) {
                 alt = rs->set_fallback >= 0 ? &rs->sets[rs->set_fallback] : NULL;
-                if (!alt || !say_set(&b, rs, s, alt, role, pp_set_hash(text), &c))
-                    pp_buf_adds(&b, BUILTIN_FALLBACK);
+                if (!alt || !say_set(&b, rs, s, alt, role, ppr_set_hash(text), &c))
+                    ppb_adds(&b, BUILTIN_FALLBACK);
             }
             if (alt) set = alt;
         }
         if (c.showed_resources) s->resources_shown = 1;
     } else {
-        pp_buf_adds(&b, BUILTIN_FALLBACK);
+        ppb_adds(&b, BUILTIN_FALLBACK);
     }
 
     /* a situation told at length that ends in a direct question: the
@@ -1020,20 +1020,20 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         const char *fw = strcmp(r->framework, "none") != 0 ? r->framework : prev_fw;
         q = tail_question(rs, w, text, n, set ? set->id : NULL, fw, &q_hit, &q_off);
         if (q && q->role == PP_ROLE_CRISIS) q = NULL;   /* the whole was read first: not here */
-        const pp_set *qset = q && q->set >= 0 ? draft_set(rs, s, &rs->sets[q->set]) : NULL;
+        const ppr_set *qset = q && q->set >= 0 ? draft_set(rs, s, &rs->sets[q->set]) : NULL;
         if (qset && qset->n_variants) {
             pp_role qrole = q->role == PP_ROLE_NONE ? role : q->role;
             fill_ctx c = { rs, s, qset, text + q_off, n - q_off, q_hit.start, q_hit.end,
                            rs->patterns[q_hit.pattern].on_clauses ? NULL : w->md, 0, 0, NULL, 0 };
-            pp_buf_adds(&b, "\n\n");
+            ppb_adds(&b, "\n\n");
             if (say_set(&b, rs, s, qset, qrole, 0, &c)) act = rule_act(q);
             else b.len -= 2, b.s[b.len] = '\0';
         }
     }
 
-    pp_work_give(rs, w);              /* its captures are no longer needed */
+    ppm_work_give(rs, w);              /* its captures are no longer needed */
     keep_decision(s, rs, &hit, text, set, locked);
-    pp_strlcpy(s->why.act, act, sizeof s->why.act);
+    ppe_strlcpy(s->why.act, act, sizeof s->why.act);
 
     /* the session moves on */
     s->turns++;
@@ -1043,15 +1043,15 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         if (!locked && r->role != PP_ROLE_CRISIS && strcmp(r->framework, "none") != 0) {
             if (strcmp(s->framework, r->framework) == 0) s->step++;
             else s->step = 0;
-            pp_strlcpy(s->framework, r->framework, sizeof s->framework);
+            ppe_strlcpy(s->framework, r->framework, sizeof s->framework);
         }
-        pp_strlcpy(s->rule, r->id, sizeof s->rule);
+        ppe_strlcpy(s->rule, r->id, sizeof s->rule);
     } else {
         s->rule[0] = '\0';
     }
-    pp_strlcpy(s->set, set ? set->id : "", sizeof s->set);
+    ppe_strlcpy(s->set, set ? set->id : "", sizeof s->set);
 
-    out->text = pp_buf_take(&b);
+    out->text = ppb_take(&b);
     out->input = text;
     out->rule = r ? r->id : NULL;
     out->framework = framework;

@@ -69,7 +69,7 @@ static char *read_file(const char *path, size_t *len, int missing_ok, pp_errors 
         close(fd);
         return NULL;
     }
-    pp_buf b = {0};
+    ppb_buf b = {0};
     char chunk[8192];
     ssize_t n;
     int failed = 0;
@@ -82,14 +82,14 @@ static char *read_file(const char *path, size_t *len, int missing_ok, pp_errors 
             pp_errors_add(errs, path, 0, "file larger than %u bytes", MAX_FILE_BYTES);
             failed = 1;
         } else {
-            pp_buf_add(&b, chunk, (size_t)n);
+            ppb_add(&b, chunk, (size_t)n);
         }
     }
     close(fd);
     if (!failed && b.oom) pp_errors_add(errs, path, 0, "out of memory");
     if (failed || b.oom) { free(b.s); return NULL; }
     *len = b.len;
-    return b.s ? b.s : pp_strdup("");
+    return b.s ? b.s : ppe_strdup("");
 }
 
 /* 0 when buf is valid UTF-8, else the 1-based line of the first bad byte.
@@ -101,7 +101,7 @@ static int bad_utf8_line(const char *buf, size_t len)
     const unsigned char *p = (const unsigned char *)buf;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t n = pp_utf8_decode(p + i, len - i, &cp);
+        size_t n = ppu_decode(p + i, len - i, &cp);
         if (n == 0) return line;
         if (cp == '\n') line++;
         i += n;
@@ -189,7 +189,7 @@ static char *next_line(char **cursor, int *lineno)
     return p;
 }
 
-char *pp_next_line(char **cursor, int *lineno)
+char *ppr_next_line(char **cursor, int *lineno)
 {
     return next_line(cursor, lineno);
 }
@@ -247,7 +247,7 @@ static int push_str(char ***arr, int **lines, size_t *n, const char *s, int line
         *lines = l;
         l[*n] = line;
     }
-    a[*n] = pp_strdup(s);
+    a[*n] = ppe_strdup(s);
     if (!a[*n]) return -1;
     (*n)++;
     return 0;
@@ -296,7 +296,7 @@ static int add_raw(loader *L, const char *src, int rule, int line, int is_unless
 {
     if (grow((void **)&L->raw, &L->raw_cap, L->n_raw + 1, sizeof *L->raw)) return -1;
     raw_pattern *r = &L->raw[L->n_raw++];
-    r->src = pp_strdup(src);
+    r->src = ppe_strdup(src);
     r->rule = rule;
     r->line = line;
     r->is_unless = is_unless;
@@ -330,7 +330,7 @@ static uint32_t tag_bit(loader *L, const char *name, const char *path, int linen
         pp_errors_add(L->errs, path, lineno, "more than %d tags", PP_MAX_TAGS);
         return 0;
     }
-    pp_strlcpy(rs->tags[rs->n_tags], name, PP_TAG_MAX);
+    ppe_strlcpy(rs->tags[rs->n_tags], name, PP_TAG_MAX);
     return 1u << rs->n_tags++;
 }
 
@@ -346,7 +346,7 @@ static const char no_framework[] = "none";
 static void check_rule_complete(loader *L, int r)
 {
     if (r < 0) return;
-    pp_rule *rule = &L->rs->rules[r];
+    ppr_rule *rule = &L->rs->rules[r];
     if (!rule->framework)
         pp_errors_add(L->errs, rule->file, rule->line, "rule %s has no framework:", rule->id);
     if (rule->role == (pp_role)-1)
@@ -361,7 +361,7 @@ static void check_rule_complete(loader *L, int r)
 static const char *keep_path(loader *L, const char *path)
 {
     pp_ruleset *rs = L->rs;
-    char *copy = pp_strdup(path);
+    char *copy = ppe_strdup(path);
     if (!copy || grow((void **)&rs->paths, &L->paths_cap, rs->n_paths + 1, sizeof *rs->paths)) {
         free(copy);
         pp_errors_add(L->errs, path, 0, "out of memory");
@@ -408,16 +408,16 @@ static void parse_lexicon_file(loader *L, const char *file)
 
 /* ---- pass 0: the framework catalogue ----------------------------------- */
 
-const pp_framework *pp_framework_find(const pp_ruleset *rs, const char *id)
+const ppr_framework *ppr_framework_find(const pp_ruleset *rs, const char *id)
 {
     for (size_t i = 0; id && i < rs->n_frameworks; i++)
         if (strcmp(id, rs->frameworks[i].id) == 0) return &rs->frameworks[i];
     return NULL;
 }
 
-int pp_framework_locked(const pp_ruleset *rs, const char *id)
+int ppr_framework_locked(const pp_ruleset *rs, const char *id)
 {
-    const pp_framework *f = pp_framework_find(rs, id);
+    const ppr_framework *f = ppr_framework_find(rs, id);
     return f && f->locked;
 }
 
@@ -432,7 +432,7 @@ static void parse_catalog_file(loader *L, const char *file)
     pp_ruleset *rs = L->rs;
     char *cur = buf, *line;
     int lineno = 0;
-    pp_framework *fw = NULL;
+    ppr_framework *fw = NULL;
     while ((line = next_line(&cur, &lineno)) != NULL) {
         char *p = skip_space(line);
         if (*p == '\0' || *p == '#') continue;
@@ -443,7 +443,7 @@ static void parse_catalog_file(loader *L, const char *file)
                 pp_errors_add(L->errs, path, lineno, "bad framework id '%s' (use a-z, 0-9, . _ -)", id);
                 continue;
             }
-            const pp_framework *old = pp_framework_find(rs, id);
+            const ppr_framework *old = ppr_framework_find(rs, id);
             if (old) {
                 pp_errors_add(L->errs, path, lineno, "duplicate framework %s (first at %s:%d)",
                               id, old->file, old->line);
@@ -452,7 +452,7 @@ static void parse_catalog_file(loader *L, const char *file)
             if (grow((void **)&rs->frameworks, &L->frameworks_cap, rs->n_frameworks + 1,
                      sizeof *rs->frameworks)) break;
             fw = &rs->frameworks[rs->n_frameworks++];
-            pp_strlcpy(fw->id, id, sizeof fw->id);
+            ppe_strlcpy(fw->id, id, sizeof fw->id);
             fw->file = path;
             fw->line = lineno;
             continue;
@@ -472,7 +472,7 @@ static void parse_catalog_file(loader *L, const char *file)
             char **slot = key[0] == 'a' ? &fw->article : &fw->source;
             if (!*value) { pp_errors_add(L->errs, path, lineno, "empty %s:", key); continue; }
             free(*slot);
-            *slot = pp_strdup(value);
+            *slot = ppe_strdup(value);
         } else if (strcmp(key, "role") == 0) {
             char *save = NULL;
             fw->roles = 0;
@@ -497,7 +497,7 @@ static void parse_catalog_file(loader *L, const char *file)
  * with the error added. */
 static const char *known_framework(loader *L, const char *id, const char *path, int lineno)
 {
-    const pp_framework *f = pp_framework_find(L->rs, id);
+    const ppr_framework *f = ppr_framework_find(L->rs, id);
     if (f) return f->id;
     if (L->no_catalog)
         pp_errors_add(L->errs, path, lineno, "unknown framework '%s': %s has no *.catalog file, "
@@ -531,9 +531,9 @@ static int add_define(loader *L, const char *path, int lineno, char *p)
         return 0;
     }
     if (grow((void **)&rs->defines, &L->defines_cap, rs->n_defines + 1, sizeof *rs->defines)) return -1;
-    pp_define *d = &rs->defines[rs->n_defines++];
-    d->name = pp_strdup(name);
-    d->value = pp_strdup(value);
+    ppr_define *d = &rs->defines[rs->n_defines++];
+    d->name = ppe_strdup(name);
+    d->value = ppe_strdup(value);
     d->file = path;
     d->line = lineno;
     return 0;
@@ -567,8 +567,8 @@ static void parse_rules_file(loader *L, const char *file)
             if (spend(L, sizeof *rs->rules, path, lineno) ||
                 grow((void **)&rs->rules, &L->rules_cap, rs->n_rules + 1, sizeof *rs->rules)) break;
             r = (int)rs->n_rules++;
-            pp_rule *rule = &rs->rules[r];
-            pp_strlcpy(rule->id, id, sizeof rule->id);
+            ppr_rule *rule = &rs->rules[r];
+            ppe_strlcpy(rule->id, id, sizeof rule->id);
             rule->file = path;
             rule->shown_file = shown_file(rule->file);
             rule->line = lineno;
@@ -587,7 +587,7 @@ static void parse_rules_file(loader *L, const char *file)
             pp_errors_add(L->errs, path, lineno, "'%s:' outside a rule", key);
             continue;
         }
-        pp_rule *rule = &rs->rules[r];
+        ppr_rule *rule = &rs->rules[r];
         if (strcmp(key, "role") == 0) {
             if (pp_role_parse(value, &rule->role)) {
                 pp_errors_add(L->errs, path, lineno, "unknown role '%s' (pursuer, withdrawer, crisis, none)", value);
@@ -615,11 +615,11 @@ static void parse_rules_file(loader *L, const char *file)
             else if (!last || last->rule != r || last->is_unless || last->on_clauses)
                 pp_errors_add(L->errs, path, lineno, "not_after: must follow a match: line of its rule");
             else {
-                pp_buf b = {0};
-                if (last->not_after) { pp_buf_adds(&b, last->not_after); pp_buf_adds(&b, "|"); }
-                pp_buf_adds(&b, "(?:"); pp_buf_adds(&b, value); pp_buf_adds(&b, ")");
+                ppb_buf b = {0};
+                if (last->not_after) { ppb_adds(&b, last->not_after); ppb_adds(&b, "|"); }
+                ppb_adds(&b, "(?:"); ppb_adds(&b, value); ppb_adds(&b, ")");
                 free(last->not_after);
-                last->not_after = pp_buf_take(&b);
+                last->not_after = ppb_take(&b);
             }
         } else if (strcmp(key, "clause") == 0) {
             /* who does what, over the language layer (docs/language.md) */
@@ -641,7 +641,7 @@ static void parse_rules_file(loader *L, const char *file)
         } else if (strcmp(key, "reply") == 0) {
             if (!valid_id(value)) pp_errors_add(L->errs, path, lineno, "bad reply set id '%s'", value);
             free(rule->reply_set);
-            rule->reply_set = pp_strdup(value);
+            rule->reply_set = ppe_strdup(value);
         } else if (strcmp(key, "after") == 0) {
             char *tok, *save = NULL;
             for (tok = strtok_r(value, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save))
@@ -653,7 +653,7 @@ static void parse_rules_file(loader *L, const char *file)
         } else if (strcmp(key, "act") == 0) {
             if (!valid_id(value) || strlen(value) >= sizeof rule->act)
                 pp_errors_add(L->errs, path, lineno, "bad act '%s'", value);
-            else pp_strlcpy(rule->act, value, sizeof rule->act);
+            else ppe_strlcpy(rule->act, value, sizeof rule->act);
         } else if (strcmp(key, "avoid") == 0) {
             char *tok, *save = NULL;
             for (tok = strtok_r(value, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
@@ -670,22 +670,22 @@ static void parse_rules_file(loader *L, const char *file)
 
 /* ---- pass 2: response files -------------------------------------------- */
 
-static void finish_variant(loader *L, pp_set *set, pp_buf *text, const char *path)
+static void finish_variant(loader *L, ppr_set *set, ppb_buf *text, const char *path)
 {
     if (!set || !set->n_variants) return;
-    pp_variant *v = &set->variants[set->n_variants - 1];
+    ppr_variant *v = &set->variants[set->n_variants - 1];
     if (v->text) return;
     /* trim trailing paragraph breaks / spaces */
     while (text->len > 0 && (text->s[text->len - 1] == ' ' || text->s[text->len - 1] == '\n'))
         text->s[--text->len] = '\0';
     if (text->len == 0) {
         pp_errors_add(L->errs, path, v->line, "variant in set %s has no text (indent its lines)", set->id);
-        v->text = pp_strdup("");
+        v->text = ppe_strdup("");
         free(text->s);
         memset(text, 0, sizeof *text);
         return;
     }
-    v->text = pp_buf_take(text);
+    v->text = ppb_take(text);
 }
 
 static void parse_responses_file(loader *L, const char *file)
@@ -696,9 +696,9 @@ static void parse_responses_file(loader *L, const char *file)
     pp_ruleset *rs = L->rs;
     char *cur = buf, *line;
     int lineno = 0;
-    pp_set *set = NULL;
+    ppr_set *set = NULL;
     int in_variant = 0;
-    pp_buf text = {0};
+    ppb_buf text = {0};
     while ((line = next_line(&cur, &lineno)) != NULL) {
         int indented = line[0] == ' ' || line[0] == '\t';
         char *p = skip_space(line);
@@ -707,10 +707,10 @@ static void parse_responses_file(loader *L, const char *file)
         if (in_variant && indented) {
             if (strcmp(p, "|") == 0) {
                 while (text.len > 0 && text.s[text.len - 1] == ' ') text.s[--text.len] = '\0';
-                pp_buf_adds(&text, "\n\n");
+                ppb_adds(&text, "\n\n");
             } else {
-                if (text.len > 0 && text.s[text.len - 1] != '\n') pp_buf_adds(&text, " ");
-                pp_buf_adds(&text, p);
+                if (text.len > 0 && text.s[text.len - 1] != '\n') ppb_adds(&text, " ");
+                ppb_adds(&text, p);
             }
             continue;
         }
@@ -721,7 +721,7 @@ static void parse_responses_file(loader *L, const char *file)
             if (!valid_id(id)) { pp_errors_add(L->errs, path, lineno, "bad set id '%s'", id); continue; }
             if (grow((void **)&rs->sets, &L->sets_cap, rs->n_sets + 1, sizeof *rs->sets)) break;
             set = &rs->sets[rs->n_sets++];
-            pp_strlcpy(set->id, id, sizeof set->id);
+            ppe_strlcpy(set->id, id, sizeof set->id);
             set->file = path;
             set->line = lineno;
             continue;
@@ -731,7 +731,7 @@ static void parse_responses_file(loader *L, const char *file)
             continue;
         }
         if (strncmp(p, "variant", 7) == 0 && (p[7] == '\0' || p[7] == ' ' || p[7] == '\t')) {
-            pp_variant *v = realloc(set->variants, (set->n_variants + 1) * sizeof *v);
+            ppr_variant *v = realloc(set->variants, (set->n_variants + 1) * sizeof *v);
             if (!v) break;
             set->variants = v;
             v = &set->variants[set->n_variants++];
@@ -755,15 +755,15 @@ static void parse_responses_file(loader *L, const char *file)
             char *value = skip_space(colon + 1);
             if (strcmp(p, "article") == 0) {
                 free(set->article);
-                set->article = pp_strdup(value);
+                set->article = ppe_strdup(value);
                 continue;
             }
             if (strcmp(p, "framework") == 0) {
                 /* the set's framework: checked, and its article cited
                  * unless the set names its own */
-                const pp_framework *f = known_framework(L, value, path, lineno)
-                                        ? pp_framework_find(rs, value) : NULL;
-                if (f && f->article && !set->article) set->article = pp_strdup(f->article);
+                const ppr_framework *f = known_framework(L, value, path, lineno)
+                                        ? ppr_framework_find(rs, value) : NULL;
+                if (f && f->article && !set->article) set->article = ppe_strdup(f->article);
                 continue;
             }
             pp_errors_add(L->errs, path, lineno, "unknown key '%s' (article, framework)", p);
@@ -780,7 +780,7 @@ static void parse_responses_file(loader *L, const char *file)
  * number of rules).  Sorts an array of indices; the rules keep file order. */
 static int cmp_rule_ptr(const void *a, const void *b)
 {
-    const pp_rule *x = *(pp_rule *const *)a, *y = *(pp_rule *const *)b;
+    const ppr_rule *x = *(ppr_rule *const *)a, *y = *(ppr_rule *const *)b;
     int c = strcmp(x->id, y->id);
     return c ? c : (x < y ? -1 : x > y);
 }
@@ -788,7 +788,7 @@ static int cmp_rule_ptr(const void *a, const void *b)
 static void check_duplicate_rules(loader *L)
 {
     pp_ruleset *rs = L->rs;
-    pp_rule **v = malloc((rs->n_rules ? rs->n_rules : 1) * sizeof *v);
+    ppr_rule **v = malloc((rs->n_rules ? rs->n_rules : 1) * sizeof *v);
     if (!v) return;
     for (size_t i = 0; i < rs->n_rules; i++) v[i] = &rs->rules[i];
     if (rs->n_rules > 1) qsort(v, rs->n_rules, sizeof *v, cmp_rule_ptr);
@@ -804,7 +804,7 @@ static void check_duplicate_rules(loader *L)
 
 /* ---- pass 3: word classes and compiling -------------------------------- */
 
-static int expand(loader *L, const char *src, pp_buf *out, int depth,
+static int expand(loader *L, const char *src, ppb_buf *out, int depth,
                   const char *file, int line)
 {
     if (depth > MAX_DEPTH) {
@@ -812,7 +812,7 @@ static int expand(loader *L, const char *src, pp_buf *out, int depth,
         return -1;
     }
     for (const char *p = src; *p;) {
-        if (*p == '\\' && p[1]) { pp_buf_add(out, p, 2); p += 2; continue; }
+        if (*p == '\\' && p[1]) { ppb_add(out, p, 2); p += 2; continue; }
         if (*p == '{' && (islower((unsigned char)p[1]) || p[1] == '_')) {
             const char *q = p + 1;
             while (islower((unsigned char)*q) || isdigit((unsigned char)*q) || *q == '_') q++;
@@ -822,16 +822,16 @@ static int expand(loader *L, const char *src, pp_buf *out, int depth,
                     pp_errors_add(L->errs, file, line, "unknown word class {%.*s}", (int)(q - p - 1), p + 1);
                     return -1;
                 }
-                pp_buf_adds(out, "(?:");
+                ppb_adds(out, "(?:");
                 if (expand(L, L->rs->defines[d].value, out, depth + 1,
                            L->rs->defines[d].file, L->rs->defines[d].line))
                     return -1;
-                pp_buf_adds(out, ")");
+                ppb_adds(out, ")");
                 p = q + 1;
                 continue;
             }
         }
-        pp_buf_add(out, p, 1);
+        ppb_add(out, p, 1);
         p++;
     }
     if (out->len > MAX_EXPANDED) {
@@ -847,10 +847,10 @@ static pcre2_code *compile(loader *L, const char *src, const char *file, int lin
                            int anchored, char **expanded_out)
 {
     if (L->over) return NULL;
-    pp_buf b = {0};
-    if (anchored) pp_buf_adds(&b, "^(?:");
+    ppb_buf b = {0};
+    if (anchored) ppb_adds(&b, "^(?:");
     if (expand(L, src, &b, 0, file, line)) { free(b.s); return NULL; }
-    if (anchored) pp_buf_adds(&b, ")$");
+    if (anchored) ppb_adds(&b, ")$");
     if (b.oom || spend(L, b.len, file, line)) { free(b.s); return NULL; }
     int err;
     PCRE2_SIZE off;
@@ -882,7 +882,7 @@ static pcre2_code *compile(loader *L, const char *src, const char *file, int lin
     uint32_t pairs = 0;
     pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &pairs);
     if (pairs + 1 > L->rs->max_pairs) L->rs->max_pairs = pairs + 1;
-    if (expanded_out) *expanded_out = pp_buf_take(&b);
+    if (expanded_out) *expanded_out = ppb_take(&b);
     else free(b.s);
     return code;
 }
@@ -897,7 +897,7 @@ static int has_group(const pcre2_code *code, const char *name)
 
 static int cmp_set(const void *a, const void *b)
 {
-    return strcmp(((const pp_set *)a)->id, ((const pp_set *)b)->id);
+    return strcmp(((const ppr_set *)a)->id, ((const ppr_set *)b)->id);
 }
 
 static int set_find_index(const pp_ruleset *rs, const char *id)
@@ -912,7 +912,7 @@ static int set_find_index(const pp_ruleset *rs, const char *id)
     return -1;
 }
 
-const pp_set *pp_rules_find_set(const pp_ruleset *rs, const char *id)
+const ppr_set *ppr_find_set(const pp_ruleset *rs, const char *id)
 {
     int i = id ? set_find_index(rs, id) : -1;
     return i < 0 ? NULL : &rs->sets[i];
@@ -964,7 +964,7 @@ static int reframe_placeholder(const char *name, size_t n)
     return 0;
 }
 
-static void check_placeholders(loader *L, const pp_set *set)
+static void check_placeholders(loader *L, const ppr_set *set)
 {
     pp_ruleset *rs = L->rs;
     for (size_t v = 0; v < set->n_variants; v++) {
@@ -991,7 +991,7 @@ static void check_placeholders(loader *L, const pp_set *set)
             name[n] = '\0';
             int users = 0, missing = 0;
             for (size_t k = 0; k < rs->n_patterns; k++) {
-                pp_rule *rule = &rs->rules[rs->patterns[k].rule];
+                ppr_rule *rule = &rs->rules[rs->patterns[k].rule];
                 if (!rule->reply_set || strcmp(rule->reply_set, set->id)) continue;
                 users++;
                 if (!has_group(rs->patterns[k].code, name)) missing++;
@@ -1006,9 +1006,9 @@ static void check_placeholders(loader *L, const pp_set *set)
 
 /* ---- pass 5: evaluation order ------------------------------------------ */
 
-static int cmp_eval(const pp_ruleset *rs, const pp_pattern *x, const pp_pattern *y)
+static int cmp_eval(const pp_ruleset *rs, const ppr_pattern *x, const ppr_pattern *y)
 {
-    const pp_rule *rx = &rs->rules[x->rule], *ry = &rs->rules[y->rule];
+    const ppr_rule *rx = &rs->rules[x->rule], *ry = &rs->rules[y->rule];
     int cx = rx->role == PP_ROLE_CRISIS, cy = ry->role == PP_ROLE_CRISIS;
     if (cx != cy) return cy - cx;
     if (rx->priority != ry->priority) return rx->priority > ry->priority ? -1 : 1;
@@ -1021,7 +1021,7 @@ static int cmp_eval(const pp_ruleset *rs, const pp_pattern *x, const pp_pattern 
 static void order_patterns(pp_ruleset *rs)
 {
     size_t n = rs->n_patterns;
-    pp_pattern *tmp = malloc((n ? n : 1) * sizeof *tmp);
+    ppr_pattern *tmp = malloc((n ? n : 1) * sizeof *tmp);
     if (!tmp) return;
     for (size_t width = 1; width < n; width *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * width) {
@@ -1047,7 +1047,7 @@ static void load_resources(loader *L, const char *dir, const char *region)
     snprintf(path, sizeof path, "%s/resources.tsv", dir);
     char *buf = read_counted(L, path, 1);   /* optional: built-in default text is used */
     if (!buf) return;
-    pp_buf want = {0}, def = {0};
+    ppb_buf want = {0}, def = {0};
     char *cur = buf, *line;
     int lineno = 0;
     while ((line = next_line(&cur, &lineno)) != NULL) {
@@ -1056,12 +1056,12 @@ static void load_resources(loader *L, const char *dir, const char *region)
         if (!tab) { pp_errors_add(L->errs, path, lineno, "expected region<TAB>text"); continue; }
         *tab = '\0';
         const char *text = skip_space(tab + 1);
-        if (region && strcasecmp(line, region) == 0) { pp_buf_adds(&want, text); pp_buf_adds(&want, "\n"); }
-        if (strcmp(line, "default") == 0) { pp_buf_adds(&def, text); pp_buf_adds(&def, "\n"); }
+        if (region && strcasecmp(line, region) == 0) { ppb_adds(&want, text); ppb_adds(&want, "\n"); }
+        if (strcmp(line, "default") == 0) { ppb_adds(&def, text); ppb_adds(&def, "\n"); }
     }
     if (def.len == 0) pp_errors_add(L->errs, path, 0, "no 'default' region");
-    if (want.len) { L->rs->resources = pp_buf_take(&want); free(def.s); }
-    else { L->rs->resources = pp_buf_take(&def); free(want.s); }
+    if (want.len) { L->rs->resources = ppb_take(&want); free(def.s); }
+    else { L->rs->resources = ppb_take(&def); free(want.s); }
     if (L->rs->resources) {
         size_t n = strlen(L->rs->resources);
         if (n && L->rs->resources[n - 1] == '\n') L->rs->resources[n - 1] = '\0';
@@ -1085,10 +1085,10 @@ static void set_text(loader *L, char **slot, const char *value, const char *what
                      const char *path, int lineno)
 {
     if (*slot) { pp_errors_add(L->errs, path, lineno, "%s given twice", what); return; }
-    *slot = pp_strdup(value);
+    *slot = ppe_strdup(value);
 }
 
-static void set_pattern(loader *L, pp_reframe_pattern *re, const char *value, const char *what,
+static void set_pattern(loader *L, ppf_pattern *re, const char *value, const char *what,
                         const char *path, int lineno)
 {
     if (!*value) { pp_errors_add(L->errs, path, lineno, "empty pattern"); return; }
@@ -1099,7 +1099,7 @@ static void set_pattern(loader *L, pp_reframe_pattern *re, const char *value, co
 
 /* `words NAME: phrase, phrase, ...`: lines of one name add up.  1 when out
  * of memory. */
-static int add_word_list(loader *L, pp_reframe_words *w, const char *path, int lineno, char *rest)
+static int add_word_list(loader *L, ppf_words *w, const char *path, int lineno, char *rest)
 {
     char *colon = strchr(rest, ':');
     char *end = colon ? colon : rest;
@@ -1107,14 +1107,14 @@ static int add_word_list(loader *L, pp_reframe_words *w, const char *path, int l
     if (!colon || end == rest) { pp_errors_add(L->errs, path, lineno, "expected 'words NAME: phrase, phrase, ...'"); return 0; }
     *end = '\0';
     if (!valid_id(rest)) { pp_errors_add(L->errs, path, lineno, "bad list name '%s'", rest); return 0; }
-    pp_reframe_list *list = NULL;
+    ppf_list *list = NULL;
     for (size_t i = 0; i < w->n_lists; i++)
         if (strcmp(w->lists[i].name, rest) == 0) list = &w->lists[i];
     if (!list) {
         if (grow((void **)&w->lists, &w->lists_cap, w->n_lists + 1, sizeof *w->lists)) return 1;
         list = &w->lists[w->n_lists++];
         memset(list, 0, sizeof *list);
-        pp_strlcpy(list->name, rest, sizeof list->name);
+        ppe_strlcpy(list->name, rest, sizeof list->name);
     }
     for (char *item = colon + 1, *next; item; item = next) {
         next = strchr(item, ',');
@@ -1131,7 +1131,7 @@ static int add_word_list(loader *L, pp_reframe_words *w, const char *path, int l
         phrase[n] = '\0';
         if (!n) continue;
         if (grow((void **)&list->phrases, &list->cap, list->n_phrases + 1, sizeof *list->phrases)) return 1;
-        if (!(list->phrases[list->n_phrases] = pp_strdup(phrase))) return 1;
+        if (!(list->phrases[list->n_phrases] = ppe_strdup(phrase))) return 1;
         list->n_phrases++;
     }
     return 0;
@@ -1146,7 +1146,7 @@ static void parse_words_file(loader *L, const char *file)
     const char *path;
     char *buf = read_set_file(L, file, &path);
     if (!buf) return;
-    pp_reframe_words *w = L->rs->reframe;
+    ppf_words *w = L->rs->reframe;
     if (!w && !(w = L->rs->reframe = calloc(1, sizeof *w))) {
         pp_errors_add(L->errs, path, 0, "out of memory");
         free(buf);
@@ -1154,8 +1154,8 @@ static void parse_words_file(loader *L, const char *file)
     }
     char *cur = buf, *line;
     int lineno = 0;
-    pp_reframe_horseman block = {0}, *horse = NULL;   /* the block lines belong to */
-    pp_reframe_topic *topic = NULL;
+    ppf_horseman block = {0}, *horse = NULL;   /* the block lines belong to */
+    ppf_topic *topic = NULL;
     while ((line = next_line(&cur, &lineno)) != NULL) {
         char *p = skip_space(line);
         if (*p == '\0' || *p == '#') continue;
@@ -1191,7 +1191,7 @@ static void parse_words_file(loader *L, const char *file)
                 if (!valid_id(rest)) { pp_errors_add(L->errs, path, lineno, "bad topic id '%s'", rest); continue; }
                 if (grow((void **)&w->topics, &w->topics_cap, w->n_topics + 1, sizeof *w->topics)) break;
                 topic = &w->topics[w->n_topics++];
-                pp_strlcpy(topic->id, rest, sizeof topic->id);
+                ppe_strlcpy(topic->id, rest, sizeof topic->id);
                 topic->re.file = path;
                 topic->re.line = lineno;
                 continue;
@@ -1212,9 +1212,9 @@ static void parse_words_file(loader *L, const char *file)
                 if (!*rest || !*value) { pp_errors_add(L->errs, path, lineno, "expected '%s NAME: TEXT'", word); continue; }
                 if (word[0] == 'o') {
                     if (grow((void **)&w->objects, &w->objects_cap, w->n_objects + 1, sizeof *w->objects)) break;
-                    pp_reframe_object *o = &w->objects[w->n_objects++];
-                    o->word = pp_strdup(rest);
-                    o->phrase = pp_strdup(value);
+                    ppf_object *o = &w->objects[w->n_objects++];
+                    o->word = ppe_strdup(rest);
+                    o->phrase = ppe_strdup(value);
                     o->plural = word[6] == 's';
                     continue;
                 }
@@ -1248,7 +1248,7 @@ static void parse_words_file(loader *L, const char *file)
         } else if (horse && strcmp(key, "match") == 0) {
             if (!*value) { pp_errors_add(L->errs, path, lineno, "empty pattern"); continue; }
             if (grow((void **)&w->horsemen, &w->horsemen_cap, w->n_horsemen + 1, sizeof *w->horsemen)) break;
-            pp_reframe_horseman *h = &w->horsemen[w->n_horsemen++];
+            ppf_horseman *h = &w->horsemen[w->n_horsemen++];
             h->horseman = horse->horseman;
             h->case_sensitive = horse->case_sensitive;
             set_pattern(L, &h->re, value, "match:", path, lineno);
@@ -1284,15 +1284,15 @@ static void parse_words_file(loader *L, const char *file)
  * CASELESS). */
 static void compile_words(loader *L, const char *sdir)
 {
-    pp_reframe_words *w = L->rs->reframe;
+    ppf_words *w = L->rs->reframe;
     if (!w) return;
     for (size_t i = 0; i < w->n_topics; i++) {
-        pp_reframe_topic *t = &w->topics[i];
+        ppf_topic *t = &w->topics[i];
         const char *missing = !t->re.src ? "match" : !t->feeling ? "feeling" : !t->sit_now ? "now"
                             : !t->sit_past ? "past" : !t->need ? "need" : !t->request ? "request"
                             : !t->label ? "label" : NULL;
         if (missing) pp_errors_add(L->errs, t->re.file, t->re.line, "topic %s has no %s:", t->id, missing);
-        if (!t->default_obj) t->default_obj = pp_strdup("");
+        if (!t->default_obj) t->default_obj = ppe_strdup("");
     }
     struct { const void *got; const char *what; } need[] = {
         { w->past.src, "past-tense:" }, { w->istatement.src, "i-statement:" }, { w->request.src, "asks:" },
@@ -1305,13 +1305,13 @@ static void compile_words(loader *L, const char *sdir)
     for (size_t k = 0; k < sizeof need / sizeof need[0]; k++)
         if (!need[k].got) pp_errors_add(L->errs, sdir, 0, "the reframe word lists (*.words) have no %s", need[k].what);
     for (size_t i = 0; i < w->n_horsemen; i++) {
-        pp_reframe_pattern *re = &w->horsemen[i].re;
+        ppf_pattern *re = &w->horsemen[i].re;
         if (!re->src) continue;
         if (w->horsemen[i].case_sensitive) {
-            pp_buf b = {0};
-            pp_buf_adds(&b, "(?-i)");
-            pp_buf_adds(&b, re->src);
-            char *src = pp_buf_take(&b);
+            ppb_buf b = {0};
+            ppb_adds(&b, "(?-i)");
+            ppb_adds(&b, re->src);
+            char *src = ppb_take(&b);
             if (src) re->code = compile(L, src, re->file, re->line, 0, NULL);
             free(src);
         } else {
@@ -1321,24 +1321,24 @@ static void compile_words(loader *L, const char *sdir)
     for (size_t i = 0; i < w->n_topics; i++)
         if (w->topics[i].re.src)
             w->topics[i].re.code = compile(L, w->topics[i].re.src, w->topics[i].re.file, w->topics[i].re.line, 0, NULL);
-    pp_reframe_pattern *one[] = { &w->past, &w->istatement, &w->request };
+    ppf_pattern *one[] = { &w->past, &w->istatement, &w->request };
     for (size_t k = 0; k < 3; k++)
         if (one[k]->src) one[k]->code = compile(L, one[k]->src, one[k]->file, one[k]->line, 0, NULL);
 }
 
-static void free_pattern(pp_reframe_pattern *re)
+static void free_pattern(ppf_pattern *re)
 {
     free(re->src);
     pcre2_code_free(re->code);
 }
 
-static void free_words(pp_reframe_words *w)
+static void free_words(ppf_words *w)
 {
     if (!w) return;
     for (size_t i = 0; i < w->n_horsemen; i++) free_pattern(&w->horsemen[i].re);
     free(w->horsemen);
     for (size_t i = 0; i < w->n_topics; i++) {
-        pp_reframe_topic *t = &w->topics[i];
+        ppf_topic *t = &w->topics[i];
         free_pattern(&t->re);
         free(t->default_obj); free(t->feeling); free(t->sit_now); free(t->sit_past);
         free(t->need); free(t->request); free(t->label);
@@ -1370,7 +1370,7 @@ static void compile_all(loader *L)
     if (!rs->patterns) return;
     for (size_t i = 0; i < L->n_raw; i++) {
         raw_pattern *rp = &L->raw[i];
-        pp_rule *rule = &rs->rules[rp->rule];
+        ppr_rule *rule = &rs->rules[rp->rule];
         char *expanded = NULL;
         pcre2_code *code = compile(L, rp->src, rule->file, rp->line, 0,
                                    rp->is_unless ? NULL : &expanded);
@@ -1381,7 +1381,7 @@ static void compile_all(loader *L)
             rule->unless = u;
             u[rule->n_unless++] = code;
         } else {
-            pp_pattern *p = &rs->patterns[rs->n_patterns++];
+            ppr_pattern *p = &rs->patterns[rs->n_patterns++];
             p->code = code;
             p->rule = rp->rule;
             p->line = rp->line;
@@ -1407,10 +1407,10 @@ static void check_references(loader *L)
             pp_errors_add(L->errs, rs->sets[i].file, rs->sets[i].line, "set %s has no variant", rs->sets[i].id);
     }
     for (size_t i = 0; i < rs->n_rules; i++) {
-        pp_rule *r = &rs->rules[i];
+        ppr_rule *r = &rs->rules[i];
         if (!r->reply_set && r->framework && r->framework != unknown_framework &&
             r->framework != no_framework)
-            r->reply_set = pp_strdup(r->framework);
+            r->reply_set = ppe_strdup(r->framework);
         if (!r->reply_set && r->framework == no_framework)
             pp_errors_add(L->errs, r->file, r->line, "rule %s: framework none needs reply:", r->id);
         if (!r->reply_set) continue;
@@ -1423,7 +1423,7 @@ static void check_references(loader *L)
                 pp_errors_add(L->errs, r->file, r->line, "rule %s: crisis rules need a '%s' or 'safety' set", r->id, r->reply_set);
         }
         for (size_t a = 0; a < r->n_after; a++)
-            if (set_find_index(rs, r->after[a]) < 0 && !pp_framework_find(rs, r->after[a]))
+            if (set_find_index(rs, r->after[a]) < 0 && !ppr_framework_find(rs, r->after[a]))
                 pp_errors_add(L->errs, r->file, r->line, "rule %s: after: '%s' is neither a set nor a framework", r->id, r->after[a]);
         if (r->role == PP_ROLE_CRISIS && r->framework && r->framework != unknown_framework &&
             strcmp(r->framework, "safety") != 0)
@@ -1434,7 +1434,7 @@ static void check_references(loader *L)
     for (size_t i = 0; i < rs->n_sets && !L->over; i++) check_placeholders(L, &rs->sets[i]);
 }
 
-uint32_t pp_set_hash(const char *id)
+uint32_t ppr_set_hash(const char *id)
 {
     uint32_t h = 2166136261u;
     for (; *id; id++) h = (h ^ (unsigned char)*id) * 16777619u;
@@ -1454,16 +1454,16 @@ static void *align_lines(void *p, size_t n, size_t elem)
 }
 
 /* Where the next block of n bytes goes in the variant arena: after off,
- * aligned for pp_variant, and on a fresh line when it would otherwise
+ * aligned for ppr_variant, and on a fresh line when it would otherwise
  * cross one it fits in. */
 static size_t block_at(size_t off, size_t n)
 {
-    off = (off + _Alignof(pp_variant) - 1) & ~(size_t)(_Alignof(pp_variant) - 1);
+    off = (off + _Alignof(ppr_variant) - 1) & ~(size_t)(_Alignof(ppr_variant) - 1);
     if (n <= 64 && off / 64 != (off + n - 1) / 64) off = (off + 63) & ~(size_t)63;
     return off;
 }
 
-static size_t block_size(const pp_set *set)
+static size_t block_size(const ppr_set *set)
 {
     size_t n = set->n_variants * sizeof *set->variants;
     for (size_t v = 0; v < set->n_variants; v++)
@@ -1486,10 +1486,10 @@ static void pack_variants(pp_ruleset *rs)
     if (total == 0 || posix_memalign((void **)&arena, 64, total)) return;
     size_t off = 0;
     for (size_t i = 0; i < rs->n_sets; i++) {
-        pp_set *set = &rs->sets[i];
+        ppr_set *set = &rs->sets[i];
         size_t n = block_size(set);
         off = block_at(off, n);
-        pp_variant *vs = (pp_variant *)(void *)(arena + off);
+        ppr_variant *vs = (ppr_variant *)(void *)(arena + off);
         char *t = (char *)(vs + set->n_variants);
         for (size_t v = 0; v < set->n_variants; v++) {
             vs[v] = set->variants[v];
@@ -1515,8 +1515,8 @@ static void prepare_sets(pp_ruleset *rs)
     rs->rules = align_lines(rs->rules, rs->n_rules, sizeof *rs->rules);
     rs->sets = align_lines(rs->sets, rs->n_sets, sizeof *rs->sets);
     for (size_t i = 0; i < rs->n_sets; i++) {
-        pp_set *set = &rs->sets[i];
-        set->hash = pp_set_hash(set->id);
+        ppr_set *set = &rs->sets[i];
+        set->hash = ppr_set_hash(set->id);
         size_t n = set->n_variants < 64 ? set->n_variants : 64;
         for (int role = 0; role <= PP_ROLE_CRISIS; role++) {
             uint64_t fit = 0;
@@ -1543,7 +1543,7 @@ static void compile_facts(loader *L)
     static const char *const told[3] = { "told_he", "told_she", "told_they" };
     pp_ruleset *rs = L->rs;
     for (size_t d = 0; d < rs->n_defines; d++) {
-        const pp_define *def = &rs->defines[d];
+        const ppr_define *def = &rs->defines[d];
         if (strncmp(def->name, "fact_", 5) != 0) continue;
         if (rs->n_facts >= PP_MAX_FACTS || strlen(def->name + 5) >= PP_TAG_MAX) {
             pp_errors_add(L->errs, def->file, def->line, "too many fact_ word classes or too long a name");
@@ -1551,9 +1551,9 @@ static void compile_facts(loader *L)
         }
         char src[PP_ID_MAX + 4];
         snprintf(src, sizeof src, "{%s}", def->name);
-        pp_fact_kind *f = &rs->facts[rs->n_facts];
+        ppr_fact_kind *f = &rs->facts[rs->n_facts];
         if (!(f->code = compile(L, src, def->file, def->line, 0, NULL))) continue;
-        pp_strlcpy(f->name, def->name + 5, sizeof f->name);
+        ppe_strlcpy(f->name, def->name + 5, sizeof f->name);
         rs->n_facts++;
     }
     for (int i = 0; i < 3; i++) {
@@ -1595,14 +1595,14 @@ static void compile_partner(loader *L)
 void pp_rules_free(pp_ruleset *rs)
 {
     if (!rs) return;
-    for (pp_work *w = rs->spare, *next; w; w = next) {
+    for (ppm_work *w = rs->spare, *next; w; w = next) {
         next = w->next;
-        pp_work_free(w);
+        ppm_work_free(w);
     }
     pthread_mutex_destroy(&rs->work_mu);
     ppl_lexicon_free(rs->lexicon);
     for (size_t i = 0; i < rs->n_rules; i++) {
-        pp_rule *r = &rs->rules[i];
+        ppr_rule *r = &rs->rules[i];
         free(r->reply_set);
         for (size_t k = 0; k < r->n_unless; k++) pcre2_code_free(r->unless[k]);
         free(r->unless);
@@ -1621,7 +1621,7 @@ void pp_rules_free(pp_ruleset *rs)
     }
     free(rs->patterns);
     for (size_t i = 0; i < rs->n_sets; i++) {
-        pp_set *s = &rs->sets[i];
+        ppr_set *s = &rs->sets[i];
         if (!rs->variant_arena) {
             for (size_t k = 0; k < s->n_variants; k++) free(s->variants[k].text);
             free(s->variants);
@@ -1639,7 +1639,7 @@ void pp_rules_free(pp_ruleset *rs)
     }
     free(rs->frameworks);
     free_words(rs->reframe);
-    pp_programs_free(rs);
+    ppp_free(rs);
     for (size_t i = 0; i < rs->n_paths; i++) free(rs->paths[i]);
     free(rs->paths);
     pcre2_code_free(rs->partner_re);
@@ -1647,7 +1647,7 @@ void pp_rules_free(pp_ruleset *rs)
     for (size_t i = 0; i < rs->n_facts; i++) pcre2_code_free(rs->facts[i].code);
     for (int i = 0; i < 3; i++) pcre2_code_free(rs->pronoun_told[i]);
     pcre2_match_context_free(rs->mctx);
-    pp_index_free(rs->index);
+    ppx_free(rs->index);
     free(rs->resources);
     free(rs->disclaimer);
     free(rs);
@@ -1705,16 +1705,16 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     load_resources(&L, sdir, opt ? opt->region : NULL);
     order_patterns(rs);
     for (size_t i = 0; i < rs->n_rules; i++) {
-        pp_rule *r = &rs->rules[i];
+        ppr_rule *r = &rs->rules[i];
         r->order = -1;
         if (!r->n_after) continue;
         r->after_hash = malloc(sizeof *r->after_hash * r->n_after);
         if (!r->after_hash) { pp_errors_add(errs, NULL, 0, "out of memory"); break; }
-        for (size_t a = 0; a < r->n_after; a++) r->after_hash[a] = pp_set_hash(r->after[a]);
+        for (size_t a = 0; a < r->n_after; a++) r->after_hash[a] = ppr_set_hash(r->after[a]);
     }
     for (size_t i = 0; i < rs->n_patterns; i++) {
-        pp_pattern *p = &rs->patterns[i];
-        pp_rule *r = &rs->rules[p->rule];
+        ppr_pattern *p = &rs->patterns[i];
+        ppr_rule *r = &rs->rules[p->rule];
         if (r->order < 0) r->order = (int)i;
         p->priority = r->priority;
         p->set = r->set;
@@ -1723,26 +1723,26 @@ pp_ruleset *pp_rules_load(const pp_load_options *opt, pp_errors *errs)
     }
     prepare_sets(rs);
     for (size_t i = 0; i < rs->n_patterns; i++) {
-        pp_pattern *p = &rs->patterns[i];
+        ppr_pattern *p = &rs->patterns[i];
         p->variants = p->set >= 0 ? rs->sets[p->set].variants : NULL;
     }
     rs->mctx = pcre2_match_context_create(NULL);
-    rs->index = pp_index_new();
+    rs->index = ppx_new();
     if (!rs->mctx || !rs->index) pp_errors_add(errs, NULL, 0, "out of memory");
     else {
         pcre2_set_match_limit(rs->mctx, PP_MATCH_LIMIT);
         pcre2_set_depth_limit(rs->mctx, PP_DEPTH_LIMIT);
         pcre2_set_heap_limit(rs->mctx, 20000);   /* KiB */
         for (size_t i = 0; i < rs->n_patterns; i++)
-            if (pp_index_add(rs->index, (uint32_t)i, rs->patterns[i].src, rs->patterns[i].code))
+            if (ppx_add(rs->index, (uint32_t)i, rs->patterns[i].src, rs->patterns[i].code))
                 pp_errors_add(errs, NULL, 0, "out of memory building the index");
-        pp_index_finish(rs->index);
+        ppx_finish(rs->index);
     }
     if (!rs->resources)
-        rs->resources = pp_strdup("If you are in danger now, call your local emergency number. "
+        rs->resources = ppe_strdup("If you are in danger now, call your local emergency number. "
                                   "To find a crisis line in your country: https://findahelpline.com");
-    const pp_set *disc = pp_rules_find_set(rs, "disclaimer");
-    rs->disclaimer = pp_strdup(disc && disc->n_variants ? disc->variants[0].text
+    const ppr_set *disc = ppr_find_set(rs, "disclaimer");
+    rs->disclaimer = ppe_strdup(disc && disc->n_variants ? disc->variants[0].text
                                : "I'm a coach, not a therapist or an emergency service.");
 
     for (size_t i = 0; i < L.n_raw; i++) { free(L.raw[i].src); free(L.raw[i].not_after); }
@@ -1768,7 +1768,7 @@ int pp_rules_load_programs(pp_ruleset *rs, const char *dir, pp_errors *errs)
     for (size_t i = 0; i < nf; i++) {
         const char *path = keep_path(&L, files[i]);
         char *buf = path ? read_counted(&L, path, 0) : NULL;
-        if (buf) pp_programs_parse(rs, path, buf, errs);
+        if (buf) ppp_parse(rs, path, buf, errs);
         free(buf);
     }
     free_list(files, nf);
@@ -1782,7 +1782,7 @@ size_t pp_rules_count(const pp_ruleset *rs) { return rs ? rs->n_rules : 0; }
 int pp_rules_info(const pp_ruleset *rs, size_t i, pp_rule_info *out)
 {
     if (!rs || i >= rs->n_rules) return PP_EINPUT;
-    const pp_rule *r = &rs->rules[i];
+    const ppr_rule *r = &rs->rules[i];
     out->id = r->id;
     out->file = r->file;
     out->line = r->line;
@@ -1817,7 +1817,7 @@ int pp_rules_check_crisis(const pp_ruleset *rs, char *err, size_t errlen)
     size_t covered[N_KINDS] = {0};
     int n = 0;
     for (size_t i = 0; rs && i < rs->n_rules; i++) {
-        const pp_rule *r = &rs->rules[i];
+        const ppr_rule *r = &rs->rules[i];
         if (r->role != PP_ROLE_CRISIS || r->n_after || r->set < 0) continue;
         n++;
         const char *id = rs->sets[r->set].id;
@@ -1849,7 +1849,7 @@ size_t pp_rules_framework_count(const pp_ruleset *rs) { return rs ? rs->n_framew
 int pp_rules_framework(const pp_ruleset *rs, size_t i, pp_framework_info *out)
 {
     if (!rs || i >= rs->n_frameworks) return PP_EINPUT;
-    const pp_framework *f = &rs->frameworks[i];
+    const ppr_framework *f = &rs->frameworks[i];
     out->id = f->id;
     out->article = f->article ? f->article : "";
     out->source = f->source ? f->source : "";
@@ -1862,13 +1862,13 @@ int pp_rules_framework(const pp_ruleset *rs, size_t i, pp_framework_info *out)
 
 int pp_rules_framework_find(const pp_ruleset *rs, const char *id)
 {
-    const pp_framework *f = rs ? pp_framework_find(rs, id) : NULL;
+    const ppr_framework *f = rs ? ppr_framework_find(rs, id) : NULL;
     return f ? (int)(f - rs->frameworks) : -1;
 }
 
 const char *pp_rules_article(const pp_ruleset *rs, const char *set_id)
 {
-    const pp_set *s = pp_rules_find_set(rs, set_id);
+    const ppr_set *s = ppr_find_set(rs, set_id);
     return s && s->article ? s->article : "";
 }
 

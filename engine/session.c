@@ -19,7 +19,7 @@
  *
  * It also remembers which stored row it came from (the row's "rev", and
  * the turn counter then), so that when another process saved the same
- * conversation meanwhile, pp_session_merge() can tell what each side
+ * conversation meanwhile, pps_merge() can tell what each side
  * added: see store.c.
  */
 #include <limits.h>
@@ -56,7 +56,7 @@ void pp_session_reset(pp_session *s)
     uint64_t store_rev = s->store_rev;
     uint32_t store_key = s->store_key;
     int disclaimed = s->disclaimed;
-    pp_plan_state plan = s->plan;  /* a program is the user's, not the topic's */
+    ppp_state plan = s->plan;  /* a program is the user's, not the topic's */
     memset(s, 0, sizeof *s);
     s->plan = plan;
     s->turns = turns;
@@ -82,7 +82,7 @@ static json_t *ids_json(const char (*ids)[PP_ID_MAX])
 
 /* The kept /why decision.  "quote" is the user's words: the store drops
  * it unless transcripts are kept (store.c session_json). */
-static json_t *decision_json(const pp_decision *d)
+static json_t *decision_json(const ppm_decision *d)
 {
     if (!d->made) return json_null();
     json_t *o = json_object();
@@ -102,7 +102,7 @@ static json_t *decision_json(const pp_decision *d)
 
 /* Programs and check-ins (program.c): where the user is, what was asked,
  * which programs were offered.  null when there is nothing. */
-static json_t *plan_json(const pp_plan_state *p)
+static json_t *plan_json(const ppp_state *p)
 {
     json_t *offers = json_array();
     for (int i = 0; i < PP_PLAN_OFFERS && p->offers[i].program[0]; i++)
@@ -151,14 +151,14 @@ char *pp_session_save(const pp_session *s)
     json_object_set_new(o, "disclaimed", json_boolean(s->disclaimed));
     json_object_set_new(o, "why", decision_json(&s->why));
     for (size_t k = 0; k < s->n_used; k++) {      /* oldest first */
-        const pp_used *e = &s->used[(s->used_oldest + k) % s->n_used];
+        const ppm_used *e = &s->used[(s->used_oldest + k) % s->n_used];
         json_t *u = json_pack("{s:s, s:I, s:i}", "set", e->set, "mask",
                               (json_int_t)e->mask, "last", e->last);
         if (u) json_array_append_new(used, u);
     }
     json_object_set_new(o, "used", used);
     /* facts, not transcripts: what the user tried or cannot do, and the
-     * facts they told (pp_fact); /forget deletes them with the row */
+     * facts they told (pps_fact); /forget deletes them with the row */
     json_t *avoid = json_array(), *facts = json_object();
     for (int i = 0; i < PP_SESSION_AVOID && s->avoid[i][0]; i++)
         json_array_append_new(avoid, json_string(s->avoid[i]));
@@ -184,7 +184,7 @@ static int get_str(json_t *o, const char *key, char *dst, size_t size)
     json_t *v = json_object_get(o, key);
     if (!v) { dst[0] = '\0'; return 0; }
     if (!json_is_string(v)) return -1;
-    pp_strlcpy(dst, json_string_value(v), size);
+    ppe_strlcpy(dst, json_string_value(v), size);
     return 0;
 }
 
@@ -208,14 +208,14 @@ static int get_ids(json_t *o, const char *key, char (*ids)[PP_ID_MAX])
     if (!json_is_array(a) || json_array_size(a) > 3) return -1;
     json_array_foreach(a, i, v) {
         if (!json_is_string(v)) return -1;
-        pp_strlcpy(ids[i], json_string_value(v), PP_ID_MAX);
+        ppe_strlcpy(ids[i], json_string_value(v), PP_ID_MAX);
     }
     return 0;
 }
 
 /* "why": the kept decision; null, missing, or the /why text of a record
  * written before 2026-12-02 (a string) read as none. */
-static int get_decision(json_t *o, pp_decision *d)
+static int get_decision(json_t *o, ppm_decision *d)
 {
     json_t *w = json_object_get(o, "why");
     memset(d, 0, sizeof *d);
@@ -248,7 +248,7 @@ static int get_decision(json_t *o, pp_decision *d)
     return 0;
 }
 
-static int get_plan(json_t *o, pp_plan_state *p)
+static int get_plan(json_t *o, ppp_state *p)
 {
     json_t *j = json_object_get(o, "plan");
     memset(p, 0, sizeof *p);
@@ -339,9 +339,9 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
             json_t *set = json_object_get(u, "set"), *mask = json_object_get(u, "mask");
             json_t *last = json_object_get(u, "last");
             if (!json_is_string(set) || !json_is_integer(mask) || (last && !json_is_integer(last))) { bad = 1; break; }
-            pp_used *e = &tmp.used[tmp.n_used++];
-            pp_strlcpy(e->set, json_string_value(set), sizeof e->set);
-            e->hash = pp_set_hash(e->set);
+            ppm_used *e = &tmp.used[tmp.n_used++];
+            ppe_strlcpy(e->set, json_string_value(set), sizeof e->set);
+            e->hash = ppr_set_hash(e->set);
             e->mask = (uint64_t)json_integer_value(mask);
             e->last = last ? (int)json_integer_value(last) : -1;
             if (e->last < -1 || e->last > 63) { bad = 1; break; }
@@ -354,7 +354,7 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
         if (!json_is_array(avoid)) bad = 1;
         else json_array_foreach(avoid, i, a) {
             if (!json_is_string(a)) { bad = 1; break; }
-            if (i < PP_SESSION_AVOID) pp_strlcpy(tmp.avoid[i], json_string_value(a), PP_TAG_MAX);
+            if (i < PP_SESSION_AVOID) ppe_strlcpy(tmp.avoid[i], json_string_value(a), PP_TAG_MAX);
         }
     }
     if (!bad && facts) {
@@ -368,8 +368,8 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
             if (!json_is_object(f) || !json_is_string(t) || (rec && !json_is_boolean(rec)) ||
                 (turn && (!json_is_integer(turn) || json_integer_value(turn) < 0))) { bad = 1; break; }
             if (i >= PP_SESSION_FACTS || !kind[0]) continue;
-            pp_strlcpy(tmp.facts[i].kind, kind, PP_TAG_MAX);
-            pp_strlcpy(tmp.facts[i].text, json_string_value(t), PP_FACT_MAX);
+            ppe_strlcpy(tmp.facts[i].kind, kind, PP_TAG_MAX);
+            ppe_strlcpy(tmp.facts[i].text, json_string_value(t), PP_FACT_MAX);
             if (json_is_true(rec)) tmp.recalled |= 1u << i;
             tmp.facts[i].turn = turn ? (unsigned)json_integer_value(turn) : 0;
             i++;
@@ -397,7 +397,7 @@ int pp_session_load(pp_session *s, const char *json, char *err, size_t errlen)
     return 0;
 }
 
-int pp_session_merge(pp_session *s, const pp_session *theirs)
+int pps_merge(pp_session *s, const pp_session *theirs)
 {
     int got = PP_STORE_MERGED;
     if (theirs->safety_lock && !s->safety_lock) {

@@ -26,7 +26,7 @@
  *    each saved row carries a random revision ("rev" in the JSON) and the
  *    session remembers the one it last read or wrote.  A save re-reads the
  *    row inside its write transaction; when another process wrote it since,
- *    the two are merged (pp_session_merge: a safety lock stays set, turn
+ *    the two are merged (pps_merge: a safety lock stays set, turn
  *    counts add up) and the merged session is both written and kept.
  *  - All SQL with external strings uses prepared statements and bound
  *    parameters; every string is length-checked; nothing is printed.
@@ -745,7 +745,7 @@ int pp_store_load(pp_store *st, const char *key, pp_session *s, char *err, size_
         fail(st, err, errlen, "the saved session is unreadable (%s)", why);
         return PP_ECORRUPT;
     }
-    s->store_key = pp_set_hash(key);
+    s->store_key = ppr_set_hash(key);
     return 1;
 }
 
@@ -782,7 +782,7 @@ static int catch_up(pp_store *st, const char *key, pp_session *s, char *err, siz
     pp_session *theirs;
     int absent;
     int rc = row_session(st, key, &theirs, &absent, err, errlen);
-    if (rc == 0 && absent && s->store_rev && s->store_key == pp_set_hash(key)) {
+    if (rc == 0 && absent && s->store_rev && s->store_key == ppr_set_hash(key)) {
         pp_session_reset(s);
         s->turns = 0;
         s->disclaimed = 0;
@@ -792,7 +792,7 @@ static int catch_up(pp_store *st, const char *key, pp_session *s, char *err, siz
         return PP_STORE_FORGOTTEN;
     }
     if (rc <= 0) return rc;
-    rc = theirs->store_rev != s->store_rev ? pp_session_merge(s, theirs) : 0;
+    rc = theirs->store_rev != s->store_rev ? pps_merge(s, theirs) : 0;
     pp_session_free(theirs);
     return rc;
 }
@@ -812,7 +812,7 @@ int pp_store_start_over(pp_store *st, const char *key, pp_session *s, char *err,
     int rc = row_session(st, key, &theirs, NULL, err, errlen);
     if (rc < 0) return rc;
     s->store_rev = theirs ? theirs->store_rev : 0;
-    s->store_key = pp_set_hash(key);
+    s->store_key = ppr_set_hash(key);
     s->store_turns = s->turns;
     pp_session_free(theirs);
     return 0;
@@ -907,7 +907,7 @@ int pp_store_save(pp_store *st, const char *key, pp_session *s,
     unsigned base_turns = s->store_turns;
     uint32_t base_key = s->store_key;
     s->store_rev = new_rev(base_rev);
-    s->store_key = pp_set_hash(key);
+    s->store_key = ppr_set_hash(key);
     s->store_turns = s->turns;
 
     char *json = session_json(s, st->keep_transcripts);
@@ -1365,7 +1365,7 @@ int pp_checkin_record(pp_store *st, const char *key, int score, const char *note
     if (!rc) {
         bind_text(stmt, 1, key);
         sqlite3_bind_int64(stmt, 2, now);
-        sqlite3_bind_int64(stmt, 3, pp_plan_day(now, utc_offset));
+        sqlite3_bind_int64(stmt, 3, ppp_day(now, utc_offset));
         sqlite3_bind_int(stmt, 4, score);
         if (note && note[0]) bind_text(stmt, 5, note); else sqlite3_bind_null(stmt, 5);
         rc = run(st, stmt, "saving a check-in", err, errlen);
@@ -1375,7 +1375,7 @@ int pp_checkin_record(pp_store *st, const char *key, int score, const char *note
     return rc;
 }
 
-int pp_store_checkin_note(pp_store *st, const char *key, long long at, const char *note,
+int ppk_checkin_note(pp_store *st, const char *key, long long at, const char *note,
                           char *err, size_t errlen)
 {
     if (!st) return fail(st, err, errlen, "no state database");

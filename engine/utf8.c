@@ -8,7 +8,7 @@
 #include "internal.h"
 
 /* Decode one code point at s[0..n); returns its length, or 0 if invalid. */
-size_t pp_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+size_t ppu_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
     unsigned char c = s[0];
     if (c < 0x80) { *cp = c; return 1; }
@@ -28,7 +28,7 @@ size_t pp_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
     return len;
 }
 
-size_t pp_utf8_encode(uint32_t cp, char *out)
+size_t ppu_encode(uint32_t cp, char *out)
 {
     if (cp < 0x80) { out[0] = (char)cp; return 1; }
     if (cp < 0x800) {
@@ -51,7 +51,7 @@ size_t pp_utf8_encode(uint32_t cp, char *out)
 
 /* The largest m <= n at which s[m] starts a character: s[0..m) is never
  * half of one. */
-size_t pp_utf8_cut(const char *s, size_t n)
+size_t ppu_cut(const char *s, size_t n)
 {
     while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80) n--;
     return n;

@@ -3,7 +3,7 @@
 # (issue 18 item 5).  pp_rules_check_crisis asks for a crisis rule (one
 # that can fire on a first message) answering suicide or self-harm and one
 # answering violence, each with its kind's set (safety.selfharm,
-# safety.violence) or the generic `safety`; pp_cli_load_rules refuses a set
+# safety.violence) or the generic `safety`; app_load_rules refuses a set
 # without them, naming the rules directory.  For four directories that must
 # be refused --
 #   empty       no files at all

@@ -39,7 +39,7 @@ FUZZ_ENTRY(index)
     const char *text[FZ_IX_TEXTS];
     size_t text_len[FZ_IX_TEXTS];
     uint32_t np = 0, nt = 0;
-    pp_index *ix = pp_index_new();
+    ppx_index *ix = ppx_new();
     FUZZ_CHECK(ix != NULL);
     const char *p = (const char *)data, *end = p + size;
     int texts = 0;
@@ -60,7 +60,7 @@ FUZZ_ENTRY(index)
                     FUZZ_CHECK(src != NULL);
                     memcpy(src, p, len);
                     src[len] = '\0';
-                    FUZZ_CHECK(pp_index_add(ix, np, src, c) == 0);
+                    FUZZ_CHECK(ppx_add(ix, np, src, c) == 0);
                     free(src);
                     code[np++] = c;
                 }
@@ -71,8 +71,8 @@ FUZZ_ENTRY(index)
         }
         p += len + 1;
     }
-    FUZZ_CHECK(pp_index_finish(ix) == 0);
-    pp_index_scratch *sc = pp_index_scratch_new(ix);
+    FUZZ_CHECK(ppx_finish(ix) == 0);
+    ppx_scratch *sc = ppx_scratch_new(ix);
     FUZZ_CHECK(sc != NULL);
     uint32_t out[FZ_IX_PATTERNS + 1];
     for (uint32_t t = 0; t < nt; t++) {
@@ -80,7 +80,7 @@ FUZZ_ENTRY(index)
         size_t n;
         char *norm = pp_input_normalize(text[t], text_len[t], &n, &notice);
         FUZZ_CHECK(norm != NULL);
-        size_t k = pp_index_candidates(ix, sc, norm, n, out);
+        size_t k = ppx_candidates(ix, sc, norm, n, out);
         FUZZ_CHECK(k <= np);
         for (size_t i = 1; i < k; i++) FUZZ_CHECK(out[i - 1] < out[i]);
         for (uint32_t i = 0; i < np; i++) {
@@ -92,8 +92,8 @@ FUZZ_ENTRY(index)
         }
         free(norm);
     }
-    pp_index_scratch_free(sc);
-    pp_index_free(ix);
+    ppx_scratch_free(sc);
+    ppx_free(ix);
     for (uint32_t i = 0; i < np; i++) pcre2_code_free(code[i]);
     return 0;
 }

@@ -1,5 +1,5 @@
 /* matrix.c -- fuzz target: the Matrix bot's reading of a /sync answer,
- * pp_mx_parse_sync (bots/matrix.h), which is the code the bot runs on
+ * mx_parse_sync (bots/matrix.h), which is the code the bot runs on
  * every batch before its HTTP calls, and what the bot then does with each
  * text it would answer.
  *
@@ -7,8 +7,8 @@
  * "Coach", the fake homeserver's), with 0, 1 or 2 --allow globs chosen by
  * the input's length.  The result is checked against the JSON read again
  * with jansson; every room id, inviter, event id, sender and answered body
- * is quoted for a log line with pp_net_quote (as mx_q() does) into a small
- * and a large buffer, and redacted with pp_net_redact against a secret
+ * is quoted for a log line with net_quote (as mx_q() does) into a small
+ * and a large buffer, and redacted with net_redact against a secret
  * taken from the input ("access_token"); every TEXT the bot would answer
  * (rooms of more than two members, or of unknown size, only when it
  * mentions the bot, then without its leading mention) goes through
@@ -40,7 +40,7 @@ static void fz_mx_quote_check(const char *s, size_t outlen)
 {
     char out[512];
     FUZZ_CHECK(outlen <= sizeof out);
-    const char *q = pp_net_quote(s, out, outlen);
+    const char *q = net_quote(s, out, outlen);
     FUZZ_CHECK(q == out);
     size_t n = strlen(out);
     FUZZ_CHECK(n < outlen);
@@ -63,7 +63,7 @@ static void fz_mx_log_check(const char *s, const char *secret)
     fz_mx_quote_check(s, 300);
     char *copy = strdup(s);
     FUZZ_CHECK(copy != NULL);
-    pp_net_redact(copy, secret);
+    net_redact(copy, secret);
     if (strlen(secret) >= 4) FUZZ_CHECK(strstr(copy, secret) == NULL);
     free(copy);
 }
@@ -94,7 +94,7 @@ static int fz_mx_is(json_t *ev, const char *key, const char *want)
     return v && strcmp(v, want) == 0;
 }
 
-static void fz_mx_event_check(const pp_mx_me *me, const pp_mx_event *e, json_t *ev)
+static void fz_mx_event_check(const mx_me *me, const mx_event *e, json_t *ev)
 {
     json_t *content = json_object_get(ev, "content");
     json_t *bj = json_object_get(content, "body");
@@ -141,7 +141,7 @@ static void fz_mx_event_check(const pp_mx_me *me, const pp_mx_event *e, json_t *
     }
 }
 
-static void fz_mx_room_check(const pp_mx_me *me, const pp_mx_room *r, json_t *room)
+static void fz_mx_room_check(const mx_me *me, const mx_sync_room *r, json_t *room)
 {
     FUZZ_CHECK(room != NULL);
     json_t *cnt = json_object_get(json_object_get(room, "summary"), "m.joined_member_count");
@@ -179,9 +179,9 @@ static void fz_mx_room_check(const pp_mx_me *me, const pp_mx_room *r, json_t *ro
 FUZZ_ENTRY(matrix)
 {
     static const char *const allow[] = { "@*:example.org", "@alice:*" };
-    const pp_mx_me me = { FZ_MX_USER, "coach", "Coach", allow, size % 3 };
-    pp_mx_sync s;
-    int rc = pp_mx_parse_sync((const char *)data, size, &me, &s);
+    const mx_me me = { FZ_MX_USER, "coach", "Coach", allow, size % 3 };
+    mx_sync s;
+    int rc = mx_parse_sync((const char *)data, size, &me, &s);
     json_error_t je;
     json_t *root = json_loadb((const char *)data, size, JSON_ALLOW_NUL, &je);
     const char *nb = fz_mx_str(root, "next_batch");
@@ -202,7 +202,7 @@ FUZZ_ENTRY(matrix)
     FUZZ_CHECK(s.n_invites <= json_object_size(inv) && s.n_leaves <= json_object_size(lv) &&
                s.n_rooms <= json_object_size(jn));
     for (size_t k = 0; k < s.n_invites; k++) {
-        const pp_mx_invite *v = &s.invites[k];
+        const mx_invite *v = &s.invites[k];
         FUZZ_CHECK(fz_mx_id(v->room_id) && json_object_get(inv, v->room_id) != NULL);
         if (v->allowed) {
             int taken = me.n_allow == 0;
@@ -218,14 +218,14 @@ FUZZ_ENTRY(matrix)
     const pp_ruleset *rs = fz_shipped_rules();
     size_t bodies = 0;
     for (size_t k = 0; k < s.n_rooms; k++) {
-        const pp_mx_room *r = &s.rooms[k];
+        const mx_sync_room *r = &s.rooms[k];
         FUZZ_CHECK(fz_mx_id(r->id));
         fz_mx_room_check(&me, r, json_object_get(jn, r->id));
         fz_mx_log_check(r->id, secret);
         int group = !r->has_count || r->count < 0 || r->count > 2;
         pp_session *session = NULL;
         for (size_t i = 0; i < r->n_events; i++) {
-            const pp_mx_event *e = &r->events[i];
+            const mx_event *e = &r->events[i];
             fz_mx_log_check(e->event_id, secret);
             fz_mx_log_check(e->sender, secret);
             if (e->kind != PP_MX_TEXT || (group && !e->mentioned) || bodies >= FZ_MX_MAX_BODIES) continue;
@@ -248,7 +248,7 @@ FUZZ_ENTRY(matrix)
         }
         pp_session_free(session);
     }
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     json_decref(root);
     return 0;
 }

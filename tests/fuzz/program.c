@@ -6,7 +6,7 @@
  * before each input).  Invariants: every program that loads has an id, at
  * least one step, steps in order without overlap inside 1..days, days at
  * most 366, and every step an ask: line; walking a session through every
- * day of every program (pp_plan_due, pp_program_step_on) never fails; the
+ * day of every program (ppp_due, ppp_step_on) never fails; the
  * answer kinds of the input's own first line are one of the four or none.
  */
 #include "fuzz.h"
@@ -39,10 +39,10 @@ FUZZ_ENTRY(program)
     memcpy(buf, data, size);
     buf[size] = '\0';
 
-    pp_programs_free(rs);
+    ppp_free(rs);
     pp_errors errs;
     pp_errors_init(&errs);
-    pp_programs_parse(rs, "fuzz.program", buf, &errs);
+    ppp_parse(rs, "fuzz.program", buf, &errs);
     for (size_t i = 0; i < errs.count; i++) FUZZ_CHECK(errs.msg[i] && errs.msg[i][0]);
     pp_errors_clear(&errs);
 
@@ -53,10 +53,10 @@ FUZZ_ENTRY(program)
         FUZZ_CHECK(pp_programs_info(rs, i, &info) == 0);
         FUZZ_CHECK(info.id && info.id[0] && info.title);
         FUZZ_CHECK(info.n_steps >= 1 && info.days >= 1 && info.days <= 366);
-        const pp_program *p = &rs->programs[i];
-        FUZZ_CHECK(pp_program_find(rs, p->id) != NULL);
+        const ppp_program *p = &rs->programs[i];
+        FUZZ_CHECK(ppp_find(rs, p->id) != NULL);
         for (size_t k = 0; k < p->n_steps; k++) {
-            const pp_program_step *st = &p->steps[k];
+            const ppp_step *st = &p->steps[k];
             FUZZ_CHECK(st->first >= 1 && st->first <= st->last && st->last <= p->days);
             FUZZ_CHECK(k == 0 || st->first > p->steps[k - 1].last);
             FUZZ_CHECK(st->ask != NULL);
@@ -67,10 +67,10 @@ FUZZ_ENTRY(program)
         s->plan.started = 1000;
         s->plan.checkin_day = -1;
         for (int d = 0; d <= p->days + 1; d++) {
-            int day = pp_plan_program_day(s, 1000 + d);
+            int day = ppp_program_day(s, 1000 + d);
             FUZZ_CHECK(day == d + 1);
-            const pp_program_step *st = pp_program_step_on(p, day);
-            int due = pp_plan_due(rs, s, 1000 + d);
+            const ppp_step *st = ppp_step_on(p, day);
+            int due = ppp_due(rs, s, 1000 + d);
             FUZZ_CHECK(due == 0 || due == 1);
             FUZZ_CHECK(!due || st != NULL);
         }
@@ -78,7 +78,7 @@ FUZZ_ENTRY(program)
     pp_session_free(s);
 
     const uint8_t *nl = memchr(data, '\n', size);
-    int kind = pp_plan_answer_kind(rs, (const char *)data, nl ? (size_t)(nl - data) : size);
+    int kind = ppp_answer_kind(rs, (const char *)data, nl ? (size_t)(nl - data) : size);
     FUZZ_CHECK(kind >= -1 && kind < PP_ANSWER_KINDS);
     free(buf);
     return 0;

@@ -1,13 +1,13 @@
 /* telegram.c -- fuzz target: the Telegram bot's reading of a getUpdates
- * answer, pp_tg_parse_updates (bots/telegram.h), which is the code the bot
+ * answer, tg_parse_updates (bots/telegram.h), which is the code the bot
  * runs on every poll, what the bot then does with each update id, and what
  * it does with each text.
  *
- *   - the first line of the input as an offset cursor (pp_tg_cursor_parse);
+ *   - the first line of the input as an offset cursor (tg_cursor_parse);
  *   - the input as a getUpdates body, read as the bot "pushpull_test_bot"
  *     (id 777, the fake server's): every update is checked against the
  *     JSON read again with jansson;
- *   - the parsed updates into an update window (pp_tg_window_*, the
+ *   - the parsed updates into an update window (tg_window_*, the
  *     bookkeeping of the bot's poll loop), started from the body's
  *     "fz_cursor" string (the bot's reader ignores it, so one input holds
  *     both) with a small capacity taken from the input; input bytes choose
@@ -15,7 +15,7 @@
  *     redelivery) and the window's cursor is read back;
  *   - every TEXT through pp_dialog_turn (one session per chat id, shipped
  *     rules); the text and the reply are split for sendMessage with
- *     pp_tg_split at 4096 units and at a small size taken from the input;
+ *     tg_split at 4096 units and at a small size taken from the input;
  *   - when the input is not such a body, the raw bytes are split instead.
  * Invariants: cursor ids are never below NEXT, never above 2^53 - 1, and
  * ascending.  Window: an id outside 1..2^53-1 is always refused and never
@@ -48,7 +48,7 @@
 static void fz_tg_split_check(const char *text, size_t len, size_t max_units)
 {
     size_t starts[256], lens[256];
-    size_t n = pp_tg_split(text, len, max_units, starts, lens, 256);
+    size_t n = tg_split(text, len, max_units, starts, lens, 256);
     size_t pos = 0;
     for (size_t i = 0; i < n; i++) {
         FUZZ_CHECK(starts[i] >= pos);
@@ -58,12 +58,12 @@ static void fz_tg_split_check(const char *text, size_t len, size_t max_units)
         FUZZ_CHECK(text[starts[i]] != ' ' && text[starts[i]] != '\n');
         char last = text[starts[i] + lens[i] - 1];
         FUZZ_CHECK(last != ' ' && last != '\n');
-        FUZZ_CHECK(pp_tg_utf16_len(text + starts[i], lens[i]) <= max_units);
+        FUZZ_CHECK(tg_utf16_len(text + starts[i], lens[i]) <= max_units);
         pos = starts[i] + lens[i];
     }
     if (n > 0)
         for (size_t k = pos; k < len; k++) FUZZ_CHECK(text[k] == ' ' || text[k] == '\n');
-    FUZZ_CHECK(pp_tg_utf16_len(text, len) <= len);
+    FUZZ_CHECK(tg_utf16_len(text, len) <= len);
 }
 
 #define FZ_TG_CAP 24            /* the window's largest capacity here */
@@ -75,7 +75,7 @@ static int fz_tg_ascending(const int64_t *a, size_t n)
     return 1;
 }
 
-static void fz_tg_window_check(const pp_tg_window *w)
+static void fz_tg_window_check(const tg_window *w)
 {
     FUZZ_CHECK(w->n_open + w->n_done < w->cap);
     FUZZ_CHECK(fz_tg_ascending(w->open, w->n_open) && fz_tg_ascending(w->done, w->n_done));
@@ -86,29 +86,29 @@ static void fz_tg_window_check(const pp_tg_window *w)
     }
     for (size_t k = 0; k < w->n_done; k++)
         FUZZ_CHECK(w->done[k] >= 1 && w->done[k] <= PP_TG_MAX_UPDATE_ID);
-    int64_t off = pp_tg_window_offset(w);
+    int64_t off = tg_window_offset(w);
     FUZZ_CHECK(off >= 0 && off <= PP_TG_MAX_UPDATE_ID + 1);
     FUZZ_CHECK(off == (w->n_open ? w->open[0] : w->next_new));
 }
 
 /* The parsed updates through the window, as the poll loop takes them. */
 static void fz_tg_window(const uint8_t *data, size_t size, const char *cursor,
-                         const pp_tg_update *ups, size_t n_ups)
+                         const tg_update *ups, size_t n_ups)
 {
     int64_t open[FZ_TG_CAP], done[FZ_TG_CAP];
-    pp_tg_window w = { open, done, 0, 0, 4 + (size ? data[0] % (FZ_TG_CAP - 4) : 0), 0 };
+    tg_window w = { open, done, 0, 0, 4 + (size ? data[0] % (FZ_TG_CAP - 4) : 0), 0 };
     int64_t next;
     size_t nd;
-    if (pp_tg_cursor_parse(cursor, &next, done, w.cap / 2, &nd) == 0) {
+    if (tg_cursor_parse(cursor, &next, done, w.cap / 2, &nd) == 0) {
         w.next_new = next;
         w.n_done = nd;
     }
     fz_tg_window_check(&w);
     for (size_t k = 0; k < n_ups; k++) {
         int64_t uid = ups[k].update_id;
-        int64_t off = pp_tg_window_offset(&w);
-        pp_tg_take t = pp_tg_window_take(&w, uid);
-        FUZZ_CHECK(pp_tg_window_offset(&w) >= off);      /* the offset never goes back */
+        int64_t off = tg_window_offset(&w);
+        tg_take t = tg_window_take(&w, uid);
+        FUZZ_CHECK(tg_window_offset(&w) >= off);      /* the offset never goes back */
         int bad = uid < 1 || uid > PP_TG_MAX_UPDATE_ID;
         FUZZ_CHECK((t == PP_TG_TAKE_BAD_ID) == bad);
         if (t == PP_TG_TAKE_CONFIRMED) FUZZ_CHECK(uid < off);
@@ -123,31 +123,31 @@ static void fz_tg_window(const uint8_t *data, size_t size, const char *cursor,
     }
     /* some open updates are answered (input bytes choose), in any order */
     for (size_t i = 0, j = 1; i < w.n_open; j++) {
-        int64_t uid = w.open[i], off = pp_tg_window_offset(&w);
+        int64_t uid = w.open[i], off = tg_window_offset(&w);
         if (j < size && (data[j] & 1)) {
-            FUZZ_CHECK(pp_tg_window_handled(&w, uid) == 0);
-            FUZZ_CHECK(pp_tg_window_handled(&w, uid) != 0);    /* not open any more */
+            FUZZ_CHECK(tg_window_handled(&w, uid) == 0);
+            FUZZ_CHECK(tg_window_handled(&w, uid) != 0);    /* not open any more */
         } else {
             i++;
         }
-        FUZZ_CHECK(pp_tg_window_offset(&w) >= off);
+        FUZZ_CHECK(tg_window_offset(&w) >= off);
         fz_tg_window_check(&w);
     }
     /* Telegram delivers the same answer again: nothing is new */
     for (size_t k = 0; k < n_ups; k++) {
-        pp_tg_take t = pp_tg_window_take(&w, ups[k].update_id);
+        tg_take t = tg_window_take(&w, ups[k].update_id);
         FUZZ_CHECK(t != PP_TG_TAKE_NEW);
         if (t == PP_TG_TAKE_FULL) break;
     }
     fz_tg_window_check(&w);
     char cur[64 + FZ_TG_CAP * 24];
-    FUZZ_CHECK(pp_tg_window_cursor(&w, cur, sizeof cur) == 0);
+    FUZZ_CHECK(tg_window_cursor(&w, cur, sizeof cur) == 0);
     int64_t back[FZ_TG_CAP];
-    FUZZ_CHECK(pp_tg_cursor_parse(cur, &next, back, FZ_TG_CAP, &nd) == 0);
-    FUZZ_CHECK(next == pp_tg_window_offset(&w) && nd == w.n_done);
+    FUZZ_CHECK(tg_cursor_parse(cur, &next, back, FZ_TG_CAP, &nd) == 0);
+    FUZZ_CHECK(next == tg_window_offset(&w) && nd == w.n_done);
     FUZZ_CHECK(nd == 0 || memcmp(back, w.done, nd * sizeof *back) == 0);
     char tiny[4];                                /* too small: refused, not cut */
-    if (pp_tg_window_cursor(&w, tiny, sizeof tiny) != 0) FUZZ_CHECK(tiny[0] == '\0');
+    if (tg_window_cursor(&w, tiny, sizeof tiny) != 0) FUZZ_CHECK(tiny[0] == '\0');
 }
 
 static void fz_tg_cursor(const uint8_t *data, size_t size)
@@ -159,7 +159,7 @@ static void fz_tg_cursor(const uint8_t *data, size_t size)
     line[n] = '\0';
     int64_t next = -1, done[8];
     size_t n_done = 99;
-    if (pp_tg_cursor_parse(line, &next, done, 8, &n_done) == 0) {
+    if (tg_cursor_parse(line, &next, done, 8, &n_done) == 0) {
         FUZZ_CHECK(next >= 0 && next <= PP_TG_MAX_UPDATE_ID + 1);
         FUZZ_CHECK(n_done <= 8);
         for (size_t i = 0; i < n_done; i++)
@@ -183,7 +183,7 @@ static int fz_tg_has_mention(const char *text)
 
 /* The parsed text against the message text: at most the cap, the text in
  * order with only whole mentions taken out, or all of it. */
-static void fz_tg_text_check(const pp_tg_update *up, const char *orig, int stripped)
+static void fz_tg_text_check(const tg_update *up, const char *orig, int stripped)
 {
     size_t cap = strlen(orig), len = strlen(up->text);
     if (cap > 4 * PP_MAX_INPUT) cap = 4 * PP_MAX_INPUT;
@@ -201,10 +201,10 @@ static void fz_tg_text_check(const pp_tg_update *up, const char *orig, int strip
 }
 
 /* One parsed update against its JSON element u. */
-static void fz_tg_update_check(const pp_tg_update *up, json_t *u)
+static void fz_tg_update_check(const tg_update *up, json_t *u)
 {
     FUZZ_CHECK(up->update_id == json_integer_value(json_object_get(u, "update_id")));
-    FUZZ_CHECK(strcmp(pp_tg_kind_name(up->kind), "unknown") != 0);
+    FUZZ_CHECK(strcmp(tg_kind_name(up->kind), "unknown") != 0);
     FUZZ_CHECK((up->text != NULL) == (up->kind == PP_TG_TEXT));
     json_t *m = json_object_get(u, "message");
     if (!json_is_object(m)) {
@@ -252,10 +252,10 @@ FUZZ_ENTRY(telegram)
     fz_tg_cursor(data, size);
     size_t small = size ? 2 + data[size - 1] % 64 : 2;
 
-    const pp_tg_me me = { FZ_TG_NAME, FZ_TG_ID };
-    pp_tg_update *ups;
+    const tg_bot_id me = { FZ_TG_NAME, FZ_TG_ID };
+    tg_update *ups;
     size_t n_ups;
-    if (pp_tg_parse_updates((const char *)data, size, &me, &ups, &n_ups) != 0) {
+    if (tg_parse_updates((const char *)data, size, &me, &ups, &n_ups) != 0) {
         FUZZ_CHECK(ups == NULL && n_ups == 0);
         fz_tg_split_check((const char *)data, size, PP_TG_MAX_UNITS);
         fz_tg_split_check((const char *)data, size, small);
@@ -317,6 +317,6 @@ FUZZ_ENTRY(telegram)
         pp_answer_clear(&a);
     }
     for (size_t c = 0; c < n_chats; c++) pp_session_free(sessions[c]);
-    pp_tg_updates_free(ups, n_ups);
+    tg_updates_free(ups, n_ups);
     return 0;
 }

@@ -1,5 +1,5 @@
 /* mxcheck.c -- checks of the Matrix bot's pure part: a /sync answer read by
- * pp_mx_parse_sync (bots/matrix.h) into invites, leaves and the events of
+ * mx_parse_sync (bots/matrix.h) into invites, leaves and the events of
  * joined rooms, with what each event is and whether it names the bot.  Run
  * by tests/matrix_units.sh; prints one line per failed check and exits 1
  * if any failed.  Bodies are written with ' for " so they stay readable. */
@@ -15,7 +15,7 @@ static int failures;
     printf(__VA_ARGS__); printf("\n"); } } while (0)
 
 static const char *const allow[] = { "@*:example.org" };
-static const pp_mx_me me = { "@coach:example.org", "coach", "Coach", allow, 1 };
+static const mx_me me = { "@coach:example.org", "coach", "Coach", allow, 1 };
 
 static char *json(const char *s)
 {
@@ -25,17 +25,17 @@ static char *json(const char *s)
     return j;
 }
 
-static int parse(const pp_mx_me *who, const char *body, pp_mx_sync *s)
+static int parse(const mx_me *who, const char *body, mx_sync *s)
 {
     char *j = json(body);
-    int rc = pp_mx_parse_sync(j, strlen(j), who, s);
+    int rc = mx_parse_sync(j, strlen(j), who, s);
     free(j);
     return rc;
 }
 
 /* A sync answer with one joined room "!r:example.org" holding these
  * timeline events. */
-static int room(const char *summary, const char *events, pp_mx_sync *s)
+static int room(const char *summary, const char *events, mx_sync *s)
 {
     char body[8192];
     snprintf(body, sizeof body, "{'next_batch':'s9','rooms':{'join':{'!r:example.org':{%s"
@@ -49,9 +49,9 @@ static int room(const char *summary, const char *events, pp_mx_sync *s)
 #define ALICE "@alice:example.org"
 
 /* The one message event of a room with two members; 0 when not read. */
-static pp_mx_event one(const char *content, pp_mx_sync *s)
+static mx_event one(const char *content, mx_sync *s)
 {
-    pp_mx_event e = { .kind = PP_MX_OTHER };
+    mx_event e = { .kind = PP_MX_OTHER };
     char ev[4096];
     snprintf(ev, sizeof ev, MSG("e1", ALICE, "%s"), content);
     if (room("'summary':{'m.joined_member_count':3},", ev, s) && s->rooms[0].n_events == 1)
@@ -61,7 +61,7 @@ static pp_mx_event one(const char *content, pp_mx_sync *s)
 
 static void test_batch(void)
 {
-    pp_mx_sync s;
+    mx_sync s;
     const char *bad[] = { "", "[]", "{}", "{'next_batch':5}", "{'next_batch':'s1'", "'s1'" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s.next_batch = "x";
@@ -69,21 +69,21 @@ static void test_batch(void)
     }
     CHECK(parse(&me, "{'next_batch':'s42_17'}", &s) == 0 && strcmp(s.next_batch, "s42_17") == 0 &&
           s.n_invites == 0 && s.n_leaves == 0 && s.n_rooms == 0, "a batch with no rooms");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
 
     char body[PP_MX_MAX_BATCH + 64];
     memset(body, 'b', sizeof body);
     memcpy(body, "{'next_batch':'", 15);
     memcpy(body + 15 + PP_MX_MAX_BATCH, "'}", 3);
     CHECK(parse(&me, body, &s) == 0 && strlen(s.next_batch) == PP_MX_MAX_BATCH, "the longest next_batch");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     memcpy(body + 15 + PP_MX_MAX_BATCH, "b'}", 4);
     CHECK(parse(&me, body, &s) == -1, "a next_batch longer than the bot keeps");
 }
 
 static void test_rooms(void)
 {
-    pp_mx_sync s;
+    mx_sync s;
     CHECK(parse(&me, "{'next_batch':'s3','rooms':{"
                 "'invite':{'!dm1:example.org':{'invite_state':{'events':[{'type':'m.room.create','sender':'@alice:example.org','state_key':'','content':{}},"
                 "{'type':'m.room.member','sender':'@alice:example.org','state_key':'@coach:example.org','content':{'membership':'invite','is_direct':true}}]}},"
@@ -108,13 +108,13 @@ static void test_rooms(void)
     CHECK(s.n_rooms == 2 && strcmp(s.rooms[0].id, "!a:example.org") == 0 &&
           strcmp(s.rooms[1].id, "!b:example.org") == 0 && s.rooms[0].n_events == 0 &&
           s.rooms[1].n_events == 0 && !s.rooms[0].has_count, "joined rooms in order, no timeline");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
 
-    const pp_mx_me anyone = { "@coach:example.org", "coach", "", NULL, 0 };
+    const mx_me anyone = { "@coach:example.org", "coach", "", NULL, 0 };
     CHECK(parse(&anyone, "{'next_batch':'s3','rooms':{'invite':{'!spam:evil.example':{'invite_state':{'events':["
                 "{'type':'m.room.member','sender':'@mallory:evil.example','state_key':'@coach:example.org','content':{'membership':'invite'}}]}}}}}",
                 &s) == 0 && s.n_invites == 1 && s.invites[0].allowed, "no allow-list: every invite");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
 
     /* state and timeline: counts, encryption, membership, the bot's join */
     if (room("'summary':{'m.joined_member_count':2},",
@@ -123,14 +123,14 @@ static void test_rooms(void)
              MSG("a1", ALICE, "{'msgtype':'m.text','body':'My wife pulls away'}") ","
              "{'type':'m.room.encryption','event_id':'$k','sender':'@alice:example.org','state_key':'','content':{'algorithm':'m.megolm.v1.aes-sha2'}}",
              &s)) {
-        const pp_mx_room *r = &s.rooms[0];
+        const mx_sync_room *r = &s.rooms[0];
         CHECK(r->has_count && r->count == 2 && r->member_change && r->encrypted, "room flags");
         CHECK(r->n_events == 4 && r->events[0].kind == PP_MX_BEFORE_JOIN && r->events[1].kind == PP_MX_BEFORE_JOIN &&
               r->events[2].kind == PP_MX_TEXT && r->events[3].kind == PP_MX_OTHER, "events before our join");
         CHECK(r->n_events == 4 && strcmp(r->events[2].event_id, "$a1") == 0 &&
               strcmp(r->events[2].sender, ALICE) == 0, "event id and sender");
     }
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     /* a message between the bot's invite and its join was sent to it */
     if (room("",
              MSG("pre", ALICE, "{'msgtype':'m.text','body':'before the invite'}") ","
@@ -138,20 +138,20 @@ static void test_rooms(void)
              MSG("first", ALICE, "{'msgtype':'m.text','body':'sent with the invite'}") ","
              "{'type':'m.room.member','event_id':'$j','sender':'@coach:example.org','state_key':'@coach:example.org','content':{'membership':'join'}}",
              &s)) {
-        const pp_mx_room *r = &s.rooms[0];
+        const mx_sync_room *r = &s.rooms[0];
         CHECK(r->n_events == 4 && r->events[0].kind == PP_MX_BEFORE_JOIN && r->events[1].kind == PP_MX_BEFORE_JOIN &&
               r->events[2].kind == PP_MX_TEXT && r->events[3].kind == PP_MX_OWN, "the invite is the line");
         CHECK(r->joined && r->direct && !r->limited && !r->prev_batch, "joined, direct");
     }
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     if (parse(&me, "{'next_batch':'s9','rooms':{'join':{'!r:example.org':{'timeline':{'limited':true,"
               "'prev_batch':'t5','events':[" MSG("a1", ALICE, "{'msgtype':'m.text','body':'hi'}") "]}}}}}", &s) == 0)
         CHECK(s.n_rooms == 1 && s.rooms[0].limited && s.rooms[0].prev_batch &&
               strcmp(s.rooms[0].prev_batch, "t5") == 0 && !s.rooms[0].joined, "a limited timeline and its prev_batch");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     if (room("", MSG("a1", ALICE, "{'msgtype':'m.text','body':'hi'}"), &s))
         CHECK(!s.rooms[0].has_count && !s.rooms[0].member_change && !s.rooms[0].encrypted, "a quiet room");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
 }
 
 /* Ids longer than the bot keeps are refused whole, never cut: two rooms
@@ -165,19 +165,19 @@ static void test_long_ids(void)
     memcpy(longid + 300, ":example.org", 13);
     snprintf(body, sizeof body, "{'next_batch':'s4','rooms':{'join':{'%s':{},'%.300sX:example.org':{},"
              "'!ok:example.org':{}},'invite':{'%s':{}},'leave':{'%s':{}}}}", longid, longid, longid, longid);
-    pp_mx_sync s;
+    mx_sync s;
     CHECK(parse(&me, body, &s) == 0, "long ids: not read");
     CHECK(s.n_rooms == 1 && strcmp(s.rooms[0].id, "!ok:example.org") == 0 && s.n_invites == 0 &&
           s.n_leaves == 0 && s.n_refused == 4, "long room ids: %zu rooms, %zu refused, want 1 and 4",
           s.n_rooms, s.n_refused);
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     memset(longid, 'x', sizeof longid);
     memcpy(longid, "!", 1);
     longid[PP_MX_MAX_ID - 1] = '\0';                  /* 254 bytes: the longest taken */
     snprintf(body, sizeof body, "{'next_batch':'s4','rooms':{'join':{'%s':{}}}}", longid);
     CHECK(parse(&me, body, &s) == 0 && s.n_rooms == 1 && s.n_refused == 0 &&
           strlen(s.rooms[0].id) == PP_MX_MAX_ID - 1, "the longest room id taken");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
 
     char sender[320], ev[1024];
     memset(sender, 'm', sizeof sender);
@@ -188,12 +188,12 @@ static void test_long_ids(void)
     if (room("'summary':{'m.joined_member_count':2},", ev, &s))
         CHECK(s.rooms[0].n_events == 1 && s.rooms[0].events[0].kind == PP_MX_MALFORMED,
               "a 300-byte sender id: kind %d, want MALFORMED", s.rooms[0].events[0].kind);
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
 }
 
 static void test_events(void)
 {
-    pp_mx_sync s;
+    mx_sync s;
     if (room("",
              MSG("own", "@coach:example.org", "{'msgtype':'m.notice','body':'my reply'}") ","
              MSG("n1", "@otherbot:example.org", "{'msgtype':'m.notice','body':'[reminder] my wife pulls away'}") ","
@@ -205,9 +205,9 @@ static void test_events(void)
              "{'type':'m.room.message','event_id':'$x y','sender':'@alice:example.org','content':{'msgtype':'m.text','body':'hi'}},"
              "{'type':'m.room.message','event_id':'$ns','content':{'msgtype':'m.text','body':'hi'}},"
              MSG("em", ALICE, "{'msgtype':'m.emote','body':'sighs'}"), &s)) {
-        static const pp_mx_kind want[] = { PP_MX_OWN, PP_MX_NOTICE, PP_MX_ENCRYPTED, PP_MX_EDIT, PP_MX_NONTEXT,
+        static const mx_kind want[] = { PP_MX_OWN, PP_MX_NOTICE, PP_MX_ENCRYPTED, PP_MX_EDIT, PP_MX_NONTEXT,
                                            PP_MX_NONTEXT, PP_MX_MALFORMED, PP_MX_MALFORMED, PP_MX_MALFORMED, PP_MX_TEXT };
-        const pp_mx_room *r = &s.rooms[0];
+        const mx_sync_room *r = &s.rooms[0];
         CHECK(r->n_events == 10, "events: %zu", r->n_events);
         for (size_t i = 0; i < r->n_events && i < 10; i++)
             CHECK(r->events[i].kind == want[i], "event %zu: kind %d, want %d", i, r->events[i].kind, want[i]);
@@ -216,7 +216,7 @@ static void test_events(void)
         CHECK(r->n_events == 10 && r->events[5].body_len == 0 && strcmp(r->events[5].body, "") == 0, "no body");
         CHECK(r->n_events == 10 && !r->encrypted, "an encrypted message is an event, not room state");
     }
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
 
     /* a sticker is an image (issue 21); a thread's message knows its root */
     if (room("", "{'type':'m.sticker','event_id':'$st','sender':'@alice:example.org','content':"
@@ -224,83 +224,83 @@ static void test_events(void)
         CHECK(s.rooms[0].n_events == 1 && s.rooms[0].events[0].kind == PP_MX_NONTEXT &&
               !s.rooms[0].events[0].mentioned && s.rooms[0].events[0].body_len == 0,
               "an m.sticker is non-text, its description never read as a mention");
-    pp_mx_sync_free(&s);
-    pp_mx_event te = one("{'msgtype':'m.text','body':'he did it again','m.relates_to':{'rel_type':'m.thread',"
+    mx_sync_free(&s);
+    mx_event te = one("{'msgtype':'m.text','body':'he did it again','m.relates_to':{'rel_type':'m.thread',"
                          "'event_id':'$root','is_falling_back':true,'m.in_reply_to':{'event_id':'$root'}}}", &s);
     CHECK(te.kind == PP_MX_TEXT && te.thread && strcmp(te.thread, "$root") == 0 && te.body_len == 15,
           "a message in a thread: its root, the body whole (no fallback quote)");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     te = one("{'msgtype':'m.text','body':'x','m.relates_to':{'rel_type':'m.thread','event_id':'bad id'}}", &s);
     CHECK(te.kind == PP_MX_TEXT && !te.thread, "a thread root that is not a valid id: not a thread");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     te = one("{'msgtype':'m.text','body':'x'}", &s);
     CHECK(!te.thread, "no relation: no thread");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
 
     /* mentions: a leading one is taken off, anywhere counts, m.mentions counts */
-    pp_mx_event e = one("{'msgtype':'m.text','body':'Coach: my partner pulls away'}", &s);
+    mx_event e = one("{'msgtype':'m.text','body':'Coach: my partner pulls away'}", &s);
     CHECK(e.kind == PP_MX_TEXT && e.mentioned && e.strip == 7 &&
           strcmp(e.body + e.strip, "my partner pulls away") == 0, "display name, colon");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'@coach:example.org, !reframe you never listen'}", &s);
     CHECK(e.mentioned && e.strip == 20 && strcmp(e.body + e.strip, "!reframe you never listen") == 0,
           "user id, comma: strip %zu", e.strip);
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'COACH   help'}", &s);
     CHECK(e.mentioned && e.strip == 8, "localpart, any case, spaces: strip %zu", e.strip);
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'I think @coach:example.org could help'}", &s);
     CHECK(e.mentioned && e.strip == 0, "a mention inside the text: mentioned, nothing taken off");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'Coaching is: not this'}", &s);
     CHECK(e.strip == 0 && !e.mentioned, "a longer word is not a mention");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'she was coaching the team, then coaches2 and my_coach'}", &s);
     CHECK(!e.mentioned, "the name inside other words is not a mention");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'is there a coach\u00e9 here'}", &s);
     CHECK(!e.mentioned, "a name followed by a non-ASCII letter is another word");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'thanks, coach!'}", &s);
     CHECK(e.mentioned && e.strip == 0, "the name as a word at the end: mentioned");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'my partner pulls away'}", &s);
     CHECK(e.kind == PP_MX_TEXT && !e.mentioned && e.strip == 0, "no mention");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'can you help','m.mentions':{'user_ids':['@coach:example.org']}}", &s);
     CHECK(e.mentioned && e.strip == 0, "m.mentions");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'can you help','m.mentions':{'user_ids':['@bob:example.org']}}", &s);
     CHECK(!e.mentioned, "m.mentions of someone else");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     /* reply fallbacks: the quote in front of a reply is not the user's words */
     e = one("{'msgtype':'m.text','body':'> <@coach:example.org> call 112 if you are in danger\\n> more\\n\\nthanks',"
             "'m.relates_to':{'m.in_reply_to':{'event_id':'$b1'}}}", &s);
     CHECK(e.kind == PP_MX_TEXT && e.body_len == 6 && strncmp(e.body, "thanks", 6) == 0 && e.mentioned,
           "a reply to the bot: the fallback taken off, and it is addressed to the bot");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'> <@bob:example.org> hi\\n\\nmy partner pulls away',"
             "'m.relates_to':{'m.in_reply_to':{'event_id':'$b1'}}}", &s);
     CHECK(e.body_len == 21 && strncmp(e.body, "my partner pulls away", 21) == 0 && !e.mentioned,
           "a reply to someone else: the fallback taken off, not a mention");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'> <@bob:example.org> Coach said so\\n\\nhm',"
             "'m.relates_to':{'m.in_reply_to':{'event_id':'$b1'}}}", &s);
     CHECK(e.body_len == 2 && !e.mentioned, "a name in the quote is not a mention");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'> quoting a poem\\n\\nmy words'}", &s);
     CHECK(e.body_len == 26, "no m.in_reply_to: a quote is the user's own text");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'> <@coach:example.org> x\\n\\ny','m.relates_to':{'rel_type':'m.thread',"
             "'event_id':'$t','is_falling_back':true,'m.in_reply_to':{'event_id':'$b1'}}}", &s);
     CHECK(e.body_len == 27, "a thread's falling-back reply relation has no fallback to take off");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'>no space\\n\\nx','m.relates_to':{'m.in_reply_to':{'event_id':'$b1'}}}", &s);
     CHECK(e.body_len == 12, "'>' without a space does not start a fallback");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
     e = one("{'msgtype':'m.text','body':'hi\\u0000Coach'}", &s);
     CHECK(e.kind == PP_MX_TEXT && e.body_len == 8 && e.mentioned, "a body with a NUL is read whole");
-    pp_mx_sync_free(&s);
+    mx_sync_free(&s);
 }
 
 int main(void)

@@ -35,12 +35,12 @@ static int valid_utf8(const unsigned char *p, size_t n)
 static size_t split_check(const char *name, const char *text, size_t max_units)
 {
     size_t len = strlen(text), starts[256], lens[256];
-    size_t n = pp_tg_split(text, len, max_units, starts, lens, 256);
+    size_t n = tg_split(text, len, max_units, starts, lens, 256);
     size_t prev_end = 0;
     for (size_t i = 0; i < n; i++) {
         CHECK(lens[i] > 0, "%s: part %zu empty", name, i);
-        CHECK(pp_tg_utf16_len(text + starts[i], lens[i]) <= max_units, "%s: part %zu has %zu units", name, i,
-              pp_tg_utf16_len(text + starts[i], lens[i]));
+        CHECK(tg_utf16_len(text + starts[i], lens[i]) <= max_units, "%s: part %zu has %zu units", name, i,
+              tg_utf16_len(text + starts[i], lens[i]));
         CHECK(valid_utf8((const unsigned char *)text + starts[i], lens[i]), "%s: part %zu cuts a UTF-8 sequence", name, i);
         CHECK(starts[i] >= prev_end, "%s: parts overlap", name);
         for (size_t k = prev_end; k < starts[i]; k++)
@@ -64,11 +64,11 @@ static char *repeat(const char *unit, size_t times)
 
 static void test_split(void)
 {
-    CHECK(pp_tg_utf16_len("abc", 3) == 3, "ascii units");
-    CHECK(pp_tg_utf16_len("\xc3\xa9", 2) == 1, "2-byte units");
-    CHECK(pp_tg_utf16_len("\xe2\x80\x99", 3) == 1, "3-byte units");
-    CHECK(pp_tg_utf16_len("\xf0\x9f\x99\x82", 4) == 2, "emoji counts 2 units");
-    CHECK(pp_tg_utf16_len("\xf0\x9f", 2) == 2, "a cut sequence counts per byte");
+    CHECK(tg_utf16_len("abc", 3) == 3, "ascii units");
+    CHECK(tg_utf16_len("\xc3\xa9", 2) == 1, "2-byte units");
+    CHECK(tg_utf16_len("\xe2\x80\x99", 3) == 1, "3-byte units");
+    CHECK(tg_utf16_len("\xf0\x9f\x99\x82", 4) == 2, "emoji counts 2 units");
+    CHECK(tg_utf16_len("\xf0\x9f", 2) == 2, "a cut sequence counts per byte");
 
     CHECK(split_check("short", "hello there", 4096) == 1, "short text is one part");
     CHECK(split_check("empty", "", 4096) == 0, "empty text has no parts");
@@ -77,7 +77,7 @@ static void test_split(void)
     /* 5000 ASCII words: two parts, cut at a space */
     char *s = repeat("word ", 1000);
     size_t starts[8], lens[8];
-    size_t n = pp_tg_split(s, strlen(s), 4096, starts, lens, 8);
+    size_t n = tg_split(s, strlen(s), 4096, starts, lens, 8);
     CHECK(n == 2, "5000 chars: %zu parts", n);
     CHECK(n == 2 && s[starts[1]] == 'w' && s[starts[0] + lens[0] - 1] == 'd', "cut between words");
     split_check("words", s, 4096);
@@ -102,7 +102,7 @@ static void test_split(void)
 
     /* too many parts: refused, not truncated */
     s = repeat("x", 1000);
-    CHECK(pp_tg_split(s, strlen(s), 10, starts, lens, 8) == 0, "too many parts must fail");
+    CHECK(tg_split(s, strlen(s), 10, starts, lens, 8) == 0, "too many parts must fail");
     free(s);
 }
 
@@ -110,19 +110,19 @@ static void test_cursor(void)
 {
     int64_t next, done[8];
     size_t nd;
-    CHECK(pp_tg_cursor_parse("1013", &next, done, 8, &nd) == 0 && next == 1013 && nd == 0, "plain offset");
-    CHECK(pp_tg_cursor_parse("10 +12 +15", &next, done, 8, &nd) == 0 && next == 10 && nd == 2 &&
+    CHECK(tg_cursor_parse("1013", &next, done, 8, &nd) == 0 && next == 1013 && nd == 0, "plain offset");
+    CHECK(tg_cursor_parse("10 +12 +15", &next, done, 8, &nd) == 0 && next == 10 && nd == 2 &&
           done[0] == 12 && done[1] == 15, "offset with handled ids");
-    CHECK(pp_tg_cursor_parse("10 +9", &next, done, 8, &nd) != 0, "a handled id below the offset");
-    CHECK(pp_tg_cursor_parse("", &next, done, 8, &nd) != 0, "empty cursor");
-    CHECK(pp_tg_cursor_parse("x", &next, done, 8, &nd) != 0, "junk cursor");
-    CHECK(pp_tg_cursor_parse("-5", &next, done, 8, &nd) != 0, "negative cursor");
-    CHECK(pp_tg_cursor_parse("10 12", &next, done, 8, &nd) != 0, "missing +");
+    CHECK(tg_cursor_parse("10 +9", &next, done, 8, &nd) != 0, "a handled id below the offset");
+    CHECK(tg_cursor_parse("", &next, done, 8, &nd) != 0, "empty cursor");
+    CHECK(tg_cursor_parse("x", &next, done, 8, &nd) != 0, "junk cursor");
+    CHECK(tg_cursor_parse("-5", &next, done, 8, &nd) != 0, "negative cursor");
+    CHECK(tg_cursor_parse("10 12", &next, done, 8, &nd) != 0, "missing +");
 }
 
 /* ---- reading getUpdates ---- */
 
-static const pp_tg_me tg_me = { "PushpullBot", 777 };
+static const tg_bot_id tg_me = { "PushpullBot", 777 };
 
 /* JSON written with ' for ", so the cases stay readable. */
 static char *tg_json(const char *fmt, const char *inner)
@@ -137,16 +137,16 @@ static char *tg_json(const char *fmt, const char *inner)
 
 /* One update (its fields after update_id 1), read with tg_me.  A failed
  * parse comes back with update_id -1. */
-static pp_tg_update tg_one(const pp_tg_me *me, const char *fields)
+static tg_update tg_one(const tg_bot_id *me, const char *fields)
 {
     char *body = tg_json("{'ok':true,'result':[{'update_id':1,%s}]}", fields);
-    pp_tg_update *ups, u = { .update_id = -1 };
+    tg_update *ups, u = { .update_id = -1 };
     size_t n;
-    if (pp_tg_parse_updates(body, strlen(body), me, &ups, &n) == 0 && n == 1) {
+    if (tg_parse_updates(body, strlen(body), me, &ups, &n) == 0 && n == 1) {
         u = ups[0];
         ups[0].text = NULL;
     }
-    pp_tg_updates_free(ups, n);
+    tg_updates_free(ups, n);
     free(body);
     return u;
 }
@@ -155,10 +155,10 @@ static pp_tg_update tg_one(const pp_tg_me *me, const char *fields)
 #define TG_GROUP   "'message':{'message_id':9,'from':{'id':5,'is_bot':false},'chat':{'id':-300,'type':'group'},"
 #define TG_PRIVATE "'message':{'message_id':9,'from':{'id':5,'is_bot':false},'chat':{'id':101,'type':'private'},"
 
-static void tg_expect(const char *name, pp_tg_update u, pp_tg_kind kind, const char *text)
+static void tg_expect(const char *name, tg_update u, tg_kind kind, const char *text)
 {
     CHECK(u.update_id == 1, "%s: not read", name);
-    CHECK(u.kind == kind, "%s: kind %s, want %s", name, pp_tg_kind_name(u.kind), pp_tg_kind_name(kind));
+    CHECK(u.kind == kind, "%s: kind %s, want %s", name, tg_kind_name(u.kind), tg_kind_name(kind));
     if (text)
         CHECK(u.text && strcmp(u.text, text) == 0, "%s: text [%s], want [%s]", name, u.text ? u.text : "(null)", text);
     else
@@ -169,7 +169,7 @@ static void tg_expect(const char *name, pp_tg_update u, pp_tg_kind kind, const c
 static void test_updates(void)
 {
     /* groups: answered only when addressed, "@PushpullBot" taken out */
-    pp_tg_update u = tg_one(&tg_me, TG_GROUP "'text':'@PushpullBot he pulls away'}");
+    tg_update u = tg_one(&tg_me, TG_GROUP "'text':'@PushpullBot he pulls away'}");
     CHECK(u.group && u.chat_id == -300 && u.message_id == 9, "group message: chat, id, group");
     tg_expect("group mention", u, PP_TG_TEXT, " he pulls away");
     tg_expect("mention in the middle", tg_one(&tg_me, TG_GROUP "'text':'hey @pushpullbot, help'}"),
@@ -197,7 +197,7 @@ static void test_updates(void)
                "'text':'/help@PushpullBot'}");
     CHECK(u.group, "a supergroup is a group");
     tg_expect("supergroup command", u, PP_TG_TEXT, "/help");
-    const pp_tg_me anon = { "", 777 };     /* getMe without a username */
+    const tg_bot_id anon = { "", 777 };     /* getMe without a username */
     tg_expect("no username: mention", tg_one(&anon, TG_GROUP "'text':'@PushpullBot hi'}"), PP_TG_NOT_ADDRESSED, NULL);
     tg_expect("no username: bare command", tg_one(&anon, TG_GROUP "'text':'/help'}"), PP_TG_TEXT, "/help");
 
@@ -220,12 +220,12 @@ static void test_updates(void)
     /* a group that became a supergroup: old -> new, from either message */
     u = tg_one(&tg_me, TG_GROUP "'migrate_to_chat_id':-1009300}");
     CHECK(u.kind == PP_TG_MIGRATE && u.chat_id == -300 && u.migrate_to == -1009300 && !u.text,
-          "migrate_to_chat_id: kind %s chat %lld to %lld", pp_tg_kind_name(u.kind),
+          "migrate_to_chat_id: kind %s chat %lld to %lld", tg_kind_name(u.kind),
           (long long)u.chat_id, (long long)u.migrate_to);
     u = tg_one(&tg_me, "'message':{'message_id':1,'chat':{'id':-1009300,'type':'supergroup'},"
                "'migrate_from_chat_id':-300}");
     CHECK(u.kind == PP_TG_MIGRATE && u.chat_id == -300 && u.migrate_to == -1009300,
-          "migrate_from_chat_id: kind %s chat %lld to %lld", pp_tg_kind_name(u.kind),
+          "migrate_from_chat_id: kind %s chat %lld to %lld", tg_kind_name(u.kind),
           (long long)u.chat_id, (long long)u.migrate_to);
     tg_expect("migrate to itself", tg_one(&tg_me, TG_GROUP "'migrate_to_chat_id':-300}"), PP_TG_MALFORMED, NULL);
     tg_expect("migrate in a private chat", tg_one(&tg_me, TG_PRIVATE "'migrate_to_chat_id':-5}"),
@@ -248,8 +248,8 @@ static void test_updates(void)
     tg_expect("no message_id", tg_one(&tg_me, "'message':{'chat':{'id':101,'type':'private'},'text':'hi'}"),
               PP_TG_MALFORMED, NULL);
     tg_expect("message not an object", tg_one(&tg_me, "'message':'hi'"), PP_TG_OTHER, NULL);
-    CHECK(strcmp(pp_tg_kind_name(PP_TG_NOT_ADDRESSED), "group_not_addressed") == 0 &&
-          strcmp(pp_tg_kind_name(PP_TG_EDITED), "edited") == 0, "kind names as the log has them");
+    CHECK(strcmp(tg_kind_name(PP_TG_NOT_ADDRESSED), "group_not_addressed") == 0 &&
+          strcmp(tg_kind_name(PP_TG_EDITED), "edited") == 0, "kind names as the log has them");
 
     /* a long text is capped (the engine cuts further) */
     char *big = repeat("x", 5 * PP_MAX_INPUT);
@@ -264,42 +264,42 @@ static void test_updates(void)
     char *body = tg_json("%s", "{'ok':true,'result':[{'update_id':1013," TG_PRIVATE "'text':'a'}},"
                          "{'message':{}},{'update_id':'1014'},{'update_id':1012,'edited_message':{}},"
                          "{'update_id':1015," TG_GROUP "'text':'b'}}]}");
-    pp_tg_update *ups;
+    tg_update *ups;
     size_t n;
-    CHECK(pp_tg_parse_updates(body, strlen(body), &tg_me, &ups, &n) == 0 && n == 3 &&
+    CHECK(tg_parse_updates(body, strlen(body), &tg_me, &ups, &n) == 0 && n == 3 &&
           ups[0].update_id == 1013 && ups[1].update_id == 1012 && ups[2].update_id == 1015 &&
           ups[0].kind == PP_TG_TEXT && ups[1].kind == PP_TG_EDITED && ups[2].kind == PP_TG_NOT_ADDRESSED,
           "a getUpdates answer: 3 updates in order");
-    pp_tg_updates_free(ups, n);
+    tg_updates_free(ups, n);
     free(body);
     const char *bad[] = { "", "[]", "{'ok':false,'result':[]}", "{'ok':true}", "{'ok':true,'result':{}}",
                           "{'ok':true,'result':[{'update_id':1,'message':{'text':'a\\u0000b'}}]}", "{'ok':true,'res" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         body = tg_json("%s", bad[i]);
-        ups = (pp_tg_update *)1;
-        CHECK(pp_tg_parse_updates(body, strlen(body), &tg_me, &ups, &n) == -1 && ups == NULL && n == 0,
+        ups = (tg_update *)1;
+        CHECK(tg_parse_updates(body, strlen(body), &tg_me, &ups, &n) == -1 && ups == NULL && n == 0,
               "not a getUpdates answer: %s", body);
         free(body);
     }
     body = tg_json("%s", "{'ok':true,'result':[]}");
-    CHECK(pp_tg_parse_updates(body, strlen(body), &tg_me, &ups, &n) == 0 && n == 0, "no updates");
-    pp_tg_updates_free(ups, n);
+    CHECK(tg_parse_updates(body, strlen(body), &tg_me, &ups, &n) == 0 && n == 0, "no updates");
+    tg_updates_free(ups, n);
     free(body);
 }
 
 static void test_net(void)
 {
     char s[128] = "refused /bot123:SECRET/getMe and 123:SECRET again";
-    CHECK(pp_net_redact(s, "123:SECRET") == 2, "two redactions");
+    CHECK(net_redact(s, "123:SECRET") == 2, "two redactions");
     CHECK(strstr(s, "SECRET") == NULL && strstr(s, "/bot***/getMe") != NULL, "redacted: %s", s);
-    CHECK(pp_net_redact(s, "") == 0 && pp_net_redact(s, NULL) == 0, "no secret, no change");
+    CHECK(net_redact(s, "") == 0 && net_redact(s, NULL) == 0, "no secret, no change");
 
     uint64_t rng;
-    pp_net_rng_seed(&rng, 7);
+    net_rng_seed(&rng, 7);
     long maxseen = 0;
     for (unsigned a = 0; a < 20; a++)
         for (int k = 0; k < 50; k++) {
-            long ms = pp_net_backoff_ms(a, 500, 8000, &rng);
+            long ms = net_backoff_ms(a, 500, 8000, &rng);
             long ceil = a < 5 ? 500L << a : 8000;
             if (ceil > 8000) ceil = 8000;
             CHECK(ms >= 0 && ms <= ceil, "backoff attempt %u: %ld > %ld", a, ms, ceil);
@@ -307,29 +307,29 @@ static void test_net(void)
         }
     CHECK(maxseen > 4000, "jitter reaches the cap region (max %ld)", maxseen);
 
-    pp_net_bucket bk;
-    pp_net_bucket_init(&bk, 1, 1.0, 1, 1000);       /* 1 per second */
-    CHECK(pp_net_bucket_wait_ms(&bk, 1000) == 0, "starts full");
-    pp_net_bucket_take(&bk, 1000);
-    long w = pp_net_bucket_wait_ms(&bk, 1000);
+    net_bucket bk;
+    net_bucket_init(&bk, 1, 1.0, 1, 1000);       /* 1 per second */
+    CHECK(net_bucket_wait_ms(&bk, 1000) == 0, "starts full");
+    net_bucket_take(&bk, 1000);
+    long w = net_bucket_wait_ms(&bk, 1000);
     CHECK(w >= 999 && w <= 1001, "then waits a second (%ld)", w);
-    CHECK(pp_net_bucket_wait_ms(&bk, 2001) == 0, "a token after a second");
-    pp_net_bucket_take(&bk, 2001);
-    pp_net_bucket_block(&bk, 2001, 5000);           /* a 429 with retry_after 5 */
-    CHECK(pp_net_bucket_wait_ms(&bk, 3000) == 4001, "blocked by retry_after");
-    CHECK(pp_net_bucket_wait_ms(&bk, 7001) == 0, "free when the block ends");
-    pp_net_bucket_take(&bk, 7001);
-    CHECK(pp_net_bucket_wait_ms(&bk, 7002) > 0, "one token after a block, not a burst");
+    CHECK(net_bucket_wait_ms(&bk, 2001) == 0, "a token after a second");
+    net_bucket_take(&bk, 2001);
+    net_bucket_block(&bk, 2001, 5000);           /* a 429 with retry_after 5 */
+    CHECK(net_bucket_wait_ms(&bk, 3000) == 4001, "blocked by retry_after");
+    CHECK(net_bucket_wait_ms(&bk, 7001) == 0, "free when the block ends");
+    net_bucket_take(&bk, 7001);
+    CHECK(net_bucket_wait_ms(&bk, 7002) > 0, "one token after a block, not a burst");
 
-    pp_net_bucket g;
-    pp_net_bucket_init(&g, 20, 60.0, 1, 0);          /* 20 per minute */
+    net_bucket g;
+    net_bucket_init(&g, 20, 60.0, 1, 0);          /* 20 per minute */
     int sent = 0;
     for (uint64_t t = 0; t < 60000; t += 10)
-        if (pp_net_bucket_wait_ms(&g, t) == 0) { pp_net_bucket_take(&g, t); sent++; }
+        if (net_bucket_wait_ms(&g, t) == 0) { net_bucket_take(&g, t); sent++; }
     CHECK(sent <= 20 && sent >= 19, "20/min bucket sent %d in a minute", sent);
 }
 
-/* Base URLs: what --api-url and --homeserver take (pp_net_base_url_check). */
+/* Base URLs: what --api-url and --homeserver take (net_base_url_check). */
 static void test_base_url(void)
 {
     static const char *const ok[] = {
@@ -347,18 +347,18 @@ static void test_base_url(void)
         "http://[]", "http://caf\xc3\xa9.example", "http://a/\x7f", "api.telegram.org", "", NULL };
     char err[256];
     for (size_t i = 0; ok[i]; i++)
-        CHECK(pp_net_base_url_check(ok[i], 0, err, sizeof err) == 0, "refused %s: %s", ok[i], err);
+        CHECK(net_base_url_check(ok[i], 0, err, sizeof err) == 0, "refused %s: %s", ok[i], err);
     for (size_t i = 0; insecure[i]; i++) {
         err[0] = '\0';
-        CHECK(pp_net_base_url_check(insecure[i], 0, err, sizeof err) != 0, "took %s", insecure[i]);
+        CHECK(net_base_url_check(insecure[i], 0, err, sizeof err) != 0, "took %s", insecure[i]);
         CHECK(strstr(err, "--allow-insecure-http") != NULL, "%s: the message does not name the flag: %s",
               insecure[i], err);
-        CHECK(pp_net_base_url_check(insecure[i], 1, err, sizeof err) == 0,
+        CHECK(net_base_url_check(insecure[i], 1, err, sizeof err) == 0,
               "refused %s with --allow-insecure-http: %s", insecure[i], err);
     }
     for (size_t i = 0; bad[i]; i++) {
         err[0] = '\0';
-        CHECK(pp_net_base_url_check(bad[i], 1, err, sizeof err) != 0 && err[0], "took %s", bad[i]);
+        CHECK(net_base_url_check(bad[i], 1, err, sizeof err) != 0 && err[0], "took %s", bad[i]);
         CHECK(strstr(err, "--allow-insecure-http") == NULL, "%s: malformed, yet the flag is offered: %s",
               bad[i], err);
     }

@@ -23,8 +23,8 @@
 #define OPTS (PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS | PCRE2_DUPNAMES)
 
 typedef struct fixture {
-    pp_index *ix;
-    pp_index_scratch *sc;
+    ppx_index *ix;
+    ppx_scratch *sc;
     pcre2_code **code;
     size_t n;
     uint32_t *out;
@@ -34,7 +34,7 @@ typedef struct fixture {
 static void build(fixture *f, const char *const *pats, size_t n)
 {
     memset(f, 0, sizeof *f);
-    f->ix = pp_index_new();
+    f->ix = ppx_new();
     assert_non_null(f->ix);
     f->code = calloc(n ? n : 1, sizeof *f->code);
     assert_non_null(f->code);
@@ -48,10 +48,10 @@ static void build(fixture *f, const char *const *pats, size_t n)
             pcre2_get_error_message(err, msg, sizeof msg);
             fail_msg("pattern %zu /%s/ does not compile: %s", i, pats[i], (char *)msg);
         }
-        assert_int_equal(pp_index_add(f->ix, (uint32_t)i, pats[i], f->code[i]), 0);
+        assert_int_equal(ppx_add(f->ix, (uint32_t)i, pats[i], f->code[i]), 0);
     }
-    assert_int_equal(pp_index_finish(f->ix), 0);
-    f->sc = pp_index_scratch_new(f->ix);
+    assert_int_equal(ppx_finish(f->ix), 0);
+    f->sc = ppx_scratch_new(f->ix);
     assert_non_null(f->sc);
     f->out = calloc(n ? n : 1, sizeof *f->out);
     assert_non_null(f->out);
@@ -65,8 +65,8 @@ static void teardown_fixture(fixture *f)
     free(f->code);
     free(f->out);
     pcre2_match_data_free(f->md);
-    pp_index_scratch_free(f->sc);
-    pp_index_free(f->ix);
+    ppx_scratch_free(f->sc);
+    ppx_free(f->ix);
 }
 
 static int matches(fixture *f, size_t i, const char *text)
@@ -78,7 +78,7 @@ static int matches(fixture *f, size_t i, const char *text)
 /* Candidates for text; checks ascending order and no repeats. */
 static size_t cands(fixture *f, const char *text)
 {
-    size_t k = pp_index_candidates(f->ix, f->sc, text, strlen(text), f->out);
+    size_t k = ppx_candidates(f->ix, f->sc, text, strlen(text), f->out);
     assert_true(k <= f->n);
     for (size_t i = 1; i < k; i++) assert_true(f->out[i - 1] < f->out[i]);
     return k;
@@ -274,10 +274,10 @@ static void test_selective(void **state)
     };
     fixture f;
     build(&f, pats, 10);
-    assert_int_equal(pp_index_always(f.ix), 2);   /* 6 and 7 */
-    assert_true(pp_index_is_always(f.ix, 6));
-    assert_true(pp_index_is_always(f.ix, 7));
-    for (uint32_t i = 0; i < 6; i++) assert_false(pp_index_is_always(f.ix, i));
+    assert_int_equal(ppx_always(f.ix), 2);   /* 6 and 7 */
+    assert_true(ppx_is_always(f.ix, 6));
+    assert_true(ppx_is_always(f.ix, 7));
+    for (uint32_t i = 0; i < 6; i++) assert_false(ppx_is_always(f.ix, i));
 
     size_t k = cands(&f, "hello word0");
     assert_int_equal(k, 3);                       /* 0, and the two always */
@@ -311,7 +311,7 @@ static void test_lookahead_selective(void **state)
     };
     fixture f;
     build(&f, pats, 2);
-    assert_false(pp_index_is_always(f.ix, 0));
+    assert_false(ppx_is_always(f.ix, 0));
     size_t k = cands(&f, "@p ~toward : he text");
     assert_false(has(&f, k, 0));
     k = cands(&f, "@p ~away : he pull away");
@@ -343,7 +343,7 @@ static void test_synth_scale(void **state)
     }
     fixture f;
     build(&f, (const char *const *)pats, N);
-    assert_int_equal(pp_index_always(f.ix), 0);
+    assert_int_equal(ppx_always(f.ix), 0);
     for (int i = 0; i < N; i += 37) {
         char msg[80];
         switch (i % 4) {
@@ -430,7 +430,7 @@ static void test_random_mix(void **state)
     build(&f, (const char *const *)pats, NP);
     /* many of these patterns must be indexed, or the test proves little
      * (unanchored bare literals and optional-only patterns are not) */
-    assert_true(pp_index_always(f.ix) < NP / 2);
+    assert_true(ppx_always(f.ix) < NP / 2);
     size_t total_hits = 0, total_cands = 0;
     for (int t = 0; t < NT; t++) {
         char text[256];
@@ -447,7 +447,7 @@ static void test_random_mix(void **state)
     /* the mix does exercise matches, and the index does filter */
     assert_true(total_hits > NT);
     /* of the indexed patterns, well under half are candidates per text */
-    size_t always = pp_index_always(f.ix);
+    size_t always = ppx_always(f.ix);
     assert_true(total_cands - always * NT < (NP - always) * NT / 3);
     teardown_fixture(&f);
     for (int i = 0; i < NP; i++) free(pats[i]);
@@ -473,11 +473,11 @@ static void test_hostile_text(void **state)
     for (int i = 0; i < 8999; i++) big[i] = (char)(i % 3 == 2 ? ' ' : 'z');
     check_no_false_negative(&f, big);
     /* a cut KELVIN SIGN at the very end, then a whole one */
-    k = pp_index_candidates(f.ix, f.sc, "x \xe2\x84", 4, f.out);
+    k = ppx_candidates(f.ix, f.sc, "x \xe2\x84", 4, f.out);
     assert_false(has(&f, k, 4));
     k = cands(&f, "x \xe2\x84\xaa");
     assert_true(has(&f, k, 4));
-    assert_int_equal(pp_index_candidates(f.ix, f.sc, NULL, 0, f.out), 0);
+    assert_int_equal(ppx_candidates(f.ix, f.sc, NULL, 0, f.out), 0);
     free(big);
     teardown_fixture(&f);
 }
@@ -499,7 +499,7 @@ static void test_clauses(void **state)
     };
     fixture f;
     build(&f, pats, 4);
-    assert_int_equal(pp_index_always(f.ix), 0);
+    assert_int_equal(ppx_always(f.ix), 0);
     static const struct { const char *text; int want[4]; } cases[] = {
         { "she hits the ball", { 0, 0, 0, 0 } },
         { "she hits me", { 1, 0, 0, 0 } },
