@@ -2326,7 +2326,7 @@ int cli_matrix(int argc, char **argv)
     if (!b->store) { fprintf(stderr, "pushpull matrix: %s\n", err); goto out; }
     /* one bot per state file: two would answer each other's messages and
      * lose session updates */
-    b->lock_fd = net_lock_state(b->common.state_path, err, sizeof err);
+    b->lock_fd = net_lock_state(pp_store_path(b->store), err, sizeof err);
     if (b->lock_fd < 0) {
         fprintf(stderr, "pushpull matrix: %s\n", err);
         net_log("error", "state_locked", "msg=\"another instance holds the state file; nothing was sent\"");

@@ -1578,7 +1578,7 @@ static int run(tg_bot *b)
         pp_store_keep_transcripts(b->store, b->common.keep_transcripts);
         /* one bot per state file: two would each answer part of a chat and
          * lose session updates (Telegram's 409 comes only once both poll) */
-        b->lock_fd = net_lock_state(b->common.state_path, err, sizeof err);
+        b->lock_fd = net_lock_state(pp_store_path(b->store), err, sizeof err);
         if (b->lock_fd < 0) {
             fprintf(stderr, "pushpull telegram: %s\n", err);
             net_log("error", "state_locked", "msg=\"another instance holds the state file; nothing was sent\"");

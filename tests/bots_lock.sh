@@ -66,4 +66,15 @@ stop_bot
 [ "$BOT_STATUS" = 0 ] || fail "telegram: exit status $BOT_STATUS"
 [ "$(sent_count)" = 2 ] || fail "telegram: $(sent_count) replies, want 2"
 echo "telegram: the first instance answered both messages"
+
+# without --state the lock sits beside the default state file
+# ($XDG_STATE_HOME/pushpull/state.db), never as "(null).lock" in the
+# working directory, so two bots started from different directories on
+# the default file still exclude each other
+mkdir -p "$TMPDIR/cwd" "$TMPDIR/xdg"
+(cd "$TMPDIR/cwd" && XDG_STATE_HOME=$TMPDIR/xdg TELEGRAM_BOT_TOKEN=$TOKEN timeout 3 "$PUSHPULL" telegram \
+    --api-url http://127.0.0.1:9 --rules "$SRC/rules" >/dev/null 2>&1)
+[ -z "$(ls -A "$TMPDIR/cwd")" ] || fail "telegram left $(ls -A "$TMPDIR/cwd") in its working directory"
+[ -f "$TMPDIR/xdg/pushpull/state.db.lock" ] || fail "no lock beside the default state file: $(ls -A "$TMPDIR/xdg/pushpull" 2>&1)"
+echo "telegram: the default state file's lock is $TMPDIR/xdg/pushpull/state.db.lock"
 exit 0
