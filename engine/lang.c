@@ -216,7 +216,7 @@ struct ppl_lexicon {
     size_t n_dels;
     long c_user, c_partner, c_both, c_other, c_negator, c_split, c_report, c_nominative, c_object;
     long c_filler, c_referent, c_pronoun, c_question;
-    long c_neg_end, c_adverb, c_passive, c_done_to, c_quoted;
+    long c_neg_end, c_adverb, c_passive, c_done_to, c_quoted, c_elided, c_prep;
     long c_noun_he, c_noun_she, c_pron_he, c_pron_she;   /* who "he", "she" can be */
     uint32_t id_by;
     size_t n_irregular;
@@ -264,7 +264,7 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     lx->c_user = lx->c_partner = lx->c_both = lx->c_other = -1;
     lx->c_negator = lx->c_split = lx->c_report = lx->c_nominative = lx->c_object = -1;
     lx->c_filler = lx->c_referent = lx->c_pronoun = lx->c_question = -1;
-    lx->c_neg_end = lx->c_adverb = lx->c_passive = lx->c_done_to = lx->c_quoted = -1;
+    lx->c_neg_end = lx->c_adverb = lx->c_passive = lx->c_done_to = lx->c_quoted = lx->c_elided = lx->c_prep = -1;
     lx->c_noun_he = lx->c_noun_she = lx->c_pron_he = lx->c_pron_she = -1;
     char aff[1024], dic[1024];
     const char *dd = dict_dir ? dict_dir : "/usr/share/hunspell";
@@ -470,6 +470,8 @@ static long concept_index(ppl_lexicon *lx, const char *name, int create)
     else if (!strcmp(name, "pronoun_he")) lx->c_pron_he = k;
     else if (!strcmp(name, "pronoun_she")) lx->c_pron_she = k;
     else if (!strcmp(name, "quoted")) lx->c_quoted = k;
+    else if (!strcmp(name, "elided_i")) lx->c_elided = k;
+    else if (!strcmp(name, "preposition")) lx->c_prep = k;
     return k;
 }
 
@@ -954,6 +956,13 @@ static uint32_t member_at(const ppl_lexicon *lx, const ppl_word *w, size_t n, si
     return best;
 }
 
+/* Does the word end in "ing" (and is longer than "bring", "thing")? */
+static int ends_ing(const char *norm)
+{
+    size_t nl = strlen(norm);
+    return nl > 5 && !strcmp(norm + nl - 3, "ing");
+}
+
 /* Is the name at word i the name of a referent_other just before it ("my
  * friend Omar", "my sister Jess"): someone else, not the partner? */
 static int names_referent(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i)
@@ -977,7 +986,7 @@ static int is_mechanism(const ppl_lexicon *lx, long k)
            k == lx->c_referent || k == lx->c_pronoun || k == lx->c_question ||
            k == lx->c_neg_end || k == lx->c_adverb || k == lx->c_passive || k == lx->c_done_to ||
            k == lx->c_noun_he || k == lx->c_noun_she || k == lx->c_pron_he || k == lx->c_pron_she ||
-           k == lx->c_quoted;
+           k == lx->c_quoted || k == lx->c_elided || k == lx->c_prep;
 }
 
 /* The person concept word i starts, and its length; -1 none.  Its words
@@ -1422,6 +1431,12 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
              * ("me and him fight"), else the object ("it hit me") */
             if (i != opening && lx->c_object >= 0 && member_at(lx, w, n, i, lx->c_object, (uint32_t)c) == pl)
                 continue;
+            /* "too busy for my bf": after a preposition, not the subject */
+            if (i > cl->first && lx->c_prep >= 0 && member_at(lx, w, n, i - 1, lx->c_prep, (uint32_t)c) == 1 &&
+                !(i + pl < end && ends_ing(w[i + pl].norm))) {   /* "tired of my wife ignoring me" */
+                i += pl - 1;     /* past all of it: "for my | boyfriend" is no subject either */
+                continue;
+            }
             ppl_subject s = subject_of(lx, k);
             if (s == PPL_SUBJ_PARTNER && member_at(lx, w, n, i, lx->c_pronoun, (uint32_t)c) == pl)
                 pronoun_clause[c] = pronoun_kind(lx, w, n, i, pl, (uint32_t)c);
@@ -1456,7 +1471,10 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     }
     /* A sentence that opens with a gerund and names nobody before it is the
      * writer's own doing: "needing space doesn't mean I don't love her",
-     * "does feeling smothered mean ...". */
+     * "does feeling smothered mean ...".  So is one that opens the way chat
+     * drops its "I" (concept elided_i: "been talking to him for weeks",
+     * "too busy for my bf lately", "miss him so much"), when it does not
+     * ask. */
     for (size_t c = 0; c < nc; c++) {
         ppl_clause *cl = &out->clauses[c];
         if (cl->subject || (c > 0 && out->clauses[c - 1].sentence == cl->sentence)) continue;
@@ -1465,8 +1483,10 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         while (i < end && (w[i].flags & PPL_WORD_FILLER)) i++;
         if (i < end && lx->c_question >= 0 && (cw = member_at(lx, w, n, i, lx->c_question, (uint32_t)c)))
             i += cw;
-        size_t nl = i < end ? strlen(w[i].norm) : 0;
-        if (nl > 5 && !strcmp(w[i].norm + nl - 3, "ing") && w[i].members)
+        if (i < end && ends_ing(w[i].norm) && w[i].members)
+            cl->subject = PPL_SUBJ_USER;
+        else if (i == cl->first && !cl->question && lx->c_elided >= 0 &&
+                 member_at(lx, w, n, i, lx->c_elided, (uint32_t)c))
             cl->subject = PPL_SUBJ_USER;
     }
     if (referent_subject && !partner_named && lx->c_referent >= 0)

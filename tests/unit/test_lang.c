@@ -350,6 +350,19 @@ static void test_gerund_is_the_writer(void **state)
     assert_null(strstr(render(lx, "he came home, pulling away from me"), "@u"));
 }
 
+/* Chat drops its "I" ("too busy for my bf lately", "miss him so much"),
+ * and a person after a preposition is not the subject -- unless a gerund
+ * makes them the doer ("tired of my wife ignoring me"). */
+static void test_elided_i_and_prepositions(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    assert_true(strncmp(render(lx, "too busy for my boyfriend lately"), "@u", 2) == 0);
+    assert_true(strncmp(render(lx, "miss him so much"), "@u", 2) == 0);
+    assert_true(strncmp(render(lx, "tired of my wife ignoring me"), "@p", 2) == 0);
+    /* a question keeps no elided I */
+    assert_null(strstr(render(lx, "need space?"), "@u"));
+}
+
 static void test_safety_concepts(void **state)
 {
     const ppl_lexicon *lx = *state;
@@ -468,6 +481,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_used_to, setup, teardown),
         cmocka_unit_test_setup_teardown(test_question_auxiliary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gerund_is_the_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_elided_i_and_prepositions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_safety_concepts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clause_patterns, setup, teardown),
