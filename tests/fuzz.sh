@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fuzz.sh -- the CI smoke of the libFuzzer targets (tests/fuzz/*.c): build
 # them with clang under ASan+UBSan (`make fuzz-build`, mk/fuzz.mk) and run
-# each for FUZZ_SMOKE_SECONDS (30) from its seeds, with a fixed seed and a
+# each for FUZZ_SMOKE_SECONDS (20) from its seeds, with a fixed seed and a
 # scratch corpus in $TMPDIR.  Any crash, leak, UBSan report, broken
 # invariant or input slower than 10 s fails.  The long runs are
 # `make fuzz FUZZ_SECONDS=600`.  Only in the plain pass (the targets carry
@@ -10,7 +10,7 @@
 # (exit 77, which tests/run.sh counts as skipped).  A line before each
 # target says which is running, so the minutes of the smoke are not silent.
 set -u
-secs=${FUZZ_SMOKE_SECONDS:-30}
+secs=${FUZZ_SMOKE_SECONDS:-20}
 if [ "${SAN:-}" = 1 ]; then
     echo "fuzz: skipped in the SAN pass (the fuzz targets carry ASan+UBSan themselves)"
     exit 77
