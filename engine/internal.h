@@ -397,6 +397,10 @@ void ppm_work_give(const pp_ruleset *rs, ppm_work *w);
 void ppm_work_free(ppm_work *w);
 
 /* rules.c */
+/* Past blanks and tabs; an id of the rule files ([a-z0-9._-], 1 to
+ * PP_ID_MAX-1 bytes).  The program reader (program.c) shares both. */
+char *ppr_skip_space(char *p);
+int ppr_valid_id(const char *s);
 /* The catalogue entry of framework id, or NULL. */
 const ppr_framework *ppr_framework_find(const pp_ruleset *rs, const char *id);
 /* Is framework id locked after an abuse disclosure?  0 for an unknown id. */

@@ -29,21 +29,6 @@
 
 static const char *const answer_names[PP_ANSWER_KINDS] = { "did", "partly", "didnt", "badly" };
 
-static char *skip_ws(char *p)
-{
-    while (*p == ' ' || *p == '\t') p++;
-    return p;
-}
-
-static int id_ok(const char *s)
-{
-    size_t n = 0;
-    for (; s[n]; n++) {
-        unsigned char c = (unsigned char)s[n];
-        if (!(islower(c) || isdigit(c) || c == '.' || c == '_' || c == '-')) return 0;
-    }
-    return n > 0 && n < PP_ID_MAX;
-}
 
 /* Add a line of text to *slot: joined by a space, "|" a paragraph break. */
 static int add_text(char **slot, const char *line)
@@ -117,7 +102,7 @@ static int parse_span(const char *p, int *first, int *last)
         b = strtol(q, &end, 10);
         if (end == q) return -1;
     }
-    if (*skip_ws(end) != '\0' || a < 1 || b < a || b > MAX_PROGRAM_DAYS) return -1;
+    if (*ppr_skip_space(end) != '\0' || a < 1 || b < a || b > MAX_PROGRAM_DAYS) return -1;
     *first = week ? (int)(a - 1) * 7 + 1 : (int)a;
     *last = week ? (int)b * 7 : (int)b;
     return *last > MAX_PROGRAM_DAYS ? -1 : 0;
@@ -187,7 +172,7 @@ static void answer_line(reader *R, char *p, int lineno)
     char *colon = strchr(p, ':');
     if (!colon) { pp_errors_add(R->errs, R->path, lineno, "expected 'answer KIND: phrase, ...'"); return; }
     *colon = '\0';
-    char *kind = skip_ws(p);
+    char *kind = ppr_skip_space(p);
     int k = 0;
     while (k < PP_ANSWER_KINDS && strcmp(kind, answer_names[k]) != 0) k++;
     if (k == PP_ANSWER_KINDS) {
@@ -196,7 +181,7 @@ static void answer_line(reader *R, char *p, int lineno)
     }
     char *save = NULL;
     for (char *w = strtok_r(colon + 1, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
-        w = skip_ws(w);
+        w = ppr_skip_space(w);
         size_t n = strlen(w);
         while (n && (w[n - 1] == ' ' || w[n - 1] == '\t')) w[--n] = '\0';
         if (!n) continue;
@@ -248,7 +233,7 @@ static int key_line(reader *R, char *p, int lineno)
     int k = 0;
     while (keys[k] && !(strlen(keys[k]) == n && strncmp(keys[k], p, n) == 0)) k++;
     if (!keys[k]) return 0;
-    char *value = skip_ws(colon + 1);
+    char *value = ppr_skip_space(colon + 1);
     ppp_program *pg = &R->cur;
     ppp_step *st = pg->n_steps ? &pg->steps[pg->n_steps - 1] : NULL;
     int step_key = k >= 5;
@@ -329,7 +314,7 @@ void ppp_parse(pp_ruleset *rs, const char *path, char *buf, pp_errors *errs)
     int lineno = 0;
     while ((line = ppr_next_line(&cur, &lineno)) != NULL) {
         int indented = line[0] == ' ' || line[0] == '\t';
-        char *p = skip_ws(line);
+        char *p = ppr_skip_space(line);
         if (*p == '\0' || (*p == '#' && !R.text)) continue;
         if (indented) {
             if (key_line(&R, p, lineno)) continue;
@@ -343,18 +328,18 @@ void ppp_parse(pp_ruleset *rs, const char *path, char *buf, pp_errors *errs)
         if (*p == '#') continue;
         if (strncmp(p, "program ", 8) == 0) {
             finish_program(&R);
-            char *id = skip_ws(p + 8);
+            char *id = ppr_skip_space(p + 8);
             R.in_program = 1;
             R.cur.line = lineno;
             R.cur.file = path;
-            if (!id_ok(id)) {
+            if (!ppr_valid_id(id)) {
                 pp_errors_add(errs, path, lineno, "bad program id '%s' ([a-z0-9._-]+)", id);
                 R.bad = 1;
             }
             ppe_strlcpy(R.cur.id, id, sizeof R.cur.id);
             continue;
         }
-        if (strncmp(p, "step ", 5) == 0) { step_line(&R, skip_ws(p + 5), lineno); continue; }
+        if (strncmp(p, "step ", 5) == 0) { step_line(&R, ppr_skip_space(p + 5), lineno); continue; }
         if (strncmp(p, "answer ", 7) == 0) { answer_line(&R, p + 7, lineno); continue; }
         pp_errors_add(errs, path, lineno, "expected 'program ID', 'step ...' or 'answer KIND: ...'");
         if (R.in_program) R.bad = 1;

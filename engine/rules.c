@@ -194,13 +194,13 @@ char *ppr_next_line(char **cursor, int *lineno)
     return next_line(cursor, lineno);
 }
 
-static char *skip_space(char *p)
+char *ppr_skip_space(char *p)
 {
     while (*p == ' ' || *p == '\t') p++;
     return p;
 }
 
-static int valid_id(const char *s)
+int ppr_valid_id(const char *s)
 {
     size_t n = 0;
     for (; s[n]; n++) {
@@ -319,7 +319,7 @@ static uint32_t tag_bit(loader *L, const char *name, const char *path, int linen
 {
     pp_ruleset *rs = L->rs;
     size_t n = strlen(name);
-    if (!valid_id(name) || n >= PP_TAG_MAX) {
+    if (!ppr_valid_id(name) || n >= PP_TAG_MAX) {
         pp_errors_add(L->errs, path, lineno, "bad tag '%s' (lowercase, digits, '-', at most %d bytes)",
                       name, PP_TAG_MAX - 1);
         return 0;
@@ -434,12 +434,12 @@ static void parse_catalog_file(loader *L, const char *file)
     int lineno = 0;
     ppr_framework *fw = NULL;
     while ((line = next_line(&cur, &lineno)) != NULL) {
-        char *p = skip_space(line);
+        char *p = ppr_skip_space(line);
         if (*p == '\0' || *p == '#') continue;
         if (strncmp(p, "framework", 9) == 0 && (p[9] == ' ' || p[9] == '\t')) {
-            char *id = skip_space(p + 9);
+            char *id = ppr_skip_space(p + 9);
             fw = NULL;
-            if (!valid_id(id)) {
+            if (!ppr_valid_id(id)) {
                 pp_errors_add(L->errs, path, lineno, "bad framework id '%s' (use a-z, 0-9, . _ -)", id);
                 continue;
             }
@@ -463,7 +463,7 @@ static void parse_catalog_file(loader *L, const char *file)
             continue;
         }
         *colon = '\0';
-        char *key = p, *value = skip_space(colon + 1);
+        char *key = p, *value = ppr_skip_space(colon + 1);
         if (!fw) {
             pp_errors_add(L->errs, path, lineno, "'%s:' outside a framework block", key);
             continue;
@@ -512,13 +512,13 @@ static const char *known_framework(loader *L, const char *id, const char *path, 
 static int add_define(loader *L, const char *path, int lineno, char *p)
 {
     pp_ruleset *rs = L->rs;
-    char *name = skip_space(p);
+    char *name = ppr_skip_space(p);
     char *eq = strchr(name, '=');
     if (!eq) { pp_errors_add(L->errs, path, lineno, "define needs: define NAME = PATTERN"); return 0; }
     char *end = eq;
     while (end > name && (end[-1] == ' ' || end[-1] == '\t')) end--;
     *end = '\0';
-    char *value = skip_space(eq + 1);
+    char *value = ppr_skip_space(eq + 1);
     int ok = *name != '\0';
     for (char *q = name; *q; q++)
         if (!(islower((unsigned char)*q) || isdigit((unsigned char)*q) || *q == '_')) ok = 0;
@@ -548,7 +548,7 @@ static void parse_rules_file(loader *L, const char *file)
     char *cur = buf, *line;
     int lineno = 0, r = -1;
     while ((line = next_line(&cur, &lineno)) != NULL) {
-        char *p = skip_space(line);
+        char *p = ppr_skip_space(line);
         if (*p == '\0' || *p == '#') continue;
         if (strncmp(p, "define", 6) == 0 && (p[6] == ' ' || p[6] == '\t')) {
             check_rule_complete(L, r);
@@ -558,8 +558,8 @@ static void parse_rules_file(loader *L, const char *file)
         }
         if (strncmp(p, "rule", 4) == 0 && (p[4] == ' ' || p[4] == '\t')) {
             check_rule_complete(L, r);
-            char *id = skip_space(p + 4);
-            if (!valid_id(id)) {
+            char *id = ppr_skip_space(p + 4);
+            if (!ppr_valid_id(id)) {
                 pp_errors_add(L->errs, path, lineno, "bad rule id '%s' (use a-z, 0-9, . _ -)", id);
                 r = -1;
                 continue;
@@ -582,7 +582,7 @@ static void parse_rules_file(loader *L, const char *file)
             continue;
         }
         *colon = '\0';
-        char *key = p, *value = skip_space(colon + 1);
+        char *key = p, *value = ppr_skip_space(colon + 1);
         if (r < 0) {
             pp_errors_add(L->errs, path, lineno, "'%s:' outside a rule", key);
             continue;
@@ -639,7 +639,7 @@ static void parse_rules_file(loader *L, const char *file)
         } else if (strcmp(key, "not") == 0) {
             push_str(&rule->counter, &rule->counter_lines, &rule->n_counter, value, lineno);
         } else if (strcmp(key, "reply") == 0) {
-            if (!valid_id(value)) pp_errors_add(L->errs, path, lineno, "bad reply set id '%s'", value);
+            if (!ppr_valid_id(value)) pp_errors_add(L->errs, path, lineno, "bad reply set id '%s'", value);
             free(rule->reply_set);
             rule->reply_set = ppe_strdup(value);
         } else if (strcmp(key, "after") == 0) {
@@ -651,7 +651,7 @@ static void parse_rules_file(loader *L, const char *file)
             if (strcmp(value, "abuse") == 0) rule->flag_abuse = 1;
             else pp_errors_add(L->errs, path, lineno, "unknown flag '%s' (abuse)", value);
         } else if (strcmp(key, "act") == 0) {
-            if (!valid_id(value) || strlen(value) >= sizeof rule->act)
+            if (!ppr_valid_id(value) || strlen(value) >= sizeof rule->act)
                 pp_errors_add(L->errs, path, lineno, "bad act '%s'", value);
             else ppe_strlcpy(rule->act, value, sizeof rule->act);
         } else if (strcmp(key, "avoid") == 0) {
@@ -701,7 +701,7 @@ static void parse_responses_file(loader *L, const char *file)
     ppb_buf text = {0};
     while ((line = next_line(&cur, &lineno)) != NULL) {
         int indented = line[0] == ' ' || line[0] == '\t';
-        char *p = skip_space(line);
+        char *p = ppr_skip_space(line);
         if (*p == '#' && !(in_variant && indented)) continue;
         if (*p == '\0') continue;
         if (in_variant && indented) {
@@ -716,9 +716,9 @@ static void parse_responses_file(loader *L, const char *file)
         }
         if (in_variant) { finish_variant(L, set, &text, path); in_variant = 0; }
         if (strncmp(p, "set", 3) == 0 && (p[3] == ' ' || p[3] == '\t')) {
-            char *id = skip_space(p + 3);
+            char *id = ppr_skip_space(p + 3);
             set = NULL;
-            if (!valid_id(id)) { pp_errors_add(L->errs, path, lineno, "bad set id '%s'", id); continue; }
+            if (!ppr_valid_id(id)) { pp_errors_add(L->errs, path, lineno, "bad set id '%s'", id); continue; }
             if (grow((void **)&rs->sets, &L->sets_cap, rs->n_sets + 1, sizeof *rs->sets)) break;
             set = &rs->sets[rs->n_sets++];
             ppe_strlcpy(set->id, id, sizeof set->id);
@@ -752,7 +752,7 @@ static void parse_responses_file(loader *L, const char *file)
         char *colon = strchr(p, ':');
         if (colon) {
             *colon = '\0';
-            char *value = skip_space(colon + 1);
+            char *value = ppr_skip_space(colon + 1);
             if (strcmp(p, "article") == 0) {
                 free(set->article);
                 set->article = ppe_strdup(value);
@@ -1055,7 +1055,7 @@ static void load_resources(loader *L, const char *dir, const char *region)
         char *tab = strchr(line, '\t');
         if (!tab) { pp_errors_add(L->errs, path, lineno, "expected region<TAB>text"); continue; }
         *tab = '\0';
-        const char *text = skip_space(tab + 1);
+        const char *text = ppr_skip_space(tab + 1);
         if (region && strcasecmp(line, region) == 0) { ppb_adds(&want, text); ppb_adds(&want, "\n"); }
         if (strcmp(line, "default") == 0) { ppb_adds(&def, text); ppb_adds(&def, "\n"); }
     }
@@ -1106,7 +1106,7 @@ static int add_word_list(loader *L, ppf_words *w, const char *path, int lineno, 
     while (end > rest && (end[-1] == ' ' || end[-1] == '\t')) end--;
     if (!colon || end == rest) { pp_errors_add(L->errs, path, lineno, "expected 'words NAME: phrase, phrase, ...'"); return 0; }
     *end = '\0';
-    if (!valid_id(rest)) { pp_errors_add(L->errs, path, lineno, "bad list name '%s'", rest); return 0; }
+    if (!ppr_valid_id(rest)) { pp_errors_add(L->errs, path, lineno, "bad list name '%s'", rest); return 0; }
     ppf_list *list = NULL;
     for (size_t i = 0; i < w->n_lists; i++)
         if (strcmp(w->lists[i].name, rest) == 0) list = &w->lists[i];
@@ -1157,13 +1157,13 @@ static void parse_words_file(loader *L, const char *file)
     ppf_horseman block = {0}, *horse = NULL;   /* the block lines belong to */
     ppf_topic *topic = NULL;
     while ((line = next_line(&cur, &lineno)) != NULL) {
-        char *p = skip_space(line);
+        char *p = ppr_skip_space(line);
         if (*p == '\0' || *p == '#') continue;
         char *sp = p + strcspn(p, " \t:");
         char word[32];
         snprintf(word, sizeof word, "%.*s", (int)(sp - p), p);
         if (*sp == ' ' || *sp == '\t') {
-            char *rest = skip_space(sp);
+            char *rest = ppr_skip_space(sp);
             if (strcmp(word, "define") == 0) {
                 horse = NULL; topic = NULL;
                 if (add_define(L, path, lineno, rest)) break;
@@ -1173,7 +1173,7 @@ static void parse_words_file(loader *L, const char *file)
                 topic = NULL; horse = NULL;
                 char *opt = rest + strcspn(rest, " \t");
                 int cs = 0;
-                if (*opt) { *opt = '\0'; opt = skip_space(opt + 1); cs = strcmp(opt, "case-sensitive") == 0; }
+                if (*opt) { *opt = '\0'; opt = ppr_skip_space(opt + 1); cs = strcmp(opt, "case-sensitive") == 0; }
                 int k = horseman_index(rest);
                 if (k < 0 || (*opt && !cs)) {
                     pp_errors_add(L->errs, path, lineno, "expected 'horseman NAME [case-sensitive]' "
@@ -1188,7 +1188,7 @@ static void parse_words_file(loader *L, const char *file)
             }
             if (strcmp(word, "topic") == 0) {
                 horse = NULL; topic = NULL;
-                if (!valid_id(rest)) { pp_errors_add(L->errs, path, lineno, "bad topic id '%s'", rest); continue; }
+                if (!ppr_valid_id(rest)) { pp_errors_add(L->errs, path, lineno, "bad topic id '%s'", rest); continue; }
                 if (grow((void **)&w->topics, &w->topics_cap, w->n_topics + 1, sizeof *w->topics)) break;
                 topic = &w->topics[w->n_topics++];
                 ppe_strlcpy(topic->id, rest, sizeof topic->id);
@@ -1208,7 +1208,7 @@ static void parse_words_file(loader *L, const char *file)
                 char *end = colon;
                 while (end > rest && (end[-1] == ' ' || end[-1] == '\t')) end--;
                 *end = '\0';
-                char *value = skip_space(colon + 1);
+                char *value = ppr_skip_space(colon + 1);
                 if (!*rest || !*value) { pp_errors_add(L->errs, path, lineno, "expected '%s NAME: TEXT'", word); continue; }
                 if (word[0] == 'o') {
                     if (grow((void **)&w->objects, &w->objects_cap, w->n_objects + 1, sizeof *w->objects)) break;
@@ -1237,7 +1237,7 @@ static void parse_words_file(loader *L, const char *file)
             continue;
         }
         *colon = '\0';
-        char *key = p, *value = skip_space(colon + 1);
+        char *key = p, *value = ppr_skip_space(colon + 1);
         if (strcmp(key, "past-tense") == 0 || strcmp(key, "i-statement") == 0 || strcmp(key, "asks") == 0) {
             horse = NULL; topic = NULL;
             set_pattern(L, key[0] == 'p' ? &w->past : key[0] == 'i' ? &w->istatement : &w->request,
