@@ -48,14 +48,11 @@ static inline const char *fz_src_dir(void)
     return PP_FUZZ_SRC;
 }
 
-/* The shipped rule set, loaded once per process (the harness owns it for
- * the life of the process; it is immutable, so sharing it is the design). */
-static inline const pp_ruleset *fz_shipped_rules(void)
+/* A new copy of the shipped rule set, for a target that changes its own
+ * (program.c); aborts when the rules do not load. */
+static inline pp_ruleset *fz_load_shipped(void)
 {
-    static pp_ruleset *rs;
-    static int tried;
-    if (tried) return rs;
-    tried = 1;
+    pp_ruleset *rs;
     char rdir[4096], sdir[4096];
     snprintf(rdir, sizeof rdir, "%s/rules", fz_src_dir());
     snprintf(sdir, sizeof sdir, "%s/responses", fz_src_dir());
@@ -71,6 +68,15 @@ static inline const pp_ruleset *fz_shipped_rules(void)
         abort();
     }
     pp_errors_clear(&e);
+    return rs;
+}
+
+/* The shipped rule set, loaded once per process (the harness owns it for
+ * the life of the process; it is immutable, so sharing it is the design). */
+static inline const pp_ruleset *fz_shipped_rules(void)
+{
+    static pp_ruleset *rs;
+    if (!rs) rs = fz_load_shipped();
     return rs;
 }
 
