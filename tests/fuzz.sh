@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# run.sh: early (one of the longest cases; tests/run.sh starts it first)
 # fuzz.sh -- the CI smoke of the libFuzzer targets (tests/fuzz/*.c): build
 # them with clang under ASan+UBSan (`make fuzz-build`, mk/fuzz.mk) and run
 # each for FUZZ_SMOKE_SECONDS (20) from its seeds, with a fixed seed and a

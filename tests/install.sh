@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# run.sh: early (one of the longest cases; tests/run.sh starts it first)
 # install.sh -- the build and install as a Debian package does them, from a
 # copy of the tree (never the running suite's build/):
 #   make PREFIX=/usr CPPFLAGS=.. CFLAGS=.. LDFLAGS=..   (dpkg-buildflags)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# run.sh: early (one of the longest cases; tests/run.sh starts it first)
 # realtext.sh -- how pushpull does on real questions people wrote (issues 17,
 # 18, 19).  The 322 counsel-chat questions in $SRC/../shared/realtext/ are
 # labelled by hand in tests/realtext/counsel-chat.tsv (coach / crisis / scope,

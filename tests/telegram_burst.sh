@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# run.sh: early (one of the longest cases; tests/run.sh starts it first)
 # telegram_burst.sh -- 1,000 updates from 100 chats at once, against a fake
 # that adds 100 ms to every call: every update answered exactly once, each
 # chat's replies in order, and no Telegram limit broken (the fake enforces

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# run.sh: early (one of the longest cases; tests/run.sh starts it first)
 # valgrind.sh -- the leak and memory-error check of issue 10, under
 #   valgrind --leak-check=full --error-exitcode=1
 #            --errors-for-leak-kinds=definite,indirect
