@@ -1173,6 +1173,17 @@ static ppl_subject passive_doer(const ppl_lexicon *lx, const ppl_word *w, size_t
     return PPL_SUBJ_PARTNER;
 }
 
+/* Does a report verb ("think", "find out", "figure out") end just before
+ * word i?  Members run to three words, so look back that far. */
+static int report_before(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i,
+                         uint32_t clause)
+{
+    if (lx->c_report < 0) return 0;
+    for (size_t back = 1; back <= 3 && back <= i; back++)
+        if (member_at(lx, w, n, i - back, lx->c_report, clause) == back) return 1;
+    return 0;
+}
+
 /* Clause boundaries: a mark, a sentence start, or a conjunction (concept
  * clause_start) that is followed within two words by a person -- or a
  * report verb ("i think", "he says") followed by a person, unless what
@@ -1210,7 +1221,7 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
                        w[i - 1].norm_id != lx->id_and && w[i - 1].norm_id != lx->id_or &&
                        new_subject(lx, w, n, cs, i)) {
                 cut = 1;
-            } else if (lx->c_report >= 0 && member_at(lx, w, n, i - 1, lx->c_report, clause)) {
+            } else if (report_before(lx, w, n, i, clause)) {
                 uint32_t pl;
                 size_t j = i;
                 if (j < n && (w[j].lemma_id == lx->id_that || w[j].lemma_id == lx->id_like)) j++;
