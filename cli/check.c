@@ -36,6 +36,8 @@ static void usage(FILE *f)
                "  --corpus DIR         labelled messages (*.tsv; default tests/corpus in the source tree)\n"
                "  --min-accuracy PCT   fail when role accuracy on any corpus file is below PCT\n"
                "  --quiet              print only problems and the summary\n"
+               "  --read TEXT          print how the language layer reads TEXT (its clauses,\n"
+               "                       subjects, concepts and lemmas) and which rule wins; no checks\n"
                "  --json               the results as one JSON object: ok, rules, examples,\n"
                "                       failed, warnings, problems [{level, file, line, rule,\n"
                "                       message}], corpus [{file, messages, role_accuracy,\n"
@@ -181,13 +183,40 @@ static int parse_percent(const char *text, double *out)
     return 0;
 }
 
+/* --read: the language layer's reading of text, then the rule that wins
+ * and the runners-up, for a coach asking why a message is read as it is. */
+static int read_one(const pp_ruleset *rs, const char *text)
+{
+    char *r = pp_rules_reading(rs, text, strlen(text));
+    if (!r) {
+        fprintf(stderr, "pushpull check: out of memory\n");
+        return 1;
+    }
+    printf("%s\n", r);
+    free(r);
+    pp_match m;
+    if (pp_match_text(rs, text, strlen(text), &m) != 0) {
+        fprintf(stderr, "pushpull check: out of memory\n");
+        return 1;
+    }
+    if (m.rule < 0) {
+        printf("rule: none (the reply would be the fallback)\n");
+        return 0;
+    }
+    pp_rule_info ri;
+    pp_rules_info(rs, (size_t)m.rule, &ri);
+    printf("rule: %s (%s:%d), role %s, framework %s, priority %d\n", ri.id, ri.file, ri.line,
+           pp_role_name(ri.role), ri.framework, ri.priority);
+    return 0;
+}
+
 int cli_check(int argc, char **argv)
 {
     static const char *const names[] = {
-        "--corpus", "--min-accuracy", "--quiet", "--json", "--help", "--version", NULL
+        "--corpus", "--min-accuracy", "--quiet", "--read", "--json", "--help", "--version", NULL
     };
     app_common c = {0};
-    const char *corpus = NULL;
+    const char *corpus = NULL, *read = NULL;
     double min_acc = -1;
     report rp = {0};
     for (int i = 1; i < argc; i++) {
@@ -197,13 +226,15 @@ int cli_check(int argc, char **argv)
         const char *a = argv[i];
         int corpus_opt = !strncmp(a, "--corpus", 8) && (a[8] == '\0' || a[8] == '=');
         int acc_opt = !strncmp(a, "--min-accuracy", 14) && (a[14] == '\0' || a[14] == '=');
-        if (corpus_opt || acc_opt) {
+        int read_opt = !strncmp(a, "--read", 6) && (a[6] == '\0' || a[6] == '=');
+        if (corpus_opt || acc_opt || read_opt) {
             const char *eq = strchr(a, '='), *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
             if (!v) {
                 fprintf(stderr, "pushpull check: %s needs a value\n", a);
                 return 2;
             }
             if (corpus_opt) corpus = v;
+            else if (read_opt) read = v;
             else if (parse_percent(v, &min_acc) != 0) {
                 fprintf(stderr, "pushpull check: --min-accuracy takes a percentage from 0 to 100, "
                                 "not '%.40s'\npushpull check: see 'pushpull check --help'\n", v);
@@ -218,6 +249,11 @@ int cli_check(int argc, char **argv)
     }
     pp_ruleset *rs = app_load_rules(&c);
     if (!rs) return 1;
+    if (read) {
+        int rc = read_one(rs, read);
+        pp_rules_free(rs);
+        return rc;
+    }
     size_t nr = pp_rules_count(rs), failures = 0, warnings = 0, n_ex = 0;
     size_t *hits = calloc(nr + 1, sizeof *hits), *limits = calloc(nr + 1, sizeof *limits);
     size_t *spends = calloc(nr + 1, sizeof *spends);

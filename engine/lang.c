@@ -216,7 +216,7 @@ struct ppl_lexicon {
     size_t n_dels;
     long c_user, c_partner, c_both, c_other, c_negator, c_split, c_report, c_nominative, c_object;
     long c_filler, c_referent, c_pronoun, c_question;
-    long c_neg_end, c_adverb, c_passive, c_done_to, c_quoted, c_elided, c_prep;
+    long c_neg_end, c_adverb, c_passive, c_done_to, c_quoted, c_elided, c_prep, c_speech;
     long c_noun_he, c_noun_she, c_pron_he, c_pron_she;   /* who "he", "she" can be */
     uint32_t id_by;
     size_t n_irregular;
@@ -264,7 +264,7 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     lx->c_user = lx->c_partner = lx->c_both = lx->c_other = -1;
     lx->c_negator = lx->c_split = lx->c_report = lx->c_nominative = lx->c_object = -1;
     lx->c_filler = lx->c_referent = lx->c_pronoun = lx->c_question = -1;
-    lx->c_neg_end = lx->c_adverb = lx->c_passive = lx->c_done_to = lx->c_quoted = lx->c_elided = lx->c_prep = -1;
+    lx->c_neg_end = lx->c_adverb = lx->c_passive = lx->c_done_to = lx->c_quoted = lx->c_elided = lx->c_prep = lx->c_speech = -1;
     lx->c_noun_he = lx->c_noun_she = lx->c_pron_he = lx->c_pron_she = -1;
     char aff[1024], dic[1024];
     const char *dd = dict_dir ? dict_dir : "/usr/share/hunspell";
@@ -470,6 +470,7 @@ static long concept_index(ppl_lexicon *lx, const char *name, int create)
     else if (!strcmp(name, "pronoun_he")) lx->c_pron_he = k;
     else if (!strcmp(name, "pronoun_she")) lx->c_pron_she = k;
     else if (!strcmp(name, "quoted")) lx->c_quoted = k;
+    else if (!strcmp(name, "speech")) lx->c_speech = k;
     else if (!strcmp(name, "elided_i")) lx->c_elided = k;
     else if (!strcmp(name, "preposition")) lx->c_prep = k;
     return k;
@@ -496,13 +497,14 @@ typedef struct raw_word {
     uint8_t clause_mark;         /* , or : before it */
     uint8_t capital;             /* First letter upper, some lower after */
     uint8_t asks;                /* its sentence ends with ? */
+    uint8_t quote;               /* PPL_WORD_QUOTED, PPL_WORD_QUOTE_OPEN */
 } raw_word;
 
 /* Split text into words.  Returns the count (at most max). */
 static size_t split_words(const char *t, size_t n, raw_word *out, size_t max)
 {
     size_t count = 0, i = 0, sentence_first = 0;
-    int sent = 1, mark = 0;
+    int sent = 1, mark = 0, quoted = 0, opened = 0;
     while (i < n && count < max) {
         int32_t cp;
         utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)t + i, (utf8proc_ssize_t)(n - i), &cp);
@@ -513,6 +515,8 @@ static size_t split_words(const char *t, size_t n, raw_word *out, size_t max)
                 for (size_t w = sentence_first; w < count; w++) out[w].asks = 1;
                 sent = 1;
             } else if (cp == ',' || cp == ':' || cp == '(' || cp == ')') mark = 1;
+            else if (cp == '"') { quoted = !quoted; opened = quoted; }
+            if (cp == '\n') quoted = opened = 0;     /* a quote never spans lines */
             i += (size_t)k;
             continue;
         }
@@ -539,9 +543,10 @@ static size_t split_words(const char *t, size_t n, raw_word *out, size_t max)
         }
         if (sent) sentence_first = count;
         out[count] = (raw_word){ (uint32_t)start, (uint32_t)(i - start), (uint8_t)sent, (uint8_t)mark,
-                                 (uint8_t)(upper_first && lower_after), 0 };
+                                 (uint8_t)(upper_first && lower_after), 0,
+                                 (uint8_t)((quoted ? PPL_WORD_QUOTED : 0) | (opened ? PPL_WORD_QUOTE_OPEN : 0)) };
         count++;
-        sent = mark = 0;
+        sent = mark = opened = 0;
     }
     return count;
 }
@@ -986,7 +991,8 @@ static int is_mechanism(const ppl_lexicon *lx, long k)
            k == lx->c_referent || k == lx->c_pronoun || k == lx->c_question ||
            k == lx->c_neg_end || k == lx->c_adverb || k == lx->c_passive || k == lx->c_done_to ||
            k == lx->c_noun_he || k == lx->c_noun_she || k == lx->c_pron_he || k == lx->c_pron_she ||
-           k == lx->c_quoted || k == lx->c_elided || k == lx->c_prep;
+           k == lx->c_quoted || k == lx->c_elided || k == lx->c_prep ||
+           k == lx->c_speech;
 }
 
 /* The person concept word i starts, and its length; -1 none.  Its words
@@ -1184,6 +1190,20 @@ static int report_before(const ppl_lexicon *lx, const ppl_word *w, size_t n, siz
     return 0;
 }
 
+/* The verb of speech (concept speech) within four words before the
+ * opening quote at word q ("he said", "she told me", "he was like"), or
+ * -1. */
+static long speech_before(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t q)
+{
+    if (lx->c_speech < 0) return -1;
+    for (size_t back = 1; back <= 4 && back <= q; back++) {
+        size_t j = q - back;
+        if (w[j].flags & PPL_WORD_QUOTED) break;
+        if (member_at(lx, w, n, j, lx->c_speech, PPL_ANY_CLAUSE)) return (long)j;
+    }
+    return -1;
+}
+
 /* Clause boundaries: a mark, a sentence start, or a conjunction (concept
  * clause_start) that is followed within two words by a person -- or a
  * report verb ("i think", "he says") followed by a person, unless what
@@ -1212,6 +1232,14 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
                        member_at(lx, w, n, i - 1, lx->c_report, clause) &&
                        member_at(lx, w, n, i, lx->c_quoted, PPL_ANY_CLAUSE)) {
                 /* "she never says I miss you": words said, not a new subject */
+            } else if ((w[i].flags & PPL_WORD_QUOTE_OPEN) && speech_before(lx, w, n, i) >= 0) {
+                /* she yelled | "you never listen"; a quote that names no one
+                 * first stays in the speaker's clause ("he says "marriage
+                 * is for other people" and shuts down") */
+                for (size_t j = i; j < n && j <= i + 1; j++) {
+                    uint32_t pl;
+                    if (person_at(lx, w, n, j, &pl) >= 0) { cut = 1; break; }
+                }
             } else if (lx->c_split >= 0 && (len = member_at(lx, w, n, i, lx->c_split, clause)) > 0) {
                 for (size_t j = i + len; j < n && j <= i + len + 1; j++) {
                     uint32_t pl;
@@ -1233,6 +1261,44 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
         sentence_of[i] = sentence;
     }
     free(reach);
+}
+
+/* Words in double quotes right after a verb of speech (concept speech)
+ * are the speaker's: in `he said "I need space"` the one who needs space
+ * is the partner, and in `she yelled "you never listen"` the one who does
+ * not listen is the user.  So in the clauses of the quote "I" is the
+ * speaker and "you" the one spoken to (the user, or the partner when the
+ * user speaks). */
+static void quoted_speech(const ppl_lexicon *lx, ppl_word *w, size_t n, ppl_analysis *out)
+{
+    if (lx->c_speech < 0) return;
+    for (size_t c = 0; c < out->n_clauses; c++) {
+        const ppl_clause *cl = &out->clauses[c];
+        size_t q = cl->first;
+        if (!cl->count || !(w[q].flags & PPL_WORD_QUOTE_OPEN) || q == 0) continue;
+        /* the speech verb within four words before the quote, in its sentence */
+        ppl_subject speaker = PPL_SUBJ_NONE;
+        long j = speech_before(lx, w, n, q);
+        if (j >= 0 && out->clauses[w[j].clause].sentence == cl->sentence)
+            speaker = out->clauses[w[j].clause].subject;
+        if (speaker == PPL_SUBJ_NONE || speaker == PPL_SUBJ_BOTH) continue;
+        ppl_subject addressee = speaker == PPL_SUBJ_USER ? PPL_SUBJ_PARTNER : PPL_SUBJ_USER;
+        for (size_t d = c; d < out->n_clauses; d++) {
+            ppl_clause *dc = &out->clauses[d];
+            if (!dc->count || !(w[dc->first].flags & PPL_WORD_QUOTED) ||
+                (d > c && (w[dc->first].flags & PPL_WORD_QUOTE_OPEN))) break;
+            if (speaker != PPL_SUBJ_USER)
+                for (size_t i = dc->first; i < dc->first + dc->count; i++)
+                    if (w[i].flags & PPL_WORD_QUOTED) w[i].flags |= PPL_WORD_SPOKEN;
+            if (dc->subject == PPL_SUBJ_USER || dc->subject == PPL_SUBJ_NONE) dc->subject = speaker;
+            else if (dc->subject == PPL_SUBJ_OTHER || dc->subject == PPL_SUBJ_PARTNER) {
+                /* "you" is the one spoken to; "he", "she" stay who they are */
+                size_t end = dc->first + dc->count;
+                for (size_t i = dc->first; i < end && i < dc->first + PPL_SUBJECT_SPAN; i++)
+                    if (!strcmp(w[i].norm, "you")) { dc->subject = addressee; break; }
+            }
+        }
+    }
 }
 
 int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysis *out)
@@ -1292,7 +1358,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             wr[n] = rw[r];
             if (!first) wr[n].sentence_start = wr[n].clause_mark = 0;
             const char *norm = p;
-            w[n].flags = flags;
+            w[n].flags = flags | (first ? rw[r].quote : rw[r].quote & PPL_WORD_QUOTED);
             char lb[PPL_MAX_WORD * 2];
             norm_at[n] = store_add(&st, norm);
             lemma_at[n] = store_add(&st, kw ? kw->lemma : ppl_lemma(lx, norm, lb, sizeof lb));
@@ -1533,6 +1599,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         size_t v = past_lead(lx, w, n, cl->first, cl->first + cl->count, (uint32_t)c);
         if (v < cl->first + cl->count && verb_form(lx, &w[v])) cl->subject = prev->subject;
     }
+    quoted_speech(lx, w, n, out);
 
     /* render; hits are in word order, so a clause's hits are one run:
      * hit_at[c] .. hit_at[c + 1] */

@@ -39,6 +39,9 @@ typedef enum ppl_subject {
 #define PPL_WORD_NEGATED   0x04   /* a negation comes before it in its clause */
 #define PPL_WORD_NEGATOR   0x08   /* not, never, don't ... */
 #define PPL_WORD_FILLER    0x10   /* so, really, totally: may stand inside a phrase */
+#define PPL_WORD_QUOTED    0x20   /* inside double quotes */
+#define PPL_WORD_QUOTE_OPEN 0x40  /* the first word after an opening quote */
+#define PPL_WORD_SPOKEN    0x80   /* quoted words someone else says ("he said \"...\"") */
 
 typedef struct ppl_word {
     uint32_t off, len;        /* the word as typed: text[off .. off+len) */

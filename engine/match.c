@@ -166,22 +166,61 @@ static int unless_hit(const pp_ruleset *rs, budget *b, const ppr_rule *r, int ri
 
 static int ends_sentence(char c) { return c == '.' || c == '!' || c == '?'; }
 
+/* What one message's patterns run on (see "what the patterns run on"
+ * below): the text and, when analysed, the language layer's reading. */
+typedef struct subject {
+    const char *text;           /* the normalised message */
+    size_t len;
+    const char *clauses;        /* its rendering; NULL when not analysed */
+    size_t clen;
+    const ppl_analysis *a;
+    const char *lookup;         /* what the index reads */
+    size_t lookup_len;
+} subject;
+
+/* A raw pattern's match at byte at that falls inside words someone else
+ * says in quotes (the language layer's PPL_WORD_SPOKEN): the end of those
+ * words, where the search goes on; 0 when the match is the user's own. */
+static size_t spoken_by_other(const subject *sj, size_t at)
+{
+    const ppl_analysis *a = sj->a;
+    if (!a || a->text_len != sj->len) return 0;    /* folding moved the offsets */
+    size_t lo = 0, hi = a->n_words;
+    while (lo < hi) {                 /* the first word that ends after at */
+        size_t mid = (lo + hi) / 2;
+        if (a->words[mid].off + a->words[mid].len <= at) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo >= a->n_words || !(a->words[lo].flags & PPL_WORD_SPOKEN)) return 0;
+    while (lo + 1 < a->n_words && (a->words[lo + 1].flags & PPL_WORD_SPOKEN)) lo++;
+    return a->words[lo].off + a->words[lo].len;
+}
+
+
 /* Match pattern p (on the text, or on the clauses' rendering).  A match
  * whose sentence holds one of its `not_after:` guards before it does not
  * count ("we spar at jiu jitsu and she chokes me out"): the search goes on
  * after that sentence.  A guard that cannot be decided (a limit) leaves the
  * match standing -- for a crisis rule, the safe side. */
 static int match_pattern(const pp_ruleset *rs, budget *b, const ppr_pattern *p,
-                         const char *text, size_t len, const char *clauses, size_t clen,
-                         pcre2_match_data *md, pcre2_match_data *aux)
+                         const subject *sj, pcre2_match_data *md, pcre2_match_data *aux)
 {
+    const char *text = sj->text;
+    size_t len = sj->len;
     if (p->on_clauses)
-        return run_pattern(rs, b, p->code, clauses, clen, 0, md, p->rule, p->crisis);
+        return run_pattern(rs, b, p->code, sj->clauses, sj->clen, 0, md, p->rule, p->crisis);
     size_t from = 0;
     for (;;) {
         int rc = run_pattern(rs, b, p->code, text, len, from, md, p->rule, p->crisis);
-        if (rc < 0 || !p->not_after) return rc;
-        size_t at = pcre2_get_ovector_pointer(md)[0], sent = at;
+        if (rc < 0) return rc;
+        size_t at = pcre2_get_ovector_pointer(md)[0], spoken_end;
+        if (!p->crisis && (spoken_end = spoken_by_other(sj, at)) > 0) {
+            if (spoken_end >= len) return PCRE2_ERROR_NOMATCH;
+            from = spoken_end;       /* `he said "I need space"` is not the user's */
+            continue;
+        }
+        if (!p->not_after) return rc;
+        size_t sent = at;
         while (sent > 0 && !ends_sentence(text[sent - 1])) sent--;
         int g = run_pattern(rs, b, p->not_after, text, len, sent, aux, p->rule, p->crisis);
         if (g < 0 || pcre2_get_ovector_pointer(aux)[0] >= at) return rc;
@@ -225,15 +264,6 @@ static int after_ok(const ppr_rule *r, const char *prev_set, uint32_t hs,
  * When the set has clause patterns, the message is analysed once, and the
  * index looks up the text and the rendering together (joined by a line
  * break), so a candidate of either kind is found in one lookup. */
-typedef struct subject {
-    const char *text;           /* the normalised message */
-    size_t len;
-    const char *clauses;        /* its rendering; NULL when not analysed */
-    size_t clen;
-    const ppl_analysis *a;
-    const char *lookup;         /* what the index reads */
-    size_t lookup_len;
-} subject;
 
 static int subject_make(const pp_ruleset *rs, ppm_work *w, const char *text, size_t len,
                         subject *sj)
@@ -386,7 +416,7 @@ int ppm_run(const pp_ruleset *rs, ppm_work *w, const char *text,
         int after = p->has_after ? after_ok(r, prev_set, hs, prev_fw, hf) : AFTER_NONE;
         if (!after) continue;
         if (p->on_clauses && !sj.clauses) continue;
-        rc = match_pattern(rs, &b, p, text, len, sj.clauses, sj.clen, w->trial, w->aux);
+        rc = match_pattern(rs, &b, p, &sj, w->trial, w->aux);
         if (rc < 0) {
             if (limit_error(rc)) hit->limit_hit = 1;
             continue;
@@ -430,7 +460,7 @@ int ppm_run(const pp_ruleset *rs, ppm_work *w, const char *text,
         if (hit->pattern != kept.pattern) {   /* another match won: its captures */
             const ppr_pattern *p = &rs->patterns[hit->pattern];
             budget none = { .mctx = NULL };
-            if (match_pattern(rs, &none, p, text, len, sj.clauses, sj.clen, w->md, w->aux) < 0 &&
+            if (match_pattern(rs, &none, p, &sj, w->md, w->aux) < 0 &&
                 !is_act(&rs->rules[kept.rule]))
                 hit->pattern = kept.pattern, hit->rule = kept.rule,
                 hit->start = kept.start, hit->end = kept.end;
@@ -455,6 +485,33 @@ static void match_none(pp_match *out)
     memset(out, 0, sizeof *out);
     out->rule = -1;
     for (int i = 0; i < 3; i++) out->spent_by[i] = -1;
+}
+
+char *pp_rules_reading(const pp_ruleset *rs, const char *bytes, size_t len)
+{
+    const char *notice;
+    size_t n;
+    char *text = pp_input_normalize(bytes, len, &n, &notice), *out = NULL;
+    if (!text) return NULL;
+    if (!rs->lexicon) {
+        free(text);
+        return strdup("");
+    }
+    ppl_analysis a = {0};
+    if (ppl_analyse(rs->lexicon, text, n, &a) == 0 && (out = malloc(a.rendered_len + 1))) {
+        size_t o = 0;
+        for (size_t i = 0; i < a.rendered_len; i++) {     /* one clause a line */
+            if (!strncmp(a.rendered + i, " | ", 3)) {
+                out[o++] = '\n';
+                i += 2;
+            }
+            else out[o++] = a.rendered[i];
+        }
+        out[o] = '\0';
+    }
+    ppl_analysis_clear(&a);
+    free(text);
+    return out;
 }
 
 int pp_match_text(const pp_ruleset *rs, const char *bytes, size_t len, pp_match *out)
@@ -512,7 +569,7 @@ static int rule_matches(const pp_ruleset *rs, size_t i, const subject *sj,
         const ppr_pattern *p = &rs->patterns[k];
         if (p->rule != (int)i) break;
         if (p->on_clauses && !sj->clauses) continue;
-        int rc = match_pattern(rs, &none, p, sj->text, sj->len, sj->clauses, sj->clen, md, aux);
+        int rc = match_pattern(rs, &none, p, sj, md, aux);
         if (rc >= 0) return !match_unless(rs, r, sj->text, sj->len, md, limit_hit);
         if (limit_error(rc)) *limit_hit = 1;
     }

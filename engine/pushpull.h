@@ -92,6 +92,14 @@ void pp_rules_free(pp_ruleset *rs);
 
 size_t pp_rules_count(const pp_ruleset *rs);
 
+/* How the language layer reads a message (docs/language.md, "What rules
+ * see"): its clauses one per line, each the subject mark, the concepts
+ * found and the lemmas, exactly what `clause:` patterns run against.  For
+ * a coach checking why a rule does or does not fire (`pushpull check
+ * --read`).  Returns a malloc'd string, "" when the set has no lexicon,
+ * NULL when out of memory. */
+char *pp_rules_reading(const pp_ruleset *rs, const char *bytes, size_t len);
+
 /* Programs (issue 24, docs/programs.md): read every *.program file of dir
  * into rs, once, after pp_rules_load and before rs is shared.  Unlike a
  * rule, a broken program never fails: it is left out, the others load,

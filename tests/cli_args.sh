@@ -105,4 +105,11 @@ grep -q "using the international ones" "$TMPDIR/err" && grep -q "Regions: uk" "$
     || fail "the warning does not say which lines: $(cat "$TMPDIR/err")"
 printf 'my wife hit me\nmy wife hit me\n' | $P reply "${R[@]}" --no-state --region xx >/dev/null 2>"$TMPDIR/err"
 [ "$(grep -c 'no crisis lines' "$TMPDIR/err")" = 1 ] || fail "the warning is not once: $(cat "$TMPDIR/err")"
+# check --read: how the shipped rules read a message, and the rule that wins
+out=$($P check --rules "$SRC/rules" --responses "$SRC/responses" --read 'he said "I need space" and I cried')
+printf '%s\n' "$out" | grep -q '^@p .*: i need space' || fail "check --read: the quote is not the partner's: $out"
+printf '%s\n' "$out" | grep -q '^rule: dance.partner-needs-space .*role pursuer' || fail "check --read: winner: $out"
+out=$($P check --rules "$SRC/rules" --responses "$SRC/responses" --read=hello)
+printf '%s\n' "$out" | grep -q '^rule: ' || fail "check --read=TEXT: $out"
+usage "check --read" "--read needs a value" -- $P check --read
 echo "cli_args ok"

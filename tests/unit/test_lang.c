@@ -238,6 +238,25 @@ static const char *mark_of(const char *rendered, const char *tail)
     return mark;
 }
 
+/* Words in double quotes after a verb of speech are the speaker's: their
+ * "I" is the speaker and their "you" the one spoken to. */
+static void test_quoted_speech(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    assert_string_equal(mark_of(render(lx, "he said \"I need space\""), ": i need space"), "@p");
+    assert_string_equal(mark_of(render(lx, "she yelled \"you never listen\" and walked out"),
+                                ": you never listen and walk out"), "@u");
+    /* the user's own words stay the user's; "you" is then the partner */
+    assert_string_equal(mark_of(render(lx, "I told him \"I need space\""), ": i need space"), "@u");
+    assert_string_equal(mark_of(render(lx, "i said \"you never text back\""), ": you never text back"), "@p");
+    /* no verb of speech before it: a quote is only a quote */
+    assert_true(strncmp(render(lx, "I need \"space\" apparently"), "@u", 2) == 0);
+    /* a quote that names no one first stays in the speaker's clause */
+    assert_true(strncmp(render(lx, "he says \"marriage is for other people\""), "@p", 2) == 0);
+    /* a set phrase said stays one clause about the speaker */
+    assert_string_equal(mark_of(render(lx, "she never says \"I love you\" back"), "back"), "@p");
+}
+
 static void test_pronoun_gender(void **state)
 {
     const ppl_lexicon *lx = *state;
@@ -474,6 +493,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clauses_and_subjects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_as_object, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clause_keeps_subject, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quoted_speech, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pronoun_gender, setup, teardown),
         cmocka_unit_test_setup_teardown(test_negation_and_questions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quoted_phrase, setup, teardown),
