@@ -11,35 +11,16 @@
 # killed (-9) and restarted: her next message is answered once, in the
 # bot's same Megolm session.  The transcript (event types sent and
 # received, decrypted bodies) is printed.  Skipped (77) without the
-# testbed or python3-olm.
+# testbed (the server is tests/matrix/synapse.sh's) or python3-olm.
 set -u
 : "${SRC:?}" "${PUSHPULL:?}" "${TMPDIR:?}"
-TB=$SRC/../shared/testbeds/synapse
-if [ ! -x "$TB/up" ] || [ ! -x "$TB/down" ]; then
-    echo "SKIP: no Synapse testbed at $TB (the real-homeserver checks did not run)"
-    exit 77
-fi
+. "$SRC/tests/matrix/synapse.sh"
 PY=/usr/bin/python3
 if ! "$PY" -c 'import olm' 2>/dev/null; then
     echo "SKIP: no python3-olm for $PY (apt-get install python3-olm)"
     exit 77
 fi
-D=$TMPDIR/synapse
-mkdir -p "$D"
-SYN_PID=
-alive() { [ -n "$1" ] && tr -d '\0' <"/proc/$1/cmdline" 2>/dev/null | grep -q .; }
-down() {
-    "$TB/down" "$D/hs" >/dev/null 2>&1
-    alive "$SYN_PID" && kill -TERM "$SYN_PID" 2>/dev/null   # the one this test started
-    return 0
-}
-trap down EXIT
-t0=$SECONDS
-if ! "$TB/up" "$D/hs" --user coach --user alice >"$D/up.log" 2>&1; then
-    echo "FAIL: the Synapse testbed did not start:"; tail -n 20 "$D/up.log"; exit 1
-fi
-echo "synapse: up in $((SECONDS - t0)) s"
-SYN_PID=$(cat "$D/hs/synapse.pid")
+synapse_up
 
 PYTHONPATH=$SRC/tests "$PY" - "$D" "$PUSHPULL" "$SRC" <<'PY'
 import json, os, signal, subprocess, sys, time, urllib.error, urllib.request
@@ -274,8 +255,6 @@ if failures:
     sys.exit(1)
 PY
 st=$?
-"$TB/down" "$D/hs" >/dev/null 2>&1
-if alive "$SYN_PID"; then
-    echo "FAIL: Synapse (pid $SYN_PID) still runs after down"; exit 1; fi
+synapse_down
 [ $st -eq 0 ] || { echo "FAIL: matrix_e2e_synapse (see above)"; exit 1; }
-echo "matrix_e2e_synapse: an encrypted DM with the bot on Synapse 1.67, all checks passed in $((SECONDS - t0)) s"
+echo "matrix_e2e_synapse: an encrypted DM with the bot on Synapse 1.67, all checks passed in $SECONDS s"

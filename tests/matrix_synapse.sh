@@ -13,34 +13,14 @@
 #   7. a room created encrypted: the bot's hello there is m.room.encrypted
 #      (never in the clear), a plaintext message there not coached
 #      (tests/matrix_e2e_synapse.sh has the encrypted conversation).
-# With no testbed it says so and exits 77 (tests/run.sh counts a skip).
-# The server is always stopped at the end.  Timing: `up` takes about 30 s
+# The server (started, stopped, skipped with exit 77 when the testbed is
+# not there) is tests/matrix/synapse.sh's.  Timing: `up` takes about 30 s
 # the first time (it installs ~22 python3 Debian packages), then about
 # 2.5 s; the whole test about 25 s.
 set -u
 : "${SRC:?}" "${PUSHPULL:?}" "${TMPDIR:?}"
-TB=$SRC/../shared/testbeds/synapse
-if [ ! -x "$TB/up" ] || [ ! -x "$TB/down" ]; then
-    echo "SKIP: no Synapse testbed at $TB (the real-homeserver checks did not run)"
-    exit 77
-fi
-D=$TMPDIR/synapse
-mkdir -p "$D"
-SYN_PID=
-# alive: a process with a command line (a zombie has none)
-alive() { [ -n "$1" ] && tr -d '\0' <"/proc/$1/cmdline" 2>/dev/null | grep -q .; }
-down() {
-    "$TB/down" "$D/hs" >/dev/null 2>&1
-    alive "$SYN_PID" && kill -TERM "$SYN_PID" 2>/dev/null   # the one this test started
-    return 0
-}
-trap down EXIT
-t0=$SECONDS
-if ! "$TB/up" "$D/hs" --user coach --user alice >"$D/up.log" 2>&1; then
-    echo "FAIL: the Synapse testbed did not start:"; tail -n 20 "$D/up.log"; exit 1
-fi
-echo "synapse: up in $((SECONDS - t0)) s: $(tail -n 1 "$D/up.log")"
-SYN_PID=$(cat "$D/hs/synapse.pid")
+. "$SRC/tests/matrix/synapse.sh"
+synapse_up
 
 python3 - "$D" "$PUSHPULL" "$SRC" <<'PY'
 import json, os, signal, subprocess, sys, time, urllib.error, urllib.request
@@ -299,9 +279,6 @@ if failures:
     sys.exit(1)
 PY
 st=$?
-"$TB/down" "$D/hs" >/dev/null 2>&1
-if alive "$SYN_PID"; then
-    echo "FAIL: Synapse (pid $SYN_PID) still runs after down"; exit 1; fi
-echo "synapse: stopped (pid $SYN_PID)"
+synapse_down
 [ $st -eq 0 ] || { echo "FAIL: matrix_synapse (see above)"; exit 1; }
-echo "matrix_synapse: all checks passed against Synapse 1.67 in $((SECONDS - t0)) s"
+echo "matrix_synapse: all checks passed against Synapse 1.67 in $SECONDS s"
