@@ -5,22 +5,13 @@
 # same keys back with /keys/query and their signature verifies, a claimed
 # one-time key verifies, the bot tops its keys up to half of what the
 # account holds, and the saved account opens again only with its key file.
-# Skipped (exit 77) when the testbed is not there.
+# Skipped (exit 77) when the testbed is not there (the server is
+# tests/matrix/synapse.sh's).
 set -u
-TB=$SRC/../shared/testbeds/synapse
-if [ ! -x "$TB/up" ]; then
-    echo "skip: no Synapse testbed at $TB"
-    exit 77
-fi
+. "$SRC/tests/matrix/synapse.sh"
 K=$TESTBIN/e2ekeys
-d=$TMPDIR/hs
-if ! "$TB/up" "$d" --user coach --user alice > "$TMPDIR/up.log" 2>&1; then
-    tail -20 "$TMPDIR/up.log"
-    echo "FAIL: the Synapse testbed did not start"
-    exit 1
-fi
-trap '"$TB/down" "$d" >/dev/null 2>&1' EXIT
-python3 - "$d/users.json" "$K" "$TMPDIR" <<'PY'
+synapse_up
+python3 - "$D/hs/users.json" "$K" "$TMPDIR" <<'PY'
 import json, os, stat, subprocess, sys, urllib.request
 users, K, tmp = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
 hs = users["homeserver"]
@@ -89,3 +80,6 @@ check(bad.returncode == 2 and "does not open" in bad.stderr, "another key file d
 check(key not in made.stderr + top.stderr + bad.stderr, "no key in any message")
 sys.exit(1 if fails else 0)
 PY
+st=$?
+synapse_down
+exit $st

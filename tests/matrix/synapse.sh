@@ -1,10 +1,11 @@
-# synapse.sh -- the real homeserver shared by tests/*synapse*.sh: Synapse
-# 1.67 on loopback, from the testbed in ../shared/testbeds/synapse (its
-# README says what `up` and `down` do).  Sourcing this skips the case
-# (exit 77, the reason as its last line) when the testbed is not there.
-# synapse_up starts a server in $D/hs with the users coach and alice (their
-# ids and tokens in $D/hs/users.json); synapse_down stops it and fails the
-# case if it still runs.  Whatever happens, the server is stopped on exit.
+# synapse.sh -- the real homeserver shared by tests/*synapse*.sh and
+# tests/matrix_e2e_keys.sh: Synapse 1.67 on loopback, from the testbed in
+# ../shared/testbeds/synapse (its README says what `up` and `down` do).
+# Sourcing this skips the case (exit 77, the reason as its last line) when
+# the testbed is not there.  synapse_up starts a server in $D/hs with the
+# users coach and alice (their ids and tokens in $D/hs/users.json);
+# synapse_down stops it and fails the case if it still runs.  Whatever
+# happens, the server is stopped on exit.
 # Needs SRC and TMPDIR from tests/run.sh.
 : "${SRC:?}" "${TMPDIR:?}"
 SYNAPSE_TB=$SRC/../shared/testbeds/synapse
