@@ -216,7 +216,7 @@ struct ppl_lexicon {
     size_t n_dels;
     long c_user, c_partner, c_both, c_other, c_negator, c_split, c_report, c_nominative, c_object;
     long c_filler, c_referent, c_pronoun, c_question;
-    long c_neg_end, c_adverb, c_passive, c_done_to, c_quoted, c_elided, c_prep, c_speech;
+    long c_neg_end, c_adverb, c_passive, c_done_to, c_quoted, c_elided, c_prep, c_speech, c_self_ask;
     long c_noun_he, c_noun_she, c_pron_he, c_pron_she;   /* who "he", "she" can be */
     uint32_t id_by;
     size_t n_irregular;
@@ -264,7 +264,7 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     lx->c_user = lx->c_partner = lx->c_both = lx->c_other = -1;
     lx->c_negator = lx->c_split = lx->c_report = lx->c_nominative = lx->c_object = -1;
     lx->c_filler = lx->c_referent = lx->c_pronoun = lx->c_question = -1;
-    lx->c_neg_end = lx->c_adverb = lx->c_passive = lx->c_done_to = lx->c_quoted = lx->c_elided = lx->c_prep = lx->c_speech = -1;
+    lx->c_neg_end = lx->c_adverb = lx->c_passive = lx->c_done_to = lx->c_quoted = lx->c_elided = lx->c_prep = lx->c_speech = lx->c_self_ask = -1;
     lx->c_noun_he = lx->c_noun_she = lx->c_pron_he = lx->c_pron_she = -1;
     char aff[1024], dic[1024];
     const char *dd = dict_dir ? dict_dir : "/usr/share/hunspell";
@@ -471,6 +471,7 @@ static long concept_index(ppl_lexicon *lx, const char *name, int create)
     else if (!strcmp(name, "pronoun_she")) lx->c_pron_she = k;
     else if (!strcmp(name, "quoted")) lx->c_quoted = k;
     else if (!strcmp(name, "speech")) lx->c_speech = k;
+    else if (!strcmp(name, "self_ask")) lx->c_self_ask = k;
     else if (!strcmp(name, "elided_i")) lx->c_elided = k;
     else if (!strcmp(name, "preposition")) lx->c_prep = k;
     return k;
@@ -992,7 +993,7 @@ static int is_mechanism(const ppl_lexicon *lx, long k)
            k == lx->c_neg_end || k == lx->c_adverb || k == lx->c_passive || k == lx->c_done_to ||
            k == lx->c_noun_he || k == lx->c_noun_she || k == lx->c_pron_he || k == lx->c_pron_she ||
            k == lx->c_quoted || k == lx->c_elided || k == lx->c_prep ||
-           k == lx->c_speech;
+           k == lx->c_speech || k == lx->c_self_ask;
 }
 
 /* The person concept word i starts, and its length; -1 none.  Its words
@@ -1233,13 +1234,11 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
                        member_at(lx, w, n, i, lx->c_quoted, PPL_ANY_CLAUSE)) {
                 /* "she never says I miss you": words said, not a new subject */
             } else if ((w[i].flags & PPL_WORD_QUOTE_OPEN) && speech_before(lx, w, n, i) >= 0) {
-                /* she yelled | "you never listen"; a quote that names no one
-                 * first stays in the speaker's clause ("he says "marriage
-                 * is for other people" and shuts down") */
-                for (size_t j = i; j < n && j <= i + 1; j++) {
-                    uint32_t pl;
-                    if (person_at(lx, w, n, j, &pl) >= 0) { cut = 1; break; }
-                }
+                /* she yelled | "you never listen"; a quote that does not
+                 * open with a person stays in the speaker's clause ("he
+                 * says "marriage is for other people"", "let's see") */
+                uint32_t pl;
+                if (person_at(lx, w, n, i, &pl) >= 0) cut = 1;
             } else if (lx->c_split >= 0 && (len = member_at(lx, w, n, i, lx->c_split, clause)) > 0) {
                 for (size_t j = i + len; j < n && j <= i + len + 1; j++) {
                     uint32_t pl;
@@ -1551,7 +1550,8 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
      * "does feeling smothered mean ...".  So is one that opens the way chat
      * drops its "I" (concept elided_i: "been talking to him for weeks",
      * "too busy for my bf lately", "miss him so much"), when it does not
-     * ask. */
+     * ask, and one that asks about the writer's own want (concept
+     * self_ask: "is it wrong to need space", "is it normal to want ..."). */
     for (size_t c = 0; c < nc; c++) {
         ppl_clause *cl = &out->clauses[c];
         if (cl->subject || (c > 0 && out->clauses[c - 1].sentence == cl->sentence)) continue;
@@ -1564,6 +1564,9 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             cl->subject = PPL_SUBJ_USER;
         else if (i == cl->first && !cl->question && lx->c_elided >= 0 &&
                  member_at(lx, w, n, i, lx->c_elided, (uint32_t)c))
+            cl->subject = PPL_SUBJ_USER;
+        else if (lx->c_self_ask >= 0 &&     /* "is it wrong to need space" */
+                 member_at(lx, w, n, cl->first, lx->c_self_ask, (uint32_t)c))
             cl->subject = PPL_SUBJ_USER;
     }
     if (referent_subject && !partner_named && lx->c_referent >= 0)

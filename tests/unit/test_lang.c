@@ -365,6 +365,10 @@ static void test_gerund_is_the_writer(void **state)
     const ppl_lexicon *lx = *state;
     assert_true(strncmp(render(lx, "needing space doesnt mean i dont love her"), "@u", 2) == 0);
     assert_true(strncmp(render(lx, "does pulling away mean i dont love her?"), "@u @q", 5) == 0);
+    /* a question about the writer's own want (concept self_ask) */
+    assert_true(strncmp(render(lx, "is it wrong to need space from your partner"), "@u @q", 5) == 0);
+    assert_true(strncmp(render(lx, "Is it normal to want a night alone?"), "@u @q", 5) == 0);
+    assert_true(strncmp(render(lx, "is it raining"), "@x", 2) == 0);
     /* not a later clause of a sentence that has its subject */
     assert_null(strstr(render(lx, "he came home, pulling away from me"), "@u"));
 }
