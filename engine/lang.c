@@ -1300,6 +1300,12 @@ static void quoted_speech(const ppl_lexicon *lx, ppl_word *w, size_t n, ppl_anal
     }
 }
 
+static int is_possessive(const char *w)
+{
+    return !strcmp(w, "my") || !strcmp(w, "his") || !strcmp(w, "her") || !strcmp(w, "our") ||
+           !strcmp(w, "your") || !strcmp(w, "their");
+}
+
 int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysis *out)
 {
     memset(out, 0, sizeof *out);
@@ -1387,6 +1393,9 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     known_at = NULL;
     out->words = w;
     out->n_words = n;
+    /* a capitalised word after a possessive is a noun, not a name: "my Doc" */
+    for (size_t i = 1; i < n; i++)
+        if ((w[i].flags & PPL_WORD_NAME) && is_possessive(w[i - 1].norm)) w[i].flags &= ~PPL_WORD_NAME;
 
     /* clauses */
     uint16_t *sentence_of = calloc(n + 1, sizeof *sentence_of);
@@ -1479,7 +1488,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     for (size_t h = 0; h < out->n_hits; h++)
         out->hits[h].negated = (w[out->hits[h].first].flags & PPL_WORD_NEGATED) != 0;
     /* Who "he" and "she" are: in a message where a parent, a sibling or a
-     * friend is the subject of a clause and no partner is named by name or
+     * friend is named and no partner is named by name or
      * role ("my mother is ... she never listens"), the pronouns are that
      * person, not a partner (see after the loop). */
     int partner_named = 0, referent_subject = 0;
@@ -1493,6 +1502,10 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     }
     for (size_t i = 0; i < n && !partner_named; i++)
         partner_named = (w[i].flags & PPL_WORD_NAME) && !names_referent(lx, w, n, i);
+    /* ... or named anywhere, not only as a subject: "I am always arguing
+     * with my father. ... he never listens" */
+    for (size_t i = 0; i < n && !referent_subject && lx->c_referent >= 0; i++)
+        referent_subject = member_at(lx, w, n, i, lx->c_referent, PPL_ANY_CLAUSE) > 0;
     for (size_t c = 0; c < nc; c++) {
         ppl_clause *cl = &out->clauses[c];
         size_t end = cl->first + cl->count, opening = cl->first;
