@@ -107,6 +107,19 @@ size_t pp_rules_set_variants(const pp_ruleset *rs, const char *id)
     return set ? set->n_variants : 0;
 }
 
+int pp_rules_variant_at(const pp_ruleset *rs, const char *id, size_t i,
+                        const char **file, int *line)
+{
+    const ppr_set *set = rs && id ? ppr_find_set(rs, id) : NULL;
+    if (!set || i >= set->n_variants) return PP_EINPUT;
+    if (file) *file = set->file;
+    if (line) *line = set->variants[i].line;
+    return 0;
+}
+
+/* system.went-wrong's fallback, said also when memory ran out. */
+#define PP_DIALOG_WENT_WRONG "Sorry, something went wrong on my side; please try again."
+
 /* What the commands say is data: the sets of responses/system.responses
  * (and `help`), filled like replies ({partner}, {resources}, and {error} or
  * {command} where given).  The C sentence after each set id is the short
@@ -219,8 +232,11 @@ int pp_dialog_turn(pp_dialog *d, const char *bytes, size_t len, pp_answer *out)
     } else if (c == CMD_NONE) {
         rc = pp_reply_make(d->rules, d->session, bytes ? bytes : "", bytes ? len : 0, &out->reply);
         if (rc) {
-            /* stays in C: it may be out of memory, with no room to fill a set */
-            out->text = ppe_strdup("Sorry, something went wrong on my side; please try again.");
+            /* The sentence stays in C too: it may be out of memory, with
+             * no room to fill the set. */
+            SAY(&b, d, "system.went-wrong", PP_DIALOG_WENT_WRONG);
+            out->text = ppb_take(&b);
+            if (!out->text) out->text = ppe_strdup(PP_DIALOG_WENT_WRONG);
             return rc;
         }
         out->had_reply = 1;

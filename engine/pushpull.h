@@ -604,6 +604,11 @@ char *pp_dialog_say(const pp_ruleset *rs, const pp_session *s, const char *id,
                     unsigned long variant, const char *const *vars, const char *fallback);
 /* How many variants set id has (0: no such set). */
 size_t pp_rules_set_variants(const pp_ruleset *rs, const char *id);
+/* Where variant i of set id is written, for a front end that reports a
+ * variant it cannot use (the Telegram menu): its file (owned by rs) and
+ * line.  0, or PP_EINPUT when there is no such set or variant. */
+int pp_rules_variant_at(const pp_ruleset *rs, const char *id, size_t i,
+                        const char **file, int *line);
 
 /* Would the turn of this line read or write check-ins (d->plans)?  1 for
  * /plan, /checkin and /progress, for a line that may answer a check-in,

@@ -788,6 +788,17 @@ static void test_system_sentences(void **state)
                              "set system.reset\nvariant\n  FRESH START, {partner}.\n\n"
                              "set system.unknown-command\nvariant\n  NO /{command} {Partner}.\n");
     assert_non_null(rs);
+    /* where a variant is written, for a front end that reports a bad one */
+    const char *file = NULL;
+    int line = 0;
+    assert_int_equal(pp_rules_variant_at(rs, "system.unknown-command", 0, &file, &line), 0);
+    assert_int_equal(line, 10);
+    assert_non_null(file);
+    assert_non_null(strstr(file, "x.responses"));
+    assert_int_equal(pp_rules_variant_at(rs, "system.reset", 0, NULL, &line), 0);
+    assert_int_equal(line, 6);
+    assert_int_equal(pp_rules_variant_at(rs, "system.reset", 1, &file, &line), PP_EINPUT);
+    assert_int_equal(pp_rules_variant_at(rs, "no.such-set", 0, &file, &line), PP_EINPUT);
     pp_session *s = pp_session_new();
     pp_dialog d = { .rules = rs, .key = "test:sys", .session = s };
     pp_answer a;
