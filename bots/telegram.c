@@ -30,6 +30,12 @@
  * handled; an outage (5xx, network) keeps the update unconfirmed and
  * retried until it is --keep-unsent old, then it is given up.
  *
+ * What the bot says is data, like every sentence of the coach: the
+ * command menu (setMyCommands at the start, read by tg_menu_build from the
+ * set telegram.menu) and its notices are in responses/bots.responses; an
+ * entry of the menu Telegram would refuse is left out and logged, so a
+ * slip in that file never keeps the bot from starting.
+ *
  * The token is only ever in the URL, and URLs are never logged; errors come
  * from net.c with the token redacted.  Message text is logged only with
  * --log-text.
@@ -65,7 +71,12 @@ _Static_assert(17 + TG_MAX_IDS * 18 < TG_CURSOR_MAX, "the offset cursor must fit
 #define TG_MAX_PARTS     64
 #define TG_RETRY_CAP_S   600      /* never wait longer on a 429 (as the Matrix bot) */
 #define TG_STOP_GRACE_MS 300      /* a send in flight at a stop may finish this long */
+/* What the bot says is data (responses/bots.responses, system.responses);
+ * these two stay in C for a reply that must go out when the set is
+ * missing or memory ran out: without them the user's message would go
+ * unanswered. */
 #define TG_NONTEXT_REPLY "I can only read text. Write to me in words and I will answer."
+#define TG_WENT_WRONG    "Sorry, something went wrong on my side; please try again."
 
 /* ---- pure helpers (telegram.h) ------------------------------------------ */
 
@@ -386,6 +397,85 @@ const char *tg_kind_name(tg_kind kind)
     static const char *const names[] = { "text", "nontext", "edited", "other", "malformed",
                                          "channel", "bot", "group_not_addressed", "migrate" };
     return (unsigned)kind < sizeof names / sizeof names[0] ? names[kind] : "unknown";
+}
+
+int tg_menu_entry(const char *entry, char *cmd, const char **desc, size_t *desc_len,
+                  const char **why)
+{
+    const char *p = entry, *colon = strchr(entry, ':');
+    cmd[0] = '\0';
+    *desc = "";
+    *desc_len = 0;
+    if (!colon) { *why = "not \"command: description\""; return -1; }
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p == '/') p++;
+    size_t n = (size_t)(colon - p);
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+    if (n == 0) { *why = "no command before the ':'"; return -1; }
+    if (n > PP_TG_COMMAND_MAX) { *why = "the command is longer than 32 characters"; return -1; }
+    for (size_t i = 0; i < n; i++)
+        if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= '0' && p[i] <= '9') || p[i] == '_')) {
+            *why = "a command is only lowercase a-z, 0-9 and _";
+            return -1;
+        }
+    memcpy(cmd, p, n);
+    cmd[n] = '\0';
+    char slash[PP_TG_COMMAND_MAX + 2];
+    snprintf(slash, sizeof slash, "/%s", cmd);
+    pp_command c = pp_dialog_command(slash, n + 1);
+    if (c == PP_CMD_NONE || c == PP_CMD_UNKNOWN) { *why = "not a command the bot answers"; return -1; }
+    const char *d = colon + 1;
+    while (*d == ' ' || *d == '\t') d++;
+    size_t dn = strlen(d);
+    while (dn && (d[dn - 1] == ' ' || d[dn - 1] == '\t')) dn--;
+    if (dn == 0) { *why = "no description after the ':'"; return -1; }
+    if (memchr(d, '\n', dn)) { *why = "the description is one line (no '|' in it)"; return -1; }
+    if (tg_utf16_len(d, dn) > PP_TG_DESCRIPTION_MAX) {
+        *why = "the description is longer than 256 characters";
+        return -1;
+    }
+    *desc = d;
+    *desc_len = dn;
+    *why = NULL;
+    return 0;
+}
+
+static int menu_has(const json_t *cmds, const char *cmd)
+{
+    for (size_t k = 0; k < json_array_size(cmds); k++)
+        if (strcmp(json_string_value(json_object_get(json_array_get(cmds, k), "command")), cmd) == 0)
+            return 1;
+    return 0;
+}
+
+json_t *tg_menu_build(const pp_ruleset *rs, tg_menu_skip_fn skipped, void *arg)
+{
+    json_t *cmds = json_array();
+    size_t n = pp_rules_set_variants(rs, PP_TG_MENU_SET);
+    for (size_t i = 0; cmds && i < n; i++) {
+        char *text = pp_dialog_say(rs, NULL, PP_TG_MENU_SET, i, NULL, NULL);
+        if (!text) { json_decref(cmds); return NULL; }
+        char cmd[PP_TG_COMMAND_MAX + 1];
+        const char *desc, *why;
+        size_t dlen;
+        json_t *d = NULL;
+        if (tg_menu_entry(text, cmd, &desc, &dlen, &why) == 0) {
+            if (menu_has(cmds, cmd)) why = "the command is in the menu already";
+            else if (json_array_size(cmds) >= PP_TG_MENU_MAX) why = "Telegram takes at most 100 commands";
+            else if (!(d = json_stringn(desc, dlen))) why = "the description is not valid UTF-8";
+        }
+        if (why) {
+            const char *file = "?";
+            int line = 0;
+            pp_rules_variant_at(rs, PP_TG_MENU_SET, i, &file, &line);
+            if (skipped) skipped(arg, file, line, cmd, why);
+        } else if (json_array_append_new(cmds, json_pack("{s:s,s:o}", "command", cmd, "description", d))) {
+            json_decref(cmds);     /* out of memory */
+            cmds = NULL;
+        }
+        free(text);
+    }
+    return cmds;
 }
 
 /* ---- the bot ------------------------------------------------------------ */
@@ -1049,7 +1139,13 @@ static int handle_item(tg_bot *b, net_client *net, uint64_t *rng, tg_chat *c, tg
     const char *reply = TG_NONTEXT_REPLY;
     int turned = 0;
     pp_session *before = NULL;
-    if (it->text) {
+    if (!it->text) {
+        pthread_rwlock_rdlock(&b->rules_lock);
+        ans.text = pp_dialog_say(b->rules, c->session, "bots.not-text", pp_session_turns(c->session),
+                                 NULL, TG_NONTEXT_REPLY);
+        pthread_rwlock_unlock(&b->rules_lock);
+        if (ans.text) reply = ans.text;
+    } else {
         /* Keep a copy: if the reply cannot be sent, the turn is undone. */
         before = pp_session_new();
         if (before) pp_session_copy(before, c->session);
@@ -1065,8 +1161,13 @@ static int handle_item(tg_bot *b, net_client *net, uint64_t *rng, tg_chat *c, tg
             int changed = 0;
             ans.text = bot_command(b, c, cmd, it->text, args_at, &changed);
             ans.command = 1;
-            if (!ans.text) ans.text = strdup("Sorry, something went wrong on my side; please try again.");
-            reply = ans.text;
+            if (!ans.text) {       /* out of memory: the data's sentence if it fits, else C's */
+                pthread_rwlock_rdlock(&b->rules_lock);
+                ans.text = pp_dialog_say(b->rules, c->session, "system.went-wrong",
+                                         pp_session_turns(c->session), NULL, TG_WENT_WRONG);
+                pthread_rwlock_unlock(&b->rules_lock);
+            }
+            reply = ans.text ? ans.text : TG_WENT_WRONG;
             turned = 1;
         } else {
             /* Programs and check-ins write their scores through the store
@@ -1101,7 +1202,7 @@ static int handle_item(tg_bot *b, net_client *net, uint64_t *rng, tg_chat *c, tg
             if (is_forget || plans) pthread_mutex_unlock(&b->store_mu);
             pthread_rwlock_unlock(&b->rules_lock);
             app_pair_out_clear(&po);
-            reply = ans.text;
+            reply = ans.text ? ans.text : TG_WENT_WRONG;   /* out of memory */
             turned = 1;
         }
     }
@@ -1123,7 +1224,7 @@ static int handle_item(tg_bot *b, net_client *net, uint64_t *rng, tg_chat *c, tg
         /* Stopping before the reply went out: restore the session so the
          * update is answered afresh after a restart. */
         if (before) { pp_session_free(c->session); c->session = before; before = NULL; }
-        if (turned) pp_answer_clear(&ans);
+        pp_answer_clear(&ans);
         return -1;
     }
     long latency = (long)(net_now_ms() - it->queued_ms);
@@ -1146,7 +1247,7 @@ static int handle_item(tg_bot *b, net_client *net, uint64_t *rng, tg_chat *c, tg
         }
         persist(b, c, it->update_id, 1, sent && turned && !ans.forgot ? c->session : NULL,
                 it->text, reply);
-        if (turned) pp_answer_clear(&ans);
+        pp_answer_clear(&ans);
         return 0;
     }
     if (before) pp_session_free(before);
@@ -1173,7 +1274,7 @@ static int handle_item(tg_bot *b, net_client *net, uint64_t *rng, tg_chat *c, tg
     } else {
         persist(b, c, it->update_id, 1, NULL, NULL, NULL);
     }
-    if (turned) pp_answer_clear(&ans);
+    pp_answer_clear(&ans);
     return 0;
 }
 
@@ -1402,13 +1503,34 @@ static int read_token(tg_bot *b, const char *file)
 
 /* A call that must succeed before polling starts: retried on transient
  * errors.  0 ok (r filled), else the exit status. */
+/* tg_menu_build's report of an entry left out: a log line. */
+static void menu_skipped(void *arg, const char *file, int line, const char *command, const char *why)
+{
+    (void)arg;
+    char qf[1100], qw[200];
+    net_log("warn", "menu_entry_skipped", "file=%s line=%d command=%s msg=%s",
+            net_quote(file, qf, sizeof qf), line, command[0] ? command : "-",
+            net_quote(why, qw, sizeof qw));
+}
+
+/* A call before polling starts, retried until it goes through.  0 done,
+ * 1 fatal or stopped; with refusable, -1 when Telegram refused it (a 4xx
+ * but 429 and the fatal ones, logged): a menu it will not take is no
+ * reason to answer nobody, and asking again would not change its mind. */
 static int startup_call(tg_bot *b, net_client *net, uint64_t *rng, const char *method,
-                        json_t *params, tg_result *r)
+                        json_t *params, int refusable, tg_result *r)
 {
     for (unsigned attempt = 0; ; attempt++) {
         api_call(b, net, method, params, 0, r);
         if (r->status == 0) return 0;
         if (fatal_status(r->status)) { log_fatal(r, method); return 1; }
+        if (refusable && r->status >= 400 && r->status < 500 && r->status != 429) {
+            char q[200];
+            net_log("warn", "api_refused", "method=%s status=%d msg=%s action=skipped", method,
+                    r->status, net_quote(r->desc, q, sizeof q));
+            result_clear(r);
+            return -1;
+        }
         char q[200];
         long wait = r->status == 429 && r->retry_after >= 0 ? r->retry_after * 1000
                   : net_backoff_ms(attempt, 500, b->backoff_cap_ms, rng);
@@ -1629,7 +1751,7 @@ static int run(tg_bot *b)
 
     tg_result r;
     json_t *p = json_object();
-    status = startup_call(b, net, &rng, "getMe", p, &r);
+    status = startup_call(b, net, &rng, "getMe", p, 0, &r);
     json_decref(p);
     if (status != 0 || b->stop) goto done;
     const char *uname = json_string_value(json_object_get(r.result, "username"));
@@ -1646,26 +1768,26 @@ static int run(tg_bot *b)
     snprintf(b->username, sizeof b->username, "%s", uname ? uname : "");
     b->bot_id = json_is_integer(bid) ? json_integer_value(bid) : 0;
     result_clear(&r);
-    p = json_pack("{s:[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},"
-                  "{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}]}", "commands",
-                  "command", "start", "description", "Start, or see how this works",
-                  "command", "help", "description", "What I can do",
-                  "command", "reframe", "description", "Turn a complaint into a gentle start-up",
-                  "command", "why", "description", "Why I answered the way I did",
-                  "command", "reset", "description", "Start the coaching over",
-                  "command", "plan", "description", "Programs of small daily steps",
-                  "command", "checkin", "description", "How connected you feel, 1 to 10",
-                  "command", "progress", "description", "Your check-in scores over time",
-                  "command", "forget", "description", "Delete everything stored about this chat",
-                  "command", "remind", "description", "A daily check-in at a time you choose (20:00, off)",
-                  "command", "timezone", "description", "Your time zone (Europe/Berlin, +02:00)",
-                  "command", "pair", "description", "Pair with your partner for a shared daily question",
-                  "command", "answer", "description", "Answer today's shared question",
-                  "command", "unpair", "description", "End the pairing");
-    status = startup_call(b, net, &rng, "setMyCommands", p, &r);
-    json_decref(p);
-    if (status != 0 || b->stop) goto done;
-    result_clear(&r);
+    /* the command menu, from the responses (tg_menu_build) */
+    json_t *menu = tg_menu_build(b->rules, menu_skipped, NULL);
+    if (!menu) { status = 1; goto done; }
+    if (json_array_size(menu) == 0) {
+        json_decref(menu);
+        net_log("warn", "menu_empty", "set=%s msg=\"no command to show: Telegram keeps the menu "
+                "it had\" action=skipped", PP_TG_MENU_SET);
+    } else {
+        size_t n_menu = json_array_size(menu);
+        p = json_pack("{s:o}", "commands", menu);     /* takes menu */
+        if (!p) { status = 1; goto done; }
+        status = startup_call(b, net, &rng, "setMyCommands", p, 1, &r);
+        json_decref(p);
+        if (status > 0 || b->stop) goto done;
+        if (status == 0) {
+            result_clear(&r);
+            net_log("info", "menu_set", "commands=%zu", n_menu);
+        }
+        status = 0;
+    }
     {
         /* which rules this bot answers with, so an operator can see them */
         char q[200], qr[1024], qs[1024], why[300];

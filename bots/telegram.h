@@ -10,6 +10,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
+
+#include "pushpull.h"
 
 /* `pushpull telegram`: the bot, a subcommand of the program (cli/main.c).  Takes
  * the argv that follows the program name (argv[0] is the subcommand);
@@ -132,5 +135,38 @@ void tg_updates_free(tg_update *ups, size_t n);
 
 /* The kind as the bot's log lines name it ("text", "group_not_addressed"). */
 const char *tg_kind_name(tg_kind kind);
+
+/* ---- the command menu (setMyCommands) ---- */
+
+/* The menu is data: the responses set PP_TG_MENU_SET, one variant per
+ * command in the order the menu shows them, each "command: description"
+ * (responses/bots.responses).  Telegram's limits: a command is 1-32 of
+ * a-z, 0-9 and _, a description 1-256 characters, a menu at most
+ * PP_TG_MENU_MAX commands. */
+#define PP_TG_MENU_SET         "telegram.menu"
+#define PP_TG_MENU_MAX         100
+#define PP_TG_COMMAND_MAX      32
+#define PP_TG_DESCRIPTION_MAX  256   /* UTF-16 code units */
+
+/* Read one entry, "command: description" (a '/' before the command and
+ * white space around either are allowed): the command into cmd (room for
+ * PP_TG_COMMAND_MAX + 1; "" when it is not a command Telegram takes), and
+ * where its description is in entry.  0, or -1 with why (a constant
+ * phrase) when the entry breaks Telegram's limits, is more than one line,
+ * or names a command the dialog does not know (pp_dialog_command).  Pure. */
+int tg_menu_entry(const char *entry, char *cmd, const char **desc, size_t *desc_len,
+                  const char **why);
+
+/* The whole menu: the variants of PP_TG_MENU_SET in rs, in order, filled
+ * like every sentence and read by tg_menu_entry.  An entry it refuses, a
+ * command said twice, or one past PP_TG_MENU_MAX is left out and given to
+ * skipped (may be NULL) with the variant's file and line, its command (""
+ * when unread) and why: a slip in the file costs that line of the menu,
+ * never the bot's start.  Returns [{"command", "description"}...] (a new
+ * reference; empty when nothing is left), NULL when out of memory.  The
+ * bot sends it with setMyCommands; `pushpull check` warns of each skip. */
+typedef void (*tg_menu_skip_fn)(void *arg, const char *file, int line, const char *command,
+                                const char *why);
+json_t *tg_menu_build(const pp_ruleset *rs, tg_menu_skip_fn skipped, void *arg);
 
 #endif

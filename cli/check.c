@@ -7,7 +7,8 @@
  * rule that outranks it (a shadowed rule), when a pattern hits the PCRE2
  * limits on an example or on hostile input, and when a hostile input
  * spends a message's whole step budget, naming the rules that spent it
- * (rules to rewrite).  Every pass asks about each rule or input once:
+ * (rules to rewrite), and when an entry of the Telegram menu would be
+ * left out (tg_menu_build).  Every pass asks about each rule or input once:
  * the work grows with the number of rules, not with its square.
  * Then it scores the corpus (the .tsv files in tests/corpus: message, role,
  * acceptable frameworks): role and framework accuracy per file, counts per
@@ -26,6 +27,7 @@
 
 #include "app.h"
 #include "cli.h"
+#include "telegram.h"
 
 static void usage(FILE *f)
 {
@@ -173,6 +175,20 @@ static void hostile_inputs(const pp_ruleset *rs, size_t *limit_rules,
 }
 
 /* A percentage from 0 to 100, all of text: 0, else -1. */
+/* A Telegram menu entry the bot would leave out (tg_menu_build): a WARN. */
+typedef struct menu_warnings {
+    report *rp;
+    size_t n;
+} menu_warnings;
+
+static void menu_warn(void *arg, const char *file, int line, const char *command, const char *why)
+{
+    menu_warnings *mw = arg;
+    problem(mw->rp, "WARN", file, line, NULL, "Telegram menu entry%s%s left out: %s",
+            command[0] ? " /" : "", command, why);
+    mw->n++;
+}
+
 static int parse_percent(const char *text, double *out)
 {
     char *end;
@@ -331,6 +347,10 @@ int cli_check(int argc, char **argv)
             warnings++;
         }
     }
+    /* the Telegram menu (responses/bots.responses), read as the bot reads it */
+    menu_warnings mw = { &rp, 0 };
+    json_decref(tg_menu_build(rs, menu_warn, &mw));
+    warnings += mw.n;
     if (!rp.json)
         printf("rules: %zu, examples and counter-examples: %zu, failed: %zu, warnings: %zu\n",
                nr, n_ex, failures, warnings);

@@ -26,9 +26,13 @@ offset for the last -offset of them) and long-polls up to `timeout`
 seconds for new ones; sendMessage enforces 4096 UTF-16 units, 1 message per
 second per chat, 30 per second overall and 20 per minute per group (429 with
 parameters.retry_after), and counts every breach -- including a send to a
-chat before its retry_after ran out -- as a violation.  --latency-ms delays
-every answer.  Accepted messages are appended to --log (JSON lines), which
-survives restarts; GET /admin/state answers the counters, POST
+chat before its retry_after ran out -- as a violation.  setMyCommands
+refuses (400) a menu beyond Telegram's limits: more than 100 commands, a
+command not 1-32 of a-z 0-9 _, a description not 1-256 UTF-16 units (the
+last two also count as violations).  --latency-ms delays every answer.
+Accepted messages are appended to --log (JSON lines), which survives
+restarts; GET /admin/state answers the counters and the last menu taken
+("commands" in order, "menu" command -> description), POST
 /admin/inject adds updates and POST /admin/block {"chat": ID} makes every
 later sendMessage to that chat answer 403 "bot was blocked by the user".
 With --clock FILE (the file PUSHPULL_CLOCK names), each logged message
@@ -42,6 +46,7 @@ import argparse
 import json
 import math
 import random
+import re
 import sys
 import threading
 import time
@@ -120,7 +125,8 @@ class Fake:
         self.group_times = {}
         self.poll_gen = 0
         self.msg_ids = {}
-        self.commands = None
+        self.commands = None       # setMyCommands: the commands, in order
+        self.menu = None           # ... and each one's description
         self.confirmed = 0
         st = sc.get("storm")
         self.storm = st
@@ -264,9 +270,22 @@ class Fake:
         if method == "setMyCommands":
             cmds = p.get("commands")
             if not isinstance(cmds, list) or not all(
-                    isinstance(c, dict) and "command" in c and "description" in c for c in cmds):
+                    isinstance(c, dict) and isinstance(c.get("command"), str)
+                    and isinstance(c.get("description"), str) for c in cmds):
                 return 400, {"ok": False, "error_code": 400, "description": "Bad Request: commands"}
+            # Telegram's limits: a menu it will not take is refused whole
+            if len(cmds) > 100:
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: BOT_COMMANDS_TOO_MUCH"}
+            for c in cmds:
+                if not re.fullmatch(r"[a-z0-9_]{1,32}", c["command"]):
+                    self.violation("menu_command", command=c["command"])
+                    return 400, {"ok": False, "error_code": 400, "description": "Bad Request: BOT_COMMAND_INVALID"}
+                if not 1 <= utf16_len(c["description"]) <= 256:
+                    self.violation("menu_description", command=c["command"])
+                    return 400, {"ok": False, "error_code": 400,
+                                 "description": "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID"}
             self.commands = [c["command"] for c in cmds]
+            self.menu = {c["command"]: c["description"] for c in cmds}
             return 200, {"ok": True, "result": True}
         if method == "getUpdates":
             return self.get_updates(p)
@@ -278,7 +297,7 @@ class Fake:
         with self.lock:
             return {"calls": self.calls, "violations": self.violations,
                     "pending": len(self.pending), "confirmed_offset": self.confirmed,
-                    "commands": self.commands}
+                    "commands": self.commands, "menu": self.menu}
 
 
 def make_handler(fake):
@@ -429,6 +448,7 @@ def report(args):
         out["violations"] = len(args.state.get("violations", []))
         out["confirmed_offset"] = args.state.get("confirmed_offset")
         out["commands"] = args.state.get("commands")
+        out["menu"] = args.state.get("menu")
         out["calls"] = args.state.get("calls")
     print(json.dumps(out, sort_keys=True))
     bad = [e for e in args.expect or [] if not eval(e, {}, dict(out))]

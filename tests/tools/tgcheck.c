@@ -1,7 +1,7 @@
 /* tgcheck.c -- checks of the Telegram bot's pure parts (message splitting
- * by UTF-16 units, the offset cursor, reading getUpdates) and of bots/net.c
- * (redaction, backoff, token buckets, base URLs), run by
- * tests/telegram_units.sh.
+ * by UTF-16 units, the offset cursor, reading getUpdates, the entries of
+ * the command menu) and of bots/net.c (redaction, backoff, token buckets,
+ * base URLs), run by tests/telegram_units.sh.
  * Prints one line per failed check and exits 1 if any failed. */
 #include "net.h"
 #include "pushpull.h"
@@ -364,6 +364,55 @@ static void test_base_url(void)
     }
 }
 
+/* One menu entry: read (want_ok) with this command and description, or
+ * refused with a reason containing want_why. */
+static void menu_expect(const char *entry, int want_ok, const char *want_cmd, const char *want)
+{
+    char cmd[PP_TG_COMMAND_MAX + 1];
+    const char *desc = NULL, *why = NULL;
+    size_t dlen = 0;
+    int rc = tg_menu_entry(entry, cmd, &desc, &dlen, &why);
+    if (want_ok) {
+        CHECK(rc == 0, "menu [%s]: refused (%s)", entry, why ? why : "?");
+        CHECK(rc != 0 || strcmp(cmd, want_cmd) == 0, "menu [%s]: command [%s], want [%s]", entry, cmd, want_cmd);
+        CHECK(rc != 0 || (dlen == strlen(want) && strncmp(desc, want, dlen) == 0),
+              "menu [%s]: description [%.*s], want [%s]", entry, (int)dlen, desc, want);
+    } else {
+        CHECK(rc == -1 && why && strstr(why, want), "menu [%s]: rc %d why [%s], want [%s]", entry, rc,
+              why ? why : "(none)", want);
+    }
+}
+
+/* The command menu's entries (responses/bots.responses): Telegram's limits
+ * are kept, every refusal says why. */
+static void test_menu(void)
+{
+    menu_expect("start: Start, or see how this works", 1, "start", "Start, or see how this works");
+    menu_expect("  /help :  What I can do  ", 1, "help", "What I can do");
+    menu_expect("remind: At 20:00: a check-in", 1, "remind", "At 20:00: a check-in");   /* first ':' */
+    menu_expect("help What I can do", 0, NULL, "command: description");
+    menu_expect(": What I can do", 0, NULL, "no command");
+    menu_expect("/ : What I can do", 0, NULL, "no command");
+    menu_expect("Help: What I can do", 0, NULL, "lowercase");
+    menu_expect("check-in: How close", 0, NULL, "lowercase");
+    menu_expect("he lp: x", 0, NULL, "lowercase");
+    menu_expect("frobnicate: Not ours", 0, NULL, "not a command the bot answers");
+    menu_expect("abcdefghijklmnopqrstuvwxyzabcdefg: 33 letters", 0, NULL, "longer than 32");
+    menu_expect("help:", 0, NULL, "no description");
+    menu_expect("help:    ", 0, NULL, "no description");
+    menu_expect("help: one\n\ntwo", 0, NULL, "one line");
+    char *d = repeat("x", 256), e[600];
+    snprintf(e, sizeof e, "help: %s", d);
+    menu_expect(e, 1, "help", d);
+    snprintf(e, sizeof e, "help: %sx", d);
+    menu_expect(e, 0, NULL, "longer than 256");
+    free(d);
+    d = repeat("\xf0\x9f\x99\x82", 129);        /* 258 UTF-16 units in 129 characters */
+    snprintf(e, sizeof e, "help: %s", d);
+    menu_expect(e, 0, NULL, "longer than 256");
+    free(d);
+}
+
 int main(void)
 {
     test_split();
@@ -371,6 +420,7 @@ int main(void)
     test_updates();
     test_net();
     test_base_url();
+    test_menu();
     if (failures) { printf("%d checks failed\n", failures); return 1; }
     printf("tgcheck: all checks passed\n");
     return 0;
