@@ -68,6 +68,20 @@
 #define MX_BACKOFF_CAP    30000
 #define MX_RETRY_CAP_MS   600000   /* never wait longer than this on a 429 */
 
+/* What the bot says is data (responses/bots.responses, system.responses).
+ * A sentence stays in C as well only where a set missing from a
+ * responses directory, or memory running out, would otherwise lose a
+ * message: the answer to a user's message or command, /forget's word
+ * that it is done, and the notices that a message could not be read
+ * (mx_say).  The greeting has none: without its set it is not said. */
+#define MX_WENT_WRONG     "Sorry, something went wrong on my side; please try again."
+#define MX_NOT_TEXT       "I can only read text. Write to me in words and I will answer."
+#define MX_FORGET_DONE    "Done: I've deleted everything I kept about this conversation."
+#define MX_FORGET_FAILED  "I couldn't delete your data: {error}"
+#define MX_UNREADABLE     "I couldn't read a message you sent here. Please send it again."
+#define MX_ENCRYPTED      "This room is end-to-end encrypted and I cannot read it. To talk, " \
+                          "invite me to a room without encryption."
+
 /* Results of an API call. */
 #define MX_OK      0
 #define MX_FAIL   -1    /* the server refused (4xx other than 401/429) */
@@ -669,6 +683,16 @@ static int mx_leave(mx_bot *b, const char *room_id, const char *why)
 /* ---- sending ---------------------------------------------------------------- */
 
 static int mx_e2e_send(mx_bot *b, mx_room *r, const char *txn, json_t *content, json_t **resp);
+
+/* The sentence of set id for the conversation s (NULL: none loaded), vars
+ * and the variant filled as pp_dialog_say does; fallback when the set is
+ * missing ("" with none).  malloc'd; NULL out of memory (the caller then
+ * sends its C fallback, if it has one). */
+static char *mx_say(const mx_bot *b, const pp_session *s, const char *id, const char *const *vars,
+                    const char *fallback)
+{
+    return pp_dialog_say(b->rules, s, id, s ? pp_session_turns(s) : 0, vars, fallback);
+}
 
 /* Send text as m.notice (cut in chunks on UTF-8 boundaries).  txn_base is
  * derived from what the notice answers, so a resend is idempotent.
@@ -1272,9 +1296,10 @@ static int mx_e2e_expire(mx_bot *b)
         if (!rid) return MX_FAIL;
         mx_room *r = mx_room_get(b, rid, 1);
         if (r) r->encrypted = r->enc_checked = 1;   /* its events are m.room.encrypted */
-        int rc = r ? mx_send_notice(b, rid, txn,
-            "I couldn't read a message you sent here: the key to decrypt it never reached me. "
-            "Please send it again.", NULL, NULL, NULL, NULL) : MX_FAIL;
+        char *say = r ? mx_say(b, r->session, "matrix.unreadable", NULL, MX_UNREADABLE) : NULL;
+        int rc = r ? mx_send_notice(b, rid, txn, say ? say : MX_UNREADABLE, NULL, NULL, NULL, NULL)
+                   : MX_FAIL;
+        free(say);
         if (rc == MX_FATAL || rc == MX_CANCEL) { free(rid); return rc; }
         for (size_t k = i; k < json_array_size(b->e2e_waiting);) {
             json_t *x = json_array_get(b->e2e_waiting, k);
@@ -1371,7 +1396,8 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
             a.text = po.text;
             po.text = NULL;
         }
-        text = a.text ? a.text : "Sorry, something went wrong on my side.";
+        if (!a.text) a.text = mx_say(b, s, "system.went-wrong", NULL, MX_WENT_WRONG);
+        text = a.text ? a.text : MX_WENT_WRONG;
     } else if (text_ok) {
         /* No store in the dialog but for /export, which only reads it:
          * the session is saved below, after the send, with the cursor (see
@@ -1384,20 +1410,26 @@ static int mx_handle_message(mx_bot *b, mx_room *r, const char *event_id, const 
         /* the user's /timezone makes a program's days theirs */
         d.utc_offset = b->store ? app_zone_offset(b->store, key, d.now) : 0;
         trc = pp_dialog_turn(&d, body, len, &a);
-        text = a.text ? a.text : "Sorry, something went wrong on my side.";
+        if (!a.text) a.text = mx_say(b, s, "system.went-wrong", NULL, MX_WENT_WRONG);
+        text = a.text ? a.text : MX_WENT_WRONG;
         if (a.forgot) {   /* delete before saying so; idempotent on a redo */
             mx_e2e_forget(b, r->id);   /* its events still waiting for a key; never the bot's keys */
             app_pair_forgetting(b->store, b->rules, key, &po);   /* the partner is told it ended */
-            if (pp_store_forget(b->store, key, err, sizeof err) == 0) {
-                text = "Done: I've deleted everything I kept about this conversation.";
-            } else {
-                text = "I couldn't delete what I kept about this conversation; please try again.";
+            /* the dialog had no store, so said "nothing on disk": the
+             * CLI's sentences of a forget in the store say what happened */
+            int frc = pp_store_forget(b->store, key, err, sizeof err);
+            const char *vars[] = { "error", err, NULL };
+            free(a.text);
+            a.text = frc == 0 ? mx_say(b, s, "system.forget-done", NULL, MX_FORGET_DONE)
+                              : mx_say(b, s, "system.forget-failed", vars, MX_FORGET_FAILED);
+            text = a.text ? a.text : frc == 0 ? MX_FORGET_DONE : MX_WENT_WRONG;
+            if (frc != 0)
                 net_log("error", "forget", "room=%s error=%s",
                            mx_q(r->id, qr, sizeof qr), mx_q(err, qe, sizeof qe));
-            }
         }
     } else {
-        text = "I can only read text messages. Tell me in words what is going on.";
+        a.text = mx_say(b, s, "bots.not-text", NULL, MX_NOT_TEXT);
+        text = a.text ? a.text : MX_NOT_TEXT;
     }
     int rc = mx_send_notice(b, r->id, txn, text, group ? event_id : NULL, group ? sender : NULL,
                             thread, event_id);      /* a thread's message is answered in it */
@@ -1494,10 +1526,9 @@ static int mx_tell_encrypted(mx_bot *b, mx_room *r)
         r->e2e_told = 1;
         return MX_OK;
     }
-    int rc = mx_send_notice(b, r->id, txn,
-        "This room is end-to-end encrypted, and I cannot read encrypted messages yet, "
-        "so I will not see what you write here. If you want to talk, invite me to a "
-        "room without encryption.", NULL, NULL, NULL, NULL);
+    char *say = mx_say(b, r->session, "matrix.encrypted", NULL, MX_ENCRYPTED);
+    int rc = mx_send_notice(b, r->id, txn, say ? say : MX_ENCRYPTED, NULL, NULL, NULL, NULL);
+    free(say);
     if (rc == MX_FATAL || rc == MX_CANCEL) return rc;
     pp_store_set_cursor(b->store, name, "1");
     r->e2e_told = 1;
@@ -1542,14 +1573,14 @@ static int mx_say_hello(mx_bot *b, mx_room *r)
     snprintf(name, sizeof name, "matrix.hello.%016llx", (unsigned long long)h);
     snprintf(txn, sizeof txn, "pp.hello.%016llx", (unsigned long long)h);
     if (pp_store_get_cursor(b->store, name, v, sizeof v) == 1) return MX_OK;
-    int rc = mx_send_notice(b, r->id, txn,
-        "Hello, I'm an automated relationship coach (not a therapist or an emergency "
-        "service). Tell me about a moment with your partner: when one of you pulls "
-        "away, or reaches out more. Type !help for commands and for help in a crisis.",
-        NULL, NULL, NULL, NULL);
-    if (rc == MX_FATAL || rc == MX_CANCEL) return rc;
+    char *say = mx_say(b, r->session, "matrix.hello", NULL, NULL);
+    if (!say) return MX_FAIL;              /* out of memory: the next batch tries again */
+    int rc = say[0] ? mx_send_notice(b, r->id, txn, say, NULL, NULL, NULL, NULL) : MX_OK;
+    if (rc == MX_FATAL || rc == MX_CANCEL) { free(say); return rc; }
     pp_store_set_cursor(b->store, name, "1");
-    net_log("info", "hello", "room=%s status=%d", mx_q(r->id, q, sizeof q), rc);
+    if (say[0]) net_log("info", "hello", "room=%s status=%d", mx_q(r->id, q, sizeof q), rc);
+    else net_log("warn", "hello", "room=%s action=none reason=\"no set matrix.hello\"", mx_q(r->id, q, sizeof q));
+    free(say);
     return MX_OK;
 }
 
