@@ -499,6 +499,7 @@ typedef struct raw_word {
     uint8_t capital;             /* First letter upper, some lower after */
     uint8_t asks;                /* its sentence ends with ? */
     uint8_t quote;               /* PPL_WORD_QUOTED, PPL_WORD_QUOTE_OPEN */
+    uint8_t verb_next;           /* the next word looks like a verb ("keeps", "was") */
 } raw_word;
 
 /* Split text into words.  Returns the count (at most max). */
@@ -545,7 +546,7 @@ static size_t split_words(const char *t, size_t n, raw_word *out, size_t max)
         if (sent) sentence_first = count;
         out[count] = (raw_word){ (uint32_t)start, (uint32_t)(i - start), (uint8_t)sent, (uint8_t)mark,
                                  (uint8_t)(upper_first && lower_after), 0,
-                                 (uint8_t)((quoted ? PPL_WORD_QUOTED : 0) | (opened ? PPL_WORD_QUOTE_OPEN : 0)) };
+                                 (uint8_t)((quoted ? PPL_WORD_QUOTED : 0) | (opened ? PPL_WORD_QUOTE_OPEN : 0)), 0 };
         count++;
         sent = mark = opened = 0;
     }
@@ -830,7 +831,10 @@ static void expand_word(const ppl_lexicon *lx, const char *typed, size_t n,
         char typed_case[PPL_MAX_WORD * 2];
         snprintf(typed_case, sizeof typed_case, "%.*s", (int)n, typed);
         int proper = !dict && lx->hun && hun_spell(mx, typed_case);
-        if (!pos->sentence_start || proper || (!dict && !(fix = correct(lx, out)))) {
+        /* at the start, a word no dictionary knows before a verb is a
+         * name too: "Mateo keeps saying..." is not "mate" */
+        if (!pos->sentence_start || proper || (!dict && pos->verb_next) ||
+            (!dict && !(fix = correct(lx, out)))) {
             *flags |= PPL_WORD_NAME;
             return;
         }
@@ -1248,6 +1252,10 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
                        w[i - 1].norm_id != lx->id_and && w[i - 1].norm_id != lx->id_or &&
                        new_subject(lx, w, n, cs, i)) {
                 cut = 1;
+            } else if (lx->c_prep >= 0 && member_at(lx, w, n, i - 1, lx->c_prep, PPL_ANY_CLAUSE) == 1 &&
+                       lx->c_object >= 0 && member_at(lx, w, n, i, lx->c_object, PPL_ANY_CLAUSE) == 1 &&
+                       i + 1 < n && ends_ing(w[i + 1].norm)) {
+                cut = 1;         /* "it ends with | him leaving the room" */
             } else if (report_before(lx, w, n, i, clause)) {
                 uint32_t pl;
                 size_t j = i;
@@ -1300,6 +1308,28 @@ static void quoted_speech(const ppl_lexicon *lx, ppl_word *w, size_t n, ppl_anal
     }
 }
 
+/* A third-person verb or a word that follows a subject ("keeps", "says",
+ * "was", "never"), as typed: enough to tell a name from a typo at the
+ * start of a sentence. */
+static int looks_like_verb(const char *t, size_t n)
+{
+    static const char *const after_subject[] = {
+        "was", "has", "is", "said", "told", "and", "never", "always", "just", "wont", "won't",
+        "doesnt", "doesn't", "didnt", "didn't", "hasnt", "hasn't", "isnt", "isn't", "can't",
+        "cant", "will", "would", "used", "met", "went", "left", NULL
+    };
+    char w[32];
+    if (n < 2 || n >= sizeof w) return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!islower((unsigned char)t[i]) && t[i] != '\'') return 0;
+        w[i] = t[i];
+    }
+    w[n] = '\0';
+    for (size_t i = 0; after_subject[i]; i++)
+        if (!strcmp(w, after_subject[i])) return 1;
+    return n >= 4 && w[n - 1] == 's' && w[n - 2] != 's' && w[n - 2] != 'u' && w[n - 2] != 'i';
+}
+
 static int is_possessive(const char *w)
 {
     return !strcmp(w, "my") || !strcmp(w, "his") || !strcmp(w, "her") || !strcmp(w, "our") ||
@@ -1322,6 +1352,9 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     raw_word *rw = malloc(PPL_MAX_WORDS * sizeof *rw);
     if (!rw) goto oom;
     size_t nraw = split_words(out->text, flen, rw, PPL_MAX_WORDS);
+    for (size_t r = 0; r + 1 < nraw; r++)
+        if (rw[r].sentence_start && rw[r].capital)
+            rw[r].verb_next = looks_like_verb(out->text + rw[r + 1].off, rw[r + 1].len);
 
     /* expand each typed word into one or more words */
     size_t cap = nraw + 16, n = 0;

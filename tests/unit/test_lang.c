@@ -253,6 +253,15 @@ static void test_quoted_speech(void **state)
     assert_true(strncmp(render(lx, "I need \"space\" apparently"), "@u", 2) == 0);
     /* a quote that names no one first stays in the speaker's clause */
     assert_true(strncmp(render(lx, "he says \"marriage is for other people\""), "@p", 2) == 0);
+    /* a person after a preposition, before an -ing verb, is who acts */
+    assert_string_equal(mark_of(render(lx, "every time we fight it ends with him leaving the room"),
+                                ": him leav the room"), "@p");
+    /* a capitalised word no dictionary knows, before a verb, is a name */
+    assert_true(strncmp(render(lx, "Mateo keeps saying soon"), "@p", 2) == 0);
+    assert_null(strstr(render(lx, "Mateo keeps saying soon"), "mate "));
+    assert_non_null(strstr(render(lx, "Realy sad today"), "realli"));
+    /* ... but not after a possessive: "my Doc" is no partner */
+    assert_true(strncmp(render(lx, "My Doc doesnt want to discuss it"), "@x", 2) == 0);
     /* a set phrase said stays one clause about the speaker */
     assert_string_equal(mark_of(render(lx, "she never says \"I love you\" back"), "back"), "@p");
 }
