@@ -51,7 +51,7 @@ _pushpull()
             COMPREPLY=($(compgen -W "$regions" -- "$cur")); return ;;
         --color|--colour)
             ;;
-        --min-accuracy|--api-url|--homeserver|--user|--allow|--workers| \
+        --min-accuracy|--read|--api-url|--homeserver|--user|--allow|--workers| \
         --max-backoff|--max-chats|--keep-unsent|--poll-timeout|--sync-timeout)
             return ;;
     esac
@@ -65,7 +65,7 @@ _pushpull()
         ""|chat) opts="$common --color= --color" ;;
         reply) opts="$common --json" ;;
         reframe) opts="--json --rules --responses --region --help --version" ;;
-        check) opts="$common --corpus --min-accuracy --quiet --json" ;;
+        check) opts="$common --corpus --min-accuracy --quiet --read --json" ;;
         export) opts="$common" ;;
         sessions) opts="delete --json --state --help --version" ;;
         telegram) opts="--token-file --api-url --log-text --log-rules --workers --max-backoff --max-chats

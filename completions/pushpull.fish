@@ -56,6 +56,7 @@ complete -c pushpull -n "__fish_seen_subcommand_from reply" -F
 complete -c pushpull -n "__fish_seen_subcommand_from check" -l corpus -r -a '(__fish_complete_directories)' -d 'labelled messages'
 complete -c pushpull -n "__fish_seen_subcommand_from check" -l min-accuracy -x -d 'fail below this role accuracy (percent)'
 complete -c pushpull -n "__fish_seen_subcommand_from check" -l quiet -d 'print only problems and the summary'
+complete -c pushpull -n "__fish_seen_subcommand_from check" -l read -x -d 'how the language layer reads a message'
 
 complete -c pushpull -n "__fish_seen_subcommand_from telegram matrix" -l token-file -r -F -d 'token file'
 complete -c pushpull -n "__fish_seen_subcommand_from telegram matrix" -l log-text -d 'log message text'

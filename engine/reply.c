@@ -847,6 +847,25 @@ static const ppr_rule *tail_question(const pp_ruleset *rs, ppm_work *w, const ch
     return NULL;
 }
 
+/* Where the situation's answer in t[from..len) should end when a direct
+ * question of the same message is answered after it: before its own
+ * first question, so that the reply asks one question and suggests one
+ * step, the answer's.  len when it asks none, or asks in its first
+ * sentence (the reflection is never cut). */
+static size_t before_question(const char *t, size_t from, size_t len)
+{
+    if (!t) return len;
+    const char *q = memchr(t + from, '?', len - from);
+    if (!q) return len;
+    size_t i = (size_t)(q - t);
+    while (i > from && !((t[i - 1] == ' ' || t[i - 1] == '\n') && i >= from + 2 &&
+                         strchr(".!", t[i - 2])))
+        i--;
+    if (i <= from) return len;
+    while (i > from && (t[i - 1] == ' ' || t[i - 1] == '\n')) i--;
+    return i;
+}
+
 /* set, or its `ID.draft` sibling when the session knows a complaint to
  * draft a start-up from ({draft}, reframe.c). */
 static const ppr_set *draft_set(const pp_ruleset *rs, const pp_session *s, const ppr_set *set)
@@ -974,6 +993,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     if (set && !safety) set = draft_set(rs, s, set);
 
     ppb_buf b = {0};
+    size_t said_from = 0;         /* where the situation's own answer starts in b */
     if (!s->disclaimed) {
         ppb_adds(&b, rs->disclaimer);
         ppb_adds(&b, "\n\n");
@@ -992,6 +1012,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         int is_fallback = (rs->set_fallback >= 0 && set == &rs->sets[rs->set_fallback]) ||
                           (rs->set_topics >= 0 && set == &rs->sets[rs->set_topics]);
         uint32_t seed = is_fallback || continuing ? ppr_set_hash(text) : 0;
+        said_from = b.len;
         fill_ctx c = { rs, s, set, text, n, r ? hit.start : 0, r ? hit.end : 0, code ? w->md : NULL,
                        !s->resources_shown || (r && r->role == PP_ROLE_CRISIS && set != support), 0,
                        NULL, 0 };
@@ -1025,9 +1046,16 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
             pp_role qrole = q->role == PP_ROLE_NONE ? role : q->role;
             fill_ctx c = { rs, s, qset, text + q_off, n - q_off, q_hit.start, q_hit.end,
                            rs->patterns[q_hit.pattern].on_clauses ? NULL : w->md, 0, 0, NULL, 0 };
-            ppb_adds(&b, "\n\n");
-            if (say_set(&b, rs, s, qset, qrole, 0, &c)) act = rule_act(q);
-            else b.len -= 2, b.s[b.len] = '\0';
+            ppb_buf qb = {0};
+            if (say_set(&qb, rs, s, qset, qrole, 0, &c) && qb.s) {
+                act = rule_act(q);
+                size_t cut = before_question(b.s, said_from, b.len);
+                if (b.s && cut < b.len) b.len = cut, b.s[b.len] = '\0';
+                ppb_adds(&b, "\n\n");
+                ppb_adds(&b, qb.s);
+            }
+            if (qb.oom) b.oom = 1;
+            free(qb.s);
         }
     }
 

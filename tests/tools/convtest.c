@@ -6,7 +6,8 @@
  * turn's answer: rule, role, framework, set, safety and session-role against
  * answer.reply (a command turn counts as rule/framework/set "none", role
  * "none", safety "no"), has/lacks (case-insensitive substrings) and
- * has-word/lacks-word (whole words) against answer.text.  Format:
+ * has-word/lacks-word (whole words) against answer.text, and questions (how
+ * many '?' the reply has).  Format:
  * tests/conversations/README.md.
  *
  * Design: the file is streamed; a check always applies to the most recent
@@ -166,9 +167,17 @@ static int check(conv_stats *st, conv_turn *t, pp_session *s, const char *file,
         if (!has_word(text, value)) fail(st, t, file, line, "the word", value, "a reply without it");
     } else if (strcmp(key, "lacks-word") == 0) {
         if (has_word(text, value)) fail(st, t, file, line, "no word", value, "a reply containing it");
+    } else if (strcmp(key, "questions") == 0) {
+        /* how many questions the reply asks: its sentences ending in '?' */
+        char want[16], got[16];
+        int n = 0;
+        for (const char *p = text; *p; p++) n += *p == '?';
+        snprintf(want, sizeof want, "%.15s", value);
+        snprintf(got, sizeof got, "%d", n);
+        if (strcmp(want, got) != 0) fail(st, t, file, line, "questions", want, got);
     } else {
         printf("%s:%d: unknown check '%s' (rule, role, framework, set, safety, session-role, "
-               "act, topic, has, lacks, has-word, lacks-word)\n", file, line, key);
+               "act, topic, has, lacks, has-word, lacks-word, questions)\n", file, line, key);
         st->checks--;
         st->errors++;
         return -1;
