@@ -414,6 +414,9 @@ uint32_t ppr_set_hash(const char *id);
 void ppp_parse(pp_ruleset *rs, const char *path, char *buf, pp_errors *errs);
 void ppp_free(pp_ruleset *rs);
 const ppp_program *ppp_find(const pp_ruleset *rs, const char *id);
+/* The program a mistyped name most likely means ("10-week", "the loop"),
+ * or NULL when none is close. */
+const ppp_program *ppp_nearest(const pp_ruleset *rs, const char *word);
 /* The user's calendar day at now. */
 long long ppp_day(long long now, int utc_offset);
 /* The program day (1-based) s is on today, counting no paused day; 0 when

@@ -577,7 +577,7 @@ int ppl_is_word(const ppl_lexicon *lx, const char *w)
 }
 
 /* Optimal string alignment distance, capped: returns cap + 1 when more. */
-static int edit_distance(const char *a, const char *b, int cap)
+int ppl_edit_distance(const char *a, const char *b, int cap)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la > PPL_MAX_WORD || lb > PPL_MAX_WORD) return cap + 1;
@@ -669,7 +669,7 @@ static int find_del(void *p, const char *v, size_t n)
     }
     for (size_t i = lo; i < c->lx->n_dels && c->lx->dels[i].hash == h; i++) {
         const char *cand = c->lx->vocab_words[c->lx->dels[i].word];
-        int d = edit_distance(c->word, cand, c->cap);
+        int d = ppl_edit_distance(c->word, cand, c->cap);
         if (d > c->cap) continue;
         /* closest first; on a tie the same first letter, then a word the
          * typed one is a dropped-letter copy of ("realy" -> "really", not

@@ -119,6 +119,10 @@ int ppl_lexicon_parse(ppl_lexicon *lx, const char *file, const char *text,
 /* Freeze: builds the correction index.  Call once, after the adds. */
 int ppl_lexicon_seal(ppl_lexicon *lx);
 
+/* The Damerau-Levenshtein distance of a and b (words of at most 64 bytes),
+ * or cap + 1 once it is sure to pass cap. */
+int ppl_edit_distance(const char *a, const char *b, int cap);
+
 long ppl_concept_find(const ppl_lexicon *lx, const char *name);   /* -1 none */
 const char *ppl_concept_name(const ppl_lexicon *lx, uint32_t concept);
 size_t ppl_concept_count(const ppl_lexicon *lx);

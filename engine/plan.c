@@ -389,7 +389,17 @@ void ppp_cmd(ppb_buf *b, pp_dialog *d, const char *args, size_t n)
         return;
     }
     const ppp_program *p = ppp_find(d->rules, word);
-    if (!p) { SAYV(b, d, "system.plan-unknown", vars, "There is no program {program}; /plan lists them."); return; }
+    if (!p) {
+        const ppp_program *near = ppp_nearest(d->rules, word);
+        if (near) {
+            const char *nv[] = { "program", word, "near", near->id, "title", near->title, NULL };
+            SAYV(b, d, "system.plan-did-you-mean", nv,
+                 "I don't know a program called {program}. Did you mean /plan {near} ({title})?");
+        } else {
+            SAYV(b, d, "system.plan-unknown", vars, "There is no program {program}; /plan lists them.");
+        }
+        return;
+    }
     if (s->safety_lock) { SAYV(b, d, "system.plan-locked", NULL, "Your safety comes first now."); return; }
     if (ps->program[0] && strcmp(ps->program, p->id) != 0) {
         SAYV(b, d, "system.plan-busy", vars, "You're following {title}; /plan stop ends it first.");

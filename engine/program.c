@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "lang.h"
 
 #define MAX_PROGRAM_DAYS 366
 #define MAX_PROGRAMS 64
@@ -84,6 +85,45 @@ const ppp_program *ppp_find(const pp_ruleset *rs, const char *id)
     for (size_t i = 0; rs && id && i < rs->n_programs; i++)
         if (strcmp(rs->programs[i].id, id) == 0) return &rs->programs[i];
     return NULL;
+}
+
+/* name folded for comparing: letters only, lowercase, a number written as
+ * a word ("10-week" -> "tenweek"). */
+static void fold_name(const char *name, char *out, size_t size)
+{
+    static const char *const numbers[] = { "zero", "one", "two", "three", "four", "five", "six",
+        "seven", "eight", "nine", "ten", "eleven", "twelve" };
+    size_t o = 0;
+    for (const char *p = name; *p && o + 1 < size; p++) {
+        if (isdigit((unsigned char)*p)) {
+            char *end;
+            long v = strtol(p, &end, 10);
+            const char *w = v >= 0 && v <= 12 ? numbers[v] : "";
+            for (; *w && o + 1 < size; w++) out[o++] = *w;
+            p = end - 1;
+        } else if (isalpha((unsigned char)*p)) {
+            out[o++] = (char)tolower((unsigned char)*p);
+        }
+    }
+    out[o] = '\0';
+}
+
+const ppp_program *ppp_nearest(const pp_ruleset *rs, const char *word)
+{
+    char w[64], id[64];
+    fold_name(word, w, sizeof w);
+    size_t lw = strlen(w);
+    if (lw < 3) return NULL;
+    const ppp_program *best = NULL;
+    int best_d = 3;
+    for (size_t i = 0; rs && i < rs->n_programs; i++) {
+        const ppp_program *p = &rs->programs[i];
+        fold_name(p->id, id, sizeof id);
+        int cap = lw < 6 ? 1 : 2, d = ppl_edit_distance(w, id, cap);
+        if (d > cap && lw >= 4 && strstr(id, w)) d = cap;   /* "loop": notice-the-loop */
+        if (d <= cap && d < best_d) { best = p; best_d = d; }
+    }
+    return best;
 }
 
 /* "day 3", "days 1-7", "week 2", "weeks 1-4": program days first..last. */

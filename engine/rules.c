@@ -937,7 +937,7 @@ static int is_system_var(const char *name, size_t n)
         "set", "beat", "reaching", "stepping", "rules", "act", "topic", "article",
         /* programs and check-ins (plan.c) */
         "title", "program", "days", "day", "step", "summary", "score", "count", "since",
-        "weeks", "before", "now", "all", NULL
+        "weeks", "before", "now", "all", "near", NULL
     };
     for (int i = 0; vars[i]; i++)
         if (strlen(vars[i]) == n && strncmp(name, vars[i], n) == 0) return 1;

@@ -30,6 +30,11 @@ has "$out" "/plan ten-weeks" "/plan lists"
 has "$out" "/plan notice-the-loop" "/plan lists"
 has "$out" "/plan before-you-leave" "/plan lists"
 has "$out" "Why We Push Away the People We Love" "the list cites the article"
+# a name close to a program's: did you mean, and nothing started
+out=$(printf '/plan 10-week\n/plan loop\n/plan distance\n' | chat 1 --no-state 2>&1)
+has "$out" 'Did you mean "Ten weeks of small risks"? /plan ten-weeks starts it' "/plan 10-week"
+has "$out" "/plan notice-the-loop starts it" "/plan loop"
+has "$out" "I don't know a program called distance; /plan lists them." "/plan distance"
 out=$(printf '/plan ten-weeks\n6\nwe laughed a lot at dinner\n/plan\n' | chat 1 2>&1)
 has "$out" "day 1 of 70" "day 1"
 has "$out" "one true feeling" "weeks 1-4: a real feeling a day"
