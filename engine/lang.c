@@ -1521,7 +1521,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     for (size_t h = 0; h < out->n_hits; h++)
         out->hits[h].negated = (w[out->hits[h].first].flags & PPL_WORD_NEGATED) != 0;
     /* Who "he" and "she" are: in a message where a parent, a sibling or a
-     * friend is named and no partner is named by name or
+     * friend is the subject of a clause and no partner is named by name or
      * role ("my mother is ... she never listens"), the pronouns are that
      * person, not a partner (see after the loop). */
     int partner_named = 0, referent_subject = 0;
@@ -1535,10 +1535,12 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     }
     for (size_t i = 0; i < n && !partner_named; i++)
         partner_named = (w[i].flags & PPL_WORD_NAME) && !names_referent(lx, w, n, i);
-    /* ... or named anywhere, not only as a subject: "I am always arguing
-     * with my father. ... he never listens" */
-    for (size_t i = 0; i < n && !referent_subject && lx->c_referent >= 0; i++)
-        referent_subject = member_at(lx, w, n, i, lx->c_referent, PPL_ANY_CLAUSE) > 0;
+    /* ... or named before the pronoun, not as a subject: "I am always
+     * arguing with my father. ... he never listens" (but "she keeps
+     * putting off meeting my parents" is still the partner) */
+    size_t referent_at = n;
+    for (size_t i = 0; i < n && lx->c_referent >= 0; i++)
+        if (member_at(lx, w, n, i, lx->c_referent, PPL_ANY_CLAUSE) > 0) { referent_at = i; break; }
     for (size_t c = 0; c < nc; c++) {
         ppl_clause *cl = &out->clauses[c];
         size_t end = cl->first + cl->count, opening = cl->first;
@@ -1615,9 +1617,10 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
                  member_at(lx, w, n, cl->first, lx->c_self_ask, (uint32_t)c))
             cl->subject = PPL_SUBJ_USER;
     }
-    if (referent_subject && !partner_named && lx->c_referent >= 0)
+    if (!partner_named && lx->c_referent >= 0)
         for (size_t c = 0; c < nc; c++)
-            if (pronoun_clause[c]) out->clauses[c].subject = PPL_SUBJ_OTHER;
+            if (pronoun_clause[c] && (referent_subject || out->clauses[c].first > referent_at))
+                out->clauses[c].subject = PPL_SUBJ_OTHER;
     /* A partner named by a noun of one gender ("my husband") makes a
      * pronoun of the other someone else ("she invited him to dinner": his
      * ex-wife), and, when a third person is named too, a plural "they"

@@ -284,6 +284,12 @@ static void test_pronoun_gender(void **state)
     assert_string_equal(mark_of(render(lx, "my partner is distant. she ignores me"), ": she ignor me"), "@p");
     /* "they" with no third person named stays the partner */
     assert_string_equal(mark_of(render(lx, "my boyfriend is distant. they ignore me"), ": they ignor me"), "@p");
+    /* a parent named before the pronoun, even as an object, owns it; one
+     * named after it does not */
+    assert_string_equal(mark_of(render(lx, "i am always arguing with my father. he never listens"),
+                                ": he never listen"), "@o");
+    assert_string_equal(mark_of(render(lx, "she keeps putting off meeting my parents"),
+                                ": she keep put off meet my parent"), "@p");
     /* an ex is no gendered partner: "my ex boyfriend" leaves "she" alone */
     assert_string_equal(mark_of(render(lx, "my ex boyfriend and I broke up. she ignores me"), ": she ignor me"), "@p");
 }
