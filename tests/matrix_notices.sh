@@ -62,14 +62,8 @@ mx_check
 echo "edited: both edited sentences reached the homeserver"
 
 # 3. no greeting set: no notice in the DM, and the log says why
-python3 - "$R/bots.responses" <<'PY' || mx_fail "could not drop the greeting"
-import sys
-path = sys.argv[1]
-text = open(path).read()
-a = text.index("set matrix.hello")
-b = text.index("# Matrix: a room that is end-to-end encrypted")
-open(path, "w").write(text[:a] + text[b:])
-PY
+python3 "$SRC/tests/tools/drop_block.py" "$R/bots.responses" "set matrix.hello" "# Matrix: a room that is end-to-end encrypted" ||
+    mx_fail "could not drop the greeting"
 run "$R"
 mx_check
 [ -z "$(bodies '!quiet:example.org' '')" ] || mx_fail "a notice in the DM without a greeting: $(bodies '!quiet:example.org' '')"

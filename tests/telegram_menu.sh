@@ -92,14 +92,8 @@ done <"$TMPDIR/lines"
     fail "check warns of the shipped menu"
 
 # 3. no menu set at all: the bot starts, answers, and calls no setMyCommands
-python3 - "$R/bots.responses" <<'PY' || fail "could not drop the menu"
-import sys
-path = sys.argv[1]
-text = open(path).read()
-a = text.index("set telegram.menu")
-b = text.index("# ---- notices ----")
-open(path, "w").write(text[:a] + text[b:])
-PY
+python3 "$SRC/tests/tools/drop_block.py" "$R/bots.responses" "set telegram.menu" "# ---- notices ----" ||
+    fail "could not drop the menu"
 run nomenu "$R"
 report "$SC/menu.json" --expect '"setMyCommands" not in calls' --expect 'menu is None' >"$TMPDIR/r" ||
     { cat "$TMPDIR/r"; fail "setMyCommands was called without a menu"; }
