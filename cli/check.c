@@ -179,7 +179,6 @@ static void hostile_inputs(const pp_ruleset *rs, size_t *limit_rules,
     free(buf);
 }
 
-/* A percentage from 0 to 100, all of text: 0, else -1. */
 /* A Telegram menu entry the bot would leave out (tg_menu_build): a WARN. */
 typedef struct menu_warnings {
     report *rp;
@@ -194,6 +193,7 @@ static void menu_warn(void *arg, const char *file, int line, const char *command
     mw->n++;
 }
 
+/* A percentage from 0 to 100, all of text: 0, else -1. */
 static int parse_percent(const char *text, double *out)
 {
     char *end;
@@ -204,8 +204,8 @@ static int parse_percent(const char *text, double *out)
     return 0;
 }
 
-/* --read: the language layer's reading of text, then the rule that wins
- * and the runners-up, for a coach asking why a message is read as it is. */
+/* --read: the language layer's reading of text, then the rule that wins,
+ * for a coach asking why a message is read as it is. */
 static int read_one(const pp_ruleset *rs, const char *text)
 {
     char *r = pp_rules_reading(rs, text, strlen(text));

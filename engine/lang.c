@@ -216,7 +216,7 @@ struct ppl_lexicon {
     size_t n_dels;
     long c_user, c_partner, c_both, c_other, c_negator, c_split, c_report, c_nominative, c_object;
     long c_filler, c_referent, c_pronoun, c_question;
-    long c_neg_end, c_adverb, c_passive, c_done_to, c_quoted, c_elided, c_prep, c_speech, c_self_ask;
+    long c_neg_end, c_adverb, c_passive, c_done_to, c_quoted, c_elided, c_prep, c_speech, c_self_ask, c_possessive;
     long c_noun_he, c_noun_she, c_pron_he, c_pron_she;   /* who "he", "she" can be */
     uint32_t id_by;
     size_t n_irregular;
@@ -264,7 +264,7 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     lx->c_user = lx->c_partner = lx->c_both = lx->c_other = -1;
     lx->c_negator = lx->c_split = lx->c_report = lx->c_nominative = lx->c_object = -1;
     lx->c_filler = lx->c_referent = lx->c_pronoun = lx->c_question = -1;
-    lx->c_neg_end = lx->c_adverb = lx->c_passive = lx->c_done_to = lx->c_quoted = lx->c_elided = lx->c_prep = lx->c_speech = lx->c_self_ask = -1;
+    lx->c_neg_end = lx->c_adverb = lx->c_passive = lx->c_done_to = lx->c_quoted = lx->c_elided = lx->c_prep = lx->c_speech = lx->c_self_ask = lx->c_possessive = -1;
     lx->c_noun_he = lx->c_noun_she = lx->c_pron_he = lx->c_pron_she = -1;
     char aff[1024], dic[1024];
     const char *dd = dict_dir ? dict_dir : "/usr/share/hunspell";
@@ -472,6 +472,7 @@ static long concept_index(ppl_lexicon *lx, const char *name, int create)
     else if (!strcmp(name, "quoted")) lx->c_quoted = k;
     else if (!strcmp(name, "speech")) lx->c_speech = k;
     else if (!strcmp(name, "self_ask")) lx->c_self_ask = k;
+    else if (!strcmp(name, "possessive")) lx->c_possessive = k;
     else if (!strcmp(name, "elided_i")) lx->c_elided = k;
     else if (!strcmp(name, "preposition")) lx->c_prep = k;
     return k;
@@ -997,7 +998,7 @@ static int is_mechanism(const ppl_lexicon *lx, long k)
            k == lx->c_neg_end || k == lx->c_adverb || k == lx->c_passive || k == lx->c_done_to ||
            k == lx->c_noun_he || k == lx->c_noun_she || k == lx->c_pron_he || k == lx->c_pron_she ||
            k == lx->c_quoted || k == lx->c_elided || k == lx->c_prep ||
-           k == lx->c_speech || k == lx->c_self_ask;
+           k == lx->c_speech || k == lx->c_self_ask || k == lx->c_possessive;
 }
 
 /* The person concept word i starts, and its length; -1 none.  Its words
@@ -1330,12 +1331,6 @@ static int looks_like_verb(const char *t, size_t n)
     return n >= 4 && w[n - 1] == 's' && w[n - 2] != 's' && w[n - 2] != 'u' && w[n - 2] != 'i';
 }
 
-static int is_possessive(const char *w)
-{
-    return !strcmp(w, "my") || !strcmp(w, "his") || !strcmp(w, "her") || !strcmp(w, "our") ||
-           !strcmp(w, "your") || !strcmp(w, "their");
-}
-
 int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysis *out)
 {
     memset(out, 0, sizeof *out);
@@ -1427,8 +1422,9 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     out->words = w;
     out->n_words = n;
     /* a capitalised word after a possessive is a noun, not a name: "my Doc" */
-    for (size_t i = 1; i < n; i++)
-        if ((w[i].flags & PPL_WORD_NAME) && is_possessive(w[i - 1].norm)) w[i].flags &= ~PPL_WORD_NAME;
+    for (size_t i = 1; i < n && lx->c_possessive >= 0; i++)
+        if ((w[i].flags & PPL_WORD_NAME) && member_at(lx, w, n, i - 1, lx->c_possessive, PPL_ANY_CLAUSE) == 1)
+            w[i].flags &= ~PPL_WORD_NAME;
 
     /* clauses */
     uint16_t *sentence_of = calloc(n + 1, sizeof *sentence_of);

@@ -196,7 +196,6 @@ static size_t spoken_by_other(const subject *sj, size_t at)
     return a->words[lo].off + a->words[lo].len;
 }
 
-
 /* Match pattern p (on the text, or on the clauses' rendering).  A match
  * whose sentence holds one of its `not_after:` guards before it does not
  * count ("we spar at jiu jitsu and she chokes me out"): the search goes on
@@ -263,8 +262,8 @@ static int after_ok(const ppr_rule *r, const char *prev_set, uint32_t hs,
  * message (docs/language.md), every other pattern on the normalised text.
  * When the set has clause patterns, the message is analysed once, and the
  * index looks up the text and the rendering together (joined by a line
- * break), so a candidate of either kind is found in one lookup. */
-
+ * break), so a candidate of either kind is found in one lookup (the
+ * struct subject, defined above with the matcher that reads it). */
 static int subject_make(const pp_ruleset *rs, ppm_work *w, const char *text, size_t len,
                         subject *sj)
 {

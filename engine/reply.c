@@ -1050,7 +1050,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
             if (say_set(&qb, rs, s, qset, qrole, 0, &c) && qb.s) {
                 act = rule_act(q);
                 size_t cut = before_question(b.s, said_from, b.len);
-                if (b.s && cut < b.len) b.len = cut, b.s[b.len] = '\0';
+                if (cut < b.len) b.len = cut, b.s[b.len] = '\0';
                 ppb_adds(&b, "\n\n");
                 ppb_adds(&b, qb.s);
             }
