@@ -191,6 +191,7 @@ struct ppl_lexicon {
     struct sb_stemmer *stemmer;
     pthread_mutex_t mu;          /* hun and stemmer */
     strmap vocab;                /* word -> (void *)1 */
+    strmap names;                /* lowercase of the dictionary's capitalised words -> (void *)1 */
     char **vocab_words;
     size_t n_vocab, cap_vocab;
     strmap subst;                /* word -> replacement (malloc'd) */
@@ -218,6 +219,7 @@ struct ppl_lexicon {
     long c_filler, c_referent, c_pronoun, c_question;
     long c_neg_end, c_adverb, c_passive, c_done_to, c_quoted, c_elided, c_prep, c_speech, c_self_ask, c_possessive;
     long c_noun_he, c_noun_she, c_pron_he, c_pron_she;   /* who "he", "she" can be */
+    long c_ref_he, c_ref_she;    /* ... and who a parent or friend is */
     uint32_t id_by;
     size_t n_irregular;
     char status[160];
@@ -254,6 +256,28 @@ static void load_exceptions(ppl_lexicon *lx, const char *dir, const char *file)
     fclose(f);
 }
 
+/* The dictionary's capitalised entries ("Tom/M", "Grace/M"): at the start
+ * of a sentence, "Tom met my parents" is a name although "tom" is a word. */
+static void load_names(ppl_lexicon *lx, const char *dic)
+{
+    FILE *f = fopen(dic, "r");
+    if (!f) return;
+    char line[256];
+    while (fgets(line, sizeof line, f)) {
+        if (!isupper((unsigned char)line[0])) continue;
+        size_t n = strcspn(line, "/\t\r\n");
+        if (n < 2 || n >= 32) continue;
+        line[n] = '\0';
+        int plain = 1;
+        for (size_t i = 0; i < n; i++) {
+            if (i > 0 && !islower((unsigned char)line[i])) { plain = 0; break; }
+            line[i] = (char)tolower((unsigned char)line[i]);
+        }
+        if (plain && !map_put(&lx->names, line, (void *)1, 0)) break;
+    }
+    fclose(f);
+}
+
 static lexword *intern(ppl_lexicon *lx, const char *w);
 
 ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
@@ -266,6 +290,7 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     lx->c_filler = lx->c_referent = lx->c_pronoun = lx->c_question = -1;
     lx->c_neg_end = lx->c_adverb = lx->c_passive = lx->c_done_to = lx->c_quoted = lx->c_elided = lx->c_prep = lx->c_speech = lx->c_self_ask = lx->c_possessive = -1;
     lx->c_noun_he = lx->c_noun_she = lx->c_pron_he = lx->c_pron_she = -1;
+    lx->c_ref_he = lx->c_ref_she = -1;
     char aff[1024], dic[1024];
     const char *dd = dict_dir ? dict_dir : "/usr/share/hunspell";
     snprintf(aff, sizeof aff, "%s/en_US.aff", dd);
@@ -274,6 +299,7 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     if (probe) {
         fclose(probe);
         lx->hun = Hunspell_create(aff, dic);
+        load_names(lx, dic);
     }
     lx->stemmer = sb_stemmer_new("english", NULL);
     load_exceptions(lx, wordnet_dir ? wordnet_dir : "/usr/share/wordnet", "verb.exc");
@@ -296,6 +322,7 @@ void ppl_lexicon_free(ppl_lexicon *lx)
     if (lx->stemmer) sb_stemmer_delete(lx->stemmer);
     pthread_mutex_destroy(&lx->mu);
     map_free(&lx->vocab, 0);
+    map_free(&lx->names, 0);
     free(lx->vocab_words);       /* point into vocab's keys */
     map_free(&lx->subst, 1);
     map_free(&lx->irregular, 1);
@@ -467,6 +494,8 @@ static long concept_index(ppl_lexicon *lx, const char *name, int create)
     else if (!strcmp(name, "done_to")) lx->c_done_to = k;
     else if (!strcmp(name, "partner_noun_he")) lx->c_noun_he = k;
     else if (!strcmp(name, "partner_noun_she")) lx->c_noun_she = k;
+    else if (!strcmp(name, "referent_he")) lx->c_ref_he = k;
+    else if (!strcmp(name, "referent_she")) lx->c_ref_she = k;
     else if (!strcmp(name, "pronoun_he")) lx->c_pron_he = k;
     else if (!strcmp(name, "pronoun_she")) lx->c_pron_she = k;
     else if (!strcmp(name, "quoted")) lx->c_quoted = k;
@@ -833,8 +862,9 @@ static void expand_word(const ppl_lexicon *lx, const char *typed, size_t n,
         snprintf(typed_case, sizeof typed_case, "%.*s", (int)n, typed);
         int proper = !dict && lx->hun && hun_spell(mx, typed_case);
         /* at the start, a word no dictionary knows before a verb is a
-         * name too: "Mateo keeps saying..." is not "mate" */
-        if (!pos->sentence_start || proper || (!dict && pos->verb_next) ||
+         * name too: "Mateo keeps saying..." is not "mate", and so is one
+         * it knows as a name as well ("Tom met my parents") */
+        if (!pos->sentence_start || proper || (pos->verb_next && (!dict || map_get(&lx->names, out))) ||
             (!dict && !(fix = correct(lx, out)))) {
             *flags |= PPL_WORD_NAME;
             return;
@@ -997,6 +1027,7 @@ static int is_mechanism(const ppl_lexicon *lx, long k)
            k == lx->c_referent || k == lx->c_pronoun || k == lx->c_question ||
            k == lx->c_neg_end || k == lx->c_adverb || k == lx->c_passive || k == lx->c_done_to ||
            k == lx->c_noun_he || k == lx->c_noun_she || k == lx->c_pron_he || k == lx->c_pron_she ||
+           k == lx->c_ref_he || k == lx->c_ref_she ||
            k == lx->c_quoted || k == lx->c_elided || k == lx->c_prep ||
            k == lx->c_speech || k == lx->c_self_ask || k == lx->c_possessive;
 }
@@ -1537,6 +1568,19 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     size_t referent_at = n;
     for (size_t i = 0; i < n && lx->c_referent >= 0; i++)
         if (member_at(lx, w, n, i, lx->c_referent, PPL_ANY_CLAUSE) > 0) { referent_at = i; break; }
+    /* ... when the pronoun can be them: "my mom says | he pulls away" is
+     * still the partner (bits: 1 a he, 2 a she, 4 either) */
+    int referent_kinds = 0;       /* ... and 8 a plural: "my friends" is no "he" */
+    for (size_t i = referent_at; i < n; i++) {
+        uint32_t rl = member_at(lx, w, n, i, lx->c_referent, PPL_ANY_CLAUSE);
+        if (rl == 0) continue;
+        const ppl_word *last = &w[i + rl - 1];
+        size_t ln = strlen(last->norm);
+        if (ln > 1 && last->norm[ln - 1] == 's' && strcmp(last->norm, last->lemma) != 0) referent_kinds |= 8;
+        else if (lx->c_ref_he >= 0 && member_at(lx, w, n, i, lx->c_ref_he, PPL_ANY_CLAUSE) > 0) referent_kinds |= 1;
+        else if (lx->c_ref_she >= 0 && member_at(lx, w, n, i, lx->c_ref_she, PPL_ANY_CLAUSE) > 0) referent_kinds |= 2;
+        else referent_kinds |= 4;
+    }
     for (size_t c = 0; c < nc; c++) {
         ppl_clause *cl = &out->clauses[c];
         size_t end = cl->first + cl->count, opening = cl->first;
@@ -1615,7 +1659,9 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     }
     if (!partner_named && lx->c_referent >= 0)
         for (size_t c = 0; c < nc; c++)
-            if (pronoun_clause[c] && (referent_subject || out->clauses[c].first > referent_at))
+            if (pronoun_clause[c] && (referent_subject || out->clauses[c].first > referent_at) &&
+                !(pronoun_clause[c] == PPL_PRON_HE && !(referent_kinds & 5)) &&
+                !(pronoun_clause[c] == PPL_PRON_SHE && !(referent_kinds & 6)))
                 out->clauses[c].subject = PPL_SUBJ_OTHER;
     /* A partner named by a noun of one gender ("my husband") makes a
      * pronoun of the other someone else ("she invited him to dinner": his

@@ -178,6 +178,18 @@ typedef struct subject {
     size_t lookup_len;
 } subject;
 
+/* The word holding byte at, or n_words when there is none. */
+static size_t word_at(const ppl_analysis *a, size_t at)
+{
+    size_t lo = 0, hi = a->n_words;
+    while (lo < hi) {                 /* the first word that ends after at */
+        size_t mid = (lo + hi) / 2;
+        if (a->words[mid].off + a->words[mid].len <= at) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < a->n_words && a->words[lo].off <= at ? lo : a->n_words;
+}
+
 /* A raw pattern's match at byte at that falls inside words someone else
  * says in quotes (the language layer's PPL_WORD_SPOKEN): the end of those
  * words, where the search goes on; 0 when the match is the user's own. */
@@ -185,15 +197,26 @@ static size_t spoken_by_other(const subject *sj, size_t at)
 {
     const ppl_analysis *a = sj->a;
     if (!a || a->text_len != sj->len) return 0;    /* folding moved the offsets */
-    size_t lo = 0, hi = a->n_words;
-    while (lo < hi) {                 /* the first word that ends after at */
-        size_t mid = (lo + hi) / 2;
-        if (a->words[mid].off + a->words[mid].len <= at) lo = mid + 1;
-        else hi = mid;
-    }
+    size_t lo = word_at(a, at);
     if (lo >= a->n_words || !(a->words[lo].flags & PPL_WORD_SPOKEN)) return 0;
     while (lo + 1 < a->n_words && (a->words[lo + 1].flags & PPL_WORD_SPOKEN)) lo++;
     return a->words[lo].off + a->words[lo].len;
+}
+
+/* Does a raw pattern's `partner` capture name someone else: a word of a
+ * clause the layer reads as about a third person ("my friend Omar keeps
+ * ghosting girls": Omar is the friend, not the partner)?  1 yes. */
+static int partner_is_other(const subject *sj, const pcre2_code *code, pcre2_match_data *md)
+{
+    const ppl_analysis *a = sj->a;
+    if (!a || a->text_len != sj->len) return 0;
+    int num = pcre2_substring_number_from_name(code, (PCRE2_SPTR)"partner");
+    if (num <= 0 || (uint32_t)num >= pcre2_get_ovector_count(md)) return 0;
+    PCRE2_SIZE at = pcre2_get_ovector_pointer(md)[2 * num];
+    if (at == PCRE2_UNSET) return 0;
+    size_t i = word_at(a, at);
+    return i < a->n_words && a->words[i].clause < a->n_clauses
+           && a->clauses[a->words[i].clause].subject == PPL_SUBJ_OTHER;
 }
 
 /* Match pattern p (on the text, or on the clauses' rendering).  A match
@@ -216,6 +239,12 @@ static int match_pattern(const pp_ruleset *rs, budget *b, const ppr_pattern *p,
         if (!p->crisis && (spoken_end = spoken_by_other(sj, at)) > 0) {
             if (spoken_end >= len) return PCRE2_ERROR_NOMATCH;
             from = spoken_end;       /* `he said "I need space"` is not the user's */
+            continue;
+        }
+        if (!p->crisis && partner_is_other(sj, p->code, md)) {
+            size_t end = pcre2_get_ovector_pointer(md)[1];
+            if (end >= len) return PCRE2_ERROR_NOMATCH;
+            from = end > at ? end : at + 1;   /* the friend's acts are not the partner's */
             continue;
         }
         if (!p->not_after) return rc;

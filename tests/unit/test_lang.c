@@ -259,6 +259,8 @@ static void test_quoted_speech(void **state)
     /* a capitalised word no dictionary knows, before a verb, is a name */
     assert_true(strncmp(render(lx, "Mateo keeps saying soon"), "@p", 2) == 0);
     assert_null(strstr(render(lx, "Mateo keeps saying soon"), "mate "));
+    /* ... and so is a dictionary word the dictionary knows as a name too */
+    assert_true(strncmp(render(lx, "Tom met my parents and has been distant since"), "@p", 2) == 0);
     assert_non_null(strstr(render(lx, "Realy sad today"), "realli"));
     /* ... but not after a possessive: "my Doc" is no partner */
     assert_true(strncmp(render(lx, "My Doc doesnt want to discuss it"), "@x", 2) == 0);
@@ -290,6 +292,10 @@ static void test_pronoun_gender(void **state)
                                 ": he never listen"), "@o");
     assert_string_equal(mark_of(render(lx, "she keeps putting off meeting my parents"),
                                 ": she keep put off meet my parent"), "@p");
+    /* ... but not a pronoun of the other gender, nor a "he" for a group */
+    assert_string_equal(mark_of(render(lx, "my mom says he pulls away"), ": he pull away"), "@p");
+    assert_string_equal(mark_of(render(lx, "i talked to my dad. he never listens"), ": he never listen"), "@o");
+    assert_string_equal(mark_of(render(lx, "we met my friends and he went cold"), ": and he go cold"), "@p");
     /* an ex is no gendered partner: "my ex boyfriend" leaves "she" alone */
     assert_string_equal(mark_of(render(lx, "my ex boyfriend and I broke up. she ignores me"), ": she ignor me"), "@p");
 }
