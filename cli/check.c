@@ -125,7 +125,7 @@ static int score_file(const pp_ruleset *rs, const char *path, corpus_score *sc,
         pp_rule_info ri = {0};
         const char *got_role = "none", *got_fw = NULL;
         if (m.rule >= 0 && pp_rules_info(rs, (size_t)m.rule, &ri) == 0) {
-            got_role = pp_role_name(ri.role);
+            got_role = pp_role_name(m.role);
             got_fw = ri.framework;
             hits[m.rule]++;
             int k = pp_rules_framework_find(rs, got_fw);

@@ -392,6 +392,10 @@ typedef struct ppm_hit {
 int ppm_run(const pp_ruleset *rs, ppm_work *w, const char *text,
                  size_t len, const char *prev_set, const char *prev_fw,
                  ppm_hit *hit);
+/* The role hit's turn takes: its winner's, or, when the winner is a direct
+ * question (an act ask.*, role none), the side the rest of the message
+ * weighs for ("how do I ask for space without hurting him": withdrawer). */
+pp_role ppm_role(const pp_ruleset *rs, const ppm_hit *hit);
 ppm_work *ppm_work_take(const pp_ruleset *rs);        /* NULL: out of memory */
 void ppm_work_give(const pp_ruleset *rs, ppm_work *w);
 void ppm_work_free(ppm_work *w);

@@ -508,6 +508,16 @@ int ppm_run(const pp_ruleset *rs, ppm_work *w, const char *text,
     return 0;
 }
 
+pp_role ppm_role(const pp_ruleset *rs, const ppm_hit *hit)
+{
+    if (hit->rule < 0) return PP_ROLE_NONE;
+    const ppr_rule *r = &rs->rules[hit->rule];
+    if (r->role != PP_ROLE_NONE || strncmp(r->act, "ask.", 4) != 0 ||
+        hit->evidence[0] == hit->evidence[1])
+        return r->role;
+    return hit->evidence[0] > hit->evidence[1] ? PP_ROLE_PURSUER : PP_ROLE_WITHDRAWER;
+}
+
 static void match_none(pp_match *out)
 {
     memset(out, 0, sizeof *out);
@@ -556,6 +566,7 @@ int pp_match_text(const pp_ruleset *rs, const char *bytes, size_t len, pp_match 
     ppm_work_give(rs, w);
     if (rc == 0) {
         out->rule = hit.rule;
+        out->role = ppm_role(rs, &hit);
         out->limit_hit = hit.limit_hit;
         out->budget_spent = hit.budget_spent;
         for (int i = 0; i < 3; i++) out->spent_by[i] = hit.spent_by[i];

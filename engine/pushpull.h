@@ -166,6 +166,8 @@ typedef struct pp_match {
     int n_candidates;    /* rules whose patterns matched (before priority) */
     int budget_spent;    /* PP_STEP_BUDGET ran out: rules after were not tried */
     int spent_by[3];     /* then the rules that spent most of it, -1 = none */
+    pp_role role;        /* the role the reply takes: the winner's, or for a
+                            direct question the side the message leans to */
 } pp_match;
 
 /* Normalise bytes (see pp_input_normalize) and match them against every

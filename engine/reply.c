@@ -934,11 +934,11 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     const ppr_set *set = NULL;
     const ppr_set *support = rs->set_support >= 0 ? &rs->sets[rs->set_support] : NULL;
     int locked = 0, safety = 0, continuing = 0;
-    pp_role role = s->role;
+    pp_role role = s->role, turn_role = r ? ppm_role(rs, &hit) : PP_ROLE_NONE;
     const char *framework = NULL;
     if (r) {
         if (r->flag_abuse) s->safety_lock = 1;
-        role = r->role == PP_ROLE_NONE ? s->role : r->role;
+        role = turn_role == PP_ROLE_NONE ? s->role : turn_role;
         framework = r->framework;
         set = r->set >= 0 ? &rs->sets[r->set] : NULL;
         if (r->role == PP_ROLE_CRISIS) {
@@ -1066,7 +1066,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     /* the session moves on */
     s->turns++;
     if (r) {
-        if (r->role == PP_ROLE_PURSUER || r->role == PP_ROLE_WITHDRAWER) s->role = r->role;
+        if (turn_role == PP_ROLE_PURSUER || turn_role == PP_ROLE_WITHDRAWER) s->role = turn_role;
         /* framework none (a dialogue act): the session keeps its framework */
         if (!locked && r->role != PP_ROLE_CRISIS && strcmp(r->framework, "none") != 0) {
             if (strcmp(s->framework, r->framework) == 0) s->step++;
@@ -1085,7 +1085,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
     out->framework = framework;
     out->set = set ? set->id : NULL;
     out->article = set && set->article && set->article[0] ? set->article : NULL;
-    out->role = r ? r->role : PP_ROLE_NONE;
+    out->role = turn_role;
     out->safety = safety;
     out->mixed = hit.mixed && !safety;
     out->notice = notice;
