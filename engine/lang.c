@@ -1241,6 +1241,24 @@ static long speech_before(const ppl_lexicon *lx, const ppl_word *w, size_t n, si
     return -1;
 }
 
+/* Does the partner, named by a noun ("my gf", "my husband"), open a new
+ * clause at i: after another person of the clause, not after "and", "or"
+ * or a preposition, and before a verb ("since we moved in together | my
+ * gf spends every evening in the spare room")? */
+static int partner_noun_subject(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t cs,
+                                size_t i, uint32_t clause)
+{
+    uint32_t pl;
+    if (i == 0 || strcmp(w[i].norm, "my") != 0 || person_at(lx, w, n, i, &pl) != lx->c_partner || pl < 2)
+        return 0;
+    if (w[i - 1].norm_id == lx->id_and || w[i - 1].norm_id == lx->id_or ||
+        (lx->c_prep >= 0 && member_at(lx, w, n, i - 1, lx->c_prep, PPL_ANY_CLAUSE) == 1) ||
+        (lx->c_report >= 0 && member_at(lx, w, n, i - 1, lx->c_report, PPL_ANY_CLAUSE)))
+        return 0;
+    size_t v = past_lead(lx, w, n, i + pl, n, clause);
+    return v < n && verb_form(lx, &w[v]) && new_subject(lx, w, n, cs, i);
+}
+
 /* Clause boundaries: a mark, a sentence start, or a conjunction (concept
  * clause_start) that is followed within two words by a person -- or a
  * report verb ("i think", "he says") followed by a person, unless what
@@ -1263,7 +1281,8 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
             w[i].clause = clause;        /* provisional, for the look-ahead */
             uint32_t len = 0;
             int only_person = cs_person >= 0 && cs + cs_len == i;
-            if ((only_person && w[i].norm_id == lx->id_and) || (reach && inside_member(reach, cs, i))) {
+            if ((only_person && w[i].norm_id == lx->id_and) || (reach && inside_member(reach, cs, i)) ||
+                (cs_person >= 0 && i < cs + cs_len)) {
                 /* "my husband and I ...": one compound subject */
             } else if (lx->c_quoted >= 0 && lx->c_report >= 0 &&
                        member_at(lx, w, n, i - 1, lx->c_report, clause) &&
@@ -1284,6 +1303,8 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
                        w[i - 1].norm_id != lx->id_and && w[i - 1].norm_id != lx->id_or &&
                        new_subject(lx, w, n, cs, i)) {
                 cut = 1;
+            } else if (partner_noun_subject(lx, w, n, cs, i, clause)) {
+                cut = 1;         /* "since we moved in together | my gf spends ..." */
             } else if (lx->c_prep >= 0 && member_at(lx, w, n, i - 1, lx->c_prep, PPL_ANY_CLAUSE) == 1 &&
                        lx->c_object >= 0 && member_at(lx, w, n, i, lx->c_object, PPL_ANY_CLAUSE) == 1 &&
                        i + 1 < n && ends_ing(w[i + 1].norm)) {
@@ -1292,7 +1313,10 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
                 uint32_t pl;
                 size_t j = i;
                 if (j < n && (w[j].lemma_id == lx->id_that || w[j].lemma_id == lx->id_like)) j++;
-                if (j < n && person_at(lx, w, n, j, &pl) >= 0) cut = 1;
+                /* "i keep telling him | i want ...": him is told, not a subject */
+                if (j < n && person_at(lx, w, n, j, &pl) >= 0 &&
+                    !(lx->c_object >= 0 && member_at(lx, w, n, j, lx->c_object, PPL_ANY_CLAUSE) == pl))
+                    cut = 1;
             }
         }
         if (cut) { clause++; cs = i; cs_person = person_in(lx, w, n, cs, PPL_ANY_CLAUSE, &cs_len); }
