@@ -1314,8 +1314,10 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
                 size_t j = i;
                 if (j < n && (w[j].lemma_id == lx->id_that || w[j].lemma_id == lx->id_like)) j++;
                 /* "i keep telling him | i want ...": him is told, not a subject */
+                uint32_t pl2;
                 if (j < n && person_at(lx, w, n, j, &pl) >= 0 &&
-                    !(lx->c_object >= 0 && member_at(lx, w, n, j, lx->c_object, PPL_ANY_CLAUSE) == pl))
+                    !(lx->c_object >= 0 && member_at(lx, w, n, j, lx->c_object, PPL_ANY_CLAUSE) == pl) &&
+                    !(j + pl < n && person_at(lx, w, n, j + pl, &pl2) >= 0))   /* "tell Rosa | I ..." */
                     cut = 1;
             }
         }
