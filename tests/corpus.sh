@@ -98,7 +98,7 @@ for f in glob.glob(f"{src}/tests/*/*") :
     if "holdout" in f or "fresh" in f or not (f.endswith(".tsv") or f.endswith(".txt")): continue
     for n, m in msgs(f): taken.setdefault(m, f"{f}:{n}")
 bad = 0
-for f in sorted(glob.glob(f"{src}/tests/*/*holdout*") + glob.glob(f"{src}/tests/*/fresh.tsv")):
+for f in sorted(glob.glob(f"{src}/tests/*/*holdout*") + glob.glob(f"{src}/tests/*/fresh*.tsv")):
     for n, m in msgs(f):
         if m in taken:
             print(f"{f}:{n}: a holdout line that is also {taken[m]}"); bad += 1

@@ -24,9 +24,9 @@ src = sys.argv[2] if len(sys.argv) > 2 and not sys.argv[2].startswith("-") else 
 tag_of = {msg: tag for tag, msg, _, _ in build.parse(os.path.join(HERE, "situations.src"))}
 per = defaultdict(lambda: [0, 0, 0])  # (situation, role) -> n, role ok, framework ok
 misses = []
-names = ("train.tsv", "holdout.tsv", "fresh.tsv")
+names = ("train.tsv", "holdout.tsv", "fresh.tsv", "fresh2.tsv")
 if "--train" in sys.argv: names = ("train.tsv",)
-elif "--fresh" in sys.argv: names = ("fresh.tsv",)
+elif "--fresh" in sys.argv: names = ("fresh.tsv", "fresh2.tsv")
 for name in names:
     rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(HERE, name), encoding="utf-8") if l.strip()]
     feed = "".join(f"{m}\n/reset\n" for m, _, _ in rows)
@@ -42,7 +42,7 @@ for name in names:
         rok = got == role
         fwok = fw in fws.split(",") or (fws == "-" and got == "none")
         ok += rok; fok += fwok
-        tag = tag_of.get(msg, "fresh")
+        tag = tag_of.get(msg, name[:-4] if name.startswith("fresh") else "fresh")
         p = per[(tag, role)]; p[0] += 1; p[1] += rok; p[2] += fwok
         if (not rok or not fwok) and name == "train.tsv":
             misses.append(f"{name}\t{tag}\twant {role}/{fws}\tgot {got}/{fw} ({r.get('rule')})\t{msg}")
