@@ -851,6 +851,14 @@ static void expand_word(const ppl_lexicon *lx, const char *typed, size_t n,
     out[o] = '\0';
     if ((s = map_get(&lx->subst, out))) { snprintf(out, size, "%s", s); return; }
     if (!pos || map_get(&lx->vocab, out) || strlen(out) >= PPL_MAX_WORD) return;
+    /* chat drops capitals: at the start of a sentence, before a verb, a
+     * word no dictionary knows ("theo works 70h weeks" is not "the") or
+     * one it knows as a name too ("tom turns his screen away") is a name */
+    if (!pos->capital && pos->sentence_start && pos->verb_next && strlen(out) >= 3 &&
+        (map_get(&lx->names, out) || (lx->hun && !is_dictionary_word(mx, out)))) {
+        *flags |= PPL_WORD_NAME;
+        return;
+    }
     /* a short lowercase word is never corrected: no need to ask hunspell */
     if (!pos->capital && max_edits(strlen(out)) == 0) return;
     int dict = is_dictionary_word(mx, out);
@@ -1405,7 +1413,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     if (!rw) goto oom;
     size_t nraw = split_words(out->text, flen, rw, PPL_MAX_WORDS);
     for (size_t r = 0; r + 1 < nraw; r++)
-        if (rw[r].sentence_start && rw[r].capital)
+        if (rw[r].sentence_start)
             rw[r].verb_next = looks_like_verb(out->text + rw[r + 1].off, rw[r + 1].len);
 
     /* expand each typed word into one or more words */

@@ -261,6 +261,10 @@ static void test_quoted_speech(void **state)
     assert_null(strstr(render(lx, "Mateo keeps saying soon"), "mate "));
     /* ... and so is a dictionary word the dictionary knows as a name too */
     assert_true(strncmp(render(lx, "Tom met my parents and has been distant since"), "@p", 2) == 0);
+    /* ... and typed lowercase, as chat does */
+    assert_true(strncmp(render(lx, "tom turns his screen away"), "@p", 2) == 0);
+    assert_true(strncmp(render(lx, "theo works late again"), "@p : theo", 9) == 0);
+    assert_true(strncmp(render(lx, "hope this helps"), "@x", 2) == 0);
     assert_non_null(strstr(render(lx, "Realy sad today"), "realli"));
     /* ... but not after a possessive: "my Doc" is no partner */
     assert_true(strncmp(render(lx, "My Doc doesnt want to discuss it"), "@x", 2) == 0);
