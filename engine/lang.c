@@ -1662,6 +1662,9 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
          * "when things are going really well i find something to fight" */
         for (size_t i = cl->first + PPL_SUBJECT_SPAN; !cl->subject && i < end; i++) {
             uint32_t pl;
+            /* not one that opens a clause inside it: "and follows me
+             * around asking if | i still love her" is still hers */
+            if (lx->c_split >= 0 && member_at(lx, w, n, i - 1, lx->c_split, (uint32_t)c) == 1) continue;
             long k = lx->c_nominative >= 0 && member_at(lx, w, n, i, lx->c_nominative, (uint32_t)c)
                    ? person_at(lx, w, n, i, &pl) : -1;
             if (k >= 0) cl->subject = subject_of(lx, k);
