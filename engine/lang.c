@@ -532,11 +532,26 @@ typedef struct raw_word {
     uint8_t verb_next;           /* the next word looks like a verb ("keeps", "was") */
 } raw_word;
 
+/* Does a single quote at t[i] open a quotation ('i just need time')?  It
+ * must stand before a letter, after no letter or digit, and be closed on
+ * the same line by one after a letter or mark and before no letter
+ * ("don't" and "kids' toys" are apostrophes). */
+static int squote_opens(const char *t, size_t n, size_t i)
+{
+    if (i > 0 && (isalnum((unsigned char)t[i - 1]) || (unsigned char)t[i - 1] >= 0x80)) return 0;
+    if (i + 1 >= n || !(isalpha((unsigned char)t[i + 1]) || (unsigned char)t[i + 1] >= 0x80)) return 0;
+    for (size_t j = i + 2; j < n && j < i + 400 && t[j] != '\n' && t[j] != '"'; j++)
+        if (t[j] == '\'' && (j + 1 == n || !(isalnum((unsigned char)t[j + 1]) || (unsigned char)t[j + 1] >= 0x80)) &&
+            (isalnum((unsigned char)t[j - 1]) || strchr(".!?,", t[j - 1])))
+            return 1;
+    return 0;
+}
+
 /* Split text into words.  Returns the count (at most max). */
 static size_t split_words(const char *t, size_t n, raw_word *out, size_t max)
 {
     size_t count = 0, i = 0, sentence_first = 0;
-    int sent = 1, mark = 0, quoted = 0, opened = 0;
+    int sent = 1, mark = 0, quoted = 0, opened = 0, squoted = 0;
     while (i < n && count < max) {
         int32_t cp;
         utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)t + i, (utf8proc_ssize_t)(n - i), &cp);
@@ -547,8 +562,10 @@ static size_t split_words(const char *t, size_t n, raw_word *out, size_t max)
                 for (size_t w = sentence_first; w < count; w++) out[w].asks = 1;
                 sent = 1;
             } else if (cp == ',' || cp == ':' || cp == '(' || cp == ')') mark = 1;
-            else if (cp == '"') { quoted = !quoted; opened = quoted; }
-            if (cp == '\n') quoted = opened = 0;     /* a quote never spans lines */
+            else if (cp == '"' && !squoted) { quoted = !quoted; opened = quoted; }
+            else if (cp == '\'' && squoted) squoted = 0;
+            else if (cp == '\'' && !quoted && squote_opens(t, n, i)) squoted = opened = 1;
+            if (cp == '\n') quoted = opened = squoted = 0;     /* a quote never spans lines */
             i += (size_t)k;
             continue;
         }
@@ -576,7 +593,7 @@ static size_t split_words(const char *t, size_t n, raw_word *out, size_t max)
         if (sent) sentence_first = count;
         out[count] = (raw_word){ (uint32_t)start, (uint32_t)(i - start), (uint8_t)sent, (uint8_t)mark,
                                  (uint8_t)(upper_first && lower_after), 0,
-                                 (uint8_t)((quoted ? PPL_WORD_QUOTED : 0) | (opened ? PPL_WORD_QUOTE_OPEN : 0)), 0 };
+                                 (uint8_t)((quoted || squoted ? PPL_WORD_QUOTED : 0) | (opened ? PPL_WORD_QUOTE_OPEN : 0)), 0 };
         count++;
         sent = mark = opened = 0;
     }
@@ -1267,6 +1284,39 @@ static int partner_noun_subject(const ppl_lexicon *lx, const ppl_word *w, size_t
     return v < n && verb_form(lx, &w[v]) && new_subject(lx, w, n, cs, i);
 }
 
+static int has_word(const ppl_word *w, size_t from, size_t to, const char *norm)
+{
+    for (size_t i = from; i < to; i++)
+        if (!strcmp(w[i].norm, norm)) return 1;
+    return 0;
+}
+
+/* Does a sentence open with a verb of the third person and no subject
+ * ("says its my fault we fight", "keeps texting his ex")?  Chat drops the
+ * "he" or "she" the way it drops "I"; the writer's own verb would have no
+ * -s.  Not a plural noun ("things are bad": a verb follows it) nor
+ * is / was / has / does. */
+static int third_person_verb(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i, size_t end)
+{
+    static const char *const plural_verb[] = {
+        "are", "were", "have", "make", "get", "do", "seem", "feel", "look", "go", "keep", "start", "be", NULL
+    };
+    static const char *const not_verb[] = {
+        "does", "always", "sometimes", "perhaps", "thanks", "anyways", "nowadays", "days", "guys", "ways", NULL
+    };
+    const char *s = w[i].norm;
+    size_t len = strlen(s);
+    if (len < 4 || s[len - 1] != 's' || strchr("sui", s[len - 2])) return 0;
+    for (size_t k = 0; not_verb[k]; k++)
+        if (!strcmp(s, not_verb[k])) return 0;
+    if (!strcmp(s, w[i].lemma) || (w[i].flags & PPL_WORD_NAME)) return 0;   /* not a verb form ("always") */
+    if (lx->c_adverb >= 0 && member_at(lx, w, n, i, lx->c_adverb, w[i].clause)) return 0;
+    if (i + 1 < end)
+        for (size_t k = 0; plural_verb[k]; k++)
+            if (!strcmp(w[i + 1].norm, plural_verb[k])) return 0;
+    return 1;
+}
+
 /* Clause boundaries: a mark, a sentence start, or a conjunction (concept
  * clause_start) that is followed within two words by a person -- or a
  * report verb ("i think", "he says") followed by a person, unless what
@@ -1679,9 +1729,15 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
      * self_ask: "is it wrong to need space", "is it normal to want ..."). */
     for (size_t c = 0; c < nc; c++) {
         ppl_clause *cl = &out->clauses[c];
-        if (cl->subject || (c > 0 && out->clauses[c - 1].sentence == cl->sentence)) continue;
+        if (c > 0 && out->clauses[c - 1].sentence == cl->sentence) continue;
         size_t i = cl->first, end = cl->first + cl->count;
         uint32_t cw;
+        /* "says its my fault we fight": whoever comes later is not who says */
+        if (!cl->question && third_person_verb(lx, w, n, i, end)) {
+            cl->subject = PPL_SUBJ_PARTNER;
+            continue;
+        }
+        if (cl->subject) continue;
         while (i < end && (w[i].flags & PPL_WORD_FILLER)) i++;
         if (i < end && lx->c_question >= 0 && (cw = member_at(lx, w, n, i, lx->c_question, (uint32_t)c)))
             i += cw;
@@ -1728,7 +1784,12 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         const ppl_clause *prev = &out->clauses[d];
         if (cl->subject || !prev->subject || prev->sentence != cl->sentence) continue;
         size_t v = past_lead(lx, w, n, cl->first, cl->first + cl->count, (uint32_t)c);
-        if (v < cl->first + cl->count && verb_form(lx, &w[v])) cl->subject = prev->subject;
+        if (v < cl->first + cl->count && verb_form(lx, &w[v]))
+            /* "..., i was too intense, | disappears for 2 weeks": no "I" says "disappears" */
+            cl->subject = prev->subject == PPL_SUBJ_USER && v == cl->first &&
+                          third_person_verb(lx, w, n, v, cl->first + cl->count) &&
+                          !has_word(w, prev->first, prev->first + prev->count, "who")
+                        ? PPL_SUBJ_PARTNER : prev->subject;   /* ("i'm the one who plans, | books ...") */
     }
     quoted_speech(lx, w, n, out);
 

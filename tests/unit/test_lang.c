@@ -268,6 +268,13 @@ static void test_quoted_speech(void **state)
     assert_non_null(strstr(render(lx, "Realy sad today"), "realli"));
     /* ... but not after a possessive: "my Doc" is no partner */
     assert_true(strncmp(render(lx, "My Doc doesnt want to discuss it"), "@x", 2) == 0);
+    /* single quotes quote too; apostrophes do not */
+    assert_string_equal(mark_of(render(lx, "she said 'i just need time' and left"), ": i just need time and leav"), "@p");
+    assert_null(strstr(render(lx, "i don't know, it's the kids' stuff"), "@p"));
+    /* a sentence that opens with a verb of the third person is about them */
+    assert_true(strncmp(render(lx, "says its my fault we fight"), "@p", 2) == 0);
+    assert_string_equal(mark_of(render(lx, "i asked what was wrong, disappears for 2 weeks"), ": disappear for 2 week"), "@p");
+    assert_string_equal(mark_of(render(lx, "i am the one who plans, books the table"), ": book the tabl"), "@u");
     /* a set phrase said stays one clause about the speaker */
     assert_string_equal(mark_of(render(lx, "she never says \"I love you\" back"), "back"), "@p");
 }
