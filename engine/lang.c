@@ -38,6 +38,7 @@
  * tables first and never reach them.
  */
 #include <ctype.h>
+#include <strings.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -530,6 +531,7 @@ typedef struct raw_word {
     uint8_t asks;                /* its sentence ends with ? */
     uint8_t quote;               /* PPL_WORD_QUOTED, PPL_WORD_QUOTE_OPEN */
     uint8_t verb_next;           /* the next word looks like a verb ("keeps", "was") */
+    uint8_t name_slot;           /* mid-sentence, before an -s verb, after no pronoun */
 } raw_word;
 
 /* Does a single quote at t[i] open a quotation ('i just need time')?  It
@@ -593,7 +595,7 @@ static size_t split_words(const char *t, size_t n, raw_word *out, size_t max)
         if (sent) sentence_first = count;
         out[count] = (raw_word){ (uint32_t)start, (uint32_t)(i - start), (uint8_t)sent, (uint8_t)mark,
                                  (uint8_t)(upper_first && lower_after), 0,
-                                 (uint8_t)((quoted || squoted ? PPL_WORD_QUOTED : 0) | (opened ? PPL_WORD_QUOTE_OPEN : 0)), 0 };
+                                 (uint8_t)((quoted || squoted ? PPL_WORD_QUOTED : 0) | (opened ? PPL_WORD_QUOTE_OPEN : 0)), 0, 0 };
         count++;
         sent = mark = opened = 0;
     }
@@ -896,6 +898,12 @@ static void expand_word(const ppl_lexicon *lx, const char *typed, size_t n,
         }
     } else if (!dict) {
         fix = correct(lx, out);
+        /* mid-sentence, a word no dictionary knows and nothing corrects,
+         * before an -s verb: a name typed lowercase ("... alex changes") */
+        if (!fix && pos->name_slot && strlen(out) >= 3) {
+            *flags |= PPL_WORD_NAME;
+            return;
+        }
     }
     if (!fix) return;
     *flags |= PPL_WORD_CORRECTED;
@@ -1274,13 +1282,17 @@ static int partner_noun_subject(const ppl_lexicon *lx, const ppl_word *w, size_t
                                 size_t i, uint32_t clause)
 {
     uint32_t pl;
-    if (i == 0 || strcmp(w[i].norm, "my") != 0 || person_at(lx, w, n, i, &pl) != lx->c_partner || pl < 2)
-        return 0;
+    if (i == 0 || person_at(lx, w, n, i, &pl) != lx->c_partner) return 0;
+    /* "... a ring | Alex changes the subject", not "my friend Omar keeps ..." */
+    int named = (w[i].flags & PPL_WORD_NAME) && pl == 1 && !names_referent(lx, w, n, i);
+    if (!named && (strcmp(w[i].norm, "my") != 0 || pl < 2)) return 0;
     if (w[i - 1].norm_id == lx->id_and || w[i - 1].norm_id == lx->id_or ||
         (lx->c_prep >= 0 && member_at(lx, w, n, i - 1, lx->c_prep, PPL_ANY_CLAUSE) == 1) ||
         (lx->c_report >= 0 && member_at(lx, w, n, i - 1, lx->c_report, PPL_ANY_CLAUSE)))
         return 0;
     size_t v = past_lead(lx, w, n, i + pl, n, clause);
+    if (named && !(v == i + pl && v < n && w[v].norm[0] && w[v].norm[strlen(w[v].norm) - 1] == 's'))
+        return 0;
     return v < n && verb_form(lx, &w[v]) && new_subject(lx, w, n, cs, i);
 }
 
@@ -1446,6 +1458,26 @@ static int looks_like_verb(const char *t, size_t n)
     return n >= 4 && w[n - 1] == 's' && w[n - 2] != 's' && w[n - 2] != 'u' && w[n - 2] != 'i';
 }
 
+/* Lowercase as typed: an -s verb ("changes", "games") and a word a name
+ * cannot follow as its subject ("he", "my", "the"): enough to read
+ * "every time i mention a ring alex changes the subject". */
+static int s_verb(const char *t, size_t n)
+{
+    if (n < 4 || t[n - 1] != 's' || strchr("sui'", t[n - 2])) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!islower((unsigned char)t[i])) return 0;
+    return strncmp(t, "always", n) && strncmp(t, "thanks", n) && strncmp(t, "sometimes", n);
+}
+
+static int pronoun_before(const char *t, size_t n)
+{
+    static const char *const p[] = { "i", "he", "she", "they", "we", "you", "my", "his", "her", "their",
+                                     "our", "your", "the", "a", "an", "this", "that", "it", "its", NULL };
+    for (size_t k = 0; p[k]; k++)
+        if (strlen(p[k]) == n && !strncasecmp(t, p[k], n)) return 1;
+    return 0;
+}
+
 int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysis *out)
 {
     memset(out, 0, sizeof *out);
@@ -1462,9 +1494,13 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     raw_word *rw = malloc(PPL_MAX_WORDS * sizeof *rw);
     if (!rw) goto oom;
     size_t nraw = split_words(out->text, flen, rw, PPL_MAX_WORDS);
-    for (size_t r = 0; r + 1 < nraw; r++)
+    for (size_t r = 0; r + 1 < nraw; r++) {
         if (rw[r].sentence_start)
             rw[r].verb_next = looks_like_verb(out->text + rw[r + 1].off, rw[r + 1].len);
+        else if (!rw[r].capital && !rw[r + 1].sentence_start && !rw[r + 1].clause_mark)
+            rw[r].name_slot = s_verb(out->text + rw[r + 1].off, rw[r + 1].len) &&
+                              !pronoun_before(out->text + rw[r - 1].off, rw[r - 1].len);
+    }
 
     /* expand each typed word into one or more words */
     size_t cap = nraw + 16, n = 0;

@@ -275,6 +275,13 @@ static void test_quoted_speech(void **state)
     assert_true(strncmp(render(lx, "says its my fault we fight"), "@p", 2) == 0);
     assert_string_equal(mark_of(render(lx, "i asked what was wrong, disappears for 2 weeks"), ": disappear for 2 week"), "@p");
     assert_string_equal(mark_of(render(lx, "i am the one who plans, books the table"), ": book the tabl"), "@u");
+    /* a name mid-sentence before an -s verb opens a clause, typed
+     * lowercase too; an appositive name does not */
+    assert_string_equal(mark_of(render(lx, "every time i mention a ring alex changes the subject"),
+                                ": alex chang the subject"), "@p");
+    assert_string_equal(mark_of(render(lx, "since we moved in marco games till 2am"), ": marco game till 2am"), "@p");
+    assert_true(strncmp(render(lx, "my friend Omar keeps ghosting girls"), "@o", 2) == 0);
+    assert_non_null(strstr(render(lx, "my bf realy likes his games"), "realli"));
     /* a set phrase said stays one clause about the speaker */
     assert_string_equal(mark_of(render(lx, "she never says \"I love you\" back"), "back"), "@p");
 }
