@@ -559,7 +559,10 @@ static size_t split_words(const char *t, size_t n, raw_word *out, size_t max)
         utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)t + i, (utf8proc_ssize_t)(n - i), &cp);
         if (k <= 0) { i++; continue; }
         if (!is_letter(cp)) {
-            if (cp == '.' || cp == '!' || cp == ';' || cp == '\n' || cp == 0x2026) sent = 1;
+            if ((cp == '.' && i + 1 < n && t[i + 1] == '.') || cp == 0x2026) {
+                while (i + 1 < n && t[i + 1] == '.') i++;
+                mark = 1;                    /* "he just... went quiet": a pause, not an end */
+            } else if (cp == '.' || cp == '!' || cp == ';' || cp == '\n') sent = 1;
             else if (cp == '?') {
                 for (size_t w = sentence_first; w < count; w++) out[w].asks = 1;
                 sent = 1;
@@ -873,8 +876,12 @@ static void expand_word(const ppl_lexicon *lx, const char *typed, size_t n,
     /* chat drops capitals: at the start of a sentence, before a verb, a
      * word no dictionary knows ("theo works 70h weeks" is not "the") or
      * one it knows as a name too ("tom turns his screen away") is a name */
-    if (!pos->capital && pos->sentence_start && pos->verb_next && strlen(out) >= 3 &&
-        (map_get(&lx->names, out) || (lx->hun && !is_dictionary_word(mx, out)))) {
+    if (!pos->capital && strlen(out) >= 3 && ((pos->sentence_start && pos->verb_next) || pos->name_slot) &&
+        (map_get(&lx->names, out) ||
+         (lx->hun && !is_dictionary_word(mx, out) && (pos->sentence_start || !correct(lx, out))))) {
+        /* ... and so mid-sentence before an -s verb, after no pronoun,
+         * when nothing corrects it: "every time i mention a ring alex
+         * changes the subject", "after every argument sam goes silent" */
         *flags |= PPL_WORD_NAME;
         return;
     }
@@ -898,12 +905,6 @@ static void expand_word(const ppl_lexicon *lx, const char *typed, size_t n,
         }
     } else if (!dict) {
         fix = correct(lx, out);
-        /* mid-sentence, a word no dictionary knows and nothing corrects,
-         * before an -s verb: a name typed lowercase ("... alex changes") */
-        if (!fix && pos->name_slot && strlen(out) >= 3) {
-            *flags |= PPL_WORD_NAME;
-            return;
-        }
     }
     if (!fix) return;
     *flags |= PPL_WORD_CORRECTED;
@@ -1463,9 +1464,10 @@ static int looks_like_verb(const char *t, size_t n)
  * "every time i mention a ring alex changes the subject". */
 static int s_verb(const char *t, size_t n)
 {
-    if (n < 4 || t[n - 1] != 's' || strchr("sui'", t[n - 2])) return 0;
     for (size_t i = 0; i < n; i++)
         if (!islower((unsigned char)t[i])) return 0;
+    if (n >= 5 && !strncmp(t + n - 2, "ed", 2)) return strncmp(t, "need", n) != 0;   /* "lena started" */
+    if (n < 4 || t[n - 1] != 's' || strchr("sui'", t[n - 2])) return 0;
     return strncmp(t, "always", n) && strncmp(t, "thanks", n) && strncmp(t, "sometimes", n);
 }
 
@@ -1600,6 +1602,20 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         if (member_at(lx, w, n, cl->first, lx->c_question, (uint32_t)c))
             for (size_t d = c; d < nc && out->clauses[d].sentence == cl->sentence; d++)
                 out->clauses[d].question = 1;
+    }
+    /* ... and one whose question comes after a mark asks only there: "my
+     * husband is not opening up, | what to do?" tells, then asks */
+    for (size_t c = 1; c < nc && lx->c_question >= 0; c++) {
+        ppl_clause *cl = &out->clauses[c];
+        if (!cl->count || !cl->question || !wr[cl->first].clause_mark || wr[cl->first].sentence_start ||
+            !member_at(lx, w, n, cl->first, lx->c_question, (uint32_t)c))
+            continue;
+        for (size_t d = c; d-- > 0 && out->clauses[d].sentence == cl->sentence;) {
+            if (d + 1 < nc && member_at(lx, w, n, out->clauses[d].first, lx->c_question, (uint32_t)d) &&
+                wr[out->clauses[d].first].sentence_start)
+                break;                       /* "why does he ..., what do i do?" asks twice */
+            out->clauses[d].question = 0;
+        }
     }
     free(wr);
     wr = NULL;
