@@ -91,7 +91,7 @@ grep -q '"role": *"crisis"' <<<"$out" && grep -q '"safety": *true' <<<"$out" \
 out=$(echo "$CRISIS" | "$P" chat --no-state 2>&1) || fail "shipped rules: chat exited $?: $out"
 grep -q 'findahelpline' <<<"$out" || fail "shipped rules: chat gave no crisis resources: $out"
 out=$("$P" check --quiet 2>&1) || fail "shipped rules: check exited $?: $(tail -n 5 <<<"$out")"
-grep -q "refusing" <<<"$out" && fail "shipped rules: check refused: $out"
+grep -q "^pushpull: refusing" <<<"$out" && fail "shipped rules: check refused: $(grep "^pushpull: refusing" <<<"$out")"
 n_rules=$(sed -n 's/^rules: \([0-9]*\),.*/\1/p' <<<"$out")
 [ -n "$n_rules" ] && [ "$n_rules" -gt 0 ] || fail "shipped rules: no rule count from check: $(tail -n 3 <<<"$out")"
 
