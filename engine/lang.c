@@ -221,6 +221,7 @@ struct ppl_lexicon {
     long c_neg_end, c_adverb, c_passive, c_done_to, c_quoted, c_elided, c_prep, c_speech, c_self_ask, c_possessive;
     long c_noun_he, c_noun_she, c_pron_he, c_pron_she;   /* who "he", "she" can be */
     long c_ref_he, c_ref_she;    /* ... and who a parent or friend is */
+    long c_partner_here;         /* set by the layer: the partner is a subject in the message */
     uint32_t id_by;
     size_t n_irregular;
     char status[160];
@@ -291,7 +292,7 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     lx->c_filler = lx->c_referent = lx->c_pronoun = lx->c_question = -1;
     lx->c_neg_end = lx->c_adverb = lx->c_passive = lx->c_done_to = lx->c_quoted = lx->c_elided = lx->c_prep = lx->c_speech = lx->c_self_ask = lx->c_possessive = -1;
     lx->c_noun_he = lx->c_noun_she = lx->c_pron_he = lx->c_pron_she = -1;
-    lx->c_ref_he = lx->c_ref_she = -1;
+    lx->c_ref_he = lx->c_ref_she = lx->c_partner_here = -1;
     char aff[1024], dic[1024];
     const char *dd = dict_dir ? dict_dir : "/usr/share/hunspell";
     snprintf(aff, sizeof aff, "%s/en_US.aff", dd);
@@ -496,6 +497,7 @@ static long concept_index(ppl_lexicon *lx, const char *name, int create)
     else if (!strcmp(name, "partner_noun_he")) lx->c_noun_he = k;
     else if (!strcmp(name, "partner_noun_she")) lx->c_noun_she = k;
     else if (!strcmp(name, "referent_he")) lx->c_ref_he = k;
+    else if (!strcmp(name, "partner_here")) lx->c_partner_here = k;
     else if (!strcmp(name, "referent_she")) lx->c_ref_she = k;
     else if (!strcmp(name, "pronoun_he")) lx->c_pron_he = k;
     else if (!strcmp(name, "pronoun_she")) lx->c_pron_she = k;
@@ -1061,7 +1063,7 @@ static int is_mechanism(const ppl_lexicon *lx, long k)
            k == lx->c_referent || k == lx->c_pronoun || k == lx->c_question ||
            k == lx->c_neg_end || k == lx->c_adverb || k == lx->c_passive || k == lx->c_done_to ||
            k == lx->c_noun_he || k == lx->c_noun_she || k == lx->c_pron_he || k == lx->c_pron_she ||
-           k == lx->c_ref_he || k == lx->c_ref_she ||
+           k == lx->c_ref_he || k == lx->c_ref_she || k == lx->c_partner_here ||
            k == lx->c_quoted || k == lx->c_elided || k == lx->c_prep ||
            k == lx->c_speech || k == lx->c_self_ask || k == lx->c_possessive;
 }
@@ -1854,6 +1856,9 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         hit_at[c] = h;
     }
     uint32_t shown[PPL_WITH_MAX];
+    int partner_here = 0;         /* some clause is the partner's: `with ~partner_here` */
+    for (size_t c = 0; c < nc && lx->c_partner_here >= 0; c++)
+        partner_here |= out->clauses[c].subject == PPL_SUBJ_PARTNER;
     ppb_buf r = {0};
     size_t h0 = 0;
     for (size_t c = 0; c < nc; c++) {
@@ -1890,6 +1895,10 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
                 ppb_adds(&r, " ~~");
                 ppb_adds(&r, lx->concept_names[hi->concept]);
             }
+        }
+        if (partner_here && cl->subject != PPL_SUBJ_PARTNER) {
+            ppb_adds(&r, " ~~");
+            ppb_adds(&r, lx->concept_names[lx->c_partner_here]);
         }
         ppb_adds(&r, " :");
         for (size_t i = cl->first; i < cl->first + cl->count; i++) {
