@@ -1299,6 +1299,28 @@ static int partner_noun_subject(const ppl_lexicon *lx, const ppl_word *w, size_t
     return v < n && verb_form(lx, &w[v]) && new_subject(lx, w, n, cs, i);
 }
 
+/* Does an act concept's member start at word v ("... and | ask him what's
+ * wrong"): a verb, although its base form has no ending to show it. */
+static int act_at(const ppl_lexicon *lx, const ppl_analysis *a, size_t v)
+{
+    if (!strcmp(a->words[v].norm, "nothing") || !strcmp(a->words[v].norm, "no")) return 0;
+    for (size_t h = 0; h < a->n_hits; h++)
+        if (a->hits[h].first == v && a->hits[h].count >= 2 && !is_mechanism(lx, a->hits[h].concept))
+            return 1;            /* a phrase: "and numb" is no verb */
+    return 0;
+}
+
+/* Is word i inside an act concept's member that starts at word v, before
+ * it ("and | push my wife away")? */
+static int inside_act(const ppl_lexicon *lx, const ppl_analysis *a, size_t v, size_t i)
+{
+    for (size_t h = 0; h < a->n_hits && a->hits[h].first <= v; h++)
+        if (a->hits[h].first == v && v < i && a->hits[h].first + a->hits[h].count > i &&
+            !is_mechanism(lx, a->hits[h].concept))
+            return 1;
+    return 0;
+}
+
 static int has_word(const ppl_word *w, size_t from, size_t to, const char *norm)
 {
     for (size_t i = from; i < to; i++)
@@ -1413,7 +1435,10 @@ static void quoted_speech(const ppl_lexicon *lx, ppl_word *w, size_t n, ppl_anal
     for (size_t c = 0; c < out->n_clauses; c++) {
         const ppl_clause *cl = &out->clauses[c];
         size_t q = cl->first;
-        if (!cl->count || !(w[q].flags & PPL_WORD_QUOTE_OPEN) || q == 0) continue;
+        /* a quote that opens inside the speaker's clause ("he says 'nothing,
+         * | I'm just tired'") is read from its next clause on */
+        while (q < cl->first + cl->count && !(w[q].flags & PPL_WORD_QUOTE_OPEN)) q++;
+        if (!cl->count || q == cl->first + cl->count || q == 0) continue;
         /* the speech verb within four words before the quote, in its sentence */
         ppl_subject speaker = PPL_SUBJ_NONE;
         long j = speech_before(lx, w, n, q);
@@ -1421,7 +1446,7 @@ static void quoted_speech(const ppl_lexicon *lx, ppl_word *w, size_t n, ppl_anal
             speaker = out->clauses[w[j].clause].subject;
         if (speaker == PPL_SUBJ_NONE || speaker == PPL_SUBJ_BOTH) continue;
         ppl_subject addressee = speaker == PPL_SUBJ_USER ? PPL_SUBJ_PARTNER : PPL_SUBJ_USER;
-        for (size_t d = c; d < out->n_clauses; d++) {
+        for (size_t d = q == cl->first ? c : c + 1; d < out->n_clauses; d++) {
             ppl_clause *dc = &out->clauses[d];
             if (!dc->count || !(w[dc->first].flags & PPL_WORD_QUOTED) ||
                 (d > c && (w[dc->first].flags & PPL_WORD_QUOTE_OPEN))) break;
@@ -1739,6 +1764,12 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
                 i += pl - 1;     /* past all of it: "for my | boyfriend" is no subject either */
                 continue;
             }
+            /* inside an act that starts before it: "and | push my wife
+             * away" is the writer's act, my wife its object */
+            if (w[cl->first].norm_id == lx->id_and && inside_act(lx, out, cl->first + 1, i)) {
+                i += pl - 1;
+                continue;
+            }
             ppl_subject s = subject_of(lx, k);
             if (s == PPL_SUBJ_PARTNER && member_at(lx, w, n, i, lx->c_pronoun, (uint32_t)c) == pl)
                 pronoun_clause[c] = pronoun_kind(lx, w, n, i, pl, (uint32_t)c);
@@ -1838,7 +1869,9 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         const ppl_clause *prev = &out->clauses[d];
         if (cl->subject || !prev->subject || prev->sentence != cl->sentence) continue;
         size_t v = past_lead(lx, w, n, cl->first, cl->first + cl->count, (uint32_t)c);
-        if (v < cl->first + cl->count && verb_form(lx, &w[v]))
+        if (v < cl->first + cl->count &&
+            (verb_form(lx, &w[v]) ||
+             (w[cl->first].norm_id == lx->id_and && v == cl->first + 1 && act_at(lx, out, v))))
             /* "..., i was too intense, | disappears for 2 weeks": no "I" says "disappears" */
             cl->subject = prev->subject == PPL_SUBJ_USER && v == cl->first &&
                           third_person_verb(lx, w, n, v, cl->first + cl->count) &&

@@ -161,7 +161,7 @@ static void test_clauses_and_subjects(void **state)
     const ppl_lexicon *lx = *state;
     /* the partner wants room, the user gets scared: two clauses, two subjects */
     assert_string_equal(render(lx, "he wants room and I get scared"),
-                        "@p ~withdraw ~~fear : he want room | @u ~fear ~~withdraw : and i get scare");
+                        "@p ~withdraw ~~fear : he want room | @u ~fear ~~withdraw ~~partner_here : and i get scare");
     /* a compound subject is one clause about both */
     ppl_analysis a;
     const char *t = "my husband and I fight about the same thing";
@@ -171,7 +171,7 @@ static void test_clauses_and_subjects(void **state)
     ppl_analysis_clear(&a);
     /* a report verb opens a clause for what is reported */
     assert_string_equal(render(lx, "i feel like she is pulling away"),
-                        "@u ~~withdraw : i feel | @p ~withdraw : like she be pull away");
+                        "@u ~~withdraw ~~partner_here : i feel | @p ~withdraw : like she be pull away");
     /* a friend's partner is somebody else */
     assert_true(strncmp(render(lx, "my friend's boyfriend ignores her"), "@o", 2) == 0);
     /* a message about a parent: its pronouns are the parent */
@@ -282,6 +282,10 @@ static void test_quoted_speech(void **state)
     assert_string_equal(mark_of(render(lx, "since we moved in marco games till 2am"), ": marco game till 2am"), "@p");
     assert_true(strncmp(render(lx, "my friend Omar keeps ghosting girls"), "@o", 2) == 0);
     assert_non_null(strstr(render(lx, "my bf realy likes his games"), "realli"));
+    /* a quote that opens inside the speaker's clause is the speaker's on */
+    assert_string_equal(mark_of(render(lx, "he says 'nothing, I'm just tired.'"), ": i be just tire"), "@p");
+    /* "and" before a verb phrase keeps the subject: "and | ask him" is mine */
+    assert_string_equal(mark_of(render(lx, "i get home and push my wife away"), ": and push my wife away"), "@u");
     /* a set phrase said stays one clause about the speaker */
     assert_string_equal(mark_of(render(lx, "she never says \"I love you\" back"), "back"), "@p");
 }
