@@ -1720,8 +1720,10 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     for (size_t h = 0; h < out->n_hits && lx->c_pronoun >= 0; h++) {
         const ppl_hit *hi = &out->hits[h];
         if ((long)hi->concept == lx->c_partner &&
-            member_at(lx, w, n, hi->first, lx->c_pronoun, w[hi->first].clause) != hi->count)
-            partner_named = 1;
+            member_at(lx, w, n, hi->first, lx->c_pronoun, w[hi->first].clause) != hi->count &&
+            !(hi->first > 0 && (!strcmp(w[hi->first - 1].norm, "her") || !strcmp(w[hi->first - 1].norm, "his") ||
+                                !strcmp(w[hi->first - 1].norm, "their"))))
+            partner_named = 1;       /* not "her boyfriend": someone else's */
     }
     for (size_t i = 0; i < n && !partner_named; i++)
         partner_named = (w[i].flags & PPL_WORD_NAME) && !names_referent(lx, w, n, i);

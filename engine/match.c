@@ -512,7 +512,7 @@ pp_role ppm_role(const pp_ruleset *rs, const ppm_hit *hit)
 {
     if (hit->rule < 0) return PP_ROLE_NONE;
     const ppr_rule *r = &rs->rules[hit->rule];
-    if (r->role != PP_ROLE_NONE || strncmp(r->act, "ask.", 4) != 0 ||
+    if (r->role != PP_ROLE_NONE || (strncmp(r->act, "ask.", 4) != 0 && strncmp(r->id, "ask.", 4) != 0) ||
         hit->evidence[0] == hit->evidence[1])
         return r->role;
     return hit->evidence[0] > hit->evidence[1] ? PP_ROLE_PURSUER : PP_ROLE_WITHDRAWER;
