@@ -27,7 +27,9 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 REAL=$PUSHPULL
 # PCRE2's JIT runs generated code that valgrind cannot map to any object
-# (frames "???") and that reads whole words past the subject's end: those
+# (frames "???") and that reads whole words (SIMD: 16 or 32 bytes at a
+# time, when it searches for a pattern's first character) past the
+# subject's end: those
 # reports are false positives.  obj:??? matches only such unmapped frames
 # (every real object has a longer path), so errors in our code, libraries
 # and leaks are still reported.
@@ -40,6 +42,16 @@ cat >"$TMPDIR/pcre2-jit.supp" <<'SUPP'
 {
    pcre2-jit-generated-code-value8
    Memcheck:Value8
+   obj:???
+}
+{
+   pcre2-jit-generated-code-addr16
+   Memcheck:Addr16
+   obj:???
+}
+{
+   pcre2-jit-generated-code-addr32
+   Memcheck:Addr32
    obj:???
 }
 SUPP
