@@ -56,6 +56,7 @@ typedef struct ppr_pattern {
     unsigned char has_after;  /* the rule has `after:` conditions */
     unsigned char on_clauses; /* a `clause:` line: runs on the language
                                  layer's rendering, not on the text */
+    int partner_group;        /* its one group named `partner`, 0 = none */
     int line;
     char *src;                /* with word classes expanded */
     pcre2_code *not_after;    /* `not_after:` lines of this match, or NULL */

@@ -1328,6 +1328,13 @@ static int has_word(const ppl_word *w, size_t from, size_t to, const char *norm)
     return 0;
 }
 
+/* Does s (n bytes, lowercase) end the way a third-person verb does: an -s
+ * after no s, u or i ("keeps", "says"; not "miss", "thus", "this")? */
+static int s_ending(const char *s, size_t n)
+{
+    return n >= 4 && s[n - 1] == 's' && !strchr("sui", s[n - 2]);
+}
+
 /* Does a sentence open with a verb of the third person and no subject
  * ("says its my fault we fight", "keeps texting his ex")?  Chat drops the
  * "he" or "she" the way it drops "I"; the writer's own verb would have no
@@ -1343,7 +1350,7 @@ static int third_person_verb(const ppl_lexicon *lx, const ppl_word *w, size_t n,
     };
     const char *s = w[i].norm;
     size_t len = strlen(s);
-    if (len < 4 || s[len - 1] != 's' || strchr("sui", s[len - 2])) return 0;
+    if (!s_ending(s, len)) return 0;
     for (size_t k = 0; not_verb[k]; k++)
         if (!strcmp(s, not_verb[k])) return 0;
     if (!strcmp(s, w[i].lemma) || (w[i].flags & PPL_WORD_NAME)) return 0;   /* not a verb form ("always") */
@@ -1483,7 +1490,7 @@ static int looks_like_verb(const char *t, size_t n)
     w[n] = '\0';
     for (size_t i = 0; after_subject[i]; i++)
         if (!strcmp(w, after_subject[i])) return 1;
-    return n >= 4 && w[n - 1] == 's' && w[n - 2] != 's' && w[n - 2] != 'u' && w[n - 2] != 'i';
+    return s_ending(w, n);
 }
 
 /* Lowercase as typed: an -s verb ("changes", "games") and a word a name
@@ -1494,7 +1501,7 @@ static int s_verb(const char *t, size_t n)
     for (size_t i = 0; i < n; i++)
         if (!islower((unsigned char)t[i])) return 0;
     if (n >= 5 && !strncmp(t + n - 2, "ed", 2)) return strncmp(t, "need", n) != 0;   /* "lena started" */
-    if (n < 4 || t[n - 1] != 's' || strchr("sui'", t[n - 2])) return 0;
+    if (!s_ending(t, n) || t[n - 2] == '\'') return 0;
     return strncmp(t, "always", n) && strncmp(t, "thanks", n) && strncmp(t, "sometimes", n);
 }
 

@@ -206,12 +206,11 @@ static size_t spoken_by_other(const subject *sj, size_t at)
 /* Does a raw pattern's `partner` capture name someone else: a word of a
  * clause the layer reads as about a third person ("my friend Omar keeps
  * ghosting girls": Omar is the friend, not the partner)?  1 yes. */
-static int partner_is_other(const subject *sj, const pcre2_code *code, pcre2_match_data *md)
+static int partner_is_other(const subject *sj, const ppr_pattern *p, pcre2_match_data *md)
 {
     const ppl_analysis *a = sj->a;
-    if (!a || a->text_len != sj->len) return 0;
-    int num = pcre2_substring_number_from_name(code, (PCRE2_SPTR)"partner");
-    if (num <= 0 || (uint32_t)num >= pcre2_get_ovector_count(md)) return 0;
+    int num = p->partner_group;
+    if (!a || a->text_len != sj->len || !num || (uint32_t)num >= pcre2_get_ovector_count(md)) return 0;
     PCRE2_SIZE at = pcre2_get_ovector_pointer(md)[2 * num];
     if (at == PCRE2_UNSET) return 0;
     size_t i = word_at(a, at);
@@ -241,7 +240,7 @@ static int match_pattern(const pp_ruleset *rs, budget *b, const ppr_pattern *p,
             from = spoken_end;       /* `he said "I need space"` is not the user's */
             continue;
         }
-        if (!p->crisis && partner_is_other(sj, p->code, md)) {
+        if (!p->crisis && partner_is_other(sj, p, md)) {
             size_t end = pcre2_get_ovector_pointer(md)[1];
             if (end >= len) return PCRE2_ERROR_NOMATCH;
             from = end > at ? end : at + 1;   /* the friend's acts are not the partner's */

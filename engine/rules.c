@@ -1387,6 +1387,8 @@ static void compile_all(loader *L)
             p->line = rp->line;
             p->src = expanded;
             p->on_clauses = (unsigned char)rp->on_clauses;
+            int g = pcre2_substring_number_from_name(code, (PCRE2_SPTR)"partner");
+            p->partner_group = g > 0 ? g : 0;   /* none, or not one (DUPNAMES) */
             rs->n_clause_patterns += rp->on_clauses != 0;
             if (rp->not_after)
                 p->not_after = compile(L, rp->not_after, rule->file, rp->line, 0, NULL);
