@@ -29,32 +29,13 @@ REAL=$PUSHPULL
 # PCRE2's JIT runs generated code that valgrind cannot map to any object
 # (frames "???") and that reads whole words (SIMD: 16 or 32 bytes at a
 # time, when it searches for a pattern's first character) past the
-# subject's end: those
-# reports are false positives.  obj:??? matches only such unmapped frames
+# subject's end: those reports are false positives, one suppression per
+# kind of report.  obj:??? matches only such unmapped frames
 # (every real object has a longer path), so errors in our code, libraries
 # and leaks are still reported.
-cat >"$TMPDIR/pcre2-jit.supp" <<'SUPP'
-{
-   pcre2-jit-generated-code-cond
-   Memcheck:Cond
-   obj:???
-}
-{
-   pcre2-jit-generated-code-value8
-   Memcheck:Value8
-   obj:???
-}
-{
-   pcre2-jit-generated-code-addr16
-   Memcheck:Addr16
-   obj:???
-}
-{
-   pcre2-jit-generated-code-addr32
-   Memcheck:Addr32
-   obj:???
-}
-SUPP
+for kind in Cond Value8 Addr16 Addr32; do
+    printf '{\n   pcre2-jit-generated-code-%s\n   Memcheck:%s\n   obj:???\n}\n' "$kind" "$kind"
+done >"$TMPDIR/pcre2-jit.supp"
 VG=(valgrind --suppressions="$TMPDIR/pcre2-jit.supp" --quiet --leak-check=full --error-exitcode=1
     --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
     --track-fds=no --num-callers=30)
