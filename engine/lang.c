@@ -221,6 +221,7 @@ struct ppl_lexicon {
     long c_neg_end, c_adverb, c_passive, c_done_to, c_quoted, c_elided, c_prep, c_speech, c_self_ask, c_possessive;
     long c_noun_he, c_noun_she, c_pron_he, c_pron_she;   /* who "he", "she" can be */
     long c_ref_he, c_ref_she;    /* ... and who a parent or friend is */
+    long c_romance;              /* romance_cue: a love life without a partner word */
     long c_partner_here;         /* set by the layer: the partner is a subject in the message */
     uint32_t id_by;
     size_t n_irregular;
@@ -292,7 +293,7 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     lx->c_filler = lx->c_referent = lx->c_pronoun = lx->c_question = -1;
     lx->c_neg_end = lx->c_adverb = lx->c_passive = lx->c_done_to = lx->c_quoted = lx->c_elided = lx->c_prep = lx->c_speech = lx->c_self_ask = lx->c_possessive = -1;
     lx->c_noun_he = lx->c_noun_she = lx->c_pron_he = lx->c_pron_she = -1;
-    lx->c_ref_he = lx->c_ref_she = lx->c_partner_here = -1;
+    lx->c_ref_he = lx->c_ref_she = lx->c_partner_here = lx->c_romance = -1;
     char aff[1024], dic[1024];
     const char *dd = dict_dir ? dict_dir : "/usr/share/hunspell";
     snprintf(aff, sizeof aff, "%s/en_US.aff", dd);
@@ -498,6 +499,7 @@ static long concept_index(ppl_lexicon *lx, const char *name, int create)
     else if (!strcmp(name, "partner_noun_she")) lx->c_noun_she = k;
     else if (!strcmp(name, "referent_he")) lx->c_ref_he = k;
     else if (!strcmp(name, "partner_here")) lx->c_partner_here = k;
+    else if (!strcmp(name, "romance_cue")) lx->c_romance = k;
     else if (!strcmp(name, "referent_she")) lx->c_ref_she = k;
     else if (!strcmp(name, "pronoun_he")) lx->c_pron_he = k;
     else if (!strcmp(name, "pronoun_she")) lx->c_pron_she = k;
@@ -1063,7 +1065,7 @@ static int is_mechanism(const ppl_lexicon *lx, long k)
            k == lx->c_referent || k == lx->c_pronoun || k == lx->c_question ||
            k == lx->c_neg_end || k == lx->c_adverb || k == lx->c_passive || k == lx->c_done_to ||
            k == lx->c_noun_he || k == lx->c_noun_she || k == lx->c_pron_he || k == lx->c_pron_she ||
-           k == lx->c_ref_he || k == lx->c_ref_she || k == lx->c_partner_here ||
+           k == lx->c_ref_he || k == lx->c_ref_she || k == lx->c_partner_here || k == lx->c_romance ||
            k == lx->c_quoted || k == lx->c_elided || k == lx->c_prep ||
            k == lx->c_speech || k == lx->c_self_ask || k == lx->c_possessive;
 }
@@ -1897,6 +1899,25 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         while (h < out->n_hits && w[out->hits[h].first].clause < c) h++;
         hit_at[c] = h;
     }
+    int partner_any = 0, other_named = 0;
+    for (size_t c = 0; c < nc; c++)
+        partner_any |= out->clauses[c].subject == PPL_SUBJ_PARTNER ||
+                       out->clauses[c].subject == PPL_SUBJ_BOTH;
+    for (size_t i = 0; i < n && !partner_any; i++) {
+        uint32_t pl = lx->c_partner >= 0 ? member_at(lx, w, n, i, lx->c_partner, PPL_ANY_CLAUSE) : 0;
+        int pk = pl ? pronoun_kind(lx, w, n, i, pl, PPL_ANY_CLAUSE) : 0;
+        if (pl && !(lx->c_pronoun >= 0 && member_at(lx, w, n, i, lx->c_pronoun, PPL_ANY_CLAUSE) == pl))
+            partner_any = 1;
+        else if ((pk == PPL_PRON_HE && !(referent_kinds & 5)) ||      /* "my friends say | i chase her" */
+                 (pk == PPL_PRON_SHE && !(referent_kinds & 6)) ||
+                 (pk == PPL_PRON_THEY && !(referent_kinds & 12)))
+            partner_any = 1;
+        if (!other_named && lx->c_referent >= 0 && member_at(lx, w, n, i, lx->c_referent, PPL_ANY_CLAUSE))
+            other_named = 1;
+        if (lx->c_romance >= 0 && member_at(lx, w, n, i, lx->c_romance, PPL_ANY_CLAUSE))
+            partner_any = 1;
+    }
+    out->others_only = !partner_any && other_named;
     uint32_t shown[PPL_WITH_MAX];
     int partner_here = 0;         /* some clause is the partner's: `with ~partner_here` */
     for (size_t c = 0; c < nc && lx->c_partner_here >= 0; c++)

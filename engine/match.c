@@ -462,8 +462,9 @@ int ppm_run(const pp_ruleset *rs, ppm_work *w, const char *text,
         }
         nf++;
     }
+    found kept = { .rule = -1, .pattern = -1 };
     if (nf) {
-        found kept = f[best];    /* the match whose captures are in w->md */
+        kept = f[best];          /* the match whose captures are in w->md */
         /* The question just asked comes first.  A rule whose `after:` names
          * the set that answered last is a rejoinder to it: it puts out the
          * rules that only continue the session's framework ("ok" after
@@ -483,11 +484,26 @@ int ppm_run(const pp_ruleset *rs, ppm_work *w, const char *text,
             }
             nf = k;
         }
+        /* A message about someone else's relationship with the user ("my
+         * mother won't listen when I shut down"), with no partner in it
+         * and no conversation about one before it, is not coached. */
+        if (sj.a && sj.a->others_only && !prev_fw) {
+            int k = 0;
+            for (int i = 0; i < nf; i++) {
+                pp_role role = rs->rules[f[i].rule].role;
+                if (role != PP_ROLE_PURSUER && role != PP_ROLE_WITHDRAWER) f[k++] = f[i];
+            }
+            nf = k;
+            pp_role kr = rs->rules[kept.rule].role;
+            if (kr == PP_ROLE_PURSUER || kr == PP_ROLE_WITHDRAWER) kept.rule = -1;
+        }
+    }
+    if (nf) {
         weigh(rs, f, nf, hit);
         if (hit->pattern != kept.pattern) {   /* another match won: its captures */
             const ppr_pattern *p = &rs->patterns[hit->pattern];
             budget none = { .mctx = NULL };
-            if (match_pattern(rs, &none, p, &sj, w->md, w->aux) < 0 &&
+            if (match_pattern(rs, &none, p, &sj, w->md, w->aux) < 0 && kept.rule >= 0 &&
                 !is_act(&rs->rules[kept.rule]))
                 hit->pattern = kept.pattern, hit->rule = kept.rule,
                 hit->start = kept.start, hit->end = kept.end;
