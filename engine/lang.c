@@ -1899,29 +1899,31 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         while (h < out->n_hits && w[out->hits[h].first].clause < c) h++;
         hit_at[c] = h;
     }
-    int partner_any = 0, other_named = 0;
+    /* Is the partner in the message: a clause of theirs, or a word for
+     * them anywhere ("waiting for him to come back"), a pronoun included
+     * unless someone else named owns it ("my friends say | i chase her"
+     * is about her)?  `with ~partner_here` asks; and a message that names
+     * someone else and no partner, nor a love life (~romance_cue), is
+     * about that other relationship (others_only). */
+    int partner_in = 0, romance = 0, other_named = 0;
     for (size_t c = 0; c < nc; c++)
-        partner_any |= out->clauses[c].subject == PPL_SUBJ_PARTNER ||
-                       out->clauses[c].subject == PPL_SUBJ_BOTH;
-    for (size_t i = 0; i < n && !partner_any; i++) {
+        partner_in |= out->clauses[c].subject == PPL_SUBJ_PARTNER;
+    for (size_t i = 0; i < n && !(partner_in && other_named); i++) {
         uint32_t pl = lx->c_partner >= 0 ? member_at(lx, w, n, i, lx->c_partner, PPL_ANY_CLAUSE) : 0;
-        int pk = pl ? pronoun_kind(lx, w, n, i, pl, PPL_ANY_CLAUSE) : 0;
-        if (pl && !(lx->c_pronoun >= 0 && member_at(lx, w, n, i, lx->c_pronoun, PPL_ANY_CLAUSE) == pl))
-            partner_any = 1;
-        else if ((pk == PPL_PRON_HE && !(referent_kinds & 5)) ||      /* "my friends say | i chase her" */
-                 (pk == PPL_PRON_SHE && !(referent_kinds & 6)) ||
-                 (pk == PPL_PRON_THEY && !(referent_kinds & 12)))
-            partner_any = 1;
-        if (!other_named && lx->c_referent >= 0 && member_at(lx, w, n, i, lx->c_referent, PPL_ANY_CLAUSE))
-            other_named = 1;
-        if (lx->c_romance >= 0 && member_at(lx, w, n, i, lx->c_romance, PPL_ANY_CLAUSE))
-            partner_any = 1;
+        if (pl) {
+            int pk = pronoun_kind(lx, w, n, i, pl, PPL_ANY_CLAUSE);
+            if (!(lx->c_pronoun >= 0 && member_at(lx, w, n, i, lx->c_pronoun, PPL_ANY_CLAUSE) == pl) ||
+                (pk == PPL_PRON_HE && !(referent_kinds & 5)) ||
+                (pk == PPL_PRON_SHE && !(referent_kinds & 6)) ||
+                (pk == PPL_PRON_THEY && !(referent_kinds & 12)))
+                partner_in = 1;
+        }
+        if (lx->c_referent >= 0 && member_at(lx, w, n, i, lx->c_referent, PPL_ANY_CLAUSE)) other_named = 1;
+        if (lx->c_romance >= 0 && member_at(lx, w, n, i, lx->c_romance, PPL_ANY_CLAUSE)) romance = 1;
     }
-    out->others_only = !partner_any && other_named;
+    out->others_only = !partner_in && !romance && other_named;
+    int partner_here = partner_in && lx->c_partner_here >= 0;
     uint32_t shown[PPL_WITH_MAX];
-    int partner_here = 0;         /* some clause is the partner's: `with ~partner_here` */
-    for (size_t c = 0; c < nc && lx->c_partner_here >= 0; c++)
-        partner_here |= out->clauses[c].subject == PPL_SUBJ_PARTNER;
     ppb_buf r = {0};
     size_t h0 = 0;
     for (size_t c = 0; c < nc; c++) {

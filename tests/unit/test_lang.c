@@ -214,7 +214,7 @@ static void test_clause_keeps_subject(void **state)
     assert_string_equal(render(lx, "he came home, went straight to bed"),
                         "@p : he come home | @p : go straight to bed");
     assert_non_null(strstr(render(lx, "she sighs, and then ignores me"), "| @p ~withdraw : then ignor me"));
-    assert_non_null(strstr(render(lx, "I came home, pulled away from him"), "| @u ~withdraw :"));
+    assert_non_null(strstr(render(lx, "I came home, pulled away from him"), "| @u ~withdraw ~~partner_here :"));
     /* not when the next clause opens with a noun or "nothing" */
     assert_non_null(strstr(render(lx, "he came home, dinner was cold"), "| @x"));
     assert_non_null(strstr(render(lx, "we had a date, and then nothing for days"), "| @x"));
@@ -388,6 +388,35 @@ static void test_used_to(void **state)
     const ppl_lexicon *lx = *state;
     assert_non_null(strstr(render(lx, "i used to pull away from him"), "~not_withdraw"));
     assert_null(strstr(render(lx, "i pull away from him"), "~not_withdraw"));
+    /* the time after "used to ... and now" is not negated */
+    assert_non_null(strstr(render(lx, "he used to text me and now he ignores me"), "~withdraw"));
+    assert_null(strstr(render(lx, "he used to text me and now he ignores me"), "~not_withdraw"));
+}
+
+static int others_only(const ppl_lexicon *lx, const char *text)
+{
+    ppl_analysis a;
+    assert_int_equal(ppl_analyse(lx, text, strlen(text), &a), 0);
+    int o = a.others_only;
+    ppl_analysis_clear(&a);
+    return o;
+}
+
+/* The partner is in a message as a subject or as a word anywhere (a
+ * pronoun unless someone named owns it); a message that names only
+ * someone else, and no love life, is about that other relationship. */
+static void test_partner_in_message(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    assert_non_null(strstr(render(lx, "i cry myself to sleep waiting for him"), "~~partner_here"));
+    assert_null(strstr(render(lx, "i cry myself to sleep over my exams"), "~~partner_here"));
+    assert_true(others_only(lx, "My mother won't listen when I shut down"));
+    assert_true(others_only(lx, "my son won't do his homework and we argue every night"));
+    assert_true(others_only(lx, "my roommate gets drunk and she expects me to look after her"));
+    assert_false(others_only(lx, "my friends say i need to stop chasing her"));
+    assert_false(others_only(lx, "my dad left when i was five and i pull away from anyone who loves me"));
+    assert_false(others_only(lx, "my mom hates my boyfriend and he pulls away"));
+    assert_false(others_only(lx, "i shut down when she cries"));
 }
 
 /* Only the auxiliary itself opens a question: "is he ..." asks, "been
@@ -546,6 +575,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_quoted_phrase, setup, teardown),
         cmocka_unit_test_setup_teardown(test_name_of_other, setup, teardown),
         cmocka_unit_test_setup_teardown(test_used_to, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partner_in_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_question_auxiliary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gerund_is_the_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_elided_i_and_prepositions, setup, teardown),
