@@ -50,19 +50,26 @@ PY
     > "$TMPDIR/disguised.out" 2>&1 || { grep -m 20 MISS "$TMPDIR/disguised.out"; fail "disguised crisis lines missed"; }
 grep "recall" "$TMPDIR/disguised.out"
 
-# 1c. The second sets (tests/safety/*-2*.txt, written blind to the rules for
-#     issue 18): not yet at the strict gate, so held to floors measured
+# 1c. The second and third sets (tests/safety/*-2*.txt, *-3*.txt, written blind to
+#     the rules for issues 18 and 19): not yet at the strict gate, so held to floors measured
 #     with the rules of their time -- raise them as the rules improve.
 "$TESTBIN/safetytest" --rules "$SRC/rules" --responses "$SRC/responses" \
     "$SRC/tests/safety/crisis-2.txt" "$SRC/tests/safety/crisis-2-holdout.txt" \
     "$SRC/tests/safety/near-miss-2.txt" "$SRC/tests/safety/near-miss-2-holdout.txt" \
+    "$SRC/tests/safety/crisis-3.txt" "$SRC/tests/safety/crisis-3-holdout.txt" \
+    "$SRC/tests/safety/near-miss-3.txt" "$SRC/tests/safety/near-miss-3-holdout.txt" \
     > "$TMPDIR/second.out" 2>&1 || true
 python3 - "$TMPDIR/second.out" <<'PY' || fail "the second safety sets fell below their floors"
 import re, sys
 # measured after issue 18 item 2 (context): crisis-2 91.2%, near-miss-2 0.0%, near-miss-2-holdout 0.0%;
 # after the rest of issue 18: crisis-2 98.6%, crisis-2-holdout 69.2%, both near-miss sets 0.0%
-floors = {"crisis-2.txt": 98.0, "crisis-2-holdout.txt": 68.0}        # recall at least
-ceilings = {"near-miss-2.txt": 1.0, "near-miss-2-holdout.txt": 2.5}   # false alarms at most
+# the third sets (issue 19): crisis-3 98.1%, near-miss-3 0.9% after tuning; the holdout,
+# first measured: crisis-3-holdout 58.8% (35.0% on the rules of that morning, 02145ed..32079c7),
+# near-miss-3-holdout 3.8% (5.0% before)
+floors = {"crisis-2.txt": 98.0, "crisis-2-holdout.txt": 68.0,        # recall at least
+          "crisis-3.txt": 97.0, "crisis-3-holdout.txt": 55.0}
+ceilings = {"near-miss-2.txt": 1.0, "near-miss-2-holdout.txt": 2.5,   # false alarms at most
+            "near-miss-3.txt": 2.0, "near-miss-3-holdout.txt": 5.0}
 bad = 0
 for line in open(sys.argv[1]):
     m = re.match(r"(\S+)\s+(crisis recall|false positives)\s+(\d+)/(\d+) = ([\d.]+)%", line)
