@@ -222,6 +222,7 @@ struct ppl_lexicon {
     long c_noun_he, c_noun_she, c_pron_he, c_pron_she;   /* who "he", "she" can be */
     long c_ref_he, c_ref_she;    /* ... and who a parent or friend is */
     long c_romance;              /* romance_cue: a love life without a partner word */
+    long c_causes;               /* causes_me: "it makes me ...", the writer undergoes */
     long c_partner_here;         /* set by the layer: the partner is a subject in the message */
     uint32_t id_by;
     size_t n_irregular;
@@ -293,7 +294,7 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     lx->c_filler = lx->c_referent = lx->c_pronoun = lx->c_question = -1;
     lx->c_neg_end = lx->c_adverb = lx->c_passive = lx->c_done_to = lx->c_quoted = lx->c_elided = lx->c_prep = lx->c_speech = lx->c_self_ask = lx->c_possessive = -1;
     lx->c_noun_he = lx->c_noun_she = lx->c_pron_he = lx->c_pron_she = -1;
-    lx->c_ref_he = lx->c_ref_she = lx->c_partner_here = lx->c_romance = -1;
+    lx->c_ref_he = lx->c_ref_she = lx->c_partner_here = lx->c_romance = lx->c_causes = -1;
     char aff[1024], dic[1024];
     const char *dd = dict_dir ? dict_dir : "/usr/share/hunspell";
     snprintf(aff, sizeof aff, "%s/en_US.aff", dd);
@@ -500,6 +501,7 @@ static long concept_index(ppl_lexicon *lx, const char *name, int create)
     else if (!strcmp(name, "referent_he")) lx->c_ref_he = k;
     else if (!strcmp(name, "partner_here")) lx->c_partner_here = k;
     else if (!strcmp(name, "romance_cue")) lx->c_romance = k;
+    else if (!strcmp(name, "causes_me")) lx->c_causes = k;
     else if (!strcmp(name, "referent_she")) lx->c_ref_she = k;
     else if (!strcmp(name, "pronoun_he")) lx->c_pron_he = k;
     else if (!strcmp(name, "pronoun_she")) lx->c_pron_she = k;
@@ -1065,7 +1067,7 @@ static int is_mechanism(const ppl_lexicon *lx, long k)
            k == lx->c_referent || k == lx->c_pronoun || k == lx->c_question ||
            k == lx->c_neg_end || k == lx->c_adverb || k == lx->c_passive || k == lx->c_done_to ||
            k == lx->c_noun_he || k == lx->c_noun_she || k == lx->c_pron_he || k == lx->c_pron_she ||
-           k == lx->c_ref_he || k == lx->c_ref_she || k == lx->c_partner_here || k == lx->c_romance ||
+           k == lx->c_ref_he || k == lx->c_ref_she || k == lx->c_partner_here || k == lx->c_romance || k == lx->c_causes ||
            k == lx->c_quoted || k == lx->c_elided || k == lx->c_prep ||
            k == lx->c_speech || k == lx->c_self_ask || k == lx->c_possessive;
 }
@@ -1870,6 +1872,15 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     /* A clause of the same sentence with no subject of its own whose verb
      * comes first keeps the subject before it: "he came home, went
      * straight to his phone", "she sighs and ignores me". */
+    /* A clause with no person as its subject in which something makes the
+     * writer feel or do ("but being single has made me very needy",
+     * "every wedding convo makes me want to hide") is about the writer. */
+    for (size_t c = 0; c < nc && lx->c_causes >= 0; c++) {
+        ppl_clause *cl = &out->clauses[c];
+        if (cl->subject) continue;
+        for (size_t i = cl->first; i < cl->first + cl->count; i++)
+            if (member_at(lx, w, n, i, lx->c_causes, (uint32_t)c)) { cl->subject = PPL_SUBJ_USER; break; }
+    }
     for (size_t c = 1; c < nc; c++) {
         ppl_clause *cl = &out->clauses[c];
         size_t d = c - 1;       /* past clauses of a conjunction alone: "..., and | then ignores me" */

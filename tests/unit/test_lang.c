@@ -218,6 +218,9 @@ static void test_clause_keeps_subject(void **state)
     /* not when the next clause opens with a noun or "nothing" */
     assert_non_null(strstr(render(lx, "he came home, dinner was cold"), "| @x"));
     assert_non_null(strstr(render(lx, "we had a date, and then nothing for days"), "| @x"));
+    /* something that makes the writer feel or do: the writer's clause */
+    assert_true(strncmp(render(lx, "being single has made me so needy"), "@u", 2) == 0);
+    assert_true(strncmp(render(lx, "left me on read again"), "@u", 2) != 0);
 }
 
 /* Who "he", "she" and "they" are when the partner is named by a noun of
