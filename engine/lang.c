@@ -223,7 +223,7 @@ struct ppl_lexicon {
     long c_ref_he, c_ref_she;    /* ... and who a parent or friend is */
     long c_romance;              /* romance_cue: a love life without a partner word */
     long c_causes;               /* causes_me: "it makes me ...", the writer undergoes */
-    long c_partner_here;         /* set by the layer: the partner is a subject in the message */
+    long c_partner_here;         /* set by the layer: the partner is in the message */
     uint32_t id_by;
     size_t n_irregular;
     char status[160];
@@ -1869,9 +1869,6 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
                 out->clauses[c].subject = PPL_SUBJ_OTHER;
         }
     free(pronoun_clause);
-    /* A clause of the same sentence with no subject of its own whose verb
-     * comes first keeps the subject before it: "he came home, went
-     * straight to his phone", "she sighs and ignores me". */
     /* A clause with no person as its subject in which something makes the
      * writer feel or do ("but being single has made me very needy",
      * "every wedding convo makes me want to hide") is about the writer. */
@@ -1881,6 +1878,9 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         for (size_t i = cl->first; i < cl->first + cl->count; i++)
             if (member_at(lx, w, n, i, lx->c_causes, (uint32_t)c)) { cl->subject = PPL_SUBJ_USER; break; }
     }
+    /* A clause of the same sentence with no subject of its own whose verb
+     * comes first keeps the subject before it: "he came home, went
+     * straight to his phone", "she sighs and ignores me". */
     for (size_t c = 1; c < nc; c++) {
         ppl_clause *cl = &out->clauses[c];
         size_t d = c - 1;       /* past clauses of a conjunction alone: "..., and | then ignores me" */

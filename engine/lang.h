@@ -79,9 +79,10 @@ typedef struct ppl_analysis {
     ppl_hit *hits;
     size_t n_hits;
     size_t n_sentences;
-    /* No partner in the message (no partner word, no clause of the
-     * partner or of both) but someone else by name of kin or role ("my
-     * mother", "my roommate"): a message about another relationship. */
+    /* No partner in the message (no partner word, no clause of theirs, no
+     * pronoun the one named cannot own, no word of a love life) but
+     * someone else by name of kin or role ("my mother", "my roommate"):
+     * a message about another relationship. */
     uint8_t others_only;
     /* One line per clause, clauses joined by " | ":
      *   "@p ~withdraw ~not_close : he pull away whenev we get close"
