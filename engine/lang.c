@@ -60,6 +60,8 @@
 #define PPL_FILLER_SKIP  2       /* filler words allowed inside one member */
 #define PPL_WITH_SPAN    3       /* `with ~c`: clauses each way, one sentence */
 #define PPL_WITH_MAX     32      /* sentence concepts shown in one clause */
+#define PPL_TALLIES      8       /* `tally` lines: concepts counted over a message */
+#define PPL_TALLY_MAX    32      /* concepts one tally counts, or refuses */
 #define PPL_LEAD_SKIP    3       /* conjunctions and adverbs before a clause's verb */
 
 /* ---- a string map ------------------------------------------------------ */
@@ -182,6 +184,16 @@ typedef struct lexword {
 
 static int is_mechanism(const ppl_lexicon *lx, long k);
 
+/* `tally NAME: N of a, b, c`: the concept NAME is in a clause that holds
+ * one of a, b, c when the message holds N different ones of them, each in
+ * a clause with none of the tally's `unless:` concepts (docs/language.md). */
+typedef struct tally {
+    long concept;
+    uint32_t need;
+    uint32_t n_of, n_unless;
+    uint32_t of[PPL_TALLY_MAX], unless[PPL_TALLY_MAX];
+} tally;
+
 typedef struct del_entry {
     uint64_t hash;               /* of a deletion variant */
     uint32_t word;               /* index into vocab_words */
@@ -224,6 +236,8 @@ struct ppl_lexicon {
     long c_romance;              /* romance_cue: a love life without a partner word */
     long c_causes;               /* causes_me: "it makes me ...", the writer undergoes */
     long c_partner_here;         /* set by the layer: the partner is in the message */
+    tally tallies[PPL_TALLIES];
+    size_t n_tallies;
     uint32_t id_by;
     size_t n_irregular;
     char status[160];
@@ -1518,6 +1532,41 @@ static int pronoun_before(const char *t, size_t n)
     return 0;
 }
 
+/* Does clause c hold concept k, not negated (hit_at: each clause's run of
+ * hits)? */
+static int clause_holds(const ppl_analysis *a, const size_t *hit_at, size_t c, uint32_t k)
+{
+    for (size_t h = hit_at[c]; h < hit_at[c + 1]; h++)
+        if (a->hits[h].concept == k && !a->hits[h].negated) return 1;
+    return 0;
+}
+
+/* A tally over the message: when ty->need different concepts of ty->of
+ * are found, not negated, each in a clause with none of ty->unless, every
+ * clause holding one of them is marked with bit in tallied[]: "i gave my
+ * cat to my sister. everyone will cope fine" is two warning signs in two
+ * sentences, neither a crisis alone. */
+static void tally_message(const tally *ty, const ppl_analysis *a, const size_t *hit_at, size_t nc,
+                          uint8_t *tallied, uint8_t bit)
+{
+    uint32_t found = 0;          /* bit i: ty->of[i] counted */
+    int n = 0;
+    for (size_t c = 0; c < nc; c++) {
+        int refused = 0;
+        for (uint32_t u = 0; u < ty->n_unless && !refused; u++)
+            refused = clause_holds(a, hit_at, c, ty->unless[u]);
+        if (refused) continue;
+        for (uint32_t i = 0; i < ty->n_of; i++)
+            if (clause_holds(a, hit_at, c, ty->of[i])) {
+                if (!(found & (1u << i))) n++;
+                found |= 1u << i;
+                tallied[c] |= bit;
+            }
+    }
+    if ((uint32_t)n >= ty->need) return;
+    for (size_t c = 0; c < nc; c++) tallied[c] &= (uint8_t)~bit;
+}
+
 int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysis *out)
 {
     memset(out, 0, sizeof *out);
@@ -1905,11 +1954,14 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     /* render; hits are in word order, so a clause's hits are one run:
      * hit_at[c] .. hit_at[c + 1] */
     size_t *hit_at = malloc((nc + 1) * sizeof *hit_at);
-    if (!hit_at) goto oom;
+    uint8_t *tallied = calloc(nc ? nc : 1, 1);    /* bit t: clause shows tally t */
+    if (!hit_at || !tallied) { free(hit_at); free(tallied); goto oom; }
     for (size_t c = 0, h = 0; c <= nc; c++) {
         while (h < out->n_hits && w[out->hits[h].first].clause < c) h++;
         hit_at[c] = h;
     }
+    for (size_t t = 0; t < lx->n_tallies; t++)
+        tally_message(&lx->tallies[t], out, hit_at, nc, tallied, (uint8_t)(1u << t));
     /* Is the partner in the message: a clause of theirs, or a word for
      * them anywhere ("waiting for him to come back"), a pronoun included
      * unless someone else named owns it ("my friends say | i chase her"
@@ -1953,6 +2005,11 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             ppb_adds(&r, hi->negated ? " ~not_" : " ~");
             ppb_adds(&r, lx->concept_names[hi->concept]);
         }
+        for (size_t t = 0; t < lx->n_tallies; t++)
+            if (tallied[c] & (1u << t)) {
+                ppb_adds(&r, " ~");
+                ppb_adds(&r, lx->concept_names[lx->tallies[t].concept]);
+            }
         /* the concepts of the clauses around it in its sentence (up to
          * PPL_WITH_SPAN each way), as ~~name, for `with ~name`: "whenever
          * we talk about moving in | he goes quiet" */
@@ -1983,6 +2040,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         }
     }
     free(hit_at);
+    free(tallied);
     if (!(out->rendered = ppb_take(&r))) goto oom;
     out->rendered_len = strlen(out->rendered);
     return 0;
@@ -2023,6 +2081,80 @@ int ppl_clause_has(const ppl_analysis *a, size_t c, uint32_t concept)
 
 /* ---- the lexicon file -------------------------------------------------- */
 
+/* `tally NAME: N of a, b, c` or `tally NAME unless: x, y` (head is what
+ * follows "tally "); the concepts named must be defined above it. */
+static int read_tally(ppl_lexicon *lx, char *head, char *rest, char *err, size_t errlen)
+{
+    char name[PPL_MAX_WORD], *save = NULL;
+    while (*head == ' ' || *head == '\t' || *head == '~') head++;
+    size_t nl = strcspn(head, " \t");
+    int is_unless = strcmp(head + nl + strspn(head + nl, " \t"), "unless") == 0;
+    if (!nl || nl >= sizeof name) { snprintf(err, errlen, "tally without a name"); return -1; }
+    memcpy(name, head, nl);
+    name[nl] = '\0';
+    if (!is_unless && head[nl + strspn(head + nl, " \t")]) {
+        snprintf(err, errlen, "expected 'tally NAME: N of CONCEPTS' or 'tally NAME unless: CONCEPTS'");
+        return -1;
+    }
+    for (const char *q = name; *q; q++)
+        if (!islower((unsigned char)*q) && !isdigit((unsigned char)*q) && *q != '_') {
+            snprintf(err, errlen, "bad tally name '%.60s' (use a-z, 0-9, _)", name);
+            return -1;
+        }
+    long k = ppl_concept_find(lx, name);
+    size_t t = 0;
+    while (t < lx->n_tallies && lx->tallies[t].concept != k) t++;
+    if (k >= 0 && t == lx->n_tallies) {
+        snprintf(err, errlen, "tally %.60s: a concept of that name exists already", name);
+        return -1;
+    }
+    char *p = rest;
+    unsigned long need = 0;
+    if (!is_unless) {
+        char *end;
+        need = strtoul(p, &end, 10);
+        while (*end == ' ' || *end == '\t') end++;
+        if (end == p || need < 1 || need > PPL_TALLY_MAX || strncmp(end, "of", 2) || (end[2] != ' ' && end[2] != '\t')) {
+            snprintf(err, errlen, "tally %.60s: expected 'N of CONCEPTS' after the colon", name);
+            return -1;
+        }
+        p = end + 3;
+    }
+    if (t == lx->n_tallies) {
+        if (is_unless) { snprintf(err, errlen, "tally %.60s: 'unless' before the tally's own line", name); return -1; }
+        if (t == PPL_TALLIES) { snprintf(err, errlen, "more than %d tallies", PPL_TALLIES); return -1; }
+        if ((k = concept_index(lx, name, 1)) < 0) { snprintf(err, errlen, "out of memory"); return -1; }
+        lx->tallies[t] = (tally){ .concept = k, .need = (uint32_t)need };
+        lx->n_tallies++;
+    } else if (!is_unless && need != lx->tallies[t].need) {
+        snprintf(err, errlen, "tally %.60s: counted to %u above, not %lu", name, lx->tallies[t].need, need);
+        return -1;
+    }
+    tally *ty = &lx->tallies[t];
+    int n = 0;
+    for (char *m = strtok_r(p, ", \t", &save); m; m = strtok_r(NULL, ", \t", &save)) {
+        while (*m == '~') m++;
+        long c = ppl_concept_find(lx, m);
+        if (c < 0 || c == ty->concept) {
+            snprintf(err, errlen, "tally %.60s: unknown concept ~%.60s (define it above the tally)", name, m);
+            return -1;
+        }
+        uint32_t *arr = is_unless ? ty->unless : ty->of, *cnt = is_unless ? &ty->n_unless : &ty->n_of;
+        if (*cnt == PPL_TALLY_MAX) {
+            snprintf(err, errlen, "tally %.60s: more than %d concepts", name, PPL_TALLY_MAX);
+            return -1;
+        }
+        arr[(*cnt)++] = (uint32_t)c;
+        n++;
+    }
+    if (!n) { snprintf(err, errlen, "tally %.60s: no concepts", name); return -1; }
+    if (ty->n_of < ty->need) {
+        snprintf(err, errlen, "tally %.60s: counts to %u of only %u concepts", name, ty->need, ty->n_of);
+        return -1;
+    }
+    return 0;
+}
+
 /* One line of a .lexicon file; 0 ok, else a message in err. */
 static int read_line(ppl_lexicon *lx, char *line, char *err, size_t errlen)
 {
@@ -2041,6 +2173,12 @@ static int read_line(ppl_lexicon *lx, char *line, char *err, size_t errlen)
         for (char *p = name; *p; p++)
             if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_') {
                 snprintf(err, errlen, "bad concept name '%.60s' (use a-z, 0-9, _)", name);
+                return -1;
+            }
+        long k = ppl_concept_find(lx, name);
+        for (size_t t = 0; k >= 0 && t < lx->n_tallies; t++)
+            if (lx->tallies[t].concept == k) {
+                snprintf(err, errlen, "%.60s is a tally: it has no members of its own", name);
                 return -1;
             }
         int n = 0;
@@ -2066,6 +2204,8 @@ static int read_line(ppl_lexicon *lx, char *line, char *err, size_t errlen)
         if (!*from || !*rest) { snprintf(err, errlen, "substitute needs a word and what it stands for"); return -1; }
         return ppl_subst_add(lx, from, rest) ? (snprintf(err, errlen, "out of memory"), -1) : 0;
     }
+    if (strncmp(head, "tally", 5) == 0 && (head[5] == ' ' || head[5] == '\t'))
+        return read_tally(lx, head + 6, rest, err, errlen);
     if (strcmp(head, "words") == 0) {
         for (char *m = strtok_r(rest, ", \t", &save); m; m = strtok_r(NULL, ", \t", &save))
             if (ppl_vocab_add(lx, m)) { snprintf(err, errlen, "out of memory"); return -1; }

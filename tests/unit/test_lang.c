@@ -562,6 +562,73 @@ static void test_clause_patterns(void **state)
     assert_int_equal(col, 6);
 }
 
+/* A tally counts different concepts over the whole message: two warning
+ * signs in two sentences mark both clauses; one alone, a negated one, or
+ * one in a story does not count. */
+static void test_tally(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    const char *r = render(lx, "i wrote down my passwords for him. everyone will cope fine");
+    const char *second = strstr(r, "|");
+    assert_non_null(second);
+    assert_non_null(strstr(r, "~suicide_signs"));
+    assert_non_null(strstr(second, "~suicide_signs"));
+    assert_null(strstr(render(lx, "i wrote down my passwords for him"), "~suicide_signs"));
+    assert_null(strstr(render(lx, "i wrote down my passwords for him. i am not a burden to anyone"),
+                       "~suicide_signs"));
+    assert_null(strstr(render(lx, "in the book she writes down her passwords. she thinks everyone will cope fine"),
+                       "~suicide_signs"));
+    /* the same sign twice is one sign */
+    assert_null(strstr(render(lx, "i wrote down my passwords. i wrote down the passwords again"),
+                       "~suicide_signs"));
+}
+
+struct errs { int n, line[8]; char msg[8][256]; };
+
+static void collect(void *ctx, const char *file, int line, const char *msg)
+{
+    struct errs *e = ctx;
+    (void)file;
+    if (e->n < 8) {
+        e->line[e->n] = line;
+        snprintf(e->msg[e->n], sizeof e->msg[0], "%s", msg);
+    }
+    e->n++;
+}
+
+/* A broken tally line is reported at its own line; the lines around it
+ * still load. */
+static void test_tally_errors(void **state)
+{
+    (void)state;
+    ppl_lexicon *lx = ppl_lexicon_new(NULL, NULL);
+    assert_non_null(lx);
+    struct errs e = {0};
+    const char *text =
+        "concept aa: apple\n"
+        "concept bb: banana\n"
+        "tally fruit unless: aa\n"        /* 3: unless before the tally */
+        "tally fruit: 2 of aa, cc\n"      /* 4: unknown concept */
+        "tally fruit: 2 of aa, bb\n"      /* 5: fine */
+        "tally fruit: 3 of aa\n"          /* 6: counted to 2 above */
+        "concept fruit: pear\n"           /* 7: a tally has no members */
+        "tally aa: 1 of bb\n"             /* 8: name taken by a concept */
+        "tally veg: two of aa, bb\n"      /* 9: no count */
+        "tally veg: 3 of aa, bb\n";       /* 10: more than it counts */
+    assert_int_equal(ppl_lexicon_parse(lx, "t.lexicon", text, collect, &e), 7);
+    int want[] = {3, 4, 6, 7, 8, 9, 10};
+    for (int i = 0; i < 7; i++) assert_int_equal(e.line[i], want[i]);
+    assert_non_null(strstr(e.msg[1], "~cc"));
+    assert_true(ppl_concept_find(lx, "fruit") >= 0);
+    assert_int_equal(ppl_lexicon_seal(lx), 0);
+    ppl_analysis a;
+    const char *t = "an apple. a banana";
+    assert_int_equal(ppl_analyse(lx, t, strlen(t), &a), 0);
+    assert_non_null(strstr(a.rendered, "~fruit"));
+    ppl_analysis_clear(&a);
+    ppl_lexicon_free(lx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -585,6 +652,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_safety_concepts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clause_patterns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tally, setup, teardown),
+        cmocka_unit_test(test_tally_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
