@@ -1532,6 +1532,21 @@ static int pronoun_before(const char *t, size_t n)
     return 0;
 }
 
+/* Is concept k one that a tally counts? */
+static int is_counted(const ppl_lexicon *lx, uint32_t k)
+{
+    for (size_t t = 0; t < lx->n_tallies; t++)
+        for (uint32_t i = 0; i < lx->tallies[t].n_of; i++)
+            if (lx->tallies[t].of[i] == k) return 1;
+    return 0;
+}
+
+/* Is concept a (counted by a tally) too weak to hide concept b (not)? */
+static int weaker(const ppl_lexicon *lx, uint32_t a, uint32_t b)
+{
+    return lx->n_tallies && is_counted(lx, a) && !is_counted(lx, b);
+}
+
 /* Does clause c hold concept k, not negated (hit_at: each clause's run of
  * hits)? */
 static int clause_holds(const ppl_analysis *a, const size_t *hit_at, size_t c, uint32_t k)
@@ -1742,7 +1757,10 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     /* The longest member wins across concepts: "pushed me away" is
      * ~withdraw, not also ~harm_act's "push me"; "hit me up" is
      * ~figurative, not ~harm_act; "substance abuse" is not ~abuse_named.
-     * The layer's own concepts take no part. */
+     * The layer's own concepts take no part, and a concept a tally counts
+     * hides only another counted one: a weak sign ("be better without me")
+     * must not take the words of a strong concept ("better without me",
+     * ~death_wish), nor one phrase count as two signs. */
     /* A hit inside a longer hit of another concept loses (marked negated
      * = 2, then dropped).  Hits come in word order and a member has at most
      * PPL_MAX_MEMBER words, so only the hits starting that far back can
@@ -1754,11 +1772,12 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         for (size_t g = h; g-- > 0 && out->hits[g].first + PPL_MAX_MEMBER > hi->first;) {
             const ppl_hit *o = &out->hits[g];
             if (o->count > hi->count && o->first + o->count >= end && o->concept != hi->concept &&
-                !is_mechanism(lx, o->concept)) { hi->negated = 2; break; }
+                !is_mechanism(lx, o->concept) && !weaker(lx, o->concept, hi->concept)) { hi->negated = 2; break; }
         }
         for (size_t g = h + 1; g < out->n_hits && out->hits[g].first == hi->first; g++) {
             const ppl_hit *o = &out->hits[g];
-            if (o->count > hi->count && o->concept != hi->concept && !is_mechanism(lx, o->concept)) {
+            if (o->count > hi->count && o->concept != hi->concept && !is_mechanism(lx, o->concept) &&
+                !weaker(lx, o->concept, hi->concept)) {
                 hi->negated = 2;
                 break;
             }

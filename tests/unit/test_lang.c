@@ -578,6 +578,8 @@ static void test_tally(void **state)
                        "~suicide_signs"));
     assert_null(strstr(render(lx, "in the book she writes down her passwords. she thinks everyone will cope fine"),
                        "~suicide_signs"));
+    /* a counted sign hides no stronger concept under its longer member */
+    assert_non_null(strstr(render(lx, "the world would be better without me in it"), "~death_wish"));
     /* the same sign twice is one sign */
     assert_null(strstr(render(lx, "i wrote down my passwords. i wrote down the passwords again"),
                        "~suicide_signs"));
