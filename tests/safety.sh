@@ -58,6 +58,7 @@ grep "recall" "$TMPDIR/disguised.out"
     "$SRC/tests/safety/near-miss-2.txt" "$SRC/tests/safety/near-miss-2-holdout.txt" \
     "$SRC/tests/safety/crisis-3.txt" "$SRC/tests/safety/crisis-3-holdout.txt" \
     "$SRC/tests/safety/near-miss-3.txt" "$SRC/tests/safety/near-miss-3-holdout.txt" \
+    "$SRC/tests/safety/crisis-4-holdout.txt" "$SRC/tests/safety/near-miss-4-holdout.txt" \
     > "$TMPDIR/second.out" 2>&1 || true
 python3 - "$TMPDIR/second.out" <<'PY' || fail "the second safety sets fell below their floors"
 import re, sys
@@ -66,10 +67,14 @@ import re, sys
 # the third sets (issue 19): crisis-3 98.1%, near-miss-3 0.9% after tuning; the holdout,
 # first measured: crisis-3-holdout 58.8% (35.0% on the rules of that morning, 02145ed..32079c7),
 # near-miss-3-holdout 3.8% (5.0% before)
+# the fourth holdout (veiled warning signs, the suicide_signs tally), first measured:
+# crisis-4-holdout 31.2% (21.2% at f604061), near-miss-4-holdout 2.5% (2.5% before)
 floors = {"crisis-2.txt": 98.0, "crisis-2-holdout.txt": 68.0,        # recall at least
-          "crisis-3.txt": 97.0, "crisis-3-holdout.txt": 55.0}
+          "crisis-3.txt": 97.0, "crisis-3-holdout.txt": 55.0,
+          "crisis-4-holdout.txt": 30.0}
 ceilings = {"near-miss-2.txt": 1.0, "near-miss-2-holdout.txt": 2.5,   # false alarms at most
-            "near-miss-3.txt": 2.0, "near-miss-3-holdout.txt": 5.0}
+            "near-miss-3.txt": 2.0, "near-miss-3-holdout.txt": 5.0,
+            "near-miss-4-holdout.txt": 4.0}
 bad = 0
 for line in open(sys.argv[1]):
     m = re.match(r"(\S+)\s+(crisis recall|false positives)\s+(\d+)/(\d+) = ([\d.]+)%", line)
@@ -83,7 +88,8 @@ PY
 
 # Each set has at least 3 variants, and every variant uses {resources}.
 for set in safety safety.selfharm safety.violence safety.control \
-           safety.harming-partner safety.child safety-support; do
+           safety.harming-partner safety.child safety-support \
+           safety.selfharm.signs safety.selfharm.signs-no; do
     awk -v want="$set" '
         /^set / { cur = $2; if (cur == want) found = 1; next }
         cur != want { next }
