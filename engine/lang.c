@@ -238,7 +238,7 @@ struct ppl_lexicon {
     long c_partner_here;         /* set by the layer: the partner is in the message */
     tally tallies[PPL_TALLIES];
     size_t n_tallies;
-    uint32_t id_by;
+    uint32_t id_by, id_from;
     size_t n_irregular;
     char status[160];
 };
@@ -323,10 +323,10 @@ ppl_lexicon *ppl_lexicon_new(const char *dict_dir, const char *wordnet_dir)
     load_exceptions(lx, wordnet_dir ? wordnet_dir : "/usr/share/wordnet", "verb.exc");
     load_exceptions(lx, wordnet_dir ? wordnet_dir : "/usr/share/wordnet", "noun.exc");
     lexword *a = intern(lx, "and"), *o = intern(lx, "or"), *t = intern(lx, "that"), *l = intern(lx, "like");
-    lexword *by = intern(lx, "by");
-    if (!a || !o || !t || !l || !by) { ppl_lexicon_free(lx); return NULL; }
+    lexword *by = intern(lx, "by"), *from = intern(lx, "from");
+    if (!a || !o || !t || !l || !by || !from) { ppl_lexicon_free(lx); return NULL; }
     lx->id_and = a->id, lx->id_or = o->id, lx->id_that = t->id, lx->id_like = l->id;
-    lx->id_by = by->id;
+    lx->id_by = by->id, lx->id_from = from->id;
     snprintf(lx->status, sizeof lx->status, "spelling: %s; stemmer: %s; irregular forms: %zu",
              lx->hun ? "hunspell en_US" : "off (no dictionary)",
              lx->stemmer ? "snowball english" : "off", lx->n_irregular);
@@ -1055,7 +1055,8 @@ static uint32_t member_at(const ppl_lexicon *lx, const ppl_word *w, size_t n, si
 static int ends_ing(const char *norm)
 {
     size_t nl = strlen(norm);
-    return nl > 5 && !strcmp(norm + nl - 3, "ing");
+    /* "nothing", "something", "everything" are no verbs */
+    return nl > 5 && !strcmp(norm + nl - 3, "ing") && strcmp(norm + nl - 5, "thing");
 }
 
 /* Is the name at word i the name of a referent_other just before it ("my
@@ -1945,6 +1946,25 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         if (cl->subject) continue;
         for (size_t i = cl->first; i < cl->first + cl->count; i++)
             if (member_at(lx, w, n, i, lx->c_causes, (uint32_t)c)) { cl->subject = PPL_SUBJ_USER; break; }
+    }
+    /* A clause with no person as its subject that says where it comes
+     * from ("3 days of silence from her", "nothing from him since friday")
+     * is the act of that person; not when it opens with a verb, whose
+     * subject is the writer left out ("taking a break from her"). */
+    for (size_t c = 0; c < nc; c++) {
+        ppl_clause *cl = &out->clauses[c];
+        size_t end = cl->first + cl->count, v = past_lead(lx, w, n, cl->first, end, (uint32_t)c);
+        if (cl->subject || v >= end || verb_form(lx, &w[v]) ||
+            (lx->c_elided >= 0 && member_at(lx, w, n, v, lx->c_elided, (uint32_t)c)))
+            continue;
+        for (size_t j = v; j + 1 < end; j++) {
+            uint32_t pl;
+            long k;
+            if (w[j].norm_id == lx->id_from && (k = person_at(lx, w, n, j + 1, &pl)) >= 0) {
+                if (subject_of(lx, k) != PPL_SUBJ_USER) cl->subject = subject_of(lx, k);
+                break;
+            }
+        }
     }
     /* A clause of the same sentence with no subject of its own whose verb
      * comes first keeps the subject before it: "he came home, went

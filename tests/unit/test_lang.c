@@ -223,6 +223,25 @@ static void test_clause_keeps_subject(void **state)
     assert_true(strncmp(render(lx, "left me on read again"), "@u", 2) != 0);
 }
 
+/* A clause with no person as its subject that says whom it comes from is
+ * that person's act; one that opens with a verb is the writer's, left out.
+ * The writer's own mind and body ("my first thought", "my gut") are the
+ * writer, and a thing that feels some way to nobody named feels so to the
+ * writer. */
+static void test_from_whom(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    assert_true(strncmp(render(lx, "3 days of silence from her"), "@p", 2) == 0);
+    assert_true(strncmp(render(lx, "nothing from him since friday"), "@p", 2) == 0);
+    assert_true(strncmp(render(lx, "taking a break from her this weekend"), "@u", 2) == 0);
+    assert_true(strncmp(render(lx, "a letter from my mom"), "@o", 2) == 0 ||
+                strncmp(render(lx, "a letter from my mom"), "@x", 2) == 0);
+    assert_true(strncmp(render(lx, "my first thought was to cancel"), "@u", 2) == 0);
+    assert_true(strncmp(render(lx, "work is my excuse to avoid home"), "@u", 2) == 0);
+    assert_true(strncmp(render(lx, "now any closeness feels like being swallowed"), "@u", 2) == 0);
+    assert_true(strncmp(render(lx, "the weather is nice"), "@x", 2) == 0);
+}
+
 /* Who "he", "she" and "they" are when the partner is named by a noun of
  * one gender: the other gender's pronoun is someone else (his ex-wife,
  * her friend), and so is a plural "they" once a third person is named;
@@ -641,6 +660,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_clauses_and_subjects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_as_object, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clause_keeps_subject, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_from_whom, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quoted_speech, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pronoun_gender, setup, teardown),
         cmocka_unit_test_setup_teardown(test_negation_and_questions, setup, teardown),
