@@ -9,7 +9,8 @@ tests/corpus.sh does, and prints role and framework accuracy per file, then
 per situation and role (situation tags come from situations.src; the lines
 of fresh.tsv have none and count under "fresh").  By default train.tsv,
 holdout.tsv and fresh.tsv are scored; --train scores train.tsv only and
---fresh fresh.tsv only.  --misses lists the misses of train.tsv only, never
+--fresh fresh.tsv and fresh2.tsv only, --tune tune17.tsv only.  --misses
+lists the misses of train.tsv and tune17.tsv only, never
 those of the held-out files (holdout.tsv, fresh.tsv): they stay unseen, so
 that their figures keep measuring text the rules were not tuned on."""
 import json, os, subprocess, sys
@@ -27,6 +28,7 @@ misses = []
 names = ("train.tsv", "holdout.tsv", "fresh.tsv", "fresh2.tsv")
 if "--train" in sys.argv: names = ("train.tsv",)
 elif "--fresh" in sys.argv: names = ("fresh.tsv", "fresh2.tsv")
+elif "--tune" in sys.argv: names = ("tune17.tsv",)
 for name in names:
     rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(HERE, name), encoding="utf-8") if l.strip()]
     feed = "".join(f"{m}\n/reset\n" for m, _, _ in rows)
@@ -42,9 +44,9 @@ for name in names:
         rok = got == role
         fwok = fw in fws.split(",") or (fws == "-" and got == "none")
         ok += rok; fok += fwok
-        tag = tag_of.get(msg, name[:-4] if name.startswith("fresh") else "fresh")
+        tag = tag_of.get(msg, name[:-4] if name.startswith(("fresh", "tune")) else "fresh")
         p = per[(tag, role)]; p[0] += 1; p[1] += rok; p[2] += fwok
-        if (not rok or not fwok) and name == "train.tsv":
+        if (not rok or not fwok) and name in ("train.tsv", "tune17.tsv"):
             misses.append(f"{name}\t{tag}\twant {role}/{fws}\tgot {got}/{fw} ({r.get('rule')})\t{msg}")
     n = len(rows)
     print(f"{name}: {n} messages, role {100*ok/n:.1f}%, framework {100*fok/n:.1f}%")
