@@ -9,7 +9,7 @@ tests/corpus.sh does, and prints role and framework accuracy per file, then
 per situation and role (situation tags come from situations.src; the lines
 of fresh.tsv have none and count under "fresh").  By default train.tsv,
 holdout.tsv and fresh.tsv are scored; --train scores train.tsv only and
---fresh fresh.tsv and fresh2.tsv only, --tune tune17.tsv only.  --misses
+--fresh the fresh*.tsv files only, --tune tune17.tsv only.  --misses
 lists the misses of train.tsv and tune17.tsv only, never
 those of the held-out files (holdout.tsv, fresh.tsv): they stay unseen, so
 that their figures keep measuring text the rules were not tuned on."""
@@ -25,9 +25,9 @@ src = sys.argv[2] if len(sys.argv) > 2 and not sys.argv[2].startswith("-") else 
 tag_of = {msg: tag for tag, msg, _, _ in build.parse(os.path.join(HERE, "situations.src"))}
 per = defaultdict(lambda: [0, 0, 0])  # (situation, role) -> n, role ok, framework ok
 misses = []
-names = ("train.tsv", "holdout.tsv", "fresh.tsv", "fresh2.tsv")
+names = ("train.tsv", "holdout.tsv", "fresh.tsv", "fresh2.tsv", "fresh3.tsv")
 if "--train" in sys.argv: names = ("train.tsv",)
-elif "--fresh" in sys.argv: names = ("fresh.tsv", "fresh2.tsv")
+elif "--fresh" in sys.argv: names = ("fresh.tsv", "fresh2.tsv", "fresh3.tsv")
 elif "--tune" in sys.argv: names = ("tune17.tsv",)
 for name in names:
     rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(HERE, name), encoding="utf-8") if l.strip()]
