@@ -29,11 +29,14 @@ synapse_stop() {
 trap synapse_stop EXIT
 
 # synapse_up: starts the server (exit 1 with the end of up's output if it
-# does not start); sets SYNAPSE_PID
+# does not start); sets SYNAPSE_PID.  Cases run in parallel, and on a new
+# machine each one's `up` would run apt-get for Synapse's packages at the
+# same time and lose the dpkg lock: one `up` at a time (flock, at most 10
+# minutes' wait).
 synapse_up() {
-    local t0=$SECONDS
+    local t0=$SECONDS lock=/tmp/pushpull-synapse-up.$(id -u).lock
     mkdir -p "$D"
-    if ! "$SYNAPSE_TB/up" "$D/hs" --user coach --user alice >"$D/up.log" 2>&1; then
+    if ! flock -w 600 "$lock" "$SYNAPSE_TB/up" "$D/hs" --user coach --user alice >"$D/up.log" 2>&1; then
         echo "FAIL: the Synapse testbed did not start:"; tail -n 20 "$D/up.log"; exit 1
     fi
     echo "synapse: up in $((SECONDS - t0)) s: $(tail -n 1 "$D/up.log")"
