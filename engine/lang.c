@@ -1240,6 +1240,24 @@ static int verb_form(const ppl_lexicon *lx, const ppl_word *x)
     return !strcmp(s, "does") || !strcmp(s, "says") || !strcmp(s, "stays") || !strcmp(s, "plays");
 }
 
+/* The person named right after the first word `word` ("by", "from") in
+ * words i..end that is followed by one: 1 with *s that person's subject
+ * (PPL_SUBJ_NONE for the writer: "by me" names no one else), 0 when there
+ * is none. */
+static int person_after(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i, size_t end,
+                        uint32_t word, ppl_subject *s)
+{
+    for (size_t j = i; j + 1 < end; j++) {
+        uint32_t pl;
+        long k;
+        if (w[j].norm_id == word && (k = person_at(lx, w, n, j + 1, &pl)) >= 0) {
+            *s = subject_of(lx, k) == PPL_SUBJ_USER ? PPL_SUBJ_NONE : subject_of(lx, k);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* A passive after the user as subject: "I'm being ignored", "I keep
  * getting pushed away", "I got the silent treatment" -- someone does the
  * act to the user.  i is the first word after the subject.  Returns the
@@ -1262,13 +1280,8 @@ static ppl_subject passive_doer(const ppl_lexicon *lx, const ppl_word *w, size_t
         !map_get(&lx->irregular, pw) && strcmp(pw, "shut") && strcmp(pw, "the") && strcmp(pw, "a"))
         return PPL_SUBJ_NONE;
     if (!(len = member_at(lx, w, n, i, lx->c_done_to, c))) return PPL_SUBJ_NONE;
-    for (size_t j = i + len; j + 1 < end; j++) {
-        uint32_t pl;
-        long k;
-        if (w[j].norm_id == lx->id_by && (k = person_at(lx, w, n, j + 1, &pl)) >= 0)
-            return subject_of(lx, k) == PPL_SUBJ_USER ? PPL_SUBJ_NONE : subject_of(lx, k);
-    }
-    return PPL_SUBJ_PARTNER;
+    ppl_subject doer;
+    return person_after(lx, w, n, i + len, end, lx->id_by, &doer) ? doer : PPL_SUBJ_PARTNER;
 }
 
 /* Does a report verb ("think", "find out", "figure out") end just before
@@ -1954,17 +1967,11 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     for (size_t c = 0; c < nc; c++) {
         ppl_clause *cl = &out->clauses[c];
         size_t end = cl->first + cl->count, v = past_lead(lx, w, n, cl->first, end, (uint32_t)c);
+        ppl_subject source;
         if (cl->subject || v >= end || verb_form(lx, &w[v]) ||
             (lx->c_elided >= 0 && member_at(lx, w, n, v, lx->c_elided, (uint32_t)c)))
             continue;
-        for (size_t j = v; j + 1 < end; j++) {
-            uint32_t pl;
-            long k;
-            if (w[j].norm_id == lx->id_from && (k = person_at(lx, w, n, j + 1, &pl)) >= 0) {
-                if (subject_of(lx, k) != PPL_SUBJ_USER) cl->subject = subject_of(lx, k);
-                break;
-            }
-        }
+        if (person_after(lx, w, n, v, end, lx->id_from, &source)) cl->subject = source;
     }
     /* A clause of the same sentence with no subject of its own whose verb
      * comes first keeps the subject before it: "he came home, went

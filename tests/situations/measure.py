@@ -1,18 +1,19 @@
 #!/usr/bin/env python3
 """measure.py -- score today's rules on tests/situations (no gate, report only).
 
-    python3 tests/situations/measure.py PUSHPULL [SRC] [--misses] [--train | --fresh]
+    python3 tests/situations/measure.py PUSHPULL [SRC] [--misses] [--train | --fresh | --tune]
 
 Feeds each file through `PUSHPULL reply --json --no-state --rules SRC/rules
 --responses SRC/responses` with /reset between messages, exactly as
 tests/corpus.sh does, and prints role and framework accuracy per file, then
 per situation and role (situation tags come from situations.src; the lines
-of fresh.tsv have none and count under "fresh").  By default train.tsv,
-holdout.tsv and fresh.tsv are scored; --train scores train.tsv only and
---fresh the fresh*.tsv files only, --tune tune17.tsv only.  --misses
-lists the misses of train.tsv and tune17.tsv only, never
-those of the held-out files (holdout.tsv, fresh.tsv): they stay unseen, so
-that their figures keep measuring text the rules were not tuned on."""
+of the fresh*.tsv and tune17.tsv files have none and count under their
+file's name).  By default train.tsv, holdout.tsv and the three fresh*.tsv
+files are scored; --train scores train.tsv only, --fresh the fresh*.tsv
+files only, --tune tune17.tsv (a blind batch kept for tuning) only.
+--misses lists the misses of train.tsv and tune17.tsv only, never those of
+the held-out files (holdout.tsv, fresh*.tsv): they stay unseen, so that
+their figures keep measuring text the rules were not tuned on."""
 import json, os, subprocess, sys
 from collections import defaultdict
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
