@@ -1571,10 +1571,11 @@ static int clause_holds(const ppl_analysis *a, const size_t *hit_at, size_t c, u
 }
 
 /* A tally over the message: when ty->need different concepts of ty->of
- * are found, not negated, each in a clause with none of ty->unless, every
+ * are found, not negated, each in a sentence with none of ty->unless, every
  * clause holding one of them is marked with bit in tallied[]: "i gave my
  * cat to my sister. everyone will cope fine" is two warning signs in two
- * sentences, neither a crisis alone. */
+ * sentences, neither a crisis alone; "i cancelled everything, i won't be
+ * here, work is sending me to berlin" is a plan, in its last clause. */
 static void tally_message(const tally *ty, const ppl_analysis *a, const size_t *hit_at, size_t nc,
                           uint8_t *tallied, uint8_t bit)
 {
@@ -1582,8 +1583,11 @@ static void tally_message(const tally *ty, const ppl_analysis *a, const size_t *
     int n = 0;
     for (size_t c = 0; c < nc; c++) {
         int refused = 0;
-        for (uint32_t u = 0; u < ty->n_unless && !refused; u++)
-            refused = clause_holds(a, hit_at, c, ty->unless[u]);
+        for (size_t d = 0; d < nc && !refused; d++) {
+            if (a->clauses[d].sentence != a->clauses[c].sentence) continue;
+            for (uint32_t u = 0; u < ty->n_unless && !refused; u++)
+                refused = clause_holds(a, hit_at, d, ty->unless[u]);
+        }
         if (refused) continue;
         for (uint32_t i = 0; i < ty->n_of; i++)
             if (clause_holds(a, hit_at, c, ty->of[i])) {

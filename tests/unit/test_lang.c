@@ -601,6 +601,14 @@ static void test_tally(void **state)
     /* the same sign twice is one sign */
     assert_null(strstr(render(lx, "i wrote down my passwords. i wrote down the passwords again"),
                        "~suicide_signs"));
+    /* a plan anywhere in a sign's sentence keeps that sentence out; a plan
+     * in another sentence does not */
+    assert_non_null(strstr(render(lx, "i cancelled everything for next week, i won't be here"),
+                           "~suicide_signs"));
+    assert_null(strstr(render(lx, "i cancelled everything for next week, i won't be here, "
+                                  "work is sending me to berlin"), "~suicide_signs"));
+    assert_non_null(strstr(render(lx, "we talked about the move. i cancelled everything for next week, "
+                                      "i won't be here"), "~suicide_signs"));
 }
 
 struct errs { int n, line[8]; char msg[8][256]; };
