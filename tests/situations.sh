@@ -2,8 +2,8 @@
 # situations.sh -- right role on the situation sets of tests/situations/
 # (issue 19): train.tsv (tuned on), holdout.tsv and fresh.tsv (never tuned
 # on: fresh.tsv is 161 short chat lines written blind on 2026-12-02 before
-# any rule was touched for it; fresh2.tsv and fresh3.tsv were written by
-# helpers who could not open the project).  Validates the sets (3 columns, ids, no
+# any rule was touched for it; fresh2.tsv, fresh3.tsv and fresh4.tsv were
+# written by helpers who could not open the project).  Validates the sets (3 columns, ids, no
 # line shared with another set), scores them with measure.py (the real
 # program, /reset between messages) and prints one "figure:" line per file,
 # which tests/run.sh shows under the case's "ok" line.  The FLOORS are the
@@ -18,15 +18,16 @@ FLOOR_HOLDOUT=60   # measured 64.2 at e96f600
 FLOOR_FRESH=78     # measured 81.4 at e96f600, the first scoring of fresh.tsv
 FLOOR_FRESH2=58    # measured 62.5 at 02145ed, the first scoring of fresh2.tsv
 FLOOR_FRESH3=68    # measured 72.3 at 5840af5, the first scoring of fresh3.tsv
+FLOOR_FRESH4=67    # measured 71.2 at a400338, the first scoring of fresh4.tsv
 HERE=$SRC/tests/situations
 
 python3 "$HERE/validate.py"
 
 # check FIGURES: "figure:" lines; exit 1 when a file's role% is under its floor
 check() {
-    python3 - "$1" "$FLOOR_TRAIN" "$FLOOR_HOLDOUT" "$FLOOR_FRESH" "$FLOOR_FRESH2" "$FLOOR_FRESH3" <<'PY'
+    python3 - "$1" "$FLOOR_TRAIN" "$FLOOR_HOLDOUT" "$FLOOR_FRESH" "$FLOOR_FRESH2" "$FLOOR_FRESH3" "$FLOOR_FRESH4" <<'PY'
 import re, sys
-floors = dict(zip(("train.tsv", "holdout.tsv", "fresh.tsv", "fresh2.tsv", "fresh3.tsv"), map(float, sys.argv[2:7])))
+floors = dict(zip(("train.tsv", "holdout.tsv", "fresh.tsv", "fresh2.tsv", "fresh3.tsv", "fresh4.tsv"), map(float, sys.argv[2:8])))
 bad = seen = 0
 for line in open(sys.argv[1], encoding="utf-8"):
     m = re.match(r"(\S+\.tsv): (\d+) messages, role ([\d.]+)%, framework ([\d.]+)%", line)
@@ -36,7 +37,7 @@ for line in open(sys.argv[1], encoding="utf-8"):
     low = role < floors[name]
     bad += low
     print(f"figure: situations {line.strip()} (floor {floors[name]:g}%)" + ("  BELOW FLOOR" if low else ""))
-if seen != 5: print(f"want 5 scored files, got {seen}"); sys.exit(1)
+if seen != 6: print(f"want 6 scored files, got {seen}"); sys.exit(1)
 sys.exit(1 if bad else 0)
 PY
 }
@@ -47,7 +48,7 @@ check "$TMPDIR/measure.out"
 # The check can fail: the same sets with every role rotated score far below.
 mkdir -p "$TMPDIR/rot/situations"
 cp "$HERE"/*.py "$HERE/situations.src" "$TMPDIR/rot/situations/"
-for f in train holdout fresh fresh2 fresh3; do
+for f in train holdout fresh fresh2 fresh3 fresh4; do
     awk -F'\t' 'BEGIN{OFS="\t"; nx["pursuer"]="withdrawer"; nx["withdrawer"]="none"; nx["none"]="pursuer"}
                 {$2=nx[$2]; print}' "$HERE/$f.tsv" > "$TMPDIR/rot/situations/$f.tsv"
 done
