@@ -1581,20 +1581,21 @@ static void tally_message(const tally *ty, const ppl_analysis *a, const size_t *
 {
     uint32_t found = 0;          /* bit i: ty->of[i] counted */
     int n = 0;
-    for (size_t c = 0; c < nc; c++) {
+    /* a sentence's clauses are consecutive: each run [s0, s1) is read once
+     * for the unless: concepts, then counted (linear in the clauses) */
+    for (size_t s0 = 0, s1; s0 < nc; s0 = s1) {
         int refused = 0;
-        for (size_t d = 0; d < nc && !refused; d++) {
-            if (a->clauses[d].sentence != a->clauses[c].sentence) continue;
+        for (s1 = s0; s1 < nc && a->clauses[s1].sentence == a->clauses[s0].sentence; s1++)
             for (uint32_t u = 0; u < ty->n_unless && !refused; u++)
-                refused = clause_holds(a, hit_at, d, ty->unless[u]);
-        }
+                refused = clause_holds(a, hit_at, s1, ty->unless[u]);
         if (refused) continue;
-        for (uint32_t i = 0; i < ty->n_of; i++)
-            if (clause_holds(a, hit_at, c, ty->of[i])) {
-                if (!(found & (1u << i))) n++;
-                found |= 1u << i;
-                tallied[c] |= bit;
-            }
+        for (size_t c = s0; c < s1; c++)
+            for (uint32_t i = 0; i < ty->n_of; i++)
+                if (clause_holds(a, hit_at, c, ty->of[i])) {
+                    if (!(found & (1u << i))) n++;
+                    found |= 1u << i;
+                    tallied[c] |= bit;
+                }
     }
     if ((uint32_t)n >= ty->need) return;
     for (size_t c = 0; c < nc; c++) tallied[c] &= (uint8_t)~bit;
