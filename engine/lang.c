@@ -1393,6 +1393,26 @@ static int third_person_verb(const ppl_lexicon *lx, const ppl_word *w, size_t n,
     return 1;
 }
 
+/* Does a sentence that opens with an auxiliary go on with a negator and
+ * no one to be asked ("won't even look at me", "can't sleep", "didn't
+ * call back")?  Chat dropped its subject: it tells, it does not ask, as
+ * "won't you talk to me", "doesn't he care" and "isn't it weird" do. */
+static int elided_statement(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i, size_t end)
+{
+    static const char *const asked[] = { "it", "there", "that", "this", "you", "u", "ya", "we", "i", NULL };
+    static const char *const wh[] = { "why", "how", "what", "which", "who", "where", NULL };
+    uint32_t len;
+    for (size_t k = 0; wh[k]; k++)
+        if (!strcmp(w[i].norm, wh[k])) return 0;
+    if (i + 2 >= end || lx->c_negator < 0 || !(len = member_at(lx, w, n, i + 1, lx->c_negator, PPL_ANY_CLAUSE)))
+        return 0;
+    size_t j = i + 1 + len;
+    if (j >= end) return 0;
+    for (size_t k = 0; asked[k]; k++)
+        if (!strcmp(w[j].norm, asked[k])) return 0;
+    return person_in(lx, w, n, j, PPL_ANY_CLAUSE, &len) < 0;
+}
+
 /* Clause boundaries: a mark, a sentence start, or a conjunction (concept
  * clause_start) that is followed within two words by a person -- or a
  * report verb ("i think", "he says") followed by a person, unless what
@@ -1720,7 +1740,8 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     for (size_t c = 0; c < nc; c++) {
         ppl_clause *cl = &out->clauses[c];
         if (!cl->count || !wr[cl->first].sentence_start || lx->c_question < 0) continue;
-        if (member_at(lx, w, n, cl->first, lx->c_question, (uint32_t)c))
+        if (member_at(lx, w, n, cl->first, lx->c_question, (uint32_t)c) &&
+            !elided_statement(lx, w, n, cl->first, cl->first + cl->count))
             for (size_t d = c; d < nc && out->clauses[d].sentence == cl->sentence; d++)
                 out->clauses[d].question = 1;
     }
@@ -1977,6 +1998,23 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             (lx->c_elided >= 0 && member_at(lx, w, n, v, lx->c_elided, (uint32_t)c)))
             continue;
         if (person_after(lx, w, n, v, end, lx->id_from, &source)) cl->subject = source;
+    }
+    /* A sentence with no subject whose verb comes first and whose object
+     * is the writer ("he doesn't care anymore i think. | won't even look
+     * at me at dinner") is not the writer's own doing: chat dropped the
+     * partner of the sentence before. */
+    for (size_t c = 1; c < nc; c++) {
+        ppl_clause *cl = &out->clauses[c];
+        size_t end = cl->first + cl->count, v = past_lead(lx, w, n, cl->first, end, (uint32_t)c);
+        if (cl->subject || out->clauses[c - 1].sentence == cl->sentence || v >= end ||
+            !(verb_form(lx, &w[v]) || (lx->c_question >= 0 && member_at(lx, w, n, v, lx->c_question, (uint32_t)c))) ||
+            !has_word(w, v + 1, end, "me"))
+            continue;
+        for (size_t d = c; d-- > 0 && out->clauses[d].sentence + 1 >= cl->sentence;)
+            if (out->clauses[d].sentence < cl->sentence && out->clauses[d].subject == PPL_SUBJ_PARTNER) {
+                cl->subject = PPL_SUBJ_PARTNER;
+                break;
+            }
     }
     /* A clause of the same sentence with no subject of its own whose verb
      * comes first keeps the subject before it: "he came home, went

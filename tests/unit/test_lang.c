@@ -449,6 +449,25 @@ static void test_question_auxiliary(void **state)
     assert_non_null(strstr(render(lx, "does he pull away because of me"), "@q"));
     assert_null(strstr(render(lx, "been talking to him for weeks and he pulls away"), "@q"));
     assert_null(strstr(render(lx, "having a hard time, he pulls away"), "@q"));
+    /* an auxiliary, a negator and no one asked: chat dropped the subject */
+    assert_null(strstr(render(lx, "wont even look at me at dinner"), "@q"));
+    assert_null(strstr(render(lx, "didnt call me back"), "@q"));
+    assert_non_null(strstr(render(lx, "won't you talk to me"), "@q"));
+    assert_non_null(strstr(render(lx, "doesnt he care about me"), "@q"));
+    assert_non_null(strstr(render(lx, "isnt it weird"), "@q"));
+}
+
+/* A sentence with no subject whose object is the writer ("won't even look
+ * at me") is the partner's of the sentence before, not the writer's. */
+static void test_elided_partner(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    const char *r = render(lx, "he doesnt care anymore i think. wont even look at me at dinner");
+    assert_string_equal(mark_of(r, "look at me at dinner"), "@p");
+    r = render(lx, "she left. miss her so much");          /* no "me": the writer's */
+    assert_string_not_equal(mark_of(r, "miss her so much"), "@p");
+    r = render(lx, "my mom called. wont leave me alone");  /* no partner before it */
+    assert_string_not_equal(mark_of(r, "leave me alone"), "@p");
 }
 
 /* A sentence that opens with a gerund, nobody named before it, is the
@@ -676,6 +695,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_used_to, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partner_in_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_question_auxiliary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_elided_partner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gerund_is_the_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_elided_i_and_prepositions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_safety_concepts, setup, teardown),
