@@ -1011,10 +1011,7 @@ int pp_reply_make(const pp_ruleset *rs, pp_session *s, const char *bytes,
         }
         int is_fallback = (rs->set_fallback >= 0 && set == &rs->sets[rs->set_fallback]) ||
                           (rs->set_topics >= 0 && set == &rs->sets[rs->set_topics]);
-        /* where the search for a variant starts: the message decides, so
-         * two people in different situations that land on one set do not
-         * get the same opening; a safety reply keeps its careful order */
-        uint32_t seed = is_fallback || continuing || !safety ? ppr_set_hash(text) : 0;
+        uint32_t seed = is_fallback || continuing ? ppr_set_hash(text) : 0;
         said_from = b.len;
         fill_ctx c = { rs, s, set, text, n, r ? hit.start : 0, r ? hit.end : 0, code ? w->md : NULL,
                        !s->resources_shown || (r && r->role == PP_ROLE_CRISIS && set != support), 0,
