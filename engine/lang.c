@@ -2057,11 +2057,17 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
      * is about her)?  `with ~partner_here` asks; and a message that names
      * someone else and no partner, nor a love life (~romance_cue), is
      * about that other relationship (others_only). */
-    int partner_in = 0, romance = 0, other_named = 0;
+    int partner_in = 0, romance = 0, other_named = 0, others_partner = 0;
     for (size_t c = 0; c < nc; c++)
         partner_in |= out->clauses[c].subject == PPL_SUBJ_PARTNER;
     for (size_t i = 0; i < n && !(partner_in && other_named); i++) {
         uint32_t pl = lx->c_partner >= 0 ? member_at(lx, w, n, i, lx->c_partner, PPL_ANY_CLAUSE) : 0;
+        /* "her boyfriend", "his wife": a partner of someone else's */
+        if (pl && i > 0 && (!strcmp(w[i - 1].norm, "her") || !strcmp(w[i - 1].norm, "his") ||
+                            !strcmp(w[i - 1].norm, "their"))) {
+            pl = 0;
+            others_partner = 1;
+        }
         if (pl) {
             int pk = pronoun_kind(lx, w, n, i, pl, PPL_ANY_CLAUSE);
             if (!(lx->c_pronoun >= 0 && member_at(lx, w, n, i, lx->c_pronoun, PPL_ANY_CLAUSE) == pl) ||
@@ -2074,6 +2080,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         if (lx->c_romance >= 0 && member_at(lx, w, n, i, lx->c_romance, PPL_ANY_CLAUSE)) romance = 1;
     }
     out->others_only = !partner_in && !romance && other_named;
+    out->others_couple = !partner_in && others_partner;
     int partner_here = partner_in && lx->c_partner_here >= 0;
     uint32_t shown[PPL_WITH_MAX];
     ppb_buf r = {0};

@@ -84,6 +84,9 @@ typedef struct ppl_analysis {
      * someone else by name of kin or role ("my mother", "my roommate"):
      * a message about another relationship. */
     uint8_t others_only;
+    /* Someone else's partner is named ("her boyfriend", "his wife") and
+     * the user's is not: a message about another couple. */
+    uint8_t others_couple;
     /* One line per clause, clauses joined by " | ":
      *   "@p ~withdraw ~not_close : he pull away whenev we get close"
      * subject mark (@u @p @w @o @x), @q when it asks, the concepts found

@@ -218,6 +218,27 @@ static int partner_is_other(const subject *sj, const ppr_pattern *p, pcre2_match
            && a->clauses[a->words[i].clause].subject == PPL_SUBJ_OTHER;
 }
 
+/* Does a pursuer or withdrawer rule's raw match [at, end) lie wholly in
+ * clauses the layer reads as about a third person, in a message about
+ * another couple ("my daughter is 16 | and her boyfriend blows hot and
+ * cold with her")?  Someone else's dance is not the user's; a parent's
+ * part in the user's own past is ("my mom was never there for me").
+ * 1 yes. */
+static int span_is_others(const pp_ruleset *rs, const subject *sj, const ppr_pattern *p,
+                          size_t at, size_t end)
+{
+    const ppl_analysis *a = sj->a;
+    if (!a || a->text_len != sj->len || !a->others_couple) return 0;
+    pp_role role = rs->rules[p->rule].role;
+    if (role != PP_ROLE_PURSUER && role != PP_ROLE_WITHDRAWER) return 0;
+    size_t i = word_at(a, at), seen = 0;
+    for (; i < a->n_words && a->words[i].off < end; i++, seen++)
+        if (a->words[i].clause >= a->n_clauses ||
+            a->clauses[a->words[i].clause].subject != PPL_SUBJ_OTHER)
+            return 0;
+    return seen > 0;
+}
+
 /* Match pattern p (on the text, or on the clauses' rendering).  A match
  * whose sentence holds one of its `not_after:` guards before it does not
  * count ("we spar at jiu jitsu and she chokes me out"): the search goes on
@@ -240,7 +261,8 @@ static int match_pattern(const pp_ruleset *rs, budget *b, const ppr_pattern *p,
             from = spoken_end;       /* `he said "I need space"` is not the user's */
             continue;
         }
-        if (!p->crisis && partner_is_other(sj, p, md)) {
+        if (!p->crisis && (partner_is_other(sj, p, md) ||
+                           span_is_others(rs, sj, p, at, pcre2_get_ovector_pointer(md)[1]))) {
             size_t end = pcre2_get_ovector_pointer(md)[1];
             if (end >= len) return PCRE2_ERROR_NOMATCH;
             from = end > at ? end : at + 1;   /* the friend's acts are not the partner's */

@@ -423,6 +423,15 @@ static int others_only(const ppl_lexicon *lx, const char *text)
     return o;
 }
 
+static int others_couple(const ppl_lexicon *lx, const char *text)
+{
+    ppl_analysis a;
+    assert_int_equal(ppl_analyse(lx, text, strlen(text), &a), 0);
+    int o = a.others_couple;
+    ppl_analysis_clear(&a);
+    return o;
+}
+
 /* The partner is in a message as a subject or as a word anywhere (a
  * pronoun unless someone named owns it); a message that names only
  * someone else, and no love life, is about that other relationship. */
@@ -438,6 +447,12 @@ static void test_partner_in_message(void **state)
     assert_false(others_only(lx, "my dad left when i was five and i pull away from anyone who loves me"));
     assert_false(others_only(lx, "my mom hates my boyfriend and he pulls away"));
     assert_false(others_only(lx, "i shut down when she cries"));
+    /* someone else's partner ("her boyfriend") and none of the user's */
+    assert_true(others_couple(lx, "my daughter is 16 and her boyfriend blows hot and cold with her"));
+    assert_true(others_couple(lx, "my best friend sunita has been with her boyfriend for four years"));
+    assert_false(others_couple(lx, "my sister hates my boyfriend"));
+    assert_false(others_couple(lx, "he pulls away since his ex cheated on him"));
+    assert_false(others_couple(lx, "my mom was never there for me"));
 }
 
 /* Only the auxiliary itself opens a question: "is he ..." asks, "been
