@@ -1309,15 +1309,19 @@ static long speech_before(const ppl_lexicon *lx, const ppl_word *w, size_t n, si
     return -1;
 }
 
-/* Does the partner, named by a noun ("my gf", "my husband"), open a new
- * clause at i: after another person of the clause, not after "and", "or"
- * or a preposition, and before a verb ("since we moved in together | my
- * gf spends every evening in the spare room")? */
-static int partner_noun_subject(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t cs,
-                                size_t i, uint32_t clause)
+/* Does a person named by a noun open a new clause at i: the partner ("my
+ * gf", "my husband") or the writer's own body or mind ("my stomach", "my
+ * chest"), after another person of the clause, not after "and", "or" or
+ * a preposition, and before a verb ("since we moved in together | my gf
+ * spends every evening in the spare room", "every time she says i love
+ * you | my stomach drops")? */
+static int noun_subject(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t cs,
+                        size_t i, uint32_t clause)
 {
     uint32_t pl;
-    if (i == 0 || person_at(lx, w, n, i, &pl) != lx->c_partner) return 0;
+    long k;
+    if (i == 0 || ((k = person_at(lx, w, n, i, &pl)) != lx->c_partner && k != lx->c_user)) return 0;
+    if (k == lx->c_user && (strcmp(w[i].norm, "my") != 0 || pl < 2)) return 0;
     /* "... a ring | Alex changes the subject", not "my friend Omar keeps ..." */
     int named = (w[i].flags & PPL_WORD_NAME) && pl == 1 && !names_referent(lx, w, n, i);
     if (!named && (strcmp(w[i].norm, "my") != 0 || pl < 2)) return 0;
@@ -1449,7 +1453,8 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
                 uint32_t pl;
                 if (person_at(lx, w, n, i, &pl) >= 0) cut = 1;
             } else if (lx->c_split >= 0 && (len = member_at(lx, w, n, i, lx->c_split, clause)) > 0) {
-                for (size_t j = i + len; j < n && j <= i + len + 1; j++) {
+                /* a person after it, or inside it ("and it makes me") */
+                for (size_t j = i + 1; j < n && j <= i + len + 1; j++) {
                     uint32_t pl;
                     if (person_at(lx, w, n, j, &pl) >= 0) { cut = 1; break; }
                 }
@@ -1457,7 +1462,7 @@ static void mark_clauses(const ppl_lexicon *lx, ppl_word *w, size_t n, const raw
                        w[i - 1].norm_id != lx->id_and && w[i - 1].norm_id != lx->id_or &&
                        new_subject(lx, w, n, cs, i)) {
                 cut = 1;
-            } else if (partner_noun_subject(lx, w, n, cs, i, clause)) {
+            } else if (noun_subject(lx, w, n, cs, i, clause)) {
                 cut = 1;         /* "since we moved in together | my gf spends ..." */
             } else if (lx->c_prep >= 0 && member_at(lx, w, n, i - 1, lx->c_prep, PPL_ANY_CLAUSE) == 1 &&
                        lx->c_object >= 0 && member_at(lx, w, n, i, lx->c_object, PPL_ANY_CLAUSE) == 1 &&

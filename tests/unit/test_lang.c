@@ -472,6 +472,19 @@ static void test_question_auxiliary(void **state)
     assert_non_null(strstr(render(lx, "isnt it weird"), "@q"));
 }
 
+/* The writer's body opens a clause of its own ("every time she says i
+ * love you | my stomach drops"), and so does "and it makes me". */
+static void test_body_and_makes_me(void **state)
+{
+    const ppl_lexicon *lx = *state;
+    const char *r = render(lx, "every time my gf says ily my stomach drops");
+    assert_string_equal(mark_of(r, "my stomach drop"), "@u");
+    assert_string_equal(mark_of(r, "say i love you"), "@p");
+    r = render(lx, "my partner wants a check in every sunday and it makes me want to hide");
+    assert_string_equal(mark_of(r, "make me want to hide"), "@u");
+    assert_string_equal(mark_of(r, "everi sunday"), "@p");
+}
+
 /* A sentence with no subject whose object is the writer ("won't even look
  * at me") is the partner's of the sentence before, not the writer's. */
 static void test_elided_partner(void **state)
@@ -711,6 +724,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_partner_in_message, setup, teardown),
         cmocka_unit_test_setup_teardown(test_question_auxiliary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_elided_partner, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_body_and_makes_me, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gerund_is_the_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_elided_i_and_prepositions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_safety_concepts, setup, teardown),
