@@ -1371,6 +1371,17 @@ static int s_ending(const char *s, size_t n)
     return n >= 4 && s[n - 1] == 's' && !strchr("sui", s[n - 2]);
 }
 
+/* Is word x a past tense by its form: "ghosted", "texted", or a WordNet
+ * irregular form that is not its own lemma ("sent", "told", "went")? */
+static int past_tense(const ppl_lexicon *lx, const ppl_word *x)
+{
+    const char *s = x->norm;
+    size_t len = strlen(s);
+    if (len < 4 || (x->flags & PPL_WORD_NAME)) return 0;
+    if (!strcmp(s + len - 2, "ed")) return strcmp(s, "need") && strcmp(s, "bed") && strcmp(s, "feed");
+    return map_get(&lx->irregular, s) && strcmp(s, x->lemma) != 0 && !s_ending(s, len);
+}
+
 /* Does a sentence open with a verb of the third person and no subject
  * ("says its my fault we fight", "keeps texting his ex")?  Chat drops the
  * "he" or "she" the way it drops "I"; the writer's own verb would have no
@@ -1956,6 +1967,12 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             cl->subject = PPL_SUBJ_USER;
         else if (i == cl->first && !cl->question && lx->c_elided >= 0 &&
                  member_at(lx, w, n, i, lx->c_elided, (uint32_t)c))
+            cl->subject = PPL_SUBJ_USER;
+        /* a past tense with no subject and the writer not its object:
+         * "ghosted a really nice guy after 4 dates", "texted him good
+         * morning" ("ghosted me again" is left for the partner) */
+        else if (i == cl->first && !cl->question && past_tense(lx, &w[i]) &&
+                 !has_word(w, i + 1, end, "me"))
             cl->subject = PPL_SUBJ_USER;
         else if (lx->c_self_ask >= 0 &&     /* "is it wrong to need space" */
                  member_at(lx, w, n, cl->first, lx->c_self_ask, (uint32_t)c))

@@ -496,6 +496,10 @@ static void test_elided_partner(void **state)
     assert_string_not_equal(mark_of(r, "miss her so much"), "@p");
     r = render(lx, "my mom called. wont leave me alone");  /* no partner before it */
     assert_string_not_equal(mark_of(r, "leave me alone"), "@p");
+    /* a past tense that opens a sentence is the writer's, unless "me" is its object */
+    assert_true(strncmp(render(lx, "ghosted a really nice guy after 4 dates"), "@u", 2) == 0);
+    assert_true(strncmp(render(lx, "sent 4 msgs in a row"), "@u", 2) == 0);
+    assert_false(strncmp(render(lx, "ghosted me again"), "@u", 2) == 0);
 }
 
 /* A sentence that opens with a gerund, nobody named before it, is the
