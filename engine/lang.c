@@ -1974,6 +1974,12 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         else if (i == cl->first && !cl->question && past_tense(lx, &w[i]) &&
                  !has_word(w, i + 1, end, "me"))
             cl->subject = PPL_SUBJ_USER;
+        /* ... and so an auxiliary and a negator ("cant stand being touched
+         * after work", "dont want to see anyone") */
+        else if (!cl->question && lx->c_question >= 0 &&
+                 member_at(lx, w, n, cl->first, lx->c_question, (uint32_t)c) &&
+                 elided_statement(lx, w, n, cl->first, end) && !has_word(w, cl->first + 1, end, "me"))
+            cl->subject = PPL_SUBJ_USER;
         else if (lx->c_self_ask >= 0 &&     /* "is it wrong to need space" */
                  member_at(lx, w, n, cl->first, lx->c_self_ask, (uint32_t)c))
             cl->subject = PPL_SUBJ_USER;

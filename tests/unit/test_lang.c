@@ -500,6 +500,9 @@ static void test_elided_partner(void **state)
     assert_true(strncmp(render(lx, "ghosted a really nice guy after 4 dates"), "@u", 2) == 0);
     assert_true(strncmp(render(lx, "sent 4 msgs in a row"), "@u", 2) == 0);
     assert_false(strncmp(render(lx, "ghosted me again"), "@u", 2) == 0);
+    /* so is an auxiliary and a negator with no one after them */
+    assert_true(strncmp(render(lx, "cant stand being touched after work lately"), "@u", 2) == 0);
+    assert_false(strncmp(render(lx, "wont even look at me at dinner"), "@u", 2) == 0);
 }
 
 /* A sentence that opens with a gerund, nobody named before it, is the
