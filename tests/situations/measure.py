@@ -8,7 +8,7 @@ Feeds each file through `PUSHPULL reply --json --no-state --rules SRC/rules
 tests/corpus.sh does, and prints role and framework accuracy per file, then
 per situation and role (situation tags come from situations.src; the lines
 of the fresh*.tsv and tune*.tsv files have none and count under their
-file's name).  By default train.tsv, holdout.tsv and the four fresh*.tsv
+file's name).  By default train.tsv, holdout.tsv and the five fresh*.tsv
 files are scored; --train scores train.tsv only, --fresh the fresh*.tsv
 files only, --tune the four tune*.tsv files (blind batches
 kept for tuning) only.  --misses lists the misses of train.tsv and tune*.tsv only, never those of
@@ -26,9 +26,9 @@ src = sys.argv[2] if len(sys.argv) > 2 and not sys.argv[2].startswith("-") else 
 tag_of = {msg: tag for tag, msg, _, _ in build.parse(os.path.join(HERE, "situations.src"))}
 per = defaultdict(lambda: [0, 0, 0])  # (situation, role) -> n, role ok, framework ok
 misses = []
-names = ("train.tsv", "holdout.tsv", "fresh.tsv", "fresh2.tsv", "fresh3.tsv", "fresh4.tsv")
+names = ("train.tsv", "holdout.tsv", "fresh.tsv", "fresh2.tsv", "fresh3.tsv", "fresh4.tsv", "fresh5.tsv")
 if "--train" in sys.argv: names = ("train.tsv",)
-elif "--fresh" in sys.argv: names = ("fresh.tsv", "fresh2.tsv", "fresh3.tsv", "fresh4.tsv")
+elif "--fresh" in sys.argv: names = ("fresh.tsv", "fresh2.tsv", "fresh3.tsv", "fresh4.tsv", "fresh5.tsv")
 elif "--tune" in sys.argv: names = ("tune17.tsv", "tune18.tsv", "tune19.tsv", "tune20.tsv")
 for name in names:
     rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(HERE, name), encoding="utf-8") if l.strip()]
