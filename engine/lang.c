@@ -1850,14 +1850,21 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
      * role ("my mother is ... she never listens"), the pronouns are that
      * person, not a partner (see after the loop). */
     int partner_named = 0, referent_subject = 0;
+    size_t others_partner_at = n;    /* "her boyfriend", "his wife": another couple */
     unsigned char *pronoun_clause = calloc(nc + 1, 1);
     if (!pronoun_clause) goto oom;
     for (size_t h = 0; h < out->n_hits && lx->c_pronoun >= 0; h++) {
         const ppl_hit *hi = &out->hits[h];
-        if ((long)hi->concept == lx->c_partner &&
-            member_at(lx, w, n, hi->first, lx->c_pronoun, w[hi->first].clause) != hi->count &&
-            !(hi->first > 0 && (!strcmp(w[hi->first - 1].norm, "her") || !strcmp(w[hi->first - 1].norm, "his") ||
-                                !strcmp(w[hi->first - 1].norm, "their"))))
+        if ((long)hi->concept != lx->c_partner ||
+            member_at(lx, w, n, hi->first, lx->c_pronoun, w[hi->first].clause) == hi->count)
+            continue;
+        if (hi->first > 0 && (!strcmp(w[hi->first - 1].norm, "her") || !strcmp(w[hi->first - 1].norm, "his") ||
+                              !strcmp(w[hi->first - 1].norm, "their"))) {
+            /* not "his ex": the partner's own past ("he pulls away since
+             * his ex cheated on him") */
+            if (strncmp(w[hi->first].norm, "ex", 2) != 0 && hi->first < others_partner_at)
+                others_partner_at = hi->first;
+        } else
             partner_named = 1;       /* not "her boyfriend": someone else's */
     }
     for (size_t i = 0; i < n && !partner_named; i++)
@@ -1871,6 +1878,13 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
     /* ... when the pronoun can be them: "my mom says | he pulls away" is
      * still the partner (bits: 1 a he, 2 a she, 4 either) */
     int referent_kinds = 0;       /* ... and 8 a plural: "my friends" is no "he" */
+    /* ... and someone else's partner is there for a pronoun of either
+     * gender ("my sister keeps chasing her boyfriend and | he keeps
+     * backing off") */
+    if (others_partner_at < n && referent_at < n) {
+        referent_kinds |= 4;
+        if (others_partner_at < referent_at) referent_at = others_partner_at;
+    }
     for (size_t i = referent_at; i < n; i++) {
         uint32_t rl = member_at(lx, w, n, i, lx->c_referent, PPL_ANY_CLAUSE);
         if (rl == 0) continue;

@@ -453,6 +453,11 @@ static void test_partner_in_message(void **state)
     assert_false(others_couple(lx, "my sister hates my boyfriend"));
     assert_false(others_couple(lx, "he pulls away since his ex cheated on him"));
     assert_false(others_couple(lx, "my mom was never there for me"));
+    /* ... and that couple's pronouns are theirs, but "his ex" is the partner's past */
+    const char *r = render(lx, "my sister keeps chasing her boyfriend and he keeps backing off");
+    assert_string_equal(mark_of(r, "he keep back off"), "@o");
+    r = render(lx, "he pulls away since his ex cheated on him");
+    assert_string_equal(mark_of(r, "he pull away"), "@p");
 }
 
 /* Only the auxiliary itself opens a question: "is he ..." asks, "been
