@@ -1377,8 +1377,8 @@ static int past_tense(const ppl_lexicon *lx, const ppl_word *x)
 {
     const char *s = x->norm;
     size_t len = strlen(s);
-    if (len < 4 || (x->flags & PPL_WORD_NAME)) return 0;
-    if (!strcmp(s + len - 2, "ed")) return strcmp(s, "need") && strcmp(s, "bed") && strcmp(s, "feed");
+    if (len < 3 || (x->flags & PPL_WORD_NAME)) return 0;
+    if (!strcmp(s + len - 2, "ed")) return len > 3 && strcmp(s, "need") && strcmp(s, "feed");
     return map_get(&lx->irregular, s) && strcmp(s, x->lemma) != 0 && !s_ending(s, len);
 }
 
@@ -1405,6 +1405,17 @@ static int third_person_verb(const ppl_lexicon *lx, const ppl_word *w, size_t n,
     if (i + 1 < end)
         for (size_t k = 0; plural_verb[k]; k++)
             if (!strcmp(w[i + 1].norm, plural_verb[k])) return 0;
+    return 1;
+}
+
+/* Is word i an auxiliary or modal of question_start ("do", "can",
+ * "will"), not a wh-word? */
+static int auxiliary(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i, uint32_t c)
+{
+    static const char *const wh[] = { "why", "how", "what", "which", "who", "where", NULL };
+    if (lx->c_question < 0 || !member_at(lx, w, n, i, lx->c_question, c)) return 0;
+    for (size_t k = 0; wh[k]; k++)
+        if (!strcmp(w[i].norm, wh[k])) return 0;
     return 1;
 }
 
@@ -2072,7 +2083,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         if (cl->subject || !prev->subject || prev->sentence != cl->sentence) continue;
         size_t v = past_lead(lx, w, n, cl->first, cl->first + cl->count, (uint32_t)c);
         if (v < cl->first + cl->count &&
-            (verb_form(lx, &w[v]) ||
+            (verb_form(lx, &w[v]) || auxiliary(lx, w, n, v, (uint32_t)c) ||
              (w[cl->first].norm_id == lx->id_and && v == cl->first + 1 && act_at(lx, out, v))))
             /* "..., i was too intense, | disappears for 2 weeks": no "I" says "disappears" */
             cl->subject = prev->subject == PPL_SUBJ_USER && v == cl->first &&

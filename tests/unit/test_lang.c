@@ -505,6 +505,9 @@ static void test_elided_partner(void **state)
     assert_true(strncmp(render(lx, "ghosted a really nice guy after 4 dates"), "@u", 2) == 0);
     assert_true(strncmp(render(lx, "sent 4 msgs in a row"), "@u", 2) == 0);
     assert_false(strncmp(render(lx, "ghosted me again"), "@u", 2) == 0);
+    assert_string_equal(mark_of(render(lx, "asked for a hug. got a pat on the back"), "get a pat on the back"), "@u");
+    /* an auxiliary first keeps the subject before it, as a verb does */
+    assert_string_equal(mark_of(render(lx, "and i just... dont open them for hours"), "do not open them for hour"), "@u");
     /* so is an auxiliary and a negator with no one after them */
     assert_true(strncmp(render(lx, "cant stand being touched after work lately"), "@u", 2) == 0);
     assert_false(strncmp(render(lx, "wont even look at me at dinner"), "@u", 2) == 0);
