@@ -10,7 +10,7 @@ per situation and role (situation tags come from situations.src; the lines
 of the fresh*.tsv and tune*.tsv files have none and count under their
 file's name).  By default train.tsv, holdout.tsv and the five fresh*.tsv
 files are scored; --train scores train.tsv only, --fresh the fresh*.tsv
-files only, --tune the five tune*.tsv files (blind batches
+files only, --tune the tune*.tsv files (blind batches
 kept for tuning) only.  --misses lists the misses of train.tsv and tune*.tsv only, never those of
 the held-out files (holdout.tsv, fresh*.tsv): they stay unseen, so that
 their figures keep measuring text the rules were not tuned on."""
@@ -29,7 +29,7 @@ misses = []
 names = ("train.tsv", "holdout.tsv", "fresh.tsv", "fresh2.tsv", "fresh3.tsv", "fresh4.tsv", "fresh5.tsv")
 if "--train" in sys.argv: names = ("train.tsv",)
 elif "--fresh" in sys.argv: names = ("fresh.tsv", "fresh2.tsv", "fresh3.tsv", "fresh4.tsv", "fresh5.tsv")
-elif "--tune" in sys.argv: names = ("tune17.tsv", "tune18.tsv", "tune19.tsv", "tune20.tsv", "tune21.tsv")
+elif "--tune" in sys.argv: names = tuple(sorted(f for f in os.listdir(HERE) if f.startswith("tune") and f.endswith(".tsv")))
 for name in names:
     rows = [l.rstrip("\n").split("\t") for l in open(os.path.join(HERE, name), encoding="utf-8") if l.strip()]
     feed = "".join(f"{m}\n/reset\n" for m, _, _ in rows)
@@ -47,7 +47,7 @@ for name in names:
         ok += rok; fok += fwok
         tag = tag_of.get(msg, name[:-4] if name.startswith(("fresh", "tune")) else "fresh")
         p = per[(tag, role)]; p[0] += 1; p[1] += rok; p[2] += fwok
-        if (not rok or not fwok) and name in ("train.tsv", "tune17.tsv", "tune18.tsv", "tune19.tsv", "tune20.tsv", "tune21.tsv"):
+        if (not rok or not fwok) and (name == "train.tsv" or name.startswith("tune")):
             misses.append(f"{name}\t{tag}\twant {role}/{fws}\tgot {got}/{fw} ({r.get('rule')})\t{msg}")
     n = len(rows)
     print(f"{name}: {n} messages, role {100*ok/n:.1f}%, framework {100*fok/n:.1f}%")
