@@ -1933,6 +1933,12 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
                 continue;
             }
             ppl_subject s = subject_of(lx, k);
+            /* "her partner", "his wife" (not "his ex", nor a pronoun:
+             * "i text her | she takes hours"): someone else's */
+            if (s == PPL_SUBJ_PARTNER && i > 0 && strncmp(w[i].norm, "ex", 2) != 0 &&
+                !(lx->c_pronoun >= 0 && member_at(lx, w, n, i, lx->c_pronoun, (uint32_t)c) == pl) &&
+                (!strcmp(w[i - 1].norm, "her") || !strcmp(w[i - 1].norm, "his") || !strcmp(w[i - 1].norm, "their")))
+                s = PPL_SUBJ_OTHER;
             if (s == PPL_SUBJ_PARTNER && member_at(lx, w, n, i, lx->c_pronoun, (uint32_t)c) == pl)
                 pronoun_clause[c] = pronoun_kind(lx, w, n, i, pl, (uint32_t)c);
             if (s == PPL_SUBJ_OTHER && member_at(lx, w, n, i, lx->c_referent, (uint32_t)c) == pl)
@@ -2115,9 +2121,11 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         partner_in |= out->clauses[c].subject == PPL_SUBJ_PARTNER;
     for (size_t i = 0; i < n && !(partner_in && other_named); i++) {
         uint32_t pl = lx->c_partner >= 0 ? member_at(lx, w, n, i, lx->c_partner, PPL_ANY_CLAUSE) : 0;
-        /* "her boyfriend", "his wife": a partner of someone else's */
+        /* "her boyfriend", "his wife": a partner of someone else's (not
+         * a pronoun after one: "i text her she ...") */
         if (pl && i > 0 && (!strcmp(w[i - 1].norm, "her") || !strcmp(w[i - 1].norm, "his") ||
-                            !strcmp(w[i - 1].norm, "their"))) {
+                            !strcmp(w[i - 1].norm, "their")) &&
+            !(lx->c_pronoun >= 0 && member_at(lx, w, n, i, lx->c_pronoun, PPL_ANY_CLAUSE) == pl)) {
             pl = 0;
             others_partner = 1;
         }

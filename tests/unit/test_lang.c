@@ -458,6 +458,9 @@ static void test_partner_in_message(void **state)
     assert_string_equal(mark_of(r, "he keep back off"), "@o");
     r = render(lx, "he pulls away since his ex cheated on him");
     assert_string_equal(mark_of(r, "he pull away"), "@p");
+    r = render(lx, "every time i text her she takes hours to answer");   /* a pronoun after "her" */
+    assert_string_equal(mark_of(r, "she take hour to answer"), "@p");
+    assert_false(others_couple(lx, "every time i text her she takes hours to answer"));
 }
 
 /* Only the auxiliary itself opens a question: "is he ..." asks, "been
