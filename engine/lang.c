@@ -2092,7 +2092,8 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             (verb_form(lx, &w[v]) || auxiliary(lx, w, n, v, (uint32_t)c) ||
              (w[cl->first].norm_id == lx->id_and && v == cl->first + 1 && act_at(lx, out, v))))
             /* "..., i was too intense, | disappears for 2 weeks": no "I" says "disappears" */
-            cl->subject = prev->subject == PPL_SUBJ_USER && v == cl->first &&
+            cl->subject = prev->subject == PPL_SUBJ_USER &&
+                          (v == cl->first || (v == cl->first + 1 && w[cl->first].norm_id == lx->id_and)) &&
                           third_person_verb(lx, w, n, v, cl->first + cl->count) &&
                           !has_word(w, prev->first, prev->first + prev->count, "who")
                         ? PPL_SUBJ_PARTNER : prev->subject;   /* ("i'm the one who plans, | books ...") */

@@ -509,6 +509,9 @@ static void test_elided_partner(void **state)
     assert_true(strncmp(render(lx, "sent 4 msgs in a row"), "@u", 2) == 0);
     assert_false(strncmp(render(lx, "ghosted me again"), "@u", 2) == 0);
     assert_string_equal(mark_of(render(lx, "asked for a hug. got a pat on the back"), "get a pat on the back"), "@u");
+    /* "and" then an -s verb after the writer's clause: not the writer */
+    assert_string_equal(mark_of(render(lx, "she shuts her laptop whenever i walk in and says she's tired"),
+                                "and say"), "@p");
     /* an auxiliary first keeps the subject before it, as a verb does */
     assert_string_equal(mark_of(render(lx, "and i just... dont open them for hours"), "do not open them for hour"), "@u");
     /* so is an auxiliary and a negator with no one after them */
