@@ -1309,6 +1309,18 @@ static long speech_before(const ppl_lexicon *lx, const ppl_word *w, size_t n, si
     return -1;
 }
 
+/* Is the partner word of len words at i someone else's: after "her",
+ * "his" or "their" in its own clause ("her boyfriend", "his wife"), and
+ * not a pronoun after one ("i text her she ...") nor a partner word of
+ * the writer's own ("touch her. | My girlfriend ...")? */
+static int others_possessive(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i, uint32_t len)
+{
+    if (i == 0 || w[i - 1].clause != w[i].clause || !strcmp(w[i].norm, "my")) return 0;
+    const char *p = w[i - 1].norm;
+    if (strcmp(p, "her") && strcmp(p, "his") && strcmp(p, "their")) return 0;
+    return !(lx->c_pronoun >= 0 && member_at(lx, w, n, i, lx->c_pronoun, PPL_ANY_CLAUSE) == len);
+}
+
 /* Does a person named by a noun open a new clause at i: the partner ("my
  * gf", "my husband") or the writer's own body or mind ("my stomach", "my
  * chest"), after another person of the clause, not after "and", "or" or
@@ -1869,8 +1881,7 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         if ((long)hi->concept != lx->c_partner ||
             member_at(lx, w, n, hi->first, lx->c_pronoun, w[hi->first].clause) == hi->count)
             continue;
-        if (hi->first > 0 && (!strcmp(w[hi->first - 1].norm, "her") || !strcmp(w[hi->first - 1].norm, "his") ||
-                              !strcmp(w[hi->first - 1].norm, "their"))) {
+        if (others_possessive(lx, w, n, hi->first, hi->count)) {
             /* not "his ex": the partner's own past ("he pulls away since
              * his ex cheated on him") */
             if (strncmp(w[hi->first].norm, "ex", 2) != 0 && hi->first < others_partner_at)
@@ -1933,11 +1944,8 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
                 continue;
             }
             ppl_subject s = subject_of(lx, k);
-            /* "her partner", "his wife" (not "his ex", nor a pronoun:
-             * "i text her | she takes hours"): someone else's */
-            if (s == PPL_SUBJ_PARTNER && i > 0 && strncmp(w[i].norm, "ex", 2) != 0 &&
-                !(lx->c_pronoun >= 0 && member_at(lx, w, n, i, lx->c_pronoun, (uint32_t)c) == pl) &&
-                (!strcmp(w[i - 1].norm, "her") || !strcmp(w[i - 1].norm, "his") || !strcmp(w[i - 1].norm, "their")))
+            /* "her partner", "his wife" (not "his ex"): someone else's */
+            if (s == PPL_SUBJ_PARTNER && strncmp(w[i].norm, "ex", 2) != 0 && others_possessive(lx, w, n, i, pl))
                 s = PPL_SUBJ_OTHER;
             if (s == PPL_SUBJ_PARTNER && member_at(lx, w, n, i, lx->c_pronoun, (uint32_t)c) == pl)
                 pronoun_clause[c] = pronoun_kind(lx, w, n, i, pl, (uint32_t)c);
@@ -2122,11 +2130,8 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
         partner_in |= out->clauses[c].subject == PPL_SUBJ_PARTNER;
     for (size_t i = 0; i < n && !(partner_in && other_named); i++) {
         uint32_t pl = lx->c_partner >= 0 ? member_at(lx, w, n, i, lx->c_partner, PPL_ANY_CLAUSE) : 0;
-        /* "her boyfriend", "his wife": a partner of someone else's (not
-         * a pronoun after one: "i text her she ...") */
-        if (pl && i > 0 && (!strcmp(w[i - 1].norm, "her") || !strcmp(w[i - 1].norm, "his") ||
-                            !strcmp(w[i - 1].norm, "their")) &&
-            !(lx->c_pronoun >= 0 && member_at(lx, w, n, i, lx->c_pronoun, PPL_ANY_CLAUSE) == pl)) {
+        /* "her boyfriend", "his wife": a partner of someone else's */
+        if (pl && others_possessive(lx, w, n, i, pl)) {
             pl = 0;
             others_partner = 1;
         }

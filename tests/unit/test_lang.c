@@ -461,6 +461,8 @@ static void test_partner_in_message(void **state)
     r = render(lx, "every time i text her she takes hours to answer");   /* a pronoun after "her" */
     assert_string_equal(mark_of(r, "she take hour to answer"), "@p");
     assert_false(others_couple(lx, "every time i text her she takes hours to answer"));
+    r = render(lx, "she hates it when i touch her. My girlfriend was hurt as a child");  /* another clause */
+    assert_string_equal(mark_of(r, "my girlfriend be hurt as a child"), "@p");
 }
 
 /* Only the auxiliary itself opens a question: "is he ..." asks, "been
