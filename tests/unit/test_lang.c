@@ -414,23 +414,17 @@ static void test_used_to(void **state)
     assert_null(strstr(render(lx, "he used to text me and now he ignores me"), "~not_withdraw"));
 }
 
-static int others_only(const ppl_lexicon *lx, const char *text)
+/* The message-level flags of an analysis: 1 others_only, 2 others_couple. */
+static int message_flags(const ppl_lexicon *lx, const char *text)
 {
     ppl_analysis a;
     assert_int_equal(ppl_analyse(lx, text, strlen(text), &a), 0);
-    int o = a.others_only;
+    int f = (a.others_only ? 1 : 0) | (a.others_couple ? 2 : 0);
     ppl_analysis_clear(&a);
-    return o;
+    return f;
 }
-
-static int others_couple(const ppl_lexicon *lx, const char *text)
-{
-    ppl_analysis a;
-    assert_int_equal(ppl_analyse(lx, text, strlen(text), &a), 0);
-    int o = a.others_couple;
-    ppl_analysis_clear(&a);
-    return o;
-}
+#define others_only(lx, text) ((message_flags(lx, text) & 1) != 0)
+#define others_couple(lx, text) ((message_flags(lx, text) & 2) != 0)
 
 /* The partner is in a message as a subject or as a word anywhere (a
  * pronoun unless someone named owns it); a message that names only
