@@ -1431,17 +1431,15 @@ static int auxiliary(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t 
     return 1;
 }
 
-/* Does a sentence that opens with an auxiliary go on with a negator and
- * no one to be asked ("won't even look at me", "can't sleep", "didn't
- * call back")?  Chat dropped its subject: it tells, it does not ask, as
+/* Does a sentence that opens with an auxiliary (not a wh-word) go on
+ * with a negator and no one to be asked ("won't even look at me", "can't
+ * sleep", "didn't call back")?  Chat dropped its subject: it tells, it does not ask, as
  * "won't you talk to me", "doesn't he care" and "isn't it weird" do. */
 static int elided_statement(const ppl_lexicon *lx, const ppl_word *w, size_t n, size_t i, size_t end)
 {
     static const char *const asked[] = { "it", "there", "that", "this", "you", "u", "ya", "we", "i", NULL };
-    static const char *const wh[] = { "why", "how", "what", "which", "who", "where", NULL };
     uint32_t len;
-    for (size_t k = 0; wh[k]; k++)
-        if (!strcmp(w[i].norm, wh[k])) return 0;
+    if (!auxiliary(lx, w, n, i, w[i].clause)) return 0;
     if (i + 2 >= end || lx->c_negator < 0 || !(len = member_at(lx, w, n, i + 1, lx->c_negator, PPL_ANY_CLAUSE)))
         return 0;
     size_t j = i + 1 + len;
@@ -2015,9 +2013,8 @@ int ppl_analyse(const ppl_lexicon *lx, const char *text, size_t len, ppl_analysi
             cl->subject = PPL_SUBJ_USER;
         /* ... and so an auxiliary and a negator ("cant stand being touched
          * after work", "dont want to see anyone") */
-        else if (!cl->question && lx->c_question >= 0 &&
-                 member_at(lx, w, n, cl->first, lx->c_question, (uint32_t)c) &&
-                 elided_statement(lx, w, n, cl->first, end) && !has_word(w, cl->first + 1, end, "me"))
+        else if (!cl->question && elided_statement(lx, w, n, cl->first, end) &&
+                 !has_word(w, cl->first + 1, end, "me"))
             cl->subject = PPL_SUBJ_USER;
         else if (lx->c_self_ask >= 0 &&     /* "is it wrong to need space" */
                  member_at(lx, w, n, cl->first, lx->c_self_ask, (uint32_t)c))
